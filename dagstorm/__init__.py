@@ -1,0 +1,3 @@
+"""dagstorm: chaos and load testing for Airflow + Spark + Kafka data pipelines."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""`python -m dagstorm`."""
+
+from dagstorm.cli import main
+
+main()

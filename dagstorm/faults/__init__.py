@@ -1,0 +1,1 @@
+"""Fault injection: network, Kafka broker, Spark and Airflow faults."""

@@ -1,0 +1,1 @@
+"""Probes: sample the stack (Airflow, Spark, Kafka, processes) into journal events."""

@@ -1,0 +1,44 @@
+"""Authenticated access to Airflow 3's REST API through apache-airflow-client.
+
+Airflow 3 issues JWTs from ``POST /auth/token``; the generated client does not
+wrap that call, so it is one plain HTTP POST here, then the token goes into the
+client's ``Configuration`` (host without ``/api/v2``).
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from dagstorm.errors import ServiceUnreachableError
+from dagstorm.stack.endpoints import Stack
+
+
+def fetch_token(base_url: str, username: str, password: str, *, timeout: float = 10.0) -> str:
+    """A JWT access token for the REST API."""
+    url = f"{base_url.rstrip('/')}/auth/token"
+    try:
+        response = httpx.post(
+            url, json={"username": username, "password": password}, timeout=timeout
+        )
+    except httpx.HTTPError as exc:
+        raise ServiceUnreachableError(
+            f"Airflow does not answer ({exc.__class__.__name__})",
+            where=url,
+            fix="check `dagstorm stack status`",
+        ) from None
+    if response.status_code != 201 and response.status_code != 200:
+        raise ServiceUnreachableError(
+            f"Airflow refused the token request (HTTP {response.status_code})",
+            where=url,
+            fix="check the Airflow credentials (DAGSTORM_AIRFLOW_USERNAME/PASSWORD)",
+        )
+    token: str = response.json()["access_token"]
+    return token
+
+
+def api_client(stack: Stack):  # type: ignore[no-untyped-def]  # generated client is untyped
+    """An ``airflow_client.client.ApiClient`` authenticated against ``stack``."""
+    from airflow_client.client import ApiClient, Configuration
+
+    token = fetch_token(stack.airflow_url, stack.airflow_username, stack.airflow_password)
+    return ApiClient(Configuration(host=stack.airflow_url, access_token=token))

@@ -1,0 +1,1 @@
+"""The stack under test: the embedded launcher and the endpoints of any stack kind."""

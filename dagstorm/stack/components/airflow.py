@@ -1,0 +1,206 @@
+"""Airflow 3 in its own virtualenv: api-server, scheduler, dag-processor, triggerer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from dagstorm.errors import ComponentStartError
+from dagstorm.stack.components.base import Component, Health
+from dagstorm.stack.components.postgres import AIRFLOW_DB
+from dagstorm.stack.components.spark import spark_env
+from dagstorm.stack.context import StackContext
+from dagstorm.stack.credentials import write_secret_file
+from dagstorm.stack.topology import ComponentName
+
+PASSWORDS_FILE = "airflow-passwords.json"
+
+
+def airflow_env(ctx: StackContext) -> dict[str, str]:
+    """The environment every Airflow process (and `airflow` CLI call) runs with."""
+    creds = ctx.credentials
+    ports = ctx.config.ports
+    settings = ctx.config.airflow
+    venv_bin = ctx.layout.airflow_venv / "bin"
+    spark = spark_env(ctx)
+    db_url = (
+        f"postgresql+psycopg2://{creds.airflow_db_user}:{creds.airflow_db_password}"
+        f"@127.0.0.1:{ports.airflow_db}/{AIRFLOW_DB}"
+    )
+    return {
+        **spark,
+        # spark-submit (full pyspark) on PATH for SparkSubmitOperator; Airflow's venv first.
+        "PATH": os.pathsep.join([str(venv_bin), str(ctx.spark_home / "bin"), spark.get("PATH", "")]),
+        "AIRFLOW_HOME": str(ctx.layout.airflow_home),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ctx.dags_folder),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__PARALLELISM": str(settings.parallelism),
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(settings.max_active_tasks_per_dag),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": (
+            f"http://127.0.0.1:{ports.airflow_api_server}/execution/"
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{creds.airflow_admin_user}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(
+            ctx.layout.secrets_dir / PASSWORDS_FILE
+        ),
+        "AIRFLOW__CORE__FERNET_KEY": creds.airflow_fernet_key,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url,
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(ports.airflow_api_server),
+        "AIRFLOW__API__WORKERS": str(settings.api_workers),
+        "AIRFLOW__API__SECRET_KEY": creds.airflow_api_secret_key,
+        "AIRFLOW__API_AUTH__JWT_SECRET": creds.airflow_jwt_secret,
+        "AIRFLOW__METRICS__STATSD_ON": "True",
+        "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+        "AIRFLOW__METRICS__STATSD_PORT": str(ports.statsd),
+        "AIRFLOW__METRICS__STATSD_PREFIX": "airflow",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(ctx.layout.airflow_home / "logs"),
+        "DAGSTORM_LANDING_DIR": str(ctx.layout.landing_dir),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def api_base(ctx: StackContext) -> str:
+    """The api-server itself (not through the airflow-api proxy)."""
+    return f"http://127.0.0.1:{ctx.config.ports.airflow_api_server}"
+
+
+def health_document(ctx: StackContext) -> dict[str, Any] | None:
+    """GET /api/v2/monitor/health (needs no auth), or None."""
+    try:
+        response = httpx.get(f"{api_base(ctx)}/api/v2/monitor/health", timeout=3.0)
+        if response.status_code != 200:
+            return None
+        body: dict[str, Any] = response.json()
+        return body
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+class _AirflowProcess(Component):
+    """A long-running `airflow <subcommand>` process."""
+
+    subcommand: tuple[str, ...] = ()
+    #: Key of this component in the health document.
+    health_key = ""
+
+    def _airflow(self) -> str:
+        return str(self.ctx.layout.airflow_venv / "bin" / "airflow")
+
+    def argv(self) -> list[str]:
+        """`airflow <subcommand>`."""
+        return [self._airflow(), *self.subcommand]
+
+    def env(self) -> dict[str, str]:
+        """Airflow's environment."""
+        return airflow_env(self.ctx)
+
+    def health(self) -> Health:
+        """Healthy in /monitor/health, with a heartbeat from after our start."""
+        doc = health_document(self.ctx)
+        if doc is None:
+            return Health(False, "api-server /api/v2/monitor/health does not answer")
+        part = doc.get(self.health_key) or {}
+        status = str(part.get("status", "unknown"))
+        if status != "healthy":
+            return Health(False, f"{self.health_key}: {status}")
+        beat = next((v for k, v in part.items() if k.startswith("latest_") and v), None)
+        record = self.running()
+        if beat and record is not None:
+            seen = datetime.fromisoformat(str(beat)).timestamp()
+            if seen < record.create_time - 1.0:
+                return Health(False, f"{self.health_key}: waiting for a heartbeat of the new process")
+        return Health(True, status)
+
+    def version(self) -> str:
+        """The installed apache-airflow distribution's version."""
+        site = self.ctx.layout.airflow_venv / "lib"
+        for dist in site.glob("python3*/site-packages/apache_airflow-*.dist-info"):
+            return dist.name.removeprefix("apache_airflow-").removesuffix(".dist-info")
+        return "?"
+
+    def url(self) -> str:
+        """Through the airflow-api proxy (what users and dagstorm use)."""
+        return f"http://127.0.0.1:{self.ctx.config.ports.airflow_api}"
+
+
+class AirflowApiServer(_AirflowProcess):
+    """REST API + UI + the execution API tasks call."""
+
+    name = "airflow-api-server"
+    depends_on: tuple[ComponentName, ...] = ("postgres", "toxiproxy")
+    subcommand = ("api-server",)
+    start_timeout = 120.0
+
+    def prepare(self) -> None:
+        """Passwords file (0600) and `airflow db migrate` (idempotent)."""
+        home = self.ctx.layout.airflow_home
+        home.mkdir(parents=True, exist_ok=True)
+        creds = self.ctx.credentials
+        write_secret_file(
+            self.ctx.layout.secrets_dir / PASSWORDS_FILE,
+            json.dumps({creds.airflow_admin_user: creds.airflow_admin_password}),
+        )
+        log = self.ctx.layout.log("airflow-db-migrate")
+        with log.open("ab") as out:
+            result = subprocess.run(
+                [self._airflow(), "db", "migrate"],
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+                timeout=600,
+            )
+        if result.returncode != 0:
+            from dagstorm.stack.processes import tail
+
+            raise ComponentStartError(
+                "airflow-api-server",
+                f"`airflow db migrate` exited {result.returncode}",
+                log_path=str(log),
+                log_tail=tail(log),
+                fix="check that PostgreSQL answers through the airflow-db proxy",
+            )
+
+    def health(self) -> Health:
+        """The health document answers and the metadata DB is healthy."""
+        doc = health_document(self.ctx)
+        if doc is None:
+            return Health(False, "api-server /api/v2/monitor/health does not answer")
+        status = str((doc.get("metadatabase") or {}).get("status", "unknown"))
+        return Health(status == "healthy", f"metadatabase: {status}")
+
+
+class AirflowScheduler(_AirflowProcess):
+    """The scheduler with LocalExecutor (log server skipped: it binds 0.0.0.0)."""
+
+    name = "airflow-scheduler"
+    depends_on = ("airflow-api-server",)
+    subcommand = ("scheduler", "--skip-serve-logs")
+    health_key = "scheduler"
+
+
+class AirflowDagProcessor(_AirflowProcess):
+    """Parses the DAGs folder."""
+
+    name = "airflow-dag-processor"
+    depends_on = ("airflow-api-server",)
+    subcommand = ("dag-processor",)
+    health_key = "dag_processor"
+
+
+class AirflowTriggerer(_AirflowProcess):
+    """Runs deferred tasks (deferrable sensors)."""
+
+    name = "airflow-triggerer"
+    depends_on = ("airflow-api-server",)
+    subcommand = ("triggerer", "--skip-serve-logs")
+    health_key = "triggerer"

@@ -1,0 +1,169 @@
+"""The stack config: which stack to use and how it is laid out.
+
+Sources, later ones win: built-in defaults, ``dagstorm.stack.yaml`` (or the file
+named by ``--stack-file`` / ``DAGSTORM_STACK_FILE``), then ``DAGSTORM_STATE_DIR``
+and command-line flags. Credentials are never part of it: they come from the
+environment or files (see :mod:`dagstorm.stack.credentials`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dagstorm.errors import ConfigError
+from dagstorm.stack.topology import LINKS
+from dagstorm.yamlsource import load_yaml
+
+DEFAULT_STACK_FILE = "dagstorm.stack.yaml"
+DEFAULT_STATE_DIR = ".dagstorm"
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ports(_Strict):
+    """Every port the embedded stack binds, all on 127.0.0.1."""
+
+    postgres: Port = 5433
+    airflow_db: Port = 15432
+    serving_db: Port = 15433
+    toxiproxy_api: Port = 8474
+    kafka: Port = 9092
+    kafka_broker: Port = 19092
+    kafka_controller: Port = 19093
+    kafka_internal: Port = 19094
+    spark_master: Port = 7077
+    spark_master_ui: Port = 8090
+    spark_worker_ui: Port = 8091
+    spark_history: Port = 18080
+    airflow_api: Port = 8080
+    airflow_api_server: Port = 28080
+    statsd: Port = 8125
+    alert_sink: Port = 8127
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Ports:
+        seen: dict[int, str] = {}
+        for name, value in self.model_dump().items():
+            if name == "statsd":  # UDP: may share a number with a TCP port
+                continue
+            if value in seen:
+                raise ValueError(f"ports.{name} and ports.{seen[value]} are both {value}")
+            seen[value] = name
+        return self
+
+    def tcp_ports(self) -> dict[str, int]:
+        """The TCP ports the stack listens on, by name (StatsD and the alert sink excluded)."""
+        return {k: v for k, v in self.model_dump().items() if k not in {"statsd", "alert_sink"}}
+
+
+class SparkSettings(_Strict):
+    """Size of the embedded Spark standalone cluster."""
+
+    worker_cores: int = Field(1, ge=1, le=64)
+    worker_memory: str = Field("2g", pattern=r"^\d+[mMgG]$")
+
+
+class AirflowSettings(_Strict):
+    """Embedded Airflow settings that matter on a small machine."""
+
+    parallelism: int = Field(8, ge=1, le=128)
+    max_active_tasks_per_dag: int = Field(16, ge=1, le=1024)
+    api_workers: int = Field(2, ge=1, le=16)
+    dags_folder: Path | None = None
+
+
+class ExternalEndpoints(_Strict):
+    """Endpoints of an existing stack (kind `external`); credentials come from env."""
+
+    airflow_url: str
+    spark_master_url: str = Field(pattern=r"^spark://")
+    spark_ui_url: str | None = None
+    kafka_bootstrap: str
+    toxiproxy_url: str | None = None
+    serving_db_dsn_env: str = "DAGSTORM_SERVING_DB_DSN"
+
+
+class StackConfig(_Strict):
+    """Which stack dagstorm drives, and where its state lives."""
+
+    kind: Literal["embedded", "compose", "external"] = "embedded"
+    state_dir: Path = Path(DEFAULT_STATE_DIR)
+    ports: Ports = Ports()
+    spark: SparkSettings = SparkSettings()
+    airflow: AirflowSettings = AirflowSettings()
+    external: ExternalEndpoints | None = None
+    #: Components faults may touch. Default: every component and link of the stack.
+    fault_targets: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _external_needs_endpoints(self) -> StackConfig:
+        if self.kind == "external" and self.external is None:
+            raise ValueError("kind: external needs an `external:` block with the endpoints")
+        return self
+
+    @property
+    def link_names(self) -> tuple[str, ...]:
+        """Names of the Toxiproxy links."""
+        return tuple(link.name for link in LINKS)
+
+    def resolved_state_dir(self) -> Path:
+        """The state directory as an absolute path."""
+        return self.state_dir.expanduser().resolve()
+
+
+def _format_validation_error(exc: ValidationError, where_of: Any) -> ConfigError:
+    first = exc.errors()[0]
+    loc = tuple(first["loc"])
+    dotted = ".".join(str(p) for p in loc) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = f"unknown key `{dotted}`"
+    fix = "see docs/stack.md for every key" if first["type"] == "extra_forbidden" else None
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return ConfigError(f"{dotted}: {message}{more}", where=where_of(loc), fix=fix or "correct it")
+
+
+def load_stack_config(
+    stack_file: Path | None = None,
+    *,
+    state_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> StackConfig:
+    """Build the stack config from the file (if any), the environment and flags."""
+    env = dict(os.environ) if env is None else env
+    cwd = cwd or Path.cwd()
+    explicit = stack_file or (Path(env["DAGSTORM_STACK_FILE"]) if env.get("DAGSTORM_STACK_FILE") else None)
+    path = explicit if explicit is not None else cwd / DEFAULT_STACK_FILE
+    data: dict[str, Any] = {}
+    doc = None
+    if explicit is not None or path.exists():
+        doc = load_yaml(path)
+        data = dict(doc.data)
+    base = path.parent if doc is not None and "state_dir" in data else cwd
+    if state_dir is not None:
+        data["state_dir"] = str(state_dir)
+        base = cwd
+    elif env.get("DAGSTORM_STATE_DIR"):
+        data["state_dir"] = env["DAGSTORM_STATE_DIR"]
+        base = cwd
+    try:
+        config = StackConfig.model_validate(data)
+    except ValidationError as exc:
+        source = doc
+
+        def where_of(loc: tuple[Any, ...]) -> str:
+            return source.where(loc) if source is not None else "stack config"
+
+        raise _format_validation_error(exc, where_of) from None
+    if not config.state_dir.is_absolute():
+        config = config.model_copy(update={"state_dir": (base / config.state_dir).resolve()})
+    return config

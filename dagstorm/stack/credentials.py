@@ -1,0 +1,107 @@
+"""Credentials of the stack: generated once for the embedded stack, from env for others.
+
+Secrets never come from scenario files and are never printed or logged; use
+:func:`redact` on any text that might contain one before it leaves the process.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from dagstorm.errors import ConfigError
+
+CREDENTIALS_FILE = "credentials.json"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Every secret the stack needs."""
+
+    postgres_superuser_password: str
+    airflow_db_password: str
+    serving_db_password: str
+    airflow_admin_password: str
+    airflow_jwt_secret: str
+    airflow_api_secret_key: str
+    airflow_fernet_key: str
+
+    #: Fixed, non-secret user names.
+    postgres_superuser = "dagstorm"
+    airflow_db_user = "airflow"
+    serving_db_user = "serving"
+    airflow_admin_user = "admin"
+
+    def secret_values(self) -> list[str]:
+        """All secret strings (for redaction)."""
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+def _generate() -> Credentials:
+    values = {f.name: secrets.token_urlsafe(24) for f in fields(Credentials)}
+    # Airflow's Fernet key must be 32 url-safe base64-encoded bytes.
+    values["airflow_fernet_key"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    return Credentials(**values)
+
+
+def load_or_create(secrets_dir: Path) -> Credentials:
+    """Load the embedded stack's credentials, generating them (0600) on first use."""
+    path = secrets_dir / CREDENTIALS_FILE
+    if path.exists():
+        try:
+            raw = json.loads(path.read_text())
+            return Credentials(**raw)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"credentials file is corrupt ({exc.__class__.__name__})",
+                where=str(path),
+                fix="remove it and the state directory's postgres/ to start afresh",
+            ) from None
+    secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    creds = _generate()
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(asdict(creds), handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+    return creds
+
+
+def write_secret_file(path: Path, content: str) -> None:
+    """Write a file only the owner can read."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    path.chmod(0o600)
+
+
+def from_env(name: str, env: dict[str, str] | None = None) -> str | None:
+    """A secret from ``$NAME`` or from the file named by ``$NAME_FILE``."""
+    env = dict(os.environ) if env is None else env
+    if env.get(name):
+        return env[name]
+    file_name = env.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read {name}_FILE: {exc.strerror}",
+                where=file_name,
+                fix=f"point {name}_FILE at a readable file",
+            ) from None
+    return None
+
+
+def redact(text: str, secret_values: list[str]) -> str:
+    """Replace every occurrence of a secret in ``text`` with ``***``."""
+    for value in secret_values:
+        if value:
+            text = text.replace(value, "***")
+    return text

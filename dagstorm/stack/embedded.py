@@ -1,0 +1,237 @@
+"""The embedded stack: start, probe and stop every component on 127.0.0.1.
+
+`up` starts each component as soon as the ones it depends on are healthy (so
+independent JVMs start side by side), waits for each one's real health signal,
+and, if any fails, stops again whatever it started. `up` on a running stack
+starts nothing. `down` stops only processes that are provably ours, in reverse
+dependency order, gracefully and then forcefully.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import psutil
+
+from dagstorm.errors import ComponentStartError, DagstormError, InstallError
+from dagstorm.stack.components.airflow import (
+    AirflowApiServer,
+    AirflowDagProcessor,
+    AirflowScheduler,
+    AirflowTriggerer,
+)
+from dagstorm.stack.components.base import Component, Health
+from dagstorm.stack.components.kafka import Kafka
+from dagstorm.stack.components.postgres import Postgres
+from dagstorm.stack.components.spark import SparkHistory, SparkMaster, SparkWorker
+from dagstorm.stack.components.toxiproxy import Toxiproxy
+from dagstorm.stack.context import StackContext
+from dagstorm.stack.install import Installer
+from dagstorm.stack.ports import check_free
+from dagstorm.stack.processes import exit_code_of, process_of, stop, tail
+from dagstorm.stack.topology import START_ORDER, ComponentName
+
+COMPONENT_TYPES: dict[ComponentName, type[Component]] = {
+    "postgres": Postgres,
+    "toxiproxy": Toxiproxy,
+    "kafka": Kafka,
+    "spark-master": SparkMaster,
+    "spark-worker": SparkWorker,
+    "spark-history": SparkHistory,
+    "airflow-api-server": AirflowApiServer,
+    "airflow-scheduler": AirflowScheduler,
+    "airflow-dag-processor": AirflowDagProcessor,
+    "airflow-triggerer": AirflowTriggerer,
+}
+
+#: Which ports each component binds (checked for conflicts before it starts).
+COMPONENT_PORTS: dict[ComponentName, tuple[str, ...]] = {
+    "postgres": ("postgres",),
+    "toxiproxy": ("toxiproxy_api", "kafka", "airflow_db", "serving_db", "airflow_api"),
+    "kafka": ("kafka_broker", "kafka_controller", "kafka_internal"),
+    "spark-master": ("spark_master", "spark_master_ui"),
+    "spark-worker": ("spark_worker_ui",),
+    "spark-history": ("spark_history",),
+    "airflow-api-server": ("airflow_api_server",),
+    "airflow-scheduler": (),
+    "airflow-dag-processor": (),
+    "airflow-triggerer": (),
+}
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    """What `status` reports for one component."""
+
+    name: str
+    state: str  # running | unhealthy | stopped
+    pid: int | None
+    version: str
+    url: str
+    rss_mb: float | None
+    detail: str
+    log: str
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly form."""
+        return {
+            "name": self.name, "state": self.state, "pid": self.pid, "version": self.version,
+            "url": self.url, "rss_mb": self.rss_mb, "detail": self.detail, "log": self.log,
+        }
+
+
+class EmbeddedStack:
+    """The embedded stack of one state directory."""
+
+    def __init__(self, ctx: StackContext) -> None:
+        self.ctx = ctx
+        self.components: dict[ComponentName, Component] = {
+            name: COMPONENT_TYPES[name](ctx) for name in START_ORDER
+        }
+
+    # -- up -----------------------------------------------------------------------------
+
+    def up(self) -> list[ComponentStatus]:
+        """Start whatever is not running and wait until every component is healthy."""
+        installer = Installer(self.ctx)
+        if not installer.is_installed():
+            raise InstallError(
+                "the embedded stack is not installed (or its recipes changed)",
+                where=str(self.ctx.layout.root),
+                fix="run `dagstorm stack install`",
+            )
+        self.ctx.layout.ensure()
+        running = {name for name, comp in self.components.items() if comp.running()}
+        to_start = [name for name in START_ORDER if name not in running]
+        ports = self.ctx.config.ports.model_dump()
+        check_free({p: ports[p] for name in to_start for p in COMPONENT_PORTS[name]})
+
+        started: list[ComponentName] = []
+        lock = threading.Lock()
+        failed = threading.Event()
+        futures: dict[ComponentName, Future[None]] = {}
+
+        def bring_up(name: ComponentName) -> None:
+            comp = self.components[name]
+            for dep in comp.depends_on:
+                futures[dep].result()
+            if failed.is_set():
+                return
+            if name in running:
+                self._wait_healthy(comp, failed, already_running=True)
+                return
+            with self.ctx.progress.step(f"start {name}"):
+                comp.prepare()
+                comp.start()
+                with lock:
+                    started.append(name)
+                self._wait_healthy(comp, failed)
+                comp.after_start()
+
+        with ThreadPoolExecutor(max_workers=len(START_ORDER), thread_name_prefix="up") as pool:
+            for name in START_ORDER:
+                futures[name] = pool.submit(self._guard, bring_up, name, failed)
+            errors = [f.exception() for f in futures.values()]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            if started:
+                with self.ctx.progress.step("stop what did start"):
+                    self._stop(list(reversed([n for n in START_ORDER if n in started])))
+            if isinstance(first, DagstormError):
+                raise first
+            raise ComponentStartError("stack", f"{first.__class__.__name__}: {first}")
+        return self.status()
+
+    @staticmethod
+    def _guard(fn: Callable[[ComponentName], None], name: ComponentName,
+               failed: threading.Event) -> None:
+        try:
+            fn(name)
+        except BaseException:
+            failed.set()
+            raise
+
+    def _wait_healthy(self, comp: Component, failed: threading.Event, *,
+                      already_running: bool = False) -> None:
+        deadline = time.monotonic() + comp.start_timeout
+        health = Health(False, "not probed yet")
+        while time.monotonic() < deadline and not failed.is_set():
+            health = comp.health()
+            if health.ok:
+                return
+            record = comp.record()
+            if record is not None and process_of(record) is None:
+                code = exit_code_of(record.pid)
+                cause = f"process exited (code {code})" if code is not None else "process exited"
+                raise ComponentStartError(
+                    comp.name, cause, log_path=comp.log_path, log_tail=tail(
+                        self.ctx.layout.log(comp.name)),
+                    fix=f"see `dagstorm stack logs {comp.name}`",
+                )
+            time.sleep(0.5)
+        if failed.is_set():
+            raise ComponentStartError(comp.name, "aborted: another component failed")
+        what = "running but unhealthy" if already_running else "not healthy"
+        raise ComponentStartError(
+            comp.name,
+            f"{what} after {comp.start_timeout:.0f} s ({health.detail})",
+            log_path=comp.log_path,
+            log_tail=tail(self.ctx.layout.log(comp.name)),
+            fix=f"see `dagstorm stack logs {comp.name}`; `dagstorm stack down` then `up` restarts it",
+        )
+
+    # -- down ---------------------------------------------------------------------------
+
+    def down(self) -> list[tuple[str, str]]:
+        """Stop every component of ours, in reverse order; returns (name, outcome)."""
+        return self._stop(list(reversed(START_ORDER)))
+
+    def _stop(self, names: list[ComponentName]) -> list[tuple[str, str]]:
+        outcome: list[tuple[str, str]] = []
+        for name in names:
+            comp = self.components[name]
+            record = comp.record()
+            if record is None:
+                outcome.append((name, "not running"))
+                continue
+            result = stop(record, graceful=comp.stop_signal, timeout=comp.stop_timeout)
+            self.ctx.layout.pid_file(name).unlink(missing_ok=True)
+            outcome.append((name, result))
+            if result != "not running":
+                self.ctx.progress.info(f"{name}: {result}")
+        return outcome
+
+    # -- status -------------------------------------------------------------------------
+
+    def status(self) -> list[ComponentStatus]:
+        """State, pid, version, URL and RSS of every component."""
+        rows: list[ComponentStatus] = []
+        for name, comp in self.components.items():
+            record = comp.running()
+            proc = process_of(record) if record else None
+            rss = None
+            if proc is not None:
+                try:
+                    rss = round(sum(p.memory_info().rss for p in [proc, *proc.children(True)])
+                                / 2**20, 1)
+                except psutil.Error:
+                    rss = None
+            if record is None:
+                state, detail = "stopped", ""
+            else:
+                health = comp.health()
+                state = "running" if health.ok else "unhealthy"
+                detail = health.detail
+            try:
+                version = comp.version()
+            except (OSError, DagstormError):
+                version = "?"
+            rows.append(ComponentStatus(
+                name=name, state=state, pid=record.pid if record else None, version=version,
+                url=comp.url(), rss_mb=rss, detail=detail, log=comp.log_path,
+            ))
+        return rows

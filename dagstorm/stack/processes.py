@@ -1,0 +1,214 @@
+"""Processes dagstorm starts: pid files, ownership checks, graceful then forced stop.
+
+A process is *ours* only if its pid file says so **and** the live process
+matches: same creation time (guards against pid reuse) and it carries our
+state-directory marker (its working directory, environment or command line). ``down`` never
+signals anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+MARKER_ENV = "DAGSTORM_STATE_DIR"
+
+# Popen objects of children started by this process, reaped when they exit so
+# that a dead child never lingers as a zombie that looks alive.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@dataclass(frozen=True)
+class PidRecord:
+    """What a pid file holds."""
+
+    component: str
+    pid: int
+    create_time: float
+    marker: str
+    argv: list[str]
+
+    def to_json(self) -> str:
+        """Serialise for the pid file."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def read(cls, path: Path) -> PidRecord | None:
+        """Read a pid file; ``None`` if missing or unreadable."""
+        try:
+            raw = json.loads(path.read_text())
+            return cls(**raw)
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+def _reap(pid: int) -> None:
+    child = _children.get(pid)
+    if child is not None and child.poll() is not None:
+        _children.pop(pid, None)
+
+
+def process_of(record: PidRecord) -> psutil.Process | None:
+    """The live process behind ``record`` if it is still ours, else ``None``."""
+    _reap(record.pid)
+    try:
+        proc = psutil.Process(record.pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        if abs(proc.create_time() - record.create_time) > 1.0:
+            return None
+        if is_marked(proc, record.marker):
+            return proc
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+    return None
+
+
+def is_marked(proc: psutil.Process, marker: str) -> bool:
+    """True if ``proc`` carries our state-dir marker (working dir, environment or argv).
+
+    The working directory comes first: processes that set their title
+    (setproctitle, as Airflow's do) overwrite both argv and the environment
+    block that /proc shows, but keep the directory they were started in.
+    """
+    try:
+        cwd = proc.cwd()
+        if cwd == marker or cwd.startswith(marker + os.sep):
+            return True
+    except (psutil.AccessDenied, psutil.ZombieProcess, OSError):
+        pass
+    try:
+        if proc.environ().get(MARKER_ENV) == marker:
+            return True
+    except (psutil.AccessDenied, psutil.ZombieProcess, OSError):
+        pass
+    try:
+        return any(marker in part for part in proc.cmdline())
+    except (psutil.AccessDenied, psutil.ZombieProcess, OSError):
+        return False
+
+
+def spawn(
+    component: str,
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    log_path: Path,
+    pid_path: Path,
+    marker: str,
+    cwd: Path | None = None,
+    user: str | None = None,
+) -> PidRecord:
+    """Start ``argv`` in its own session, output appended to ``log_path``, pid recorded."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    workdir = cwd or Path(marker) / "run"
+    workdir.mkdir(parents=True, exist_ok=True)
+    full_env = {**env, MARKER_ENV: marker}
+    with log_path.open("ab") as log:
+        log.write(f"\n=== dagstorm: starting {component} at {time.ctime()} ===\n".encode())
+        log.flush()
+        child = subprocess.Popen(
+            list(argv),
+            env=full_env,
+            cwd=str(workdir),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            user=user,
+        )
+    _children[child.pid] = child
+    try:
+        create_time = psutil.Process(child.pid).create_time()
+    except psutil.NoSuchProcess:
+        create_time = time.time()
+    record = PidRecord(component, child.pid, create_time, marker, list(argv))
+    tmp = pid_path.with_suffix(".tmp")
+    tmp.write_text(record.to_json())
+    tmp.replace(pid_path)
+    return record
+
+
+def adopt(component: str, pid: int, *, pid_path: Path, marker: str) -> PidRecord:
+    """Record a process we started indirectly (e.g. a daemon that forked)."""
+    proc = psutil.Process(pid)
+    record = PidRecord(component, pid, proc.create_time(), marker, proc.cmdline())
+    pid_path.write_text(record.to_json())
+    return record
+
+
+def exit_code_of(pid: int) -> int | None:
+    """Exit code of a child started by this process, if it has exited."""
+    child = _children.get(pid)
+    return child.poll() if child is not None else None
+
+
+def group_members(pgid: int, marker: str) -> list[psutil.Process]:
+    """Live processes of process group ``pgid`` that carry our marker."""
+    members: list[psutil.Process] = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid and is_marked(proc, marker):
+                members.append(proc)
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return members
+
+
+def stop(
+    record: PidRecord,
+    *,
+    graceful: signal.Signals = signal.SIGTERM,
+    timeout: float = 20.0,
+) -> str:
+    """Stop a process of ours and its group: ``graceful`` first, SIGKILL after ``timeout``.
+
+    Returns ``"stopped"``, ``"killed"`` or ``"not running"``.
+    """
+    leader = process_of(record)
+    members = group_members(record.pid, record.marker)
+    if leader is None and not members:
+        return "not running"
+    targets = ([leader] if leader else []) + [m for m in members if not leader or m.pid != leader.pid]
+    if leader is not None:
+        # A process that is SIGSTOPped (a paused broker) cannot act on SIGTERM.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(record.pid, signal.SIGCONT)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(record.pid, graceful)
+    else:
+        for proc in members:
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(graceful)
+    _, alive = psutil.wait_procs(targets, timeout=timeout)
+    _reap(record.pid)
+    if not alive:
+        return "stopped"
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=5)
+    _reap(record.pid)
+    return "killed"
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    """The last ``lines`` lines of a log file (empty if missing)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 64_000))
+            data = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])

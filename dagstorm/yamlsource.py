@@ -1,0 +1,93 @@
+"""YAML documents that remember where each value came from (file:line:column).
+
+Used for every file a user writes (stack config, scenarios) so that a
+validation error can point at the exact place to fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dagstorm.errors import ConfigError, DagstormError
+
+#: Refuse larger files outright: no scenario or stack file is anywhere near this.
+MAX_BYTES = 1_000_000
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML mapping plus the source position of every key path."""
+
+    path: Path
+    data: Any
+    positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, key_path: KeyPath) -> str:
+        """``file:line:column`` of the deepest known prefix of ``key_path``."""
+        probe = tuple(key_path)
+        while probe and probe not in self.positions:
+            probe = probe[:-1]
+        line, col = self.positions.get(probe, (1, 1))
+        return f"{self.path}:{line}:{col}"
+
+
+def _walk(node: yaml.Node, prefix: KeyPath, out: dict[KeyPath, tuple[int, int]]) -> None:
+    out.setdefault(prefix, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            path = (*prefix, key)
+            out[path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, path, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*prefix, index), out)
+
+
+def load_yaml(path: Path, *, error: type[DagstormError] = ConfigError) -> YamlDocument:
+    """Read ``path`` as one YAML mapping, with positions; raise ``error`` on bad input."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise error(
+            f"cannot read file: {exc.strerror}", where=str(path), fix="check the path"
+        ) from None
+    if len(raw) > MAX_BYTES:
+        raise error(
+            f"file is {len(raw)} bytes; the limit is {MAX_BYTES}",
+            where=str(path),
+            fix="this does not look like a dagstorm file",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"not UTF-8 text (byte {exc.start})", where=str(path), fix="save the file as UTF-8"
+        ) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise error(f"invalid YAML: {exc.problem}", where=where, fix="fix the syntax") from None
+    except yaml.YAMLError as exc:
+        raise error(f"invalid YAML: {exc}", where=str(path), fix="fix the syntax") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise error(
+            "the top level must be a mapping (key: value lines)",
+            where=f"{path}:1:1",
+            fix="start the file with keys such as `kind:`",
+        )
+    positions: dict[KeyPath, tuple[int, int]] = {}
+    if node is not None:
+        _walk(node, (), positions)
+    return YamlDocument(path=path, data=data, positions=positions)
