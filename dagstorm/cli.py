@@ -69,7 +69,7 @@ class Settings:
         config = self.config()
         if config.kind != "embedded":
             raise UsageError(
-                f"this command manages the embedded stack; the stack config says kind: {config.kind}",
+                f"this command manages the embedded stack; the config says kind: {config.kind}",
                 where=str(self.stack_file or "dagstorm.stack.yaml"),
                 fix="for compose use `docker compose up -d`; for external stacks their own tooling",
             )
@@ -78,11 +78,17 @@ class Settings:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dagstorm")
-@click.option("--stack-file", type=click.Path(path_type=Path), envvar="DAGSTORM_STACK_FILE",
-              help="Stack config (default: ./dagstorm.stack.yaml if present).")
-@click.option("--state-dir", type=click.Path(path_type=Path),
-              help="Where the embedded stack keeps its state (default ./.dagstorm; "
-                   "env DAGSTORM_STATE_DIR).")
+@click.option(
+    "--stack-file",
+    type=click.Path(path_type=Path),
+    envvar="DAGSTORM_STACK_FILE",
+    help="Stack config (default: ./dagstorm.stack.yaml if present).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    help="Where the embedded stack keeps its state (default ./.dagstorm; env DAGSTORM_STATE_DIR).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
 def cli(ctx: click.Context, stack_file: Path | None, state_dir: Path | None, quiet: bool) -> None:
@@ -122,8 +128,11 @@ def stack_install(settings: Settings, force: bool) -> None:
     started = time.monotonic()
     outcome = Installer(ctx).install(force=force)
     done = sum(1 for _, state in outcome if state == "installed")
-    err.print(f"install: {done} step(s) run, {len(outcome) - done} up to date "
-              f"({time.monotonic() - started:.1f} s); state in {ctx.layout.root}", markup=False)
+    err.print(
+        f"install: {done} step(s) run, {len(outcome) - done} up to date "
+        f"({time.monotonic() - started:.1f} s); state in {ctx.layout.root}",
+        markup=False,
+    )
 
 
 def _status_table(rows: list[Any]) -> Table:
@@ -133,8 +142,12 @@ def _status_table(rows: list[Any]) -> Table:
     colour = {"running": "green", "unhealthy": "yellow", "stopped": "red"}
     for row in rows:
         table.add_row(
-            row.name, f"[{colour.get(row.state, 'white')}]{row.state}[/]", row.version, row.url,
-            str(row.pid or "-"), f"{row.rss_mb:.0f}" if row.rss_mb else "-",
+            row.name,
+            f"[{colour.get(row.state, 'white')}]{row.state}[/]",
+            row.version,
+            row.url,
+            str(row.pid or "-"),
+            f"{row.rss_mb:.0f}" if row.rss_mb else "-",
         )
     return table
 
@@ -176,8 +189,9 @@ def stack_down(settings: Settings) -> None:
     started = time.monotonic()
     outcome = EmbeddedStack(settings.context()).down()
     stopped = [name for name, state in outcome if state != "not running"]
-    out.print(f"stopped {len(stopped)} component(s) in {time.monotonic() - started:.1f} s",
-              markup=False)
+    out.print(
+        f"stopped {len(stopped)} component(s) in {time.monotonic() - started:.1f} s", markup=False
+    )
 
 
 @stack.command("status")
@@ -263,13 +277,17 @@ def stack_check(settings: Settings) -> None:
     for column in ("check", "result", "seconds", "detail"):
         table.add_column(column)
     for r in results:
-        table.add_row(r.name, "[green]ok[/]" if r.ok else "[red]FAILED[/]", f"{r.seconds:.1f}",
-                      r.detail)
+        table.add_row(
+            r.name, "[green]ok[/]" if r.ok else "[red]FAILED[/]", f"{r.seconds:.1f}", r.detail
+        )
     out.print(table)
     failed = [r.name for r in results if not r.ok]
     if failed:
-        err.print(f"dagstorm: error: stack check failed: {', '.join(failed)} — fix: see "
-                  "`dagstorm stack status` and `dagstorm stack logs <component>`", markup=False)
+        err.print(
+            f"dagstorm: error: stack check failed: {', '.join(failed)} — fix: see "
+            "`dagstorm stack status` and `dagstorm stack logs <component>`",
+            markup=False,
+        )
         sys.exit(int(ExitCode.INFRASTRUCTURE))
 
 

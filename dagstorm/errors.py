@@ -102,10 +102,10 @@ class StackNotRunningError(InfrastructureError):
 class ToxiproxyError(InfrastructureError):
     """The Toxiproxy API answered with an error or not at all."""
 
-    def __init__(
-        self, what: str, *, status: int | None = None, where: str | None = None
-    ) -> None:
-        super().__init__(what, where=where, fix="check `dagstorm stack status` and the toxiproxy log")
+    def __init__(self, what: str, *, status: int | None = None, where: str | None = None) -> None:
+        super().__init__(
+            what, where=where, fix="check `dagstorm stack status` and the toxiproxy log"
+        )
         self.status = status
 
 

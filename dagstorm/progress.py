@@ -59,8 +59,10 @@ class Progress:
             elif self._tty:
                 if self._live is None:
                     self._live = Live(
-                        get_renderable=self._render, console=self._console,
-                        refresh_per_second=8, transient=True,
+                        get_renderable=self._render,
+                        console=self._console,
+                        refresh_per_second=8,
+                        transient=True,
                     )
                     self._live.start()
             else:

@@ -8,6 +8,7 @@ client's ``Configuration`` (host without ``/api/v2``).
 from __future__ import annotations
 
 import httpx
+from airflow_client.client import ApiClient, Configuration
 
 from dagstorm.errors import ServiceUnreachableError
 from dagstorm.stack.endpoints import Stack
@@ -26,7 +27,7 @@ def fetch_token(base_url: str, username: str, password: str, *, timeout: float =
             where=url,
             fix="check `dagstorm stack status`",
         ) from None
-    if response.status_code != 201 and response.status_code != 200:
+    if response.status_code not in {200, 201}:
         raise ServiceUnreachableError(
             f"Airflow refused the token request (HTTP {response.status_code})",
             where=url,
@@ -36,9 +37,7 @@ def fetch_token(base_url: str, username: str, password: str, *, timeout: float =
     return token
 
 
-def api_client(stack: Stack):  # type: ignore[no-untyped-def]  # generated client is untyped
+def api_client(stack: Stack) -> ApiClient:
     """An ``airflow_client.client.ApiClient`` authenticated against ``stack``."""
-    from airflow_client.client import ApiClient, Configuration
-
     token = fetch_token(stack.airflow_url, stack.airflow_username, stack.airflow_password)
     return ApiClient(Configuration(host=stack.airflow_url, access_token=token))

@@ -13,15 +13,16 @@ import subprocess
 import sys
 import time
 import uuid
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from airflow_client.client import DAGApi
 
 from dagstorm.errors import DagstormError
 from dagstorm.faults.toxiproxy import ToxiproxyClient
+from dagstorm.kafka_compat import KafkaConsumer, KafkaProducer, TopicPartition
 from dagstorm.probes.airflow_auth import api_client
 from dagstorm.stack.context import find_java_home, find_spark_home
 from dagstorm.stack.endpoints import Stack
@@ -63,21 +64,23 @@ def check_toxiproxy(stack: Stack) -> str:
 
 def check_kafka(stack: Stack) -> str:
     """Produce one message and read it back, through the proxy."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from kafka import KafkaConsumer, KafkaProducer, TopicPartition
     payload = uuid.uuid4().hex.encode()
     producer = KafkaProducer(
-        bootstrap_servers=stack.kafka_bootstrap, acks="all", request_timeout_ms=10_000,
-        bootstrap_timeout_ms=10_000, max_block_ms=20_000,
+        bootstrap_servers=stack.kafka_bootstrap,
+        acks="all",
+        request_timeout_ms=10_000,
+        bootstrap_timeout_ms=10_000,
+        max_block_ms=20_000,
     )
     try:
         meta = producer.send(SMOKE_TOPIC, payload).get(timeout=30)
     finally:
         producer.close(timeout=5)
     consumer = KafkaConsumer(
-        bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False,
-        consumer_timeout_ms=15_000, request_timeout_ms=12_000,
+        bootstrap_servers=stack.kafka_bootstrap,
+        enable_auto_commit=False,
+        consumer_timeout_ms=15_000,
+        request_timeout_ms=12_000,
     )
     try:
         partition = TopicPartition(SMOKE_TOPIC, meta.partition)
@@ -95,17 +98,32 @@ def check_spark(stack: Stack, env: dict[str, str] | None = None) -> str:
     """spark-submit a tiny job to the master and check its answer."""
     spark_home = find_spark_home()
     job = Path(__file__).with_name("spark_smoke_job.py")
-    run_env = dict(env) if env else {
-        **os.environ, "SPARK_HOME": str(spark_home), "PYSPARK_PYTHON": sys.executable,
-        "JAVA_HOME": str(find_java_home()),
-    }
+    run_env = (
+        dict(env)
+        if env
+        else {
+            **os.environ,
+            "SPARK_HOME": str(spark_home),
+            "PYSPARK_PYTHON": sys.executable,
+            "JAVA_HOME": str(find_java_home()),
+        }
+    )
     result = subprocess.run(
         [
-            str(spark_home / "bin" / "spark-submit"), "--master", stack.spark_master_url,
-            "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=1",
+            str(spark_home / "bin" / "spark-submit"),
+            "--master",
+            stack.spark_master_url,
+            "--conf",
+            "spark.executor.memory=512m",
+            "--conf",
+            "spark.cores.max=1",
             str(job),
         ],
-        env=run_env, capture_output=True, text=True, timeout=300, check=False,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     if EXPECTED_SPARK_LINE not in result.stdout:
         last = (result.stderr or result.stdout).strip().splitlines()[-3:]
@@ -116,8 +134,6 @@ def check_spark(stack: Stack, env: dict[str, str] | None = None) -> str:
 
 def check_airflow(stack: Stack) -> str:
     """A token, then the DAG list."""
-    from airflow_client.client import DAGApi
-
     with api_client(stack) as client:
         dags = DAGApi(client).get_dags(limit=100)
     return f"token ok, {dags.total_entries} DAG(s) listed"
@@ -139,7 +155,7 @@ def run_checks(stack: Stack, *, spark_env: dict[str, str] | None = None) -> list
             detail, ok = check(), True
         except DagstormError as exc:
             detail, ok = exc.render(), False
-        except Exception as exc:  # noqa: BLE001 - a check reports every failure as data
+        except Exception as exc:
             detail, ok = f"{exc.__class__.__name__}: {exc}".strip(), False
         results.append(CheckResult(name, ok, time.monotonic() - started, detail))
     return results

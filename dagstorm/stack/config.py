@@ -141,7 +141,9 @@ def load_stack_config(
     """Build the stack config from the file (if any), the environment and flags."""
     env = dict(os.environ) if env is None else env
     cwd = cwd or Path.cwd()
-    explicit = stack_file or (Path(env["DAGSTORM_STACK_FILE"]) if env.get("DAGSTORM_STACK_FILE") else None)
+    explicit = stack_file or (
+        Path(env["DAGSTORM_STACK_FILE"]) if env.get("DAGSTORM_STACK_FILE") else None
+    )
     path = explicit if explicit is not None else cwd / DEFAULT_STACK_FILE
     data: dict[str, Any] = {}
     doc = None

@@ -79,8 +79,14 @@ class ComponentStatus:
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly form."""
         return {
-            "name": self.name, "state": self.state, "pid": self.pid, "version": self.version,
-            "url": self.url, "rss_mb": self.rss_mb, "detail": self.detail, "log": self.log,
+            "name": self.name,
+            "state": self.state,
+            "pid": self.pid,
+            "version": self.version,
+            "url": self.url,
+            "rss_mb": self.rss_mb,
+            "detail": self.detail,
+            "log": self.log,
         }
 
 
@@ -147,16 +153,18 @@ class EmbeddedStack:
         return self.status()
 
     @staticmethod
-    def _guard(fn: Callable[[ComponentName], None], name: ComponentName,
-               failed: threading.Event) -> None:
+    def _guard(
+        fn: Callable[[ComponentName], None], name: ComponentName, failed: threading.Event
+    ) -> None:
         try:
             fn(name)
         except BaseException:
             failed.set()
             raise
 
-    def _wait_healthy(self, comp: Component, failed: threading.Event, *,
-                      already_running: bool = False) -> None:
+    def _wait_healthy(
+        self, comp: Component, failed: threading.Event, *, already_running: bool = False
+    ) -> None:
         deadline = time.monotonic() + comp.start_timeout
         health = Health(False, "not probed yet")
         while time.monotonic() < deadline and not failed.is_set():
@@ -168,8 +176,10 @@ class EmbeddedStack:
                 code = exit_code_of(record.pid)
                 cause = f"process exited (code {code})" if code is not None else "process exited"
                 raise ComponentStartError(
-                    comp.name, cause, log_path=comp.log_path, log_tail=tail(
-                        self.ctx.layout.log(comp.name)),
+                    comp.name,
+                    cause,
+                    log_path=comp.log_path,
+                    log_tail=tail(self.ctx.layout.log(comp.name)),
                     fix=f"see `dagstorm stack logs {comp.name}`",
                 )
             time.sleep(0.5)
@@ -181,7 +191,7 @@ class EmbeddedStack:
             f"{what} after {comp.start_timeout:.0f} s ({health.detail})",
             log_path=comp.log_path,
             log_tail=tail(self.ctx.layout.log(comp.name)),
-            fix=f"see `dagstorm stack logs {comp.name}`; `dagstorm stack down` then `up` restarts it",
+            fix=f"see `dagstorm stack logs {comp.name}`; `stack down` then `stack up` restarts it",
         )
 
     # -- down ---------------------------------------------------------------------------
@@ -216,8 +226,9 @@ class EmbeddedStack:
             rss = None
             if proc is not None:
                 try:
-                    rss = round(sum(p.memory_info().rss for p in [proc, *proc.children(True)])
-                                / 2**20, 1)
+                    rss = round(
+                        sum(p.memory_info().rss for p in [proc, *proc.children(True)]) / 2**20, 1
+                    )
                 except psutil.Error:
                     rss = None
             if record is None:
@@ -230,8 +241,16 @@ class EmbeddedStack:
                 version = comp.version()
             except (OSError, DagstormError):
                 version = "?"
-            rows.append(ComponentStatus(
-                name=name, state=state, pid=record.pid if record else None, version=version,
-                url=comp.url(), rss_mb=rss, detail=detail, log=comp.log_path,
-            ))
+            rows.append(
+                ComponentStatus(
+                    name=name,
+                    state=state,
+                    pid=record.pid if record else None,
+                    version=version,
+                    url=comp.url(),
+                    rss_mb=rss,
+                    detail=detail,
+                    log=comp.log_path,
+                )
+            )
         return rows

@@ -51,25 +51,39 @@ class Installer:
         self.ctx = ctx
         self.recipes = ctx.project_root / "stack"
 
-    def _run(self, step: str, argv: Sequence[str], *, env: dict[str, str] | None = None,
-             timeout: float = 1800, cwd: Path | None = None) -> None:
+    def _run(
+        self,
+        step: str,
+        argv: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        timeout: float = 1800,
+        cwd: Path | None = None,
+    ) -> None:
         log = self.ctx.layout.log(f"install-{step}")
         with log.open("ab") as out:
             out.write(f"\n$ {' '.join(argv)}\n".encode())
             out.flush()
             try:
                 result = subprocess.run(
-                    list(argv), stdout=out, stderr=subprocess.STDOUT, env=env,
-                    cwd=str(cwd) if cwd else None, timeout=timeout, check=False,
+                    list(argv),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd=str(cwd) if cwd else None,
+                    timeout=timeout,
+                    check=False,
                 )
             except FileNotFoundError:
                 raise InstallError(
-                    f"{argv[0]} is not installed", where=step,
+                    f"{argv[0]} is not installed",
+                    where=step,
                     fix="run scripts/bootstrap.sh (it installs the system tools)",
                 ) from None
             except subprocess.TimeoutExpired:
                 raise InstallError(
-                    f"`{argv[0]}` took longer than {timeout:.0f} s", where=str(log),
+                    f"`{argv[0]}` took longer than {timeout:.0f} s",
+                    where=str(log),
                     fix="check the registry is reachable and retry",
                 ) from None
         if result.returncode != 0:
@@ -117,7 +131,12 @@ class Installer:
     def _toxiproxy_run(self) -> None:
         with tempfile.TemporaryDirectory(prefix="dagstorm-gobin-") as gobin:
             env = {**os.environ, "GOBIN": gobin, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-            self._run("toxiproxy", ["go", "install", self._toxiproxy_module()], env=env)
+            module = self._toxiproxy_module()
+            package, _, version = module.partition("@")
+            # A `go install` build reports "git" as its version unless told its release.
+            root = package.removesuffix("/cmd/server")
+            ldflags = f"-ldflags=-X {root}.Version={version.removeprefix('v')}"
+            self._run("toxiproxy", ["go", "install", ldflags, module], env=env)
             built = Path(gobin) / "server"
             target = self.ctx.layout.toxiproxy_bin
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -131,11 +150,19 @@ class Installer:
         if libs.exists():
             shutil.rmtree(libs)
         libs.mkdir(parents=True)
-        self._run("kafka", [
-            "mvn", "-B", "-q", "-f", str(self.recipes / "kafka" / "pom.xml"),
-            "dependency:copy-dependencies", "-DincludeScope=runtime",
-            f"-DoutputDirectory={libs}",
-        ])
+        self._run(
+            "kafka",
+            [
+                "mvn",
+                "-B",
+                "-q",
+                "-f",
+                str(self.recipes / "kafka" / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={libs}",
+            ],
+        )
 
     # -- airflow ------------------------------------------------------------------------
 
@@ -152,45 +179,66 @@ class Installer:
         self._run("airflow", [base_python, "-m", "venv", str(venv)])
         pip = [str(venv / "bin" / "python"), "-m", "pip"]
         self._run("airflow", [*pip, "install", "-q", "--upgrade", "pip"])
-        self._run("airflow", [
-            *pip, "install", "-q", "-r", str(self.recipes / "airflow" / "requirements.txt"),
-        ])
+        self._run(
+            "airflow",
+            [
+                *pip,
+                "install",
+                "-q",
+                "-r",
+                str(self.recipes / "airflow" / "requirements.txt"),
+            ],
+        )
 
     # -- spark --------------------------------------------------------------------------
 
     def _spark_run(self) -> None:
         # The distribution is the pyspark package dagstorm depends on: check it is whole.
         home = self.ctx.spark_home
-        self._run("spark", [str(home / "bin" / "spark-submit"), "--version"],
-                  env={**os.environ, "JAVA_HOME": str(self.ctx.java_home)})
+        self._run(
+            "spark",
+            [str(home / "bin" / "spark-submit"), "--version"],
+            env={**os.environ, "JAVA_HOME": str(self.ctx.java_home)},
+        )
 
     def steps(self) -> list[InstallStep]:
         """All steps, in order."""
         layout = self.ctx.layout
         return [
             InstallStep(
-                "system", "system tools (PostgreSQL, Java 17, Maven, Go)",
-                lambda: _digest(*APT_PACKAGES), self._system_present, self._system_run,
+                "system",
+                "system tools (PostgreSQL, Java 17, Maven, Go)",
+                lambda: _digest(*APT_PACKAGES),
+                self._system_present,
+                self._system_run,
             ),
             InstallStep(
-                "toxiproxy", "Toxiproxy server (go install from the Go module proxy)",
-                lambda: _digest(self._toxiproxy_module()),
-                lambda: layout.toxiproxy_bin.exists(), self._toxiproxy_run,
+                "toxiproxy",
+                "Toxiproxy server (go install from the Go module proxy)",
+                lambda: _digest(self._toxiproxy_module(), "with-version-ldflags"),
+                layout.toxiproxy_bin.exists,
+                self._toxiproxy_run,
             ),
             InstallStep(
-                "kafka", "Kafka broker jars (Maven Central)",
+                "kafka",
+                "Kafka broker jars (Maven Central)",
                 lambda: _digest((self.recipes / "kafka" / "pom.xml").read_bytes()),
-                lambda: any(layout.kafka_libs.glob("kafka_2.13-*.jar")), self._kafka_run,
+                lambda: any(layout.kafka_libs.glob("kafka_2.13-*.jar")),
+                self._kafka_run,
             ),
             InstallStep(
-                "airflow", "Airflow 3 virtualenv (PyPI)",
+                "airflow",
+                "Airflow 3 virtualenv (PyPI)",
                 self._airflow_fingerprint,
-                lambda: (layout.airflow_venv / "bin" / "airflow").exists(), self._airflow_run,
+                (layout.airflow_venv / "bin" / "airflow").exists,
+                self._airflow_run,
             ),
             InstallStep(
-                "spark", "Spark distribution (pyspark package)",
+                "spark",
+                "Spark distribution (pyspark package)",
                 lambda: _digest(str(self.ctx.spark_home)),
-                lambda: (self.ctx.spark_home / "bin" / "spark-class").exists(), self._spark_run,
+                (self.ctx.spark_home / "bin" / "spark-class").exists,
+                self._spark_run,
             ),
         ]
 

@@ -170,35 +170,42 @@ def stop(
     graceful: signal.Signals = signal.SIGTERM,
     timeout: float = 20.0,
 ) -> str:
-    """Stop a process of ours and its group: ``graceful`` first, SIGKILL after ``timeout``.
+    """Stop a process of ours and what is left of its group.
 
-    Returns ``"stopped"``, ``"killed"`` or ``"not running"``.
+    The graceful signal goes to the leader only (a daemon shuts its own children
+    down); SIGKILL follows after ``timeout``. Stragglers of the group get
+    SIGTERM, then SIGKILL. Returns ``"stopped"``, ``"killed"`` or ``"not running"``.
     """
     leader = process_of(record)
-    members = group_members(record.pid, record.marker)
-    if leader is None and not members:
+    if leader is None and not group_members(record.pid, record.marker):
         return "not running"
-    targets = ([leader] if leader else []) + [m for m in members if not leader or m.pid != leader.pid]
+    outcome = "stopped"
     if leader is not None:
-        # A process that is SIGSTOPped (a paused broker) cannot act on SIGTERM.
+        # A SIGSTOPped process (a paused broker) cannot act on a graceful signal.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(record.pid, signal.SIGCONT)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(record.pid, graceful)
-    else:
-        for proc in members:
+        with contextlib.suppress(psutil.Error):
+            leader.send_signal(graceful)
+        _, alive = psutil.wait_procs([leader], timeout=timeout)
+        if alive:
+            outcome = "killed"
+            _kill_all([leader, *group_members(record.pid, record.marker)])
+    stragglers = group_members(record.pid, record.marker)
+    if stragglers:
+        for proc in stragglers:
             with contextlib.suppress(psutil.Error):
-                proc.send_signal(graceful)
-    _, alive = psutil.wait_procs(targets, timeout=timeout)
+                proc.terminate()
+        _, alive = psutil.wait_procs(stragglers, timeout=5)
+        _kill_all(alive)
     _reap(record.pid)
-    if not alive:
-        return "stopped"
-    for proc in alive:
+    return outcome
+
+
+def _kill_all(procs: list[psutil.Process]) -> None:
+    for proc in procs:
         with contextlib.suppress(psutil.Error):
             proc.kill()
-    psutil.wait_procs(alive, timeout=5)
-    _reap(record.pid)
-    return "killed"
+    psutil.wait_procs(procs, timeout=5)
 
 
 def tail(path: Path, lines: int = 20) -> str:

@@ -56,5 +56,7 @@ LINKS: tuple[Link, ...] = (
     Link("kafka", "kafka", "kafka_broker", "every Kafka client → the broker (advertised address)"),
     Link("airflow-db", "airflow_db", "postgres", "Airflow components → metadata database"),
     Link("serving-db", "serving_db", "postgres", "the pipeline's load tasks → serving database"),
-    Link("airflow-api", "airflow_api", "airflow_api_server", "dagstorm and users → Airflow REST API"),
+    Link(
+        "airflow-api", "airflow_api", "airflow_api_server", "dagstorm and users → Airflow REST API"
+    ),
 )

@@ -16,6 +16,7 @@ from dagstorm.stack.components.postgres import AIRFLOW_DB
 from dagstorm.stack.components.spark import spark_env
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.credentials import write_secret_file
+from dagstorm.stack.processes import tail
 from dagstorm.stack.topology import ComponentName
 
 PASSWORDS_FILE = "airflow-passwords.json"
@@ -35,7 +36,9 @@ def airflow_env(ctx: StackContext) -> dict[str, str]:
     return {
         **spark,
         # spark-submit (full pyspark) on PATH for SparkSubmitOperator; Airflow's venv first.
-        "PATH": os.pathsep.join([str(venv_bin), str(ctx.spark_home / "bin"), spark.get("PATH", "")]),
+        "PATH": os.pathsep.join(
+            [str(venv_bin), str(ctx.spark_home / "bin"), spark.get("PATH", "")]
+        ),
         "AIRFLOW_HOME": str(ctx.layout.airflow_home),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -117,7 +120,9 @@ class _AirflowProcess(Component):
         if beat and record is not None:
             seen = datetime.fromisoformat(str(beat)).timestamp()
             if seen < record.create_time - 1.0:
-                return Health(False, f"{self.health_key}: waiting for a heartbeat of the new process")
+                return Health(
+                    False, f"{self.health_key}: waiting for a heartbeat of the new process"
+                )
         return Health(True, status)
 
     def version(self) -> str:
@@ -160,8 +165,6 @@ class AirflowApiServer(_AirflowProcess):
                 timeout=600,
             )
         if result.returncode != 0:
-            from dagstorm.stack.processes import tail
-
             raise ComponentStartError(
                 "airflow-api-server",
                 f"`airflow db migrate` exited {result.returncode}",

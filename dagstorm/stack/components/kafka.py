@@ -6,10 +6,10 @@ import base64
 import re
 import subprocess
 import uuid
-import warnings
 from string import Template
 
 from dagstorm.errors import ComponentStartError
+from dagstorm.kafka_compat import KafkaAdminClient, KafkaError
 from dagstorm.stack.components.base import Component, Health
 
 
@@ -62,9 +62,15 @@ class Kafka(Component):
             id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())
         result = subprocess.run(
             [
-                self._java(), "-cp", self._classpath(), "kafka.tools.StorageTool", "format",
-                "-t", id_file.read_text().strip(),
-                "-c", str(self.ctx.layout.kafka_config_dir / "server.properties"),
+                self._java(),
+                "-cp",
+                self._classpath(),
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                id_file.read_text().strip(),
+                "-c",
+                str(self.ctx.layout.kafka_config_dir / "server.properties"),
                 "--standalone",
             ],
             env=self.ctx.base_env(),
@@ -86,13 +92,17 @@ class Kafka(Component):
         conf = self.ctx.layout.kafka_config_dir
         return [
             self._java(),
-            "-Xms256m", "-Xmx768m",
-            "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+            "-Xms256m",
+            "-Xmx768m",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={conf / 'log4j2.yaml'}",
             f"-Dkafka.logs.dir={self.ctx.layout.logs_dir}",
-            "-cp", self._classpath(),
-            "kafka.Kafka", str(conf / "server.properties"),
+            "-cp",
+            self._classpath(),
+            "kafka.Kafka",
+            str(conf / "server.properties"),
         ]
 
     def env(self) -> dict[str, str]:
@@ -101,10 +111,6 @@ class Kafka(Component):
 
     def health(self) -> Health:
         """A metadata request through the proxy."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from kafka import KafkaAdminClient
-            from kafka.errors import KafkaError
         try:
             admin = KafkaAdminClient(
                 bootstrap_servers=self.bootstrap,
@@ -126,7 +132,9 @@ class Kafka(Component):
     def version(self) -> str:
         """From the jar name."""
         libs = self.ctx.layout.kafka_libs
-        return kafka_version([p.name for p in libs.glob("kafka_2.13-*.jar")]) if libs.exists() else "?"
+        return (
+            kafka_version([p.name for p in libs.glob("kafka_2.13-*.jar")]) if libs.exists() else "?"
+        )
 
     def url(self) -> str:
         """Bootstrap address."""

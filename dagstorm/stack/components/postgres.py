@@ -53,7 +53,7 @@ class Postgres(Component):
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def prepare(self) -> None:
-        """initdb once (superuser with a generated password, scram auth on loopback)."""
+        """Initdb once (superuser with a generated password, scram auth on loopback)."""
         data = self.ctx.layout.postgres_data
         sock = self.ctx.layout.postgres_socket_dir
         for path in (data.parent, sock):
@@ -72,8 +72,10 @@ class Postgres(Component):
             result = subprocess.run(
                 [
                     str(postgres_bin_dir() / "initdb"),
-                    "-D", str(data),
-                    "-U", self.ctx.credentials.postgres_superuser,
+                    "-D",
+                    str(data),
+                    "-U",
+                    self.ctx.credentials.postgres_superuser,
                     "--auth=scram-sha-256",
                     f"--pwfile={pwfile}",
                     "--encoding=UTF8",
@@ -99,13 +101,20 @@ class Postgres(Component):
         """The postmaster on 127.0.0.1 only."""
         return [
             str(postgres_bin_dir() / "postgres"),
-            "-D", str(self.ctx.layout.postgres_data),
-            "-p", str(self.ctx.config.ports.postgres),
-            "-k", str(self.ctx.layout.postgres_socket_dir),
-            "-c", "listen_addresses=127.0.0.1",
-            "-c", "max_connections=200",
-            "-c", "shared_buffers=128MB",
-            "-c", "logging_collector=off",
+            "-D",
+            str(self.ctx.layout.postgres_data),
+            "-p",
+            str(self.ctx.config.ports.postgres),
+            "-k",
+            str(self.ctx.layout.postgres_socket_dir),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "shared_buffers=128MB",
+            "-c",
+            "logging_collector=off",
         ]
 
     def env(self) -> dict[str, str]:
@@ -142,7 +151,9 @@ class Postgres(Component):
         )
         with self.connect() as conn:
             for role, password, database in wanted:
-                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+                exists = conn.execute(
+                    "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)
+                ).fetchone()
                 verb = "ALTER" if exists else "CREATE"
                 conn.execute(
                     sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(

@@ -76,7 +76,7 @@ class _SparkDaemon(Component):
         render_spark_conf(self.ctx)
 
     def version(self) -> str:
-        """pyspark's version (the distribution's)."""
+        """Pyspark's version (the distribution's)."""
         version_file = self.ctx.spark_home / "version.py"
         for line in version_file.read_text().splitlines() if version_file.exists() else []:
             if line.startswith("__version__"):
@@ -94,11 +94,16 @@ class SparkMaster(_SparkDaemon):
         """Master on loopback."""
         ports = self.ctx.config.ports
         return [
-            self._spark_class(), "org.apache.spark.deploy.master.Master",
-            "--host", "127.0.0.1",
-            "--port", str(ports.spark_master),
-            "--webui-port", str(ports.spark_master_ui),
-            "--properties-file", str(self.ctx.layout.spark_conf_dir / "spark-defaults.conf"),
+            self._spark_class(),
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports.spark_master),
+            "--webui-port",
+            str(ports.spark_master_ui),
+            "--properties-file",
+            str(self.ctx.layout.spark_conf_dir / "spark-defaults.conf"),
         ]
 
     def health(self) -> Health:
@@ -125,13 +130,20 @@ class SparkWorker(_SparkDaemon):
         """Worker registered with our master."""
         ports = self.ctx.config.ports
         return [
-            self._spark_class(), "org.apache.spark.deploy.worker.Worker",
-            "--host", "127.0.0.1",
-            "--cores", str(self.ctx.config.spark.worker_cores),
-            "--memory", self.ctx.config.spark.worker_memory,
-            "--webui-port", str(ports.spark_worker_ui),
-            "--work-dir", str(self.ctx.layout.spark_dir / "work"),
-            "--properties-file", str(self.ctx.layout.spark_conf_dir / "spark-defaults.conf"),
+            self._spark_class(),
+            "org.apache.spark.deploy.worker.Worker",
+            "--host",
+            "127.0.0.1",
+            "--cores",
+            str(self.ctx.config.spark.worker_cores),
+            "--memory",
+            self.ctx.config.spark.worker_memory,
+            "--webui-port",
+            str(ports.spark_worker_ui),
+            "--work-dir",
+            str(self.ctx.layout.spark_dir / "work"),
+            "--properties-file",
+            str(self.ctx.layout.spark_conf_dir / "spark-defaults.conf"),
             f"spark://127.0.0.1:{ports.spark_master}",
         ]
 
@@ -161,8 +173,10 @@ class SparkHistory(_SparkDaemon):
     def argv(self) -> list[str]:
         """History server reading the event-log directory."""
         return [
-            self._spark_class(), "org.apache.spark.deploy.history.HistoryServer",
-            "--properties-file", str(self.ctx.layout.spark_conf_dir / "spark-defaults.conf"),
+            self._spark_class(),
+            "org.apache.spark.deploy.history.HistoryServer",
+            "--properties-file",
+            str(self.ctx.layout.spark_conf_dir / "spark-defaults.conf"),
         ]
 
     def health(self) -> Health:

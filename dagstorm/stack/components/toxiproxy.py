@@ -26,8 +26,10 @@ class Toxiproxy(Component):
         """API on loopback only."""
         return [
             str(self.ctx.layout.toxiproxy_bin),
-            "-host", "127.0.0.1",
-            "-port", str(self.ctx.config.ports.toxiproxy_api),
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(self.ctx.config.ports.toxiproxy_api),
         ]
 
     def env(self) -> dict[str, str]:
