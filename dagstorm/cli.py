@@ -27,8 +27,13 @@ from dagstorm.stack.context import StackContext
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+# Tables keep their columns in CI logs too (no terminal: rich would assume 80 columns).
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def fail(message: str) -> None:
+    """Print an error line to stderr, never wrapped (CI logs and grep need one line)."""
+    click.echo(f"dagstorm: error: {message}", err=True)
 
 
 def handle_errors(fn: F) -> F:
@@ -39,14 +44,14 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except DagstormError as exc:
-            err.print(f"dagstorm: error: {exc.render()}", markup=False)
+            fail(exc.render())
             if isinstance(exc, ComponentStartError) and exc.log_tail:
-                err.print("last lines of the log:", markup=False)
+                click.echo("last lines of the log:", err=True)
                 for line in exc.log_tail.splitlines()[-12:]:
-                    err.print(f"  | {line}", markup=False)
+                    click.echo(f"  | {line}", err=True)
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:
-            err.print("dagstorm: interrupted", markup=False)
+            click.echo("dagstorm: interrupted", err=True)
             sys.exit(int(ExitCode.INTERRUPTED))
 
     return wrapper  # type: ignore[return-value]
@@ -128,16 +133,16 @@ def stack_install(settings: Settings, force: bool) -> None:
     started = time.monotonic()
     outcome = Installer(ctx).install(force=force)
     done = sum(1 for _, state in outcome if state == "installed")
-    err.print(
+    click.echo(
         f"install: {done} step(s) run, {len(outcome) - done} up to date "
         f"({time.monotonic() - started:.1f} s); state in {ctx.layout.root}",
-        markup=False,
+        err=True,
     )
 
 
 def _status_table(rows: list[Any]) -> Table:
     table = Table(title="dagstorm embedded stack", title_justify="left")
-    for column in ("component", "state", "version", "url", "pid", "RSS MB"):
+    for column in ("component", "state", "version", "url", "pid", "PSS MB"):
         table.add_column(column)
     colour = {"running": "green", "unhealthy": "yellow", "stopped": "red"}
     for row in rows:
@@ -147,7 +152,7 @@ def _status_table(rows: list[Any]) -> Table:
             row.version,
             row.url,
             str(row.pid or "-"),
-            f"{row.rss_mb:.0f}" if row.rss_mb else "-",
+            f"{row.pss_mb:.0f}" if row.pss_mb else "-",
         )
     return table
 
@@ -283,10 +288,9 @@ def stack_check(settings: Settings) -> None:
     out.print(table)
     failed = [r.name for r in results if not r.ok]
     if failed:
-        err.print(
-            f"dagstorm: error: stack check failed: {', '.join(failed)} — fix: see "
-            "`dagstorm stack status` and `dagstorm stack logs <component>`",
-            markup=False,
+        fail(
+            f"stack check failed: {', '.join(failed)} — fix: see `dagstorm stack status` "
+            "and `dagstorm stack logs <component>`"
         )
         sys.exit(int(ExitCode.INFRASTRUCTURE))
 

@@ -32,7 +32,7 @@ from dagstorm.stack.components.toxiproxy import Toxiproxy
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.install import Installer
 from dagstorm.stack.ports import check_free
-from dagstorm.stack.processes import exit_code_of, process_of, stop, tail
+from dagstorm.stack.processes import exit_code_of, process_of, stop, sweep, tail
 from dagstorm.stack.topology import START_ORDER, ComponentName
 
 COMPONENT_TYPES: dict[ComponentName, type[Component]] = {
@@ -72,7 +72,7 @@ class ComponentStatus:
     pid: int | None
     version: str
     url: str
-    rss_mb: float | None
+    pss_mb: float | None
     detail: str
     log: str
 
@@ -84,10 +84,22 @@ class ComponentStatus:
             "pid": self.pid,
             "version": self.version,
             "url": self.url,
-            "rss_mb": self.rss_mb,
+            "pss_mb": self.pss_mb,
             "detail": self.detail,
             "log": self.log,
         }
+
+
+def _pss_mb(proc: psutil.Process) -> float | None:
+    """Proportional set size of a process and its children (shared pages split fairly)."""
+    total = 0
+    try:
+        for member in [proc, *proc.children(recursive=True)]:
+            info = member.memory_full_info()
+            total += getattr(info, "pss", info.rss)
+    except psutil.Error:
+        return None
+    return round(total / 2**20, 1)
 
 
 class EmbeddedStack:
@@ -198,7 +210,12 @@ class EmbeddedStack:
 
     def down(self) -> list[tuple[str, str]]:
         """Stop every component of ours, in reverse order; returns (name, outcome)."""
-        return self._stop(list(reversed(START_ORDER)))
+        outcome = self._stop(list(reversed(START_ORDER)))
+        strays = sweep(self.ctx.marker)
+        if strays:
+            self.ctx.progress.info(f"stopped {strays} stray process(es) of this stack")
+            outcome.append(("strays", f"{strays} stopped"))
+        return outcome
 
     def _stop(self, names: list[ComponentName]) -> list[tuple[str, str]]:
         outcome: list[tuple[str, str]] = []
@@ -223,14 +240,7 @@ class EmbeddedStack:
         for name, comp in self.components.items():
             record = comp.running()
             proc = process_of(record) if record else None
-            rss = None
-            if proc is not None:
-                try:
-                    rss = round(
-                        sum(p.memory_info().rss for p in [proc, *proc.children(True)]) / 2**20, 1
-                    )
-                except psutil.Error:
-                    rss = None
+            pss = _pss_mb(proc) if proc is not None else None
             if record is None:
                 state, detail = "stopped", ""
             else:
@@ -248,7 +258,7 @@ class EmbeddedStack:
                     pid=record.pid if record else None,
                     version=version,
                     url=comp.url(),
-                    rss_mb=rss,
+                    pss_mb=pss,
                     detail=detail,
                     log=comp.log_path,
                 )

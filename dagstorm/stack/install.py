@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,12 @@ def _digest(*parts: str | bytes) -> str:
     for part in parts:
         sha.update(part.encode() if isinstance(part, str) else part)
     return sha.hexdigest()[:16]
+
+
+def _artifact(jar_name: str) -> str:
+    """``kafka-clients-3.9.2.jar`` → ``kafka-clients``."""
+    match = re.match(r"^(.*?)-\d[\w.\-]*\.jar$", jar_name)
+    return match.group(1) if match else jar_name
 
 
 class Installer:
@@ -192,14 +199,48 @@ class Installer:
 
     # -- spark --------------------------------------------------------------------------
 
+    def _spark_fingerprint(self) -> str:
+        pom = (self.recipes / "spark" / "pom.xml").read_bytes()
+        return _digest(str(self.ctx.spark_home), pom, "without-spark-shipped-jars")
+
+    def _spark_present(self) -> bool:
+        jars = self.ctx.layout.spark_jars
+        return (self.ctx.spark_home / "bin" / "spark-class").exists() and any(
+            jars.glob("spark-sql-kafka-0-10_2.13-*.jar")
+        )
+
     def _spark_run(self) -> None:
-        # The distribution is the pyspark package dagstorm depends on: check it is whole.
+        # The distribution is the pyspark package dagstorm depends on: check it is
+        # whole; then fetch the Kafka connector matching its version.
         home = self.ctx.spark_home
         self._run(
             "spark",
             [str(home / "bin" / "spark-submit"), "--version"],
             env={**os.environ, "JAVA_HOME": str(self.ctx.java_home)},
         )
+        jars = self.ctx.layout.spark_jars
+        if jars.exists():
+            shutil.rmtree(jars)
+        jars.mkdir(parents=True)
+        self._run(
+            "spark",
+            [
+                "mvn",
+                "-B",
+                "-q",
+                "-f",
+                str(self.recipes / "spark" / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={jars}",
+            ],
+        )
+        # Jars Spark itself ships (Hadoop client, Scala, lz4, ...) must come from Spark
+        # only: a second copy in another version on the classpath breaks at run time.
+        shipped = {_artifact(p.name) for p in (home / "jars").glob("*.jar")}
+        for jar in jars.glob("*.jar"):
+            if _artifact(jar.name) in shipped:
+                jar.unlink()
 
     def steps(self) -> list[InstallStep]:
         """All steps, in order."""
@@ -235,9 +276,9 @@ class Installer:
             ),
             InstallStep(
                 "spark",
-                "Spark distribution (pyspark package)",
-                lambda: _digest(str(self.ctx.spark_home)),
-                (self.ctx.spark_home / "bin" / "spark-class").exists,
+                "Spark (pyspark package) and its Kafka connector (Maven Central)",
+                self._spark_fingerprint,
+                self._spark_present,
                 self._spark_run,
             ),
         ]

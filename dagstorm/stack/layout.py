@@ -87,6 +87,11 @@ class StateLayout:
         return self.spark_dir / "conf"
 
     @property
+    def spark_jars(self) -> Path:
+        """Extra jars for jobs (the Kafka connector), resolved at install time."""
+        return self.spark_dir / "jars"
+
+    @property
     def spark_event_dir(self) -> Path:
         """Event logs, read by the history server."""
         return self.spark_dir / "events"

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import psutil
 
-MARKER_ENV = "DAGSTORM_STATE_DIR"
+#: Set only in the environment of processes the stack spawns (never the user's own
+#: DAGSTORM_STATE_DIR), so that a sweep can never hit a user's shell or dagstorm run.
+MARKER_ENV = "DAGSTORM_STACK_MEMBER"
 
 # Popen objects of children started by this process, reaped when they exit so
 # that a dead child never lingers as a zombie that looks alive.
@@ -51,9 +53,14 @@ class PidRecord:
             return None
 
 
+# Exit codes of reaped children, so a start-up failure can say how the process ended.
+_exit_codes: dict[int, int] = {}
+
+
 def _reap(pid: int) -> None:
     child = _children.get(pid)
     if child is not None and child.poll() is not None:
+        _exit_codes[pid] = child.returncode
         _children.pop(pid, None)
 
 
@@ -73,19 +80,22 @@ def process_of(record: PidRecord) -> psutil.Process | None:
     return None
 
 
-def is_marked(proc: psutil.Process, marker: str) -> bool:
+def is_marked(proc: psutil.Process, marker: str, *, by_cwd: bool = True) -> bool:
     """True if ``proc`` carries our state-dir marker (working dir, environment or argv).
 
-    The working directory comes first: processes that set their title
+    The working directory counts because processes that set their title
     (setproctitle, as Airflow's do) overwrite both argv and the environment
-    block that /proc shows, but keep the directory they were started in.
+    block that /proc shows, but keep the directory they were started in. It
+    is only trusted together with a pid record or a process group of ours
+    (``by_cwd=False`` otherwise: a user's shell may sit in the state dir).
     """
-    try:
-        cwd = proc.cwd()
-        if cwd == marker or cwd.startswith(marker + os.sep):
-            return True
-    except (psutil.AccessDenied, psutil.ZombieProcess, OSError):
-        pass
+    if by_cwd:
+        try:
+            cwd = proc.cwd()
+            if cwd == marker or cwd.startswith(marker + os.sep):
+                return True
+        except (psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            pass
     try:
         if proc.environ().get(MARKER_ENV) == marker:
             return True
@@ -148,8 +158,8 @@ def adopt(component: str, pid: int, *, pid_path: Path, marker: str) -> PidRecord
 
 def exit_code_of(pid: int) -> int | None:
     """Exit code of a child started by this process, if it has exited."""
-    child = _children.get(pid)
-    return child.poll() if child is not None else None
+    _reap(pid)
+    return _exit_codes.get(pid)
 
 
 def group_members(pgid: int, marker: str) -> list[psutil.Process]:
@@ -199,6 +209,30 @@ def stop(
         _kill_all(alive)
     _reap(record.pid)
     return outcome
+
+
+def sweep(marker: str) -> int:
+    """Stop stray processes spawned for this stack that no pid file accounts for.
+
+    Matches the spawn-time environment marker only; never this process or its
+    ancestors. Returns how many processes were stopped.
+    """
+    spared = {os.getpid(), *(p.pid for p in psutil.Process().parents())}
+    strays = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid in spared or proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if is_marked(proc, marker, by_cwd=False):
+                strays.append(proc)
+        except psutil.Error:
+            continue
+    for proc in strays:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(strays, timeout=5)
+    _kill_all(alive)
+    return len(strays)
 
 
 def _kill_all(procs: list[psutil.Process]) -> None:

@@ -1,0 +1,29 @@
+# dagstorm's two entry points (see README): `make smoke` and `make test`.
+# Both set everything up first (scripts/bootstrap.sh is idempotent: seconds when done).
+.PHONY: setup smoke test lint unit integration down
+
+VENV := .venv/bin
+
+setup:
+	scripts/bootstrap.sh
+
+smoke: setup
+	$(VENV)/dagstorm stack up
+	$(VENV)/dagstorm stack check
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+
+unit:
+	$(VENV)/pytest tests/unit
+
+integration:
+	$(VENV)/pytest tests/integration
+
+test: setup lint
+	$(VENV)/pytest
+
+down:
+	$(VENV)/dagstorm stack down
