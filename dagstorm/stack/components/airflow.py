@@ -149,6 +149,8 @@ class AirflowApiServer(_AirflowProcess):
         """Passwords file (0600) and `airflow db migrate` (idempotent)."""
         home = self.ctx.layout.airflow_home
         home.mkdir(parents=True, exist_ok=True)
+        self.ctx.dags_folder.mkdir(parents=True, exist_ok=True)
+        self.ctx.layout.landing_dir.mkdir(parents=True, exist_ok=True)
         creds = self.ctx.credentials
         write_secret_file(
             self.ctx.layout.secrets_dir / PASSWORDS_FILE,
