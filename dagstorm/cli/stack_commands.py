@@ -1,109 +1,18 @@
-"""The `dagstorm` command: parse, call the library, map errors to exit codes.
-
-Exit codes: 0 success; 1 an SLO failed; 2 invalid scenario, config or usage;
-3 infrastructure error (a service unreachable, a component that did not
-start, an install step that failed); 130 interrupted (after cleanup).
-"""
+"""`dagstorm stack …`: install, start, stop and inspect the stack under test."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
-from collections.abc import Callable
-from functools import wraps
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from dagstorm import __version__
-from dagstorm.errors import ComponentStartError, DagstormError, ExitCode, UsageError
-from dagstorm.progress import Progress
-from dagstorm.stack.config import StackConfig, load_stack_config
-from dagstorm.stack.context import StackContext
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-# Tables keep their columns in CI logs too (no terminal: rich would assume 80 columns).
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-
-
-def fail(message: str) -> None:
-    """Print an error line to stderr, never wrapped (CI logs and grep need one line)."""
-    click.echo(f"dagstorm: error: {message}", err=True)
-
-
-def handle_errors(fn: F) -> F:
-    """Turn expected errors into one clear line and a documented exit code."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DagstormError as exc:
-            fail(exc.render())
-            if isinstance(exc, ComponentStartError) and exc.log_tail:
-                click.echo("last lines of the log:", err=True)
-                for line in exc.log_tail.splitlines()[-12:]:
-                    click.echo(f"  | {line}", err=True)
-            sys.exit(int(exc.exit_code))
-        except KeyboardInterrupt:
-            click.echo("dagstorm: interrupted", err=True)
-            sys.exit(int(ExitCode.INTERRUPTED))
-
-    return wrapper  # type: ignore[return-value]
-
-
-class Settings:
-    """Global options shared by every command."""
-
-    def __init__(self, stack_file: Path | None, state_dir: Path | None, quiet: bool) -> None:
-        self.stack_file = stack_file
-        self.state_dir = state_dir
-        self.quiet = quiet
-
-    def config(self) -> StackConfig:
-        """The stack config from file, environment and flags."""
-        return load_stack_config(self.stack_file, state_dir=self.state_dir)
-
-    def context(self) -> StackContext:
-        """A context for the embedded stack (refuses other kinds)."""
-        config = self.config()
-        if config.kind != "embedded":
-            raise UsageError(
-                f"this command manages the embedded stack; the config says kind: {config.kind}",
-                where=str(self.stack_file or "dagstorm.stack.yaml"),
-                fix="for compose use `docker compose up -d`; for external stacks their own tooling",
-            )
-        return StackContext(config=config, progress=Progress(quiet=self.quiet))
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="dagstorm")
-@click.option(
-    "--stack-file",
-    type=click.Path(path_type=Path),
-    envvar="DAGSTORM_STACK_FILE",
-    help="Stack config (default: ./dagstorm.stack.yaml if present).",
-)
-@click.option(
-    "--state-dir",
-    type=click.Path(path_type=Path),
-    help="Where the embedded stack keeps its state (default ./.dagstorm; env DAGSTORM_STATE_DIR).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-@click.pass_context
-def cli(ctx: click.Context, stack_file: Path | None, state_dir: Path | None, quiet: bool) -> None:
-    """Chaos and load testing for Airflow + Spark + Kafka data pipelines.
-
-    \b
-    Example:
-      dagstorm stack install && dagstorm stack up && dagstorm stack check
-    """
-    ctx.obj = Settings(stack_file, state_dir, quiet)
+from dagstorm.cli import cli
+from dagstorm.cli.common import Settings, fail, handle_errors, out
+from dagstorm.errors import ExitCode, UsageError
 
 
 @cli.group()
@@ -293,8 +202,3 @@ def stack_check(settings: Settings) -> None:
             "and `dagstorm stack logs <component>`"
         )
         sys.exit(int(ExitCode.INFRASTRUCTURE))
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="dagstorm")

@@ -1,0 +1,106 @@
+"""What every dagstorm command shares: settings, error handling, output."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from dagstorm.errors import ComponentStartError, DagstormError, ExitCode, UsageError
+from dagstorm.faults.base import FaultContext
+from dagstorm.faults.journal import FaultJournal
+from dagstorm.faults.manager import Terminated
+from dagstorm.progress import Progress
+from dagstorm.stack.config import StackConfig, load_stack_config
+from dagstorm.stack.context import StackContext
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Tables keep their columns in CI logs too (no terminal: rich would assume 80 columns).
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def fail(message: str) -> None:
+    """Print an error line to stderr, never wrapped (CI logs and grep need one line)."""
+    click.echo(f"dagstorm: error: {message}", err=True)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn expected errors into one clear line and a documented exit code."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DagstormError as exc:
+            fail(exc.render())
+            if isinstance(exc, ComponentStartError) and exc.log_tail:
+                click.echo("last lines of the log:", err=True)
+                for line in exc.log_tail.splitlines()[-12:]:
+                    click.echo(f"  | {line}", err=True)
+            sys.exit(int(exc.exit_code))
+        except (KeyboardInterrupt, Terminated):
+            click.echo("dagstorm: interrupted", err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Settings:
+    """Global options shared by every command."""
+
+    def __init__(self, stack_file: Path | None, state_dir: Path | None, quiet: bool) -> None:
+        self.stack_file = stack_file
+        self.state_dir = state_dir
+        self.quiet = quiet
+
+    def config(self) -> StackConfig:
+        """The stack config from file, environment and flags."""
+        return load_stack_config(self.stack_file, state_dir=self.state_dir)
+
+    def context(self) -> StackContext:
+        """A context for the embedded stack (refuses other kinds)."""
+        config = self.config()
+        if config.kind != "embedded":
+            raise UsageError(
+                f"this command manages the embedded stack; the config says kind: {config.kind}",
+                where=str(self.stack_file or "dagstorm.stack.yaml"),
+                fix="for compose use `docker compose up -d`; for external stacks their own tooling",
+            )
+        return StackContext(config=config, progress=Progress(quiet=self.quiet))
+
+    def journal(self) -> FaultJournal:
+        """The fault journal of this state directory."""
+        return FaultJournal(self.config().resolved_state_dir() / "faults" / "journal.jsonl")
+
+    def fault_context(self) -> FaultContext:
+        """What faults act on: endpoints, the embedded stack (if that is the kind), journal."""
+        from dagstorm.stack.endpoints import resolve_stack
+
+        config = self.config()
+        embedded = self.context() if config.kind == "embedded" else None
+        return FaultContext(stack=resolve_stack(config), journal=self.journal(), embedded=embedded)
+
+
+def warn_orphaned_faults(settings: Settings) -> None:
+    """Every command but `recover` says so when a killed run left faults applied."""
+    from dagstorm.faults.recover import orphaned
+
+    try:
+        journal = settings.journal()
+        if not journal.path.exists():
+            return
+        left = orphaned(journal)
+    except DagstormError:
+        return
+    if left:
+        click.echo(
+            f"dagstorm: warning: {len(left)} fault(s) from an interrupted run are still "
+            "applied — run `dagstorm recover`",
+            err=True,
+        )

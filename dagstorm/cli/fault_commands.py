@@ -1,0 +1,194 @@
+"""`dagstorm fault …` and `dagstorm recover`: ad-hoc game days from the shell."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import yaml
+from pydantic import ValidationError
+from rich.table import Table
+
+from dagstorm.cli import cli
+from dagstorm.cli.common import Settings, fail, handle_errors, out
+from dagstorm.durations import format_duration, parse_duration
+from dagstorm.errors import ExitCode, UsageError
+from dagstorm.faults.manager import FaultManager, sigterm_raises
+from dagstorm.faults.recover import owner_alive, recover
+from dagstorm.faults.specs import parse_fault_spec
+
+
+def _spec_from_args(kind: str, pairs: tuple[str, ...]) -> Any:
+    data: dict[str, Any] = {"kind": kind}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"`{pair}` is not key=value", fix="e.g. link=kafka latency_ms=300")
+        data[key.strip()] = yaml.safe_load(value) if value else ""
+    try:
+        return parse_fault_spec(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or kind
+        raise UsageError(
+            f"{where}: {first['msg']}",
+            where="fault arguments",
+            fix="`dagstorm schema` lists every fault field; see docs/faults.md",
+        ) from None
+
+
+@cli.group()
+def fault() -> None:
+    """Inject, list and revert faults by hand (the same machinery `run` uses).
+
+    \b
+    Example:
+      dagstorm fault inject network link=kafka effect=latency latency_ms=300 --duration 60s
+    """
+
+
+@fault.command("inject")
+@click.argument("kind", type=click.Choice(["network", "broker", "spark", "airflow"]))
+@click.argument("fields", nargs=-1)
+@click.option("--duration", help="Hold the fault this long, then revert (e.g. 30s, 2m).")
+@click.pass_obj
+@handle_errors
+def fault_inject(
+    settings: Settings, kind: str, fields: tuple[str, ...], duration: str | None
+) -> None:
+    """Inject one fault; it stays applied until `fault revert` unless --duration is given.
+
+    Ctrl-C or SIGTERM during --duration reverts it at once.
+
+    \b
+    Example:
+      dagstorm fault inject broker action=pause --duration 30s
+      dagstorm fault inject spark action=executor_oom
+      dagstorm fault inject airflow action=kill component=scheduler
+    """
+    spec = _spec_from_args(kind, fields)
+    hold = None
+    if duration is not None:
+        try:
+            hold = parse_duration(duration)
+        except ValueError as exc:
+            raise UsageError(str(exc), where="--duration") from None
+    if spec.kind == "network" and spec.effect == "flap" and hold is None:
+        raise UsageError("a flapping link needs --duration", fix="add e.g. --duration 2m")
+    manager = FaultManager(settings.fault_context())
+    started = time.monotonic()
+    active = manager.inject(spec)
+    took = time.monotonic() - started
+    out.print(
+        f"injected {active.fault_id}: {spec.describe()} in {took:.2f} s — {active.evidence}",
+        markup=False,
+    )
+    if hold is None:
+        out.print(f"revert with: dagstorm fault revert {active.fault_id}", markup=False)
+        manager.active.clear()  # stays applied on purpose; the journal keeps it open
+        return
+    with sigterm_raises(), manager:
+        time.sleep(hold)
+    out.print(f"reverted {active.fault_id} after {format_duration(hold)}", markup=False)
+
+
+@fault.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def fault_list(settings: Settings, as_json: bool) -> None:
+    """List faults that are applied now (from the fault journal).
+
+    \b
+    Example:
+      dagstorm fault list
+    """
+    open_faults = settings.journal().open_faults()
+    rows = [
+        {
+            "id": f.fault_id,
+            "fault": parse_fault_spec(f.spec).describe(),
+            "since": datetime.fromtimestamp(f.injected_at, UTC).isoformat(timespec="seconds"),
+            "owner": f"pid {f.owner_pid}" + ("" if owner_alive(f) else " (gone)"),
+        }
+        for f in open_faults
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(rows)} fault(s) applied", title_justify="left")
+    for column in ("id", "fault", "since", "owner"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in ("id", "fault", "since", "owner")))
+    out.print(table)
+
+
+@fault.command("revert")
+@click.argument("fault_ids", nargs=-1)
+@click.option("--all", "revert_all", is_flag=True, help="Revert every applied fault.")
+@click.pass_obj
+@handle_errors
+def fault_revert(settings: Settings, fault_ids: tuple[str, ...], revert_all: bool) -> None:
+    """Revert applied faults by id (reverting twice is harmless).
+
+    \b
+    Example:
+      dagstorm fault revert 3f2a9c01be
+    """
+    from dagstorm.faults.registry import build_fault
+
+    if not fault_ids and not revert_all:
+        raise UsageError("name the fault id(s) to revert, or --all", fix="`dagstorm fault list`")
+    ctx = settings.fault_context()
+    open_faults = {f.fault_id: f for f in ctx.journal.open_faults()}
+    unknown = [i for i in fault_ids if i not in open_faults]
+    if unknown:
+        raise UsageError(f"not applied: {', '.join(unknown)}", fix="`dagstorm fault list`")
+    chosen = list(open_faults.values()) if revert_all else [open_faults[i] for i in fault_ids]
+    for item in reversed(chosen):
+        fault_obj = build_fault(parse_fault_spec(item.spec), item.fault_id, ctx)
+        fault_obj.applied = item.applied
+        started = time.monotonic()
+        fault_obj.revert()
+        ctx.journal.record(item.fault_id, "reverted", detail={"by": "fault revert"})
+        out.print(
+            f"reverted {item.fault_id}: {fault_obj.spec.describe()} "
+            f"in {time.monotonic() - started:.2f} s",
+            markup=False,
+        )
+
+
+@cli.command("recover")
+@click.option("--force", is_flag=True, help="Also revert faults whose dagstorm process still runs.")
+@click.pass_obj
+@handle_errors
+def recover_command(settings: Settings, force: bool) -> None:
+    """Revert faults a killed dagstorm left applied, and heal the stack.
+
+    Removes toxics, re-enables proxies, resumes stopped processes and restarts
+    killed components. Harmless when there is nothing to do.
+
+    \b
+    Example:
+      dagstorm recover
+    """
+    report = recover(settings.fault_context(), force=force)
+    out.print(
+        f"recover: {len(report.reverted)} fault(s) reverted, {report.toxics_removed} stray "
+        f"toxic(s) removed, proxies re-enabled: {', '.join(report.proxies_enabled) or 'none'}, "
+        f"stack restarted: {'yes' if report.restarted else 'no'}",
+        markup=False,
+    )
+    if report.skipped_live:
+        out.print(
+            f"left alone (their dagstorm still runs): {', '.join(report.skipped_live)}",
+            markup=False,
+        )
+    if report.errors:
+        for error in report.errors:
+            fail(error)
+        raise SystemExit(int(ExitCode.INFRASTRUCTURE))

@@ -1,0 +1,134 @@
+"""Faults on a stack component's process: SIGKILL, SIGSTOP, graceful stop.
+
+Only components the stack declares, and only processes dagstorm owns (pid file
+plus ownership check). Reverting a kill or a restart starts the component again
+and waits for its real health signal; reverting a pause sends SIGCONT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import time
+from typing import Any
+
+import psutil
+
+from dagstorm.errors import FaultError
+from dagstorm.faults.base import AnySpec, Fault, FaultContext
+from dagstorm.stack.components.base import Component
+from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.processes import PidRecord, group_members, process_of, stop
+from dagstorm.stack.topology import ComponentName
+
+Action = str  # "kill" | "pause" | "restart"
+
+
+def _signal_group(record: PidRecord, sig: signal.Signals) -> list[int]:
+    """Signal the leader and every member of its group that is ours; the pids hit."""
+    leader = process_of(record)
+    members = group_members(record.pid, record.marker)
+    targets = {p.pid: p for p in members}
+    if leader is not None:
+        targets[leader.pid] = leader
+    for proc in targets.values():
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(sig)
+    return sorted(targets)
+
+
+class ProcessFault(Fault):
+    """Kill, pause or gracefully stop one component of the embedded stack."""
+
+    def __init__(
+        self,
+        spec: AnySpec,
+        fault_id: str,
+        ctx: FaultContext,
+        *,
+        component: ComponentName,
+        action: Action,
+    ) -> None:
+        super().__init__(spec, fault_id, ctx)
+        self.component_name = component
+        self.action = action
+
+    def _component(self) -> Component:
+        embedded = self.ctx.require_embedded(f"a {self.action} of {self.component_name}")
+        return EmbeddedStack(embedded).components[self.component_name]
+
+    def check_targets(self) -> None:
+        """The component is declared and dagstorm owns its running process."""
+        if self.component_name not in self.ctx.stack.components:
+            raise FaultError(
+                f"component `{self.component_name}` is not a declared fault target",
+                where="stack config fault_targets",
+                fix=f"declared: {', '.join(self.ctx.stack.components) or 'none'}",
+            )
+        if self._component().running() is None:
+            raise FaultError(
+                f"{self.component_name} is not running, so it cannot be {self.action}ed",
+                fix="`dagstorm stack up` (or `dagstorm recover` after an interrupted run)",
+            )
+
+    def inject(self) -> dict[str, Any]:
+        """Send the signal(s)."""
+        comp = self._component()
+        record = comp.running()
+        if record is None:
+            raise FaultError(f"{self.component_name} is not running")
+        if self.action == "kill":
+            pids = _signal_group(record, signal.SIGKILL)
+            psutil.wait_procs([p for p in map(_proc, pids) if p], timeout=5)
+            return {"component": self.component_name, "killed": pids}
+        if self.action == "pause":
+            pids = _signal_group(record, signal.SIGSTOP)
+            return {"component": self.component_name, "paused": pids}
+        outcome = stop(record, graceful=comp.stop_signal, timeout=comp.stop_timeout)
+        return {"component": self.component_name, "stopped": record.pid, "outcome": outcome}
+
+    def verify(self) -> str:
+        """Dead (kill/restart) or stopped in state T (pause)."""
+        record = self._component().record()
+        if record is None:
+            raise FaultError(f"{self.component_name} has no pid file")
+        if self.action == "pause":
+            proc = process_of(record)
+            if proc is None or proc.status() != psutil.STATUS_STOPPED:
+                raise FaultError(f"{self.component_name} is not stopped")
+            return f"{self.component_name} pid {record.pid} stopped (SIGSTOP)"
+        deadline = time.monotonic() + 10
+        while process_of(record) is not None:
+            if time.monotonic() > deadline:
+                raise FaultError(f"{self.component_name} pid {record.pid} is still alive")
+            time.sleep(0.1)
+        return f"{self.component_name} pid {record.pid} is gone"
+
+    def revert(self) -> None:
+        """Resume, or start again and wait until healthy (harmless if already so)."""
+        comp = self._component()
+        record = comp.record()
+        if record is not None and process_of(record) is not None:
+            _signal_group(record, signal.SIGCONT)
+            return
+        EmbeddedStack(self.ctx.require_embedded("restarting a component")).up()
+
+
+def _proc(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.Error:
+        return None
+
+
+def resume_all(embedded: EmbeddedStack) -> list[str]:
+    """SIGCONT every component's process group (a no-op for running processes).
+
+    Used by `dagstorm recover`: whatever a crashed run paused runs again.
+    """
+    resumed: list[str] = []
+    for name, comp in embedded.components.items():
+        record = comp.record()
+        if record is not None and _signal_group(record, signal.SIGCONT):
+            resumed.append(name)
+    return resumed

@@ -1,0 +1,108 @@
+"""`dagstorm recover`: revert what a killed dagstorm left applied, from the journal.
+
+Faults whose owner (the dagstorm process that injected them) still runs are
+left alone unless forced. Afterwards the embedded stack is healed: every
+component's process group gets SIGCONT, stray `dagstorm-*` toxics are removed,
+every declared proxy is enabled, and components that are down are started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psutil
+from pydantic import ValidationError
+
+from dagstorm.errors import DagstormError, ToxiproxyError
+from dagstorm.faults.base import FaultContext
+from dagstorm.faults.journal import FaultJournal, OpenFault
+from dagstorm.faults.process import resume_all
+from dagstorm.faults.registry import build_fault
+from dagstorm.faults.specs import parse_fault_spec
+from dagstorm.stack.embedded import EmbeddedStack
+
+
+@dataclass
+class RecoverReport:
+    """What `recover` did."""
+
+    reverted: list[str] = field(default_factory=list)
+    skipped_live: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    toxics_removed: int = 0
+    proxies_enabled: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+    restarted: bool = False
+
+
+def owner_alive(fault: OpenFault) -> bool:
+    """True if the process that injected ``fault`` still runs (pid reuse excluded)."""
+    if fault.owner_pid is None:
+        return False
+    try:
+        proc = psutil.Process(fault.owner_pid)
+        return (
+            proc.status() != psutil.STATUS_ZOMBIE and proc.create_time() <= fault.injected_at + 1.0
+        )
+    except psutil.Error:
+        return False
+
+
+def orphaned(journal: FaultJournal) -> list[OpenFault]:
+    """Open faults whose owner is gone."""
+    return [f for f in journal.open_faults() if not owner_alive(f)]
+
+
+def _heal_network(ctx: FaultContext, report: RecoverReport) -> None:
+    if ctx.stack.toxiproxy_url is None:
+        return
+    with ctx.toxiproxy() as client:
+        for proxy in client.list_proxies():
+            if proxy.name not in ctx.stack.links:
+                continue
+            for toxic in proxy.toxics:
+                if toxic.name.startswith("dagstorm-"):
+                    client.remove_toxic(proxy.name, toxic.name, missing_ok=True)
+                    report.toxics_removed += 1
+            if not proxy.enabled:
+                client.enable_proxy(proxy.name)
+                report.proxies_enabled.append(proxy.name)
+
+
+def recover(ctx: FaultContext, *, force: bool = False) -> RecoverReport:
+    """Revert orphaned faults (all open ones with ``force``), then heal the stack."""
+    report = RecoverReport()
+    live = [] if force else [f for f in ctx.journal.open_faults() if owner_alive(f)]
+    report.skipped_live = [f.fault_id for f in live]
+    targets = ctx.journal.open_faults() if force else orphaned(ctx.journal)
+    for item in reversed(targets):
+        try:
+            fault = build_fault(parse_fault_spec(item.spec), item.fault_id, ctx)
+            fault.applied = item.applied
+            fault.revert()
+        except (DagstormError, OSError, ValidationError) as exc:
+            message = exc.render() if isinstance(exc, DagstormError) else str(exc)
+            ctx.journal.record(item.fault_id, "revert_failed", error=message)
+            report.errors.append(f"{item.fault_id}: {message}")
+            continue
+        ctx.journal.record(item.fault_id, "reverted", detail={"by": "recover"})
+        report.reverted.append(item.fault_id)
+    if live:
+        return report  # a live run owns the stack's state; heal only what we reverted
+    try:
+        _heal_network(ctx, report)
+    except ToxiproxyError as exc:
+        report.errors.append(exc.render())
+    if ctx.embedded is not None:
+        embedded = EmbeddedStack(ctx.embedded)
+        report.resumed = resume_all(embedded)
+        running = [comp.running() is not None for comp in embedded.components.values()]
+        # A partly running stack lost components to a fault; a fully stopped one was
+        # stopped on purpose (`stack down`) and stays stopped.
+        if any(running) and not all(running):
+            try:
+                embedded.up()
+                report.restarted = True
+            except DagstormError as exc:
+                report.errors.append(exc.render())
+    return report

@@ -1,0 +1,139 @@
+"""What a fault is, as data: the models scenario files and `dagstorm fault inject` share.
+
+Each family is one model with a ``kind`` discriminator; unknown keys are
+errors. Specs say *what* to break; when and for how long is the scenario's
+business (or ``--duration`` on the command line).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+LinkName = Literal["kafka", "airflow-db", "serving-db", "airflow-api"]
+StreamChoice = Literal["upstream", "downstream", "both"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def describe(self) -> str:
+        """A short human description, e.g. ``network latency 300 ms on kafka``."""
+        raise NotImplementedError
+
+
+class NetworkFault(_Spec):
+    """A Toxiproxy toxic (or the proxy down / flapping) on one declared link."""
+
+    kind: Literal["network"] = "network"
+    link: LinkName
+    effect: Literal[
+        "latency",
+        "bandwidth",
+        "stall",
+        "reset",
+        "slicer",
+        "limit_data",
+        "slow_close",
+        "down",
+        "flap",
+    ]
+    stream: StreamChoice = "both"
+    toxicity: float = Field(1.0, ge=0.0, le=1.0)
+    latency_ms: int = Field(0, ge=0, le=600_000)
+    jitter_ms: int = Field(0, ge=0, le=600_000)
+    rate_kb_per_s: int = Field(0, ge=0)
+    timeout_ms: int = Field(0, ge=0, description="stall: 0 holds data until reverted")
+    delay_ms: int = Field(0, ge=0, description="slow_close delay")
+    average_size: int = Field(0, ge=0)
+    size_variation: int = Field(0, ge=0)
+    delay_us: int = Field(0, ge=0)
+    max_bytes: int = Field(0, ge=0)
+    period_s: float = Field(0.0, ge=0.0, description="flap: seconds down, then as many up")
+
+    @model_validator(mode="after")
+    def _needs(self) -> NetworkFault:
+        required = {
+            "latency": ("latency_ms",),
+            "bandwidth": ("rate_kb_per_s",),
+            "slicer": ("average_size",),
+            "limit_data": ("max_bytes",),
+            "flap": ("period_s",),
+        }.get(self.effect, ())
+        missing = [name for name in required if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"effect {self.effect} needs {', '.join(missing)} > 0")
+        if self.effect == "slicer" and self.size_variation >= self.average_size:
+            raise ValueError("slicer needs size_variation < average_size")
+        return self
+
+    def describe(self) -> str:
+        """Short description."""
+        detail = {
+            "latency": f" {self.latency_ms} ms" + (f" ±{self.jitter_ms}" if self.jitter_ms else ""),
+            "bandwidth": f" {self.rate_kb_per_s} KB/s",
+            "flap": f" every {self.period_s:g} s",
+        }.get(self.effect, "")
+        return f"network {self.effect}{detail} on {self.link} ({self.stream})"
+
+
+class BrokerFault(_Spec):
+    """The Kafka broker process: SIGKILL (restarted on revert), SIGSTOP, or a restart."""
+
+    kind: Literal["broker"] = "broker"
+    action: Literal["kill", "pause", "restart"]
+
+    def describe(self) -> str:
+        """Short description."""
+        return f"kafka broker {self.action}"
+
+
+class SparkFault(_Spec):
+    """Spark: executor heap OOM, executor JVM killed, worker lost, master restarted."""
+
+    kind: Literal["spark"] = "spark"
+    action: Literal["executor_oom", "executor_kill", "worker_loss", "master_restart"]
+    executor_memory: str = Field("512m", pattern=r"^\d+[mg]$")
+
+    def describe(self) -> str:
+        """Short description."""
+        return f"spark {self.action.replace('_', ' ')}"
+
+
+AirflowComponent = Literal["scheduler", "triggerer", "dag-processor", "api-server"]
+
+
+class AirflowFault(_Spec):
+    """Airflow: a component killed (restarted on revert) or paused, or a running task killed."""
+
+    kind: Literal["airflow"] = "airflow"
+    action: Literal["kill", "pause", "restart", "kill_task"]
+    component: AirflowComponent | None = None
+    dag_id: str | None = Field(None, description="kill_task: only tasks of this DAG")
+
+    @model_validator(mode="after")
+    def _component_needed(self) -> AirflowFault:
+        if self.action != "kill_task" and self.component is None:
+            raise ValueError(f"action {self.action} needs a component")
+        if self.action == "kill_task" and self.component is not None:
+            raise ValueError("kill_task targets a task, not a component")
+        return self
+
+    def describe(self) -> str:
+        """Short description."""
+        if self.action == "kill_task":
+            return "airflow task killed" + (f" ({self.dag_id})" if self.dag_id else "")
+        return f"airflow {self.component} {self.action}"
+
+
+FaultSpec = Annotated[
+    NetworkFault | BrokerFault | SparkFault | AirflowFault, Field(discriminator="kind")
+]
+
+FAULT_SPEC: TypeAdapter[FaultSpec] = TypeAdapter(FaultSpec)
+
+
+def parse_fault_spec(data: object) -> NetworkFault | BrokerFault | SparkFault | AirflowFault:
+    """Validate a mapping into the matching fault model (pydantic errors propagate)."""
+    return FAULT_SPEC.validate_python(data)
