@@ -92,12 +92,16 @@ class ProcessFault(Fault):
         record = self._component().record()
         if record is None:
             raise FaultError(f"{self.component_name} has no pid file")
-        if self.action == "pause":
-            proc = process_of(record)
-            if proc is None or proc.status() != psutil.STATUS_STOPPED:
-                raise FaultError(f"{self.component_name} is not stopped")
-            return f"{self.component_name} pid {record.pid} stopped (SIGSTOP)"
         deadline = time.monotonic() + 10
+        if self.action == "pause":
+            # SIGSTOP takes effect asynchronously: every thread must reach the stop.
+            while True:
+                proc = process_of(record)
+                if proc is not None and proc.status() == psutil.STATUS_STOPPED:
+                    return f"{self.component_name} pid {record.pid} stopped (SIGSTOP)"
+                if proc is None or time.monotonic() > deadline:
+                    raise FaultError(f"{self.component_name} is not stopped")
+                time.sleep(0.05)
         while process_of(record) is not None:
             if time.monotonic() > deadline:
                 raise FaultError(f"{self.component_name} pid {record.pid} is still alive")

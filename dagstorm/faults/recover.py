@@ -8,6 +8,7 @@ every declared proxy is enabled, and components that are down are started.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import psutil
@@ -69,6 +70,36 @@ def _heal_network(ctx: FaultContext, report: RecoverReport) -> None:
                 report.proxies_enabled.append(proxy.name)
 
 
+#: A component hit during a fault may still be on its way down when the fault is
+#: reverted (Airflow's processes exit a few seconds after losing their database):
+#: after bringing the stack up, wait this long and check again.
+SETTLE_SECONDS = 6.0
+HEAL_PASSES = 3
+
+
+def _heal_embedded(embedded: EmbeddedStack, report: RecoverReport) -> None:
+    """Resume paused processes, then start what is down until the stack stays whole."""
+    report.resumed = resume_all(embedded)
+    running = [comp.running() is not None for comp in embedded.components.values()]
+    # A fully stopped stack was stopped on purpose (`stack down`) and stays stopped.
+    if not any(running):
+        return
+    for attempt in range(HEAL_PASSES):
+        missing = [name for name, c in embedded.components.items() if c.running() is None]
+        report.restarted = report.restarted or bool(missing)
+        try:
+            embedded.up()
+        except DagstormError as exc:
+            if attempt == HEAL_PASSES - 1:
+                report.errors.append(exc.render())
+                return
+            continue
+        time.sleep(SETTLE_SECONDS)
+        if all(c.running() is not None and c.health().ok for c in embedded.components.values()):
+            return
+    report.errors.append("the stack did not stay up after recovery; see `dagstorm stack status`")
+
+
 def recover(ctx: FaultContext, *, force: bool = False) -> RecoverReport:
     """Revert orphaned faults (all open ones with ``force``), then heal the stack."""
     report = RecoverReport()
@@ -94,15 +125,5 @@ def recover(ctx: FaultContext, *, force: bool = False) -> RecoverReport:
     except ToxiproxyError as exc:
         report.errors.append(exc.render())
     if ctx.embedded is not None:
-        embedded = EmbeddedStack(ctx.embedded)
-        report.resumed = resume_all(embedded)
-        running = [comp.running() is not None for comp in embedded.components.values()]
-        # A partly running stack lost components to a fault; a fully stopped one was
-        # stopped on purpose (`stack down`) and stays stopped.
-        if any(running) and not all(running):
-            try:
-                embedded.up()
-                report.restarted = True
-            except DagstormError as exc:
-                report.errors.append(exc.render())
+        _heal_embedded(EmbeddedStack(ctx.embedded), report)
     return report

@@ -14,7 +14,8 @@ from pyspark.sql import functions as F
 
 if __name__ == "__main__":
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 60_000_000
-    spark = SparkSession.builder.appName("dagstorm-executor-oom").getOrCreate()
+    # No appName here: spark-submit --name (dagstorm-oom-<fault id>) names the app.
+    spark = SparkSession.builder.getOrCreate()
     frame = spark.range(0, rows, numPartitions=4).withColumn("k", F.lit(1))
     grouped = frame.groupBy("k").agg(F.collect_list("id").alias("ids"))
     print("size", grouped.select(F.size("ids")).collect(), flush=True)
