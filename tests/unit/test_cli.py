@@ -73,3 +73,38 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
 def test_every_command_has_help_with_an_example(name: str, command: click.Command) -> None:
     assert command.help, name
     assert "Example:" in command.help, f"`dagstorm {name}` help has no example"
+
+
+def test_fault_inject_with_a_bad_field_exits_2_naming_it(tmp_path: Path) -> None:
+    code, output = _run(
+        ["--state-dir", str(tmp_path / "st"), "fault", "inject", "network", "link=kafka"], tmp_path
+    )
+    assert code == ExitCode.USAGE
+    assert "effect" in output
+
+
+def test_fault_inject_with_a_malformed_pair_exits_2(tmp_path: Path) -> None:
+    code, output = _run(
+        ["--state-dir", str(tmp_path / "st"), "fault", "inject", "broker", "action"], tmp_path
+    )
+    assert code == ExitCode.USAGE
+    assert "key=value" in output
+
+
+def test_fault_revert_of_an_unknown_id_exits_2(tmp_path: Path) -> None:
+    code, output = _run(["--state-dir", str(tmp_path / "st"), "fault", "revert", "nope"], tmp_path)
+    assert code == ExitCode.USAGE
+    assert "not applied: nope" in output
+
+
+def test_orphaned_faults_are_announced_by_the_next_command(tmp_path: Path) -> None:
+    from dagstorm.faults.journal import FaultJournal
+
+    state = tmp_path / "st"
+    journal = FaultJournal(state / "faults" / "journal.jsonl")
+    journal.record("dead1", "intent", spec={"kind": "broker", "action": "pause"})
+    lines = journal.path.read_text().replace(f'"pid": {__import__("os").getpid()}', '"pid": 999999')
+    journal.path.write_text(lines)
+    _, output = _run(["--state-dir", str(state), "stack", "status"], tmp_path)
+    assert "1 fault(s) from an interrupted run are still applied" in output
+    assert "dagstorm recover" in output
