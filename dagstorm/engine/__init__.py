@@ -1,0 +1,1 @@
+"""The engine: one clock, the run directory and its journal, and the runner."""
