@@ -1,0 +1,1 @@
+"""Scenarios: the YAML model, the loader (file:line errors) and the timeline plan."""

@@ -1,0 +1,145 @@
+"""SLOs as data.
+
+In a scenario, ``slos`` is a list of one-key mappings::
+
+    slos:
+      - sla: {dag: ad_logs_hourly, within: 2h, compliance: ">= 95%", weight: 3}
+      - recovery_time: {p95: "<= 10m"}
+      - scheduler_throughput: {min: 200}          # task instances finished per minute
+      - lost_events: 0
+      - duplicate_events: 0
+
+Durations inside SLOs are **simulated** time (the pipeline's business clock);
+each SLO may carry a ``weight`` (default 1) for the run's resilience score and
+``abort: true`` to stop the run as soon as a live check fails it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dagstorm.durations import parse_duration
+from dagstorm.scenarios.comparisons import Target, parse_target
+
+
+class _Slo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weight: float = Field(1.0, gt=0)
+    abort: bool = False
+
+    @property
+    def name(self) -> str:
+        """A stable name (JUnit test case, result.json key)."""
+        raise NotImplementedError
+
+    def target(self) -> Target:
+        """The parsed target."""
+        raise NotImplementedError
+
+
+class SlaSlo(_Slo):
+    """Share of DAG runs that finished successfully within ``within`` (simulated)."""
+
+    type: Literal["sla"] = "sla"
+    dag: str
+    within: float  # simulated seconds
+    compliance: str = ">= 95%"
+    #: Where a run's clock starts: when it was queued, or its logical date (data interval).
+    measure_from: Literal["queued", "logical_date"] = "queued"
+
+    @field_validator("within", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+    @field_validator("compliance")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        parse_target(value, unit="percent", default_op=">=")
+        return value
+
+    @property
+    def name(self) -> str:
+        """``sla:<dag>``."""
+        return f"sla:{self.dag}"
+
+    def target(self) -> Target:
+        """Compliance as a fraction."""
+        return parse_target(self.compliance, unit="percent", default_op=">=")
+
+
+class RecoveryTimeSlo(_Slo):
+    """Time from a fault's end to the first successful DAG run after it (simulated)."""
+
+    type: Literal["recovery_time"] = "recovery_time"
+    p95: str | None = None
+    max: str | None = None
+    dag: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> RecoveryTimeSlo:
+        if (self.p95 is None) == (self.max is None):
+            raise ValueError("give exactly one of p95 or max, e.g. {p95: '<= 10m'}")
+        parse_target(self.p95 or self.max or "", unit="duration")
+        return self
+
+    @property
+    def name(self) -> str:
+        """``recovery_time:p95`` or ``recovery_time:max``."""
+        return f"recovery_time:{'p95' if self.p95 else 'max'}"
+
+    def target(self) -> Target:
+        """Seconds."""
+        return parse_target(self.p95 or self.max or "", unit="duration")
+
+
+class SchedulerThroughputSlo(_Slo):
+    """Task instances finished per wall minute (median over the run's busy minutes)."""
+
+    type: Literal["scheduler_throughput"] = "scheduler_throughput"
+    min: float = Field(gt=0)
+
+    @property
+    def name(self) -> str:
+        """``scheduler_throughput``."""
+        return "scheduler_throughput"
+
+    def target(self) -> Target:
+        """Task instances per minute."""
+        return Target(">=", self.min, f">= {self.min:g}/min")
+
+
+class CountSlo(_Slo):
+    """lost_events / duplicate_events: a maximum count (default 0)."""
+
+    type: Literal["lost_events", "duplicate_events"]
+    max: int = Field(0, ge=0)
+
+    @property
+    def name(self) -> str:
+        """The type."""
+        return self.type
+
+    def target(self) -> Target:
+        """At most ``max``."""
+        return Target("<=", float(self.max), f"<= {self.max}")
+
+
+SloSpec = Annotated[
+    SlaSlo | RecoveryTimeSlo | SchedulerThroughputSlo | CountSlo, Field(discriminator="type")
+]
+
+
+def normalise_slo(item: Any) -> Any:
+    """``{sla: {...}}`` → ``{type: sla, ...}``; ``{lost_events: 0}`` → ``{type: …, max: 0}``."""
+    if isinstance(item, dict) and len(item) == 1 and "type" not in item:
+        ((key, value),) = item.items()
+        if isinstance(value, dict):
+            return {"type": key, **value}
+        if key in ("lost_events", "duplicate_events"):
+            return {"type": key, "max": value}
+        return {"type": key, "value": value}
+    return item
