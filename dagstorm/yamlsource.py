@@ -16,6 +16,10 @@ from dagstorm.errors import ConfigError, DagstormError
 
 #: Refuse larger files outright: no scenario or stack file is anywhere near this.
 MAX_BYTES = 1_000_000
+#: Aliases (``*name``) allowed in one file: enough for reuse, far from a "billion laughs".
+MAX_ALIASES = 100
+#: Deepest nesting of mappings and lists.
+MAX_DEPTH = 32
 
 KeyPath = tuple[str | int, ...]
 
@@ -50,6 +54,39 @@ def _walk(node: yaml.Node, prefix: KeyPath, out: dict[KeyPath, tuple[int, int]])
             _walk(item, (*prefix, index), out)
 
 
+def _check_shape(text: str, path: Path, error: type[DagstormError]) -> None:
+    """Refuse alias bombs and deep nesting from the event stream, before building anything."""
+    depth = aliases = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise error(
+                        f"more than {MAX_ALIASES} YAML aliases (*name)",
+                        where=_mark(path, event.start_mark),
+                        fix="write the values out; dagstorm refuses alias expansion bombs",
+                    )
+            elif isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise error(
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        where=_mark(path, event.start_mark),
+                        fix="flatten the structure",
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = _mark(path, mark) if mark else str(path)
+        raise error(f"invalid YAML: {exc.problem}", where=where, fix="fix the syntax") from None
+
+
+def _mark(path: Path, mark: Any) -> str:
+    return f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+
+
 def load_yaml(path: Path, *, error: type[DagstormError] = ConfigError) -> YamlDocument:
     """Read ``path`` as one YAML mapping, with positions; raise ``error`` on bad input."""
     try:
@@ -70,6 +107,9 @@ def load_yaml(path: Path, *, error: type[DagstormError] = ConfigError) -> YamlDo
         raise error(
             f"not UTF-8 text (byte {exc.start})", where=str(path), fix="save the file as UTF-8"
         ) from None
+    if "\x00" in text:
+        raise error("binary data (NUL bytes) is not YAML", where=str(path), fix="check the file")
+    _check_shape(text, path, error)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text) if node is not None else None
