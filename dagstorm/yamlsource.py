@@ -32,8 +32,15 @@ class YamlDocument:
     data: Any
     positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
 
-    def where(self, key_path: KeyPath) -> str:
-        """``file:line:column`` of the deepest known prefix of ``key_path``."""
+    def where(self, key_path: KeyPath, *, key: bool = False) -> str:
+        """``file:line:column`` of the deepest known prefix of ``key_path``.
+
+        Points at the value (scalars) or the key (collections); ``key=True``
+        points at the key itself (for "unknown key" errors).
+        """
+        if key and ("__key__", *key_path) in self.positions:
+            line, col = self.positions[("__key__", *key_path)]
+            return f"{self.path}:{line}:{col}"
         probe = tuple(key_path)
         while probe and probe not in self.positions:
             probe = probe[:-1]
@@ -42,12 +49,17 @@ class YamlDocument:
 
 
 def _walk(node: yaml.Node, prefix: KeyPath, out: dict[KeyPath, tuple[int, int]]) -> None:
+    """Record where each value is: scalars at the value, collections at their key."""
     out.setdefault(prefix, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             path = (*prefix, key)
-            out[path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            mark = value_node.start_mark if isinstance(value_node, yaml.ScalarNode) else (
+                key_node.start_mark
+            )
+            out[path] = (mark.line + 1, mark.column + 1)
+            out[("__key__", *path)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             _walk(value_node, path, out)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
@@ -81,6 +93,10 @@ def _check_shape(text: str, path: Path, error: type[DagstormError]) -> None:
         mark = exc.problem_mark
         where = _mark(path, mark) if mark else str(path)
         raise error(f"invalid YAML: {exc.problem}", where=where, fix="fix the syntax") from None
+    except yaml.YAMLError as exc:  # e.g. ReaderError: control characters
+        raise error(
+            f"invalid YAML: {str(exc).splitlines()[0]}", where=str(path), fix="fix the file"
+        ) from None
 
 
 def _mark(path: Path, mark: Any) -> str:

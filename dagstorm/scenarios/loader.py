@@ -98,7 +98,10 @@ def _read(
     path: Path, problems: list[Problem], chain: tuple[Path, ...] = ()
 ) -> tuple[dict[str, Any], dict[KeyPath, str]]:
     doc = load_yaml(path, error=ScenarioError)
-    positions = {key: doc.where(key) for key in doc.positions}
+    positions = {key: doc.where(key) for key in doc.positions if key[:1] != ("__key__",)}
+    positions.update({
+        key: doc.where(key[1:], key=True) for key in doc.positions if key[:1] == ("__key__",)
+    })
     data = dict(doc.data)
     parent = data.pop("extends", None)
     if parent is None:
@@ -207,7 +210,10 @@ def _problems_from(exc: ValidationError, data: Any, positions: dict[KeyPath, str
         elif err["type"] == "missing":
             message = f"`{loc[-1]}` is required"
             fix = f"add `{loc[-1]}:`"
-        problems.append(Problem(_where(path, positions), f"{dotted}: {message}", fix))
+        where = _where(path, positions)
+        if err["type"] == "extra_forbidden":
+            where = positions.get(("__key__", *path), where)
+        problems.append(Problem(where, f"{dotted}: {message}", fix))
     return problems
 
 

@@ -163,7 +163,9 @@ def load_stack_config(
         source = doc
 
         def where_of(loc: tuple[Any, ...]) -> str:
-            return source.where(loc) if source is not None else "stack config"
+            if source is None:
+                return "stack config"
+            return source.where(loc, key=("__key__", *loc) in source.positions)
 
         raise _format_validation_error(exc, where_of) from None
     if not config.state_dir.is_absolute():

@@ -1,0 +1,147 @@
+"""The `ad_logs` workload of a run: the generator paced on the run's clock.
+
+Every wall interval it generates up to the current simulated time, emits
+``workload_stats``, and for each partition finished since (its ``_SUCCESS``
+written) emits ``partition_written`` and triggers the pipeline's hourly DAG for
+that partition (``conf.partition_hour``), like an upstream system would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+from dagstorm.engine.clock import Clock
+from dagstorm.engine.journal import RunJournal
+from dagstorm.errors import ScenarioError
+from dagstorm.scenarios.model import AdLogsWorkload
+from dagstorm.stack.endpoints import Stack
+from dagstorm.workloads.base import Workload
+from dagstorm.workloads.dag_trigger import DagTrigger
+from dagstorm.workloads.generator import AdLogGenerator, GeneratorConfig, LandingConfig
+
+if TYPE_CHECKING:
+    from dagstorm.engine.runner import Runner
+
+MARKER = "_SUCCESS"
+#: The landing sub-directory the reference pipeline reads (docs/pipeline.md).
+DATASET = "ad_logs"
+
+
+class AdLogsRun(Workload):
+    """Generates partitions into the landing zone and triggers the pipeline for each."""
+
+    def __init__(
+        self,
+        name: str,
+        journal: RunJournal,
+        clock: Clock,
+        *,
+        generator: AdLogGenerator,
+        root: Path,
+        stack: Stack,
+        trigger_dag: str | None,
+        interval: float = 1.0,
+    ) -> None:
+        super().__init__(name, journal, clock)
+        self.generator = generator
+        self.root = root
+        self.trigger = DagTrigger(stack) if trigger_dag else None
+        self.trigger_dag = trigger_dag
+        self.interval = interval
+        self._seen: set[Path] = set(root.glob(f"dt=*/hour=*/{MARKER}"))
+
+    @classmethod
+    def from_spec(
+        cls, spec: AdLogsWorkload, runner: Runner, journal: RunJournal, run_dir: Path
+    ) -> AdLogsRun:
+        """Build from the scenario (seed and compression from the scenario's top level)."""
+        if runner.stack.kind == "external":
+            raise ScenarioError(
+                "ad_logs needs a landing zone dagstorm can write; external stacks have none yet",
+                where=str(runner.loaded.path),
+                fix="use the embedded or compose stack for ad_logs workloads",
+            )
+        root = runner.config.resolved_state_dir() / "landing" / DATASET
+        root.mkdir(parents=True, exist_ok=True)
+        source = spec.model_dump(exclude={"kind", "name", "format", "trigger_dag"})
+        source.update(seed=runner.scenario.seed, time_compression=runner.scenario.time_compression)
+        config = GeneratorConfig.model_validate(
+            {**source, "landing": LandingConfig(root=root, format=spec.format)}
+        )
+        generator = AdLogGenerator(config, ledger_dir=run_dir / "ledger")
+        return cls(
+            spec.name,
+            journal,
+            runner.clock,
+            generator=generator,
+            root=root,
+            stack=runner.stack,
+            trigger_dag=spec.trigger_dag,
+        )
+
+    def run(self) -> None:
+        """Generate, report, trigger — until stopped; then finish the last partition."""
+        records = bytes_out = 0
+        last = self.clock.elapsed()
+        try:
+            while not self._stop.is_set():
+                sim = self.clock.elapsed() * self.clock.compression
+                for batch in self.generator.advance_to(sim, max_batches=512):
+                    records += batch.records
+                    bytes_out += batch.bytes
+                now = self.clock.elapsed()
+                if now - last >= self.interval:
+                    self._stats(records, bytes_out, now - last)
+                    records = bytes_out = 0
+                    last = now
+                self._new_partitions()
+                self.clock.wait(self._stop, min(0.2, self.interval))
+        finally:
+            self.generator.close()
+            self._new_partitions()
+            if self.trigger is not None:
+                self.trigger.close()
+
+    def _stats(self, records: int, bytes_out: int, interval: float) -> None:
+        self.journal.emit(
+            "workload_stats",
+            workload=self.name,
+            workload_kind="ad_logs",
+            records=records,
+            bytes=bytes_out,
+            interval_s=round(interval, 3),
+            sim_generated_s=round(self.generator.sim_seconds, 1),
+        )
+
+    def _new_partitions(self) -> None:
+        for marker in sorted(set(self.root.glob(f"dt=*/hour=*/{MARKER}")) - self._seen):
+            self._seen.add(marker)
+            info = orjson.loads(marker.read_bytes())
+            dt = marker.parent.parent.name.removeprefix("dt=")
+            hour = int(marker.parent.name.removeprefix("hour="))
+            self.journal.emit(
+                "partition_written",
+                workload=self.name,
+                dt=dt,
+                hour=hour,
+                records=info.get("records"),
+                valid=info.get("valid"),
+                path=str(marker.parent),
+            )
+            if self.trigger is not None and self.trigger_dag is not None:
+                partition = f"{dt}T{hour:02d}"
+                outcome = self.trigger.trigger(self.trigger_dag, {"partition_hour": partition})
+                self.journal.emit(
+                    "dag_triggered",
+                    dag_id=self.trigger_dag,
+                    run_id=outcome.run_id,
+                    ok=outcome.ok,
+                    status=outcome.status,
+                    latency_ms=round(outcome.latency_ms, 1),
+                    error=outcome.error or None,
+                    workload=self.name,
+                    conf={"partition_hour": partition},
+                )

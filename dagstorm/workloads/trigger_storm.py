@@ -1,0 +1,83 @@
+"""A trigger storm: DAG runs created through the REST API at a steady rate, bounded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagstorm.engine.clock import Clock
+from dagstorm.engine.journal import RunJournal
+from dagstorm.stack.endpoints import Stack
+from dagstorm.workloads.base import Workload
+from dagstorm.workloads.dag_trigger import DagTrigger
+
+
+class TriggerStorm(Workload):
+    """``rate`` triggers per wall second until stopped or ``max_total`` reached."""
+
+    def __init__(
+        self,
+        name: str,
+        journal: RunJournal,
+        clock: Clock,
+        *,
+        stack: Stack,
+        dag: str,
+        rate: float,
+        max_total: int,
+        conf: dict[str, Any],
+        interval: float = 1.0,
+    ) -> None:
+        super().__init__(name, journal, clock)
+        self.trigger = DagTrigger(stack)
+        self.dag = dag
+        self.rate = rate
+        self.max_total = max_total
+        self.conf = conf
+        self.interval = interval
+        self.sent = 0
+
+    def run(self) -> None:
+        """Trigger on schedule; one `dag_triggered` event each, stats per interval."""
+        started = self.clock.elapsed()
+        window_ok = window_failed = 0
+        latencies: list[float] = []
+        window_start = started
+        try:
+            while not self._stop.is_set() and self.sent < self.max_total:
+                due = started + self.sent / self.rate
+                if self.clock.wait(self._stop, due - self.clock.elapsed()):
+                    break
+                outcome = self.trigger.trigger(self.dag, {**self.conf, "dagstorm_storm": self.name})
+                self.sent += 1
+                self.journal.emit(
+                    "dag_triggered",
+                    dag_id=self.dag,
+                    run_id=outcome.run_id,
+                    ok=outcome.ok,
+                    status=outcome.status,
+                    latency_ms=round(outcome.latency_ms, 1),
+                    error=outcome.error or None,
+                    workload=self.name,
+                )
+                latencies.append(outcome.latency_ms)
+                window_ok += outcome.ok
+                window_failed += not outcome.ok
+                now = self.clock.elapsed()
+                if now - window_start >= self.interval:
+                    ordered = sorted(latencies)
+                    self.journal.emit(
+                        "workload_stats",
+                        workload=self.name,
+                        workload_kind="trigger_storm",
+                        records=window_ok + window_failed,
+                        acked=window_ok,
+                        failed=window_failed,
+                        p50_ms=round(ordered[len(ordered) // 2], 1),
+                        p99_ms=round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1),
+                        interval_s=round(now - window_start, 3),
+                    )
+                    window_ok = window_failed = 0
+                    latencies = []
+                    window_start = now
+        finally:
+            self.trigger.close()
