@@ -1,0 +1,180 @@
+"""The runner on a fake clock with fake workloads and faults: order, rollback, exits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dagstorm.engine.clock import FakeClock
+from dagstorm.engine.journal import read_journal
+from dagstorm.engine.runner import Runner
+from dagstorm.faults import manager as manager_mod
+from dagstorm.faults.base import Fault
+from dagstorm.progress import Progress
+from dagstorm.scenarios.loader import load_scenario
+from dagstorm.stack.config import StackConfig
+from dagstorm.stack.ports import free_port
+from dagstorm.workloads.base import Workload
+
+SCENARIO = """\
+name: unit
+duration: 10m
+time_compression: 24
+phases:
+  - {name: warm-up, duration: 2m}
+  - {name: chaos, duration: 8m}
+faults:
+  - at: 3m
+    duration: 1m
+    fault: {kind: broker, action: pause}
+  - at: 5m
+    every: 2m
+    count: 2
+    duration: 30s
+    fault: {kind: network, link: kafka, effect: down}
+drain: 0
+"""
+
+LOG: list[str] = []
+
+
+class FakeFault(Fault):
+    def check_targets(self) -> None:
+        LOG.append(f"check {self.spec.kind}")
+
+    def inject(self) -> dict[str, Any]:
+        LOG.append(f"inject {self.spec.kind}")
+        return {}
+
+    def verify(self) -> str:
+        return "fake"
+
+    def revert(self) -> None:
+        LOG.append(f"revert {self.spec.kind}")
+
+
+class FakeWorkload(Workload):
+    def start(self) -> None:
+        LOG.append("workload start")
+
+    def run(self) -> None:  # never started as a thread here
+        raise AssertionError
+
+    def stop(self, timeout: float = 60.0) -> None:
+        LOG.append("workload stop")
+
+
+@pytest.fixture
+def runner_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    LOG.clear()
+    monkeypatch.setattr(manager_mod, "build_fault", FakeFault)
+    monkeypatch.setenv("DAGSTORM_AIRFLOW_USERNAME", "u")
+    monkeypatch.setenv("DAGSTORM_AIRFLOW_PASSWORD", "secret-pw")
+    monkeypatch.setenv("DAGSTORM_SERVING_DB_DSN", "postgresql://u:p@127.0.0.1:1/x")
+
+    def build(text: str, *, workloads: bool = True) -> Runner:
+        path = tmp_path / "s.yaml"
+        path.write_text(text)
+        config = StackConfig.model_validate(
+            {
+                "kind": "external",
+                "state_dir": str(tmp_path / "state"),
+                "ports": {"alert_sink": free_port()},
+                "fault_targets": ["kafka"],
+                "external": {
+                    "airflow_url": "http://127.0.0.1:1",
+                    "spark_master_url": "spark://127.0.0.1:1",
+                    "kafka_bootstrap": "127.0.0.1:1",
+                    "toxiproxy_url": "http://127.0.0.1:1",
+                },
+            }
+        )
+        return Runner(
+            load_scenario(path, env={}),
+            config,
+            runs_root=tmp_path / "runs",
+            progress=Progress(quiet=True),
+            clock=FakeClock(24.0),
+            workload_factory=lambda r, j, d: [FakeWorkload("w", j, r.clock)] if workloads else [],
+            probe_factory=lambda r, j, d: [],
+        )
+
+    return build
+
+
+def _kinds(run_dir: Path) -> list[str]:
+    return [e["kind"] for e in read_journal(run_dir / "journal.jsonl")]
+
+
+def test_the_timeline_runs_in_order_and_every_fault_is_reverted(runner_for: Any) -> None:
+    runner = runner_for(SCENARIO, workloads=False)
+    outcome = runner.run()
+    assert outcome.status == "completed"
+    events = read_journal(outcome.run_dir / "journal.jsonl")
+    faults = [(e["kind"], e.get("fault_id")) for e in events if e["kind"].startswith("fault_")]
+    assert faults == [
+        ("fault_intent", "f1"),
+        ("fault_applied", "f1"),
+        ("fault_reverted", "f1"),
+        ("fault_intent", "f2.1"),
+        ("fault_applied", "f2.1"),
+        ("fault_reverted", "f2.1"),
+        ("fault_intent", "f2.2"),
+        ("fault_applied", "f2.2"),
+        ("fault_reverted", "f2.2"),
+    ]
+    applied = {e["fault_id"]: e["t"] for e in events if e["kind"] == "fault_applied"}
+    assert applied == {"f1": 180.0, "f2.1": 300.0, "f2.2": 420.0}
+    first = next(e for e in events if e["kind"] == "fault_applied")
+    assert first["sim"] == 180.0 * 24
+    phases = [(e["kind"], e.get("phase")) for e in events if e["kind"].startswith("phase")]
+    assert phases == [
+        ("phase_start", "warm-up"),
+        ("phase_end", "warm-up"),
+        ("phase_start", "chaos"),
+        ("phase_end", "chaos"),
+    ]
+    assert events[0]["kind"] == "run_start" and events[-1]["kind"] == "run_end"
+    assert events[-1]["status"] == "completed"
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+def test_an_interrupt_during_a_fault_reverts_it(runner_for: Any, monkeypatch: Any) -> None:
+    runner = runner_for(SCENARIO, workloads=False)
+    real_do = runner._do
+
+    def do(action: Any, live: Any) -> None:
+        real_do(action, live)
+        if action.kind == "fault_inject":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "_do", do)
+    outcome = runner.run()
+    assert outcome.status == "interrupted"
+    assert LOG.count("inject broker") == 1 and LOG.count("revert broker") == 1
+    assert "fault_reverted" in _kinds(outcome.run_dir)
+
+
+def test_secrets_never_reach_the_run_directory(runner_for: Any) -> None:
+    outcome = runner_for(SCENARIO, workloads=False).run()
+    for path in outcome.run_dir.rglob("*"):
+        if path.is_file():
+            assert "secret-pw" not in path.read_text(errors="replace"), path
+
+
+def test_an_undeclared_fault_target_stops_before_anything(
+    runner_for: Any, monkeypatch: Any
+) -> None:
+    from dagstorm.errors import FaultError
+
+    def refuse(self: Any) -> None:
+        raise FaultError("not declared")
+
+    monkeypatch.setattr(FakeFault, "check_targets", refuse)
+    runner = runner_for(SCENARIO)
+    with pytest.raises(FaultError, match="not declared"):
+        runner.run()
+    assert not (runner.runs_root).exists()
+    assert LOG == []
