@@ -36,9 +36,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.dagstorm-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  step "pip install -e '.[dev,tui]' (pyspark builds a wheel on first install: a few minutes)"
+  step "pip install -e '.[dev,tui,bench]' (pyspark builds a wheel on first install: a few minutes)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev,tui]'
+  .venv/bin/python -m pip install -q -e '.[dev,tui,bench]'
   touch "$stamp"
 fi
 

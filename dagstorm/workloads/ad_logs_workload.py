@@ -19,8 +19,9 @@ from dagstorm.errors import ScenarioError
 from dagstorm.scenarios.model import AdLogsWorkload
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.base import Workload
+from dagstorm.workloads.config import GeneratorConfig, LandingConfig
 from dagstorm.workloads.dag_trigger import DagTrigger
-from dagstorm.workloads.generator import AdLogGenerator, GeneratorConfig, LandingConfig
+from dagstorm.workloads.generator import AdLogGenerator
 
 if TYPE_CHECKING:
     from dagstorm.engine.runner import Runner

@@ -1,0 +1,113 @@
+"""The event stream every sink shares: schedule + model + bad data, and the clocks.
+
+:class:`EventSource` turns a :class:`~dagstorm.workloads.config.SourceConfig` into
+successive batches ``(window, events)`` — labelled, sorted by arrival, each inside
+one hour — and nothing else: the landing-zone generator writes them as partitions, a Kafka
+producer sends them as messages. Output is a pure function of the config (seed
+included), never of how often or when the caller asks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Protocol
+
+from dagstorm.workloads.admodel import AdLogModel
+from dagstorm.workloads.baddata import apply_bad_data
+from dagstorm.workloads.config import SourceConfig
+from dagstorm.workloads.events import EventColumns
+from dagstorm.workloads.jsonl import mean_record_bytes
+from dagstorm.workloads.schedule import MS_PER_HOUR, Schedule, Window
+
+
+class EventSource:
+    """Successive batches of labelled events for a :class:`SourceConfig`."""
+
+    def __init__(self, config: SourceConfig) -> None:
+        self.config = config
+        self.model = AdLogModel(config.model, config.seed)
+        self.plan = config.rate_plan(mean_record_bytes(config.model))
+        self.start_ms = int(config.start.timestamp() * 1000)
+        self.first_hour_ms = self.start_ms - self.start_ms % MS_PER_HOUR
+        self.schedule = Schedule(
+            events_per_second=self.plan.sim_events_per_second,
+            start_ms=self.start_ms,
+            shape=config.shape,
+            batch_rows=config.batch_rows,
+            max_window_ms=int(config.max_window_seconds * 1000),
+        )
+        self._windows = self.schedule.windows()
+        #: The next window to be generated.
+        self.next_window: Window = next(self._windows)
+
+    @property
+    def sim_seconds(self) -> float:
+        """Simulated seconds generated so far (the end of the last window)."""
+        return (self.next_window.start_ms - self.start_ms) / 1000.0
+
+    def batches(
+        self, until_sim_seconds: float, *, max_batches: int | None = None
+    ) -> Iterator[tuple[Window, EventColumns]]:
+        """Generate every window ending by ``until_sim_seconds`` (at most ``max_batches``)."""
+        target_ms = self.start_ms + round(until_sim_seconds * 1000)
+        done = 0
+        while self.next_window.end_ms <= target_ms and (max_batches is None or done < max_batches):
+            window, self.next_window = self.next_window, next(self._windows)
+            batch = self.model.generate(window)
+            events = apply_bad_data(
+                batch, window, self.model, self.config.bad_data, first_hour_ms=self.first_hour_ms
+            )
+            done += 1
+            yield window, events
+
+
+class SimClock(Protocol):
+    """What a workload needs from a clock; the engine's ``Clock`` has exactly this shape."""
+
+    compression: float
+
+    def elapsed(self) -> float:
+        """Wall seconds since the run started."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of wall time (a fake clock just advances)."""
+        ...
+
+
+def simulated_seconds(clock: SimClock) -> float:
+    """Simulated seconds since the start: wall seconds x compression."""
+    return clock.elapsed() * clock.compression
+
+
+class WallClock:
+    """Real time since creation, compressed by ``compression``."""
+
+    def __init__(self, compression: float = 1.0) -> None:
+        self.compression = compression
+        self._origin = time.monotonic()
+
+    def elapsed(self) -> float:
+        """Wall seconds since the clock was created."""
+        return time.monotonic() - self._origin
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep for real."""
+        time.sleep(max(0.0, seconds))
+
+
+class ManualClock:
+    """A test clock: ``sleep`` advances time at once; nothing waits."""
+
+    def __init__(self, compression: float = 1.0) -> None:
+        self.compression = compression
+        self.now = 0.0
+
+    def elapsed(self) -> float:
+        """Wall seconds "elapsed" so far."""
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Advance instead of sleeping."""
+        self.now += seconds
