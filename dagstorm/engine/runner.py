@@ -57,6 +57,7 @@ class _Live:
     manager: FaultManager
     workloads: dict[str, Workload]
     outcome: RunOutcome
+    probes: list[Probe] = field(default_factory=list)
     active: dict[str, ActiveFault] = field(default_factory=dict)
 
 
@@ -143,7 +144,7 @@ class Runner:
         self._run_start(journal)
         sink = self._alert_sink(journal)
         probes = self._probes(journal, run_dir)
-        live = _Live(journal, manager, self._workloads(journal, run_dir), outcome)
+        live = _Live(journal, manager, self._workloads(journal, run_dir), outcome, probes)
         try:
             with sigterm_raises():
                 try:
@@ -241,6 +242,15 @@ class Runner:
                     return
                 if self.clock.elapsed() >= next_check:
                     next_check += interval
+                    errors = sum(probe.errors for probe in live.probes)
+                    if errors > self.scenario.abort.max_probe_errors:
+                        live.outcome.status = "aborted"
+                        live.outcome.reason = (
+                            f"{errors} probe errors (limit {self.scenario.abort.max_probe_errors}):"
+                            " the stack is not observable"
+                        )
+                        live.journal.emit("log", level="error", message=live.outcome.reason)
+                        return
                     failed = self._live_check(live.journal)
                     if failed:
                         live.outcome.status = "aborted"

@@ -128,7 +128,7 @@ class AirflowRunsProbe(Probe):
                 updated_at_gte=since,
                 limit=PAGE,
                 offset=offset,
-                order_by=["updated_at"],
+                order_by=["id"],  # the API refuses ordering task instances by updated_at
             )
             for ti in page.task_instances:
                 self._task(api, ti)

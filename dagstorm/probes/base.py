@@ -55,6 +55,9 @@ class Probe(ABC):
     def _error(self, exc: BaseException) -> None:
         self.errors += 1
         message = str(exc).splitlines()[0][:300] if str(exc) else ""
+        body = getattr(exc, "body", None)  # the Airflow client's ApiException
+        if body:
+            message = f"{message} {str(body)[:200]}"
         self.journal.emit("probe_error", probe=self.name, error=f"{type(exc).__name__}: {message}")
 
     def start(self) -> None:

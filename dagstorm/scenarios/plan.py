@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dagstorm.faults.specs import FaultSpec
-from dagstorm.scenarios.model import FaultPlan, Scenario
+from dagstorm.scenarios.model import FaultPlan, Scenario, TriggerStormWorkload
 
 ActionKind = Literal[
     "phase_start",
@@ -98,9 +98,11 @@ def build_plan(scenario: Scenario) -> Plan:
         actions.append(Action(begin, "phase_start", name))
         actions.append(Action(end, "phase_end", name))
     for workload in scenario.workloads:
-        begin = getattr(workload, "start", 0.0)
-        length = getattr(workload, "duration", None)
-        end = min(scenario.duration, begin + length) if length else scenario.duration
+        begin, end = 0.0, scenario.duration
+        if isinstance(workload, TriggerStormWorkload):  # ad_logs' `start` is simulated
+            begin = workload.start
+            if workload.duration:
+                end = min(scenario.duration, begin + workload.duration)
         actions.append(Action(begin, "workload_start", workload.name))
         actions.append(Action(end, "workload_stop", workload.name))
     windows: list[FaultWindow] = []
