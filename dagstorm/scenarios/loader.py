@@ -13,13 +13,14 @@ valid.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from dagstorm.errors import ScenarioError
 from dagstorm.scenarios.model import Scenario
@@ -99,9 +100,9 @@ def _read(
 ) -> tuple[dict[str, Any], dict[KeyPath, str]]:
     doc = load_yaml(path, error=ScenarioError)
     positions = {key: doc.where(key) for key in doc.positions if key[:1] != ("__key__",)}
-    positions.update({
-        key: doc.where(key[1:], key=True) for key in doc.positions if key[:1] == ("__key__",)
-    })
+    positions.update(
+        {key: doc.where(key[1:], key=True) for key in doc.positions if key[:1] == ("__key__",)}
+    )
     data = dict(doc.data)
     parent = data.pop("extends", None)
     if parent is None:
@@ -176,21 +177,14 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
     return tuple(path)
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the model an error location points into (for "did you mean")."""
-    model: Any = Scenario
-    for part in loc[:-1]:
-        field_info = getattr(model, "model_fields", {}).get(part)
-        if field_info is None:
-            continue
-        annotation = field_info.annotation
-        args = getattr(annotation, "__args__", ())
-        candidates = [
-            a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)
-        ]
-        if candidates:
-            model = candidates[0]
-    return list(getattr(model, "model_fields", {}))
+@functools.cache
+def _known_fields() -> tuple[str, ...]:
+    """Every field name anywhere in the scenario schema (for "did you mean")."""
+    schema = Scenario.model_json_schema()
+    names = set(schema.get("properties", {}))
+    for definition in schema.get("$defs", {}).values():
+        names.update(definition.get("properties", {}))
+    return tuple(sorted(names))
 
 
 def _problems_from(exc: ValidationError, data: Any, positions: dict[KeyPath, str]) -> list[Problem]:
@@ -204,7 +198,7 @@ def _problems_from(exc: ValidationError, data: Any, positions: dict[KeyPath, str
         if err["type"] == "extra_forbidden":
             key = str(loc[-1])
             message = f"unknown key `{key}`"
-            close = difflib.get_close_matches(key, _fields_at(loc), n=1)
+            close = difflib.get_close_matches(key, _known_fields(), n=1)
             if close:
                 fix = f"did you mean `{close[0]}`?"
         elif err["type"] == "missing":

@@ -181,3 +181,11 @@ def test_any_bytes_give_a_scenario_or_a_scenario_error(tmp_path: Path, data: byt
         load_scenario(path, env={})
     except ScenarioError as exc:
         assert exc.render()
+
+
+def test_the_shipped_scenario_library_is_valid() -> None:
+    library = sorted((Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
+    assert len(library) >= 5
+    for path in library:
+        load_scenario(path, env={})
+        assert path.read_text().startswith("# "), f"{path.name} has no documentation header"
