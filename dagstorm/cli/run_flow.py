@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from dagstorm.analysis.junit import write_junit
+from dagstorm.analysis.live import live_check
 from dagstorm.analysis.result import analyze, summary_lines, write_result
 from dagstorm.cli.common import Settings, out
 from dagstorm.engine.runner import Runner
@@ -45,7 +46,7 @@ def execute(settings: Settings, scenario_file: Path, runs_dir: Path) -> ExitCode
     loaded = load_scenario(scenario_file)
     config = _stack_config(settings, loaded.scenario.stack)
     progress = Progress(quiet=settings.quiet)
-    runner = Runner(loaded, config, runs_root=runs_dir, progress=progress)
+    runner = Runner(loaded, config, runs_root=runs_dir, progress=progress, live_check=live_check)
     click.echo(
         f"dagstorm: running {loaded.scenario.name} for {loaded.scenario.duration:g} s wall "
         f"(compression {loaded.scenario.time_compression:g})",

@@ -14,6 +14,15 @@ import psycopg
 from dagstorm.engine.journal import read_journal
 
 COLUMNS = ["hour", "campaign_id", "ad_id", "impressions", "clicks", "conversions", "run_id"]
+LOAD_COLUMNS = [
+    "hour",
+    "run_id",
+    "input_records",
+    "bad_records",
+    "valid_records",
+    "duplicate_records",
+    "rows",
+]
 
 
 def triggered_run_ids(journal_path: Path) -> list[str]:
@@ -43,4 +52,20 @@ def snapshot_serving(dsn: str, run_dir: Path) -> int:
     for column in ("impressions", "clicks", "conversions"):
         frame[column] = frame[column].astype("int64")
     frame.to_parquet(run_dir / "serving.parquet", index=False)
+    _partition_loads(dsn, run_ids, run_dir)
     return len(frame)
+
+
+def _partition_loads(dsn: str, run_ids: list[str], run_dir: Path) -> None:
+    """``partition_loads.parquet``: per loaded partition, what validate quarantined."""
+    rows: list[tuple[object, ...]] = []
+    if run_ids:
+        with psycopg.connect(dsn, connect_timeout=10) as conn:
+            rows = conn.execute(
+                "SELECT hour, run_id, input_records, bad_records, valid_records, "
+                "duplicate_records, rows FROM ad_partition_loads WHERE run_id = ANY(%s)",
+                (run_ids,),
+            ).fetchall()
+    frame = pd.DataFrame(rows, columns=LOAD_COLUMNS)
+    frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
+    frame.to_parquet(run_dir / "partition_loads.parquet", index=False)

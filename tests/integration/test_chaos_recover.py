@@ -68,15 +68,19 @@ def test_sigkill_during_faults_then_recover_leaves_the_stack_whole(
         delay = rng.uniform(0.05, 2.5)
         child = subprocess.Popen(
             _dagstorm(stack_context, "-q", "fault", "inject", *spec, "--duration", "60s"),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(delay)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
         started = time.monotonic()
         recovered = subprocess.run(
-            _dagstorm(stack_context, "-q", "recover"), capture_output=True, text=True,
-            timeout=300, check=False,
+            _dagstorm(stack_context, "-q", "recover"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         took = time.monotonic() - started
         assert recovered.returncode == 0, (spec, recovered.stdout, recovered.stderr)
@@ -87,8 +91,11 @@ def test_sigkill_during_faults_then_recover_leaves_the_stack_whole(
         assert [p.name for p in proxies if not p.enabled] == [], (round_no, spec)
         assert _stopped_processes(stack_context) == [], (round_no, spec)
         status = subprocess.run(
-            _dagstorm(stack_context, "stack", "status", "--json"), capture_output=True,
-            text=True, timeout=120, check=False,
+            _dagstorm(stack_context, "stack", "status", "--json"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         rows = json.loads(status.stdout)
         assert [r["name"] for r in rows if r["state"] != "running"] == [], (round_no, spec, rows)

@@ -35,8 +35,13 @@ def manager(stack: Stack, stack_context: StackContext) -> Iterator[FaultManager]
 
 def _producer(stack: Stack, *, block_ms: int = 20_000) -> KafkaProducer:
     return KafkaProducer(
-        bootstrap_servers=stack.kafka_bootstrap, acks="all", linger_ms=0, retries=0,
-        request_timeout_ms=4_000, max_block_ms=block_ms, delivery_timeout_ms=6_000,
+        bootstrap_servers=stack.kafka_bootstrap,
+        acks="all",
+        linger_ms=0,
+        retries=0,
+        request_timeout_ms=4_000,
+        max_block_ms=block_ms,
+        delivery_timeout_ms=6_000,
     )
 
 

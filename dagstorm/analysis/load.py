@@ -1,0 +1,390 @@
+# mypy: disable-error-code="import-untyped"
+"""Read a run directory into typed frames, one per event kind the measures use.
+
+Times: every journal event has ``t`` (wall seconds since the run started). Times
+that come from other systems (Airflow's ``queued_at``, ``start_date``, …, an
+alert's ``received_at``) are converted to the same axis: ``<field>_t`` = epoch
+seconds − the run's origin (the ``wall`` of ``run_start`` minus its ``t``).
+Simulated seconds are always ``t × time_compression``.
+
+:func:`load_run` reads the files; :func:`build_run_data` does the rest from a
+list of events and is what tests use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import TypeAdapter, ValidationError
+
+from dagstorm.engine.journal import read_journal
+from dagstorm.errors import DagstormError, ExitCode
+from dagstorm.scenarios.slos import (
+    CountSlo,
+    RecoveryTimeSlo,
+    SchedulerThroughputSlo,
+    SlaSlo,
+    SloSpec,
+    normalise_slo,
+)
+from dagstorm.workloads.ledger import load_ledger
+
+#: An SLO of the scenario, parsed.
+Slo = SlaSlo | RecoveryTimeSlo | SchedulerThroughputSlo | CountSlo
+
+JOURNAL = "journal.jsonl"
+LEDGER = "ledger"
+SERVING = "serving.parquet"
+#: Optional: the pipeline's per-partition load records (``ad_partition_loads``).
+PARTITION_LOADS = "partition_loads.parquet"
+
+SERVING_COLUMNS = ("campaign_id", "ad_id", "hour", "impressions", "clicks", "conversions")
+
+DAG_RUN_FIELDS = (
+    "dag_id",
+    "run_id",
+    "state",
+    "run_type",
+    "queued_at",
+    "start_date",
+    "end_date",
+    "logical_date",
+    "conf",
+)
+DAG_RUN_TIMES = ("queued_at", "start_date", "end_date", "logical_date")
+DAG_RUN_KEY = ["dag_id", "run_id"]
+
+TASK_TRY_FIELDS = (
+    "dag_id",
+    "run_id",
+    "task_id",
+    "map_index",
+    "try_number",
+    "state",
+    "queued_when",
+    "start_date",
+    "end_date",
+    "duration",
+    "pool",
+    "hostname",
+)
+TASK_TRY_TIMES = ("queued_when", "start_date", "end_date")
+TASK_TRY_KEY = ["dag_id", "run_id", "task_id", "map_index", "try_number"]
+
+FAULT_KINDS = ("fault_intent", "fault_applied", "fault_reverted", "fault_error")
+FAULT_FIELDS = ("fault_id", "fault", "took_s", "error")
+ALERT_FIELDS = (
+    "alert_kind",
+    "dag_id",
+    "task_id",
+    "run_id",
+    "try_number",
+    "exception_class",
+    "time",
+    "received_at",
+)
+STATSD_FIELDS = ("metric", "type", "value", "count", "p50_ms", "p95_ms", "max_ms")
+PARTITION_FIELDS = ("workload", "dt", "hour", "records", "valid")
+
+_EPOCH = pd.Timestamp(0, tz="UTC")
+_SLO_ADAPTER: TypeAdapter[Slo] = TypeAdapter(SloSpec)
+
+
+class RunDirectoryError(DagstormError):
+    """The run directory cannot be analysed: no journal, no ``run_start``, a bad SLO."""
+
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase of the scenario, in wall seconds since the start."""
+
+    name: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """What ``run_start`` says about the scenario."""
+
+    name: str
+    description: str
+    seed: int | None
+    #: Simulated seconds per wall second.
+    time_compression: float
+    #: Planned wall duration.
+    duration_s: float | None
+    stack_kind: str | None
+    dagstorm_version: str | None
+    phases: tuple[Phase, ...]
+    slos: tuple[Slo, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class RunData:
+    """One run directory as frames; every ``*_t`` column is wall seconds since the start.
+
+    Frames (always present, possibly empty):
+
+    - ``dag_runs``: the last state of each (dag_id, run_id), with ``first_seen_t`` and
+      ``partition_hour`` (from ``conf.partition_hour``, when the run was triggered
+      for a landing partition) and ``triggered`` (dagstorm created it: a
+      ``dag_triggered`` event names it).
+    - ``task_tries``: the last state of each (dag_id, run_id, task_id, map_index,
+      try_number).
+    - ``faults``: fault_intent/applied/reverted/error events in journal order.
+    - ``alerts``: alert events, with ``received_t``.
+    - ``statsd``: statsd events.
+    - ``partitions``: partition_written events.
+
+    ``ledger``, ``serving`` and ``partition_loads`` are None when absent; ``absent``
+    says why for each of them.
+    """
+
+    run_dir: Path
+    scenario: ScenarioInfo
+    #: Epoch seconds at t = 0.
+    origin_wall: float
+    #: Wall seconds from the start to ``run_end`` (or to the last event if none).
+    end_t: float
+    #: ``run_end``'s status, or ``unfinished`` when the journal has no ``run_end``.
+    status: str
+    reason: str | None
+    events: int
+    dag_runs: pd.DataFrame
+    task_tries: pd.DataFrame
+    faults: pd.DataFrame
+    alerts: pd.DataFrame
+    statsd: pd.DataFrame
+    partitions: pd.DataFrame
+    ledger: pd.DataFrame | None = None
+    serving: pd.DataFrame | None = None
+    partition_loads: pd.DataFrame | None = None
+    absent: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def compression(self) -> float:
+        """Simulated seconds per wall second."""
+        return self.scenario.time_compression
+
+
+def load_run(run_dir: Path) -> RunData:
+    """Read ``run_dir`` (journal, ledger, serving data) into :class:`RunData`."""
+    run_dir = Path(run_dir)
+    journal = run_dir / JOURNAL
+    if not journal.is_file():
+        raise RunDirectoryError(
+            f"no {JOURNAL} in the directory",
+            where=str(run_dir),
+            fix="pass a run directory (runs/<timestamp>-<scenario>/)",
+        )
+    absent: dict[str, str] = {}
+    ledger = _read_ledger(run_dir, absent)
+    serving = _read_parquet(run_dir / SERVING, SERVING_COLUMNS, "serving", absent)
+    loads = _read_parquet(run_dir / PARTITION_LOADS, ("hour",), "partition_loads", absent)
+    return build_run_data(
+        read_journal(journal),
+        run_dir=run_dir,
+        ledger=ledger,
+        serving=serving,
+        partition_loads=loads,
+        absent=absent,
+    )
+
+
+def _read_ledger(run_dir: Path, absent: dict[str, str]) -> pd.DataFrame | None:
+    if not (run_dir / LEDGER).is_dir():
+        absent["ledger"] = f"no {LEDGER}/ in the run directory"
+        return None
+    try:
+        return load_ledger(run_dir / LEDGER)
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        absent["ledger"] = f"{LEDGER}/ unreadable: {exc}"
+        return None
+
+
+def _read_parquet(
+    path: Path, required: Sequence[str], name: str, absent: dict[str, str]
+) -> pd.DataFrame | None:
+    if not path.is_file():
+        absent[name] = f"no {path.name} in the run directory"
+        return None
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        absent[name] = f"{path.name} unreadable: {exc}"
+        return None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        absent[name] = f"{path.name} lacks column(s) {', '.join(missing)}"
+        return None
+    return frame
+
+
+def build_run_data(
+    events: Sequence[Mapping[str, Any]],
+    *,
+    run_dir: Path,
+    ledger: pd.DataFrame | None = None,
+    serving: pd.DataFrame | None = None,
+    partition_loads: pd.DataFrame | None = None,
+    absent: Mapping[str, str] | None = None,
+) -> RunData:
+    """:class:`RunData` from journal events (in any order; ``seq`` orders them)."""
+    where = str(Path(run_dir) / JOURNAL)
+    ordered = sorted(events, key=lambda e: (_number(e.get("seq")), _number(e.get("t"))))
+    start = next((e for e in ordered if e.get("kind") == "run_start"), None)
+    if start is None:
+        raise RunDirectoryError(
+            "the journal has no run_start event",
+            where=where,
+            fix="the run never started; there is nothing to analyse",
+        )
+    scenario = _scenario(start, where)
+    origin = _number(start.get("wall")) - _number(start.get("t"))
+    end = next((e for e in reversed(ordered) if e.get("kind") == "run_end"), None)
+    end_t = _number(end.get("t")) if end is not None else max(_number(e.get("t")) for e in ordered)
+    by_kind: dict[str, list[Mapping[str, Any]]] = {}
+    for event in ordered:
+        by_kind.setdefault(str(event.get("kind")), []).append(event)
+
+    def kinds(*names: str) -> list[Mapping[str, Any]]:
+        return [e for name in names for e in by_kind.get(name, [])]
+
+    dag_runs = _last_state(kinds("dag_run"), DAG_RUN_FIELDS, DAG_RUN_KEY)
+    dag_runs = _with_times(dag_runs, DAG_RUN_TIMES, origin)
+    dag_runs["partition_hour"] = [
+        str(c["partition_hour"]) if isinstance(c, Mapping) and c.get("partition_hour") else None
+        for c in dag_runs["conf"]
+    ]
+    triggered = {str(e.get("run_id")) for e in kinds("dag_triggered") if e.get("ok")}
+    dag_runs["triggered"] = [str(run_id) in triggered for run_id in dag_runs["run_id"]]
+    task_tries = _last_state(kinds("task_try"), TASK_TRY_FIELDS, TASK_TRY_KEY)
+    task_tries = _with_times(task_tries, TASK_TRY_TIMES, origin)
+    faults = _frame(sorted(kinds(*FAULT_KINDS), key=lambda e: _number(e.get("seq"))), FAULT_FIELDS)
+    alerts = _frame(kinds("alert"), ALERT_FIELDS)
+    alerts["received_t"] = alerts["received_at"] - origin
+    return RunData(
+        run_dir=Path(run_dir),
+        scenario=scenario,
+        origin_wall=origin,
+        end_t=end_t,
+        status=str(end.get("status", "completed")) if end is not None else "unfinished",
+        reason=(_text(end.get("reason")) or None) if end is not None else None,
+        events=len(ordered),
+        dag_runs=dag_runs,
+        task_tries=task_tries,
+        faults=faults,
+        alerts=alerts,
+        statsd=_frame(kinds("statsd"), STATSD_FIELDS),
+        partitions=_frame(kinds("partition_written"), PARTITION_FIELDS),
+        ledger=ledger,
+        serving=serving,
+        partition_loads=partition_loads,
+        absent=dict(absent or {}),
+    )
+
+
+def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
+    compression = start.get("time_compression")
+    if isinstance(compression, bool) or not isinstance(compression, int | float):
+        raise RunDirectoryError(
+            "run_start has no numeric time_compression", where=where, fix="check the journal"
+        )
+    if compression <= 0:
+        raise RunDirectoryError(
+            f"run_start's time_compression must be > 0, not {compression}", where=where
+        )
+    slos: list[Slo] = []
+    for number, raw in enumerate(start.get("slos") or [], start=1):
+        try:
+            slos.append(_SLO_ADAPTER.validate_python(normalise_slo(raw)))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise RunDirectoryError(
+                f"SLO #{number} in run_start is not valid: {loc}: {first['msg']}",
+                where=where,
+                fix="re-run with a valid scenario (`dagstorm validate`)",
+            ) from None
+    phases = tuple(
+        Phase(str(p.get("name")), _number(p.get("start_s")), _number(p.get("end_s")))
+        for p in start.get("phases") or []
+        if isinstance(p, Mapping)
+    )
+    seed = start.get("seed")
+    duration = start.get("duration_s")
+    return ScenarioInfo(
+        name=str(start.get("scenario") or "unnamed"),
+        description=str(start.get("description") or ""),
+        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        time_compression=float(compression),
+        duration_s=float(duration) if isinstance(duration, int | float) else None,
+        stack_kind=_text(start.get("stack_kind")),
+        dagstorm_version=_text(start.get("dagstorm_version")),
+        phases=phases,
+        slos=tuple(slos),
+    )
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return 0.0
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+#: Fields read as numbers (NaN when missing or not a number); integers as Int64.
+_FLOATS = frozenset(
+    {"t", "took_s", "duration", "value", "p50_ms", "p95_ms", "max_ms", "received_at"}
+)
+_INTEGERS = frozenset({"seq", "map_index", "try_number", "count", "hour", "records", "valid"})
+
+
+def _frame(events: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> pd.DataFrame:
+    """``seq``, ``t``, ``kind`` and ``fields`` of each event (missing fields are None)."""
+    columns = ["seq", "t", "kind", *fields]
+    rows = [[event.get(c) for c in columns] for event in events]
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    for column in columns:
+        if column in _FLOATS:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        elif column in _INTEGERS:
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            frame[column] = numbers.round().astype("Int64")
+    return frame
+
+
+def _last_state(
+    events: Sequence[Mapping[str, Any]], fields: Sequence[str], key: list[str]
+) -> pd.DataFrame:
+    """The last event of each key (a state change carries every field), + first_seen_t."""
+    frame = _frame(events, fields)
+    first_seen = frame.groupby(key, dropna=False, sort=False)["t"].transform("min")
+    frame["first_seen_t"] = first_seen
+    frame["changes"] = frame.groupby(key, dropna=False, sort=False)["t"].transform("size")
+    last = frame.sort_values("seq", kind="stable").drop_duplicates(key, keep="last")
+    return last.sort_values([*key], kind="stable").reset_index(drop=True)
+
+
+def _with_times(frame: pd.DataFrame, fields: Sequence[str], origin: float) -> pd.DataFrame:
+    """Add ``<field>_t`` (wall seconds since the start) for each ISO-8601 field."""
+    for name in fields:
+        stamps = pd.to_datetime(frame[name], utc=True, format="ISO8601", errors="coerce")
+        frame[f"{name}_t"] = ((stamps - _EPOCH) / pd.Timedelta(seconds=1)).astype(float) - origin
+    return frame
+
+
+def iso_at(origin_wall: float, t: float) -> str:
+    """The UTC ISO-8601 time (milliseconds) of wall second ``t`` of the run."""
+    stamp = pd.Timestamp(round((origin_wall + t) * 1000), unit="ms", tz="UTC")
+    return str(stamp.strftime("%Y-%m-%dT%H:%M:%S.")) + f"{stamp.microsecond // 1000:03d}Z"

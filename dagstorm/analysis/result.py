@@ -1,0 +1,142 @@
+"""Analyse a run directory into a :class:`Result`, and write it as ``result.json``.
+
+:func:`analyze` is pure: it reads the run directory and returns the result, with
+no wall-clock time in it, so analysing the same directory twice gives the same
+``result.json`` byte for byte (with the same dagstorm version). The format is
+documented in docs/measures.md; ``"format": 1``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from dagstorm import __version__
+from dagstorm.analysis.jsonable import to_jsonable
+from dagstorm.analysis.load import RunData, ScenarioInfo, iso_at, load_run
+from dagstorm.analysis.measures import Measures, compute_measures
+from dagstorm.analysis.story import run_story
+from dagstorm.analysis.summary import summary_lines
+from dagstorm.analysis.verdict import Verdict, evaluate
+from dagstorm.errors import ExitCode
+
+__all__ = [
+    "RESULT_FORMAT",
+    "Result",
+    "RunSummary",
+    "analyze",
+    "result_document",
+    "result_of",
+    "summary_lines",
+    "write_result",
+]
+
+RESULT_FORMAT = 1
+RESULT_FILE = "result.json"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """How the run went, from its journal."""
+
+    directory: str
+    #: ``completed``, ``aborted``, ``interrupted``, ``error`` or ``unfinished`` (no run_end).
+    status: str
+    reason: str | None
+    #: UTC time of t = 0.
+    started_at: str
+    wall_s: float
+    sim_s: float
+    events: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything ``dagstorm analyze`` knows about a run."""
+
+    run_dir: Path
+    scenario: ScenarioInfo
+    run: RunSummary
+    measures: Measures
+    verdict: Verdict
+    story: str
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 when every SLO passed, 1 otherwise."""
+        return self.verdict.exit_code
+
+
+def analyze(run_dir: Path) -> Result:
+    """Measure the run in ``run_dir`` and judge its SLOs (reads only; writes nothing)."""
+    return result_of(load_run(Path(run_dir)))
+
+
+def result_of(data: RunData) -> Result:
+    """The result of already-loaded run data."""
+    measures = compute_measures(data)
+    verdict = evaluate(data.scenario.slos, measures, compression=data.compression)
+    run = RunSummary(
+        directory=data.run_dir.name,
+        status=data.status,
+        reason=data.reason,
+        started_at=iso_at(data.origin_wall, 0.0),
+        wall_s=data.end_t,
+        sim_s=data.end_t * data.compression,
+        events=data.events,
+    )
+    return Result(
+        run_dir=data.run_dir,
+        scenario=data.scenario,
+        run=run,
+        measures=measures,
+        verdict=verdict,
+        story=run_story(measures, verdict, status=data.status),
+    )
+
+
+def result_document(result: Result) -> dict[str, Any]:
+    """``result.json``'s content as a dict (see docs/measures.md)."""
+    verdict = result.verdict
+    return {
+        "format": RESULT_FORMAT,
+        "kind": "dagstorm.result",
+        "analysis": {"dagstorm_version": __version__},
+        "run": to_jsonable(result.run),
+        "scenario": to_jsonable(result.scenario),
+        "verdict": {
+            "passed": verdict.passed,
+            "exit_code": int(verdict.exit_code),
+            "score": verdict.score,
+            "slos_total": len(verdict.slos),
+            "slos_passed": len(verdict.slos) - len(verdict.failed),
+            "slos_failed": len(verdict.failed),
+        },
+        "story": result.story,
+        "slos": to_jsonable(verdict.slos),
+        "measures": to_jsonable(result.measures),
+    }
+
+
+def write_result(run_dir: Path, result: Result) -> Path:
+    """Write ``result.json`` into ``run_dir`` atomically; returns its path."""
+    body = orjson.dumps(result_document(result), option=orjson.OPT_INDENT_2) + b"\n"
+    return atomic_write(Path(run_dir) / RESULT_FILE, body)
+
+
+def atomic_write(path: Path, body: bytes) -> Path:
+    """Write ``body`` to ``path`` through a temporary file and a rename."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(body)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

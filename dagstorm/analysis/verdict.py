@@ -1,0 +1,211 @@
+"""The verdict: every SLO of the scenario judged against the measures.
+
+An SLO that cannot be measured (no runs of its DAG, no fault applied, no serving
+data, …) fails with ``not measured: <why>`` — never a silent pass. The resilience
+score is 100 × (weights of the passed SLOs) / (weights of all SLOs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dagstorm.analysis.load import Slo
+from dagstorm.analysis.measures import Measures
+from dagstorm.analysis.texts import duration_text, number_text, percent_text, plural
+from dagstorm.errors import ExitCode
+from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
+
+
+@dataclass(frozen=True)
+class SloVerdict:
+    """One SLO: what was measured, against what target, and whether it held."""
+
+    name: str
+    type: str
+    measured: bool
+    #: The number compared with the target (a fraction for percentages, seconds for
+    #: durations); None when not measured; may be infinite (never recovered).
+    value: float | None
+    value_text: str
+    target: str
+    passed: bool
+    weight: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """All SLO verdicts, the weighted score and the exit code."""
+
+    slos: tuple[SloVerdict, ...]
+    passed: bool
+    #: 0–100; None when the scenario declares no SLO.
+    score: float | None
+    exit_code: ExitCode
+
+    @property
+    def failed(self) -> tuple[SloVerdict, ...]:
+        """The SLOs that failed (including the unmeasured)."""
+        return tuple(v for v in self.slos if not v.passed)
+
+
+def evaluate(slos: Sequence[Slo], measures: Measures, *, compression: float) -> Verdict:
+    """Judge every SLO of ``slos`` against ``measures``."""
+    verdicts = tuple(_judge(slo, measures, compression) for slo in slos)
+    total = sum(v.weight for v in verdicts)
+    won = sum(v.weight for v in verdicts if v.passed)
+    passed = all(v.passed for v in verdicts)
+    return Verdict(
+        slos=verdicts,
+        passed=passed,
+        score=round(100.0 * won / total, 1) if total else None,
+        exit_code=ExitCode.OK if passed else ExitCode.SLO_FAILED,
+    )
+
+
+def _judge(slo: Slo, measures: Measures, compression: float) -> SloVerdict:
+    match slo:
+        case SlaSlo():
+            return _sla(slo, measures, compression)
+        case RecoveryTimeSlo():
+            return _recovery(slo, measures)
+        case SchedulerThroughputSlo():
+            return _throughput(slo, measures)
+        case CountSlo():
+            return _count(slo, measures)
+
+
+def _verdict(slo: Slo, value: float, text: str, detail: str, *, veto: bool = False) -> SloVerdict:
+    target = slo.target()
+    return SloVerdict(
+        name=slo.name,
+        type=slo.type,
+        measured=True,
+        value=value,
+        value_text=text,
+        target=target.text,
+        passed=target.passes(value) and not veto,
+        weight=slo.weight,
+        detail=detail,
+    )
+
+
+def _unmeasured(slo: Slo, why: str) -> SloVerdict:
+    return SloVerdict(
+        name=slo.name,
+        type=slo.type,
+        measured=False,
+        value=None,
+        value_text="not measured",
+        target=slo.target().text,
+        passed=False,
+        weight=slo.weight,
+        detail=f"not measured: {why}",
+    )
+
+
+def _sla(slo: SlaSlo, measures: Measures, compression: float) -> SloVerdict:
+    m = measures.sla_for(slo)
+    deadline = (
+        f"deadline {duration_text(m.within_sim_s)} sim = {duration_text(m.within_wall_s)} wall"
+        f" at ×{number_text(compression)}, from {m.measure_from}"
+    )
+    if m.runs == 0:
+        return _unmeasured(slo, f"no run of DAG {m.dag_id} in the journal")
+    if m.compliance is None:
+        return _unmeasured(
+            slo,
+            f"all {plural(m.runs, 'run')} of {m.dag_id} were excluded"
+            " (still running within the deadline, or no reference time)",
+        )
+    counted = m.met + m.missed
+    text = f"{percent_text(m.compliance)} ({m.met} of {plural(counted, 'run')} within deadline)"
+    parts = [deadline]
+    if m.misses:
+        reasons: dict[str, int] = {}
+        for miss in m.misses:
+            reasons[miss.reason] = reasons.get(miss.reason, 0) + 1
+        parts.append(
+            f"{m.missed} missed (" + ", ".join(f"{n} {r}" for r, n in reasons.items()) + ")"
+        )
+        late = [x for x in m.misses if x.over_by_sim_s is not None]
+        if late:
+            worst = max(late, key=lambda x: x.over_by_sim_s or 0.0)
+            parts.append(
+                f"worst {worst.run_id} over by {duration_text(worst.over_by_sim_s)} sim"
+                f" ({duration_text(worst.over_by_wall_s)} wall)"
+            )
+    if m.excluded:
+        parts.append(f"{m.excluded} excluded (unfinished within the deadline at the end)")
+    return _verdict(slo, m.compliance, text, "; ".join(parts))
+
+
+def _recovery(slo: RecoveryTimeSlo, measures: Measures) -> SloVerdict:
+    m = measures.recovery_for(slo.dag)
+    scope = f" of DAG {slo.dag}" if slo.dag else ""
+    if not m.faults:
+        errors = f" ({plural(len(m.fault_errors), 'fault error')})" if m.fault_errors else ""
+        return _unmeasured(slo, f"no fault was applied{errors}")
+    statistic = "p95" if slo.p95 is not None else "max"
+    value = m.p95_sim_s if slo.p95 is not None else m.max_sim_s
+    assert value is not None  # there are faults
+    n = plural(len(m.faults), "fault")
+    if value == float("inf"):
+        text = f"never: {m.unrecovered} of {n} not recovered"
+    else:
+        text = f"{duration_text(value)} sim ({statistic} over {n})"
+        if m.unrecovered:
+            text += f", {m.unrecovered} never recovered"
+    per_fault = "; ".join(
+        f"{f.fault} [{f.fault_id}]: "
+        + (
+            f"first successful run{scope} {duration_text(f.recovery_sim_s)} sim"
+            f" ({duration_text(f.recovery_wall_s)} wall) after its end"
+            if f.recovered
+            else f"no successful run{scope} after its end"
+        )
+        for f in m.faults
+    )
+    # A fault never recovered fails the SLO even when it falls outside the p95.
+    return _verdict(slo, value, text, per_fault, veto=m.unrecovered > 0)
+
+
+def _throughput(slo: SchedulerThroughputSlo, measures: Measures) -> SloVerdict:
+    m = measures.throughput
+    if m.tries_started == 0 and m.tries_finished == 0:
+        return _unmeasured(slo, "no task try ran in the journal")
+    if m.median_finished_per_min is None:
+        return _unmeasured(slo, "no complete busy minute (the run is shorter than a minute?)")
+    text = (
+        f"{number_text(m.median_finished_per_min)}/min"
+        f" (median over {plural(m.busy_minutes, 'busy minute')})"
+    )
+    delay = m.task_queue_delay_s.p95
+    detail = (
+        f"peak {m.peak_finished_per_min}/min; {m.tries_finished} tries finished,"
+        f" {m.tries_started} started; queued→running p95 {duration_text(delay)} wall"
+    )
+    return _verdict(slo, m.median_finished_per_min, text, detail)
+
+
+def _count(slo: CountSlo, measures: Measures) -> SloVerdict:
+    c = measures.completeness
+    if not c.measured or c.total is None:
+        return _unmeasured(slo, c.reason or "no completeness data")
+    if c.total.expected == 0:
+        return _unmeasured(slo, "the ledger expects no event (nothing in finished partitions)")
+    lost = slo.type == "lost_events"
+    value = c.lost_events if lost else c.duplicate_events
+    assert value is not None  # measured
+    word = "lost" if lost else "duplicate"
+    text = f"{value} {word} events"
+    hours = [h for h in c.per_hour if (h.lost if lost else h.duplicated)]
+    parts = [f"of {c.total.expected} expected ({c.basis}), {c.total.loaded} loaded"]
+    if hours:
+        shown = ", ".join(f"{h.key} ({h.lost if lost else h.duplicated})" for h in hours[:5])
+        more = f" and {len(hours) - 5} more" if len(hours) > 5 else ""
+        parts.append(f"in {plural(len(hours), 'hour')}: {shown}{more}")
+    if c.ignored_serving_rows:
+        parts.append(f"{c.ignored_serving_rows} serving rows outside the run's hours ignored")
+    return _verdict(slo, float(value), text, "; ".join(parts))

@@ -1,0 +1,185 @@
+"""ad_events_stream end to end: Kafka batch + completion signal → exact served stats, once.
+
+Events with a known truth go to the ``ad_events`` topic, then a signal naming
+their offsets goes to ``ad_events_control``. The continuously running DAG must
+serve exactly that batch; the same signal sent again must be acknowledged
+without counting anything twice.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg
+import pytest
+
+from dagstorm.kafka_compat import KafkaAdminClient, KafkaProducer, TopicPartition
+from dagstorm.probes.alert_sink import Alert, AlertSink
+from dagstorm.stack.context import StackContext
+from dagstorm.stack.deploy import SIGNAL_GROUP, deploy_pipeline
+from dagstorm.stack.endpoints import Stack
+
+pytestmark = pytest.mark.integration
+
+TOOLS = Path(__file__).resolve().parents[2] / "pipelines" / "tools"
+DAG = "ad_events_stream"
+EVENTS, CONTROL = "ad_events", "ad_events_control"
+#: A signal waits for the running sensor, then Spark: allow for a busy machine.
+SIGNAL_TIMEOUT = 300.0
+USERS_TOLERANCE = 0.1
+
+
+def tool(name: str) -> ModuleType:
+    """A module of pipelines/tools, imported by path."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def runs(stack: Stack, stack_context: StackContext) -> Iterator[Any]:
+    deploy_pipeline(stack_context)
+    client = tool("airflow_runs").AirflowRuns(stack)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def producer(stack: Stack) -> Iterator[Any]:
+    kafka = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all", linger_ms=5)
+    yield kafka
+    kafka.close(timeout=10)
+
+
+def send_batch(producer: Any, lines: list[str]) -> dict[str, list[int]]:
+    """Produce the lines to ad_events; the [start, end) offsets per partition."""
+    futures = [producer.send(EVENTS, line.encode()) for line in lines]
+    producer.flush(timeout=30)
+    spans: dict[str, list[int]] = {}
+    for meta in (f.get(timeout=30) for f in futures):
+        span = spans.setdefault(str(meta.partition), [meta.offset, meta.offset + 1])
+        span[0], span[1] = min(span[0], meta.offset), max(span[1], meta.offset + 1)
+    return spans
+
+
+def send_signal(producer: Any, signal: dict[str, Any]) -> int:
+    """Produce a signal; its offset on the control topic."""
+    meta = producer.send(CONTROL, json.dumps(signal).encode()).get(timeout=30)
+    producer.flush(timeout=30)
+    return int(meta.offset)
+
+
+def committed(stack: Stack) -> int:
+    """The signal group's committed offset on the control topic (-1: none)."""
+    admin = KafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap, request_timeout_ms=10_000)
+    try:
+        offsets = admin.list_group_offsets({SIGNAL_GROUP: None}).get(SIGNAL_GROUP, {})
+    finally:
+        admin.close()
+    meta = offsets.get(TopicPartition(CONTROL, 0))
+    return int(meta.offset) if meta is not None else -1
+
+
+def wait_until(check: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(1.0)
+
+
+def batch(stack: Stack, signal_id: str) -> tuple[Any, ...] | None:
+    with psycopg.connect(stack.serving_db_dsn, connect_timeout=10) as conn:
+        return conn.execute(
+            "SELECT run_id, loaded_at, input_records, bad_records, duplicate_records"
+            " FROM ad_events_batches WHERE signal_id = %s",
+            (signal_id,),
+        ).fetchone()
+
+
+def stats(stack: Stack, signal_id: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+    with psycopg.connect(stack.serving_db_dsn, connect_timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT hour, campaign_id, ad_id, impressions, clicks, conversions, spend,"
+            " approx_unique_users FROM ad_events_stats WHERE signal_id = %s",
+            (signal_id,),
+        ).fetchall()
+    return {
+        (r[0].astimezone(UTC).strftime("%Y-%m-%dT%H:00:00Z"), r[1], r[2]): {
+            "impressions": r[3],
+            "clicks": r[4],
+            "conversions": r[5],
+            "spend": r[6],
+            "users": r[7],
+        }
+        for r in rows
+    }
+
+
+def test_a_signalled_batch_is_served_exactly_once(stack: Stack, runs: Any, producer: Any) -> None:
+    tag = f"k{uuid.uuid4().hex[:8]}"
+    hour = datetime(2024, 6, 1, tzinfo=UTC) + timedelta(hours=int(tag[1:5], 16) % 8000)
+    sample = tool("sample_data").make_sample(hour, tag=tag)
+    lines = [json.dumps(e) for e in sample.events + sample.duplicates] + sample.bad_lines
+    ranges = send_batch(producer, lines)
+    signal = {"signal_id": f"sig-{tag}", "topic": EVENTS, "ranges": ranges}
+    assert sum(end - start for start, end in ranges.values()) == len(lines)
+
+    first_offset = send_signal(producer, signal)
+    loaded = wait_until(lambda: batch(stack, signal["signal_id"]), SIGNAL_TIMEOUT, "batch loaded")
+    run_id = loaded[0]
+    assert runs.wait(DAG, run_id, SIGNAL_TIMEOUT)["state"] == "success"
+    assert loaded[2:] == (len(lines), len(sample.bad_lines), len(sample.duplicates))
+    served = stats(stack, signal["signal_id"])
+    assert set(served) == set(sample.truth)
+    for key, truth in sample.truth.items():
+        row = served[key]
+        got = {k: row[k] for k in ("impressions", "clicks", "conversions", "spend")}
+        want = {k: truth[k] for k in ("impressions", "clicks", "conversions")}
+        assert got == {**want, "spend": Decimal(truth["spend"])}, key
+        assert abs(row["users"] - truth["users"]) <= max(1, truth["users"] * USERS_TOLERANCE)
+    tasks = runs.task_instances(DAG, run_id)
+    assert tasks["ack_signal"]["state"] == "success"
+    assert committed(stack) > first_offset
+
+    # The same signal again: acknowledged, nothing counted twice.
+    repeat_offset = send_signal(producer, signal)
+    wait_until(lambda: committed(stack) > repeat_offset, SIGNAL_TIMEOUT, "repeat acknowledged")
+    assert batch(stack, signal["signal_id"]) == loaded
+    assert stats(stack, signal["signal_id"]) == served
+    recent = [r for r in runs.latest_runs(DAG, 5) if r["state"] == "success"]
+    handled = [runs.task_instances(DAG, r["dag_run_id"]) for r in recent]
+    assert any(
+        t["skip_duplicate"]["state"] == "success" and t["aggregate_events"]["state"] == "skipped"
+        for t in handled
+    )
+
+
+def test_an_invalid_signal_is_rejected_alerted_and_acknowledged(
+    stack: Stack, producer: Any
+) -> None:
+    received: list[Alert] = []
+    with AlertSink(stack.alert_sink_port, received.append):
+        offset = send_signal(producer, {"signal_id": "bad signal id", "ranges": {}})
+        wait_until(lambda: committed(stack) > offset, SIGNAL_TIMEOUT, "bad signal acknowledged")
+    rejected = [a for a in received if a.kind == "signal_rejected"]
+    assert rejected and rejected[-1].task_id == "reject_signal"
+    assert "signal_id" in str(rejected[-1].payload.get("reason"))
