@@ -49,6 +49,6 @@ def main() -> None:
 
 
 # Command groups register themselves on `cli` when imported.
-from dagstorm.cli import fault_commands, run_commands, stack_commands  # noqa: E402
+from dagstorm.cli import bench_commands, fault_commands, run_commands, stack_commands  # noqa: E402
 
-__all__ = ["cli", "fault_commands", "main", "run_commands", "stack_commands"]
+__all__ = ["bench_commands", "cli", "fault_commands", "main", "run_commands", "stack_commands"]
