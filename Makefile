@@ -10,6 +10,7 @@ setup:
 smoke: setup
 	$(VENV)/dagstorm stack up
 	$(VENV)/dagstorm stack check
+	$(VENV)/dagstorm run scenarios/smoke.yaml
 
 lint:
 	$(VENV)/ruff check .
