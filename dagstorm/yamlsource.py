@@ -55,8 +55,10 @@ def _walk(node: yaml.Node, prefix: KeyPath, out: dict[KeyPath, tuple[int, int]])
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             path = (*prefix, key)
-            mark = value_node.start_mark if isinstance(value_node, yaml.ScalarNode) else (
-                key_node.start_mark
+            mark = (
+                value_node.start_mark
+                if isinstance(value_node, yaml.ScalarNode)
+                else (key_node.start_mark)
             )
             out[path] = (mark.line + 1, mark.column + 1)
             out[("__key__", *path)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
