@@ -49,6 +49,20 @@ def main() -> None:
 
 
 # Command groups register themselves on `cli` when imported.
-from dagstorm.cli import bench_commands, fault_commands, run_commands, stack_commands  # noqa: E402
+from dagstorm.cli import (  # noqa: E402
+    bench_commands,
+    fault_commands,
+    report_commands,
+    run_commands,
+    stack_commands,
+)
 
-__all__ = ["bench_commands", "cli", "fault_commands", "main", "run_commands", "stack_commands"]
+__all__ = [
+    "bench_commands",
+    "cli",
+    "fault_commands",
+    "main",
+    "report_commands",
+    "run_commands",
+    "stack_commands",
+]

@@ -13,6 +13,7 @@ from dagstorm.cli.common import Settings, out
 from dagstorm.engine.runner import Runner
 from dagstorm.errors import ExitCode
 from dagstorm.progress import Progress
+from dagstorm.reports import write_report
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.scenarios.model import StackChoice
 from dagstorm.stack.config import StackConfig, load_stack_config
@@ -36,8 +37,10 @@ def analyse_and_report(run_dir: Path) -> ExitCode:
     result = analyze(run_dir)
     write_result(run_dir, result)
     write_junit(run_dir, result)
+    report = write_report(run_dir, result)
     for line in summary_lines(result):
         out.print(line, markup=False)
+    out.print(f"report: {report}", markup=False)
     return ExitCode(result.exit_code)
 
 

@@ -1,0 +1,43 @@
+"""`dagstorm report RUN_DIR`: (re)write a run's self-contained HTML capacity report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dagstorm.cli import cli
+from dagstorm.cli.common import handle_errors
+
+
+@cli.command("report")
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report here instead of RUN_DIR/report.html.",
+)
+@handle_errors
+def report(run_dir: Path, output: Path | None) -> None:
+    """Analyse RUN_DIR and write its capacity report (report.html).
+
+    Reads only the run directory; the page is one file with no script and no
+    network access, so it can be attached to a CI job or mailed as is
+    (docs/reports.md).
+
+    \b
+    Example:
+      dagstorm report runs/20261124T041804Z-smoke
+      dagstorm report runs/20261124T041804Z-smoke -o /tmp/smoke.html
+    """
+    from dagstorm.analysis import analyze
+    from dagstorm.analysis.result import atomic_write
+    from dagstorm.reports import render_report, write_report
+
+    result = analyze(run_dir)
+    if output is None:
+        path = write_report(run_dir, result)
+    else:
+        path = atomic_write(output, render_report(run_dir, result).encode("utf-8"))
+    click.echo(str(path))

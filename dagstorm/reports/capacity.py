@@ -1,0 +1,197 @@
+"""Capacity: the generated traffic as measured, and what it means at production scale.
+
+A scenario generates ``rate × scale`` of production traffic in simulated time, and
+the engine runs ``time_compression`` times faster than wall time. The measured wall
+rate divided by the compression is the simulated rate; divided again by ``scale`` it
+is the **extrapolated** production-equivalent rate, compared with the target rate.
+The extrapolation assumes the pipeline scales linearly with volume: it is labelled
+as such, never mixed with measured figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dagstorm.reports.markup import Markup, el, join
+from dagstorm.reports.tables import html_table
+from dagstorm.workloads.rates import RateError, parse_rate, parse_scale
+
+__all__ = ["WorkloadCapacity", "capacity_section", "read_scenario", "workload_capacity"]
+
+SCENARIO_FILE = "scenario.yaml"
+_DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class WorkloadCapacity:
+    """One workload's generated traffic: measured (wall, sim) and extrapolated (full scale)."""
+
+    workload: str
+    kind: str
+    records: int
+    bytes: int
+    #: Seconds of wall time covered by its workload_stats intervals.
+    active_wall_s: float
+    wall_bytes_per_s: float
+    sim_bytes_per_s: float
+    #: The scenario's target (production) rate and scale, when it declares them.
+    target_text: str | None
+    target_bytes_per_s: float | None
+    scale: float | None
+
+    @property
+    def full_scale_bytes_per_s(self) -> float | None:
+        """Extrapolated: the simulated rate divided by the scale."""
+        return None if self.scale is None else self.sim_bytes_per_s / self.scale
+
+    @property
+    def target_ratio(self) -> float | None:
+        """Extrapolated full-scale rate ÷ target rate (1.0 = on target)."""
+        full, target = self.full_scale_bytes_per_s, self.target_bytes_per_s
+        return None if full is None or not target else full / target
+
+
+def workload_capacity(
+    events: Sequence[Mapping[str, Any]], scenario: Mapping[str, Any], compression: float
+) -> tuple[WorkloadCapacity, ...]:
+    """Per workload (by name, sorted): what workload_stats measured, with its declared target."""
+    totals: dict[str, list[float]] = {}
+    kinds: dict[str, str] = {}
+    for event in events:
+        if event.get("kind") != "workload_stats":
+            continue
+        name = str(event.get("workload"))
+        kinds[name] = str(event.get("workload_kind"))
+        row = totals.setdefault(name, [0.0, 0.0, 0.0])
+        row[0] += _number(event.get("records"))
+        row[1] += _number(event.get("bytes"))
+        row[2] += _number(event.get("interval_s"))
+    declared = _declared(scenario)
+    out = []
+    for name in sorted(totals):
+        records, size, active = totals[name]
+        wall = size / active if active else 0.0
+        text, target, scale = declared.get(kinds[name], (None, None, None))
+        out.append(
+            WorkloadCapacity(
+                workload=name,
+                kind=kinds[name],
+                records=int(records),
+                bytes=int(size),
+                active_wall_s=active,
+                wall_bytes_per_s=wall,
+                sim_bytes_per_s=wall / compression,
+                target_text=text,
+                target_bytes_per_s=target,
+                scale=scale,
+            )
+        )
+    return tuple(out)
+
+
+def read_scenario(run_dir: Path) -> tuple[str, Mapping[str, Any]]:
+    """``scenario.yaml``'s text and its parsed mapping (empty when absent or unreadable)."""
+    path = Path(run_dir) / SCENARIO_FILE
+    if not path.is_file():
+        return "", {}
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text, {}
+    return text, parsed if isinstance(parsed, Mapping) else {}
+
+
+def capacity_section(
+    events: Sequence[Mapping[str, Any]], scenario: Mapping[str, Any], compression: float
+) -> Markup:
+    """The capacity block: measured generation rates and the labelled extrapolation."""
+    rows = workload_capacity(events, scenario, compression)
+    if not rows:
+        return el(
+            "p", "not measured: no workload_stats events in the journal", class_="not-measured"
+        )
+    table = html_table(
+        [
+            "workload",
+            "kind",
+            "records",
+            "MB",
+            "measured MB/s (wall)",
+            "= sim MB/s",
+            "declared target",
+            "scale",
+            "extrapolated full-scale rate",
+            "vs target",
+        ],
+        [
+            [
+                el("code", w.workload),
+                w.kind,
+                f"{w.records:,}",
+                f"{w.bytes / 1e6:,.1f}",
+                f"{w.wall_bytes_per_s / 1e6:.4g}",
+                f"{w.sim_bytes_per_s / 1e6:.4g}",
+                w.target_text or "none declared",
+                "n/a" if w.scale is None else f"{w.scale:.4g}",
+                el("em", _per_day(w.full_scale_bytes_per_s)),
+                el("em", "n/a" if w.target_ratio is None else f"{w.target_ratio * 100:.0f}%"),
+            ]
+            for w in rows
+        ],
+        numeric=[2, 3, 4, 5, 7, 8, 9],
+    )
+    return join(
+        [
+            table,
+            el(
+                "p",
+                "Measured: records, bytes and the wall rate come from the run's workload_stats. "
+                "Derived: sim rate = wall rate ÷ time compression. ",
+                el("em", "Extrapolated"),
+                ": full-scale rate = sim rate ÷ scale, assuming the "
+                "pipeline's cost grows linearly with volume; it was not run at that volume. "
+                "A capacity ramp (highest sustained rate within the SLA, the stage that slowed "
+                "first) is not part of this report yet.",
+                class_="note",
+            ),
+        ]
+    )
+
+
+def _declared(scenario: Mapping[str, Any]) -> dict[str, tuple[str, float, float | None]]:
+    """Workload kind → (rate text, bytes/s, scale) for workloads with a byte rate."""
+    declared: dict[str, tuple[str, float, float | None]] = {}
+    workloads = scenario.get("workloads")
+    for spec in workloads if isinstance(workloads, list) else []:
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("rate"), str):
+            continue
+        try:
+            rate = parse_rate(spec["rate"])
+            scale = parse_scale(spec["scale"]) if spec.get("scale") is not None else None
+        except RateError:
+            continue
+        if rate.unit == "bytes":
+            declared.setdefault(str(spec.get("kind")), (rate.text, rate.per_second, scale))
+    return declared
+
+
+def _per_day(bytes_per_s: float | None) -> str:
+    if bytes_per_s is None:
+        return "n/a (no scale declared)"
+    per_day = bytes_per_s * _DAY
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if per_day >= size:
+            return f"{per_day / size:.3g} {unit}/day"
+    return f"{per_day / 1e3:.3g} kB/day"
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return 0.0

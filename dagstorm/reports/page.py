@@ -1,0 +1,104 @@
+"""``report.html``: the capacity report, a pure function of the run directory and its Result.
+
+The page is one self-contained file: inline CSS, inline SVG charts, no script, and
+a Content-Security-Policy that forbids loading anything, so it opens offline and
+never reaches the network. The same run directory and Result give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dagstorm import __version__
+from dagstorm.analysis.load import JOURNAL
+from dagstorm.analysis.result import Result, atomic_write
+from dagstorm.engine.journal import read_journal
+from dagstorm.reports.capacity import capacity_section, read_scenario
+from dagstorm.reports.charts import all_charts
+from dagstorm.reports.environment import environment_section
+from dagstorm.reports.markup import Markup, el
+from dagstorm.reports.series import series_of
+from dagstorm.reports.style import CSS
+from dagstorm.reports.summary import provenance, summary_section
+from dagstorm.reports.tables import completeness_table, recovery_table, sla_misses_table
+
+__all__ = ["REPORT_FILE", "render_report", "render_report_of", "write_report"]
+
+REPORT_FILE = "report.html"
+
+#: Nothing may load: no script, no fetch, no image, no font; only the inline styles.
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+
+def render_report(run_dir: Path, result: Result) -> str:
+    """The report of ``run_dir`` (analysed as ``result``) as HTML text; reads only."""
+    events = read_journal(Path(run_dir) / JOURNAL)
+    scenario_text, scenario = read_scenario(Path(run_dir))
+    return render_report_of(events, Path(run_dir), result, scenario_text, scenario)
+
+
+def render_report_of(
+    events: Sequence[Mapping[str, Any]],
+    run_dir: Path,
+    result: Result,
+    scenario_text: str,
+    scenario: Mapping[str, Any],
+) -> str:
+    """The report from already-read journal ``events`` and ``scenario.yaml``."""
+    series = series_of(events, run_dir, result)
+    title = f"dagstorm capacity report: {result.scenario.name}"
+    sections = [
+        el("h1", title),
+        el("p", result.scenario.description, class_="sub") if result.scenario.description else "",
+        summary_section(result),
+        _section("summary-provenance", "Measured, derived, extrapolated", provenance(result)),
+        _section("charts", "Over time", all_charts(series, result)),
+        _section("sla", "Runs that missed the SLA", sla_misses_table(result)),
+        _section("recovery", "Recovery per fault", recovery_table(result)),
+        _section("completeness", "Data completeness per hour", completeness_table(result)),
+        _section(
+            "capacity",
+            "Capacity: generated traffic",
+            capacity_section(events, scenario, result.scenario.time_compression),
+        ),
+        _section(
+            "environment",
+            "Environment",
+            environment_section(result, series.environment, scenario_text, series.event_counts),
+        ),
+        el(
+            "footer",
+            f"dagstorm {__version__} · report of run {result.run.directory} · "
+            "self-contained: no script, no network",
+        ),
+    ]
+    head = el(
+        "head",
+        el("meta", charset="utf-8"),
+        el("meta", http_equiv="Content-Security-Policy", content=CSP),
+        el("meta", name="viewport", content="width=device-width, initial-scale=1"),
+        el("meta", name="generator", content=f"dagstorm {__version__}"),
+        el("title", title),
+        el("style", Markup(CSS)),
+    )
+    body = el("body", el("main", *sections))
+    return "<!DOCTYPE html>\n" + el("html", head, body, lang="en") + "\n"
+
+
+def write_report(run_dir: Path, result: Result) -> Path:
+    """Write ``report.html`` into ``run_dir`` atomically; returns its path.
+
+    Call it after ``write_result``/``write_junit`` at the end of a run or of
+    ``dagstorm analyze``: ``write_report(run_dir, analyze(run_dir))``.
+    """
+    body = render_report(Path(run_dir), result).encode("utf-8")
+    return atomic_write(Path(run_dir) / REPORT_FILE, body)
+
+
+def _section(anchor: str, heading: str, content: Markup) -> Markup:
+    return el("section", el("h2", heading), content, id=anchor)

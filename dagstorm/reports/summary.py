@@ -1,0 +1,73 @@
+"""The top of the report: verdict, score, the one-line story, each SLO, and provenance."""
+
+from __future__ import annotations
+
+from dagstorm.analysis.result import Result
+from dagstorm.analysis.texts import duration_text, number_text
+from dagstorm.reports.markup import Markup, el, join
+from dagstorm.reports.tables import slo_table
+
+__all__ = ["provenance", "summary_section"]
+
+
+def summary_section(result: Result) -> Markup:
+    """Verdict badge, resilience score, story, run facts and the SLO table."""
+    verdict = result.verdict
+    passed = verdict.passed
+    score = "n/a (no SLO)" if verdict.score is None else f"{number_text(verdict.score)}/100"
+    run = result.run
+    scenario = result.scenario
+    facts = (
+        f"Run {run.status}"
+        + (f" ({run.reason})" if run.reason else "")
+        + f", started {run.started_at}, {duration_text(run.wall_s)} wall = "
+        f"{duration_text(run.sim_s)} sim at ×{number_text(scenario.time_compression)}; "
+        f"{run.events:,} journal events; "
+        f"{len(verdict.slos) - len(verdict.failed)} of {len(verdict.slos)} SLOs passed."
+    )
+    headline = el(
+        "div",
+        el("div", "PASS" if passed else "FAIL", class_="verdict " + ("pass" if passed else "fail")),
+        el(
+            "div",
+            el("div", "resilience score", class_="label"),
+            el("div", score, class_="score"),
+            class_="score-box",
+        ),
+        el("p", result.story, class_="story"),
+        class_="headline",
+    )
+    return join([headline, el("p", facts, class_="facts"), slo_table(result)])
+
+
+def provenance(result: Result) -> Markup:
+    """What in this report was measured, what was derived, and what was extrapolated."""
+    compression = number_text(result.scenario.time_compression)
+    return el(
+        "ul",
+        el(
+            "li",
+            el("strong", "Measured"),
+            ": every count, duration and rate in the tables and "
+            "charts comes from this run's journal, ledger and serving data "
+            "(docs/measures.md).",
+        ),
+        el(
+            "li",
+            el("strong", "Derived"),
+            f": simulated times are wall times × {compression} "
+            "(the time compression); SLA deadlines and recovery targets are in simulated time.",
+        ),
+        el(
+            "li",
+            el("strong", "Extrapolated"),
+            ": only the full-scale traffic rate in the "
+            "capacity table (sim rate ÷ scale). Nothing else is projected.",
+        ),
+        el(
+            "li",
+            el("strong", "Not measured"),
+            ": any figure marked so; an SLO that could not be measured fails.",
+        ),
+        class_="provenance",
+    )

@@ -1,0 +1,228 @@
+"""The report's tables: exact numbers from the analysis result (never downsampled)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dagstorm.analysis.completeness import CountsRow
+from dagstorm.analysis.result import Result
+from dagstorm.analysis.texts import duration_text, percent_text
+from dagstorm.reports.markup import Child, Markup, el, join
+
+__all__ = [
+    "completeness_table",
+    "html_table",
+    "recovery_table",
+    "sla_misses_table",
+    "slo_table",
+]
+
+
+def html_table(
+    headers: Sequence[str], rows: Sequence[Sequence[Child]], *, numeric: Sequence[int] = ()
+) -> Markup:
+    """A ``<table>``; cells are escaped unless trusted; ``numeric`` columns align right."""
+    head = el("thead", el("tr", *(el("th", h) for h in headers)))
+    body = el(
+        "tbody",
+        *(
+            el(
+                "tr",
+                *(el("td", c, class_="num" if i in numeric else None) for i, c in enumerate(r)),
+            )
+            for r in rows
+        ),
+    )
+    return el("table", head, body)
+
+
+def _count(value: int | None) -> str:
+    return "not measured" if value is None else f"{value:,}"
+
+
+def _pass(passed: bool, measured: bool) -> Markup:
+    if passed:
+        return el("span", "PASS", class_="badge pass")
+    return el("span", "FAIL" if measured else "NOT MEASURED", class_="badge fail")
+
+
+def slo_table(result: Result) -> Markup:
+    """Each SLO: verdict, measured value vs target, weight and the detail."""
+    if not result.verdict.slos:
+        return el("p", "The scenario declares no SLO: nothing was judged.", class_="not-measured")
+    rows = [
+        [
+            _pass(v.passed, v.measured),
+            el("code", v.name),
+            v.value_text,
+            el("span", v.target, class_="nowrap"),
+            f"{v.weight:g}",
+            el("span", v.detail, class_="detail"),
+        ]
+        for v in result.verdict.slos
+    ]
+    return html_table(["", "SLO", "measured", "target", "weight", "detail"], rows, numeric=[4])
+
+
+def sla_misses_table(result: Result) -> Markup:
+    """Runs that missed the SLA (and those excluded), by how much, per SLA SLO."""
+    if not result.measures.sla:
+        return el("p", "not measured: the scenario declares no sla SLO", class_="not-measured")
+    parts: list[Markup] = []
+    for m in result.measures.sla:
+        summary = (
+            f"{m.dag_id}: {m.runs} runs, {m.met} met, {m.missed} missed, {m.excluded} excluded; "
+            f"compliance {percent_text(m.compliance)}; deadline {duration_text(m.within_sim_s)} "
+            f"sim ({duration_text(m.within_wall_s)} wall), from {m.measure_from}"
+        )
+        parts.append(el("p", summary))
+        rows: list[list[Child]] = [
+            [
+                el("code", r.run_id),
+                r.state,
+                r.reason,
+                duration_text(r.elapsed_sim_s),
+                duration_text(r.over_by_sim_s),
+                duration_text(r.over_by_wall_s),
+            ]
+            for r in (*m.misses, *m.excluded_runs)
+        ]
+        if rows:
+            parts.append(
+                html_table(
+                    ["run", "state", "why", "elapsed (sim)", "over by (sim)", "over by (wall)"],
+                    rows,
+                    numeric=[3, 4, 5],
+                )
+            )
+        elif m.runs:
+            parts.append(el("p", "No run missed the SLA."))
+    return join(parts)
+
+
+def recovery_table(result: Result) -> Markup:
+    """Per fault window: recovery time, retries consumed, failed runs, alert latency."""
+    if not result.measures.recovery:
+        return el("p", "not measured: no fault window", class_="not-measured")
+    overall = result.measures.recovery[0]
+    parts: list[Markup] = []
+    if not overall.faults:
+        parts.append(
+            el("p", "not measured: no fault was applied in this run", class_="not-measured")
+        )
+    else:
+        rows: list[list[Child]] = []
+        for f in overall.faults:
+            latency = f.alerts.latency_wall_s
+            rows.append(
+                [
+                    el("span", f.fault, class_="detail"),
+                    el("code", f.fault_id),
+                    f"{duration_text(f.start_t)} – {duration_text(f.end_t)}"
+                    + ("" if f.reverted else " (not reverted)"),
+                    _recovery_text(f.recovery_sim_s, f.recovery_wall_s) if f.recovered else "never",
+                    duration_text(f.task_recovery_sim_s) + " sim",
+                    str(f.retries),
+                    str(f.runs_retried),
+                    str(len(f.failed_runs)),
+                    f"{f.alerts.alerted} of {f.alerts.failures}",
+                    f"p50 {duration_text(latency.p50)}, max {duration_text(latency.max)}"
+                    if latency.count
+                    else "n/a",
+                ]
+            )
+        parts.append(
+            html_table(
+                [
+                    "fault",
+                    "id",
+                    "window (wall)",
+                    "recovery (first successful run)",
+                    "task recovery",
+                    "retries",
+                    "runs retried",
+                    "failed runs",
+                    "failures alerted",
+                    "alert latency (wall)",
+                ],
+                rows,
+                numeric=[5, 6, 7],
+            )
+        )
+    for error in overall.fault_errors:
+        parts.append(
+            el(
+                "p",
+                f"fault error: {error.fault} [{error.fault_id}] at "
+                f"{duration_text(error.t)}: {error.error}",
+                class_="warn",
+            )
+        )
+    alerts = result.measures.alerts
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(alerts.alerts_by_kind.items())) or "none"
+    parts.append(
+        el(
+            "p",
+            f"Whole run: {alerts.failures} task failures, {alerts.alerted} alerted; "
+            f"alert latency p95 {duration_text(alerts.latency_wall_s.p95)} wall; "
+            f"alerts received by kind: {kinds}.",
+        )
+    )
+    return join(parts)
+
+
+def _recovery_text(sim_s: float, wall_s: float) -> str:
+    return f"{duration_text(sim_s)} sim / {duration_text(wall_s)} wall"
+
+
+def completeness_table(result: Result) -> Markup:
+    """Generated / acked / expected / loaded / lost / duplicated per hour, and the total."""
+    c = result.measures.completeness
+    if not c.measured or c.total is None:
+        return el("p", f"not measured: {c.reason or 'no completeness data'}", class_="not-measured")
+    rows = [_counts(row) for row in c.per_hour]
+    rows.append([el("strong", "total"), *_counts(c.total)[1:]])
+    table = html_table(
+        [
+            "hour (event time, UTC)",
+            "generated",
+            "acked",
+            "expected",
+            "loaded",
+            "lost",
+            "duplicated",
+        ],
+        rows,
+        numeric=[1, 2, 3, 4, 5, 6],
+    )
+    notes = [f"Expected = {c.basis} (what a correct pipeline loads)."]
+    if c.unfinished_partitions:
+        notes.append(
+            f"{c.unfinished_partitions} unfinished partitions "
+            f"({c.unfinished_partition_events:,} events) left out."
+        )
+    if c.in_flight_partitions:
+        notes.append(
+            f"{c.in_flight_partitions} partitions in flight at the end "
+            f"({c.in_flight_partition_events:,} events) left out."
+        )
+    if c.ignored_serving_rows:
+        notes.append(f"{c.ignored_serving_rows} serving rows outside the run's hours ignored.")
+    bad = c.bad_records
+    if bad.injected is not None:
+        notes.append(
+            f"Bad records injected: {bad.injected:,}; quarantined: {_count(bad.quarantined)}."
+        )
+    return join([table, el("p", " ".join(notes), class_="note")])
+
+
+def _counts(row: CountsRow) -> list[Child]:
+    return [
+        row.key,
+        _count(row.generated),
+        "n/a" if row.acked is None else f"{row.acked:,}",
+        _count(row.expected),
+        _count(row.loaded),
+        el("span", _count(row.lost), class_="bad" if row.lost else None),
+        el("span", _count(row.duplicated), class_="bad" if row.duplicated else None),
+    ]
