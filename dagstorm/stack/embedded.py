@@ -30,6 +30,7 @@ from dagstorm.stack.components.postgres import Postgres
 from dagstorm.stack.components.spark import SparkHistory, SparkMaster, SparkWorker
 from dagstorm.stack.components.toxiproxy import Toxiproxy
 from dagstorm.stack.context import StackContext
+from dagstorm.stack.deploy import deploy_pipeline
 from dagstorm.stack.install import Installer
 from dagstorm.stack.ports import check_free
 from dagstorm.stack.processes import exit_code_of, process_of, stop, sweep, tail
@@ -162,6 +163,8 @@ class EmbeddedStack:
             if isinstance(first, DagstormError):
                 raise first
             raise ComponentStartError("stack", f"{first.__class__.__name__}: {first}")
+        with self.ctx.progress.step("deploy the reference pipeline"):
+            deploy_pipeline(self.ctx)
         return self.status()
 
     @staticmethod
