@@ -55,6 +55,7 @@ from dagstorm.cli import (  # noqa: E402
     report_commands,
     run_commands,
     stack_commands,
+    tui_commands,
 )
 
 __all__ = [
@@ -65,4 +66,5 @@ __all__ = [
     "report_commands",
     "run_commands",
     "stack_commands",
+    "tui_commands",
 ]

@@ -1,0 +1,277 @@
+"""The Textual app of ``dagstorm watch``: follow a run directory live, or replay it.
+
+The app reads only the run directory. A thread worker owns the journal file: live,
+it polls for new lines; in a replay it reads up to the replay clock's position.
+Events reach the UI as :class:`EventsRead` messages and feed a :class:`RunState`;
+a timer redraws the panes at most a few times a second, and the live verdict is
+computed in a second worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any, Literal
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Input
+from textual.worker import get_current_worker
+
+from dagstorm.tui.follow import JournalFollower, last_event
+from dagstorm.tui.live_verdict import EMPTY, LiveVerdict, live_verdict
+from dagstorm.tui.messages import EventsRead, JournalMissing, VerdictComputed
+from dagstorm.tui.replay import ReplayClock
+from dagstorm.tui.screens.help_screen import HelpScreen
+from dagstorm.tui.screens.watch_screen import PANES, WatchScreen
+from dagstorm.tui.state import RunState
+
+Mode = Literal["auto", "live", "replay"]
+JOURNAL = "journal.jsonl"
+#: How often the reader looks for new lines (live) and the panes are redrawn.
+POLL_S = 0.25
+REDRAW_S = 1.0
+#: The live verdict runs pandas: at most this often.
+VERDICT_S = 5.0
+#: A replay reads the journal in chunks this big, so a seek never holds much.
+REPLAY_CHUNK = 256 * 1024
+#: At most this many events a message, so the UI stays responsive while catching up.
+MAX_BATCH = 20_000
+
+
+class WatchApp(App[None]):
+    """Watch one run directory (see docs/tui.md)."""
+
+    CSS_PATH = "watch.tcss"
+    TITLE = "dagstorm watch"
+    BINDINGS = [
+        Binding("q", "quit", "quit", id="app.quit"),
+        Binding("question_mark", "help", "help", id="app.help"),
+        Binding("space", "toggle_play", "play/pause", id="replay.toggle"),
+        Binding("left", "seek(-10)", "−10s", id="replay.back", show=False),
+        Binding("right", "seek(10)", "+10s", id="replay.forward", show=False),
+        Binding("shift+left", "seek(-60)", "−1m", id="replay.back_more", show=False),
+        Binding("shift+right", "seek(60)", "+1m", id="replay.forward_more", show=False),
+        Binding("home", "seek_to(0)", "start", id="replay.start", show=False),
+        Binding("end", "seek_to(-1)", "end", id="replay.end", show=False),
+        Binding("plus,equals_sign", "speed(1)", "faster", id="replay.faster"),
+        Binding("minus", "speed(-1)", "slower", id="replay.slower"),
+        Binding("slash", "focus_filter", "filter", id="log.filter"),
+        Binding("escape", "leave_filter", "leave filter", id="log.leave", show=False),
+        *(
+            Binding(str(i), f"focus_pane('{pane}')", pane, id=f"pane.{pane}", show=False)
+            for i, pane in enumerate(PANES, start=1)
+        ),
+    ]
+
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        mode: Mode = "auto",
+        speed: float = 1.0,
+        paused: bool = False,
+        advance: bool = True,
+    ) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.journal = self.run_dir / JOURNAL
+        tail = last_event(self.journal)
+        finished = tail is not None and tail.get("kind") == "run_end"
+        self.replaying = mode == "replay" or (mode == "auto" and finished)
+        end_t = float(tail.get("t", 0.0)) if tail is not None else None
+        self.replay = ReplayClock(speed=speed, playing=not paused, end_t=end_t)
+        #: False in tests: the replay clock moves only by key presses.
+        self.advance = advance
+        self.state = RunState()
+        self.verdict: LiveVerdict = EMPTY
+        self._wake = threading.Event()
+        self._dirty = True
+        self._dag_generation = 0
+        self._verdict_generation = -1
+        self._verdict_busy = False
+        self._seen_dag_runs = 0
+
+    # ---- lifecycle ---------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Show the screen, start the reader and the redraw timer."""
+        self.push_screen(WatchScreen())
+        self.follow_journal()
+        self.set_interval(REDRAW_S, self._tick)
+        self.set_interval(VERDICT_S, self._maybe_verdict)
+
+    def _tick(self) -> None:
+        if self.replaying and self.advance:
+            before = self.replay.position()
+            after = self.replay.tick(REDRAW_S)
+            if after.t != before.t:
+                self._wake.set()
+        self.redraw()
+
+    def redraw(self, *, force: bool = False) -> None:
+        """Redraw the panes if anything changed since the last redraw."""
+        if not (self._dirty or force):
+            return
+        self._dirty = False
+        if self.replaying:
+            self.state.now_t = max(self.state.now_t, self.replay.position().t)
+        screen = self.screen
+        if isinstance(screen, WatchScreen):
+            end_t = self.replay.end_t if self.replaying else None
+            screen.show(self.state, self.verdict, self.mode_text(), self._dag_generation, end_t)
+
+    def mode_text(self) -> str:
+        """LIVE, or the replay's state, position and speed."""
+        if not self.replaying:
+            return "● LIVE" if not self.state.ended else "■ ENDED"
+        pos = self.replay.position()
+        glyph = "▶" if pos.playing else "❚❚"
+        return f"{glyph} REPLAY {pos.speed:g}×"
+
+    # ---- reading -----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="reader")
+    def follow_journal(self) -> None:
+        """Read the journal: new lines as they come (live) or up to the replay clock."""
+        worker = get_current_worker()
+        follower = JournalFollower(self.journal)
+        if not self.journal.exists():
+            self.post_message(JournalMissing(str(self.journal)))
+        epoch = self.replay.position().epoch
+        ahead: deque[dict[str, Any]] = deque()  # replay: read but not yet due
+        while not worker.is_cancelled:
+            if not self.replaying:
+                events = follower.read()
+                if events:
+                    self.post_message(EventsRead(events))
+                    continue  # more may be waiting: read on without sleeping
+            else:
+                position = self.replay.position()
+                reset = position.epoch != epoch
+                if reset:
+                    epoch = position.epoch
+                    follower.rewind()
+                    ahead.clear()
+                due: list[dict[str, Any]] = []
+                while True:
+                    while ahead and float(ahead[0].get("t", 0.0)) <= position.t:
+                        due.append(ahead.popleft())
+                    if ahead or len(due) >= MAX_BATCH:
+                        break
+                    more = follower.read(REPLAY_CHUNK)
+                    if not more:
+                        break
+                    ahead.extend(more)
+                if due or reset:
+                    self.post_message(EventsRead(due, reset=reset))
+                if len(due) >= MAX_BATCH:
+                    continue  # catching up after a seek: no pause between batches
+            self._wake.wait(POLL_S)
+            self._wake.clear()
+
+    def on_events_read(self, message: EventsRead) -> None:
+        """Feed the state; the next redraw shows it."""
+        if message.reset:
+            self.state = RunState()
+            self.verdict = EMPTY
+            self._verdict_generation = -1
+            self._dag_generation += 1
+            screen = self.screen
+            if isinstance(screen, WatchScreen):
+                screen.reset()
+        self.state.feed_all(message.events)
+        if len(self.state.dag_runs) != self._seen_dag_runs or any(
+            e.get("kind") == "dag_run" for e in message.events
+        ):
+            self._seen_dag_runs = len(self.state.dag_runs)
+            self._dag_generation += 1
+        self._dirty = True
+
+    def on_journal_missing(self, message: JournalMissing) -> None:
+        """Say so; the reader keeps looking for it."""
+        self.notify(f"no journal yet at {message.path}; waiting", severity="warning")
+
+    # ---- the live verdict --------------------------------------------------------
+
+    def _maybe_verdict(self) -> None:
+        generation = self.state.verdict_generation
+        if self._verdict_busy or generation == self._verdict_generation:
+            return
+        self._verdict_busy = True
+        self.compute_verdict(self.state.verdict_events(), generation)
+
+    @work(thread=True, exclusive=True, group="verdict")
+    def compute_verdict(self, events: list[Any], generation: int) -> None:
+        """Judge the SLOs off the UI thread."""
+        self.post_message(VerdictComputed(live_verdict(events, run_dir=self.run_dir), generation))
+
+    def on_verdict_computed(self, message: VerdictComputed) -> None:
+        """Show the new verdict."""
+        self._verdict_busy = False
+        self._verdict_generation = message.generation
+        self.verdict = message.verdict
+        self._dirty = True
+
+    # ---- actions -----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        self.push_screen(HelpScreen())
+
+    def action_toggle_play(self) -> None:
+        """Replay: play or pause."""
+        if not self.replaying:
+            self.notify("live: nothing to pause (watch only reads the run)")
+            return
+        self.replay.toggle()
+        self._after_replay_change()
+
+    def action_seek(self, delta: float) -> None:
+        """Replay: jump ``delta`` wall seconds."""
+        if self.replaying:
+            self.replay.seek_by(delta)
+            self._after_replay_change()
+
+    def action_seek_to(self, t: float) -> None:
+        """Replay: jump to ``t`` (negative: the end)."""
+        if self.replaying:
+            self.replay.seek(t if t >= 0 else float("inf"))
+            self._after_replay_change()
+
+    def action_speed(self, direction: int) -> None:
+        """Replay: faster (1) or slower (-1)."""
+        if self.replaying:
+            self.replay.faster() if direction > 0 else self.replay.slower()
+            self._after_replay_change()
+
+    def action_focus_filter(self) -> None:
+        """Focus the log filter."""
+        self.screen.query_one("#log-filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        """Leave the filter box for the panes."""
+        self.screen.query_one("#traffic").focus()
+
+    def action_focus_pane(self, pane: str) -> None:
+        """Focus a pane by id."""
+        self.screen.query_one(f"#{pane}").focus()
+
+    def _after_replay_change(self) -> None:
+        self._wake.set()
+        self._dirty = True
+        self.redraw()
+
+
+def create_app(
+    run_dir: Path,
+    *,
+    mode: Mode = "auto",
+    speed: float = 1.0,
+    paused: bool = False,
+    advance: bool = True,
+) -> WatchApp:
+    """The app for ``run_dir``: the one factory the CLI and the tests share."""
+    return WatchApp(run_dir, mode=mode, speed=speed, paused=paused, advance=advance)

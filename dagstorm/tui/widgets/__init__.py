@@ -1,0 +1,1 @@
+"""The panes of the watch screen, one per module."""

@@ -1,0 +1,39 @@
+"""The header: scenario, phase, wall and simulated time, compression, SLO lights, score."""
+
+from __future__ import annotations
+
+from textual.markup import escape
+from textual.widgets import Static
+
+from dagstorm.tui.format import clock, light, sim_text, styled
+from dagstorm.tui.live_verdict import LiveVerdict
+from dagstorm.tui.state import RunState
+
+
+class RunHeader(Static):
+    """Two lines at the top: where the run is, and whether its SLOs hold."""
+
+    def show(self, state: RunState, verdict: LiveVerdict, mode: str) -> None:
+        """Render ``state`` and ``verdict``; ``mode`` is LIVE or the replay position."""
+        duration = state.duration_s
+        remaining = max(0.0, duration - state.now_t) if duration is not None else None
+        sim_total = duration * state.compression if duration is not None else None
+        status = state.status if state.status != "running" else ""
+        first = (
+            f"[b]{escape(state.scenario or '…')}[/b]  "
+            f"phase [b]{escape(state.current_phase() or '-')}[/b]  "
+            f"wall {clock(state.now_t)}/{clock(duration)} (−{clock(remaining)})  "
+            f"sim {sim_text(state.now_sim)}/{sim_text(sim_total)}  ×{state.compression:g}  "
+            f"{styled(mode, '$accent')}"
+        )
+        if status:
+            style = "$success" if status == "completed" else "$error"
+            first += "  " + styled(status.upper(), style)
+        wide = self.size.width >= 120
+        chips = [
+            light(s.name, s.light, s.value_text.split(" (")[0] if wide else "")
+            for s in verdict.slos
+        ]
+        score = "-" if verdict.score is None else f"{verdict.score:.1f}"
+        second = "  ".join(chips) if chips else styled("no SLO verdict yet", "$text-muted")
+        self.update(f"{first}\nscore [b]{score}[/b]  {second}")

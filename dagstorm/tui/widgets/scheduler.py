@@ -1,0 +1,43 @@
+"""The scheduler: task tries started and finished per minute, StatsD gauges."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Sparkline
+
+from dagstorm.tui.state import RunState
+
+MINUTES = 30
+
+
+class SchedulerPane(Vertical, can_focus=True):
+    """Tries per minute (sparkline of finished), retries and the scheduler's gauges."""
+
+    def compose(self) -> ComposeResult:
+        """A summary line, a sparkline and the gauges."""
+        yield Label("tries/min -", id="scheduler-summary")
+        yield Sparkline([], id="scheduler-finished")
+        yield Label("", id="scheduler-gauges")
+
+    def show(self, state: RunState) -> None:
+        """Render the last minutes of scheduling."""
+        now = state.now_t
+        finished = state.tries_finished.series(now, MINUTES)
+        started = state.tries_started.series(now, MINUTES)
+        self.query_one("#scheduler-summary", Label).update(
+            f"tries/min started {started[-1]} finished {finished[-1]}  retries {state.retries}"
+        )
+        self.query_one("#scheduler-finished", Sparkline).data = [float(v) for v in finished]
+        gauges = state.statsd
+        parts = [
+            f"{label} {gauges[metric]:g}"
+            for label, metric in (
+                ("executable", "scheduler.tasks.executable"),
+                ("starving", "scheduler.tasks.starving"),
+                ("open slots", "executor.open_slots"),
+                ("running", "executor.running_tasks"),
+            )
+            if metric in gauges
+        ]
+        self.query_one("#scheduler-gauges", Label).update("  ".join(parts) or "no StatsD yet")

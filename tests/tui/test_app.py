@@ -1,0 +1,109 @@
+"""Key flows of `dagstorm watch` with the Pilot (no timed assertions: conditions only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, RichLog
+
+from dagstorm.tui.app import create_app
+from dagstorm.tui.screens.help_screen import HelpScreen
+from dagstorm.tui.screens.watch_screen import WatchScreen
+from tests.tui.conftest import journal_lines, wait_for
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_replay_paused_seek_forward_and_back(smoke_run: Path) -> None:
+    app = create_app(smoke_run, paused=True, advance=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert app.replaying
+        assert app.mode_text().startswith("❚❚")
+        await pilot.press("shift+right")  # +60 s
+        await wait_for(pilot, lambda: app.state.kinds["phase_start"] == 2)
+        assert app.state.current_phase() == "chaos"
+        assert 55 < max(e.t for e in app.state.log) <= 60
+        await pilot.press("end")
+        await wait_for(pilot, lambda: app.state.ended)
+        assert app.state.status == "completed"
+        await pilot.press("home")  # backwards: a fresh state, read again from the top
+        await wait_for(pilot, lambda: app.replay.position().t == 0 and app.state.events == 0)
+        await pilot.press("right")
+        await wait_for(pilot, lambda: app.state.kinds["run_start"] == 1)
+        assert app.state.current_phase() == "warm-up"
+
+
+async def test_replay_play_pause_and_speed(smoke_run: Path) -> None:
+    app = create_app(smoke_run, paused=True, advance=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        assert app.replay.position().playing
+        await pilot.press("space")
+        assert not app.replay.position().playing
+        await pilot.press("plus", "plus")
+        assert app.replay.position().speed == 5.0
+        await pilot.press("minus")
+        assert app.replay.position().speed == 2.0
+        assert "2×" in app.mode_text()
+
+
+async def test_filter_the_log(smoke_run: Path) -> None:
+    app = create_app(smoke_run, paused=True, advance=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("end")
+        await wait_for(pilot, lambda: app.state.ended)
+        app.redraw(force=True)
+        log = app.screen.query_one("#log-lines", RichLog)
+        await wait_for(pilot, lambda: len(log.lines) > 20)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"fault_")
+        await wait_for(pilot, lambda: len(log.lines) == 3)
+        assert all("fault_" in strip.text for strip in log.lines)
+        await pilot.press("escape")
+        assert app.focused is not None and app.focused.id == "traffic"
+
+
+async def test_follows_a_growing_journal(live_run: Path) -> None:
+    app = create_app(live_run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not app.replaying
+        await wait_for(pilot, lambda: app.state.events == 300)
+        assert app.mode_text() == "● LIVE"
+        lines = journal_lines()
+        with (live_run / "journal.jsonl").open("ab") as handle:
+            handle.write(b"".join(lines[300:]) + b'{"v":1,"seq":99999,"t":2')  # torn tail
+        await wait_for(pilot, lambda: app.state.ended)
+        assert app.state.events == len(lines)
+        await pilot.press("space")  # live: nothing to pause, says so
+        app.redraw(force=True)
+        assert app.mode_text() == "■ ENDED"
+
+
+async def test_help_and_pane_focus(smoke_run: Path) -> None:
+    app = create_app(smoke_run, paused=True, advance=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, WatchScreen)
+        await pilot.press("2")
+        assert app.focused is not None and app.focused.id == "dag-runs"
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_layout_follows_the_width(smoke_run: Path) -> None:
+    for size, cls in (((80, 24), "-narrow"), ((160, 48), "-wide")):
+        app = create_app(smoke_run, paused=True, advance=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            assert app.screen.has_class(cls)
+
+
+def test_bindings_have_ids() -> None:
+    from dagstorm.tui.app import WatchApp
+
+    ids = [b.id for b in WatchApp.BINDINGS if not isinstance(b, tuple)]
+    assert all(ids) and len(set(ids)) == len(ids)

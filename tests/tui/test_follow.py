@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagstorm.tui.follow import JournalFollower, last_event, parse_lines
+
+
+def test_reads_only_new_complete_lines(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    follower = JournalFollower(path)
+    assert follower.read() == []  # no file yet
+    path.write_bytes(b'{"seq":1,"t":0.1,"kind":"a"}\n{"seq":2,"t":0.2,')
+    assert [e["seq"] for e in follower.read()] == [1]
+    with path.open("ab") as handle:
+        handle.write(b'"kind":"b"}\n{"seq":3,"t":0.3,"kind":"c"}\n')
+    assert [e["seq"] for e in follower.read()] == [2, 3]
+    assert follower.read() == []
+
+
+def test_torn_or_bad_lines_are_skipped() -> None:
+    assert parse_lines(b'{"a":1}\nnot json\n[1,2]\n\n{"b":2}\n') == [{"a": 1}, {"b": 2}]
+
+
+def test_rewind_reads_again(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(b'{"seq":1}\n{"seq":2}\n')
+    follower = JournalFollower(path)
+    assert len(follower.read(max_bytes=12)) == 1
+    assert len(follower.read()) == 1
+    follower.rewind()
+    assert len(follower.read()) == 2
+
+
+def test_last_event(tmp_path: Path, smoke_run: Path) -> None:
+    last = last_event(smoke_run / "journal.jsonl")
+    assert last is not None and last["kind"] == "run_end"
+    assert last_event(tmp_path / "absent.jsonl") is None

@@ -1,0 +1,60 @@
+"""SVG snapshots of the watch screen from the recorded smoke run (pytest-textual-snapshot).
+
+Update after an intended change: ``pytest tests/tui --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from textual.pilot import Pilot
+
+from dagstorm.tui.app import WatchApp, create_app
+from tests.tui.conftest import FIXTURE, journal_lines, wait_for
+
+pytest.importorskip("pytest_textual_snapshot")
+
+
+def at(seconds: int, *, theme: str | None = None) -> tuple[WatchApp, Any]:
+    """A paused replay of the fixture, seeked to ``seconds``, with its verdict shown."""
+    app = create_app(FIXTURE, paused=True, advance=False)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        if theme is not None:
+            app.theme = theme
+        position = app.replay.seek(seconds)
+        app._wake.set()
+        due = sum(1 for line in journal_lines() if orjson.loads(line)["t"] <= position.t)
+        await wait_for(pilot, lambda: app.state.events == due)
+        app._maybe_verdict()  # now, rather than on the next 2 s tick
+        await wait_for(pilot, lambda: bool(app.verdict.slos))
+        await wait_for(pilot, lambda: app.state.verdict_generation == app._verdict_generation)
+        app.redraw(force=True)
+        await pilot.pause()
+
+    return app, run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_watch_during_the_fault(snap_compare: Any, size: tuple[int, int]) -> None:
+    app, run_before = at(70)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_watch_finished_run(snap_compare: Any, size: tuple[int, int]) -> None:
+    app, run_before = at(10_000)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_watch_light_theme(snap_compare: Any) -> None:
+    app, run_before = at(150, theme="textual-light")
+    assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)
+
+
+def test_help_screen(snap_compare: Any) -> None:
+    app = create_app(Path(FIXTURE), paused=True, advance=False)
+    assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
