@@ -66,7 +66,7 @@ class KafkaLagProbe(Probe):
             )
         _, admin = self._clients()
         for group in self.groups:
-            committed = admin.list_consumer_group_offsets(group)
+            committed = admin.list_group_offsets({group: None}).get(group, {})
             for topic in self.topics:
                 lag = 0
                 for partition, end in ends[topic].items():

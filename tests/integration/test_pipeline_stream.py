@@ -165,12 +165,18 @@ def test_a_signalled_batch_is_served_exactly_once(stack: Stack, runs: Any, produ
     wait_until(lambda: committed(stack) > repeat_offset, SIGNAL_TIMEOUT, "repeat acknowledged")
     assert batch(stack, signal["signal_id"]) == loaded
     assert stats(stack, signal["signal_id"]) == served
-    recent = [r for r in runs.latest_runs(DAG, 5) if r["state"] == "success"]
-    handled = [runs.task_instances(DAG, r["dag_run_id"]) for r in recent]
-    assert any(
-        t["skip_duplicate"]["state"] == "success" and t["aggregate_events"]["state"] == "skipped"
-        for t in handled
-    )
+
+    def skipped_as_duplicate() -> bool:
+        # The ack commits before its run is marked finished: poll for the finished run.
+        recent = [r for r in runs.latest_runs(DAG, 5) if r["state"] == "success"]
+        handled = [runs.task_instances(DAG, r["dag_run_id"]) for r in recent]
+        return any(
+            t["skip_duplicate"]["state"] == "success"
+            and t["aggregate_events"]["state"] == "skipped"
+            for t in handled
+        )
+
+    wait_until(skipped_as_duplicate, 60, "a successful run that skipped the duplicate")
 
 
 def test_an_invalid_signal_is_rejected_alerted_and_acknowledged(
