@@ -52,7 +52,9 @@ class AdLogsRun(Workload):
         self.trigger = DagTrigger(stack) if trigger_dag else None
         self.trigger_dag = trigger_dag
         self.interval = interval
-        self._seen: set[Path] = set(root.glob(f"dt=*/hour=*/{MARKER}"))
+        # Markers already there (an earlier run with the same start) count as new only
+        # when this run rewrites them: a partition is finished when its marker changes.
+        self._seen: dict[Path, int] = self._markers()
 
     @classmethod
     def from_spec(
@@ -117,9 +119,20 @@ class AdLogsRun(Workload):
             sim_generated_s=round(self.generator.sim_seconds, 1),
         )
 
+    def _markers(self) -> dict[Path, int]:
+        found = {}
+        for marker in self.root.glob(f"dt=*/hour=*/{MARKER}"):
+            try:
+                found[marker] = marker.stat().st_mtime_ns
+            except FileNotFoundError:
+                continue
+        return found
+
     def _new_partitions(self) -> None:
-        for marker in sorted(set(self.root.glob(f"dt=*/hour=*/{MARKER}")) - self._seen):
-            self._seen.add(marker)
+        current = self._markers()
+        fresh = sorted(m for m, stamp in current.items() if self._seen.get(m) != stamp)
+        self._seen = current
+        for marker in fresh:
             info = orjson.loads(marker.read_bytes())
             dt = marker.parent.parent.name.removeprefix("dt=")
             hour = int(marker.parent.name.removeprefix("hour="))
