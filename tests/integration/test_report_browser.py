@@ -99,8 +99,7 @@ def report(tmp_path: Path) -> Path:
 
 def chromium(page: Path, profile: Path, port: int, *mode: str) -> subprocess.CompletedProcess[str]:
     """Run headless chromium on ``page`` with every request routed to ``port``."""
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    assert CHROMIUM is not None, "chromium is not installed: apt-get install -y chromium"
     command = [
         CHROMIUM,
         "--headless",
