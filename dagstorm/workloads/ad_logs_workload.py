@@ -148,14 +148,5 @@ class AdLogsRun(Workload):
             if self.trigger is not None and self.trigger_dag is not None:
                 partition = f"{dt}T{hour:02d}"
                 outcome = self.trigger.trigger(self.trigger_dag, {"partition_hour": partition})
-                self.journal.emit(
-                    "dag_triggered",
-                    dag_id=self.trigger_dag,
-                    run_id=outcome.run_id,
-                    ok=outcome.ok,
-                    status=outcome.status,
-                    latency_ms=round(outcome.latency_ms, 1),
-                    error=outcome.error or None,
-                    workload=self.name,
-                    conf={"partition_hour": partition},
-                )
+                conf = {"partition_hour": partition}
+                self.journal.emit("dag_triggered", **outcome.event(self.name, conf))

@@ -23,6 +23,21 @@ class Triggered:
     latency_ms: float
     error: str = ""
 
+    def event(self, workload: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The fields of its ``dag_triggered`` journal event."""
+        fields: dict[str, Any] = {
+            "dag_id": self.dag_id,
+            "run_id": self.run_id,
+            "ok": self.ok,
+            "status": self.status,
+            "latency_ms": round(self.latency_ms, 1),
+            "error": self.error or None,
+            "workload": workload,
+        }
+        if conf is not None:
+            fields["conf"] = conf
+        return fields
+
 
 class DagTrigger:
     """POST /api/v2/dags/{dag_id}/dagRuns with a cached token (renewed on 401)."""

@@ -49,16 +49,7 @@ class TriggerStorm(Workload):
                     break
                 outcome = self.trigger.trigger(self.dag, {**self.conf, "dagstorm_storm": self.name})
                 self.sent += 1
-                self.journal.emit(
-                    "dag_triggered",
-                    dag_id=self.dag,
-                    run_id=outcome.run_id,
-                    ok=outcome.ok,
-                    status=outcome.status,
-                    latency_ms=round(outcome.latency_ms, 1),
-                    error=outcome.error or None,
-                    workload=self.name,
-                )
+                self.journal.emit("dag_triggered", **outcome.event(self.name))
                 latencies.append(outcome.latency_ms)
                 window_ok += outcome.ok
                 window_failed += not outcome.ok
