@@ -36,36 +36,41 @@ def triggered_run_ids(journal_path: Path) -> list[str]:
     )
 
 
-def snapshot_serving(dsn: str, run_dir: Path) -> int:
-    """Write ``serving.parquet`` (rows of this run's DAG runs); returns the row count."""
-    run_ids = triggered_run_ids(run_dir / "journal.jsonl")
+def _export(dsn: str, query: str, run_ids: list[str], columns: list[str], path: Path) -> int:
+    """Rows of ``query`` (run ids as its one parameter) to Parquet; returns the row count."""
     rows: list[tuple[object, ...]] = []
     if run_ids:
         with psycopg.connect(dsn, connect_timeout=10) as conn:
-            rows = conn.execute(
-                "SELECT hour, campaign_id, ad_id, impressions, clicks, conversions, run_id "
-                "FROM ad_stats_hourly WHERE run_id = ANY(%s) ORDER BY hour, campaign_id, ad_id",
-                (run_ids,),
-            ).fetchall()
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+            rows = conn.execute(query, (run_ids,)).fetchall()
+    frame = pd.DataFrame(rows, columns=columns)
     frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
     for column in ("impressions", "clicks", "conversions"):
-        frame[column] = frame[column].astype("int64")
-    frame.to_parquet(run_dir / "serving.parquet", index=False)
-    _partition_loads(dsn, run_ids, run_dir)
+        if column in frame:
+            frame[column] = frame[column].astype("int64")
+    frame.to_parquet(path, index=False)
     return len(frame)
 
 
-def _partition_loads(dsn: str, run_ids: list[str], run_dir: Path) -> None:
-    """``partition_loads.parquet``: per loaded partition, what validate quarantined."""
-    rows: list[tuple[object, ...]] = []
-    if run_ids:
-        with psycopg.connect(dsn, connect_timeout=10) as conn:
-            rows = conn.execute(
-                "SELECT hour, run_id, input_records, bad_records, valid_records, "
-                "duplicate_records, rows FROM ad_partition_loads WHERE run_id = ANY(%s)",
-                (run_ids,),
-            ).fetchall()
-    frame = pd.DataFrame(rows, columns=LOAD_COLUMNS)
-    frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
-    frame.to_parquet(run_dir / "partition_loads.parquet", index=False)
+def snapshot_serving(dsn: str, run_dir: Path) -> int:
+    """Write ``serving.parquet`` (rows of this run's DAG runs); returns the row count.
+
+    Also ``partition_loads.parquet``: per loaded partition, what validate quarantined.
+    """
+    run_ids = triggered_run_ids(run_dir / "journal.jsonl")
+    count = _export(
+        dsn,
+        "SELECT hour, campaign_id, ad_id, impressions, clicks, conversions, run_id "
+        "FROM ad_stats_hourly WHERE run_id = ANY(%s) ORDER BY hour, campaign_id, ad_id",
+        run_ids,
+        COLUMNS,
+        run_dir / "serving.parquet",
+    )
+    _export(
+        dsn,
+        "SELECT hour, run_id, input_records, bad_records, valid_records, "
+        "duplicate_records, rows FROM ad_partition_loads WHERE run_id = ANY(%s)",
+        run_ids,
+        LOAD_COLUMNS,
+        run_dir / "partition_loads.parquet",
+    )
+    return count
