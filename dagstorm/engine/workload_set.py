@@ -9,6 +9,8 @@ from dagstorm.engine.journal import RunJournal
 from dagstorm.scenarios.model import AdLogsWorkload, TriggerStormWorkload
 from dagstorm.workloads.ad_logs_workload import AdLogsRun
 from dagstorm.workloads.base import Workload
+from dagstorm.workloads.locust_swarm.spec import LocustWorkload
+from dagstorm.workloads.locust_swarm.workload import LocustSwarm
 from dagstorm.workloads.trigger_storm import TriggerStorm
 
 if TYPE_CHECKING:
@@ -35,4 +37,6 @@ def default_workloads(runner: Runner, journal: RunJournal, run_dir: Path) -> lis
                 )
             case AdLogsWorkload():
                 built.append(AdLogsRun.from_spec(spec, runner, journal, run_dir))
+            case LocustWorkload():
+                built.append(LocustSwarm.from_spec(spec, runner, journal, run_dir))
     return built

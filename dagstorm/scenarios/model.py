@@ -18,6 +18,7 @@ from dagstorm.faults.specs import FaultSpec
 from dagstorm.scenarios.slos import SloSpec, normalise_slo
 from dagstorm.stack.config import ExternalEndpoints
 from dagstorm.workloads.config import Format, SourceConfig
+from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 
 Seconds = Annotated[float, Field(ge=0)]
 
@@ -79,7 +80,9 @@ class TriggerStormWorkload(_Strict):
         return None if value is None else parse_duration(value)
 
 
-WorkloadSpec = Annotated[AdLogsWorkload | TriggerStormWorkload, Field(discriminator="kind")]
+WorkloadSpec = Annotated[
+    AdLogsWorkload | TriggerStormWorkload | LocustWorkload, Field(discriminator="kind")
+]
 
 
 class FaultPlan(_Strict):
@@ -191,6 +194,12 @@ class Scenario(_Strict):
                 raise ValueError(
                     f"fault `{plan.fault.describe()}` ends at {last:g} s, after the run "
                     f"({self.duration:g} s)"
+                )
+        for workload in self.workloads:
+            if isinstance(workload, LocustWorkload) and workload.start >= self.duration:
+                raise ValueError(
+                    f"locust workload `{workload.name}` starts at {workload.start:g} s, "
+                    f"at or after the run ends ({self.duration:g} s)"
                 )
         names = [w.name for w in self.workloads]
         if len(names) != len(set(names)):

@@ -12,6 +12,7 @@ from typing import Literal
 
 from dagstorm.faults.specs import FaultSpec
 from dagstorm.scenarios.model import FaultPlan, Scenario, TriggerStormWorkload
+from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 
 ActionKind = Literal[
     "phase_start",
@@ -99,7 +100,7 @@ def build_plan(scenario: Scenario) -> Plan:
         actions.append(Action(end, "phase_end", name))
     for workload in scenario.workloads:
         begin, end = 0.0, scenario.duration
-        if isinstance(workload, TriggerStormWorkload):  # ad_logs' `start` is simulated
+        if isinstance(workload, TriggerStormWorkload | LocustWorkload):  # ad_logs': simulated
             begin = workload.start
             if workload.duration:
                 end = min(scenario.duration, begin + workload.duration)
