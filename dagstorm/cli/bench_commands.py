@@ -12,7 +12,11 @@ from dagstorm.cli.common import handle_errors
 from dagstorm.errors import UsageError
 from dagstorm.stack.layout import project_root
 
-BENCHES = {"generate": "generate.py", "faults": "fault_timings.py"}
+BENCHES = {
+    "generate": "generate.py",
+    "faults": "fault_timings.py",
+    "kafka-locust": "kafka_locust.py",
+}
 
 
 @cli.command("bench", context_settings={"ignore_unknown_options": True})
@@ -24,7 +28,9 @@ def bench(name: str, args: tuple[str, ...]) -> None:
 
     generate: ad-log generation MB/s and records/s on one core vs Faker and the
     2 TB/day line. faults: time each fault takes to take effect and to revert
-    (needs a running stack).
+    (needs a running stack). kafka-locust: records/s and MB/s produced to Kafka by
+    Locust users with 1 and 2 worker processes, and the scaling ratio (needs a
+    running stack).
 
     \b
     Example:

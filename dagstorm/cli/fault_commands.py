@@ -169,8 +169,9 @@ def fault_revert(settings: Settings, fault_ids: tuple[str, ...], revert_all: boo
 def recover_command(settings: Settings, force: bool) -> None:
     """Revert faults a killed dagstorm left applied, and heal the stack.
 
-    Removes toxics, re-enables proxies, resumes stopped processes and restarts
-    killed components. Harmless when there is nothing to do.
+    Removes toxics, re-enables proxies, resumes stopped processes, restarts
+    killed components and stops Locust processes a killed run left behind.
+    Harmless when there is nothing to do.
 
     \b
     Example:
@@ -183,6 +184,11 @@ def recover_command(settings: Settings, force: bool) -> None:
         f"stack restarted: {'yes' if report.restarted else 'no'}",
         markup=False,
     )
+    if report.swarms_stopped:
+        out.print(
+            f"stopped Locust swarm(s) of a killed run: {', '.join(report.swarms_stopped)}",
+            markup=False,
+        )
     if report.skipped_live:
         out.print(
             f"left alone (their dagstorm still runs): {', '.join(report.skipped_live)}",

@@ -4,6 +4,7 @@ Faults whose owner (the dagstorm process that injected them) still runs are
 left alone unless forced. Afterwards the embedded stack is healed: every
 component's process group gets SIGCONT, stray `dagstorm-*` toxics are removed,
 every declared proxy is enabled, and components that are down are started.
+Locust swarms (load generators) whose dagstorm process is gone are stopped too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dagstorm.faults.process import resume_all
 from dagstorm.faults.registry import build_fault
 from dagstorm.faults.specs import parse_fault_spec
 from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.workloads.locust_swarm.swarm_process import stop_orphan_swarms
 
 
 @dataclass
@@ -34,6 +36,7 @@ class RecoverReport:
     proxies_enabled: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
     restarted: bool = False
+    swarms_stopped: list[str] = field(default_factory=list)
 
 
 def owner_alive(fault: OpenFault) -> bool:
@@ -103,6 +106,8 @@ def _heal_embedded(embedded: EmbeddedStack, report: RecoverReport) -> None:
 def recover(ctx: FaultContext, *, force: bool = False) -> RecoverReport:
     """Revert orphaned faults (all open ones with ``force``), then heal the stack."""
     report = RecoverReport()
+    if ctx.embedded is not None:
+        report.swarms_stopped = stop_orphan_swarms(ctx.embedded.layout.run_dir)
     live = [] if force else [f for f in ctx.journal.open_faults() if owner_alive(f)]
     report.skipped_live = [f.fault_id for f in live]
     targets = ctx.journal.open_faults() if force else orphaned(ctx.journal)

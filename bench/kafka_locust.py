@@ -1,0 +1,189 @@
+"""Kafka through Locust workers: how the aggregate grows with worker processes.
+
+Usage: .venv/bin/python bench/kafka_locust.py [--records N] [--workers 1,2] [--rounds R]
+       dagstorm bench kafka-locust [same options]
+Needs a running embedded stack (`dagstorm stack up`; only Kafka is used).
+
+For each worker count, Locust runs 1 master + N workers (dagstorm's ``kind: locust``
+workload, the same code a scenario runs) with the same users per worker, the same
+records (ad events from the model, ~340 B) and the same total count, into a fresh
+topic; producer settings: acks=all, lz4, linger 10 ms, batch 128 KiB. Rates are
+acknowledged records (and bytes) over the wall seconds in which acks arrived,
+from the journal's ``workload_stats``; the broker's end offsets are checked
+against the journal. Rounds alternate the worker counts so drift hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+
+from dagstorm.engine.clock import WallClock
+from dagstorm.engine.journal import RunJournal
+from dagstorm.kafka_compat import KafkaAdminClient, KafkaConsumer, TopicPartition
+from dagstorm.progress import Progress
+from dagstorm.stack.config import load_stack_config
+from dagstorm.stack.context import StackContext
+from dagstorm.stack.endpoints import Stack, resolve_stack
+from dagstorm.workloads.locust_swarm.spec import KafkaUserSpec
+from dagstorm.workloads.locust_swarm.swarm_config import SwarmConfig
+from dagstorm.workloads.locust_swarm.workload import LocustSwarm, drain_timeout
+
+PARTITIONS = 6
+BATCH = 500
+
+
+def _topic(stack: Stack, create: bool, name: str) -> None:
+    # Imported after kafka_compat, which silences kafka-python's import-time warnings.
+    from kafka.admin import NewTopic  # noqa: PLC0415
+
+    admin = KafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap, request_timeout_ms=30_000)
+    try:
+        if create:
+            admin.create_topics([NewTopic(name, PARTITIONS, 1)])
+        else:
+            admin.delete_topics([name])
+    finally:
+        admin.close()
+
+
+def _on_broker(stack: Stack, topic: str) -> int:
+    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, request_timeout_ms=30_000)
+    try:
+        parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        return sum(consumer.end_offsets(parts).values())
+    finally:
+        consumer.close()
+
+
+def run_once(
+    ctx: StackContext, stack: Stack, *, workers: int, records: int, users_per_worker: int, tmp: Path
+) -> dict[str, Any]:
+    """One Locust run; its figures from the journal."""
+    topic = f"bench_locust_{uuid.uuid4().hex[:8]}"
+    _topic(stack, True, topic)
+    work = tmp / topic
+    work.mkdir()
+    users = users_per_worker * workers
+    config = SwarmConfig(
+        name="bench",
+        user=KafkaUserSpec(topic=topic, batch_records=BATCH, linger_ms=10, batch_kib=128),
+        workers=workers,
+        users=users,
+        max_users=users,
+        spawn_rate=100,
+        duration_s=300,
+        max_requests=records // BATCH,
+        drain_timeout_s=drain_timeout(30),
+        kafka_bootstrap=stack.kafka_bootstrap,
+        stats_path=work / "stats.jsonl",
+        stop_path=work / "stop",
+    )
+    clock = WallClock(1.0)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        with RunJournal(work / "journal.jsonl", clock) as journal:
+            swarm = LocustSwarm(
+                "bench",
+                journal,
+                clock,
+                config=config,
+                stop_timeout=30,
+                work_dir=work,
+                pid_dir=ctx.layout.run_dir,
+                marker=ctx.marker,
+            )
+            swarm.start()
+            swarm.join(swarm.hard_timeout_s + 60)
+        on_broker = _on_broker(stack, topic)
+    finally:
+        _topic(stack, False, topic)
+    # The Locust processes are this process's children, reaped when stopped.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    events = [orjson.loads(line) for line in (work / "journal.jsonl").read_bytes().splitlines()]
+    stats = [e for e in events if e["kind"] == "workload_stats"]
+    seconds = [e["second"] for e in stats if e["acked"]]
+    span = max(seconds) - min(seconds) + 1
+    acked = sum(e["acked"] for e in stats)
+    size = sum(e["bytes"] for e in stats)
+    return {
+        "workers": workers,
+        "users": users,
+        "acked": acked,
+        "failed": sum(e["failed"] for e in stats),
+        "on_broker": on_broker,
+        "seconds": span,
+        "records_s": acked / span,
+        "mb_s": size / span / 1e6,
+        "mean_bytes": size / max(1, acked),
+        "locust_cpu_s": cpu,
+        "records_cpu_s": acked / cpu if cpu else 0.0,
+    }
+
+
+def main() -> None:
+    """Run the rounds; print one row per run, then medians and the scaling ratio."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=400_000, help="records per run")
+    parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
+    parser.add_argument("--users-per-worker", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    counts = [int(c) for c in args.workers.split(",")]
+    config = load_stack_config()
+    ctx = StackContext(config=config, progress=Progress(quiet=True))
+    stack = resolve_stack(config)
+    print(
+        f"Kafka {stack.kafka_bootstrap}: {args.records:,} records per run, batches of {BATCH}, "
+        f"{args.users_per_worker} users per worker, acks=all lz4 linger 10 ms batch 128 KiB; "
+        f"load average {psutil.getloadavg()[0]:.1f} on {psutil.cpu_count()} CPUs"
+    )
+    print(
+        f"{'workers':>7} {'users':>5} {'acked':>9} {'on broker':>9} {'failed':>6} "
+        f"{'s':>4} {'records/s':>10} {'MB/s':>6} {'B/rec':>5} {'Locust CPU-s':>12} "
+        f"{'records/CPU-s':>13}"
+    )
+    results: dict[int, list[dict[str, Any]]] = {c: [] for c in counts}
+    with tempfile.TemporaryDirectory(prefix="dagstorm-bench-locust-") as tmp:
+        for _ in range(args.rounds):
+            for count in counts:
+                row = run_once(
+                    ctx,
+                    stack,
+                    workers=count,
+                    records=args.records,
+                    users_per_worker=args.users_per_worker,
+                    tmp=Path(tmp),
+                )
+                results[count].append(row)
+                print(
+                    f"{row['workers']:>7} {row['users']:>5} {row['acked']:>9,} "
+                    f"{row['on_broker']:>9,} {row['failed']:>6} {row['seconds']:>4} "
+                    f"{row['records_s']:>10,.0f} {row['mb_s']:>6.1f} {row['mean_bytes']:>5.0f} "
+                    f"{row['locust_cpu_s']:>12.1f} {row['records_cpu_s']:>13,.0f}",
+                    flush=True,
+                )
+    base = statistics.median(r["records_s"] for r in results[counts[0]])
+    print("\nmedian over rounds:")
+    for count in counts:
+        rate = statistics.median(r["records_s"] for r in results[count])
+        mb = statistics.median(r["mb_s"] for r in results[count])
+        per_cpu = statistics.median(r["records_cpu_s"] for r in results[count])
+        print(
+            f"  {count} worker(s): {rate:>10,.0f} records/s {mb:>6.1f} MB/s "
+            f"{per_cpu:>8,.0f} records/Locust-CPU-s  x{rate / base:.2f} aggregate vs "
+            f"{counts[0]} worker(s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
