@@ -85,9 +85,7 @@ def test_a_locust_workload_must_start_before_the_run_ends(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(("total", "workers"), [(10, 3), (1, 4), (100, 1), (7, 7), (1000, 6)])
-def test_worker_quotas_sum_to_the_total_and_differ_by_at_most_one(
-    total: int, workers: int
-) -> None:
+def test_worker_quotas_sum_to_the_total_and_differ_by_at_most_one(total: int, workers: int) -> None:
     shares = [worker_quota(total, workers, i) for i in range(workers)]
     assert sum(shares) == total
     assert max(shares) - min(shares) <= 1
