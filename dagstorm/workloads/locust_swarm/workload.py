@@ -24,17 +24,9 @@ from dagstorm.engine.journal import RunJournal
 from dagstorm.errors import ScenarioError
 from dagstorm.stack.layout import StateLayout
 from dagstorm.workloads.base import Workload
-from dagstorm.workloads.dag_trigger import Triggered
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
-from dagstorm.workloads.locust_swarm.stats_lines import (
-    AnyLine,
-    EndLine,
-    SecondAggregator,
-    SecondStats,
-    StatsTail,
-    TriggeredLine,
-    WindowLine,
-)
+from dagstorm.workloads.locust_swarm.stats_journal import StatsJournaler
+from dagstorm.workloads.locust_swarm.stats_lines import StatsTail
 from dagstorm.workloads.locust_swarm.swarm_config import (
     CONFIG_ENV,
     PASSWORD_ENV,
@@ -89,9 +81,8 @@ class LocustSwarm(Workload):
         self.hard_timeout_s = (
             EXPECT_WORKERS_WAIT + config.duration_s + config.drain_timeout_s + REPORT_MARGIN_S
         )
-        self.totals: dict[str, int] = {"requests": 0, "records": 0, "acked": 0, "failed": 0}
-        self.triggered = 0
-        self.end: EndLine | None = None
+        #: Journals the stats lines; its totals and end line say how the load went.
+        self.stats = StatsJournaler(journal, name, config.user.kind)
 
     @classmethod
     def from_spec(
@@ -171,25 +162,23 @@ class LocustSwarm(Workload):
             ),
         )
         tail = StatsTail(self.config.stats_path)
-        seconds = SecondAggregator()
-        outcomes: list[str] = []
         try:
-            self._follow(swarm, tail, seconds)
+            self._follow(swarm, tail)
         finally:
             outcomes = stop_swarm(swarm, self.pid_dir)
-            self._consume(tail.read(), seconds)
-            self._emit_seconds(seconds.flush_all())
+            self.stats.consume(tail.read())
+            self.stats.flush_all()
             self._emit_end(swarm, outcomes)
 
-    def _follow(self, swarm: Swarm, tail: StatsTail, seconds: SecondAggregator) -> None:
+    def _follow(self, swarm: Swarm, tail: StatsTail) -> None:
         started = time.monotonic()
         stop_at: float | None = None
         while swarm.master_alive():
             if self._stop.is_set() and stop_at is None:
                 stop_at = time.monotonic()
                 self.config.stop_path.touch()
-            self._consume(tail.read(), seconds)
-            self._emit_seconds(seconds.flush(time.time()))
+            self.stats.consume(tail.read())
+            self.stats.flush(time.time())
             now = time.monotonic()
             if now - started > self.hard_timeout_s:
                 self._log("warning", f"still running after {self.hard_timeout_s:.0f} s: stopped")
@@ -202,49 +191,19 @@ class LocustSwarm(Workload):
                 return
             time.sleep(POLL_S)
 
-    def _consume(self, lines: list[AnyLine], seconds: SecondAggregator) -> None:
-        for line in lines:
-            match line:
-                case WindowLine():
-                    seconds.add(line)
-                case TriggeredLine():
-                    self.triggered += 1
-                    outcome = Triggered(
-                        line.dag_id,
-                        line.run_id,
-                        line.ok,
-                        line.status,
-                        line.latency_ms,
-                        line.error or "",
-                    )
-                    self.journal.emit("dag_triggered", **outcome.event(self.name, line.conf))
-                case EndLine():
-                    self.end = line
-
-    def _emit_seconds(self, merged: list[SecondStats]) -> None:
-        for stats in merged:
-            for key in self.totals:
-                self.totals[key] += getattr(stats, key)
-            self.journal.emit(
-                "workload_stats",
-                workload=self.name,
-                workload_kind="locust",
-                user=self.config.user.kind,
-                **stats.event_fields(),
-            )
-
     def _emit_end(self, swarm: Swarm, outcomes: list[str]) -> None:
+        end = self.stats.end
         self.journal.emit(
             "locust_end",
             workload=self.name,
             user=self.config.user.kind,
             workers=self.config.workers,
-            reason=self.end.reason if self.end else "no end line (stopped by pid)",
-            complete=bool(self.end and self.end.complete),
+            reason=end.reason if end else "no end line (stopped by pid)",
+            complete=bool(end and end.complete),
             master_exit=swarm.master_exit_code(),
             stopped=outcomes,
-            triggered=self.triggered,
-            **self.totals,
+            triggered=self.stats.triggered,
+            **self.stats.totals,
         )
 
     def _log(self, level: str, message: str) -> None:

@@ -61,7 +61,8 @@ def producer() -> KafkaProducer:
 def pool() -> RecordPool:
     """The records of this process (seeded by the scenario's seed and the worker index)."""
     spec = _spec()
-    return RecordPool(spec.model, config().seed * 1000 + WORKER.index, spec.pool_records)
+    seed = (config().seed + 1_000_003 * WORKER.index) % 2**63  # workers send different events
+    return RecordPool(spec.model, seed, spec.pool_records)
 
 
 class KafkaAdsUser(User):
