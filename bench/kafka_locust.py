@@ -1,13 +1,16 @@
 """Kafka through Locust workers: how the aggregate grows with worker processes.
 
-Usage: .venv/bin/python bench/kafka_locust.py [--records N] [--workers 1,2] [--rounds R]
+Usage: .venv/bin/python bench/kafka_locust.py [--records N] [--configs 1x4,1x8,2x8] [--rounds R]
        dagstorm bench kafka-locust [same options]
 Needs a running embedded stack (`dagstorm stack up`; only Kafka is used).
 
-For each worker count, Locust runs 1 master + N workers (dagstorm's ``kind: locust``
-workload, the same code a scenario runs) with the same users per worker, the same
+Each config ``WxU`` runs Locust as 1 master + W workers with U users in all
+(dagstorm's ``kind: locust`` workload, the same code a scenario runs), with the same
 records (ad events from the model, ~340 B) and the same total count, into a fresh
-topic; producer settings: acks=all, lz4, linger 10 ms, batch 128 KiB. Rates are
+topic through the stack's Kafka link; producer settings: acks=all, lz4, linger
+10 ms, batch 128 KiB. The default configs separate the two effects: more users in
+one process (1x4 → 1x8) and the same users spread over more processes (1x8 → 2x8).
+Rates are
 acknowledged records (and bytes) over the wall seconds in which acks arrived,
 from the journal's ``workload_stats``; the broker's end offsets are checked
 against the journal. Rounds alternate the worker counts so drift hits both alike.
@@ -65,14 +68,13 @@ def _on_broker(stack: Stack, topic: str) -> int:
 
 
 def run_once(
-    ctx: StackContext, stack: Stack, *, workers: int, records: int, users_per_worker: int, tmp: Path
+    ctx: StackContext, stack: Stack, *, workers: int, users: int, records: int, tmp: Path
 ) -> dict[str, Any]:
     """One Locust run; its figures from the journal."""
     topic = f"bench_locust_{uuid.uuid4().hex[:8]}"
     _topic(stack, True, topic)
     work = tmp / topic
     work.mkdir()
-    users = users_per_worker * workers
     config = SwarmConfig(
         name="bench",
         user=KafkaUserSpec(topic=topic, batch_records=BATCH, linger_ms=10, batch_kib=128),
@@ -134,17 +136,18 @@ def main() -> None:
     """Run the rounds; print one row per run, then medians and the scaling ratio."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=400_000, help="records per run")
-    parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
-    parser.add_argument("--users-per-worker", type=int, default=4)
+    parser.add_argument(
+        "--configs", default="1x4,1x8,2x8", help="WORKERSxUSERS (users in all), comma-separated"
+    )
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    counts = [int(c) for c in args.workers.split(",")]
+    configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
     config = load_stack_config()
     ctx = StackContext(config=config, progress=Progress(quiet=True))
     stack = resolve_stack(config)
     print(
         f"Kafka {stack.kafka_bootstrap}: {args.records:,} records per run, batches of {BATCH}, "
-        f"{args.users_per_worker} users per worker, acks=all lz4 linger 10 ms batch 128 KiB; "
+        "acks=all lz4 linger 10 ms batch 128 KiB; "
         f"load average {psutil.getloadavg()[0]:.1f} on {psutil.cpu_count()} CPUs"
     )
     print(
@@ -152,19 +155,14 @@ def main() -> None:
         f"{'s':>4} {'records/s':>10} {'MB/s':>6} {'B/rec':>5} {'Locust CPU-s':>12} "
         f"{'records/CPU-s':>13}"
     )
-    results: dict[int, list[dict[str, Any]]] = {c: [] for c in counts}
+    results: dict[tuple[int, ...], list[dict[str, Any]]] = {c: [] for c in configs}
     with tempfile.TemporaryDirectory(prefix="dagstorm-bench-locust-") as tmp:
         for _ in range(args.rounds):
-            for count in counts:
+            for workers, users in configs:
                 row = run_once(
-                    ctx,
-                    stack,
-                    workers=count,
-                    records=args.records,
-                    users_per_worker=args.users_per_worker,
-                    tmp=Path(tmp),
+                    ctx, stack, workers=workers, users=users, records=args.records, tmp=Path(tmp)
                 )
-                results[count].append(row)
+                results[(workers, users)].append(row)
                 print(
                     f"{row['workers']:>7} {row['users']:>5} {row['acked']:>9,} "
                     f"{row['on_broker']:>9,} {row['failed']:>6} {row['seconds']:>4} "
@@ -172,16 +170,17 @@ def main() -> None:
                     f"{row['locust_cpu_s']:>12.1f} {row['records_cpu_s']:>13,.0f}",
                     flush=True,
                 )
-    base = statistics.median(r["records_s"] for r in results[counts[0]])
-    print("\nmedian over rounds:")
-    for count in counts:
-        rate = statistics.median(r["records_s"] for r in results[count])
-        mb = statistics.median(r["mb_s"] for r in results[count])
-        per_cpu = statistics.median(r["records_cpu_s"] for r in results[count])
+    first = configs[0]
+    base = statistics.median(r["records_s"] for r in results[first])
+    print(f"\nmedian over {args.rounds} round(s):")
+    for config in configs:
+        rate = statistics.median(r["records_s"] for r in results[config])
+        mb = statistics.median(r["mb_s"] for r in results[config])
+        per_cpu = statistics.median(r["records_cpu_s"] for r in results[config])
         print(
-            f"  {count} worker(s): {rate:>10,.0f} records/s {mb:>6.1f} MB/s "
-            f"{per_cpu:>8,.0f} records/Locust-CPU-s  x{rate / base:.2f} aggregate vs "
-            f"{counts[0]} worker(s)"
+            f"  {config[0]} worker(s), {config[1]:>2} users: {rate:>8,.0f} records/s "
+            f"{mb:>5.2f} MB/s {per_cpu:>7,.0f} records/Locust-CPU-s  "
+            f"x{rate / base:.2f} vs {first[0]}x{first[1]}"
         )
 
 
