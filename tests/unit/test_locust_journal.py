@@ -1,15 +1,18 @@
-"""What the Locust workload journals from the stats file (no Locust process involved)."""
+"""The Locust workload from a scenario, and what it journals from the stats file (no Locust)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
 from dagstorm.analysis.load import load_run
 from dagstorm.engine.clock import FakeClock
 from dagstorm.engine.journal import RunJournal
+from dagstorm.scenarios.loader import load_scenario
+from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 from dagstorm.workloads.locust_swarm.stats_journal import StatsJournaler
 from dagstorm.workloads.locust_swarm.stats_lines import (
     EndLine,
@@ -17,6 +20,10 @@ from dagstorm.workloads.locust_swarm.stats_lines import (
     TriggeredLine,
     WindowLine,
 )
+from dagstorm.workloads.locust_swarm.workload import LocustSwarm
+
+if TYPE_CHECKING:
+    from dagstorm.engine.runner import Runner
 
 
 def _events(path: Path) -> list[dict[str, Any]]:
@@ -74,3 +81,43 @@ def test_the_analysis_counts_runs_the_locust_users_triggered(tmp_path: Path) -> 
     runs = load_run(run_dir).dag_runs.set_index("run_id")
     assert bool(runs.loc["r1", "triggered"]) is True
     assert bool(runs.loc["scheduled__x", "triggered"]) is False
+
+
+def test_a_scenario_workload_becomes_a_swarm_config_without_secrets(tmp_path: Path) -> None:
+    scenario = load_scenario(_scenario_file(tmp_path), env={})
+    spec = scenario.scenario.workloads[0]
+    assert isinstance(spec, LocustWorkload)
+    stack = SimpleNamespace(
+        kafka_bootstrap="127.0.0.1:9",
+        airflow_url="http://127.0.0.1:8",
+        airflow_username="admin",
+        airflow_password="pw-not-in-files",
+    )
+    runner = SimpleNamespace(
+        scenario=scenario.scenario,
+        loaded=scenario,
+        stack=stack,
+        config=SimpleNamespace(resolved_state_dir=lambda: tmp_path / "state"),
+        clock=FakeClock(),
+    )
+    run_dir = tmp_path / "run"
+    with RunJournal(tmp_path / "journal.jsonl", FakeClock()) as journal:
+        swarm = LocustSwarm.from_spec(spec, cast("Runner", runner), journal, run_dir)
+    config = swarm.config
+    assert config.duration_s == 45  # 1m run, starting at 15s, no own duration
+    assert (config.compression, config.seed, config.max_requests) == (10.0, 4, 9)
+    assert config.airflow_url == "http://127.0.0.1:8"
+    assert config.stats_path == run_dir / "locust" / "people" / "stats.jsonl"
+    assert swarm.pid_dir == tmp_path / "state" / "run"
+    assert swarm.marker == str(tmp_path / "state")
+    assert "pw-not-in-files" not in config.model_dump_json()
+
+
+def _scenario_file(tmp_path: Path) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nduration: 1m\nseed: 4\ntime_compression: 10\nworkloads:\n"
+        "  - kind: locust\n    name: people\n    start: 15s\n    max_requests: 9\n"
+        "    user: {kind: trigger, dag: d}\n"
+    )
+    return path
