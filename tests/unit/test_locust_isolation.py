@@ -94,3 +94,28 @@ def test_recover_stops_swarms_whose_owner_is_gone_and_spares_live_ones(tmp_path:
         assert not path.exists() and not (pid_dir / "locust-demo-master.pid").exists()
     finally:
         processes.stop(record, timeout=5)
+
+
+LOCUSTFILE_DEPENDENCIES = """
+import json, sys
+import dagstorm.kafka_compat
+import dagstorm.workloads.locust_swarm.ad_records
+import dagstorm.workloads.locust_swarm.shape_users
+import dagstorm.workloads.locust_swarm.spec
+import dagstorm.workloads.locust_swarm.stats_lines
+import dagstorm.workloads.locust_swarm.swarm_config
+roots = ("requests", "urllib3", "httpx", "airflow_client", "locust", "gevent")
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in roots)))
+"""
+
+
+def test_what_the_locustfiles_import_pulls_in_no_http_client() -> None:
+    # Harmless after Locust's patching anyway; keeps the locustfiles' imports clean.
+    done = subprocess.run(
+        [sys.executable, "-c", LOCUSTFILE_DEPENDENCIES],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
