@@ -110,6 +110,8 @@ class MasterState:
         self.runner: MasterRunner | None = None
         self.requests = 0
         self.idle: set[str] = set()
+        #: Every worker that ever reported: a worker lost mid-run never becomes idle.
+        self.seen: set[str] = set()
         self.drain_started: float | None = None
         self.reason = ""
         self.last_tick: tuple[int, float] = (0, 1.0)
@@ -128,6 +130,7 @@ class MasterState:
         payload = data.get(REPORT_KEY)
         if not isinstance(payload, dict):
             return
+        self.seen.add(client_id)
         windows = [WindowLine.model_validate(w) for w in payload.get("windows", [])]
         triggered = [TriggeredLine.model_validate(t) for t in payload.get("triggered", [])]
         self.requests += sum(w.requests for w in windows)
@@ -150,7 +153,7 @@ class MasterState:
     def drained(self) -> bool | None:
         """True once every worker reported idle; False on drain timeout; None to keep waiting."""
         assert self.runner is not None and self.drain_started is not None
-        workers = {client.id for client in self.runner.clients.all}
+        workers = self.seen | {client.id for client in self.runner.clients.all}
         if workers <= self.idle:
             return True
         if time.monotonic() - self.drain_started > config().drain_timeout_s:
