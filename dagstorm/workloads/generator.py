@@ -16,19 +16,19 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from dagstorm import __version__
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig
 from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.jsonl import JsonlEncoder
-from dagstorm.workloads.landing import LandingWriter
-from dagstorm.workloads.ledger import KeyCounts, LedgerWriter
+from dagstorm.workloads.jsonl import mean_record_bytes
+from dagstorm.workloads.landing import LandingWriter, write_marker
+from dagstorm.workloads.ledger import LedgerWriter
+from dagstorm.workloads.partition import PartitionWriter
 from dagstorm.workloads.schedule import Window
-from dagstorm.workloads.schema import DRIFT_LABELS, Label
+from dagstorm.workloads.schema import Label
 from dagstorm.workloads.source import EventSource, SimClock, simulated_seconds
-from dagstorm.workloads.tables import SCHEMA, drift_table, to_table
+from dagstorm.workloads.tables import SCHEMA
 
 #: The configs are defined in :mod:`config` (cheap to import); re-exported here.
 __all__ = ["AdLogGenerator", "BatchResult", "GeneratorConfig", "LandingConfig"]
@@ -44,6 +44,34 @@ class BatchResult:
     labels: tuple[int, ...]
 
 
+def landing_writer(landing: LandingConfig) -> LandingWriter:
+    """The landing writer a config asks for (part size, fsync, page-cache drop)."""
+    return LandingWriter(
+        landing.root,
+        fmt=landing.format,
+        part_max_bytes=landing.part_max_bytes,
+        fsync=landing.fsync,
+        drop_cache=landing.drop_cache,
+        parquet_schema=SCHEMA,
+    )
+
+
+def marker_extra(seed: int) -> dict[str, Any]:
+    """The generator's fields in every ``_SUCCESS`` marker."""
+    return {"seed": seed, "generator": f"dagstorm {__version__}"}
+
+
+def ledger_info(config: GeneratorConfig) -> dict[str, Any]:
+    """The run's fields in the ledger's ``summary.json``."""
+    plan = config.rate_plan(mean_record_bytes(config.model))
+    return {
+        "seed": config.seed,
+        "format": config.landing.format,
+        "generator": f"dagstorm {__version__}",
+        "rate": plan.describe(),
+    }
+
+
 class AdLogGenerator:
     """Generates ad logs into the landing zone, with a ground-truth ledger.
 
@@ -55,25 +83,9 @@ class AdLogGenerator:
         self.source = EventSource(config)
         self.model = self.source.model
         self.plan = self.source.plan
-        self.encoder = JsonlEncoder(self.model.catalog)
-        landing = config.landing
-        self.writer = LandingWriter(
-            landing.root,
-            fmt=landing.format,
-            part_max_bytes=landing.part_max_bytes,
-            fsync=landing.fsync,
-            drop_cache=landing.drop_cache,
-            parquet_schema=SCHEMA,
-        )
-        info = {
-            "seed": config.seed,
-            "format": landing.format,
-            "generator": f"dagstorm {__version__}",
-            "rate": self.plan.describe(),
-        }
-        self.ledger = LedgerWriter(ledger_dir, self.model.catalog, info=info)
-        self._uncommitted: list[KeyCounts] = []
-        self._drift: list[EventColumns] = []
+        self.writer = landing_writer(config.landing)
+        self.ledger = LedgerWriter(ledger_dir, self.model.catalog, info=ledger_info(config))
+        self.partition = PartitionWriter(self.writer, self.model.catalog, self.ledger)
         self._hour_start_ms: int | None = None
         self._hour_end_ms = 0
         #: Totals so far: lines and bytes handed to the landing writer.
@@ -107,49 +119,23 @@ class AdLogGenerator:
         self._hour_end_ms = window.end_ms
         if not len(events):
             return BatchResult(window, 0, 0, (0,) * len(Label))
-        counts = self.ledger.count(hour, events)
-        self.ledger.add(hour, counts, "generated")
-        if self.config.landing.format == "parquet":
-            drift = np.isin(events.label, [int(label) for label in DRIFT_LABELS])
-            if drift.any():
-                self._drift.append(events.take(drift))
-                events = events.take(~drift)
-                counts = self.ledger.count(hour, events)
-            payload = to_table(events, self.model.catalog)
-            size = 0
-        else:
-            payload = self.encoder.encode(events)
-            size = len(payload)
-        self._uncommitted.append(counts)
-        if self.writer.append(hour, payload, counts.labels) is not None:
-            self._mark_written(hour)
-        self.records += len(events)
+        records, size, labels = self.partition.write(hour, events)
+        self.records += records
         self.bytes += size
-        return BatchResult(window, len(events), size, tuple(counts.labels))
-
-    def _mark_written(self, hour: int) -> None:
-        for counts in self._uncommitted:
-            self.ledger.add(hour, counts, "written")
-        self._uncommitted = []
+        return BatchResult(window, records, size, tuple(labels))
 
     def _finish_hour(self, hour: int) -> None:
-        if self._drift:
-            drift = EventColumns.concat(self._drift)
-            self._drift = []
-            for label in DRIFT_LABELS:
-                rows = drift.take(drift.label == label)
-                if len(rows):
-                    counts = self.ledger.count(hour, rows)
-                    table = drift_table(rows, self.model.catalog, Label(label))
-                    self.writer.write_side_part(hour, table, counts.labels)
-                    self.ledger.add(hour, counts, "written")
         assert self._hour_start_ms is not None
-        marker = self.writer.finish(
+        parts = self.partition.release(hour)
+        marker = write_marker(
+            self.writer.root,
             hour,
+            parts,
+            fmt=self.writer.fmt,
             window=(self._hour_start_ms, self._hour_end_ms),
-            extra={"seed": self.config.seed, "generator": f"dagstorm {__version__}"},
+            extra=marker_extra(self.config.seed),
+            fsync=self.writer.fsync,
         )
-        self._mark_written(hour)
         self._hour_start_ms = None
         self.ledger.flush(hour, marker=marker)
 

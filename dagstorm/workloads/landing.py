@@ -93,6 +93,38 @@ class _OpenPart:
     labels: list[int] = field(default_factory=lambda: [0] * len(Label))
 
 
+def write_marker(
+    root: Path,
+    hour_ms: int,
+    parts: list[CommittedPart],
+    *,
+    fmt: Format,
+    window: tuple[int, int],
+    extra: dict[str, Any],
+    fsync: bool = True,
+) -> dict[str, Any]:
+    """Write the ``_SUCCESS`` of the partition of ``hour_ms`` listing ``parts``; its content.
+
+    Call it only once every part file is committed (renamed to its final name).
+    """
+    totals = [sum(p.labels[i] for p in parts) for i in range(len(Label))]
+    marker = {
+        "marker_version": MARKER_VERSION,
+        "schema_version": SCHEMA_VERSION,
+        "partition": partition_name(hour_ms),
+        "format": fmt,
+        "records": sum(totals),
+        "valid": sum(totals[label] for label in COUNTED_LABELS),
+        "labels": label_dict(totals),
+        "files": [{"name": p.path.name, "records": p.records, "bytes": p.bytes} for p in parts],
+        "window": {"start": iso_ms(window[0]), "end": iso_ms(window[1])},
+        **extra,
+    }
+    path = Path(root) / partition_name(hour_ms) / MARKER
+    atomic_write_bytes(path, orjson.dumps(marker, option=orjson.OPT_INDENT_2), fsync=fsync)
+    return marker
+
+
 class LandingWriter:
     """Writes one partition at a time: part files, rolled at ``part_max_bytes``, then a marker."""
 
@@ -121,15 +153,19 @@ class LandingWriter:
         """Directory of the partition for the hour starting at ``hour_ms``."""
         return self.root / partition_name(hour_ms)
 
-    def begin(self, hour_ms: int) -> None:
-        """Open the partition of ``hour_ms`` (it gets a marker even if no batch follows)."""
-        self._start(hour_ms)
+    def begin(self, hour_ms: int, *, first_part: int = 0) -> None:
+        """Open the partition of ``hour_ms`` (it gets a marker even if no batch follows).
 
-    def _start(self, hour_ms: int) -> None:
+        Part files are numbered from ``first_part``: a writer that fills only a slice
+        of the partition (a Spark task) numbers its parts in its own range.
+        """
+        self._start(hour_ms, first_part)
+
+    def _start(self, hour_ms: int, first_part: int = 0) -> None:
         if self._hour != hour_ms:
             if self._hour is not None:
                 raise RuntimeError(f"partition {partition_name(self._hour)} is not finished")
-            self._hour, self._seq, self._parts = hour_ms, 0, []
+            self._hour, self._seq, self._parts = hour_ms, first_part, []
             self.partition_dir(hour_ms).mkdir(parents=True, exist_ok=True)
 
     def _new_part(self, schema: pa.Schema | None) -> _OpenPart:
@@ -206,27 +242,22 @@ class LandingWriter:
         self, hour_ms: int, *, window: tuple[int, int], extra: dict[str, Any]
     ) -> dict[str, Any]:
         """Commit the open part, write the partition's ``_SUCCESS``; return its content."""
+        parts = self.release(hour_ms)
+        return write_marker(
+            self.root, hour_ms, parts, fmt=self.fmt, window=window, extra=extra, fsync=self.fsync
+        )
+
+    def release(self, hour_ms: int) -> list[CommittedPart]:
+        """Commit the open part and close the partition *without* a marker; its parts.
+
+        For a writer that fills a slice of a partition: whoever owns the partition
+        writes the marker (:func:`write_marker`) once every slice is released.
+        """
         self._start(hour_ms)
         self._commit()
-        totals = [sum(p.labels[i] for p in self._parts) for i in range(len(Label))]
-        marker = {
-            "marker_version": MARKER_VERSION,
-            "schema_version": SCHEMA_VERSION,
-            "partition": partition_name(hour_ms),
-            "format": self.fmt,
-            "records": sum(totals),
-            "valid": sum(totals[label] for label in COUNTED_LABELS),
-            "labels": label_dict(totals),
-            "files": [
-                {"name": p.path.name, "records": p.records, "bytes": p.bytes} for p in self._parts
-            ],
-            "window": {"start": iso_ms(window[0]), "end": iso_ms(window[1])},
-            **extra,
-        }
-        path = self.partition_dir(hour_ms) / MARKER
-        atomic_write_bytes(path, orjson.dumps(marker, option=orjson.OPT_INDENT_2), fsync=self.fsync)
+        parts, self._parts = self._parts, []
         self._hour = None
-        return marker
+        return parts
 
     def abort(self) -> None:
         """Drop the open part's temporary file (its rows were never committed)."""

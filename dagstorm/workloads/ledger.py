@@ -63,6 +63,71 @@ class KeyCounts:
     labels: list[int]
 
 
+def count_keys(events: EventColumns, partition_hour_ms: int, n_ads: int) -> KeyCounts:
+    """Aggregate ``events`` (all landing in one partition) by ledger key."""
+    keys = event_keys(events, partition_hour_ms)
+    # Most rows are valid and of the partition's hour (hours back = 0, label = 0):
+    # count those densely by (ad, type); the rest through a sort.
+    common = (keys & (_KEY_STRIDE - 32 | 7)) == 0
+    slot = events.ad[common] * 4 + events.event_type[common]
+    dense = np.bincount(slot, minlength=n_ads * 4)
+    dense_spend = np.bincount(slot, weights=events.spend_micros[common], minlength=dense.size)
+    hit = np.flatnonzero(dense)
+    rare = ~common
+    other, inverse = np.unique(keys[rare], return_inverse=True)
+    all_keys = np.concatenate([(hit >> 2) * _KEY_STRIDE + (hit & 3) * 8, other])
+    counts = np.concatenate([dense[hit], np.bincount(inverse, minlength=other.size)])
+    spend = np.concatenate(
+        [
+            dense_spend[hit],
+            np.bincount(inverse, weights=events.spend_micros[rare], minlength=other.size),
+        ]
+    )
+    order = np.argsort(all_keys, kind="stable")
+    labels = np.bincount(events.label, minlength=len(Label))
+    return KeyCounts(all_keys[order], counts[order], spend[order].astype(np.int64), labels.tolist())
+
+
+def merge_counts(parts: list[KeyCounts]) -> KeyCounts:
+    """One :class:`KeyCounts` summing ``parts`` key by key (and label by label)."""
+    labels = [sum(p.labels[i] for p in parts) for i in range(len(Label))]
+    if not parts:
+        empty = np.empty(0, dtype=np.int64)
+        return KeyCounts(empty, empty, empty, labels)
+    keys = np.unique(np.concatenate([p.keys for p in parts]))
+    counts = np.zeros(keys.size, dtype=np.int64)
+    spend = np.zeros(keys.size, dtype=np.int64)
+    for part in parts:
+        at = np.searchsorted(keys, part.keys)
+        np.add.at(counts, at, part.counts)
+        np.add.at(spend, at, part.spend_micros)
+    return KeyCounts(keys, counts, spend, labels)
+
+
+class CountsCollector:
+    """A ledger sink that only accumulates: what a Spark task sends back to the driver.
+
+    Same ``count``/``add`` as :class:`LedgerWriter`; :meth:`totals` merges each column.
+    """
+
+    def __init__(self, n_ads: int) -> None:
+        self.n_ads = n_ads
+        self._columns: dict[str, list[KeyCounts]] = defaultdict(list)
+
+    def count(self, partition_hour_ms: int, events: EventColumns) -> KeyCounts:
+        """Aggregate ``events`` (all landing in one partition) by ledger key."""
+        return count_keys(events, partition_hour_ms, self.n_ads)
+
+    def add(self, partition_hour_ms: int, counts: KeyCounts, column: Column) -> None:
+        """Hold ``counts`` for ``column`` (one partition per collector)."""
+        if counts.keys.size:
+            self._columns[column].append(counts)
+
+    def totals(self, column: Column) -> KeyCounts:
+        """Everything added to ``column``, merged (spend summed from the generated rows)."""
+        return merge_counts(self._columns.get(column, []))
+
+
 class LedgerWriter:
     """Accumulates counts per partition and writes ledger chunks and the summary."""
 
@@ -83,29 +148,7 @@ class LedgerWriter:
 
     def count(self, partition_hour_ms: int, events: EventColumns) -> KeyCounts:
         """Aggregate ``events`` (all landing in one partition) by ledger key."""
-        keys = event_keys(events, partition_hour_ms)
-        # Most rows are valid and of the partition's hour (hours back = 0, label = 0):
-        # count those densely by (ad, type); the rest through a sort.
-        common = (keys & (_KEY_STRIDE - 32 | 7)) == 0
-        slot = events.ad[common] * 4 + events.event_type[common]
-        dense = np.bincount(slot, minlength=self.catalog.n_ads * 4)
-        dense_spend = np.bincount(slot, weights=events.spend_micros[common], minlength=dense.size)
-        hit = np.flatnonzero(dense)
-        rare = ~common
-        other, inverse = np.unique(keys[rare], return_inverse=True)
-        all_keys = np.concatenate([(hit >> 2) * _KEY_STRIDE + (hit & 3) * 8, other])
-        counts = np.concatenate([dense[hit], np.bincount(inverse, minlength=other.size)])
-        spend = np.concatenate(
-            [
-                dense_spend[hit],
-                np.bincount(inverse, weights=events.spend_micros[rare], minlength=other.size),
-            ]
-        )
-        order = np.argsort(all_keys, kind="stable")
-        labels = np.bincount(events.label, minlength=len(Label))
-        return KeyCounts(
-            all_keys[order], counts[order], spend[order].astype(np.int64), labels.tolist()
-        )
+        return count_keys(events, partition_hour_ms, self.catalog.n_ads)
 
     def add(self, partition_hour_ms: int, counts: KeyCounts, column: Column) -> None:
         """Add aggregated ``counts`` to ``column`` (generated, written or acked)."""

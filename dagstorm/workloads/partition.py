@@ -1,0 +1,97 @@
+"""Batches into hourly partitions: encoding, Parquet drift side parts, ledger counts.
+
+:class:`PartitionWriter` is the one place that turns labelled batches into part
+files and ledger counts; the local generator and each Spark task
+(:mod:`dagstorm.workloads.spark_backend`) use it, so both backends write the same
+bytes and count the same rows. Counts go to a :class:`CountsSink`: the
+:class:`~dagstorm.workloads.ledger.LedgerWriter` locally, a
+:class:`~dagstorm.workloads.ledger.CountsCollector` in a Spark task.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from dagstorm.workloads.catalog import Catalog
+from dagstorm.workloads.events import EventColumns
+from dagstorm.workloads.jsonl import JsonlEncoder
+from dagstorm.workloads.landing import CommittedPart, LandingWriter
+from dagstorm.workloads.ledger import Column, KeyCounts
+from dagstorm.workloads.schema import DRIFT_LABELS, Label
+from dagstorm.workloads.tables import drift_table, to_table
+
+
+class CountsSink(Protocol):
+    """Where ledger counts go: aggregate a batch, add it to a column."""
+
+    def count(self, partition_hour_ms: int, events: EventColumns) -> KeyCounts:
+        """Aggregate ``events`` (all landing in one partition) by ledger key."""
+        ...
+
+    def add(self, partition_hour_ms: int, counts: KeyCounts, column: Column) -> None:
+        """Add ``counts`` to ``column``."""
+        ...
+
+
+class PartitionWriter:
+    """Writes batches into the landing writer's open partition and counts them.
+
+    ``generated`` is counted as a batch arrives, ``written`` once its part file is
+    committed. Parquet drift rows (their own schema) are held until the partition is
+    released and then written as side parts, one per drift label.
+    """
+
+    def __init__(self, writer: LandingWriter, catalog: Catalog, sink: CountsSink) -> None:
+        self.writer = writer
+        self.catalog = catalog
+        self.sink = sink
+        self.encoder = JsonlEncoder(catalog)
+        self._uncommitted: list[KeyCounts] = []
+        self._drift: list[EventColumns] = []
+
+    def write(self, hour_ms: int, events: EventColumns) -> tuple[int, int, list[int]]:
+        """Write one non-empty batch; its (records, bytes, labels) — bytes 0 for Parquet."""
+        counts = self.sink.count(hour_ms, events)
+        self.sink.add(hour_ms, counts, "generated")
+        if self.writer.fmt == "parquet":
+            drift = np.isin(events.label, [int(label) for label in DRIFT_LABELS])
+            if drift.any():
+                self._drift.append(events.take(drift))
+                events = events.take(~drift)
+                counts = self.sink.count(hour_ms, events)
+            payload = to_table(events, self.catalog)
+            size = 0
+        else:
+            payload = self.encoder.encode(events)
+            size = len(payload)
+        self._uncommitted.append(counts)
+        if self.writer.append(hour_ms, payload, counts.labels) is not None:
+            self._mark_written(hour_ms)
+        return len(events), size, counts.labels
+
+    def _mark_written(self, hour_ms: int) -> None:
+        for counts in self._uncommitted:
+            self.sink.add(hour_ms, counts, "written")
+        self._uncommitted = []
+
+    def release(self, hour_ms: int) -> list[CommittedPart]:
+        """Write the drift side parts, commit the open part; the partition's parts.
+
+        The partition is closed without a marker; the caller writes it
+        (:func:`~dagstorm.workloads.landing.write_marker`).
+        """
+        if self._drift:
+            drift = EventColumns.concat(self._drift)
+            self._drift = []
+            for label in DRIFT_LABELS:
+                rows = drift.take(drift.label == label)
+                if len(rows):
+                    counts = self.sink.count(hour_ms, rows)
+                    table = drift_table(rows, self.catalog, Label(label))
+                    self.writer.write_side_part(hour_ms, table, counts.labels)
+                    self.sink.add(hour_ms, counts, "written")
+        parts = self.writer.release(hour_ms)
+        self._mark_written(hour_ms)
+        return parts
