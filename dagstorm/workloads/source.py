@@ -21,6 +21,36 @@ from dagstorm.workloads.jsonl import mean_record_bytes
 from dagstorm.workloads.schedule import MS_PER_HOUR, Schedule, Window
 
 
+def build_schedule(config: SourceConfig) -> Schedule:
+    """The batch windows of ``config``: its rate plan, shape, start and batching."""
+    plan = config.rate_plan(mean_record_bytes(config.model))
+    return Schedule(
+        events_per_second=plan.sim_events_per_second,
+        start_ms=int(config.start.timestamp() * 1000),
+        shape=config.shape,
+        batch_rows=config.batch_rows,
+        max_window_ms=int(config.max_window_seconds * 1000),
+    )
+
+
+def first_hour_ms(config: SourceConfig) -> int:
+    """Start (epoch ms) of the run's first hour: no late event lies before it."""
+    start_ms = int(config.start.timestamp() * 1000)
+    return start_ms - start_ms % MS_PER_HOUR
+
+
+def labelled_batch(
+    model: AdLogModel, window: Window, config: SourceConfig, *, first_hour: int
+) -> EventColumns:
+    """The events of ``window``: the model's batch with bad data mixed in.
+
+    ``model`` must have generated every earlier window (or hold, in its pending
+    funnel, what they left due later): the window's clicks and conversions come from it.
+    """
+    batch = model.generate(window)
+    return apply_bad_data(batch, window, model, config.bad_data, first_hour_ms=first_hour)
+
+
 class EventSource:
     """Successive batches of labelled events for a :class:`SourceConfig`."""
 
@@ -29,14 +59,8 @@ class EventSource:
         self.model = AdLogModel(config.model, config.seed)
         self.plan = config.rate_plan(mean_record_bytes(config.model))
         self.start_ms = int(config.start.timestamp() * 1000)
-        self.first_hour_ms = self.start_ms - self.start_ms % MS_PER_HOUR
-        self.schedule = Schedule(
-            events_per_second=self.plan.sim_events_per_second,
-            start_ms=self.start_ms,
-            shape=config.shape,
-            batch_rows=config.batch_rows,
-            max_window_ms=int(config.max_window_seconds * 1000),
-        )
+        self.first_hour_ms = first_hour_ms(config)
+        self.schedule = build_schedule(config)
         self._windows = self.schedule.windows()
         #: The next window to be generated.
         self.next_window: Window = next(self._windows)
@@ -54,10 +78,7 @@ class EventSource:
         done = 0
         while self.next_window.end_ms <= target_ms and (max_batches is None or done < max_batches):
             window, self.next_window = self.next_window, next(self._windows)
-            batch = self.model.generate(window)
-            events = apply_bad_data(
-                batch, window, self.model, self.config.bad_data, first_hour_ms=self.first_hour_ms
-            )
+            events = labelled_batch(self.model, window, self.config, first_hour=self.first_hour_ms)
             done += 1
             yield window, events
 
