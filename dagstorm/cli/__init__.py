@@ -52,6 +52,7 @@ def main() -> None:
 from dagstorm.cli import (  # noqa: E402
     bench_commands,
     fault_commands,
+    generate_commands,
     report_commands,
     run_commands,
     stack_commands,
@@ -62,6 +63,7 @@ __all__ = [
     "bench_commands",
     "cli",
     "fault_commands",
+    "generate_commands",
     "main",
     "report_commands",
     "run_commands",
