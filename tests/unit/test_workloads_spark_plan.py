@@ -16,6 +16,7 @@ from dagstorm.workloads.config import GeneratorConfig
 from dagstorm.workloads.generator import AdLogGenerator
 from dagstorm.workloads.ledger import load_ledger
 from dagstorm.workloads.schedule import MS_PER_HOUR
+from dagstorm.workloads.source import EventSource
 from dagstorm.workloads.spark_backend.inprocess import run_plan_inprocess
 from dagstorm.workloads.spark_backend.plan import (
     PARTS_PER_CHUNK,
@@ -25,7 +26,6 @@ from dagstorm.workloads.spark_backend.plan import (
     split_hour,
 )
 from dagstorm.workloads.spark_backend.tasks import carry_out
-from dagstorm.workloads.source import EventSource
 
 BAD = {"malformed": 0.01, "drift_missing": 0.01, "late": 0.02, "duplicate": 0.01}
 DURATION = 2.5 * 3600  # from 00:20 to 02:50: a partial first and last hour
@@ -46,7 +46,9 @@ def config(root: Path, *, fmt: str = "jsonl", seed: int = 3) -> GeneratorConfig:
 
 
 def files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def local_run(root: Path, ledger: Path, fmt: str) -> None:
@@ -57,7 +59,9 @@ def local_run(root: Path, ledger: Path, fmt: str) -> None:
 
 def spark_plan_run(root: Path, ledger: Path, fmt: str, chunks: int) -> None:
     cfg = config(root, fmt=fmt)
-    run_plan_inprocess(cfg, plan_generation(cfg, DURATION, chunks_per_hour=chunks), ledger_dir=ledger)
+    run_plan_inprocess(
+        cfg, plan_generation(cfg, DURATION, chunks_per_hour=chunks), ledger_dir=ledger
+    )
 
 
 def test_run_windows_are_the_local_generators(tmp_path: Path) -> None:
