@@ -219,10 +219,10 @@ def generate(
     Spark master does not answer or the job fails.
 
     \b
-    Examples:
-      dagstorm generate --rate 2TB/day --scale 1/2000 --duration 6h --out /data/ad_logs
-      dagstorm generate --scenario scenarios/soak.yaml --duration 1d --out /data/ad_logs \\
-          --backend spark --chunks-per-hour 8
+    Example:
+      dagstorm generate --scale 1/2000 --duration 6h --out /data/ad_logs
+      dagstorm generate --scenario scenarios/soak.yaml --duration 1d \\
+          --out /data/ad_logs --backend spark --chunks-per-hour 8
     """
     from dagstorm.workloads.pregenerate import (
         build_config,
