@@ -64,6 +64,12 @@ def _spark_options(
     from dagstorm.workloads.spark_backend.submit import SparkOptions
 
     if master is None:
+        kind = settings.config().kind
+        if kind != "embedded":
+            raise UsageError(
+                f"without --master the Spark backend uses the embedded stack's; this one is {kind}",
+                fix="pass --master URL (spark://host:7077, yarn, k8s://https://host:6443)",
+            )
         ctx = settings.context()
         master = resolve_stack(ctx.config).spark_master_url
         env, spark_home = spark_env(ctx), ctx.spark_home
