@@ -43,9 +43,10 @@ from dagstorm.workloads.spark_backend.submit import SparkOptions, run_on_spark
 def lines_digest(root: Path) -> str:
     """One hash over every partition's part files in name order (same lines, same order)."""
     digest = hashlib.sha256()
-    for part in sorted(root.glob("dt=*/hour=*/part-*")):
-        digest.update(str(part.parent.relative_to(root)).encode())
-        digest.update(part.read_bytes())
+    for partition in sorted(root.glob("dt=*/hour=*")):
+        digest.update(str(partition.relative_to(root)).encode())
+        for part in sorted(partition.glob("part-*")):
+            digest.update(part.read_bytes())
     return digest.hexdigest()
 
 
