@@ -7,7 +7,8 @@ The driver plans the run, runs stage 1 (what each chunk's funnel leaves due
 later, shuffled to the chunk it lands in) and stage 2 (each chunk writes its part
 files), then commits markers and ledger (:mod:`commit`). Progress goes to stdout
 as lines ``DAGSTORM_PROGRESS {json}`` (``session``, ``plan``, ``stage``,
-``partition``, ``done``), which ``dagstorm generate`` relays. Only spark-submit
+``partition``, ``done``; stage events carry the tasks' CPU seconds in dagstorm's
+code, summed through accumulators), which ``dagstorm generate`` relays. Only spark-submit
 runs this module (it imports pyspark); nothing in dagstorm imports it.
 """
 
@@ -108,24 +109,33 @@ def run(
     bounds = plan.bounds
     tasks = sc.parallelize([(c.index, c) for c in plan.chunks], n)
 
+    # CPU seconds the tasks spent in dagstorm's code (Python workers, summed over tasks).
+    cpu1, cpu2 = sc.accumulator(0.0), sc.accumulator(0.0)
+
     def stage1(item: tuple[int, ChunkTask]) -> list[tuple[int, CarryOver]]:
-        return carry_out(config, item[1], bounds)
+        started = time.process_time()
+        out = carry_out(config, item[1], bounds)
+        cpu1.add(time.process_time() - started)
+        return out
 
     def stage2(item: tuple[int, tuple[Any, Any]]) -> ChunkResult:
+        started = time.process_time()
         chunk_tasks, carried = item[1]
-        return write_chunk(config, next(iter(chunk_tasks)), list(carried))
+        result = write_chunk(config, next(iter(chunk_tasks)), list(carried))
+        cpu2.add(time.process_time() - started)
+        return result
 
     t1 = time.monotonic()
     sc.setJobGroup(JOB_GROUP, "stage 1: carried funnel events")
     carried = tasks.flatMap(stage1).partitionBy(n).persist(StorageLevel.MEMORY_AND_DISK)
     carried_rows = carried.map(lambda kv: len(kv[1].events)).sum()
     t2 = time.monotonic()
-    emit("stage1", seconds=round(t2 - t1, 3), carried=int(carried_rows))
+    emit("stage1", seconds=round(t2 - t1, 3), cpu_s=round(cpu1.value, 3), carried=int(carried_rows))
     sc.setJobGroup(JOB_GROUP, "stage 2: write part files")
     results: list[ChunkResult] = tasks.cogroup(carried, numPartitions=n).map(stage2).collect()
     carried.unpersist()
     t3 = time.monotonic()
-    emit("stage2", seconds=round(t3 - t2, 3), tasks=len(results))
+    emit("stage2", seconds=round(t3 - t2, 3), cpu_s=round(cpu2.value, 3), tasks=len(results))
 
     def on_partition(marker: dict[str, Any]) -> None:
         emit(
@@ -145,6 +155,8 @@ def run(
         stage1_s=round(t2 - t1, 3),
         stage2_s=round(t3 - t2, 3),
         commit_s=round(time.monotonic() - t3, 3),
+        stage1_cpu_s=round(cpu1.value, 3),
+        stage2_cpu_s=round(cpu2.value, 3),
     )
 
 
