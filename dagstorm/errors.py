@@ -117,3 +117,7 @@ class Interrupted(DagstormError):
     """The user interrupted the command (Ctrl-C, SIGTERM) after cleanup ran."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class ControlError(UsageError):
+    """A control command could not be sent to a run (docs/control.md)."""

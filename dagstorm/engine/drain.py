@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from airflow_client.client import DagRunApi
@@ -25,12 +26,23 @@ def unfinished(stack: Stack, run_ids: set[str]) -> int:
 
 
 def wait_for_runs(
-    stack: Stack, journal_path: Path, clock: Clock, timeout: float, stop: threading.Event
+    stack: Stack,
+    journal_path: Path,
+    clock: Clock,
+    timeout: float,
+    stop: threading.Event,
+    *,
+    between: Callable[[], None] | None = None,
 ) -> int:
-    """Poll until none of this run's DAG runs is in flight, or ``timeout``; returns how many are."""
+    """Poll until none of this run's DAG runs is in flight, or ``timeout``; returns how many are.
+
+    ``between`` is called before each poll (the engine reads its control inbox there).
+    """
     deadline = clock.elapsed() + timeout
     left = 0
     while True:
+        if between is not None:
+            between()
         try:
             left = unfinished(stack, set(triggered_run_ids(journal_path)))
         except Exception:  # noqa: BLE001 - an unreachable API ends the wait, not the run

@@ -22,7 +22,9 @@ from typing import Any
 import psutil
 
 from dagstorm import __version__
+from dagstorm.control.inbox import ControlInbox
 from dagstorm.engine.clock import Clock, WallClock
+from dagstorm.engine.control_handler import ControlHandler
 from dagstorm.engine.drain import wait_for_runs
 from dagstorm.engine.journal import RunJournal
 from dagstorm.engine.probe_set import default_probes
@@ -30,14 +32,14 @@ from dagstorm.engine.rundir import new_run_dir, write_scenario
 from dagstorm.engine.serving_snapshot import snapshot_serving
 from dagstorm.engine.workload_set import default_workloads
 from dagstorm.errors import DagstormError, FaultError, StackNotRunningError
-from dagstorm.faults.base import FaultContext
+from dagstorm.faults.base import AnySpec, FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import ActiveFault, FaultManager, Terminated, sigterm_raises
 from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.probes.base import Probe
 from dagstorm.progress import Progress
 from dagstorm.scenarios.loader import LoadedScenario
-from dagstorm.scenarios.plan import Action, FaultWindow, Plan, build_plan, clock_text
+from dagstorm.scenarios.plan import Action, Plan, build_plan, clock_text
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.embedded import EmbeddedStack
@@ -47,10 +49,12 @@ from dagstorm.workloads.base import Workload
 #: A hook the runner calls at each live SLO check: (journal path) → failed SLO names that
 #: are marked ``abort: true``. Set by the CLI from the analysis package.
 LiveCheck = Callable[[Path], list[str]]
+#: How often (wall s) the timeline looks at the control inbox.
+CONTROL_POLL_S = 0.5
 
 
 @dataclass
-class _Live:
+class LiveRun:
     """What the timeline works with while a run is under way."""
 
     journal: RunJournal
@@ -59,6 +63,12 @@ class _Live:
     outcome: RunOutcome
     probes: list[Probe] = field(default_factory=list)
     active: dict[str, ActiveFault] = field(default_factory=dict)
+    #: fault id → description, for every fault injected (scheduled or ad-hoc).
+    described: dict[str, str] = field(default_factory=dict)
+    #: ad-hoc fault id → when (wall s) to revert it.
+    deadlines: dict[str, float] = field(default_factory=dict)
+    paused: bool = False
+    adhoc_count: int = 0
 
 
 @dataclass
@@ -102,6 +112,7 @@ class Runner:
         self._probe_factory = probe_factory
         self._stop = threading.Event()
         self.journal: RunJournal | None = None
+        self.controls: ControlHandler | None = None
 
     # -- preflight ----------------------------------------------------------------------
 
@@ -141,10 +152,13 @@ class Runner:
         journal = RunJournal(run_dir / "journal.jsonl", self.clock, secrets=secrets)
         self.journal = journal
         outcome = RunOutcome(run_dir, "completed")
+        inbox = ControlInbox(run_dir)
+        inbox.open()
         self._run_start(journal)
         sink = self._alert_sink(journal)
         probes = self._probes(journal, run_dir)
-        live = _Live(journal, manager, self._workloads(journal, run_dir), outcome, probes)
+        live = LiveRun(journal, manager, self._workloads(journal, run_dir), outcome, probes)
+        controls = self.controls = ControlHandler(self, live, inbox)
         try:
             with sigterm_raises():
                 try:
@@ -156,12 +170,13 @@ class Runner:
                         workload.stop()
                     self._revert_all(live)
                 if outcome.status == "completed":
-                    self._drain(journal)
+                    self._drain(journal, live)
         except (KeyboardInterrupt, Terminated):
             outcome.status, outcome.reason = "interrupted", "interrupted by the user (signal)"
         except DagstormError as exc:
             outcome.status, outcome.reason = "error", exc.render()
         finally:
+            controls.close()
             self._finish(journal, probes, sink, run_dir, outcome)
         return outcome
 
@@ -183,6 +198,11 @@ class Runner:
             ],
             slos=[slo.model_dump(mode="json") for slo in scenario.slos],
             environment=self._environment(),
+            control=True,
+            fault_targets={
+                "links": list(self.stack.links),
+                "components": list(self.stack.components),
+            },
         )
 
     def _environment(self) -> dict[str, Any]:
@@ -231,14 +251,21 @@ class Runner:
             built = default_workloads(self, journal, run_dir)
         return {w.name: w for w in built}
 
-    def _timeline(self, live: _Live) -> None:
+    def _timeline(self, live: LiveRun) -> None:
         interval = self.scenario.abort.slo_check_interval
         next_check = interval
+        next_poll = 0.0
         for action in self.plan.actions:
             while self.clock.elapsed() < action.at:
-                wait = min(action.at, next_check) - self.clock.elapsed()
-                if wait > 0 and self.clock.wait(self._stop, wait):
-                    live.outcome.status, live.outcome.reason = "aborted", "stopped by the user"
+                if self.clock.elapsed() >= next_poll:
+                    next_poll = self.clock.elapsed() + CONTROL_POLL_S
+                    assert self.controls is not None
+                    self.controls.poll()
+                    self._expire_adhoc(live)
+                wait = min(action.at, next_check, next_poll) - self.clock.elapsed()
+                if self._stop.is_set() or (wait > 0 and self.clock.wait(self._stop, wait)):
+                    if live.outcome.status == "completed":
+                        live.outcome.status, live.outcome.reason = "aborted", "stopped by the user"
                     return
                 if self.clock.elapsed() >= next_check:
                     next_check += interval
@@ -268,7 +295,7 @@ class Runner:
             journal.emit("log", level="warning", message=f"live SLO check failed: {exc!r}"[:300])
             return []
 
-    def _do(self, action: Action, live: _Live) -> None:
+    def _do(self, action: Action, live: LiveRun) -> None:
         when = f"{clock_text(action.at)} (sim {clock_text(self.plan.sim(action.at))})"
         match action.kind:
             case "phase_start" | "phase_end":
@@ -276,80 +303,99 @@ class Runner:
                 if action.kind == "phase_start":
                     self.progress.info(f"{when} phase {action.name}")
             case "workload_start":
+                if live.paused:  # a workload that starts during a pause starts paused
+                    live.workloads[action.name].pause()
                 live.workloads[action.name].start()
             case "workload_stop":
                 live.workloads[action.name].stop()
             case "fault_inject":
                 assert action.window is not None
                 self.progress.info(f"{when} inject {action.name}")
-                self._inject(action.window, live)
+                error = self.inject_fault(action.window.key, action.window.spec, live)
+                if error:
+                    live.outcome.fault_errors.append(error)
             case "fault_revert":
                 assert action.window is not None
-                held = live.active.pop(action.window.key, None)
-                if held is not None:
+                if action.window.key in live.active:  # not reverted early by a command
                     self.progress.info(f"{when} revert {action.name}")
-                    self._revert(held, action.window, live)
+                    self.revert_fault(action.window.key, live)
             case "run_end":
                 pass
 
-    def _inject(self, window: FaultWindow, live: _Live) -> None:
-        describe = window.spec.describe()
+    def inject_fault(self, key: str, spec: AnySpec, live: LiveRun, **extra: Any) -> str:
+        """Journal the intent, inject and verify; '' or the error (journalled as fault_error)."""
+        describe = spec.describe()
+        live.described[key] = describe
         live.journal.emit(
-            "fault_intent",
-            fault_id=window.key,
-            fault=describe,
-            spec=window.spec.model_dump(mode="json"),
+            "fault_intent", fault_id=key, fault=describe, spec=spec.model_dump(mode="json"), **extra
         )
         started = time.monotonic()
         try:
-            held = live.manager.inject(window.spec)
+            held = live.manager.inject(spec)
         except FaultError as exc:
-            live.outcome.fault_errors.append(exc.render())
-            live.journal.emit(
-                "fault_error", fault_id=window.key, fault=describe, error=exc.render()
-            )
-            return
-        live.active[window.key] = held
+            live.journal.emit("fault_error", fault_id=key, fault=describe, error=exc.render())
+            return exc.render()
+        live.active[key] = held
         live.journal.emit(
             "fault_applied",
-            fault_id=window.key,
+            fault_id=key,
             fault=describe,
             evidence=held.evidence,
             took_s=round(time.monotonic() - started, 3),
             journal_id=held.fault_id,
+            **extra,
         )
+        return ""
 
-    def _revert(self, held: ActiveFault, window: FaultWindow, live: _Live) -> None:
+    def revert_fault(self, key: str, live: LiveRun, **extra: Any) -> str:
+        """Revert an applied fault now; '' or the error (also kept in the outcome)."""
+        held = live.active.pop(key)
+        live.deadlines.pop(key, None)
+        describe = live.described.get(key, held.fault.spec.describe())
         started = time.monotonic()
         try:
             live.manager.revert(held)
         except FaultError as exc:
             live.outcome.fault_errors.append(exc.render())
-            live.journal.emit(
-                "fault_error", fault_id=window.key, fault=window.spec.describe(), error=exc.render()
-            )
-            return
+            live.journal.emit("fault_error", fault_id=key, fault=describe, error=exc.render())
+            return exc.render()
         live.journal.emit(
             "fault_reverted",
-            fault_id=window.key,
-            fault=window.spec.describe(),
+            fault_id=key,
+            fault=describe,
             took_s=round(time.monotonic() - started, 3),
+            **extra,
         )
+        return ""
 
-    def _revert_all(self, live: _Live) -> None:
+    def _expire_adhoc(self, live: LiveRun) -> None:
+        """Revert the ad-hoc faults whose duration is over."""
+        now = self.clock.elapsed()
+        for key, until in sorted(live.deadlines.items(), key=lambda item: item[1]):
+            if until <= now and key in live.active:
+                self.progress.info(f"{clock_text(now)} revert {key} (its duration is over)")
+                self.revert_fault(key, live)
+
+    def _revert_all(self, live: LiveRun) -> None:
         """Every fault still applied, newest first (also after an error or a signal)."""
-        windows = {w.key: w for w in self.plan.windows}
-        for key, held in reversed(list(live.active.items())):
-            self._revert(held, windows[key], live)
-        live.active.clear()
+        for key in reversed(list(live.active)):
+            self.revert_fault(key, live)
         live.outcome.fault_errors.extend(live.manager.revert_all())  # anything left over
 
-    def _drain(self, journal: RunJournal) -> None:
-        """Wait (≤ ``drain`` s) for DAG runs this run started to finish."""
+    def _drain(self, journal: RunJournal, live: LiveRun) -> None:
+        """Wait (≤ ``drain`` s) for DAG runs this run started to finish (an abort ends it)."""
         if self.scenario.drain <= 0:
             return
+        assert self.controls is not None
         journal.emit("phase_start", phase="drain")
-        left = wait_for_runs(self.stack, journal.path, self.clock, self.scenario.drain, self._stop)
+        left = wait_for_runs(
+            self.stack,
+            journal.path,
+            self.clock,
+            self.scenario.drain,
+            self._stop,
+            between=self.controls.poll,
+        )
         journal.emit("phase_end", phase="drain", unfinished_runs=left)
 
     def _finish(
@@ -378,5 +424,11 @@ class Runner:
         journal.close()
 
     def stop(self) -> None:
-        """Ask the run to end early (the TUI's abort): faults are reverted as usual."""
+        """Ask the run to end early: workloads stop, faults are reverted as usual."""
         self._stop.set()
+
+    def abort(self, outcome: RunOutcome, reason: str) -> None:
+        """End the run as interrupted (exit code 130), e.g. an ``abort`` command."""
+        if outcome.status == "completed":
+            outcome.status, outcome.reason = "interrupted", reason
+        self.stop()

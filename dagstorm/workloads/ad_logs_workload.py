@@ -86,12 +86,19 @@ class AdLogsRun(Workload):
         )
 
     def run(self) -> None:
-        """Generate, report, trigger — until stopped; then finish the last partition."""
+        """Generate, report, trigger — until stopped; then finish the last partition.
+
+        Paused, nothing is generated; the simulated time of the data then lags the
+        run's by the time spent paused.
+        """
         records = bytes_out = 0
         last = self.clock.elapsed()
         try:
             while not self._stop.is_set():
-                sim = self.clock.elapsed() * self.clock.compression
+                # Paused time is not generated: the data's simulated clock lags the run's
+                # by the pauses, so a resume continues where it stopped, without a burst.
+                last += self.wait_if_paused()  # the stats interval leaves the pause out
+                sim = (self.clock.elapsed() - self.paused_seconds) * self.clock.compression
                 for batch in self.generator.advance_to(sim, max_batches=512):
                     records += batch.records
                     bytes_out += batch.bytes

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 
 from dagstorm.engine.clock import Clock
 from dagstorm.engine.journal import RunJournal
+from dagstorm.workloads.pause import PauseGate
 
 
 class Workload(ABC):
@@ -14,6 +15,10 @@ class Workload(ABC):
 
     ``start`` returns at once; ``stop`` ends the load and waits for the thread.
     Every workload is bounded in count and time.
+
+    ``pause``/``resume`` come from the engine (a control command). A loop honours
+    them by calling :meth:`wait_if_paused` at a safe point of each iteration and
+    shifting its schedule by the seconds it returns (docs/workloads.md, "Pausing").
     """
 
     def __init__(self, name: str, journal: RunJournal, clock: Clock) -> None:
@@ -23,6 +28,7 @@ class Workload(ABC):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
+        self._gate = PauseGate(clock)
 
     @abstractmethod
     def run(self) -> None:
@@ -44,8 +50,31 @@ class Workload(ABC):
         )
         self._thread.start()
 
+    @property
+    def paused(self) -> bool:
+        """Whether the engine has paused this workload."""
+        return self._gate.paused
+
+    @property
+    def paused_seconds(self) -> float:
+        """Wall seconds the loop has spent paused so far."""
+        return self._gate.paused_seconds
+
+    def pause(self) -> None:
+        """Pause the load at the loop's next :meth:`wait_if_paused` (also before ``start``)."""
+        self._gate.pause()
+
+    def resume(self) -> None:
+        """Let a paused loop go on."""
+        self._gate.resume()
+
+    def wait_if_paused(self) -> float:
+        """Block while paused (until resumed or stopped); the wall seconds spent paused."""
+        return self._gate.wait(self._stop)
+
     def stop(self, timeout: float = 60.0) -> None:
-        """Stop and wait."""
+        """Stop and wait (a paused loop wakes up to stop)."""
         self._stop.set()
+        self._gate.wake()
         if self._thread is not None:
             self._thread.join(timeout)

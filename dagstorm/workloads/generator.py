@@ -25,6 +25,7 @@ from dagstorm.workloads.jsonl import mean_record_bytes
 from dagstorm.workloads.landing import LandingWriter, write_marker
 from dagstorm.workloads.ledger import LedgerWriter
 from dagstorm.workloads.partition import PartitionWriter
+from dagstorm.workloads.pause import PauseGate
 from dagstorm.workloads.schedule import Window
 from dagstorm.workloads.schema import Label
 from dagstorm.workloads.source import EventSource, SimClock, simulated_seconds
@@ -146,20 +147,27 @@ class AdLogGenerator:
         *,
         stop: threading.Event | None = None,
         poll_wall_seconds: float = 0.2,
+        gate: PauseGate | None = None,
     ) -> None:
         """Generate in step with ``clock`` until ``duration_s`` simulated seconds or ``stop``.
 
         Simulated time is ``clock.elapsed() * clock.compression``; the engine's clock
         fits, and its compression should be the config's ``time_compression``. When
         generation falls behind it catches up in bursts of at most 256 batches, so
-        ``stop`` is seen promptly.
+        ``stop`` is seen promptly. With a ``gate``, a pause blocks generation and the
+        paused span is not generated (the data's clock lags by the pauses).
         """
+        never = threading.Event()
         while stop is None or not stop.is_set():
-            self.advance_to(min(simulated_seconds(clock), duration_s), max_batches=256)
+            if gate is not None:
+                gate.wait(stop or never)
+            lag = gate.paused_seconds * clock.compression if gate is not None else 0.0
+            now = simulated_seconds(clock) - lag
+            self.advance_to(min(now, duration_s), max_batches=256)
             next_end = (self.source.next_window.end_ms - self.source.start_ms) / 1000.0
             if next_end > duration_s:
                 break
-            if next_end > simulated_seconds(clock):
+            if next_end > now:
                 clock.sleep(poll_wall_seconds)
 
     def close(self, *, finish_partial: bool = True) -> None:

@@ -37,16 +37,23 @@ class TriggerStorm(Workload):
         self.sent = 0
 
     def run(self) -> None:
-        """Trigger on schedule; one `dag_triggered` event each, stats per interval."""
+        """Trigger on schedule; one `dag_triggered` event each, stats per interval.
+
+        Paused, it sends nothing and resumes at the planned rate (no catching up).
+        """
         started = self.clock.elapsed()
         window_ok = window_failed = 0
         latencies: list[float] = []
         window_start = started
         try:
             while not self._stop.is_set() and self.sent < self.max_total:
+                # Paused: the schedule moves on by the pause, so a resume is no burst.
+                started += self.wait_if_paused()
                 due = started + self.sent / self.rate
                 if self.clock.wait(self._stop, due - self.clock.elapsed()):
                     break
+                if self.paused:
+                    continue  # paused while waiting: send nothing until resumed
                 outcome = self.trigger.trigger(self.dag, {**self.conf, "dagstorm_storm": self.name})
                 self.sent += 1
                 self.journal.emit("dag_triggered", **outcome.event(self.name))

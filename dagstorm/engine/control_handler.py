@@ -1,0 +1,179 @@
+"""The engine's side of the control protocol: execute commands on the run's clock.
+
+The runner calls :meth:`ControlHandler.poll` from its timeline (every
+``CONTROL_POLL_S`` wall seconds) and while draining. Each command is journalled
+as ``control`` when taken and ``control_ack`` when handled, with ``outcome``
+``done``, ``rejected`` (invalid, or not possible now: nothing was changed) or
+``failed`` (tried, and it did not work). A command never raises into the engine.
+Protocol: docs/control.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dagstorm.control.inbox import ControlInbox, Received
+from dagstorm.control.protocol import Abort, Command, Inject, Outcome, Pause, Resume, Revert
+from dagstorm.errors import FaultError
+from dagstorm.scenarios.plan import clock_text
+
+if TYPE_CHECKING:
+    from dagstorm.engine.runner import LiveRun, Runner
+
+#: At most this many ad-hoc faults applied at once.
+MAX_ADHOC_FAULTS = 4
+
+
+class Rejected(Exception):
+    """A command that cannot be carried out now; nothing was changed."""
+
+
+class ControlHandler:
+    """Takes commands from the run's inbox and carries them out on ``live``."""
+
+    def __init__(self, runner: Runner, live: LiveRun, inbox: ControlInbox) -> None:
+        self.runner = runner
+        self.live = live
+        self.inbox = inbox
+        #: False once the timeline is over: only ``abort`` is still accepted.
+        self.timeline = True
+        self.closed = False
+
+    # -- polling ------------------------------------------------------------------------
+
+    def poll(self) -> None:
+        """Handle every waiting command (at most a bounded number a call)."""
+        for received in self.inbox.poll():
+            self._handle(received)
+
+    def close(self) -> None:
+        """The run is ending: commands still waiting are rejected, new ones are not read."""
+        if self.closed:
+            return
+        self.timeline = False
+        self.closed = True
+        for received in self.inbox.poll(limit=1000):
+            self._take(received)
+            self._ack(received, "rejected", reason="the run is ending")
+
+    # -- one command --------------------------------------------------------------------
+
+    def _handle(self, received: Received) -> None:
+        self._take(received)
+        command = received.command
+        if command is None:
+            self._ack(received, "rejected", reason=received.error)
+            return
+        if not self.timeline and not isinstance(command, Abort):
+            self._ack(received, "rejected", reason="the timeline is over (the run is draining)")
+            return
+        try:
+            outcome, fields = self._execute(command)
+        except Rejected as exc:
+            self._ack(received, "rejected", reason=str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a command never breaks the run
+            self._ack(received, "failed", reason=f"{type(exc).__name__}: {exc}"[:300])
+            return
+        self._ack(received, outcome, **fields)
+
+    def _execute(self, command: Command) -> tuple[Outcome, dict[str, Any]]:
+        match command:
+            case Pause():
+                return self._pause(command)
+            case Resume():
+                return self._resume(command)
+            case Abort():
+                self.runner.abort(self.live.outcome, f"aborted by {command.by}")
+                self.runner.progress.info(f"abort requested by {command.by}")
+                return "done", {}
+            case Inject():
+                return self._inject(command)
+            case Revert():
+                return self._revert(command)
+        raise Rejected(f"unknown command {command!r}")
+
+    def _pause(self, command: Pause) -> tuple[Outcome, dict[str, Any]]:
+        if self.live.paused:
+            raise Rejected("the workloads are already paused")
+        self.live.paused = True
+        for workload in self.live.workloads.values():
+            workload.pause()
+        self.runner.progress.info(f"workloads paused by {command.by}")
+        return "done", {"workloads": sorted(self.live.workloads)}
+
+    def _resume(self, command: Resume) -> tuple[Outcome, dict[str, Any]]:
+        if not self.live.paused:
+            raise Rejected("the workloads are not paused")
+        self.live.paused = False
+        for workload in self.live.workloads.values():
+            workload.resume()
+        self.runner.progress.info(f"workloads resumed by {command.by}")
+        return "done", {"workloads": sorted(self.live.workloads)}
+
+    def _inject(self, command: Inject) -> tuple[Outcome, dict[str, Any]]:
+        live = self.live
+        adhoc = [key for key in live.active if key.startswith("adhoc")]
+        if len(adhoc) >= MAX_ADHOC_FAULTS:
+            raise Rejected(
+                f"{len(adhoc)} ad-hoc faults are applied (limit {MAX_ADHOC_FAULTS}): revert one"
+            )
+        try:
+            live.manager.check(command.fault)
+        except FaultError as exc:
+            raise Rejected(exc.render()) from None
+        live.adhoc_count += 1
+        key = f"adhoc{live.adhoc_count}"
+        now = self.runner.clock.elapsed()
+        self.runner.progress.info(
+            f"{clock_text(now)} inject {key}: {command.fault.describe()} (by {command.by})"
+        )
+        error = self.runner.inject_fault(key, command.fault, live, adhoc=True, by=command.by)
+        if error:
+            return "failed", {"fault_id": key, "reason": error}
+        if command.duration_s is not None:
+            live.deadlines[key] = now + command.duration_s
+        return "done", {"fault_id": key}
+
+    def _revert(self, command: Revert) -> tuple[Outcome, dict[str, Any]]:
+        live = self.live
+        if command.fault_id not in live.active:
+            applied = ", ".join(live.active) or "none"
+            raise Rejected(f"no applied fault {command.fault_id} (applied: {applied})")
+        self.runner.progress.info(f"revert {command.fault_id} (by {command.by})")
+        error = self.runner.revert_fault(command.fault_id, live, by=command.by)
+        if error:
+            return "failed", {"fault_id": command.fault_id, "reason": error}
+        return "done", {"fault_id": command.fault_id}
+
+    # -- journal ------------------------------------------------------------------------
+
+    def _take(self, received: Received) -> None:
+        command = received.command
+        fields: dict[str, Any] = {"command_id": received.command_id}
+        if command is None:
+            raw = received.raw or {}
+            name = raw.get("command")
+            fields["command"] = name if isinstance(name, str) else None
+            by = raw.get("by")
+            fields["by"] = by[:200] if isinstance(by, str) else None
+        else:
+            fields.update(command=command.command, by=command.by)
+            if isinstance(command, Inject):
+                fields["fault"] = command.fault.describe()
+                fields["spec"] = command.fault.model_dump(mode="json")
+                fields["duration_s"] = command.duration_s
+            elif isinstance(command, Revert):
+                fields["fault_id"] = command.fault_id
+        self.live.journal.emit("control", **fields)
+
+    def _ack(self, received: Received, outcome: Outcome, **fields: Any) -> None:
+        command = received.command
+        name = command.command if command is not None else (received.raw or {}).get("command")
+        self.live.journal.emit(
+            "control_ack",
+            command_id=received.command_id,
+            command=name if isinstance(name, str) else None,
+            outcome=outcome,
+            **fields,
+        )
