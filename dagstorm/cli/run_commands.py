@@ -88,25 +88,46 @@ def _print_timeline(loaded_path: Path) -> None:
     show_default=True,
     help="Where run directories are created.",
 )
+@click.option(
+    "--tui",
+    is_flag=True,
+    help="Watch the run in the terminal UI (the engine runs in a child process).",
+)
+@click.option("--announce-file", type=click.Path(path_type=Path), hidden=True)
 @click.pass_obj
 @handle_errors
-def run(settings: Settings, scenario_file: Path, dry_run: bool, runs_dir: Path) -> None:
+def run(
+    settings: Settings,
+    *,
+    scenario_file: Path,
+    dry_run: bool,
+    runs_dir: Path,
+    tui: bool,
+    announce_file: Path | None,
+) -> None:
     """Run a scenario against the stack and give the verdict.
 
     Exit codes: 0 every SLO passed, 1 an SLO failed, 2 invalid scenario or usage,
-    3 infrastructure error, 130 interrupted (faults are reverted first).
+    3 infrastructure error, 130 interrupted or aborted (faults are reverted first).
+    With --tui the run shows in the terminal UI; quitting it aborts the run (after a
+    confirmation) and the verdict is printed as usual (docs/tui.md).
 
     \b
     Example:
       dagstorm run scenarios/smoke.yaml
+      dagstorm run scenarios/smoke.yaml --tui
       dagstorm run scenarios/broker-outage.yaml --dry-run
     """
     if dry_run:
         _print_timeline(scenario_file)
         return
+    if tui:
+        from dagstorm.cli.run_tui import run_with_tui
+
+        sys.exit(int(run_with_tui(settings, scenario_file, runs_dir)))
     from dagstorm.cli.run_flow import execute
 
-    sys.exit(int(execute(settings, scenario_file, runs_dir)))
+    sys.exit(int(execute(settings, scenario_file, runs_dir, announce=announce_file)))
 
 
 @cli.command("analyze")

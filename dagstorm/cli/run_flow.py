@@ -44,12 +44,32 @@ def analyse_and_report(run_dir: Path) -> ExitCode:
     return ExitCode(result.exit_code)
 
 
-def execute(settings: Settings, scenario_file: Path, runs_dir: Path) -> ExitCode:
-    """Validate, run, analyse; map the outcome to an exit code."""
+def execute(
+    settings: Settings, scenario_file: Path, runs_dir: Path, *, announce: Path | None = None
+) -> ExitCode:
+    """Validate, run, analyse; map the outcome to an exit code.
+
+    ``announce``: a file the run directory's path is written to (atomically) as soon
+    as the run has started — how `dagstorm run --tui` finds the run to watch.
+    """
     loaded = load_scenario(scenario_file)
     config = _stack_config(settings, loaded.scenario.stack)
     progress = Progress(quiet=settings.quiet)
-    runner = Runner(loaded, config, runs_root=runs_dir, progress=progress, live_check=live_check)
+
+    def announced(run_dir: Path) -> None:
+        if announce is not None:
+            tmp = announce.with_name(announce.name + ".tmp")
+            tmp.write_text(str(run_dir.resolve()))
+            tmp.replace(announce)
+
+    runner = Runner(
+        loaded,
+        config,
+        runs_root=runs_dir,
+        progress=progress,
+        live_check=live_check,
+        on_run_dir=announced,
+    )
     click.echo(
         f"dagstorm: running {loaded.scenario.name} for {loaded.scenario.duration:g} s wall "
         f"(compression {loaded.scenario.time_compression:g})",

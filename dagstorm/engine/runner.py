@@ -95,6 +95,7 @@ class Runner:
         live_check: LiveCheck | None = None,
         workload_factory: Callable[..., list[Workload]] | None = None,
         probe_factory: Callable[..., list[Probe]] | None = None,
+        on_run_dir: Callable[[Path], None] | None = None,
     ) -> None:
         self.loaded = loaded
         self.scenario = loaded.scenario
@@ -110,6 +111,8 @@ class Runner:
         )
         self._workload_factory = workload_factory
         self._probe_factory = probe_factory
+        #: Called once the run directory exists and its journal has ``run_start``.
+        self._on_run_dir = on_run_dir
         self._stop = threading.Event()
         self.journal: RunJournal | None = None
         self.controls: ControlHandler | None = None
@@ -155,6 +158,8 @@ class Runner:
         inbox = ControlInbox(run_dir)
         inbox.open()
         self._run_start(journal)
+        if self._on_run_dir is not None:
+            self._on_run_dir(run_dir)
         sink = self._alert_sink(journal)
         probes = self._probes(journal, run_dir)
         live = LiveRun(journal, manager, self._workloads(journal, run_dir), outcome, probes)

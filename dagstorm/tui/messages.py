@@ -31,3 +31,19 @@ class JournalMissing(Message):
     """The run directory has no journal (yet)."""
 
     path: str
+
+
+@dataclass
+class ControlSent(Message):
+    """A command is in the engine's inbox; its ``control_ack`` will follow in the journal."""
+
+    command: str
+    command_id: str
+
+
+@dataclass
+class ControlFailed(Message):
+    """A command could not be sent (invalid, or the run takes none)."""
+
+    command: str
+    error: str

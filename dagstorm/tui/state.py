@@ -158,6 +158,12 @@ class RunState:
         self.slo_checks: dict[str, tuple[bool, Any]] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         self.probe_errors = 0
+        #: The engine reads a control inbox (``run_start.control``) and its fault targets.
+        self.control = False
+        self.fault_links: tuple[str, ...] = ()
+        self.fault_components: tuple[str, ...] = ()
+        #: Workloads paused by a control command (acknowledged ``done``).
+        self.paused = False
         # Events the live verdict needs, deduplicated: bounded by the run's DAG activity.
         self._run_start: Event | None = None
         self._run_end: Event | None = None
@@ -210,6 +216,11 @@ class RunState:
                     key, str(f.get("fault", key)), _num(f.get("start_s")), _num(f.get("end_s"))
                 )
         self.slo_specs = [dict(s) for s in e.get("slos") or [] if isinstance(s, Mapping)]
+        self.control = bool(e.get("control"))
+        targets = e.get("fault_targets")
+        if isinstance(targets, Mapping):
+            self.fault_links = tuple(str(x) for x in targets.get("links") or ())
+            self.fault_components = tuple(str(x) for x in targets.get("components") or ())
         for spec in self.slo_specs:
             if spec.get("type") == "sla" and isinstance(spec.get("within"), int | float):
                 self.sla_within_s[str(spec.get("dag"))] = float(spec["within"])
@@ -349,6 +360,10 @@ class RunState:
     def _on_probe_error(self, e: Event, t: float) -> None:
         self.probe_errors += 1
 
+    def _on_control_ack(self, e: Event, t: float) -> None:
+        if e.get("outcome") == "done" and e.get("command") in ("pause", "resume"):
+            self.paused = e.get("command") == "pause"
+
     # ---- derived -------------------------------------------------------------------
 
     @property
@@ -421,6 +436,7 @@ _HANDLERS: dict[str, Any] = {
     "statsd": RunState._on_statsd,
     "slo_check": RunState._on_slo_check,
     "probe_error": RunState._on_probe_error,
+    "control_ack": RunState._on_control_ack,
     **dict.fromkeys(FAULT_KINDS, RunState._on_fault),
 }
 
@@ -464,6 +480,12 @@ def describe(e: Event) -> str:  # noqa: PLR0912 (one case per kind)
             return f"{e.get('probe')}: {e.get('error')}"
         case "log":
             return str(e.get("message", ""))
+        case "control":
+            target = e.get("fault") or e.get("fault_id") or ""
+            return f"{e.get('command')} {target} by {e.get('by')}".replace("  ", " ")
+        case "control_ack":
+            detail = e.get("reason") or e.get("fault_id") or ""
+            return f"{e.get('command')} {e.get('outcome')} {detail}".rstrip()
     skip = {"v", "seq", "t", "wall", "sim", "kind"}
     return " ".join(f"{k}={v}" for k, v in e.items() if k not in skip)[:200]
 
@@ -480,6 +502,8 @@ def _level(e: Event) -> str:
         return "error"
     if kind == "run_end" and e.get("status") != "completed":
         return "error"
+    if kind == "control_ack" and e.get("outcome") != "done":
+        return "warning"
     return "info"
 
 

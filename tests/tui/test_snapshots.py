@@ -58,3 +58,39 @@ def test_watch_light_theme(snap_compare: Any) -> None:
 def test_help_screen(snap_compare: Any) -> None:
     app = create_app(Path(FIXTURE), paused=True, advance=False)
     assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
+
+
+def steering(keys: list[str], tmp_path: Path) -> tuple[WatchApp, Any]:
+    """A live run that takes commands (stub engine), with ``keys`` pressed."""
+    from tests.tui.test_control import TARGETS, StubEngine
+
+    run_dir = tmp_path / "20261124T041804Z-smoke"
+    run_dir.mkdir()
+    lines = journal_lines()[:300]
+    start = orjson.loads(lines[0])
+    start.update(control=True, fault_targets=TARGETS)
+    journal = run_dir / "journal.jsonl"
+    journal.write_bytes(orjson.dumps(start) + b"\n" + b"".join(lines[1:]))
+    app = create_app(run_dir, mode="live", control=StubEngine(journal))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await wait_for(pilot, lambda: app.state.events == 300)
+        app._maybe_verdict()
+        await wait_for(pilot, lambda: bool(app.verdict.slos))
+        app.redraw(force=True)
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    return app, run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_abort_confirmation(snap_compare: Any, size: tuple[int, int], tmp_path: Path) -> None:
+    app, run_before = steering(["a"], tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_inject_menu(snap_compare: Any, size: tuple[int, int], tmp_path: Path) -> None:
+    app, run_before = steering(["i", "down"], tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -11,17 +11,25 @@ from textual.widgets import Static
 HELP = """\
 dagstorm watch — keys
 
-  space            replay: play / pause
-  ← →              replay: seek 10 s back / forward (wall)
-  shift+← shift+→  replay: seek 60 s
-  home end         replay: start / end
-  + -              replay: faster / slower
+A live run (its engine acknowledges each command in the journal):
+  p                pause / resume the workloads (probes and faults go on)
+  a                abort the run: faults reverted, exit code 130 (confirmed)
+  i                inject a fault on a declared target (menu; timed)
+  r                revert an applied fault now (menu)
+A replay:
+  space            play / pause
+  ← →              seek 10 s back / forward (wall)
+  shift+← shift+→  seek 60 s
+  home end         start / end
+  + -              faster / slower
+Always:
+  o                open the report (once the run has ended)
   /                filter the event log (esc leaves the filter)
   1 … 7            focus a pane: traffic, DAG runs, scheduler, spark·kafka,
                    stack, alerts, log filter
   tab              next pane
   ?                this help (esc closes it)
-  q                quit (the run goes on: watch only reads the run directory)
+  q                quit (watch: the run goes on; run --tui: aborts, confirmed)
 
 Lights: ● green = passed so far; ◐ amber = pending, or failing but could
 still pass; ✖ red = failed for good. The final verdict is the analysis's

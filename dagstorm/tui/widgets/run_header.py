@@ -26,6 +26,8 @@ class RunHeader(Static):
             f"sim {sim_text(state.now_sim)}/{sim_text(sim_total)}  ×{state.compression:g}  "
             f"{styled(mode, '$accent')}"
         )
+        if state.paused and not state.ended:
+            first += "  " + styled("WORKLOADS PAUSED", "$warning")
         if status:
             style = "$success" if status == "completed" else "$error"
             first += "  " + styled(status.upper(), style)
