@@ -57,7 +57,13 @@ def test_watch_light_theme(snap_compare: Any) -> None:
 
 def test_help_screen(snap_compare: Any) -> None:
     app = create_app(Path(FIXTURE), paused=True, advance=False)
-    assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app.redraw(force=True)  # the same background whether the first tick came or not
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 def steering(keys: list[str], tmp_path: Path) -> tuple[WatchApp, Any]:

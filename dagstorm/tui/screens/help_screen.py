@@ -11,28 +11,29 @@ from textual.widgets import Static
 HELP = """\
 dagstorm watch — keys
 
-A live run (its engine acknowledges each command in the journal):
-  p                pause / resume the workloads (probes and faults go on)
-  a                abort the run: faults reverted, exit code 130 (confirmed)
-  i                inject a fault on a declared target (menu; timed)
-  r                revert an applied fault now (menu)
-A replay:
-  space            play / pause
-  ← →              seek 10 s back / forward (wall)
-  shift+← shift+→  seek 60 s
-  home end         start / end
-  + -              faster / slower
+Live run (the engine acknowledges each command):
+  p         pause / resume the workloads
+  a         abort: faults reverted, exit 130 (confirmed)
+  i         inject a fault on a declared target
+  r         revert an applied fault now
+Replay:
+  space     play / pause
+  ← →       seek 10 s (with shift: 60 s)
+  home end  start / end
+  + -       faster / slower
 Always:
-  o                open the report (once the run has ended)
-  /                filter the event log (esc leaves the filter)
-  1 … 7            focus a pane: traffic, DAG runs, scheduler, spark·kafka,
-                   stack, alerts, log filter
-  tab              next pane
-  ?                this help (esc closes it)
-  q                quit (watch: the run goes on; run --tui: aborts, confirmed)
+  o         open the report (once the run has ended)
+  /         filter the event log (esc leaves it)
+  1 … 7     focus a pane: traffic, DAG runs, scheduler,
+            spark·kafka, stack, alerts, log filter
+  tab       next pane
+  ?         this help (esc closes it)
+  q         quit (watch: the run goes on;
+            run --tui: aborts the run, confirmed)
 
-Lights: ● green = passed so far; ◐ amber = pending, or failing but could
-still pass; ✖ red = failed for good. The final verdict is the analysis's
+Lights: ● green = passed so far; ◐ amber = pending,
+or failing but could still pass; ✖ red = failed for
+good. The final verdict is the analysis's
 (result.json, `dagstorm analyze`).
 """
 

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from textual.markup import escape
-from textual.widgets import Static
 
 from dagstorm.tui.format import clock, styled
 from dagstorm.tui.state import RunState
+from dagstorm.tui.widgets.text_pane import TextPane
 
 
-class AlertsPane(Static, can_focus=True):
+class AlertsPane(TextPane, can_focus=True):
     """Counts per alert kind and the latest alerts."""
 
     def show(self, state: RunState) -> None:
         """Render the latest alerts that fit."""
         if not state.alerts_by_kind:
-            self.update(styled("no alert received", "$text-muted"))
+            self.put(styled("no alert received", "$text-muted"))
             return
         counts = "  ".join(f"{k} {n}" for k, n in state.alerts_by_kind.most_common())
         rows = max(self.size.height - 1, 1)
         latest = list(state.alerts)[-rows:]
         lines = [f"[b]{escape(counts)}[/b]"]
         lines += [f"{clock(a.t)} [$warning]{escape(a.text)}[/]" for a in reversed(latest)]
-        self.update("\n".join(lines))
+        self.put("\n".join(lines))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 
 from rich.text import Text
@@ -12,6 +13,8 @@ from textual.widgets import Input, RichLog
 from dagstorm.tui.format import clock
 from dagstorm.tui.state import LogLine, RunState
 
+#: Lines the log keeps (the state keeps as many).
+MAX_LINES = 1000
 #: Theme variables per level: RichLog takes Rich text, so they are resolved when written.
 LEVEL_VARIABLE = {"error": "error", "warning": "warning"}
 
@@ -22,7 +25,9 @@ class LogPane(Vertical):
     def compose(self) -> ComposeResult:
         """The filter input and the log."""
         yield Input(placeholder="filter (kind or text) — / to focus, esc to leave", id="log-filter")
-        yield RichLog(id="log-lines", max_lines=1000, wrap=False, markup=False, auto_scroll=True)
+        yield RichLog(
+            id="log-lines", max_lines=MAX_LINES, wrap=False, markup=False, auto_scroll=True
+        )
 
     def on_mount(self) -> None:
         """Nothing shown yet."""
@@ -62,12 +67,19 @@ class LogPane(Vertical):
         self.rebuild()
 
     def _write(self, lines: Iterable[LogLine]) -> None:
+        """Append the matching lines in one write: one render, one trim, one scroll.
+
+        A write a line cost ~5 ms each at a thousand events a second.
+        """
         log = self.query_one("#log-lines", RichLog)
         needle = self.filter_text
         colours = self.app.theme_variables
+        texts: deque[Text] = deque(maxlen=MAX_LINES)  # older ones would be dropped anyway
         for line in lines:
             if not line.matches(needle):
                 continue
             variable = LEVEL_VARIABLE.get(line.level)
             style = colours.get(variable, "") if variable else ""
-            log.write(Text(f"{clock(line.t):>7} {line.kind:<20} {line.text}", style=style))
+            texts.append(Text(f"{clock(line.t):>7} {line.kind:<20} {line.text}", style=style))
+        if texts:
+            log.write(Text("\n").join(texts))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from textual.markup import escape
-from textual.widgets import Static
 
 from dagstorm.tui.format import clock, light, sim_text, styled
 from dagstorm.tui.live_verdict import LiveVerdict
 from dagstorm.tui.state import RunState
+from dagstorm.tui.widgets.text_pane import TextPane
 
 
-class RunHeader(Static):
+class RunHeader(TextPane):
     """Two lines at the top: where the run is, and whether its SLOs hold."""
 
     def show(self, state: RunState, verdict: LiveVerdict, mode: str) -> None:
@@ -38,4 +38,4 @@ class RunHeader(Static):
         ]
         score = "-" if verdict.score is None else f"{verdict.score:.1f}"
         second = "  ".join(chips) if chips else styled("no SLO verdict yet", "$text-muted")
-        self.update(f"{first}\nscore [b]{score}[/b]  {second}")
+        self.put(f"{first}\nscore [b]{score}[/b]  {second}")

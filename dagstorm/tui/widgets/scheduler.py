@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Sparkline
+from textual.widgets import Sparkline
 
 from dagstorm.tui.state import RunState
+from dagstorm.tui.widgets.text_pane import TextPane
 
 MINUTES = 30
 
@@ -16,16 +17,16 @@ class SchedulerPane(Vertical, can_focus=True):
 
     def compose(self) -> ComposeResult:
         """A summary line, a sparkline and the gauges."""
-        yield Label("tries/min -", id="scheduler-summary")
+        yield TextPane("tries/min -", id="scheduler-summary", classes="line")
         yield Sparkline([], id="scheduler-finished")
-        yield Label("", id="scheduler-gauges")
+        yield TextPane("", id="scheduler-gauges", classes="line")
 
     def show(self, state: RunState) -> None:
         """Render the last minutes of scheduling."""
         now = state.now_t
         finished = state.tries_finished.series(now, MINUTES)
         started = state.tries_started.series(now, MINUTES)
-        self.query_one("#scheduler-summary", Label).update(
+        self.query_one("#scheduler-summary", TextPane).put(
             f"tries/min started {started[-1]} finished {finished[-1]}  retries {state.retries}"
         )
         self.query_one("#scheduler-finished", Sparkline).data = [float(v) for v in finished]
@@ -40,4 +41,4 @@ class SchedulerPane(Vertical, can_focus=True):
             )
             if metric in gauges
         ]
-        self.query_one("#scheduler-gauges", Label).update("  ".join(parts) or "no StatsD yet")
+        self.query_one("#scheduler-gauges", TextPane).put("  ".join(parts) or "no StatsD yet")

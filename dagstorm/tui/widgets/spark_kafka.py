@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from textual.markup import escape
-from textual.widgets import Static
 
 from dagstorm.tui.format import si
 from dagstorm.tui.state import RunState
+from dagstorm.tui.widgets.text_pane import TextPane
 
 
-class SparkKafkaPane(Static, can_focus=True):
+class SparkKafkaPane(TextPane, can_focus=True):
     """Spark workers and cores, executors lost, failed tasks; Kafka lag per group."""
 
     def show(self, state: RunState) -> None:
@@ -27,4 +27,4 @@ class SparkKafkaPane(Static, can_focus=True):
             lines.append(f"kafka lag {escape(lag)}")
         else:
             lines.append("[$text-muted]kafka lag: no sample[/]")
-        self.update("\n".join(lines))
+        self.put("\n".join(lines))

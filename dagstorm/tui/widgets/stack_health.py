@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from textual.markup import escape
-from textual.widgets import Static
 
 from dagstorm.tui.state import RunState
+from dagstorm.tui.widgets.text_pane import TextPane
 
 #: CPU (100 = one core) above which a component is shown as busy / saturated.
 BUSY_PCT = 80.0
 HOT_PCT = 150.0
 
 
-class StackHealthPane(Static, can_focus=True):
+class StackHealthPane(TextPane, can_focus=True):
     """One line per component: CPU %, RSS MB, processes; stale samples are dimmed."""
 
     def show(self, state: RunState) -> None:
         """Render the components, busiest first."""
         if not state.processes:
-            self.update("[$text-muted]no process_stats yet[/]")
+            self.put("[$text-muted]no process_stats yet[/]")
             return
         samples = sorted(state.processes.values(), key=lambda p: -p.cpu_pct)
         lines = []
@@ -33,4 +33,4 @@ class StackHealthPane(Static, can_focus=True):
             name = escape(p.component[:name_width].ljust(name_width))
             line = f"{name} {cpu} {p.rss_mb:6.0f} MB ×{p.processes}"
             lines.append(f"[$text-muted]{line}[/]" if stale else line)
-        self.update("\n".join(lines))
+        self.put("\n".join(lines))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from textual.markup import escape
-from textual.widgets import Static
 
 from dagstorm.tui.format import clock
 from dagstorm.tui.state import RunState
+from dagstorm.tui.widgets.text_pane import TextPane
 
 
-class Timeline(Static):
+class Timeline(TextPane):
     """Phases on one line, fault windows on the next, ``▼`` at the current moment."""
 
     def show(self, state: RunState, end_t: float | None = None) -> None:
@@ -50,7 +50,7 @@ class Timeline(Static):
             for f in state.active_faults()
         ]
         active_text = "  [b $error]" + escape(", ".join(active)) + "[/]" if active else ""
-        self.update(
+        self.put(
             f"{marker}\n{escape(''.join(phases))}\n"
             f"[$warning]{escape(''.join(faults))}[/]{active_text}"
         )
