@@ -128,7 +128,9 @@ class ControlHandler:
         self.runner.progress.info(
             f"{clock_text(now)} inject {key}: {command.fault.describe()} (by {command.by})"
         )
-        error = self.runner.inject_fault(key, command.fault, live, adhoc=True, by=command.by)
+        error = self.runner.inject_fault(
+            key, command.fault, live, adhoc=True, by=command.by, duration_s=command.duration_s
+        )
         if error:
             return "failed", {"fault_id": key, "reason": error}
         if command.duration_s is not None:

@@ -242,6 +242,10 @@ class RunState:
         if span is None:
             span = self.faults[key] = FaultSpan(key, str(e.get("fault", key)))
         kind = e.get("kind")
+        if kind == "fault_intent" and e.get("adhoc"):  # an ad-hoc fault: planned from now
+            span.planned_start_s = t
+            duration = e.get("duration_s")
+            span.planned_end_s = t + float(duration) if isinstance(duration, int | float) else None
         if kind == "fault_applied":
             span.applied_t = t - _num(e.get("took_s"))
         elif kind == "fault_reverted":

@@ -98,3 +98,28 @@ def test_series_helpers() -> None:
 
 def test_describe_unknown_kind_lists_fields() -> None:
     assert describe({"kind": "new_kind", "v": 1, "t": 1.0, "x": 2}) == "x=2"
+
+
+def test_an_adhoc_fault_is_planned_from_its_intent() -> None:
+    state = RunState()
+    state.feed_all(
+        [
+            {
+                "kind": "fault_intent",
+                "t": 30.0,
+                "fault_id": "adhoc1",
+                "fault": "x",
+                "adhoc": True,
+                "duration_s": 60,
+            },
+            {"kind": "fault_applied", "t": 30.5, "fault_id": "adhoc1", "fault": "x", "took_s": 0.5},
+            {"kind": "control_ack", "t": 30.5, "command": "pause", "outcome": "done"},
+        ]
+    )
+    span = state.faults["adhoc1"]
+    assert (span.planned_start_s, span.planned_end_s, span.active) == (30.0, 90.0, True)
+    assert state.paused
+    state.feed({"kind": "control_ack", "t": 31.0, "command": "resume", "outcome": "rejected"})
+    assert state.paused
+    state.feed({"kind": "control_ack", "t": 32.0, "command": "resume", "outcome": "done"})
+    assert not state.paused

@@ -134,6 +134,7 @@ def test_an_adhoc_fault_is_journalled_and_reverted_after_its_duration(scripted: 
     by_id = {(e["kind"], e["fault_id"]): e for e in events if e["kind"].startswith("fault_")}
     assert by_id[("fault_intent", "adhoc1")]["adhoc"] is True
     assert by_id[("fault_intent", "adhoc1")]["by"].startswith("test ")
+    assert by_id[("fault_intent", "adhoc1")]["duration_s"] == 60
     assert 30 <= by_id[("fault_applied", "adhoc1")]["t"] <= 30.5
     assert 90 <= by_id[("fault_reverted", "adhoc1")]["t"] <= 90.5
     # Without a duration it stays until the end of the timeline, then is reverted.
