@@ -51,6 +51,7 @@ def main() -> None:
 # Command groups register themselves on `cli` when imported.
 from dagstorm.cli import (  # noqa: E402
     bench_commands,
+    control_commands,
     fault_commands,
     generate_commands,
     report_commands,
@@ -62,6 +63,7 @@ from dagstorm.cli import (  # noqa: E402
 __all__ = [
     "bench_commands",
     "cli",
+    "control_commands",
     "fault_commands",
     "generate_commands",
     "main",

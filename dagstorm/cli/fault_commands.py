@@ -21,7 +21,8 @@ from dagstorm.faults.recover import owner_alive, recover
 from dagstorm.faults.specs import parse_fault_spec
 
 
-def _spec_from_args(kind: str, pairs: tuple[str, ...]) -> Any:
+def spec_from_args(kind: str, pairs: tuple[str, ...]) -> Any:
+    """A fault spec from ``KIND key=value…`` (shared with `dagstorm control … inject`)."""
     data: dict[str, Any] = {"kind": kind}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -69,7 +70,7 @@ def fault_inject(
       dagstorm fault inject spark action=executor_oom
       dagstorm fault inject airflow action=kill component=scheduler
     """
-    spec = _spec_from_args(kind, fields)
+    spec = spec_from_args(kind, fields)
     hold = None
     if duration is not None:
         try:

@@ -1,0 +1,105 @@
+"""`dagstorm control`: steer a running run from the shell (the TUI's commands)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dagstorm.cli import cli
+from dagstorm.cli.common import handle_errors, out
+from dagstorm.control.ack import journal_size, wait_for_ack
+from dagstorm.control.client import ControlClient
+from dagstorm.durations import parse_duration
+from dagstorm.errors import ControlError, ExitCode, InfrastructureError, UsageError
+
+
+@cli.command("control")
+@click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("command", type=click.Choice(["pause", "resume", "abort", "inject", "revert"]))
+@click.argument("args", nargs=-1)
+@click.option("--duration", help="inject: revert the fault after this long (e.g. 30s, 2m).")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Wait for the engine's acknowledgement and exit with its outcome.",
+)
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait.")
+@handle_errors
+def control(
+    run_dir: Path,
+    command: str,
+    args: tuple[str, ...],
+    *,
+    duration: str | None,
+    wait: bool,
+    timeout: float,
+) -> None:
+    """Send a command to a running run through its control inbox (docs/control.md).
+
+    inject takes a fault as KIND key=value… (as `dagstorm fault inject`); revert takes
+    a fault id. Exit codes: 0 done, 2 rejected (the reason is printed), 3 failed or
+    no acknowledgement in time.
+
+    \b
+    Example:
+      dagstorm control runs/20261124T101500Z-soak pause
+      dagstorm control runs/20261124T101500Z-soak inject broker action=pause --duration 30s
+      dagstorm control runs/20261124T101500Z-soak revert adhoc1
+      dagstorm control runs/20261124T101500Z-soak abort
+    """
+    fields = _fields(command, args, duration)
+    client = ControlClient(run_dir, client="dagstorm-control")
+    start = journal_size(run_dir)
+    sent = client.send(command, **fields)
+    if not wait:
+        out.print(f"sent {command} ({sent.id})", markup=False)
+        return
+    ack = wait_for_ack(run_dir, sent.id, start=start, timeout=timeout)
+    if ack is None:
+        raise InfrastructureError(
+            f"no acknowledgement of {command} ({sent.id}) within {timeout:g} s",
+            where=str(run_dir),
+            fix="is the run still going? its journal says; --timeout waits longer",
+        )
+    detail = {k: ack[k] for k in ("fault_id", "reason", "workloads") if k in ack}
+    out.print(
+        f"{command}: {ack.get('outcome')} {json.dumps(detail) if detail else ''}", markup=False
+    )
+    if ack.get("outcome") == "rejected":
+        raise SystemExit(int(ExitCode.USAGE))
+    if ack.get("outcome") != "done":
+        raise SystemExit(int(ExitCode.INFRASTRUCTURE))
+
+
+def _fields(command: str, args: tuple[str, ...], duration: str | None) -> dict[str, Any]:
+    if command == "inject":
+        if not args:
+            raise UsageError(
+                "inject needs a fault: KIND key=value…", fix="e.g. broker action=pause"
+            )
+        from dagstorm.cli.fault_commands import spec_from_args
+
+        spec = spec_from_args(args[0], args[1:])
+        fields: dict[str, Any] = {"fault": spec.model_dump(mode="json")}
+        if duration is not None:
+            try:
+                fields["duration_s"] = parse_duration(duration)
+            except ValueError as exc:
+                raise UsageError(str(exc), where="--duration") from None
+        return fields
+    if command == "revert":
+        if len(args) != 1:
+            raise UsageError("revert needs one fault id", fix="see the TUI or the journal")
+        return {"fault_id": args[0]}
+    if args or duration is not None:
+        raise ControlError(
+            f"{command} takes no arguments", fix=f"dagstorm control RUN_DIR {command}"
+        )
+    return {}
+
+
+__all__ = ["control"]

@@ -1,0 +1,54 @@
+"""Waiting for the engine's answer to a command: its ``control_ack`` in the journal."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+JOURNAL = "journal.jsonl"
+
+
+def journal_size(run_dir: Path) -> int:
+    """The journal's length now: an acknowledgement of a command sent later comes after it."""
+    try:
+        return (run_dir / JOURNAL).stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def wait_for_ack(
+    run_dir: Path, command_id: str, *, start: int, timeout: float, poll: float = 0.2
+) -> dict[str, Any] | None:
+    """The ``control_ack`` of ``command_id`` written after byte ``start``, or None.
+
+    None when ``timeout`` seconds pass or the run ends (``run_end``) first. Reads
+    only what the journal gained since the last look (a soak's journal is large).
+    """
+    deadline = time.monotonic() + timeout
+    offset, pending = start, b""
+    while True:
+        try:
+            with (run_dir / JOURNAL).open("rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            chunk = b""
+        offset += len(chunk)
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            if event.get("kind") == "control_ack" and event.get("command_id") == command_id:
+                return event
+            if event.get("kind") == "run_end":
+                return None
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(poll)
