@@ -13,9 +13,19 @@ import pytest
 from textual.pilot import Pilot
 
 from dagstorm.tui.app import WatchApp, create_app
+from dagstorm.tui.widgets.dag_runs import DagRunsTable
 from tests.tui.conftest import FIXTURE, journal_lines, wait_for
 
 pytest.importorskip("pytest_textual_snapshot")
+
+
+async def settled(app: WatchApp, pilot: Pilot[None]) -> None:
+    """Redraw now and let the DAG-runs table size its columns (it does so when idle,
+    which on a loaded machine can come after the screenshot)."""
+    app.redraw(force=True)
+    table = app.screen.query_one(DagRunsTable)
+    await wait_for(pilot, lambda: not table._require_update_dimensions)
+    await pilot.pause()
 
 
 def at(seconds: int, *, theme: str | None = None) -> tuple[WatchApp, Any]:
@@ -32,8 +42,7 @@ def at(seconds: int, *, theme: str | None = None) -> tuple[WatchApp, Any]:
         app._maybe_verdict()  # now, rather than on the next 2 s tick
         await wait_for(pilot, lambda: bool(app.verdict.slos))
         await wait_for(pilot, lambda: app.state.verdict_generation == app._verdict_generation)
-        app.redraw(force=True)
-        await pilot.pause()
+        await settled(app, pilot)
 
     return app, run_before
 
@@ -83,7 +92,7 @@ def steering(keys: list[str], tmp_path: Path) -> tuple[WatchApp, Any]:
         await wait_for(pilot, lambda: app.state.events == 300)
         app._maybe_verdict()
         await wait_for(pilot, lambda: bool(app.verdict.slos))
-        app.redraw(force=True)
+        await settled(app, pilot)
         await pilot.press(*keys)
         await pilot.pause()
 
