@@ -100,7 +100,7 @@ class ControlHandler:
         for workload in self.live.workloads.values():
             workload.pause()
         self.runner.progress.info(f"workloads paused by {command.by}")
-        return "done", {"workloads": sorted(self.live.workloads)}
+        return "done", self._workload_fields()
 
     def _resume(self, command: Resume) -> tuple[Outcome, dict[str, Any]]:
         if not self.live.paused:
@@ -109,7 +109,18 @@ class ControlHandler:
         for workload in self.live.workloads.values():
             workload.resume()
         self.runner.progress.info(f"workloads resumed by {command.by}")
-        return "done", {"workloads": sorted(self.live.workloads)}
+        return "done", self._workload_fields()
+
+    def _workload_fields(self) -> dict[str, Any]:
+        """The workloads that pause, and those whose loop does not (``pausable`` false)."""
+        workloads = self.live.workloads
+        fields: dict[str, Any] = {
+            "workloads": sorted(n for n, w in workloads.items() if w.pausable)
+        }
+        ignored = sorted(n for n, w in workloads.items() if not w.pausable)
+        if ignored:
+            fields["not_pausable"] = ignored
+        return fields
 
     def _inject(self, command: Inject) -> tuple[Outcome, dict[str, Any]]:
         live = self.live

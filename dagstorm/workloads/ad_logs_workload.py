@@ -34,6 +34,8 @@ DATASET = "ad_logs"
 class AdLogsRun(Workload):
     """Generates partitions into the landing zone and triggers the pipeline for each."""
 
+    pausable = True
+
     def __init__(
         self,
         name: str,

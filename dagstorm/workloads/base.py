@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from typing import ClassVar
 
 from dagstorm.engine.clock import Clock
 from dagstorm.engine.journal import RunJournal
@@ -18,8 +19,13 @@ class Workload(ABC):
 
     ``pause``/``resume`` come from the engine (a control command). A loop honours
     them by calling :meth:`wait_if_paused` at a safe point of each iteration and
-    shifting its schedule by the seconds it returns (docs/workloads.md, "Pausing").
+    shifting its schedule by the seconds it returns, and says so with
+    ``pausable = True`` (docs/workloads.md, "Pausing a workload"); the engine reports
+    the others as not paused.
     """
+
+    #: Whether the load loop honours :meth:`pause` (calls :meth:`wait_if_paused`).
+    pausable: ClassVar[bool] = False
 
     def __init__(self, name: str, journal: RunJournal, clock: Clock) -> None:
         self.name = name

@@ -14,6 +14,8 @@ from dagstorm.workloads.dag_trigger import DagTrigger
 class TriggerStorm(Workload):
     """``rate`` triggers per wall second until stopped or ``max_total`` reached."""
 
+    pausable = True
+
     def __init__(
         self,
         name: str,
