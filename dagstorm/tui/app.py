@@ -353,6 +353,8 @@ class WatchApp(App[None]):
             return
         outcome = ack.get("outcome")
         detail = ack.get("reason") or ack.get("fault_id") or ""
+        if ack.get("not_pausable"):
+            detail = f"(not pausable, still running: {', '.join(ack['not_pausable'])})"
         severity: Literal["information", "warning", "error"] = (
             "information" if outcome == "done" else "error" if outcome == "failed" else "warning"
         )
