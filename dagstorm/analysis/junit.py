@@ -22,8 +22,16 @@ def junit_tree(result: Result) -> ET.ElementTree[ET.Element]:
     verdict = result.verdict
     tests, failures = str(len(verdict.slos)), str(len(verdict.failed))
     root = ET.Element("testsuites", name="dagstorm", tests=tests, failures=failures, errors="0")
-    suite = ET.SubElement(
-        root,
+    root.append(suite_element(result))
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def suite_element(result: Result) -> ET.Element:
+    """The ``<testsuite>`` of one run: one test case per SLO (and the baseline check)."""
+    verdict = result.verdict
+    tests, failures = str(len(verdict.slos)), str(len(verdict.failed))
+    suite = ET.Element(
         "testsuite",
         name=result.scenario.name,
         tests=tests,
@@ -60,8 +68,7 @@ def junit_tree(result: Result) -> ET.ElementTree[ET.Element]:
             kind = "slo_failed" if v.measured else "not_measured"
             failure = ET.SubElement(case, "failure", message=message, type=kind)
             failure.text = v.detail
-    ET.indent(root)
-    return ET.ElementTree(root)
+    return suite
 
 
 def write_junit(run_dir: Path, result: Result) -> Path:

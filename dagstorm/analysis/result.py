@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from dagstorm import __version__
+from dagstorm.analysis.baseline import (
+    BASELINE_CHECK,
+    Baseline,
+    baseline_comparison,
+    read_baseline,
+    regression_text,
+)
+from dagstorm.analysis.compare import Comparison
 from dagstorm.analysis.jsonable import to_jsonable
 from dagstorm.analysis.load import RunData, ScenarioInfo, iso_at, load_run
 from dagstorm.analysis.measures import Measures, compute_measures
 from dagstorm.analysis.story import run_story
 from dagstorm.analysis.summary import summary_lines
-from dagstorm.analysis.verdict import Verdict, evaluate
+from dagstorm.analysis.verdict import SloVerdict, Verdict, evaluate
 from dagstorm.errors import ExitCode
 
 __all__ = [
@@ -65,6 +73,8 @@ class Result:
     measures: Measures
     verdict: Verdict
     story: str
+    #: The run it was judged against (``dagstorm run --baseline``) and how it compares.
+    baseline: tuple[Baseline, Comparison] | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -90,7 +100,7 @@ def result_of(data: RunData) -> Result:
         sim_s=data.end_t * data.compression,
         events=data.events,
     )
-    return Result(
+    result = Result(
         run_dir=data.run_dir,
         scenario=data.scenario,
         run=run,
@@ -98,6 +108,38 @@ def result_of(data: RunData) -> Result:
         verdict=verdict,
         story=run_story(measures, verdict, status=data.status),
     )
+    baseline = read_baseline(data.run_dir)
+    return result if baseline is None else with_baseline(result, baseline)
+
+
+def with_baseline(result: Result, baseline: Baseline) -> Result:
+    """``result`` with the ``baseline`` check added to its verdict.
+
+    The check has weight 0: the resilience score stays the scenario's own, but a
+    regression fails the verdict (exit code 1).
+    """
+    comparison = baseline_comparison(baseline, result_document(result))
+    regressions = comparison.regressions
+    check = SloVerdict(
+        name=BASELINE_CHECK,
+        type="baseline",
+        measured=True,
+        value=float(len(regressions)),
+        value_text=f"{len(regressions)} regression(s)",
+        target=f"no regression beyond tolerance vs {baseline.run}",
+        passed=not regressions,
+        weight=0.0,
+        detail=regression_text(comparison),
+    )
+    verdict = result.verdict
+    passed = verdict.passed and check.passed
+    judged = Verdict(
+        slos=(*verdict.slos, check),
+        passed=passed,
+        score=verdict.score,
+        exit_code=ExitCode.OK if passed else ExitCode.SLO_FAILED,
+    )
+    return replace(result, verdict=judged, baseline=(baseline, comparison))
 
 
 def result_document(result: Result) -> dict[str, Any]:
@@ -120,6 +162,28 @@ def result_document(result: Result) -> dict[str, Any]:
         "story": result.story,
         "slos": to_jsonable(verdict.slos),
         "measures": to_jsonable(result.measures),
+        **({"baseline": _baseline_document(*result.baseline)} if result.baseline else {}),
+    }
+
+
+def _baseline_document(baseline: Baseline, comparison: Comparison) -> dict[str, Any]:
+    return {
+        "run": baseline.run,
+        "source": baseline.source,
+        "started_at": baseline.started_at,
+        "regressions": len(comparison.regressions),
+        "measures": [
+            {
+                "name": row.spec.name,
+                "baseline": to_jsonable(row.baseline),
+                "value": to_jsonable(row.candidate),
+                "delta": to_jsonable(row.delta),
+                "tolerance": row.tolerance.text,
+                "regressed": row.regressed,
+                "note": row.note,
+            }
+            for row in comparison.rows
+        ],
     }
 
 

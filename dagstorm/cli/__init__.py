@@ -54,9 +54,11 @@ from dagstorm.cli import (  # noqa: E402
     control_commands,
     fault_commands,
     generate_commands,
+    nightly_commands,
     report_commands,
     run_commands,
     stack_commands,
+    trend_commands,
     tui_commands,
 )
 
@@ -67,8 +69,10 @@ __all__ = [
     "fault_commands",
     "generate_commands",
     "main",
+    "nightly_commands",
     "report_commands",
     "run_commands",
     "stack_commands",
+    "trend_commands",
     "tui_commands",
 ]

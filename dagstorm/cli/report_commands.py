@@ -18,8 +18,13 @@ from dagstorm.cli.common import handle_errors
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report here instead of RUN_DIR/report.html.",
 )
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="History file for the trend section (default: RUN_DIR/../history.jsonl, if present).",
+)
 @handle_errors
-def report(run_dir: Path, output: Path | None) -> None:
+def report(run_dir: Path, output: Path | None, history: Path | None) -> None:
     """Analyse RUN_DIR and write its capacity report (report.html).
 
     Reads only the run directory; the page is one file with no script and no
@@ -32,12 +37,15 @@ def report(run_dir: Path, output: Path | None) -> None:
       dagstorm report runs/20261124T041804Z-smoke -o /tmp/smoke.html
     """
     from dagstorm.analysis import analyze
+    from dagstorm.analysis.history import default_history_path, read_history
     from dagstorm.analysis.result import atomic_write
     from dagstorm.reports import render_report, write_report
 
     result = analyze(run_dir)
+    entries = read_history(default_history_path(run_dir.parent, history))
     if output is None:
-        path = write_report(run_dir, result)
+        path = write_report(run_dir, result, history=entries)
     else:
-        path = atomic_write(output, render_report(run_dir, result).encode("utf-8"))
+        body = render_report(run_dir, result, history=entries).encode("utf-8")
+        path = atomic_write(output, body)
     click.echo(str(path))

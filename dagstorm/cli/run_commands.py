@@ -11,7 +11,7 @@ from rich.table import Table
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import Settings, handle_errors, out
-from dagstorm.errors import ExitCode, ScenarioError
+from dagstorm.errors import ExitCode, ScenarioError, UsageError
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.scenarios.model import Scenario
 from dagstorm.scenarios.plan import build_plan, clock_text, timeline_rows
@@ -94,6 +94,36 @@ def _print_timeline(loaded_path: Path) -> None:
     help="Watch the run in the terminal UI (the engine runs in a child process).",
 )
 @click.option("--announce-file", type=click.Path(path_type=Path), hidden=True)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, exists=True),
+    help="A run directory or history file: a regression beyond tolerance fails the verdict.",
+)
+@click.option(
+    "--tolerance",
+    "tolerances",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="With --baseline: a measure's tolerance, absolute (0.02) or relative (25%).",
+)
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="History file to append the run to (default RUNS_DIR/history.jsonl;"
+    " env DAGSTORM_HISTORY).",
+)
+@click.option("--no-history", is_flag=True, help="Do not record the run in the history.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Serve the live run's metrics for Prometheus on this port (/metrics).",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address for --metrics-port; 0.0.0.0 exposes it beyond this machine.",
+)
 @click.pass_obj
 @handle_errors
 def run(
@@ -104,11 +134,18 @@ def run(
     runs_dir: Path,
     tui: bool,
     announce_file: Path | None,
+    baseline: Path | None,
+    tolerances: tuple[str, ...],
+    history: Path | None,
+    no_history: bool,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Run a scenario against the stack and give the verdict.
 
-    Exit codes: 0 every SLO passed, 1 an SLO failed, 2 invalid scenario or usage,
-    3 infrastructure error, 130 interrupted or aborted (faults are reverted first).
+    Exit codes: 0 every SLO passed (and no regression against --baseline), 1 an
+    SLO failed or a measure regressed, 2 invalid scenario or usage, 3
+    infrastructure error, 130 interrupted or aborted (faults are reverted first).
     With --tui the run shows in the terminal UI; quitting it aborts the run (after a
     confirmation) and the verdict is printed as usual (docs/tui.md).
 
@@ -117,32 +154,64 @@ def run(
       dagstorm run scenarios/smoke.yaml
       dagstorm run scenarios/smoke.yaml --tui
       dagstorm run scenarios/broker-outage.yaml --dry-run
+      dagstorm run scenarios/smoke.yaml --baseline runs/history.jsonl --metrics-port 9464
     """
     if dry_run:
         _print_timeline(scenario_file)
         return
     if tui:
+        if baseline or tolerances or history or no_history or metrics_port is not None:
+            raise UsageError(
+                "--baseline, --tolerance, --history, --no-history and --metrics-port"
+                " are not forwarded to the --tui engine yet",
+                where="dagstorm run --tui",
+                fix="drop them, or run without --tui (the run is still recorded in"
+                " RUNS_DIR/history.jsonl)",
+            )
         from dagstorm.cli.run_tui import run_with_tui
 
         sys.exit(int(run_with_tui(settings, scenario_file, runs_dir)))
-    from dagstorm.cli.run_flow import execute
+    from dagstorm.analysis.baseline import resolve_baseline
+    from dagstorm.analysis.compare import parse_tolerances
+    from dagstorm.analysis.history import default_history_path
+    from dagstorm.cli.run_flow import RunOptions, execute_loaded
+    from dagstorm.metrics.server import MetricsAddress
 
-    sys.exit(int(execute(settings, scenario_file, runs_dir, announce=announce_file)))
+    loaded = load_scenario(scenario_file)
+    chosen = parse_tolerances(tolerances)
+    options = RunOptions(
+        announce=announce_file,
+        baseline=None
+        if baseline is None
+        else resolve_baseline(baseline, loaded.scenario.name, chosen),
+        history=None if no_history else default_history_path(runs_dir, history),
+        metrics=None if metrics_port is None else MetricsAddress(metrics_port, metrics_host),
+    )
+    sys.exit(int(execute_loaded(settings, loaded, runs_dir, options=options).exit_code))
 
 
 @cli.command("analyze")
 @click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="History file for the report's trend (default: RUN_DIR/../history.jsonl).",
+)
 @handle_errors
-def analyze(run_dir: Path) -> None:
-    """Recompute result.json and junit.xml of a run directory, and print the verdict.
+def analyze(run_dir: Path, history: Path | None) -> None:
+    """Recompute result.json, junit.xml and report.html of a run directory; print the verdict.
+
+    The run is not recorded in the history again (`dagstorm history add` does that).
 
     \b
     Example:
       dagstorm analyze runs/20261124T101500Z-smoke
     """
+    from dagstorm.analysis.history import default_history_path
     from dagstorm.cli.run_flow import analyse_and_report
 
-    sys.exit(int(analyse_and_report(run_dir)))
+    chosen = default_history_path(run_dir.parent, history)
+    sys.exit(int(analyse_and_report(run_dir, history=chosen)))
 
 
 __all__ = ["analyze", "run", "schema", "validate"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dagstorm import __version__
+from dagstorm.analysis.history import HistoryEntry
 from dagstorm.analysis.load import JOURNAL
 from dagstorm.analysis.result import Result, atomic_write
 from dagstorm.engine.journal import read_journal
@@ -23,6 +24,7 @@ from dagstorm.reports.series import series_of
 from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
 from dagstorm.reports.tables import completeness_table, recovery_table, sla_misses_table
+from dagstorm.reports.trends import trends_section
 
 __all__ = ["REPORT_FILE", "render_report", "render_report_of", "write_report"]
 
@@ -35,11 +37,14 @@ CSP = (
 )
 
 
-def render_report(run_dir: Path, result: Result) -> str:
-    """The report of ``run_dir`` (analysed as ``result``) as HTML text; reads only."""
+def render_report(run_dir: Path, result: Result, *, history: Sequence[HistoryEntry] = ()) -> str:
+    """The report of ``run_dir`` (analysed as ``result``) as HTML text; reads only.
+
+    ``history`` (the history file's entries) adds the trend against earlier runs.
+    """
     events = read_journal(Path(run_dir) / JOURNAL)
     scenario_text, scenario = read_scenario(Path(run_dir))
-    return render_report_of(events, Path(run_dir), result, scenario_text, scenario)
+    return render_report_of(events, Path(run_dir), result, scenario_text, scenario, history=history)
 
 
 def render_report_of(
@@ -48,6 +53,8 @@ def render_report_of(
     result: Result,
     scenario_text: str,
     scenario: Mapping[str, Any],
+    *,
+    history: Sequence[HistoryEntry] = (),
 ) -> str:
     """The report from already-read journal ``events`` and ``scenario.yaml``."""
     series = series_of(events, run_dir, result)
@@ -58,6 +65,7 @@ def render_report_of(
         summary_section(result),
         _section("summary-provenance", "Measured, derived, extrapolated", provenance(result)),
         _section("charts", "Over time", all_charts(series, result)),
+        _section("trends", "Against earlier runs", trends_section(history, result)),
         _section("sla", "Runs that missed the SLA", sla_misses_table(result)),
         _section("recovery", "Recovery per fault", recovery_table(result)),
         _section("completeness", "Data completeness per hour", completeness_table(result)),
@@ -90,13 +98,13 @@ def render_report_of(
     return "<!DOCTYPE html>\n" + el("html", head, body, lang="en") + "\n"
 
 
-def write_report(run_dir: Path, result: Result) -> Path:
+def write_report(run_dir: Path, result: Result, *, history: Sequence[HistoryEntry] = ()) -> Path:
     """Write ``report.html`` into ``run_dir`` atomically; returns its path.
 
     Call it after ``write_result``/``write_junit`` at the end of a run or of
     ``dagstorm analyze``: ``write_report(run_dir, analyze(run_dir))``.
     """
-    body = render_report(Path(run_dir), result).encode("utf-8")
+    body = render_report(Path(run_dir), result, history=history).encode("utf-8")
     return atomic_write(Path(run_dir) / REPORT_FILE, body)
 
 

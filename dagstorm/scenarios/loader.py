@@ -211,11 +211,23 @@ def _problems_from(exc: ValidationError, data: Any, positions: dict[KeyPath, str
     return problems
 
 
-def load_scenario(path: Path, *, env: dict[str, str] | None = None) -> LoadedScenario:
-    """Load and validate ``path``; raises :class:`ScenarioInvalid` listing every problem."""
+def load_scenario(
+    path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+    override_positions: dict[KeyPath, str] | None = None,
+) -> LoadedScenario:
+    """Load and validate ``path``; raises :class:`ScenarioInvalid` listing every problem.
+
+    ``overrides`` (a suite's per-scenario changes) merge over the file like an
+    ``extends`` child; ``override_positions`` say where they were written.
+    """
     env = dict(os.environ) if env is None else env
     problems: list[Problem] = []
     data, positions = _read(path, problems)
+    if overrides:
+        data, positions = _merge(data, overrides, positions, override_positions or {})
     data = _substitute(data, env, (), positions, problems)
     if problems:
         raise ScenarioInvalid(path, problems)

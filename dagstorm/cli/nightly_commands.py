@@ -1,0 +1,131 @@
+"""`dagstorm nightly [SUITE]`: run a suite of scenarios headless, for CI."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from dagstorm.cli import cli
+from dagstorm.cli.common import Settings, handle_errors
+
+DEFAULT_SUITE = Path("scenarios/nightly.yaml")
+
+
+@cli.command("nightly")
+@click.argument(
+    "suite_file", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_SUITE
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan (scenarios, overrides, times).")
+@click.option(
+    "--runs-dir",
+    type=click.Path(path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="Where run directories and the suite directory are created.",
+)
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="History file (default RUNS_DIR/history.jsonl; env DAGSTORM_HISTORY).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A history file: each scenario is judged against its last recorded run.",
+)
+@click.option(
+    "--tolerance",
+    "tolerances",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="With --baseline: a measure's tolerance, absolute (0.02) or relative (25%).",
+)
+@click.pass_obj
+@handle_errors
+def nightly(
+    settings: Settings,
+    suite_file: Path,
+    *,
+    dry_run: bool,
+    runs_dir: Path,
+    history: Path | None,
+    baseline: Path | None,
+    tolerances: tuple[str, ...],
+) -> None:
+    """Run a suite of scenarios one after another, headless, for CI (docs/nightly.md).
+
+    Writes each run's directory (result.json, junit.xml, report.html) and a suite
+    directory RUNS_DIR/<UTC>-suite-<name>/ with junit.xml (one testsuite per
+    scenario, one testcase per SLO), summary.json and summary.md.
+
+    Exit codes: the worst of the runs — 0 all passed, 1 an SLO failed (or a
+    regression against --baseline), 2 invalid suite or scenario, 3 infrastructure
+    error (stops the suite; the rest are skipped), 130 interrupted (stops it too).
+
+    \b
+    Example:
+      dagstorm nightly --dry-run
+      dagstorm nightly scenarios/nightly.yaml --runs-dir runs
+    """
+    from dagstorm.analysis.baseline import resolve_baseline
+    from dagstorm.analysis.compare import parse_tolerances
+    from dagstorm.analysis.history import default_history_path, read_history, runs_of_scenario
+    from dagstorm.cli.nightly_flow import run_suite
+    from dagstorm.cli.run_flow import FinishedRun, RunOptions, execute_loaded
+    from dagstorm.scenarios.loader import LoadedScenario
+    from dagstorm.scenarios.suite import load_suite
+
+    suite = load_suite(suite_file)
+    chosen = parse_tolerances(tolerances)
+    if dry_run:
+        _print_plan(suite)
+        return
+    history_path = default_history_path(runs_dir, history)
+    recorded = read_history(baseline) if baseline is not None else []
+
+    def run_one(loaded: LoadedScenario) -> FinishedRun:
+        base = None
+        if baseline is not None and runs_of_scenario(recorded, loaded.scenario.name, last=1):
+            base = resolve_baseline(baseline, loaded.scenario.name, chosen)
+        options = RunOptions(baseline=base, history=history_path, suite=suite.name)
+        return execute_loaded(settings, loaded, runs_dir, options=options)
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    outcome = run_suite(
+        suite,
+        suite_dir=runs_dir / f"{stamp}-suite-{suite.name}",
+        run_one=run_one,
+        echo=click.echo,
+    )
+    sys.exit(int(outcome.exit_code))
+
+
+def _print_plan(suite: object) -> None:
+    from dagstorm.analysis.texts import duration_text
+    from dagstorm.scenarios.plan import build_plan
+    from dagstorm.scenarios.suite import LoadedSuite, planned_wall_s
+
+    assert isinstance(suite, LoadedSuite)
+    budget = f", budget {duration_text(suite.budget_s)}" if suite.budget_s else ""
+    click.echo(
+        f"suite {suite.name} ({suite.path}): {len(suite.scenarios)} scenario(s), "
+        f"planned {duration_text(suite.planned_s)} wall{budget}"
+    )
+    elapsed = 0.0
+    for index, loaded in enumerate(suite.scenarios, start=1):
+        scenario = loaded.scenario
+        plan = build_plan(scenario)
+        click.echo(
+            f"  {index}. {scenario.name} ({loaded.path}) at +{duration_text(elapsed)}: "
+            f"{duration_text(scenario.duration)} wall + {duration_text(scenario.drain)} drain "
+            f"(sim {duration_text(plan.sim(scenario.duration))}"
+            f" at ×{scenario.time_compression:g}), "
+            f"{len(plan.windows)} fault(s), {len(scenario.slos)} SLO(s)"
+        )
+        elapsed += planned_wall_s(loaded)
+
+
+__all__ = ["nightly"]

@@ -1,0 +1,316 @@
+"""What the Prometheus endpoint knows about a live run, fed one journal event at a time.
+
+Counters and gauges are updated per event; memory is bounded (last state per
+DAG run and task try, capped). The SLO values are those of the analysis
+(:func:`dagstorm.analysis.measures.compute_measures`) over the events kept so
+far, recomputed at most every ``slo_every_s`` seconds of journal time: SLOs that
+need the end of the run (lost or duplicate events) read ``measured 0``.
+Metric names: docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from dagstorm.analysis.load import RunDirectoryError, build_run_data
+from dagstorm.analysis.measures import compute_measures
+from dagstorm.analysis.verdict import Verdict, evaluate
+from dagstorm.metrics.exposition import MetricFamily
+
+__all__ = ["LiveMetrics"]
+
+Event = Mapping[str, Any]
+
+MAX_DAG_RUNS = 5_000
+MAX_TRIES = 50_000
+MAX_KEPT = 5_000
+WORKLOAD_COUNTS = ("records", "bytes", "acked", "failed")
+FAULT_KINDS = ("fault_intent", "fault_applied", "fault_reverted", "fault_error")
+
+
+class LiveMetrics:
+    """Aggregates of a run's journal, rendered as metric families."""
+
+    def __init__(self, run_dir: Path, *, slo_every_s: float = 5.0) -> None:
+        self.run_dir = run_dir
+        self.slo_every_s = slo_every_s
+        self.events: Counter[str] = Counter()
+        self.start: Event | None = None
+        self.finished = False
+        self.t = 0.0
+        self.sim = 0.0
+        self.phase: str | None = None
+        self.workload_totals: dict[tuple[str, str], float] = {}
+        self.workload_rates: dict[tuple[str, str], float] = {}
+        self.dag_runs: OrderedDict[tuple[str, str], Event] = OrderedDict()
+        self.tries: OrderedDict[tuple[Any, ...], Event] = OrderedDict()
+        self.faults: dict[str, tuple[str, str]] = {}
+        self.fault_events: deque[Event] = deque(maxlen=MAX_KEPT)
+        self.fault_errors = 0
+        self.alerts: Counter[str] = Counter()
+        self.alert_events: deque[Event] = deque(maxlen=MAX_KEPT)
+        self.triggered: deque[Event] = deque(maxlen=MAX_KEPT)
+        self.lag: dict[tuple[str, str], float] = {}
+        self.cpu: dict[str, float] = {}
+        self.rss: dict[str, float] = {}
+        self.probe_errors: Counter[str] = Counter()
+        self._verdict: Verdict | None = None
+        self._verdict_t: float | None = None
+
+    def feed(self, events: Iterable[Event]) -> None:
+        """Take in new journal events, in order."""
+        for event in events:
+            self._one(event)
+
+    def _one(self, event: Event) -> None:
+        kind = str(event.get("kind"))
+        self.events[kind] += 1
+        self.t = max(self.t, _num(event.get("t")))
+        self.sim = max(self.sim, _num(event.get("sim")))
+        match kind:
+            case "run_start":
+                self.start = event
+            case "run_end":
+                self.finished = True
+            case "phase_start":
+                self.phase = str(event.get("phase") or event.get("name") or "")
+            case "workload_stats":
+                self._workload(event)
+            case "dag_run":
+                self._keep(
+                    self.dag_runs,
+                    (str(event.get("dag_id")), str(event.get("run_id"))),
+                    event,
+                    MAX_DAG_RUNS,
+                )
+            case "task_try":
+                key = tuple(
+                    event.get(k) for k in ("dag_id", "run_id", "task_id", "map_index", "try_number")
+                )
+                self._keep(self.tries, key, event, MAX_TRIES)
+            case "dag_triggered":
+                self.triggered.append(event)
+            case "alert":
+                self.alerts[str(event.get("alert_kind"))] += 1
+                self.alert_events.append(event)
+            case "kafka_lag":
+                self.lag[(str(event.get("topic")), str(event.get("group")))] = _num(
+                    event.get("lag")
+                )
+            case "process_stats":
+                component = str(event.get("component"))
+                self.cpu[component] = _num(event.get("cpu_pct"))
+                self.rss[component] = _num(event.get("rss_mb")) * 1e6
+            case "probe_error":
+                self.probe_errors[str(event.get("probe"))] += 1
+            case _ if kind in FAULT_KINDS:
+                self._fault(kind, event)
+
+    @staticmethod
+    def _keep(store: OrderedDict[Any, Event], key: Any, event: Event, cap: int) -> None:
+        store.pop(key, None)
+        store[key] = event
+        while len(store) > cap:
+            store.popitem(last=False)
+
+    def _workload(self, event: Event) -> None:
+        name = str(event.get("workload"))
+        interval = _num(event.get("interval_s"))
+        for field in WORKLOAD_COUNTS:
+            value = event.get(field)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                key = (name, field)
+                self.workload_totals[key] = self.workload_totals.get(key, 0.0) + value
+                if interval > 0:
+                    self.workload_rates[key] = value / interval
+
+    def _fault(self, kind: str, event: Event) -> None:
+        self.fault_events.append(event)
+        fault_id, name = str(event.get("fault_id")), str(event.get("fault"))
+        if kind == "fault_applied":
+            self.faults[fault_id] = (name, "active")
+        elif kind == "fault_reverted":
+            self.faults[fault_id] = (name, "reverted")
+        elif kind == "fault_error":
+            self.fault_errors += 1
+
+    # -- SLOs ------------------------------------------------------------------------
+
+    def verdict(self) -> Verdict | None:
+        """The SLO verdict over the events so far (cached for ``slo_every_s``)."""
+        if self.start is None:
+            return None
+        if self._verdict_t is not None and self.t - self._verdict_t < self.slo_every_s:
+            return self._verdict
+        kept: list[Event] = [
+            self.start,
+            *self.dag_runs.values(),
+            *self.tries.values(),
+            *self.fault_events,
+            *self.alert_events,
+            *self.triggered,
+        ]
+        try:
+            data = build_run_data(kept, run_dir=self.run_dir)
+        except RunDirectoryError:
+            return None
+        data = _with_end(data, self.t)
+        self._verdict = evaluate(
+            data.scenario.slos, compute_measures(data), compression=data.compression
+        )
+        self._verdict_t = self.t
+        return self._verdict
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def families(self) -> list[MetricFamily]:
+        """Every metric family, in a stable order."""
+        start = self.start or {}
+        scenario = str(start.get("scenario") or "")
+        run = self.run_dir.name
+        families = [
+            MetricFamily("dagstorm_run_info", "The run being watched (value 1).").add(
+                1, scenario=scenario, run=run
+            ),
+            MetricFamily("dagstorm_run_elapsed_seconds", "Wall seconds since the run started.").add(
+                self.t
+            ),
+            MetricFamily(
+                "dagstorm_run_simulated_seconds", "Simulated seconds since the start."
+            ).add(self.sim),
+            MetricFamily("dagstorm_run_finished", "1 once run_end is in the journal.").add(
+                1 if self.finished else 0
+            ),
+            _counter(
+                "dagstorm_journal_events_total",
+                "Journal events read, by kind.",
+                "kind",
+                self.events,
+            ),
+        ]
+        if self.phase is not None:
+            families.append(
+                MetricFamily("dagstorm_phase", "The current phase (value 1).").add(
+                    1, phase=self.phase
+                )
+            )
+        families.extend(self._workload_families())
+        families.extend(self._airflow_families())
+        families.extend(self._fault_families())
+        lag = MetricFamily("dagstorm_kafka_consumer_lag", "Consumer-group lag, messages.")
+        for (topic, group), value in sorted(self.lag.items()):
+            lag.add(value, topic=topic, group=group)
+        cpu = MetricFamily(
+            "dagstorm_component_cpu_percent", "CPU of a stack component, % of one core."
+        )
+        rss = MetricFamily("dagstorm_component_rss_bytes", "Resident memory of a stack component.")
+        for component in sorted(self.cpu):
+            cpu.add(self.cpu[component], component=component)
+            rss.add(self.rss[component], component=component)
+        families.extend([lag, cpu, rss])
+        families.append(
+            _counter(
+                "dagstorm_probe_errors_total", "Probe errors, by probe.", "probe", self.probe_errors
+            )
+        )
+        families.extend(self._slo_families())
+        return families
+
+    def _workload_families(self) -> list[MetricFamily]:
+        out = []
+        for field in WORKLOAD_COUNTS:
+            total = MetricFamily(
+                f"dagstorm_workload_{field}_total",
+                f"Workload {field} so far (from workload_stats).",
+                "counter",
+            )
+            rate = MetricFamily(
+                f"dagstorm_workload_{field}_per_second",
+                f"Workload {field} per wall second over the last interval.",
+            )
+            for (name, f), value in sorted(self.workload_totals.items()):
+                if f == field:
+                    total.add(value, workload=name)
+                    rate.add(self.workload_rates.get((name, f), 0.0), workload=name)
+            out.extend([total, rate])
+        return out
+
+    def _airflow_families(self) -> list[MetricFamily]:
+        runs = Counter((str(e.get("dag_id")), str(e.get("state"))) for e in self.dag_runs.values())
+        by_state = MetricFamily("dagstorm_dag_runs", "DAG runs seen, by DAG and last state.")
+        for (dag, state), n in sorted(runs.items()):
+            by_state.add(n, dag_id=dag, state=state)
+        tries = Counter(str(e.get("state")) for e in self.tries.values())
+        return [
+            by_state,
+            _counter(
+                "dagstorm_task_tries",
+                "Task tries seen, by last state.",
+                "state",
+                tries,
+                kind="gauge",
+            ),
+            _counter(
+                "dagstorm_alerts_total",
+                "Pipeline alerts received, by kind.",
+                "alert_kind",
+                self.alerts,
+            ),
+        ]
+
+    def _fault_families(self) -> list[MetricFamily]:
+        active = sum(1 for _, state in self.faults.values() if state == "active")
+        per_fault = MetricFamily("dagstorm_fault_active", "1 while the fault is applied.")
+        for fault_id, (name, state) in sorted(self.faults.items()):
+            per_fault.add(1 if state == "active" else 0, fault_id=fault_id, fault=name)
+        return [
+            MetricFamily("dagstorm_faults_active", "Faults applied and not reverted.").add(active),
+            per_fault,
+            MetricFamily(
+                "dagstorm_fault_errors_total", "Faults that could not be applied.", "counter"
+            ).add(self.fault_errors),
+        ]
+
+    def _slo_families(self) -> list[MetricFamily]:
+        verdict = self.verdict()
+        if verdict is None:
+            return []
+        value = MetricFamily(
+            "dagstorm_slo_value",
+            "The SLO's measured value so far (fraction for %, seconds for durations).",
+        )
+        passed = MetricFamily("dagstorm_slo_passed", "1 if the SLO holds so far.")
+        measured = MetricFamily("dagstorm_slo_measured", "1 if the SLO could be measured yet.")
+        for v in verdict.slos:
+            if v.value is not None:
+                value.add(v.value, slo=v.name, type=v.type)
+            passed.add(1 if v.passed else 0, slo=v.name, type=v.type)
+            measured.add(1 if v.measured else 0, slo=v.name, type=v.type)
+        score = MetricFamily("dagstorm_score", "Weighted resilience score so far, 0-100.")
+        if verdict.score is not None:
+            score.add(verdict.score)
+        return [value, passed, measured, score]
+
+
+def _counter(
+    name: str, help_text: str, label: str, counts: Mapping[str, float], *, kind: str = "counter"
+) -> MetricFamily:
+    family = MetricFamily(name, help_text, "counter" if kind == "counter" else "gauge")
+    for key in sorted(counts):
+        family.add(counts[key], **{label: key})
+    return family
+
+
+def _with_end(data: Any, t: float) -> Any:
+    """The run data with its end at the latest journal time (not the last kept event)."""
+    return replace(data, end_t=max(data.end_t, t))
+
+
+def _num(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return 0.0
