@@ -15,14 +15,16 @@ from dagstorm.errors import ExitCode, ScenarioError, UsageError
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.scenarios.model import Scenario
 from dagstorm.scenarios.plan import build_plan, clock_text, timeline_rows
+from dagstorm.scenarios.suite import is_suite_file, load_suite
 
 
 @cli.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @handle_errors
 def validate(files: tuple[Path, ...]) -> None:
-    """Check scenario files; every problem is listed with file:line:column.
+    """Check scenario (and suite) files; every problem is listed with file:line:column.
 
+    A suite file (top-level `suite:`) is checked with every scenario it lists.
     Exits 0 when all are valid, 2 otherwise. Touches nothing.
 
     \b
@@ -31,6 +33,20 @@ def validate(files: tuple[Path, ...]) -> None:
     """
     bad = 0
     for path in files:
+        if is_suite_file(path):
+            try:
+                suite = load_suite(path)
+            except ScenarioError as exc:
+                bad += 1
+                for line in exc.render().splitlines():
+                    click.echo(line, err=True)
+                continue
+            out.print(
+                f"{path}: ok — suite {suite.name}, {len(suite.scenarios)} scenario(s), "
+                f"{clock_text(suite.planned_s)} wall planned",
+                markup=False,
+            )
+            continue
         try:
             loaded = load_scenario(path)
         except ScenarioError as exc:
