@@ -92,6 +92,8 @@ def _merge(
             positions.update({k: v for k, v in top_pos.items() if k[: len(path)] == path})
     if not prefix:
         positions.update({k: v for k, v in top_pos.items() if len(k) <= 1})
+        # Where each key of the top file was written (for "unknown key" errors).
+        positions.update({k: v for k, v in top_pos.items() if k[:1] == ("__key__",)})
     return merged, positions
 
 
