@@ -67,6 +67,11 @@ class MetricsServer:
         """The bound port (useful with port 0)."""
         return int(self._http.server_address[1])
 
+    @property
+    def host(self) -> str:
+        """The bound address."""
+        return str(self._http.server_address[0])
+
     def start(self) -> None:
         """Start serving and following."""
         for thread in self._threads:
