@@ -1,0 +1,129 @@
+"""docs/ci/: the GitHub Actions and GitLab CI pipelines parse, run commands that
+exist, and run the same commands as each other."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+from dagstorm.cli import cli
+
+ROOT = Path(__file__).parents[2]
+GITHUB = ROOT / "docs" / "ci" / "github-actions-nightly.yml"
+GITLAB = ROOT / "docs" / "ci" / "gitlab-ci-nightly.yml"
+DAGSTORM = ".venv/bin/dagstorm"
+
+
+def github_commands() -> list[str]:
+    doc = yaml.safe_load(GITHUB.read_text())
+    (job,) = doc["jobs"].values()
+    return [
+        line.strip()
+        for step in job["steps"]
+        for line in str(step.get("run", "")).splitlines()
+        if line.strip() and "GITHUB_ENV" not in line  # cache locations: GitHub-only plumbing
+    ]
+
+
+def gitlab_commands() -> list[str]:
+    doc = yaml.safe_load(GITLAB.read_text())
+    job = doc["dagstorm-nightly"]
+    return [
+        str(line).strip()
+        for part in ("before_script", "script", "after_script")
+        for line in job.get(part, [])
+    ]
+
+
+def test_github_workflow_shape() -> None:
+    doc = yaml.safe_load(GITHUB.read_text())
+    triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers["schedule"][0]["cron"].split()[2:] == ["*", "*", "*"]  # nightly
+    (job,) = doc["jobs"].values()
+    uses = [step.get("uses", "") for step in job["steps"]]
+    assert any(u.startswith("actions/cache@") for u in uses)
+    assert any(u.startswith("actions/upload-artifact@") for u in uses)
+    assert any(u.startswith("mikepenz/action-junit-report@") for u in uses)
+    cache = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@"))
+    cached = cache["with"]["path"].split()
+    for location in (".cache/pip", ".cache/m2", ".cache/go-mod", ".dagstorm/installed"):
+        assert location in cached
+    upload = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-"))
+    assert "runs/" in upload["with"]["path"].split()
+    junit = next(s for s in job["steps"] if "junit" in s.get("uses", ""))
+    assert junit["with"]["report_paths"] == "runs/*-suite-*/junit.xml"
+    for step in job["steps"]:  # results are kept even when the suite fails
+        if "upload" in step.get("uses", "") or "junit" in step.get("uses", ""):
+            assert step["if"] == "always()"
+
+
+def test_gitlab_job_shape() -> None:
+    job = yaml.safe_load(GITLAB.read_text())["dagstorm-nightly"]
+    assert {"if": '$CI_PIPELINE_SOURCE == "schedule"'} in job["rules"]
+    assert ".cache/m2" in job["cache"]["paths"] and ".dagstorm/installed" in job["cache"]["paths"]
+    assert job["artifacts"]["when"] == "always"
+    assert "runs/" in job["artifacts"]["paths"]
+    assert job["artifacts"]["reports"]["junit"] == "runs/*-suite-*/junit.xml"
+
+
+def test_both_pipelines_run_the_same_commands() -> None:
+    assert github_commands() == gitlab_commands()
+    assert any(c.startswith(f"{DAGSTORM} nightly ") for c in github_commands())
+
+
+def test_every_script_they_run_exists() -> None:
+    for command in github_commands():
+        program = shlex.split(command)[0]
+        if "/" in program and not program.startswith("/"):
+            assert (ROOT / program).is_file(), f"{program} (in {command!r}) does not exist"
+
+
+def _leaf(args: list[str]) -> tuple[list[str], click.Command, list[str]]:
+    """The subcommand path in ``args``, its command, and the rest of the arguments."""
+    command: click.Command = cli
+    path: list[str] = []
+    while isinstance(command, click.Group) and args and args[0] in command.commands:
+        path.append(args[0])
+        command = command.commands[args.pop(0)]
+    return path, command, args
+
+
+@pytest.mark.parametrize("command", [c for c in github_commands() if c.startswith(DAGSTORM)])
+def test_every_dagstorm_command_exists_and_parses(command: str) -> None:
+    args = shlex.split(command)[1:]
+    path, leaf, rest = _leaf(list(args))
+    assert path, f"{command!r} names no dagstorm command"
+    shown = subprocess.run(
+        [sys.executable, "-m", "dagstorm", *path, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("Usage: ")
+    # Its options and arguments are ones the command takes (parsing only).
+    with leaf.make_context(path[-1], rest) as ctx:
+        assert ctx.params is not None
+
+
+def test_the_nightly_command_they_run_plans_the_shipped_suite() -> None:
+    (nightly,) = [c for c in github_commands() if c.startswith(f"{DAGSTORM} nightly ")]
+    args = shlex.split(nightly)[1:]
+    planned = subprocess.run(
+        [sys.executable, "-m", "dagstorm", *args, "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.startswith("suite nightly (scenarios/nightly.yaml)")
