@@ -17,11 +17,20 @@ from typing import Any
 
 import yaml
 
+from dagstorm.analysis.texts import duration_text
 from dagstorm.reports.markup import Markup, el, join
+from dagstorm.reports.ramp import STAGES, RampCapacity
 from dagstorm.reports.tables import html_table
 from dagstorm.workloads.rates import RateError, parse_rate, parse_scale
 
-__all__ = ["WorkloadCapacity", "capacity_section", "read_scenario", "workload_capacity"]
+__all__ = [
+    "WorkloadCapacity",
+    "capacity_section",
+    "ramp_answer",
+    "ramp_section",
+    "read_scenario",
+    "workload_capacity",
+]
 
 SCENARIO_FILE = "scenario.yaml"
 _DAY = 86_400.0
@@ -156,8 +165,7 @@ def capacity_section(
                 el("em", "Extrapolated"),
                 ": full-scale rate = sim rate ÷ scale, assuming the "
                 "pipeline's cost grows linearly with volume; it was not run at that volume. "
-                "A capacity ramp (highest sustained rate within the SLA, the stage that slowed "
-                "first) is not part of this report yet.",
+                "A capacity-ramp run adds the highest sustained rate within the SLA below.",
                 class_="note",
             ),
         ]
@@ -195,3 +203,99 @@ def _number(value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return 0.0
+
+
+def ramp_section(ramp: RampCapacity | None) -> Markup:
+    """The capacity-ramp block: per step, then the answer, measured vs extrapolated."""
+    if ramp is None:
+        return el(
+            "p",
+            "not measured: this run has no stepped ramp workload and SLA SLO"
+            " (run scenarios/capacity-ramp.yaml for it).",
+            class_="not-measured",
+        )
+    rows = []
+    for step in ramp.steps:
+        mark = (
+            el("span", "holds", class_="badge pass")
+            if step.holds
+            else el("span", "breaks" if step.holds is False else "no runs", class_="badge fail")
+        )
+        rows.append(
+            [
+                str(step.index + 1),
+                f"×{step.factor:.3g}",
+                f"{_clock(step.start_t)}–{_clock(step.end_t)}",
+                "n/a" if step.wall_bytes_per_s is None else f"{step.wall_bytes_per_s / 1e6:.4g}",
+                str(step.runs),
+                "n/a" if step.compliance is None else f"{step.compliance * 100:.1f}%",
+                mark,
+                *(_sim(step.stages.get(stage)) for stage in STAGES),
+            ]
+        )
+    table = html_table(
+        [
+            "step",
+            "rate",
+            "wall window",
+            "measured MB/s (wall)",
+            "runs",
+            "SLA",
+            "",
+            *(f"{s} (median, sim)" for s in STAGES),
+        ],
+        rows,
+        numeric=[3, 4, 5, 7, 8, 9, 10],
+    )
+    return join([table, el("ul", *(el("li", line) for line in ramp_answer(ramp)))])
+
+
+def ramp_answer(ramp: RampCapacity) -> list[str]:
+    """The answer in sentences, each saying whether it is measured or extrapolated."""
+    lines = []
+    if ramp.sustained is None:
+        lines.append(
+            f"Measured: not even the first step met the SLA ({ramp.dag_id} {ramp.target_text})."
+        )
+    else:
+        step = ramp.steps[ramp.sustained]
+        rate = "n/a" if step.wall_bytes_per_s is None else f"{step.wall_bytes_per_s / 1e6:.4g}"
+        lines.append(
+            f"Measured: the highest sustained rate within the SLA ({ramp.dag_id}"
+            f" {ramp.target_text}) was step {step.index + 1} (×{step.factor:.3g}),"
+            f" {rate} MB/s wall."
+        )
+    if ramp.broke is None:
+        lines.append("Measured: the SLA never broke within the ramp; capacity is above its top.")
+    else:
+        broke = ramp.steps[ramp.broke]
+        compliance = "n/a" if broke.compliance is None else f"{broke.compliance * 100:.1f}%"
+        lines.append(
+            f"Measured: it broke at step {broke.index + 1} (×{broke.factor:.3g}), SLA {compliance}."
+        )
+    if ramp.bottleneck is None:
+        lines.append("Measured: no stage's time grew beyond noise before the break.")
+    else:
+        stage, index, rise = ramp.bottleneck
+        lines.append(
+            f"Measured: the stage whose time grew first was {stage}"
+            f" (+{_sim(rise)} sim per run at step {index + 1}): the bottleneck."
+        )
+    full = _per_day(ramp.full_scale_bytes_per_s)
+    if ramp.headroom is None:
+        lines.append(f"Extrapolated: full-scale sustained rate {full} (no declared target rate).")
+    else:
+        lines.append(
+            f"Extrapolated (linear in volume, not run at that volume): the sustained rate is"
+            f" {full} at full scale, {ramp.headroom:.2f}× the target {ramp.declared_text}"
+            f" — headroom {(ramp.headroom - 1) * 100:+.0f}%."
+        )
+    return lines
+
+
+def _sim(seconds: float | None) -> str:
+    return "n/a" if seconds is None else duration_text(seconds)
+
+
+def _clock(seconds: float) -> str:
+    return duration_text(round(seconds))

@@ -13,13 +13,14 @@ from typing import Any
 
 from dagstorm import __version__
 from dagstorm.analysis.history import HistoryEntry
-from dagstorm.analysis.load import JOURNAL
+from dagstorm.analysis.load import JOURNAL, build_run_data
 from dagstorm.analysis.result import Result, atomic_write
 from dagstorm.engine.journal import read_journal
-from dagstorm.reports.capacity import capacity_section, read_scenario
+from dagstorm.reports.capacity import capacity_section, ramp_section, read_scenario
 from dagstorm.reports.charts import all_charts
 from dagstorm.reports.environment import environment_section
 from dagstorm.reports.markup import Markup, el
+from dagstorm.reports.ramp import has_ramp, ramp_capacity
 from dagstorm.reports.series import series_of
 from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
@@ -58,6 +59,11 @@ def render_report_of(
 ) -> str:
     """The report from already-read journal ``events`` and ``scenario.yaml``."""
     series = series_of(events, run_dir, result)
+    ramp = (
+        ramp_capacity(build_run_data(events, run_dir=run_dir), events, scenario)
+        if has_ramp(scenario)
+        else None
+    )
     title = f"dagstorm capacity report: {result.scenario.name}"
     sections = [
         el("h1", title),
@@ -74,6 +80,7 @@ def render_report_of(
             "Capacity: generated traffic",
             capacity_section(events, scenario, result.scenario.time_compression),
         ),
+        _section("ramp", "Capacity: ramp to the breaking point", ramp_section(ramp)),
         _section(
             "environment",
             "Environment",
