@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
-from dagstorm.engine.journal import read_journal
+from dagstorm.analysis.journal_scan import JournalScan, scan_journal
 from dagstorm.errors import DagstormError, ExitCode
 from dagstorm.scenarios.slos import (
     CountSlo,
@@ -167,6 +167,9 @@ class RunData:
     serving: pd.DataFrame | None = None
     partition_loads: pd.DataFrame | None = None
     absent: Mapping[str, str] = field(default_factory=dict)
+    #: The journal as read by :func:`load_run` (periodic samples as frames), for the
+    #: report to reuse; None when built from a list of events.
+    journal: JournalScan | None = None
 
     @property
     def compression(self) -> float:
@@ -189,12 +192,13 @@ def load_run(run_dir: Path) -> RunData:
     serving = _read_parquet(run_dir / SERVING, SERVING_COLUMNS, "serving", absent)
     loads = _read_parquet(run_dir / PARTITION_LOADS, ("hour",), "partition_loads", absent)
     return build_run_data(
-        read_journal(journal),
+        [],
         run_dir=run_dir,
         ledger=ledger,
         serving=serving,
         partition_loads=loads,
         absent=absent,
+        journal=scan_journal(journal),
     )
 
 
@@ -235,9 +239,16 @@ def build_run_data(
     serving: pd.DataFrame | None = None,
     partition_loads: pd.DataFrame | None = None,
     absent: Mapping[str, str] | None = None,
+    journal: JournalScan | None = None,
 ) -> RunData:
-    """:class:`RunData` from journal events (in any order; ``seq`` orders them)."""
+    """:class:`RunData` from journal events (in any order; ``seq`` orders them).
+
+    With ``journal`` (a :func:`scan_journal`), its events are used too, and its
+    periodic samples come from its frames instead of dicts.
+    """
     where = str(Path(run_dir) / JOURNAL)
+    if journal is not None:
+        events = [*journal.events, *events]
     ordered = sorted(events, key=lambda e: (_number(e.get("seq")), _number(e.get("t"))))
     start = next((e for e in ordered if e.get("kind") == "run_start"), None)
     if start is None:
@@ -249,7 +260,12 @@ def build_run_data(
     scenario = _scenario(start, where)
     origin = _number(start.get("wall")) - _number(start.get("t"))
     end = next((e for e in reversed(ordered) if e.get("kind") == "run_end"), None)
-    end_t = _number(end.get("t")) if end is not None else max(_number(e.get("t")) for e in ordered)
+    if end is not None:
+        end_t = _number(end.get("t"))
+    else:
+        end_t = max(_number(e.get("t")) for e in ordered)
+        if journal is not None:
+            end_t = max(end_t, journal.max_t())
     by_kind: dict[str, list[Mapping[str, Any]]] = {}
     for event in ordered:
         by_kind.setdefault(str(event.get("kind")), []).append(event)
@@ -277,18 +293,29 @@ def build_run_data(
         end_t=end_t,
         status=str(end.get("status", "completed")) if end is not None else "unfinished",
         reason=(_text(end.get("reason")) or None) if end is not None else None,
-        events=len(ordered),
+        events=len(ordered) + (journal.total - len(journal.events) if journal else 0),
         dag_runs=dag_runs,
         task_tries=task_tries,
         faults=faults,
         alerts=alerts,
-        statsd=_frame(kinds("statsd"), STATSD_FIELDS),
+        statsd=_statsd(kinds("statsd"), journal),
         partitions=_frame(kinds("partition_written"), PARTITION_FIELDS),
         ledger=ledger,
         serving=serving,
         partition_loads=partition_loads,
         absent=dict(absent or {}),
+        journal=journal,
     )
+
+
+def _statsd(events: Sequence[Mapping[str, Any]], journal: JournalScan | None) -> pd.DataFrame:
+    """The statsd frame, from dict events and the scan's batch-read samples."""
+    frame = _frame(events, STATSD_FIELDS)
+    if journal is None or not journal.counts.get("statsd"):
+        return frame
+    bulk = journal.frame("statsd").copy()
+    bulk.insert(2, "kind", "statsd")
+    return _coerce(pd.concat([frame, bulk], ignore_index=True) if len(frame) else bulk)
 
 
 def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
@@ -354,8 +381,12 @@ def _frame(events: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> pd.Dat
     """``seq``, ``t``, ``kind`` and ``fields`` of each event (missing fields are None)."""
     columns = ["seq", "t", "kind", *fields]
     rows = [[event.get(c) for c in columns] for event in events]
-    frame = pd.DataFrame(rows, columns=columns, dtype=object)
-    for column in columns:
+    return _coerce(pd.DataFrame(rows, columns=columns, dtype=object))
+
+
+def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as float (NaN when missing or not a number), integers as Int64, text as object."""
+    for column in frame.columns:
         if column in _FLOATS:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
         elif column in _INTEGERS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,8 @@ class Result:
     story: str
     #: The run it was judged against (``dagstorm run --baseline``) and how it compares.
     baseline: tuple[Baseline, Comparison] | None = None
+    #: The run data it was computed from (the report reuses it rather than read again).
+    data: RunData | None = field(default=None, repr=False, compare=False)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -107,6 +109,7 @@ def result_of(data: RunData) -> Result:
         measures=measures,
         verdict=verdict,
         story=run_story(measures, verdict, status=data.status),
+        data=data,
     )
     baseline = read_baseline(data.run_dir)
     return result if baseline is None else with_baseline(result, baseline)

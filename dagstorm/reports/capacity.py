@@ -10,11 +10,13 @@ as such, never mixed with measured figures.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from dagstorm.analysis.texts import duration_text
@@ -66,30 +68,37 @@ class WorkloadCapacity:
 
 
 def workload_capacity(
-    events: Sequence[Mapping[str, Any]], scenario: Mapping[str, Any], compression: float
+    stats: pd.DataFrame | None, scenario: Mapping[str, Any], compression: float
 ) -> tuple[WorkloadCapacity, ...]:
-    """Per workload (by name, sorted): what workload_stats measured, with its declared target."""
-    totals: dict[str, list[float]] = {}
-    kinds: dict[str, str] = {}
-    for event in events:
-        if event.get("kind") != "workload_stats":
-            continue
-        name = str(event.get("workload"))
-        kinds[name] = str(event.get("workload_kind"))
-        row = totals.setdefault(name, [0.0, 0.0, 0.0])
-        row[0] += _number(event.get("records"))
-        row[1] += _number(event.get("bytes"))
-        row[2] += _number(event.get("interval_s"))
+    """Per workload (by name, sorted): what workload_stats measured, with its declared target.
+
+    ``stats`` is the journal's ``workload_stats`` frame (:class:`JournalScan`).
+    """
+    if stats is None or stats.empty:
+        return ()
+    frame = pd.DataFrame(
+        {
+            "name": stats["workload"].astype(object).map(_text),
+            "kind": stats["workload_kind"].astype(object).map(_text),
+            "records": pd.to_numeric(stats["records"], errors="coerce").fillna(0.0),
+            "bytes": pd.to_numeric(stats["bytes"], errors="coerce").fillna(0.0),
+            "interval_s": pd.to_numeric(stats["interval_s"], errors="coerce").fillna(0.0),
+        }
+    )
+    grouped = frame.groupby("name", sort=True)
+    totals = grouped[["records", "bytes", "interval_s"]].sum()
+    kinds = grouped["kind"].last()
     declared = _declared(scenario)
     out = []
-    for name in sorted(totals):
-        records, size, active = totals[name]
+    for name in totals.index:
+        records, size, active = (float(v) for v in totals.loc[name])
         wall = size / active if active else 0.0
-        text, target, scale = declared.get(kinds[name], (None, None, None))
+        kind = str(kinds[name])
+        text, target, scale = declared.get(kind, (None, None, None))
         out.append(
             WorkloadCapacity(
-                workload=name,
-                kind=kinds[name],
+                workload=str(name),
+                kind=kind,
                 records=int(records),
                 bytes=int(size),
                 active_wall_s=active,
@@ -101,6 +110,12 @@ def workload_capacity(
             )
         )
     return tuple(out)
+
+
+def _text(value: Any) -> str:
+    return (
+        "None" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    )
 
 
 def read_scenario(run_dir: Path) -> tuple[str, Mapping[str, Any]]:
@@ -117,10 +132,10 @@ def read_scenario(run_dir: Path) -> tuple[str, Mapping[str, Any]]:
 
 
 def capacity_section(
-    events: Sequence[Mapping[str, Any]], scenario: Mapping[str, Any], compression: float
+    stats: pd.DataFrame | None, scenario: Mapping[str, Any], compression: float
 ) -> Markup:
     """The capacity block: measured generation rates and the labelled extrapolation."""
-    rows = workload_capacity(events, scenario, compression)
+    rows = workload_capacity(stats, scenario, compression)
     if not rows:
         return el(
             "p", "not measured: no workload_stats events in the journal", class_="not-measured"
@@ -197,12 +212,6 @@ def _per_day(bytes_per_s: float | None) -> str:
         if per_day >= size:
             return f"{per_day / size:.3g} {unit}/day"
     return f"{per_day / 1e3:.3g} kB/day"
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return 0.0
 
 
 def ramp_section(ramp: RampCapacity | None) -> Markup:

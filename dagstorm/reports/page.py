@@ -13,15 +13,14 @@ from typing import Any
 
 from dagstorm import __version__
 from dagstorm.analysis.history import HistoryEntry
-from dagstorm.analysis.load import JOURNAL, build_run_data
+from dagstorm.analysis.load import RunData
 from dagstorm.analysis.result import Result, atomic_write
-from dagstorm.engine.journal import read_journal
 from dagstorm.reports.capacity import capacity_section, ramp_section, read_scenario
 from dagstorm.reports.charts import all_charts
 from dagstorm.reports.environment import environment_section
 from dagstorm.reports.markup import Markup, el
 from dagstorm.reports.ramp import has_ramp, ramp_capacity
-from dagstorm.reports.series import series_of
+from dagstorm.reports.series import run_data_of, series_of
 from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
 from dagstorm.reports.tables import completeness_table, recovery_table, sla_misses_table
@@ -43,13 +42,13 @@ def render_report(run_dir: Path, result: Result, *, history: Sequence[HistoryEnt
 
     ``history`` (the history file's entries) adds the trend against earlier runs.
     """
-    events = read_journal(Path(run_dir) / JOURNAL)
+    data = run_data_of(Path(run_dir), result)
     scenario_text, scenario = read_scenario(Path(run_dir))
-    return render_report_of(events, Path(run_dir), result, scenario_text, scenario, history=history)
+    return render_report_of(data, Path(run_dir), result, scenario_text, scenario, history=history)
 
 
 def render_report_of(
-    events: Sequence[Mapping[str, Any]],
+    data: RunData,
     run_dir: Path,
     result: Result,
     scenario_text: str,
@@ -57,13 +56,10 @@ def render_report_of(
     *,
     history: Sequence[HistoryEntry] = (),
 ) -> str:
-    """The report from already-read journal ``events`` and ``scenario.yaml``."""
-    series = series_of(events, run_dir, result)
-    ramp = (
-        ramp_capacity(build_run_data(events, run_dir=run_dir), events, scenario)
-        if has_ramp(scenario)
-        else None
-    )
+    """The report from the already-read run ``data`` and ``scenario.yaml``."""
+    series = series_of(data, result)
+    stats = data.journal.frame("workload_stats") if data.journal else None
+    ramp = ramp_capacity(data, stats, scenario) if has_ramp(scenario) else None
     title = f"dagstorm capacity report: {result.scenario.name}"
     sections = [
         el("h1", title),
@@ -78,7 +74,7 @@ def render_report_of(
         _section(
             "capacity",
             "Capacity: generated traffic",
-            capacity_section(events, scenario, result.scenario.time_compression),
+            capacity_section(stats, scenario, result.scenario.time_compression),
         ),
         _section("ramp", "Capacity: ramp to the breaking point", ramp_section(ramp)),
         _section(

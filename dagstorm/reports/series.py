@@ -8,21 +8,32 @@ from the analysis :class:`~dagstorm.analysis.Result`.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from dagstorm.analysis.load import JOURNAL, build_run_data
+from dagstorm.analysis.journal_scan import JournalScan
+from dagstorm.analysis.load import RunData, load_run
 from dagstorm.analysis.measures import in_scope
 from dagstorm.analysis.result import Result
-from dagstorm.engine.journal import read_journal
 from dagstorm.reports.svg import Band
 
-__all__ = ["MAX_POINTS", "Points", "RunSeries", "RunTiming", "read_series", "series_of"]
+__all__ = [
+    "MAX_POINTS",
+    "Points",
+    "RunSeries",
+    "RunTiming",
+    "read_series",
+    "run_data_of",
+    "series_of",
+]
 
 #: At most this many points per charted series.
 MAX_POINTS = 240
@@ -79,21 +90,28 @@ class RunSeries:
     event_counts: Mapping[str, int]
 
 
+def run_data_of(run_dir: Path, result: Result) -> RunData:
+    """The run data ``result`` was computed from, or the run directory read again."""
+    if result.data is not None and result.data.journal is not None:
+        return result.data
+    return load_run(Path(run_dir))
+
+
 def read_series(run_dir: Path, result: Result) -> RunSeries:
     """Read ``run_dir/journal.jsonl`` into chartable series (reads only)."""
-    return series_of(read_journal(Path(run_dir) / JOURNAL), run_dir, result)
+    return series_of(run_data_of(run_dir, result), result)
 
 
-def series_of(events: Sequence[Mapping[str, Any]], run_dir: Path, result: Result) -> RunSeries:
-    """Chartable series of the journal ``events`` of the run analysed as ``result``."""
+def series_of(data: RunData, result: Result) -> RunSeries:
+    """Chartable series of the run ``data`` (from :func:`load_run`) analysed as ``result``."""
     end_t = max(result.run.wall_s, 1.0)
     bucket = float(max(1, math.ceil(end_t / MAX_POINTS)))
+    scan = data.journal or JournalScan()
     by_kind: dict[str, list[Mapping[str, Any]]] = {}
-    for event in sorted(events, key=lambda e: (_float(e.get("seq")), _float(e.get("t")))):
+    for event in sorted(scan.events, key=lambda e: (_float(e.get("seq")), _float(e.get("t")))):
         by_kind.setdefault(str(event.get("kind")), []).append(event)
     start = (by_kind.get("run_start") or [{}])[0]
-    stats = by_kind.get("workload_stats", [])
-    data = build_run_data(events, run_dir=Path(run_dir))
+    stats = scan.frame("workload_stats")
     return RunSeries(
         end_t=end_t,
         bucket_s=bucket,
@@ -101,10 +119,10 @@ def series_of(events: Sequence[Mapping[str, Any]], run_dir: Path, result: Result
         records_per_s={
             name: _rate(stats, field, bucket)
             for name, field in (("generated", "records"), ("acked", "acked"), ("failed", "failed"))
-            if any(e.get(field) is not None for e in stats)
+            if stats[field].notna().any()
         },
         mb_per_s=tuple((t, v / 1e6) for t, v in _rate(stats, "bytes", bucket)),
-        workload_kinds=tuple(sorted({str(e.get("workload_kind")) for e in stats})),
+        workload_kinds=tuple(sorted({_text(k) for k in stats["workload_kind"].unique()})),
         runs=_runs(data.dag_runs, result, end_t),
         tries_per_min=_tries_per_minute(data.task_tries, end_t),
         executor_losses=tuple(
@@ -118,26 +136,39 @@ def series_of(events: Sequence[Mapping[str, Any]], run_dir: Path, result: Result
             for e in by_kind.get("spark_executor_lost", [])
         ),
         kafka_lag=_grouped(
-            by_kind.get("kafka_lag", []),
-            key=lambda e: f"{e.get('topic')} / {e.get('group')}",
+            scan.frame("kafka_lag"),
+            names=_text_column(scan.frame("kafka_lag"), "topic")
+            + " / "
+            + _text_column(scan.frame("kafka_lag"), "group"),
             field="lag",
             bucket=bucket,
         ),
         cpu_pct=_grouped(
-            by_kind.get("process_stats", []),
-            key=lambda e: str(e.get("component")),
+            scan.frame("process_stats"),
+            names=_text_column(scan.frame("process_stats"), "component"),
             field="cpu_pct",
             bucket=bucket,
         ),
         rss_mb=_grouped(
-            by_kind.get("process_stats", []),
-            key=lambda e: str(e.get("component")),
+            scan.frame("process_stats"),
+            names=_text_column(scan.frame("process_stats"), "component"),
             field="rss_mb",
             bucket=bucket,
         ),
         environment={str(k): str(v) for k, v in (start.get("environment") or {}).items()},
-        event_counts={k: len(v) for k, v in sorted(by_kind.items())},
+        event_counts={k: n for k, n in sorted(scan.counts.items()) if n},
     )
+
+
+def _text(value: Any) -> str:
+    """A journal text field as str() of its JSON value gives it (a missing one is "None")."""
+    return (
+        "None" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    )
+
+
+def _text_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].astype(object).map(_text)
 
 
 def _float(value: Any) -> float:
@@ -173,53 +204,69 @@ def _bands(
     return tuple(bands)
 
 
-def _bucketed(pairs: Iterable[tuple[float, float]], bucket: float, how: str) -> Points:
-    """Sum or mean of ``(t, value)`` per bucket, at each bucket's start."""
-    sums: dict[int, float] = {}
-    counts: dict[int, int] = {}
-    for t, value in pairs:
-        if not math.isfinite(value):
-            continue
-        index = int(t // bucket)
-        sums[index] = sums.get(index, 0.0) + value
-        counts[index] = counts.get(index, 0) + 1
-    return tuple(
-        (index * bucket, sums[index] if how == "sum" else sums[index] / counts[index])
-        for index in sorted(sums)
-    )
-
-
-def _rate(stats: Sequence[Mapping[str, Any]], field: str, bucket: float) -> Points:
+def _rate(stats: pd.DataFrame, field: str, bucket: float) -> Points:
     """Per-second rate of ``field`` per bucket, summed over workloads.
 
     Each workload's rate in a bucket is its ``field`` total over the seconds its
     intervals cover (not the bucket width), so a bucket that happens to hold one
     sample instead of two does not show a false dip.
     """
-    totals: dict[tuple[int, str], list[float]] = {}
-    for event in stats:
-        if event.get(field) is None:
-            continue
-        key = (int(_float(event.get("t")) // bucket), str(event.get("workload")))
-        row = totals.setdefault(key, [0.0, 0.0])
-        row[0] += _float(event.get(field))
-        row[1] += _float(event.get("interval_s")) or 1.0
+    rows = stats[stats[field].notna()]
+    if rows.empty:
+        return ()
+    seconds = pd.to_numeric(rows["interval_s"], errors="coerce").fillna(0.0)
+    frame = pd.DataFrame(
+        {
+            "index": (pd.to_numeric(rows["t"], errors="coerce").fillna(0.0) // bucket).astype(int),
+            "workload": _text_column(rows, "workload"),
+            "amount": pd.to_numeric(rows[field], errors="coerce").fillna(0.0),
+            "seconds": seconds.where(seconds != 0.0, 1.0),
+        }
+    )
     rates: dict[int, float] = {}
-    for (index, _), (amount, seconds) in sorted(totals.items()):
-        rates[index] = rates.get(index, 0.0) + amount / seconds
+    for (index, _), (amount, spent), _ in _folds(
+        frame, ["index", "workload"], ["amount", "seconds"]
+    ):
+        rates[int(index)] = rates.get(int(index), 0.0) + amount / spent
     return tuple((index * bucket, rates[index]) for index in sorted(rates))
 
 
 def _grouped(
-    events: Sequence[Mapping[str, Any]], *, key: Any, field: str, bucket: float
+    frame: pd.DataFrame, *, names: pd.Series, field: str, bucket: float
 ) -> dict[str, Points]:
-    """Mean of ``field`` per bucket, for each group ``key(event)`` (sorted by name)."""
-    groups: dict[str, list[tuple[float, float]]] = {}
-    for event in events:
-        value = event.get(field)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            groups.setdefault(key(event), []).append((_float(event.get("t")), float(value)))
-    return {name: _bucketed(groups[name], bucket, "mean") for name in sorted(groups)}
+    """Mean of ``field`` per bucket, for each group name (sorted by name)."""
+    values = pd.to_numeric(frame[field], errors="coerce").astype(float)
+    keep = pd.Series(np.isfinite(values.to_numpy()), index=values.index)
+    if not keep.any():
+        return {}
+    rows = pd.DataFrame(
+        {
+            "name": names[keep],
+            "index": (
+                pd.to_numeric(frame.loc[keep, "t"], errors="coerce").fillna(0.0) // bucket
+            ).astype(int),
+            "value": values[keep].astype(float),
+        }
+    )
+    out: dict[str, list[tuple[float, float]]] = {}
+    for (name, index), (total,), count in _folds(rows, ["name", "index"], ["value"]):
+        out.setdefault(str(name), []).append((int(index) * bucket, total / count))
+    return {name: tuple(points) for name, points in sorted(out.items())}
+
+
+def _folds(
+    frame: pd.DataFrame, keys: list[str], values: list[str]
+) -> list[tuple[tuple[Any, ...], list[float], int]]:
+    """Per group (sorted by ``keys``): each value column summed left to right, and the count.
+
+    A plain left fold in journal order, as a loop over the events adds them, so the
+    charts do not change in the last digit with how the frame was built.
+    """
+    out = []
+    for key, rows in frame.groupby(keys, sort=True):
+        sums = [functools.reduce(operator.add, rows[c].tolist(), 0.0) for c in values]
+        out.append((key, sums, len(rows)))
+    return out
 
 
 def _runs(dag_runs: pd.DataFrame, result: Result, end_t: float) -> tuple[RunTiming, ...]:

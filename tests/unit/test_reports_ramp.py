@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
-from dagstorm.analysis.load import build_run_data
+from dagstorm.analysis.load import RunData, load_run
 from dagstorm.reports.capacity import ramp_answer, ramp_section
 from dagstorm.reports.ramp import has_ramp, ramp_capacity
 
@@ -113,9 +114,19 @@ def journal() -> list[dict[str, Any]]:
     return events
 
 
-def test_known_answers() -> None:
-    events = journal()
-    ramp = ramp_capacity(build_run_data(events, run_dir=Path("ramp")), events, SCENARIO)
+def loaded(tmp_path: Path, events: list[dict[str, Any]]) -> RunData:
+    """The events written as a journal and read back as the report reads a run."""
+    (tmp_path / "journal.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    return load_run(tmp_path)
+
+
+def capacity(data: RunData, scenario: dict[str, Any]) -> Any:
+    assert data.journal is not None
+    return ramp_capacity(data, data.journal.frame("workload_stats"), scenario)
+
+
+def test_known_answers(tmp_path: Path) -> None:
+    ramp = capacity(loaded(tmp_path, journal()), SCENARIO)
     assert ramp is not None
     assert [s.factor for s in ramp.steps] == [1.0, 2.0, 3.0]
     assert [s.runs for s in ramp.steps] == [2, 2, 2]
@@ -150,23 +161,24 @@ def test_known_answers() -> None:
     assert html.count("<tr>") == 4 and "breaks" in html
 
 
-def test_not_a_ramp() -> None:
-    events = journal()
-    data = build_run_data(events, run_dir=Path("ramp"))
+def test_not_a_ramp(tmp_path: Path) -> None:
+    data = loaded(tmp_path, journal())
     flat = {"workloads": [{"kind": "ad_logs", "rate": "2TB/day"}]}
     assert not has_ramp(flat) and has_ramp(SCENARIO)
-    assert ramp_capacity(data, events, flat) is None
+    assert capacity(data, flat) is None
     assert "not measured" in str(ramp_section(None))
 
 
-def test_a_ramp_that_never_breaks_and_never_holds() -> None:
+def test_a_ramp_that_never_breaks_and_never_holds(tmp_path: Path) -> None:
     events = [e for e in journal() if e.get("run_id") not in {"r2b"}]
-    ramp = ramp_capacity(build_run_data(events, run_dir=Path("r")), events, SCENARIO)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ramp = capacity(loaded(tmp_path / "a", events), SCENARIO)
     assert ramp is not None and (ramp.sustained, ramp.broke) == (2, None)
     assert "never broke" in ramp_answer(ramp)[1]
     strict = {"sla": {"dag": "ad_logs_hourly", "within": "20m", "compliance": ">= 95%"}}
     events[0] = {**events[0], "slos": [strict]}
-    ramp = ramp_capacity(build_run_data(events, run_dir=Path("r")), events, SCENARIO)
+    ramp = capacity(loaded(tmp_path / "b", events), SCENARIO)
     assert ramp is not None and (ramp.sustained, ramp.broke) == (None, 0)
     assert ramp.headroom is None
     assert ramp_answer(ramp)[0].startswith("Measured: not even the first step met the SLA")
