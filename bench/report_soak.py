@@ -22,6 +22,18 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from soak_journal import write_soak  # noqa: E402
 
+#: The peer: only reading the journal's lines (no JSON), the floor of any reader.
+PEER = """
+import json, resource, sys, time
+t0 = time.monotonic()
+n = 0
+with open(sys.argv[1], "rb") as handle:
+    for _ in handle:
+        n += 1
+print(json.dumps({"lines": n, "read_s": time.monotonic() - t0,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
@@ -58,6 +70,12 @@ def main() -> None:
         events = write_soak(run_dir, args.hours)
         print(f"generated {events:,} events into {run_dir}", flush=True)
     size = (run_dir / "journal.jsonl").stat().st_size
+    peer = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", PEER, str(run_dir / "journal.jsonl")],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    )  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(run_dir)],
         capture_output=True,
@@ -73,6 +91,10 @@ def main() -> None:
     )
     print(f"peak RSS: {figures['peak_rss_mb']:,.0f} MB (goal <= 2048 MB)")
     print(f"report.html: {figures['report_bytes'] / 1e3:,.0f} kB")
+    print(
+        f"peer (reading the lines only, no JSON): {peer['read_s']:.1f} s —"
+        f" analysis + report = {figures['total_s'] / peer['read_s']:.1f}× the peer"
+    )
     for name, value in figures["verdict"]:
         print(f"  {name}: {value}")
 

@@ -323,7 +323,15 @@ def _hourly_run(s: int, rng: random.Random) -> list[tuple[float, str, dict[str, 
             },
         ),
         (s + 0.1, "dag_triggered", {"dag_id": "ad_logs_hourly", "run_id": run_id, "ok": True}),
-        *_run_events("ad_logs_hourly", run_id, s + 0.2, 6, rng, {"partition_hour": hour}, 0.05),
+        *_run_events(
+            "ad_logs_hourly",
+            run_id,
+            s + 0.2,
+            tasks=6,
+            rng=rng,
+            conf={"partition_hour": hour},
+            fail_rate=0.05,
+        ),
     ]
 
 

@@ -40,6 +40,9 @@ BULK_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "spark_cluster": (),
     "probe_error": (),
 }  # fmt: skip
+#: Columns read as text; every other kept column is a number.
+TEXT_COLUMNS = frozenset({"metric", "type", "component", "workload", "workload_kind", "topic",
+                          "group", "kind"})  # fmt: skip
 _MARK = b'"kind":"'
 READ_BYTES = 64 * 1024 * 1024
 BATCH_BYTES = 32 * 1024 * 1024
@@ -102,7 +105,12 @@ def scan_journal(path: Path) -> JournalScan:
             lines = (partial + block).split(b"\n")
             partial = lines.pop()
             for line in lines:
-                kind = _kind_of(line)
+                # Inlined _kind_of: this loop runs once per event (10 M in a 24 h soak).
+                start = line.find(_MARK)
+                kind = None
+                if start >= 0:
+                    end = line.find(b'"', start + 8)
+                    kind = line[start + 8 : end].decode("ascii", "replace")
                 if kind in batches:
                     batches[kind].append(line)
                     sizes[kind] += len(line)
@@ -151,7 +159,12 @@ def _parse_one(scan: JournalScan, line: bytes) -> None:
 def _flush(scan: JournalScan, kind: str, lines: list[bytes]) -> None:
     columns = ["seq", "t", *BULK_COLUMNS[kind]]
     try:
-        table = pa_json.read_json(io.BytesIO(b"\n".join(lines)))
+        table = pa_json.read_json(
+            io.BytesIO(b"\n".join(lines)),
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=_schema(kind), unexpected_field_behavior="ignore"
+            ),
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         events = []
         for line in lines:
@@ -177,6 +190,12 @@ def _flush(scan: JournalScan, kind: str, lines: list[bytes]) -> None:
         if column not in frame:
             frame[column] = None
     scan._add(kind, frame[columns])
+
+
+def _schema(kind: str) -> pa.Schema:
+    """Only the kept columns, typed: Arrow skips every other field of the line."""
+    names = ["seq", "t", "kind", *BULK_COLUMNS[kind]]
+    return pa.schema([(n, pa.string() if n in TEXT_COLUMNS else pa.float64()) for n in names])
 
 
 def _rows_frame(kind: str, events: list[dict[str, Any]]) -> pd.DataFrame:

@@ -8,9 +8,7 @@ from the analysis :class:`~dagstorm.analysis.Result`.
 
 from __future__ import annotations
 
-import functools
 import math
-import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +166,10 @@ def _text(value: Any) -> str:
 
 
 def _text_column(frame: pd.DataFrame, column: str) -> pd.Series:
-    return frame[column].astype(object).map(_text)
+    """The column as str() of each JSON value ("None" for a missing one), as objects."""
+    codes, uniques = pd.factorize(frame[column])
+    names = np.array([*(_text(u) for u in uniques), "None"], dtype=object)
+    return pd.Series(names[codes], index=frame.index)
 
 
 def _float(value: Any) -> float:
@@ -259,13 +260,17 @@ def _folds(
 ) -> list[tuple[tuple[Any, ...], list[float], int]]:
     """Per group (sorted by ``keys``): each value column summed left to right, and the count.
 
-    A plain left fold in journal order, as a loop over the events adds them, so the
-    charts do not change in the last digit with how the frame was built.
+    A plain left fold in journal order (``cumsum`` is sequential), as a loop over the
+    events adds them, so the charts do not change in the last digit with how the
+    frame was built.
     """
+    arrays = {c: frame[c].to_numpy(dtype=float) for c in values}
+    groups = frame.groupby(keys, sort=True).indices
     out = []
-    for key, rows in frame.groupby(keys, sort=True):
-        sums = [functools.reduce(operator.add, rows[c].tolist(), 0.0) for c in values]
-        out.append((key, sums, len(rows)))
+    for key in sorted(groups):
+        rows = groups[key]
+        sums = [float(np.cumsum(arrays[c][rows])[-1]) for c in values]
+        out.append((tuple(key), sums, len(rows)))
     return out
 
 
