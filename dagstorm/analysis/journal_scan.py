@@ -25,6 +25,7 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
+from pandas.api.types import union_categoricals
 
 __all__ = ["BULK_COLUMNS", "JournalScan", "scan_journal"]
 
@@ -69,9 +70,7 @@ class JournalScan:
         if kind not in self._frames:
             columns = ["seq", "t", *BULK_COLUMNS[kind]]
             chunks = [c for c in self._chunks.pop(kind, []) if len(c)]
-            frame = (
-                pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=columns)
-            )
+            frame = _concat(chunks) if chunks else pd.DataFrame(columns=columns)
             if len(chunks) > 1 or not frame["seq"].is_monotonic_increasing:
                 frame = frame.sort_values("seq", kind="stable", ignore_index=True)
             self._frames[kind] = frame
@@ -166,22 +165,12 @@ def _flush(scan: JournalScan, kind: str, lines: list[bytes]) -> None:
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        events = []
-        for line in lines:
-            try:
-                event = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(event, dict) and event.get("kind") == kind:
-                events.append(event)
-        scan.counts[kind] += len(events)
-        scan._add(kind, _rows_frame(kind, events))
+        _parse_each(scan, lines)
         return
     kinds = table.column("kind") if "kind" in table.column_names else None
     if kinds is not None and pa.compute.any(pa.compute.not_equal(kinds, kind)).as_py():
         # A line whose first "kind" was nested: parse that batch one event at a time.
-        for line in lines:
-            _parse_one(scan, line)
+        _parse_each(scan, lines)
         return
     scan.counts[kind] += table.num_rows
     present = [c for c in columns if c in table.column_names]
@@ -189,7 +178,39 @@ def _flush(scan: JournalScan, kind: str, lines: list[bytes]) -> None:
     for column in columns:
         if column not in frame:
             frame[column] = None
+        if column in TEXT_COLUMNS:
+            frame[column] = frame[column].astype("category")
     scan._add(kind, frame[columns])
+
+
+def _parse_each(scan: JournalScan, lines: list[bytes]) -> None:
+    """Parse a batch line by line (undecodable lines skipped), each to its real kind."""
+    bulk: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        kind = str(event.get("kind"))
+        scan.counts[kind] += 1
+        if kind in BULK_COLUMNS:
+            bulk.setdefault(kind, []).append(event)
+        else:
+            scan.events.append(event)
+    for kind, events in bulk.items():
+        scan._add(kind, _rows_frame(kind, events))
+
+
+def _concat(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    """Chunks into one frame; text columns stay categorical (a few names, millions of rows)."""
+    text = [c for c in chunks[0].columns if c in TEXT_COLUMNS]
+    frame = pd.concat([c.drop(columns=text) for c in chunks], ignore_index=True)
+    for column in text:
+        parts = [pd.Categorical(c[column]) for c in chunks]
+        frame[column] = union_categoricals(parts, sort_categories=True)
+    return frame[list(chunks[0].columns)]
 
 
 def _schema(kind: str) -> pa.Schema:
@@ -200,7 +221,14 @@ def _schema(kind: str) -> pa.Schema:
 
 def _rows_frame(kind: str, events: list[dict[str, Any]]) -> pd.DataFrame:
     columns = ["seq", "t", *BULK_COLUMNS[kind]]
-    return pd.DataFrame([[e.get(c) for c in columns] for e in events], columns=columns)
+    frame = pd.DataFrame([[e.get(c) for c in columns] for e in events], columns=columns)
+    for column in columns:
+        if column in TEXT_COLUMNS:
+            frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+            frame[column] = frame[column].astype("category")
+        else:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
 
 
 def _is_number(value: Any) -> bool:

@@ -315,7 +315,9 @@ def _statsd(events: Sequence[Mapping[str, Any]], journal: JournalScan | None) ->
         return frame
     bulk = journal.frame("statsd").copy()
     bulk.insert(2, "kind", "statsd")
-    return _coerce(pd.concat([frame, bulk], ignore_index=True) if len(frame) else bulk)
+    if len(frame):
+        bulk = pd.concat([frame, bulk.astype({"metric": object, "type": object})])
+    return _coerce(bulk.reset_index(drop=True))
 
 
 def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
