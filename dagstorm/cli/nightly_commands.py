@@ -43,6 +43,17 @@ DEFAULT_SUITE = Path("scenarios/nightly.yaml")
     metavar="NAME=VALUE",
     help="With --baseline: a measure's tolerance, absolute (0.02) or relative (25%).",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Serve each run's live metrics for Prometheus on this port (docs/metrics.md).",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address for --metrics-port; 0.0.0.0 exposes it beyond this machine.",
+)
 @click.pass_obj
 @handle_errors
 def nightly(
@@ -54,6 +65,8 @@ def nightly(
     history: Path | None,
     baseline: Path | None,
     tolerances: tuple[str, ...],
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Run a suite of scenarios one after another, headless, for CI (docs/nightly.md).
 
@@ -75,6 +88,7 @@ def nightly(
     from dagstorm.analysis.history import default_history_path, read_history, runs_of_scenario
     from dagstorm.cli.nightly_flow import run_suite
     from dagstorm.cli.run_flow import FinishedRun, RunOptions, execute_loaded
+    from dagstorm.metrics.server import MetricsAddress
     from dagstorm.scenarios.loader import LoadedScenario
     from dagstorm.scenarios.suite import load_suite
 
@@ -90,7 +104,8 @@ def nightly(
         base = None
         if baseline is not None and runs_of_scenario(recorded, loaded.scenario.name, last=1):
             base = resolve_baseline(baseline, loaded.scenario.name, chosen)
-        options = RunOptions(baseline=base, history=history_path, suite=suite.name)
+        metrics = None if metrics_port is None else MetricsAddress(metrics_port, metrics_host)
+        options = RunOptions(baseline=base, history=history_path, suite=suite.name, metrics=metrics)
         return execute_loaded(settings, loaded, runs_dir, options=options)
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
