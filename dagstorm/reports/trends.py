@@ -20,7 +20,7 @@ from dagstorm.reports.markup import Markup, el, join, num
 from dagstorm.reports.svg import PALETTE, nice_ticks, value_label
 from dagstorm.reports.tables import html_table
 
-__all__ = ["TREND_CHARTS", "TREND_RUNS", "trend_runs", "trends_section"]
+__all__ = ["TREND_CHARTS", "TREND_RUNS", "baseline_table", "trend_runs", "trends_section"]
 
 #: How many runs of the scenario the section shows (this one included).
 TREND_RUNS = 10
@@ -37,7 +37,39 @@ def trend_runs(
 
 
 def trends_section(history: Sequence[HistoryEntry], result: Result) -> Markup:
-    """Charts and table of the scenario's last runs ("not measured" without a history)."""
+    """The ``--baseline`` comparison, then charts and table of the scenario's last runs."""
+    return join([baseline_table(result), _trend(history, result)])
+
+
+def baseline_table(result: Result) -> Markup:
+    """Every headline measure against the ``--baseline`` run (nothing without one)."""
+    if result.baseline is None:
+        return Markup("")
+    baseline, comparison = result.baseline
+    rows = [
+        [
+            row.spec.label,
+            value_text(row.spec, row.baseline),
+            value_text(row.spec, row.candidate),
+            "" if row.delta_pct is None else f"{row.delta_pct:+.1f}%",
+            row.tolerance.text,
+            el("span", f"regression: {row.note}", class_="bad") if row.regressed else row.note,
+        ]
+        for row in comparison.rows
+    ]
+    return join(
+        [
+            el("h3", f"Against the baseline {baseline.run} ({baseline.started_at[:19]})"),
+            html_table(
+                ["measure", "baseline", "this run", "Δ", "tolerance", ""],
+                rows,
+                numeric=[1, 2, 3],
+            ),
+        ]
+    )
+
+
+def _trend(history: Sequence[HistoryEntry], result: Result) -> Markup:
     runs = trend_runs(history, result)
     if len(runs) < 2:
         why = "no history file" if not history else f"{len(runs)} run of this scenario recorded"

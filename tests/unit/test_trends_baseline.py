@@ -88,6 +88,10 @@ def test_a_better_baseline_fails_the_verdict(run_dir: Path, tmp_path: Path) -> N
     )
     # The baseline lives in the run directory: re-analysing gives the same verdict.
     assert result_document(analyze(run_dir)) == document
+    html = render_report(run_dir, result)
+    section = html[html.index('id="trends"') : html.index('id="sla"')]
+    assert "Against the baseline earlier (2026-02-28T22:00:00)" in section
+    assert section.count('class="bad">regression: ') == 2
 
 
 def test_the_same_measures_pass_the_baseline_check(run_dir: Path, tmp_path: Path) -> None:
