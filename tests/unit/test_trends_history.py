@@ -126,3 +126,25 @@ def test_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAGSTORM_HISTORY", "/elsewhere/h.jsonl")
     assert default_history_path(tmp_path) == Path("/elsewhere/h.jsonl")
     assert default_history_path(tmp_path, tmp_path / "x.jsonl") == tmp_path / "x.jsonl"
+
+
+def test_cli_history_add_and_list(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dagstorm.cli import cli
+
+    history = tmp_path / "h.jsonl"
+    runner = CliRunner()
+    empty = runner.invoke(cli, ["history", "--history", str(history)])
+    assert empty.exit_code == 0 and "no run recorded" in empty.output
+    added = runner.invoke(cli, ["history", "--history", str(history), "add", str(FIXTURE)])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(cli, ["history", "--history", str(history)])
+    assert listed.exit_code == 0
+    assert "broker-outage-fixture" in listed.output and "FAIL (1)" in listed.output
+    assert "66.7%" in listed.output and "18m" in listed.output
+    as_json = runner.invoke(cli, ["history", "--history", str(history), "--json"])
+    (line,) = as_json.output.splitlines()
+    assert orjson.loads(line)["run"] == "broker_outage"
+    other = runner.invoke(cli, ["history", "--history", str(history), "--scenario", "smoke"])
+    assert "no run recorded" in other.output
