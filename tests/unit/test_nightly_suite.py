@@ -204,7 +204,7 @@ def test_cli_dry_run_and_missing_file(tmp_path: Path) -> None:
     plan = runner.invoke(cli, ["nightly", str(NIGHTLY), "--dry-run"])
     assert plan.exit_code == 0, plan.output
     assert plan.output.startswith("suite nightly (")
-    assert "6. soak-nightly" in plan.output
+    assert "7. soak-nightly" in plan.output
     path = write_suite(tmp_path, "suite: t\nscenarios:\n  - file: nope.yaml\n")
     missing = runner.invoke(cli, ["nightly", str(path), "--dry-run"])
     assert missing.exit_code == 2
