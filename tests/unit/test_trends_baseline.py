@@ -170,3 +170,17 @@ def test_report_shows_the_trend_of_the_last_runs(run_dir: Path) -> None:
     ]
     lone = render_report(run_dir, result, history=[])
     assert "not measured: a trend needs two runs" in lone
+
+
+def test_run_tui_refuses_options_it_does_not_forward(tmp_path: Path) -> None:
+    scenario = Path(__file__).parents[2] / "scenarios" / "smoke.yaml"
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(f"state_dir: {tmp_path / 'state'}\n")
+    result = CliRunner().invoke(
+        cli,
+        ["--stack-file", str(stack), "run", str(scenario), "--tui", "--metrics-port", "0",
+         "--runs-dir", str(tmp_path / "runs")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "not forwarded to the --tui engine yet" in result.output
+    assert not (tmp_path / "runs").exists()
