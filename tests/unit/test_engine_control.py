@@ -72,7 +72,7 @@ def scripted(runner_for: Any) -> Callable[..., tuple[Runner, ScriptedClock]]:  #
         runner.clock = clock
         runner._workload_factory = lambda r, j, d: [
             PausableWorkload("w", j, r.clock),
-            FakeWorkload("locust", j, r.clock),  # a loop that does not honour pauses
+            FakeWorkload("unpausable", j, r.clock),  # a loop that does not honour pauses
         ]
         return runner, clock
 
@@ -110,7 +110,7 @@ def test_pause_and_resume_reach_every_workload_and_are_acknowledged(scripted: An
     assert all(e["by"].startswith("test ") for e in taken)
     first_ack = next(e for e in events if e["kind"] == "control_ack")
     assert first_ack["workloads"] == ["w"] and 20 <= first_ack["t"] <= 20.5
-    assert first_ack["not_pausable"] == ["locust"]
+    assert first_ack["not_pausable"] == ["unpausable"]
 
 
 def test_abort_reverts_every_fault_and_ends_as_interrupted(scripted: Any) -> None:

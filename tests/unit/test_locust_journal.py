@@ -121,3 +121,28 @@ def _scenario_file(tmp_path: Path) -> Path:
         "    user: {kind: trigger, dag: d}\n"
     )
     return path
+
+
+def test_pausing_a_swarm_holds_its_users_through_the_pause_file(tmp_path: Path) -> None:
+    scenario = load_scenario(_scenario_file(tmp_path), env={})
+    spec = scenario.scenario.workloads[0]
+    assert isinstance(spec, LocustWorkload)
+    runner = SimpleNamespace(
+        scenario=scenario.scenario,
+        loaded=scenario,
+        stack=SimpleNamespace(
+            kafka_bootstrap="", airflow_url="", airflow_username="a", airflow_password="b"
+        ),
+        config=SimpleNamespace(resolved_state_dir=lambda: tmp_path / "state"),
+        clock=FakeClock(),
+    )
+    with RunJournal(tmp_path / "journal.jsonl", FakeClock()) as journal:
+        swarm = LocustSwarm.from_spec(spec, cast("Runner", runner), journal, tmp_path / "run")
+    pause_file = swarm.config.pause_path
+    assert LocustSwarm.pausable
+    assert pause_file == tmp_path / "run" / "locust" / "people" / "paused"
+    assert not pause_file.exists()
+    swarm.pause()
+    assert swarm.paused and pause_file.exists()
+    swarm.resume()
+    assert not swarm.paused and not pause_file.exists()

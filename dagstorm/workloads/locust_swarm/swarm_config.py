@@ -46,6 +46,8 @@ class SwarmConfig(BaseModel):
     stats_path: Path
     #: The load winds down as soon as this file exists (the harness's stop).
     stop_path: Path
+    #: While this file exists, users hold before their next request (the engine's pause).
+    pause_path: Path | None = None
 
     def write(self, path: Path) -> Path:
         """Write atomically; returns ``path``."""

@@ -55,7 +55,13 @@ def drain_timeout(stop_timeout: float) -> float:
 
 
 class LocustSwarm(Workload):
-    """One Locust run (1 master + N workers) as a dagstorm workload."""
+    """One Locust run (1 master + N workers) as a dagstorm workload.
+
+    Pausing creates the config's pause file: every user holds before its next
+    request until it is gone (a request in flight completes and is counted).
+    """
+
+    pausable = True
 
     def __init__(
         self,
@@ -118,6 +124,7 @@ class LocustSwarm(Workload):
             airflow_url=runner.stack.airflow_url,
             stats_path=work_dir / "stats.jsonl",
             stop_path=work_dir / "stop",
+            pause_path=work_dir / "paused",
         )
         state = StateLayout(runner.config.resolved_state_dir())
         credentials = None
@@ -170,6 +177,19 @@ class LocustSwarm(Workload):
             self.stats.flush_all()
             self._emit_end(swarm, outcomes)
 
+    def pause(self) -> None:
+        """Hold every user before its next request (the pause file)."""
+        super().pause()
+        if self.config.pause_path is not None:
+            self.config.pause_path.parent.mkdir(parents=True, exist_ok=True)
+            self.config.pause_path.touch()
+
+    def resume(self) -> None:
+        """Let the users go on."""
+        if self.config.pause_path is not None:
+            self.config.pause_path.unlink(missing_ok=True)
+        super().resume()
+
     def _follow(self, swarm: Swarm, tail: StatsTail) -> None:
         started = time.monotonic()
         stop_at: float | None = None
@@ -177,6 +197,8 @@ class LocustSwarm(Workload):
             if self._stop.is_set() and stop_at is None:
                 stop_at = time.monotonic()
                 self.config.stop_path.touch()
+                if self.config.pause_path is not None:
+                    self.config.pause_path.unlink(missing_ok=True)
             self.stats.consume(tail.read())
             self.stats.flush(time.time())
             now = time.monotonic()

@@ -10,7 +10,9 @@ Runs only inside ``locust`` processes (it imports Locust). One master + N worker
   :class:`SwarmShape`, which sets the user count from the dagstorm shape and,
   when the load must end (duration, ``max_requests`` or the harness's stop file),
   tells the workers to drain, waits until each has reported its last window
-  (bounded by ``drain_timeout_s``), writes the ``end`` line and quits.
+  (bounded by ``drain_timeout_s``), writes the ``end`` line and quits;
+- while the harness's **pause file** exists, every user holds before its next
+  request (the engine's pause; the shape's clock and the duration keep running).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ REPORT_KEY = "dagstorm"
 RECORDS = "dagstorm_records"
 ACKED = "dagstorm_acked"
 BYTES = "dagstorm_bytes"
+#: How often a paused user looks at the pause file again (seconds).
+PAUSE_POLL_S = 0.25
 
 
 @cache
@@ -72,9 +76,20 @@ class WorkerState:
         cfg = config()
         return worker_quota(cfg.max_requests, cfg.workers, self.index)
 
+    def hold_while_paused(self) -> None:
+        """Wait (cooperatively: gevent patches sleep) while the harness has paused the load.
+
+        Never past a drain: the stop file makes the master drain the workers, which
+        ends the wait; the harness removes the pause file on resume and on stop.
+        """
+        path = config().pause_path
+        while path is not None and not self.draining and path.exists():
+            time.sleep(PAUSE_POLL_S)
+
     @contextlib.contextmanager
     def request_slot(self) -> Iterator[None]:
-        """Around one request: stops the user when draining or when the quota is used."""
+        """Around one request: holds while paused; stops the user when draining or at quota."""
+        self.hold_while_paused()
         if self.draining or self.taken >= self.quota():
             raise StopUser()
         self.taken += 1
