@@ -14,7 +14,7 @@ list of events and is what tests use.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,11 @@ LEDGER = "ledger"
 SERVING = "serving.parquet"
 #: Optional: the pipeline's per-partition load records (``ad_partition_loads``).
 PARTITION_LOADS = "partition_loads.parquet"
+#: The stream path: the Kafka workload's ledger and what ``ad_events_stream`` served.
+STREAM_LEDGER = "ledger/kafka"
+STREAM_SERVING = "stream_serving.parquet"
+#: The ``ad_events_batches`` rows of the run's signals: which signals were served.
+STREAM_BATCHES = "stream_batches.parquet"
 
 SERVING_COLUMNS = ("campaign_id", "ad_id", "hour", "impressions", "clicks", "conversions")
 
@@ -170,6 +175,13 @@ class RunData:
     #: The journal as read by :func:`load_run` (periodic samples as frames), for the
     #: report to reuse; None when built from a list of events.
     journal: JournalScan | None = None
+    #: The stream path (Kafka): its ledger and ``stream_serving.parquet``; None when absent.
+    stream_ledger: pd.DataFrame | None = None
+    stream_serving: pd.DataFrame | None = None
+    #: Per cut of completion signals, the acked counts it covers (``stream.SignalCut``).
+    stream_cuts: tuple[Any, ...] = ()
+    #: signal_ids with an ``ad_events_batches`` row; None without ``stream_batches.parquet``.
+    stream_served: frozenset[str] | None = None
 
     @property
     def compression(self) -> float:
@@ -191,7 +203,7 @@ def load_run(run_dir: Path) -> RunData:
     ledger = _read_ledger(run_dir, absent)
     serving = _read_parquet(run_dir / SERVING, SERVING_COLUMNS, "serving", absent)
     loads = _read_parquet(run_dir / PARTITION_LOADS, ("hour",), "partition_loads", absent)
-    return build_run_data(
+    data = build_run_data(
         [],
         run_dir=run_dir,
         ledger=ledger,
@@ -200,16 +212,39 @@ def load_run(run_dir: Path) -> RunData:
         absent=absent,
         journal=scan_journal(journal),
     )
+    if not (run_dir / STREAM_LEDGER).is_dir():
+        return data
+    from dagstorm.analysis.stream import read_signal_cuts  # noqa: PLC0415 - imports this module
+
+    stream_ledger = _read_ledger(run_dir, absent, STREAM_LEDGER, "stream_ledger")
+    stream = _read_parquet(run_dir / STREAM_SERVING, SERVING_COLUMNS, "stream_serving", absent)
+    batches = _read_parquet(run_dir / STREAM_BATCHES, ("signal_id",), "stream_batches", absent)
+    try:
+        cuts = read_signal_cuts(run_dir / STREAM_LEDGER)
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        absent["stream_cuts"] = f"signal ledgers unreadable: {exc}"
+        cuts = ()
+    served = None if batches is None else frozenset(batches["signal_id"].astype(str))
+    return replace(
+        data,
+        stream_ledger=stream_ledger,
+        stream_serving=stream,
+        stream_cuts=cuts,
+        stream_served=served,
+        absent=absent,
+    )
 
 
-def _read_ledger(run_dir: Path, absent: dict[str, str]) -> pd.DataFrame | None:
-    if not (run_dir / LEDGER).is_dir():
-        absent["ledger"] = f"no {LEDGER}/ in the run directory"
+def _read_ledger(
+    run_dir: Path, absent: dict[str, str], sub: str = LEDGER, name: str = "ledger"
+) -> pd.DataFrame | None:
+    if not (run_dir / sub).is_dir():
+        absent[name] = f"no {sub}/ in the run directory"
         return None
     try:
-        return load_ledger(run_dir / LEDGER)
+        return load_ledger(run_dir / sub)
     except (FileNotFoundError, OSError, ValueError) as exc:
-        absent["ledger"] = f"{LEDGER}/ unreadable: {exc}"
+        absent[name] = f"{sub}/ unreadable: {exc}"
         return None
 
 

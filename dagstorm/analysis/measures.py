@@ -13,6 +13,7 @@ from dagstorm.analysis.load import RunData
 from dagstorm.analysis.recovery import RetryRecovery, retry_recovery
 from dagstorm.analysis.scheduler_metrics import SchedulerMetrics, scheduler_metrics
 from dagstorm.analysis.sla import SlaCompliance, sla_compliance
+from dagstorm.analysis.stream import stream_completeness
 from dagstorm.analysis.throughput import SchedulerThroughput, scheduler_throughput
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SlaSlo
 
@@ -32,6 +33,8 @@ class Measures:
     throughput: SchedulerThroughput
     scheduler_metrics: SchedulerMetrics
     completeness: DataCompleteness
+    #: The stream path (Kafka ledger's acked vs ``ad_events_stats``); None without a Kafka workload.
+    stream_completeness: DataCompleteness | None = None
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -109,4 +112,5 @@ def compute_measures(data: RunData) -> Measures:
             dag_runs=data.dag_runs,
             absent=data.absent,
         ),
+        stream_completeness=stream_completeness(data),
     )

@@ -38,14 +38,18 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
     for sla in measures.sla:
         label = f"SLA {sla.dag_id}" if several else "SLA"
         parts.append(f"{label} {percent_text(sla.compliance)}")
-    completeness = measures.completeness
-    if completeness.measured:
-        loss = f"{completeness.lost_events} lost"
-        if completeness.duplicate_events:
-            loss += f", {completeness.duplicate_events} duplicated"
-        parts.append(loss)
-    else:
-        parts.append("loss not measured")
+    paths = [("", measures.completeness)]
+    if measures.stream_completeness is not None:
+        paths = [("landing ", measures.completeness), ("stream ", measures.stream_completeness)]
+        paths = [p for p in paths if p[1].measured] or paths[1:]
+    for label, completeness in paths:
+        if completeness.measured:
+            loss = f"{label}{completeness.lost_events} lost"
+            if completeness.duplicate_events:
+                loss += f", {completeness.duplicate_events} duplicated"
+            parts.append(loss)
+        else:
+            parts.append(f"{label}loss not measured")
     total = len(verdict.slos)
     outcome = (
         f"{total - len(verdict.failed)} of {plural(total, 'SLO')} passed" if total else "no SLOs"

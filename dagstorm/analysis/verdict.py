@@ -190,22 +190,41 @@ def _throughput(slo: SchedulerThroughputSlo, measures: Measures) -> SloVerdict:
 
 
 def _count(slo: CountSlo, measures: Measures) -> SloVerdict:
-    c = measures.completeness
-    if not c.measured or c.total is None:
-        return _unmeasured(slo, c.reason or "no completeness data")
-    if c.total.expected == 0:
-        return _unmeasured(slo, "the ledger expects no event (nothing in finished partitions)")
+    """Lost / duplicate events over every measured path (landing, and stream when any)."""
+    paths = [("landing", measures.completeness)]
+    if measures.stream_completeness is not None:
+        paths.append(("stream", measures.stream_completeness))
+    judged = [(n, c) for n, c in paths if c.measured and c.total is not None and c.total.expected]
+    if not judged:
+        reasons = [c.reason for _, c in paths if c.reason]
+        if any(c.measured for _, c in paths):
+            reasons = ["the ledger expects no event (nothing in finished partitions)"]
+        return _unmeasured(slo, "; ".join(reasons) or "no completeness data")
     lost = slo.type == "lost_events"
-    value = c.lost_events if lost else c.duplicate_events
-    assert value is not None  # measured
     word = "lost" if lost else "duplicate"
-    text = f"{value} {word} events"
-    hours = [h for h in c.per_hour if (h.lost if lost else h.duplicated)]
-    parts = [f"of {c.total.expected} expected ({c.basis}), {c.total.loaded} loaded"]
-    if hours:
-        shown = ", ".join(f"{h.key} ({h.lost if lost else h.duplicated})" for h in hours[:5])
-        more = f" and {len(hours) - 5} more" if len(hours) > 5 else ""
-        parts.append(f"in {plural(len(hours), 'hour')}: {shown}{more}")
-    if c.ignored_serving_rows:
-        parts.append(f"{c.ignored_serving_rows} serving rows outside the run's hours ignored")
-    return _verdict(slo, float(value), text, "; ".join(parts))
+    value = 0
+    parts = []
+    for name, c in judged:
+        assert c.total is not None
+        count = c.lost_events if lost else c.duplicate_events
+        assert count is not None  # measured
+        value += count
+        label = f"{name}: " if len(paths) > 1 else ""
+        detail = f"{label}of {c.total.expected} expected ({c.basis}), {c.total.loaded} loaded"
+        if len(paths) > 1:
+            detail += f", {count} {word}"
+        parts.append(detail)
+        hours = [h for h in c.per_hour if (h.lost if lost else h.duplicated)]
+        if hours:
+            shown = ", ".join(f"{h.key} ({h.lost if lost else h.duplicated})" for h in hours[:5])
+            more = f" and {len(hours) - 5} more" if len(hours) > 5 else ""
+            parts.append(f"in {plural(len(hours), 'hour')}: {shown}{more}")
+        if c.in_flight_partitions:
+            unit = "signal" if name == "stream" else "partition"
+            parts.append(
+                f"{plural(c.in_flight_partitions, unit)} still loading at the end "
+                f"({c.in_flight_partition_events} events) left out"
+            )
+        if c.ignored_serving_rows:
+            parts.append(f"{c.ignored_serving_rows} serving rows outside the run's hours ignored")
+    return _verdict(slo, float(value), f"{value} {word} events", "; ".join(parts))

@@ -15,6 +15,7 @@ from dagstorm.stack.layout import project_root
 BENCHES = {
     "generate": "generate.py",
     "faults": "fault_timings.py",
+    "kafka": "kafka_producer.py",
     "kafka-locust": "kafka_locust.py",
 }
 
@@ -28,9 +29,10 @@ def bench(name: str, args: tuple[str, ...]) -> None:
 
     generate: ad-log generation MB/s and records/s on one core vs Faker and the
     2 TB/day line. faults: time each fault takes to take effect and to revert
-    (needs a running stack). kafka-locust: records/s and MB/s produced to Kafka by
-    Locust users with 1 and 2 worker processes, and the scaling ratio (needs a
-    running stack).
+    (needs a running stack). kafka: dagstorm's Kafka producer vs Kafka's own
+    ProducerPerformance on the stack's broker (needs a running stack).
+    kafka-locust: records/s and MB/s produced to Kafka by Locust users with 1 and
+    2 worker processes, and the scaling ratio (needs a running stack).
 
     \b
     Example:

@@ -6,10 +6,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 from airflow_client.client import DagRunApi
 
 from dagstorm.engine.clock import Clock
-from dagstorm.engine.serving_snapshot import triggered_run_ids
+from dagstorm.engine.serving_snapshot import sent_signal_ids, triggered_run_ids
 from dagstorm.probes.airflow_auth import api_client
 from dagstorm.stack.endpoints import Stack
 
@@ -25,6 +26,18 @@ def unfinished(stack: Stack, run_ids: set[str]) -> int:
     return sum(1 for run in page.dag_runs if run.dag_run_id in run_ids)
 
 
+def served_by(stack: Stack, signal_ids: set[str]) -> dict[str, str]:
+    """signal_id → run_id of the DAG run that loaded it (``ad_events_batches``)."""
+    if not signal_ids:
+        return {}
+    with psycopg.connect(stack.serving_db_dsn, connect_timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT signal_id, run_id FROM ad_events_batches WHERE signal_id = ANY(%s)",
+            (sorted(signal_ids),),
+        ).fetchall()
+    return {str(signal): str(run) for signal, run in rows}
+
+
 def wait_for_runs(
     stack: Stack,
     journal_path: Path,
@@ -34,9 +47,12 @@ def wait_for_runs(
     *,
     between: Callable[[], None] | None = None,
 ) -> int:
-    """Poll until none of this run's DAG runs is in flight, or ``timeout``; returns how many are.
+    """Poll until this run's DAG runs and completion signals are all done, or ``timeout``.
 
-    ``between`` is called before each poll (the engine reads its control inbox there).
+    Done: no DAG run it triggered is queued or running, and every completion signal
+    it sent has its ``ad_events_batches`` row (and the run that loaded it finished).
+    Returns how many are left. ``between`` is called before each poll (the engine
+    reads its control inbox there).
     """
     deadline = clock.elapsed() + timeout
     left = 0
@@ -44,7 +60,11 @@ def wait_for_runs(
         if between is not None:
             between()
         try:
-            left = unfinished(stack, set(triggered_run_ids(journal_path)))
+            signals = set(sent_signal_ids(journal_path))
+            served = served_by(stack, signals)
+            # A served signal's run still checks and acknowledges it after the load.
+            runs = set(triggered_run_ids(journal_path)) | set(served.values())
+            left = unfinished(stack, runs) + len(signals) - len(served)
         except Exception:  # noqa: BLE001 - an unreachable API ends the wait, not the run
             return -1
         if left == 0 or clock.elapsed() >= deadline:

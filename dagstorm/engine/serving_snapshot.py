@@ -1,7 +1,10 @@
 """What the pipeline loaded during a run, read from the serving database at the end.
 
 Only rows written by DAG runs this run triggered count (``run_id``), so rows an
-earlier run left for the same hours can never pass for this run's output.
+earlier run left for the same hours can never pass for this run's output. The
+stream path is filtered the same way by the completion signals this run sent
+(``kafka_signal`` events that were acknowledged): ``stream_serving.parquet``
+(``ad_events_stats``) and ``stream_batches.parquet`` (``ad_events_batches``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,30 @@ def triggered_run_ids(journal_path: Path) -> list[str]:
     )
 
 
+STREAM_COLUMNS = [*COLUMNS[:-1], "signal_id"]
+BATCH_COLUMNS = [
+    "loaded_at",
+    "signal_id",
+    "run_id",
+    "input_records",
+    "bad_records",
+    "valid_records",
+    "duplicate_records",
+    "rows",
+]
+
+
+def sent_signal_ids(journal_path: Path) -> list[str]:
+    """signal_ids of the completion signals this run sent (acknowledged by Kafka)."""
+    return sorted(
+        {
+            str(e["signal_id"])
+            for e in read_journal(journal_path)
+            if e.get("kind") == "kafka_signal" and e.get("ok") and e.get("signal_id")
+        }
+    )
+
+
 def _export(dsn: str, query: str, run_ids: list[str], columns: list[str], path: Path) -> int:
     """Rows of ``query`` (run ids as its one parameter) to Parquet; returns the row count."""
     rows: list[tuple[object, ...]] = []
@@ -43,7 +70,9 @@ def _export(dsn: str, query: str, run_ids: list[str], columns: list[str], path: 
         with psycopg.connect(dsn, connect_timeout=10) as conn:
             rows = conn.execute(query, (run_ids,)).fetchall()
     frame = pd.DataFrame(rows, columns=columns)
-    frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
+    for column in ("hour", "loaded_at"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
     for column in ("impressions", "clicks", "conversions"):
         if column in frame:
             frame[column] = frame[column].astype("int64")
@@ -72,5 +101,30 @@ def snapshot_serving(dsn: str, run_dir: Path) -> int:
         run_ids,
         LOAD_COLUMNS,
         run_dir / "partition_loads.parquet",
+    )
+    signal_ids = sent_signal_ids(run_dir / "journal.jsonl")
+    if signal_ids:
+        count += snapshot_stream(dsn, run_dir, signal_ids)
+    return count
+
+
+def snapshot_stream(dsn: str, run_dir: Path, signal_ids: list[str]) -> int:
+    """Write ``stream_serving.parquet`` and ``stream_batches.parquet`` for ``signal_ids``."""
+    count = _export(
+        dsn,
+        "SELECT hour, campaign_id, ad_id, impressions, clicks, conversions, signal_id "
+        "FROM ad_events_stats WHERE signal_id = ANY(%s) ORDER BY hour, campaign_id, ad_id",
+        signal_ids,
+        STREAM_COLUMNS,
+        run_dir / "stream_serving.parquet",
+    )
+    _export(
+        dsn,
+        "SELECT loaded_at, signal_id, run_id, input_records, bad_records, "
+        "valid_records, duplicate_records, rows FROM ad_events_batches "
+        "WHERE signal_id = ANY(%s)",
+        signal_ids,
+        BATCH_COLUMNS,
+        run_dir / "stream_batches.parquet",
     )
     return count

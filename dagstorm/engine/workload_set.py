@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagstorm.engine.journal import RunJournal
-from dagstorm.scenarios.model import AdLogsWorkload, TriggerStormWorkload
+from dagstorm.scenarios.model import AdLogsWorkload, KafkaBurstWorkload, TriggerStormWorkload
 from dagstorm.workloads.ad_logs_workload import AdLogsRun
 from dagstorm.workloads.base import Workload
+from dagstorm.workloads.kafka_burst import KafkaBurst
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 from dagstorm.workloads.locust_swarm.workload import LocustSwarm
 from dagstorm.workloads.trigger_storm import TriggerStorm
@@ -39,4 +40,6 @@ def default_workloads(runner: Runner, journal: RunJournal, run_dir: Path) -> lis
                 built.append(AdLogsRun.from_spec(spec, runner, journal, run_dir))
             case LocustWorkload():
                 built.append(LocustSwarm.from_spec(spec, runner, journal, run_dir))
+            case KafkaBurstWorkload():
+                built.append(KafkaBurst.from_spec(spec, runner, journal, run_dir))
     return built

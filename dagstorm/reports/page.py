@@ -72,6 +72,13 @@ def render_report_of(
         _section("recovery", "Recovery per fault", recovery_table(result)),
         _section("completeness", "Data completeness per hour", completeness_table(result)),
         _section(
+            "stream-completeness",
+            "Stream completeness per hour (Kafka → ad_events_stream)",
+            completeness_table(result, stream=True),
+        )
+        if result.measures.stream_completeness is not None
+        else "",
+        _section(
             "capacity",
             "Capacity: generated traffic",
             capacity_section(stats, scenario, result.scenario.time_compression),

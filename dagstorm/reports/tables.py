@@ -175,9 +175,15 @@ def _recovery_text(sim_s: float, wall_s: float) -> str:
     return f"{duration_text(sim_s)} sim / {duration_text(wall_s)} wall"
 
 
-def completeness_table(result: Result) -> Markup:
-    """Generated / acked / expected / loaded / lost / duplicated per hour, and the total."""
-    c = result.measures.completeness
+def completeness_table(result: Result, *, stream: bool = False) -> Markup:
+    """Generated / acked / expected / loaded / lost / duplicated per hour, and the total.
+
+    ``stream``: the Kafka path (the Kafka ledger vs ``ad_events_stats``) instead of
+    the landing path.
+    """
+    c = result.measures.stream_completeness if stream else result.measures.completeness
+    if c is None:
+        return el("p", "not measured: the run had no Kafka workload", class_="not-measured")
     if not c.measured or c.total is None:
         return el("p", f"not measured: {c.reason or 'no completeness data'}", class_="not-measured")
     rows = [_counts(row) for row in c.per_hour]
@@ -202,8 +208,9 @@ def completeness_table(result: Result) -> Markup:
             f"({c.unfinished_partition_events:,} events) left out."
         )
     if c.in_flight_partitions:
+        unit = "signals" if stream else "partitions"
         notes.append(
-            f"{c.in_flight_partitions} partitions in flight at the end "
+            f"{c.in_flight_partitions} {unit} in flight at the end "
             f"({c.in_flight_partition_events:,} events) left out."
         )
     if c.ignored_serving_rows:

@@ -18,6 +18,7 @@ from dagstorm.faults.specs import FaultSpec
 from dagstorm.scenarios.slos import SloSpec, normalise_slo
 from dagstorm.stack.config import ExternalEndpoints
 from dagstorm.workloads.config import Format, SourceConfig
+from dagstorm.workloads.kafka_config import KafkaBurstConfig
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 
 Seconds = Annotated[float, Field(ge=0)]
@@ -80,8 +81,23 @@ class TriggerStormWorkload(_Strict):
         return None if value is None else parse_duration(value)
 
 
+class KafkaBurstWorkload(KafkaBurstConfig):
+    """Ad events produced to Kafka in bursts, with completion signals (seed: the scenario's)."""
+
+    kind: Literal["kafka_burst"] = "kafka_burst"
+    name: str = "kafka-burst"
+
+    @model_validator(mode="after")
+    def _no_own_seed(self) -> KafkaBurstWorkload:
+        for name in ("seed", "time_compression"):
+            if name in self.model_fields_set:
+                raise ValueError(f"{name} is set once for the whole scenario, at the top level")
+        return self
+
+
 WorkloadSpec = Annotated[
-    AdLogsWorkload | TriggerStormWorkload | LocustWorkload, Field(discriminator="kind")
+    AdLogsWorkload | TriggerStormWorkload | LocustWorkload | KafkaBurstWorkload,
+    Field(discriminator="kind"),
 ]
 
 

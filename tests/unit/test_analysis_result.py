@@ -159,6 +159,7 @@ def test_result_json_format(run_dir: Path) -> None:
         "throughput",
         "scheduler_metrics",
         "completeness",
+        "stream_completeness",
     }
     (miss,) = measures["sla"][0]["misses"]
     assert miss["run_id"] == "manual__2026-03-02T00"

@@ -1,0 +1,275 @@
+"""Benchmark: dagstorm's Kafka producer against Kafka's own ProducerPerformance tool.
+
+    DAGSTORM_STACK_FILE=... .venv/bin/python bench/kafka_producer.py            # needs `stack up`
+    .venv/bin/python bench/kafka_producer.py --records 300000 --compression zstd
+    .venv/bin/python bench/kafka_producer.py --profile     # where dagstorm's time goes
+
+Same broker (the stack's), same messages (dagstorm's JSON records, written to a
+payload file the Java tool sends with ``--payload-file``), same count, same
+producer settings (acks=all, idempotence, batch size, linger, compression), in
+the same run, each into a fresh 3-partition topic:
+
+- ``kafka ProducerPerformance (java)``: ``org.apache.kafka.tools.ProducerPerformance``
+  from the stack's Kafka jars, on the broker's java, ``--throughput -1``;
+- ``dagstorm kafka_burst``: the workload end to end (generate, encode, send,
+  delivery tracking, ledger), unthrottled, one process; timed to the last ack;
+- ``kafka-python send loop``: the same pre-built messages sent in a bare loop
+  (no generation, no tracking) — the ceiling of the client library itself.
+
+MB/s are of message values (10^6 bytes) per wall second; the ratio is against the
+Java tool measured in this run. On a busy machine the per-CPU-second figures are
+the fairer ones (the Java figure counts the whole JVM: start-up and JIT too).
+Goals: >= 23.1 MB/s (2 TB/day) and >= 0.5x Java.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka.admin import NewTopic
+
+from dagstorm.engine.clock import WallClock
+from dagstorm.engine.journal import RunJournal
+from dagstorm.kafka_compat import KafkaAdminClient, KafkaProducer
+from dagstorm.stack.config import load_stack_config
+from dagstorm.stack.context import find_java_home
+from dagstorm.stack.endpoints import resolve_stack
+from dagstorm.workloads.kafka_burst import KafkaBurst, make_producer
+from dagstorm.workloads.kafka_config import KafkaBurstConfig
+from dagstorm.workloads.kafka_messages import MessageEncoder
+from dagstorm.workloads.source import EventSource
+
+GOAL_MB_S, GOAL_RATIO = 23.1, 0.5
+_JAVA_LINE = re.compile(r"^(\d+) records sent, ([\d.]+) records/sec")
+
+
+@dataclass
+class Result:
+    name: str
+    records: int
+    bytes: int
+    wall: float
+    cpu: float | None
+
+    @property
+    def mb_s(self) -> float:
+        return self.bytes / self.wall / 1e6
+
+    @property
+    def records_s(self) -> float:
+        return self.records / self.wall
+
+
+def fresh_topic(bootstrap: str, prefix: str) -> str:
+    topic = f"bench-{prefix}-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    try:
+        admin.create_topics([NewTopic(topic, 3, 1)], timeout_ms=30_000)
+    finally:
+        admin.close()
+    return topic
+
+
+def config(args: argparse.Namespace, topic: str) -> KafkaBurstConfig:
+    return KafkaBurstConfig.model_validate(
+        {
+            "rate": "100M events/s",  # never the limit: the producer is
+            "topic": topic,
+            "control_topic": None,
+            "max_records": args.records,
+            "seed": 7,
+            "producer": {
+                "batch_size": args.batch_size,
+                "linger_ms": args.linger_ms,
+                "compression": args.compression,
+            },
+        }
+    )
+
+
+def sample_messages(n: int) -> list[bytes]:
+    """The first ``n`` records of the workload's source (what every contender sends)."""
+    source = EventSource(KafkaBurstConfig.model_validate({"seed": 7, "rate": "100M events/s"}))
+    encoder = MessageEncoder(source.model.catalog, 3)
+    out: list[bytes] = []
+    for _window, events in source.batches(3600.0):
+        values, _ = encoder.values(events)
+        out.extend(values)
+        if len(out) >= n:
+            break
+    return out[:n]
+
+
+def run_java(args: argparse.Namespace, bootstrap: str, payload: Path, size: float) -> Result:
+    stack_config = load_stack_config()
+    libs = stack_config.resolved_state_dir() / "kafka" / "libs"
+    java = find_java_home() / "bin" / "java"
+    topic = fresh_topic(bootstrap, "java")
+    compression = "none" if args.compression == "none" else args.compression
+    argv = [
+        str(java),
+        "-Xmx512m",
+        "-cp",
+        f"{libs}/*",
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        str(args.records),
+        "--payload-file",
+        str(payload),
+        "--throughput",
+        "-1",
+        "--producer-props",
+        f"bootstrap.servers={bootstrap}",
+        "acks=all",
+        "enable.idempotence=true",
+        f"batch.size={args.batch_size}",
+        f"linger.ms={args.linger_ms}",
+        f"compression.type={compression}",
+    ]
+    started, children = time.monotonic(), _children_cpu()
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
+    wall, cpu = time.monotonic() - started, _children_cpu() - children
+    summary = [line for line in done.stdout.splitlines() if _JAVA_LINE.match(line)]
+    if done.returncode != 0 or not summary:
+        sys.exit(f"ProducerPerformance failed ({done.returncode}): {done.stderr[-2000:]}")
+    match = _JAVA_LINE.match(summary[-1])
+    assert match is not None
+    records, per_s = int(match.group(1)), float(match.group(2))
+    # The tool's own clock (first send to last ack) excludes JVM start; use it.
+    tool_wall = records / per_s
+    print(f"  java: {summary[-1].strip()}  (process wall {wall:.1f} s)")
+    # CPU: the whole JVM (start-up and JIT included), so its per-CPU figure is a floor.
+    return Result("kafka ProducerPerformance (java)", records, int(records * size), tool_wall, cpu)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_dagstorm(args: argparse.Namespace, bootstrap: str, work: Path) -> Result:
+    topic = fresh_topic(bootstrap, "dagstorm")
+    cfg = config(args, topic)
+    clock = WallClock(1.0)
+    run_dir = work / topic
+    run_dir.mkdir()
+    journal = RunJournal(run_dir / "journal.jsonl", clock)
+    workload = KafkaBurst(
+        "bench",
+        journal,
+        clock,
+        config=cfg,
+        producer_factory=lambda: make_producer(cfg, bootstrap),
+        ledger_dir=run_dir / "ledger",
+        run_tag="bench",
+    )
+    profile = cProfile.Profile() if args.profile else None
+    cpu0, started = time.process_time(), time.monotonic()
+    if profile is not None:
+        profile.enable()
+    workload.run()  # in this thread: profiled, and ends at the bound after the last ack
+    if profile is not None:
+        profile.disable()
+    wall, cpu = time.monotonic() - started, time.process_time() - cpu0
+    journal.close()
+    totals = workload.totals
+    if workload.error is not None or totals["acked"] != args.records:
+        sys.exit(f"dagstorm run incomplete: {totals} {workload.error!r}")
+    sizes = [e["bytes"] for e in _stats(run_dir / "journal.jsonl")]
+    if profile is not None:
+        print("\n  where dagstorm's time goes (cumulative, top 25):")
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+    return Result("dagstorm kafka_burst", totals["acked"], sum(sizes), wall, cpu)
+
+
+def _stats(journal: Path) -> list[dict[str, int]]:
+    import orjson  # noqa: PLC0415
+
+    return [
+        e
+        for e in map(orjson.loads, journal.read_bytes().splitlines())
+        if e.get("kind") == "workload_stats"
+    ]
+
+
+def run_plain(args: argparse.Namespace, bootstrap: str, messages: list[bytes]) -> Result:
+    topic = fresh_topic(bootstrap, "plain")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        **config(args, topic).producer.kafka_kwargs(),
+    )
+    try:
+        producer.partitions_for(topic)
+        cpu0, started = time.process_time(), time.monotonic()
+        send = producer.send
+        count = 0
+        while count < args.records:
+            for value in messages[: args.records - count]:
+                send(topic, value, None, None, count % 3)
+                count += 1
+        producer.flush(timeout=300)
+        wall, cpu = time.monotonic() - started, time.process_time() - cpu0
+    finally:
+        producer.close(timeout=10)
+    size = sum(map(len, messages)) / len(messages)
+    return Result("kafka-python send loop", count, int(count * size), wall, cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=500_000)
+    parser.add_argument("--batch-size", type=int, default=256 * 1024)
+    parser.add_argument("--linger-ms", type=int, default=20)
+    parser.add_argument("--compression", choices=["none", "gzip", "lz4", "zstd"], default="lz4")
+    parser.add_argument("--profile", action="store_true", help="cProfile the dagstorm run")
+    parser.add_argument("--skip-plain", action="store_true")
+    args = parser.parse_args()
+    bootstrap = resolve_stack(load_stack_config()).kafka_bootstrap
+    messages = sample_messages(min(args.records, 100_000))
+    size = sum(map(len, messages)) / len(messages)
+    print(
+        f"{args.records} records of {size:.0f} bytes (mean), {args.compression}, "
+        f"batch {args.batch_size} B, linger {args.linger_ms} ms, acks=all, idempotent"
+    )
+    with tempfile.TemporaryDirectory(prefix="dagstorm-bench-kafka-") as tmp:
+        work = Path(tmp)
+        payload = work / "payload.jsonl"
+        payload.write_bytes(b"\n".join(messages) + b"\n")
+        results = [run_java(args, bootstrap, payload, size), run_dagstorm(args, bootstrap, work)]
+        if not args.skip_plain:
+            results.append(run_plain(args, bootstrap, messages))
+    java = results[0]
+    head = f"{'contender':36} {'records/s':>11} {'MB/s':>8} {'vs java':>8}"
+    print(f"\n{head} {'CPU s':>7} {'MB/CPU-s':>9} {'vs java':>8}")
+    java_per_cpu = java.bytes / java.cpu / 1e6 if java.cpu else None
+    for r in results:
+        per_cpu = r.bytes / r.cpu / 1e6 if r.cpu else None
+        cpu_cols = f"{'-':>7} {'-':>9} {'-':>8}"
+        if per_cpu is not None and java_per_cpu is not None and r.cpu is not None:
+            cpu_cols = f"{r.cpu:7.1f} {per_cpu:9.1f} {per_cpu / java_per_cpu:7.2f}x"
+        wall = f"{r.records_s:11,.0f} {r.mb_s:8.1f} {r.mb_s / java.mb_s:7.2f}x"
+        print(f"{r.name:36} {wall} {cpu_cols}")
+    ours = results[1]
+    print(
+        f"\ngoals: >= {GOAL_MB_S} MB/s: {'met' if ours.mb_s >= GOAL_MB_S else 'NOT met'}"
+        f" ({ours.mb_s:.1f}); >= {GOAL_RATIO}x java: "
+        f"{'met' if ours.mb_s / java.mb_s >= GOAL_RATIO else 'NOT met'}"
+        f" ({ours.mb_s / java.mb_s:.2f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,467 @@
+"""The ``kafka_burst`` workload: ad events produced to Kafka in bursts, with exact ground truth.
+
+The event source is the landing generator's (same model, seed, rate, scale and
+shape semantics); each event becomes one JSON message keyed by campaign.
+Every wall interval a ``workload_stats`` event reports records, bytes, acked,
+failed, dropped, retried and ack latency p50/p99. The ledger (``ledger/kafka/``)
+counts per key what was generated, handed to the producer (``written``) and
+acknowledged (``acked``, from delivery callbacks only). After each burst (and/or
+every N records or seconds) a completion signal with the acked offset ranges
+goes to the control topic and a ``kafka_signal`` event to the journal.
+
+Bounded: ``max_records`` generated, ``max_duration`` wall seconds, a bounded
+in-flight buffer (policy drop or back-pressure with a timeout), a timeout on
+every producer call. At the end, records whose delivery is still unknown after
+``close_timeout`` count as failed, and the producer is closed without waiting,
+so nothing is delivered after the ledger was written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import orjson
+
+from dagstorm import __version__
+from dagstorm.engine.clock import Clock
+from dagstorm.engine.journal import RunJournal
+from dagstorm.kafka_compat import KafkaError, KafkaProducer
+from dagstorm.workloads.base import Workload
+from dagstorm.workloads.events import EventColumns
+from dagstorm.workloads.kafka_config import KafkaBurstConfig
+from dagstorm.workloads.kafka_delivery import ACKED, TIME_STRIDE, UNSENT, Chunk, DeliveryTracker
+from dagstorm.workloads.kafka_messages import MessageEncoder
+from dagstorm.workloads.kafka_retries import RetryCounter
+from dagstorm.workloads.kafka_signal import AckedRanges, Signal
+from dagstorm.workloads.kafka_stats import StatsWindow
+from dagstorm.workloads.ledger import KeyCounts, LedgerWriter
+from dagstorm.workloads.source import EventSource
+
+if TYPE_CHECKING:
+    from dagstorm.engine.runner import Runner
+    from dagstorm.scenarios.model import KafkaBurstWorkload
+
+#: Records per send call: small enough for the buffer bound, large enough to amortise.
+CHUNK_ROWS = 8192
+#: The run directory's sub-directory of the Kafka ledger.
+LEDGER_SUBDIR = "kafka"
+#: Under the Kafka ledger: one small ledger per cut of completion signals.
+SIGNAL_LEDGERS = "signals"
+ProducerFactory = Callable[[], Any]
+
+
+class KafkaBurst(Workload):
+    """Produces generated ad events to Kafka; see the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        journal: RunJournal,
+        clock: Clock,
+        *,
+        config: KafkaBurstConfig,
+        producer_factory: ProducerFactory,
+        ledger_dir: Path,
+        run_tag: str,
+        interval: float = 1.0,
+    ) -> None:
+        super().__init__(name, journal, clock)
+        self.config = config
+        self.producer_factory = producer_factory
+        self.interval = interval
+        self.run_tag = run_tag
+        self.source = EventSource(config)
+        info = {
+            "seed": config.seed,
+            "format": "kafka",
+            "topic": config.topic,
+            "generator": f"dagstorm {__version__}",
+            "rate": self.source.plan.describe(),
+        }
+        self.ledger = LedgerWriter(ledger_dir, self.source.model.catalog, info=info, kafka=True)
+        self.stats = StatsWindow(clock.elapsed())
+        producer_cfg = config.producer
+        self.tracker = DeliveryTracker(
+            self.stats,
+            max_records=producer_cfg.max_in_flight_records,
+            max_bytes=producer_cfg.max_in_flight_bytes,
+        )
+        self.ranges = AckedRanges()
+        self._unsent_signals: list[Signal] = []
+        #: Acked counts since the last cut of signals (see :meth:`_write_cut`).
+        self._cut_counts: list[tuple[int, KeyCounts]] = []
+        self._cuts = 0
+        self._signal_producer: Any = None
+        self._signals = 0
+        #: Totals over the run.
+        self.totals = dict.fromkeys(
+            ("generated", "sent", "acked", "failed", "dropped", "signalled"), 0
+        )
+        self._since_signal = 0
+        self._bursting = False
+        self._last_signal_t = clock.elapsed()
+        self._last_hour: int | None = None
+        self._send_errors = 0
+
+    @classmethod
+    def from_spec(
+        cls, spec: KafkaBurstWorkload, runner: Runner, journal: RunJournal, run_dir: Path
+    ) -> KafkaBurst:
+        """Build from the scenario (seed and compression from its top level)."""
+        source = spec.model_dump(exclude={"kind", "name"})
+        source.update(seed=runner.scenario.seed, time_compression=runner.scenario.time_compression)
+        config = KafkaBurstConfig.model_validate(source)
+        bootstrap = runner.stack.kafka_bootstrap
+        return cls(
+            spec.name,
+            journal,
+            runner.clock,
+            config=config,
+            producer_factory=lambda: make_producer(config, bootstrap),
+            ledger_dir=run_dir / "ledger" / LEDGER_SUBDIR,
+            run_tag=run_dir.name.split("-")[0].lower(),
+        )
+
+    # -- the loop -----------------------------------------------------------------
+
+    def run(self) -> None:
+        """Generate, send, account — until stopped or a bound is reached; then settle."""
+        try:
+            producer = self.producer_factory()
+        except Exception as exc:
+            self.ledger.close()
+            raise RuntimeError(f"no Kafka producer: {exc}") from exc
+        self.producer = producer
+        self.retries = RetryCounter(producer)
+        try:
+            partitions = producer.partitions_for(self.config.topic)
+            if not partitions:
+                raise RuntimeError(f"topic {self.config.topic} has no partitions")
+            self.encoder = MessageEncoder(self.source.model.catalog, len(partitions))
+            self._loop()
+        finally:
+            self._finish()
+
+    def _bounded(self, started: float) -> bool:
+        limit = self.config.max_duration
+        over_time = limit is not None and self.clock.elapsed() - started >= limit
+        return over_time or self.totals["generated"] >= self.config.max_records
+
+    def _loop(self) -> None:
+        started = self.clock.elapsed()
+        compression = self.clock.compression
+        while not self._stop.is_set() and not self._bounded(started):
+            sim = (self.clock.elapsed() - started) * compression
+            for window, events in self.source.batches(sim, max_batches=8):
+                if self._stop.is_set() or self._bounded(started):
+                    break
+                # A burst ends when the shape's rate drops to 0 (no new impressions; late
+                # clicks and conversions still trickle in and go with the next burst).
+                was_bursting, self._bursting = self._bursting, window.count > 0
+                if was_bursting and not self._bursting and self.config.signal.on_burst_end:
+                    self._flush(self.config.producer.request_timeout)
+                    self._settle()
+                    self._signal("burst end")
+                self._window(window.hour_ms, events)
+                self._housekeeping()
+            self._housekeeping()
+            self.clock.wait(self._stop, 0.05)
+
+    def _window(self, hour_ms: int, events: EventColumns) -> None:
+        left = self.config.max_records - self.totals["generated"]
+        if len(events) > left:
+            events = events.take(np.arange(left))
+        if not len(events):
+            return
+        if self._last_hour is not None and hour_ms != self._last_hour:
+            self.ledger.flush(self._last_hour)
+        self._last_hour = hour_ms
+        self.ledger.add(hour_ms, self.ledger.count(hour_ms, events), "generated")
+        self.totals["generated"] += len(events)
+        for start in range(0, len(events), CHUNK_ROWS):
+            if self._stop.is_set():
+                # Stopped mid-window: the rest was generated but never handed over.
+                break
+            self._send(hour_ms, events.take(np.arange(start, min(start + CHUNK_ROWS, len(events)))))
+            self._housekeeping()
+
+    def _send(self, hour_ms: int, events: EventColumns) -> None:
+        """Hand ``events`` to the producer, within the buffer bound and its policy."""
+        n = len(events)
+        values, lengths = self.encoder.values(events)
+        size = int(lengths.sum())
+        cfg = self.config.producer
+        room = self.tracker.has_room(n, size) or (
+            cfg.policy == "backpressure" and self.tracker.wait_for_room(n, size, cfg.block_timeout)
+        )
+        if not room:
+            self.stats.dropped_records(n)
+            self.totals["dropped"] += n
+            return
+        keys = self.encoder.keys(events)
+        parts = self.encoder.partitions(events).tolist()
+        futures: list[Any] = []
+        sent_at: list[float] = []
+        append, send, topic = futures.append, self.producer.send, self.config.topic
+        try:
+            for i in range(0, n, TIME_STRIDE):
+                sent_at.append(time.monotonic())
+                j = i + TIME_STRIDE
+                for value, key, part in zip(values[i:j], keys[i:j], parts[i:j], strict=True):
+                    append(send(topic, value, key, None, part))
+        except KafkaError as exc:
+            self._send_error(exc)
+        accepted = len(futures)
+        chunk = Chunk(
+            hour_ms, events, self.encoder.partitions(events), int(lengths[:accepted].sum())
+        )
+        if accepted:
+            sent = events if accepted == n else events.take(np.arange(accepted))
+            self.ledger.add(hour_ms, self.ledger.count(hour_ms, sent), "written")
+        self.stats.sent(accepted, chunk.value_bytes)
+        self.totals["sent"] += accepted
+        self.totals["failed"] += n - accepted
+        self.tracker.track(chunk, futures, sent_at)
+
+    def _send_error(self, exc: BaseException) -> None:
+        self._send_errors += 1
+        if self._send_errors <= 5 or self._send_errors % 100 == 0:
+            self.journal.emit(
+                "log",
+                level="warning",
+                message=f"workload {self.name}: send failed ({self._send_errors}): {exc!r}"[:500],
+            )
+
+    # -- accounting -----------------------------------------------------------------
+
+    def _housekeeping(self) -> None:
+        self._settle()
+        timeouts = self.config.producer
+        if self.tracker.stalled(timeouts.delivery_timeout + timeouts.request_timeout):
+            self._replace_producer()
+        now = self.clock.elapsed()
+        if now - self.stats_started >= self.interval:
+            self._emit_stats(now)
+        cfg = self.config.signal
+        if cfg.every_records is not None and self.ranges.records >= cfg.every_records:
+            self._signal("records")
+        elif cfg.every is not None and now - self._last_signal_t >= cfg.every:
+            self._signal("interval")
+
+    @property
+    def stats_started(self) -> float:
+        """Start of the current stats window (wall seconds)."""
+        return self.stats.started
+
+    def _settle(self, chunks: list[Chunk] | None = None) -> None:
+        for chunk in self.tracker.pop_settled() if chunks is None else chunks:
+            acked = chunk.status == ACKED
+            n_acked = int(np.count_nonzero(acked))
+            self.totals["acked"] += n_acked
+            self.totals["failed"] += chunk.records - n_acked - chunk.count(UNSENT)
+            if n_acked:
+                rows = chunk.events if n_acked == chunk.records else chunk.events.take(acked)
+                counts = self.ledger.count(chunk.hour_ms, rows)
+                self.ledger.add(chunk.hour_ms, counts, "acked")
+                self._cut_counts.append((chunk.hour_ms, counts))
+                self.ranges.add(chunk.partition[acked], chunk.offset[acked])
+                self._since_signal += n_acked
+
+    def _replace_producer(self) -> None:
+        """Replace a wedged producer: its pending records count as unknown (failed).
+
+        A producer whose batches neither succeed nor fail past their delivery timeout
+        is wedged (kafka-python's idempotent producer can be, after a broker restart).
+        It is closed without waiting, so its records can never be delivered later.
+        """
+        old, unknown = self.producer, self.tracker.in_flight_records
+        self._settle(self.tracker.give_up())
+        abandon(old)
+        try:
+            self.producer = self.producer_factory()
+        except Exception as exc:  # noqa: BLE001 - the next stall check tries again
+            self._send_error(exc)
+            return
+        self.retries = RetryCounter(self.producer)
+        self.journal.emit(
+            "log",
+            level="warning",
+            message=f"workload {self.name}: producer stalled; {unknown} records in flight "
+            "counted as failed, producer replaced",
+        )
+
+    def _emit_stats(self, now: float) -> None:
+        self.stats.retries(self.retries.delta())
+        snap = self.stats.close(now)
+        self.journal.emit(
+            "workload_stats",
+            workload=self.name,
+            workload_kind="kafka_burst",
+            topic=self.config.topic,
+            **snap.event_fields(),
+            in_flight=self.tracker.in_flight_records,
+            sim_generated_s=round(self.source.sim_seconds, 1),
+        )
+
+    def _flush(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for every record handed over to be settled."""
+        try:
+            self.producer.flush(timeout=timeout)
+        except KafkaError:
+            return False
+        return self.tracker.open_chunks == 0
+
+    def _signal(self, why: str) -> None:
+        """Send every pending signal, then new ones for the acked ranges collected."""
+        self._last_signal_t = self.clock.elapsed()
+        control = self.config.control_topic
+        if control is None:
+            self.ranges.clear()
+            self._cut_counts = []
+            return
+        fresh = self.ranges.cut(self.config.topic, self._next_signal_id)
+        self.ranges.clear()
+        if fresh:
+            self._write_cut(fresh)
+        self._since_signal = 0
+        pending, self._unsent_signals = [*self._unsent_signals, *fresh], []
+        for signal in pending:
+            ok, error = self._send_signal(control, signal)
+            if ok:
+                self.totals["signalled"] += signal.records
+            else:
+                self._unsent_signals.append(signal)
+            self.journal.emit(
+                "kafka_signal",
+                workload=self.name,
+                signal_id=signal.signal_id,
+                topic=signal.topic,
+                control_topic=control,
+                ranges={p: list(r) for p, r in signal.ranges.items()},
+                records=signal.records,
+                reason=why,
+                ok=ok,
+                error=error,
+            )
+
+    def _write_cut(self, signals: list[Signal]) -> None:
+        """The acked counts the ``signals`` of one cut cover, as their own small ledger.
+
+        ``ledger/kafka/signals/cut-NNNNN/`` (same format, ``acked`` only; the summary
+        names the signal ids): the analysis leaves out the cuts still being served
+        when the run ended (in flight, not lost).
+        """
+        self._cuts += 1
+        info = {
+            "signal_ids": [s.signal_id for s in signals],
+            "records": sum(s.records for s in signals),
+        }
+        directory = self.ledger.directory / SIGNAL_LEDGERS / f"cut-{self._cuts:05d}"
+        cut = LedgerWriter(directory, self.source.model.catalog, info=info, kafka=True)
+        for hour_ms, counts in self._cut_counts:
+            cut.add(hour_ms, counts, "acked")
+        cut.close()
+        self._cut_counts = []
+
+    def _retry_signals(self, budget: float) -> None:
+        """Re-send unacknowledged signals (same ids) for at most ``budget`` wall seconds."""
+        deadline = time.monotonic() + budget
+        while self._unsent_signals and time.monotonic() < deadline:
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+            self._signal("retry")
+
+    def _send_signal(self, control: str, signal: Signal) -> tuple[bool, str | None]:
+        """Send one signal on the signal producer; a failure discards that producer.
+
+        Signals have their own producer: after an outage the data producer may be
+        left in an error state (expired idempotent batches), and a signal must
+        still get through once the broker is back.
+        """
+        timeout = self.config.producer.request_timeout
+        try:
+            if self._signal_producer is None:
+                self._signal_producer = self.producer_factory()
+            future = self._signal_producer.send(control, orjson.dumps(signal.message()))
+            future.get(timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the signal pending
+            self._close_signal_producer()
+            return False, repr(exc)[:300]
+        return True, None
+
+    def _close_signal_producer(self) -> None:
+        producer, self._signal_producer = self._signal_producer, None
+        if producer is not None and producer is not self.producer:
+            abandon(producer)
+
+    def _next_signal_id(self) -> str:
+        self._signals += 1
+        return f"{self.config.signal.prefix}-{self.name}-{self.run_tag}-{self._signals}"
+
+    def _finish(self) -> None:
+        """Settle what can be, count the rest as unknown, signal, close everything."""
+        producer = getattr(self, "producer", None)
+        try:
+            if producer is not None:
+                self._flush(self.config.producer.close_timeout)
+                self._settle()
+                unknown = self.tracker.open_chunks
+                self._settle(self.tracker.give_up())
+                # Abandon what is left now: nothing may be delivered after it was counted.
+                abandon(self.producer)
+                if unknown:
+                    self.journal.emit(
+                        "log",
+                        level="warning",
+                        message=f"workload {self.name}: delivery unknown for {unknown} chunk(s) "
+                        "at the end; counted as failed",
+                    )
+                self._signal("end")
+                self._retry_signals(self.config.producer.close_timeout)
+                self._emit_stats(self.clock.elapsed())
+        finally:
+            if self._last_hour is not None:
+                self.ledger.flush(self._last_hour)
+            self.ledger.close()
+            self._close_signal_producer()
+            if producer is not None:
+                abandon(self.producer)  # a no-op when already closed
+            self.journal.emit(
+                "workload_done",
+                workload=self.name,
+                workload_kind="kafka_burst",
+                topic=self.config.topic,
+                **self.totals,
+                unsignalled=sum(s.records for s in self._unsent_signals),
+            )
+
+
+def abandon(producer: Any) -> None:
+    """Close ``producer`` at once, aborting what it still holds (never raises).
+
+    kafka-python's ``close(timeout=0)`` flushes first and raises when batches are
+    pending, leaving its sender thread running (it could still deliver them): the
+    sender is force-closed then, which fails every incomplete batch.
+    """
+    try:
+        producer.close(timeout=0)
+    except Exception:  # noqa: BLE001 - pending batches: force the sender down
+        sender = getattr(producer, "_sender", None)
+        with contextlib.suppress(Exception):
+            if sender is not None:
+                sender.force_close()
+        with contextlib.suppress(Exception):
+            producer.close(timeout=0)
+
+
+def make_producer(config: KafkaBurstConfig, bootstrap: str) -> Any:
+    """kafka-python's producer with ``config.producer``'s settings (bounded constructor)."""
+    return KafkaProducer(
+        bootstrap_servers=bootstrap,
+        bootstrap_timeout_ms=int(config.producer.request_timeout * 1000),
+        **config.producer.kafka_kwargs(),
+    )

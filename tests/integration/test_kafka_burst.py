@@ -1,0 +1,132 @@
+"""kafka_burst on the real broker: acked == end offsets, a broker kill loses and doubles nothing."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka.admin import NewTopic
+
+from dagstorm.engine.clock import WallClock
+from dagstorm.engine.journal import RunJournal, read_journal
+from dagstorm.faults.base import FaultContext
+from dagstorm.faults.journal import FaultJournal
+from dagstorm.faults.manager import FaultManager
+from dagstorm.faults.specs import BrokerFault
+from dagstorm.kafka_compat import KafkaAdminClient, KafkaConsumer, TopicPartition
+from dagstorm.stack.context import StackContext
+from dagstorm.stack.endpoints import Stack
+from dagstorm.workloads.kafka_burst import KafkaBurst, make_producer
+from dagstorm.workloads.kafka_config import KafkaBurstConfig
+from dagstorm.workloads.ledger import load_ledger
+
+pytestmark = pytest.mark.integration
+
+
+def _topics(stack: Stack) -> tuple[str, str]:
+    topic = f"kb-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap, request_timeout_ms=30_000)
+    try:
+        admin.create_topics([NewTopic(topic, 3, 1), NewTopic(f"{topic}-ctl", 1, 1)])
+    finally:
+        admin.close()
+    return topic, f"{topic}-ctl"
+
+
+def _workload(stack: Stack, tmp_path: Path, **extra: object) -> tuple[KafkaBurst, RunJournal]:
+    topic, control = _topics(stack)
+    config = KafkaBurstConfig.model_validate(
+        {"rate": "5k events/s", "topic": topic, "control_topic": control, "seed": 3, **extra}
+    )
+    clock = WallClock()
+    journal = RunJournal(tmp_path / "journal.jsonl", clock)
+    workload = KafkaBurst(
+        "kb",
+        journal,
+        clock,
+        config=config,
+        producer_factory=lambda: make_producer(config, stack.kafka_bootstrap),
+        ledger_dir=tmp_path / "ledger" / "kafka",
+        run_tag="it",
+    )
+    return workload, journal
+
+
+def _read(stack: Stack, topic: str) -> list[tuple[int, int, bytes]]:
+    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False)
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
+        out: list[tuple[int, int, bytes]] = []
+        deadline = time.monotonic() + 120
+        while any(consumer.position(p) < ends[p] for p in parts) and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=1000).items():
+                out.extend((tp.partition, r.offset, r.value) for r in records)
+        return out
+    finally:
+        consumer.close()
+
+
+def _signals(journal: RunJournal) -> list[dict[str, object]]:
+    journal.close()
+    return [e for e in read_journal(journal.path) if e["kind"] == "kafka_signal"]
+
+
+def test_acked_records_equal_the_broker_end_offsets_and_the_signalled_ranges(
+    stack: Stack, tmp_path: Path
+) -> None:
+    workload, journal = _workload(stack, tmp_path, max_records=40_000)
+    workload.run()
+    ledger = load_ledger(tmp_path / "ledger" / "kafka")
+    records = _read(stack, workload.config.topic)
+    assert int(ledger["acked"].sum()) == workload.totals["acked"] == len(records) == 40_000
+    signals = _signals(journal)
+    ranges = [r for s in signals for r in s["ranges"].values()]  # type: ignore[attr-defined]
+    assert sum(end - start for start, end in ranges) == 40_000
+    assert sum(int(s["records"]) for s in signals) == 40_000  # type: ignore[call-overload]
+
+
+def test_a_broker_kill_mid_burst_loses_nothing_acked_and_doubles_nothing(
+    stack: Stack, stack_context: StackContext, tmp_path: Path
+) -> None:
+    workload, journal = _workload(
+        stack,
+        tmp_path,
+        max_records=150_000,
+        max_duration=60,
+        producer={"request_timeout": 3, "delivery_timeout": 8, "block_timeout": 3},
+    )
+    faults = FaultJournal(stack_context.layout.root / "faults" / "journal.jsonl")
+    with FaultManager(FaultContext(stack=stack, journal=faults, embedded=stack_context)) as mgr:
+        thread = threading.Thread(target=workload.run)
+        thread.start()
+        time.sleep(6)
+        active = mgr.inject(BrokerFault(action="kill"))
+        time.sleep(10)
+        mgr.revert(active)
+        thread.join(180)
+    assert not thread.is_alive()
+    records = _read(stack, workload.config.topic)
+    ids = Counter(orjson.loads(value)["event_id"] for _, _, value in records)
+    assert max(ids.values()) == 1  # nothing written twice
+    acked = workload.totals["acked"]
+    assert int(load_ledger(tmp_path / "ledger" / "kafka")["acked"].sum()) == acked
+    assert 0 < acked <= len(records)  # every acked record is in the topic
+    # The signalled ranges hold acked offsets only, and every acked offset.
+    signals = _signals(journal)
+    in_ranges = {
+        (int(p), o)
+        for s in signals
+        if s["ok"]
+        for p, (start, end) in s["ranges"].items()  # type: ignore[attr-defined]
+        for o in range(start, end)
+    }
+    assert len(in_ranges) == acked, [(s["reason"], s["ok"], s["error"]) for s in signals]
+    assert in_ranges <= {(p, o) for p, o, _ in records}
