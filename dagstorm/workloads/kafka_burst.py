@@ -56,7 +56,15 @@ ProducerFactory = Callable[[], Any]
 
 
 class KafkaBurst(Workload):
-    """Produces generated ad events to Kafka; see the module docstring."""
+    """Produces generated ad events to Kafka; see the module docstring.
+
+    Pausable: while paused it generates and sends nothing, but keeps settling
+    deliveries and emitting its per-second stats; on resume the shape's clock goes
+    on from where it stopped (the pause is left out of the schedule and of
+    ``max_duration``).
+    """
+
+    pausable = True
 
     def __init__(
         self,
@@ -156,6 +164,9 @@ class KafkaBurst(Workload):
         started = self.clock.elapsed()
         compression = self.clock.compression
         while not self._stop.is_set() and not self._bounded(started):
+            if self.paused:
+                started += self._hold()
+                continue
             sim = (self.clock.elapsed() - started) * compression
             for window, events in self.source.batches(sim, max_batches=8):
                 if self._stop.is_set() or self._bounded(started):
@@ -171,6 +182,14 @@ class KafkaBurst(Workload):
                 self._housekeeping()
             self._housekeeping()
             self.clock.wait(self._stop, 0.05)
+
+    def _hold(self) -> float:
+        """Settle deliveries and emit stats while paused; the wall seconds it lasted."""
+        began = self.clock.elapsed()
+        while self.paused and not self._stop.is_set():
+            self._housekeeping()
+            self.clock.wait(self._stop, 0.05)
+        return self.clock.elapsed() - began
 
     def _window(self, hour_ms: int, events: EventColumns) -> None:
         left = self.config.max_records - self.totals["generated"]

@@ -395,3 +395,55 @@ def test_a_stalled_producer_is_replaced_and_its_pending_records_count_as_failed(
     assert int(ledger["acked"].sum()) == acked == workload.totals["acked"]
     assert workload.totals["failed"] == stuck
     assert wedged.closed_with == 0
+
+
+class ResumingClock(FakeClock):
+    """Resumes ``workload`` once fake time reaches ``at`` (the engine's resume)."""
+
+    def __init__(self, at: float) -> None:
+        super().__init__()
+        self.at = at
+        self.workload: KafkaBurst | None = None
+
+    def wait(self, event: Any, seconds: float) -> bool:
+        done = super().wait(event, seconds)
+        if self.workload is not None and self.workload.paused and self.elapsed() >= self.at:
+            self.workload.resume()
+        return done
+
+
+def test_a_paused_burst_sends_nothing_keeps_reporting_and_resumes_on_schedule(
+    tmp_path: Path,
+) -> None:
+    producer = FakeProducer(batch=100)
+    clock = ResumingClock(at=10.0)
+    journal = RunJournal(tmp_path / "journal.jsonl", clock)
+    cfg = KafkaBurstConfig.model_validate(
+        {"rate": "10k events/s", "max_records": 3000, "seed": 5, "batch_rows": 1000}
+    )
+    workload = KafkaBurst(
+        "kb",
+        journal,
+        clock,
+        config=cfg,
+        producer_factory=lambda: producer,
+        ledger_dir=tmp_path / "ledger" / "kafka",
+        run_tag="t",
+    )
+    clock.workload = workload
+    sent_at: list[float] = []
+    send = producer.send
+
+    def timed_send(*args: Any, **kwargs: Any) -> Any:
+        sent_at.append(clock.elapsed())
+        return send(*args, **kwargs)
+
+    producer.send = timed_send  # type: ignore[method-assign]
+    assert KafkaBurst.pausable
+    workload.pause()
+    workload.run()
+    assert not workload.paused
+    assert min(sent_at) >= 10.0  # nothing left while paused
+    assert workload.totals["generated"] == 3000 == workload.totals["acked"]
+    stats = _events(journal, "workload_stats")
+    assert any(e["t"] < 10.0 for e in stats)  # the per-second stats went on while paused
