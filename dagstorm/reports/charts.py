@@ -31,6 +31,8 @@ def all_charts(series: RunSeries, result: Result) -> Markup:
             run_duration_charts(series, result),
             task_tries_chart(series),
             throughput_chart(series, result),
+            queue_delay_chart(series, result),
+            scheduler_gauges_chart(series, result),
             executor_losses_chart(series),
             kafka_lag_chart(series),
             component_charts(series),
@@ -173,6 +175,49 @@ def throughput_chart(series: RunSeries, result: Result) -> Markup:
         threshold=(median, f"median {number_text(median)}/min") if median is not None else None,
         note=f"Median over busy, complete minutes: {number_text(median)}/min; "
         f"queued → running p95 {duration_text(m.task_queue_delay_s.p95)} wall.",
+    )
+
+
+def queue_delay_chart(series: RunSeries, result: Result) -> Markup:
+    """Scheduling delay: a try's queued → running, p50/p95 per minute of its start."""
+    title = "Scheduling delay: queued → running"
+    if not series.queue_delay_s:
+        return not_measured(title, "no task try with a queued and a start time in the journal")
+    m = result.measures.throughput
+    return _chart(
+        series,
+        title=title,
+        y_label="wall seconds",
+        curves=tuple(Series(name, points, "step") for name, points in series.queue_delay_s.items()),
+        note="Per minute of the tries' start (nearest-rank percentiles); over the run: p50 "
+        f"{_short(m.task_queue_delay_s.p50)}, p95 {_short(m.task_queue_delay_s.p95)}; "
+        f"dag-run queued → running p95 {_short(m.run_start_delay_s.p95)}.",
+    )
+
+
+def _short(seconds: float | None) -> str:
+    """A delay that is often well under a second: milliseconds below 1 s."""
+    if seconds is not None and abs(seconds) < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return duration_text(seconds)
+
+
+def scheduler_gauges_chart(series: RunSeries, result: Result) -> Markup:
+    """Airflow's StatsD gauges: executable and starving tasks, open executor slots."""
+    title = "Scheduler (StatsD): executable, starving tasks and open slots"
+    if not series.scheduler_gauges:
+        return not_measured(title, "no StatsD scheduler gauges in the journal")
+    metrics = result.measures.scheduler_metrics
+    return _chart(
+        series,
+        title=title,
+        y_label="tasks / slots",
+        curves=tuple(
+            Series(name, points, "step") for name, points in series.scheduler_gauges.items()
+        ),
+        note=f"Mean per {number_text(series.bucket_s)} s bucket. Scheduler loop duration: "
+        f"p50 {number_text(metrics.loop_duration_p50_ms)} ms, "
+        f"max {number_text(metrics.loop_duration_max_ms)} ms.",
     )
 
 

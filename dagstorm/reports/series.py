@@ -20,7 +20,9 @@ import pandas as pd
 from dagstorm.analysis.journal_scan import JournalScan
 from dagstorm.analysis.load import RunData, load_run
 from dagstorm.analysis.measures import in_scope
+from dagstorm.analysis.percentiles import nearest_rank
 from dagstorm.analysis.result import Result
+from dagstorm.analysis.scheduler_metrics import EXECUTABLE, OPEN_SLOTS, STARVING
 from dagstorm.reports.svg import Band
 
 __all__ = [
@@ -78,6 +80,10 @@ class RunSeries:
     runs: tuple[RunTiming, ...]
     #: Per minute: tries started, retries started (try > 1), tries failed / up for retry.
     tries_per_min: Mapping[str, Points]
+    #: Per minute of a try's start: its queued → running delay, p50 and p95 (wall s).
+    queue_delay_s: Mapping[str, Points]
+    #: StatsD scheduler gauges (executable / starving tasks, open slots): bucket means.
+    scheduler_gauges: Mapping[str, Points]
     executor_losses: tuple[ExecutorLoss, ...]
     #: Per ``topic / group``.
     kafka_lag: Mapping[str, Points]
@@ -123,6 +129,8 @@ def series_of(data: RunData, result: Result) -> RunSeries:
         workload_kinds=tuple(sorted({_text(k) for k in stats["workload_kind"].unique()})),
         runs=_runs(data.dag_runs, result, end_t),
         tries_per_min=_tries_per_minute(data.task_tries, end_t),
+        queue_delay_s=_queue_delay_per_minute(data.task_tries),
+        scheduler_gauges=_scheduler_gauges(data.statsd, bucket),
         executor_losses=tuple(
             ExecutorLoss(
                 t=_float(e.get("t")),
@@ -297,6 +305,53 @@ def _runs(dag_runs: pd.DataFrame, result: Result, end_t: float) -> tuple[RunTimi
                 )
             )
     return tuple(sorted(timings, key=lambda r: (r.queued_t, r.dag_id, r.run_id)))
+
+
+def _queue_delay_per_minute(tries: pd.DataFrame) -> dict[str, Points]:
+    """p50 and p95 (nearest rank) of queued → running, by the minute tries started."""
+    if tries.empty:
+        return {}
+    start = pd.to_numeric(tries["start_date_t"], errors="coerce")
+    delay = start - pd.to_numeric(tries["queued_when_t"], errors="coerce")
+    frame = pd.DataFrame({"minute": start // 60, "delay": delay}).dropna()
+    frame = frame[frame["minute"] >= 0]
+    if frame.empty:
+        return {}
+    out: dict[str, list[tuple[float, float]]] = {"p50": [], "p95": []}
+    for minute, rows in frame.groupby("minute", sort=True):
+        values = rows["delay"].tolist()
+        for name, q in (("p50", 0.50), ("p95", 0.95)):
+            value = nearest_rank(values, q)
+            if value is not None:
+                out[name].append((float(minute) * 60.0, value))
+    return {name: tuple(points) for name, points in out.items() if points}
+
+
+#: StatsD gauges charted, by metric-name prefix (Airflow may add a pool or executor suffix).
+SCHEDULER_GAUGES = (
+    ("executable tasks", EXECUTABLE),
+    ("starving tasks", STARVING),
+    ("open executor slots", OPEN_SLOTS),
+)
+
+
+def _scheduler_gauges(statsd: pd.DataFrame, bucket: float) -> dict[str, Points]:
+    """Bucket means of the scheduler's StatsD gauges (summed over suffixes per sample time)."""
+    if statsd.empty:
+        return {}
+    gauges = statsd[statsd["type"] == "gauge"]
+    metric = gauges["metric"].astype(str)
+    out: dict[str, Points] = {}
+    for name, prefix in SCHEDULER_GAUGES:
+        rows = gauges[metric.str.startswith(prefix)]
+        if rows.empty:
+            continue
+        per_t = rows.groupby("t", sort=True)["value"].sum()
+        frame = pd.DataFrame({"index": (per_t.index.to_series() // bucket).astype(int)})
+        frame["value"] = per_t.to_numpy(dtype=float)
+        means = frame.groupby("index", sort=True)["value"].mean()
+        out[name] = tuple((int(i) * bucket, float(v)) for i, v in means.items())
+    return out
 
 
 def _tries_per_minute(tries: pd.DataFrame, end_t: float) -> dict[str, Points]:
