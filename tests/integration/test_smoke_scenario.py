@@ -91,7 +91,7 @@ def smoke(stack_context: StackContext, tmp_path_factory: pytest.TempPathFactory)
     )
     output = done.stdout + done.stderr
     assert "Traceback" not in output, output
-    (run_dir,) = list(runs.iterdir())
+    (run_dir,) = [p for p in runs.iterdir() if p.is_dir()]  # runs/ also holds history.jsonl
     result = json.loads((run_dir / "result.json").read_text())
     return SmokeRun(run_dir, output, done.returncode, load_run(run_dir), result)
 
