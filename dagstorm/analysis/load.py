@@ -348,7 +348,7 @@ def _statsd(events: Sequence[Mapping[str, Any]], journal: JournalScan | None) ->
     frame = _frame(events, STATSD_FIELDS)
     if journal is None or not journal.counts.get("statsd"):
         return frame
-    bulk = journal.frame("statsd").copy()
+    bulk = journal.frame("statsd").copy(deep=False)  # columns are replaced, never written
     bulk.insert(2, "kind", "statsd")
     if len(frame):
         bulk = pd.concat([frame, bulk.astype({"metric": object, "type": object})])
