@@ -108,7 +108,7 @@ def scan_journal(path: Path) -> JournalScan:
                 _scan_block(scan, memoryview(block)[:cut])
     if partial.strip():  # a last line without its newline: a torn write, usually
         kind = _kind_of(partial)
-        if kind in BULK_COLUMNS:
+        if kind is not None and kind in BULK_COLUMNS:
             _flush(scan, kind, [partial])
         else:
             _parse_one(scan, partial)
@@ -276,11 +276,9 @@ def _schema(kind: str) -> pa.Schema:
 
 
 #: Every periodic kind's kept columns and ``kind``: what one Arrow pass over a block reads.
+_UNION_NAMES = dict.fromkeys(["seq", "t", "kind", *(c for cs in BULK_COLUMNS.values() for c in cs)])
 _UNION_SCHEMA = pa.schema(
-    [
-        (n, pa.string() if n in TEXT_COLUMNS else pa.float64())
-        for n in dict.fromkeys(["seq", "t", "kind", *(c for cs in BULK_COLUMNS.values() for c in cs)])
-    ]
+    [(n, pa.string() if n in TEXT_COLUMNS else pa.float64()) for n in _UNION_NAMES]
 )
 
 
