@@ -75,6 +75,7 @@ class JournalScan:
             if len(chunks) > 1 or not frame["seq"].is_monotonic_increasing:
                 frame = frame.sort_values("seq", kind="stable", ignore_index=True)
             self._frames[kind] = frame
+            pa.default_memory_pool().release_unused()  # the chunks' pages (Arrow allocated them)
         return self._frames[kind]
 
     def max_t(self) -> float:
@@ -112,6 +113,7 @@ def scan_journal(path: Path) -> JournalScan:
             _flush(scan, kind, [partial])
         else:
             _parse_one(scan, partial)
+    pa.default_memory_pool().release_unused()  # the blocks' parse buffers
     return scan
 
 

@@ -425,7 +425,8 @@ def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
     """Numbers as float (NaN when missing or not a number), integers as Int64, text as object."""
     for column in frame.columns:
         if column in _FLOATS:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+            if frame[column].dtype != "float64":  # as is: no copy of millions of samples
+                frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
         elif column in _INTEGERS:
             numbers = pd.to_numeric(frame[column], errors="coerce")
             frame[column] = numbers.round().astype("Int64")
