@@ -166,7 +166,8 @@ def _scan_block(scan: JournalScan, block: memoryview) -> None:
         if kind in code_of:
             rows = np.flatnonzero(codes == code_of[kind])
             scan.counts[kind] += len(rows)
-            scan._add(kind, _table_frame(kind, table.take(rows)))
+            kept = table.select(["seq", "t", *BULK_COLUMNS[kind]])  # take only what is kept
+            scan._add(kind, _table_frame(kind, kept.take(rows)))
 
 
 def _scan_lines(scan: JournalScan, block: memoryview) -> None:
