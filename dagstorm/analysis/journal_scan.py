@@ -4,12 +4,18 @@
 A 24 h soak journal holds ~10 M events, 95 % of them periodic samples
 (``statsd``, ``process_stats``, ``workload_stats``, ``kafka_lag``, …). Parsing
 each into a Python dict would take minutes and gigabytes, so :func:`scan_journal`
-routes each line by its ``"kind"`` (found in the bytes, as the journal writer
-puts it) and parses the periodic kinds in batches with Arrow's JSON reader into
-frames of only the columns readers use; every other event (DAG runs, task
-tries, faults, alerts, phases, …) is parsed into a dict as before. A batch Arrow
-cannot read (a torn line, a field that changes type) falls back to parsing its
-lines one by one, skipping the undecodable, like :func:`read_journal`.
+reads the file in blocks of whole lines and parses each block in one call of
+Arrow's JSON reader, with an explicit schema of only the columns readers use
+(the periodic kinds' and ``kind``): each periodic kind's rows become a frame
+chunk, and only the other lines — DAG runs, task tries, faults, alerts, phases,
+a few in a thousand — are parsed into dicts as before. No Python code runs per
+periodic line.
+
+A block Arrow cannot read (a torn line, a field that changes type, a blank line
+that would shift rows from lines) is read line by line instead: each line routed
+by its ``"kind"`` found in the bytes (where the journal writer puts it), the
+periodic kinds parsed in batches by Arrow, a batch Arrow refuses parsed one line
+at a time, skipping the undecodable, like :func:`read_journal`.
 """
 
 from __future__ import annotations
