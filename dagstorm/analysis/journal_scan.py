@@ -78,7 +78,9 @@ class JournalScan:
             columns = ["seq", "t", *BULK_COLUMNS[kind]]
             chunks = [c for c in self._chunks.pop(kind, []) if len(c)]
             frame = _concat(chunks) if chunks else pd.DataFrame(columns=columns)
-            if len(chunks) > 1 or not frame["seq"].is_monotonic_increasing:
+            # Chunks come in file order: a journal's seq already ascends (sorting would not
+            # move a row), and a stable sort only runs when it would.
+            if not frame["seq"].is_monotonic_increasing:
                 frame = frame.sort_values("seq", kind="stable", ignore_index=True)
             self._frames[kind] = frame
             pa.default_memory_pool().release_unused()  # the chunks' pages (Arrow allocated them)
