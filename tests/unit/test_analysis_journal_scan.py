@@ -180,3 +180,19 @@ def test_an_event_without_kind_is_kept_as_a_dict(tmp_path: Path) -> None:
     assert dict(scan.counts) == {"run_start": 1, "None": 1, "process_stats": 1}
     assert scan.events[1] == {"seq": 2, "t": 1.0, "note": "no kind"}
     assert list(scan.frame("process_stats")["cpu_pct"]) == [1.0]
+
+
+def test_samples_out_of_seq_order_are_sorted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagstorm.analysis.journal_scan as module
+
+    monkeypatch.setattr(module, "READ_BYTES", 300)  # many blocks, many chunks
+    seqs = [5, 3, 9, 2, 2, 7, 4, 8, 6]
+    lines = [line(seq=1, t=0.0, kind="run_start", scenario="x", time_compression=1)]
+    lines += [line(seq=s, t=float(i), kind="kafka_lag", topic="t", group="g", lag=i)
+              for i, s in enumerate(seqs)]  # fmt: skip
+    frame = scan_journal(write(tmp_path / "journal.jsonl", lines)).frame("kafka_lag")
+    assert list(frame["seq"]) == sorted(seqs)
+    assert list(frame["lag"]) == [3.0, 4.0, 1.0, 6.0, 0.0, 8.0, 5.0, 7.0, 2.0]  # stable
+    assert list(frame.index) == list(range(len(seqs)))
