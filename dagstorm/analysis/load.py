@@ -348,7 +348,7 @@ def _statsd(events: Sequence[Mapping[str, Any]], journal: JournalScan | None) ->
     frame = _frame(events, STATSD_FIELDS)
     if journal is None or not journal.counts.get("statsd"):
         return frame
-    bulk = journal.frame("statsd").copy()
+    bulk = journal.frame("statsd").copy(deep=False)  # columns are replaced, never written
     bulk.insert(2, "kind", "statsd")
     if len(frame):
         bulk = pd.concat([frame, bulk.astype({"metric": object, "type": object})])
@@ -425,7 +425,8 @@ def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
     """Numbers as float (NaN when missing or not a number), integers as Int64, text as object."""
     for column in frame.columns:
         if column in _FLOATS:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+            if frame[column].dtype != "float64":  # as is: no copy of millions of samples
+                frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
         elif column in _INTEGERS:
             numbers = pd.to_numeric(frame[column], errors="coerce")
             frame[column] = numbers.round().astype("Int64")

@@ -22,7 +22,7 @@ from dagstorm.analysis.load import RunData, load_run
 from dagstorm.analysis.measures import in_scope
 from dagstorm.analysis.percentiles import nearest_rank
 from dagstorm.analysis.result import Result
-from dagstorm.analysis.scheduler_metrics import EXECUTABLE, OPEN_SLOTS, STARVING
+from dagstorm.analysis.scheduler_metrics import EXECUTABLE, OPEN_SLOTS, STARVING, starts_with
 from dagstorm.reports.svg import Band
 
 __all__ = [
@@ -340,10 +340,9 @@ def _scheduler_gauges(statsd: pd.DataFrame, bucket: float) -> dict[str, Points]:
     if statsd.empty:
         return {}
     gauges = statsd[statsd["type"] == "gauge"]
-    metric = gauges["metric"].astype(str)
     out: dict[str, Points] = {}
     for name, prefix in SCHEDULER_GAUGES:
-        rows = gauges[metric.str.startswith(prefix)]
+        rows = gauges[starts_with(gauges["metric"], prefix)]
         if rows.empty:
             continue
         per_t = rows.groupby("t", sort=True)["value"].sum()

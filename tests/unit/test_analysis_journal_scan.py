@@ -91,7 +91,6 @@ def test_odd_lines_fall_back_and_are_counted_once(tmp_path: Path) -> None:
 def test_many_batches_keep_journal_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import dagstorm.analysis.journal_scan as module
 
-    monkeypatch.setattr(module, "BATCH_BYTES", 200)
     monkeypatch.setattr(module, "READ_BYTES", 333)
     lines = [line(seq=1, t=0.0, kind="run_start", scenario="x", time_compression=1)]
     for seq in range(2, 202):
@@ -114,5 +113,86 @@ def test_the_report_is_unchanged_by_batching(
     run_dir = tmp_path / RUNS[0].name
     shutil.copytree(RUNS[0], run_dir)
     whole = render_report(run_dir, analyze(run_dir))
-    monkeypatch.setattr(module, "BATCH_BYTES", 4096)
+    monkeypatch.setattr(module, "READ_BYTES", 4096)
     assert render_report(run_dir, analyze(run_dir)) == whole
+
+
+def _line_by_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every block go through the line-by-line reader (the fallback)."""
+    import dagstorm.analysis.journal_scan as module
+
+    monkeypatch.setattr(module, "_scan_block", module._scan_lines)
+
+
+def _assert_same_scan(fast: object, slow: object) -> None:
+    import pandas as pd
+
+    from dagstorm.analysis.journal_scan import BULK_COLUMNS, JournalScan
+
+    assert isinstance(fast, JournalScan) and isinstance(slow, JournalScan)
+    assert dict(fast.counts) == dict(slow.counts)
+    assert fast.events == slow.events
+    for kind in BULK_COLUMNS:
+        pd.testing.assert_frame_equal(fast.frame(kind), slow.frame(kind))
+
+
+@pytest.mark.parametrize("read_bytes", [4096, 64 * 1024 * 1024])
+def test_block_reader_gives_the_line_readers_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_bytes: int
+) -> None:
+    import dagstorm.analysis.journal_scan as module
+
+    monkeypatch.setattr(module, "READ_BYTES", read_bytes)
+    journal = RUNS[0] / "journal.jsonl"
+    fast = scan_journal(journal)
+    _line_by_line(monkeypatch)
+    _assert_same_scan(fast, scan_journal(journal))
+
+
+def test_a_blank_line_sends_its_block_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [line(seq=1, t=0.0, kind="run_start", scenario="x", time_compression=1)]
+    for seq in range(2, 40):
+        lines.append(line(seq=seq, t=seq / 10, kind="statsd", metric=f"m{seq % 4}",
+                          type="gauge", value=float(seq)))  # fmt: skip
+        if seq == 20:
+            lines.append(b"\n")  # Arrow skips it: rows no longer line up with lines
+            lines.append(line(seq=100, t=2.0, kind="alert", alert_kind="failure"))
+    journal = write(tmp_path / "journal.jsonl", lines)
+    fast = scan_journal(journal)
+    assert [e["kind"] for e in fast.events] == ["run_start", "alert"]
+    assert list(fast.frame("statsd")["seq"]) == list(range(2, 40))
+    _line_by_line(monkeypatch)
+    _assert_same_scan(fast, scan_journal(journal))
+
+
+def test_an_event_without_kind_is_kept_as_a_dict(tmp_path: Path) -> None:
+    journal = write(
+        tmp_path / "journal.jsonl",
+        [
+            line(seq=1, t=0.0, kind="run_start", scenario="x", time_compression=1),
+            line(seq=2, t=1.0, note="no kind"),
+            line(seq=3, t=2.0, kind="process_stats", component="c", cpu_pct=1.0, rss_mb=2.0),
+        ],
+    )
+    scan = scan_journal(journal)
+    assert dict(scan.counts) == {"run_start": 1, "None": 1, "process_stats": 1}
+    assert scan.events[1] == {"seq": 2, "t": 1.0, "note": "no kind"}
+    assert list(scan.frame("process_stats")["cpu_pct"]) == [1.0]
+
+
+def test_samples_out_of_seq_order_are_sorted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagstorm.analysis.journal_scan as module
+
+    monkeypatch.setattr(module, "READ_BYTES", 300)  # many blocks, many chunks
+    seqs = [5, 3, 9, 2, 2, 7, 4, 8, 6]
+    lines = [line(seq=1, t=0.0, kind="run_start", scenario="x", time_compression=1)]
+    lines += [line(seq=s, t=float(i), kind="kafka_lag", topic="t", group="g", lag=i)
+              for i, s in enumerate(seqs)]  # fmt: skip
+    frame = scan_journal(write(tmp_path / "journal.jsonl", lines)).frame("kafka_lag")
+    assert list(frame["seq"]) == sorted(seqs)
+    assert list(frame["lag"]) == [3.0, 4.0, 1.0, 6.0, 0.0, 8.0, 5.0, 7.0, 2.0]  # stable
+    assert list(frame.index) == list(range(len(seqs)))
