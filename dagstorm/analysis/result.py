@@ -197,13 +197,25 @@ def write_result(run_dir: Path, result: Result) -> Path:
 
 
 def atomic_write(path: Path, body: bytes) -> Path:
-    """Write ``body`` to ``path`` through a temporary file and a rename."""
+    """Write ``body`` to ``path`` through a temporary file and a rename.
+
+    The file gets the usual mode (0666 less the umask), not mkstemp's 0600: reports
+    and results are meant to be read by others (CI artifacts, a shared web server).
+    """
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(body)
+            os.fchmod(out.fileno(), 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

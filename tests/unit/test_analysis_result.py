@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from dagstorm.analysis import (
     write_junit,
     write_result,
 )
+from dagstorm.analysis.result import atomic_write
 from dagstorm.errors import ExitCode
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
@@ -228,3 +231,12 @@ def test_summary_lines(run_dir: Path) -> None:
     assert any(line.lstrip().startswith("PASS  recovery_time:p95") for line in lines)
     assert "score 62.5/100 — FAIL (exit 1)" in lines
     assert lines[-1] == STORY
+
+
+def test_written_files_are_readable_by_others_as_the_umask_allows(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "result.json", b"{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
