@@ -104,3 +104,33 @@ def warn_orphaned_faults(settings: Settings) -> None:
             "applied — run `dagstorm recover`",
             err=True,
         )
+
+
+def tolerance_option(fn: F) -> F:
+    """``--tolerance NAME=VALUE`` (repeatable), for commands that judge against a baseline."""
+    return click.option(
+        "--tolerance",
+        "tolerances",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="With --baseline: a measure's tolerance, absolute (0.02) or relative (25%).",
+    )(fn)
+
+
+def metrics_options(what: str) -> Callable[[F], F]:
+    """``--metrics-port`` and ``--metrics-host``; ``what`` names the metrics served."""
+
+    def decorate(fn: F) -> F:
+        fn = click.option(
+            "--metrics-host",
+            default="127.0.0.1",
+            show_default=True,
+            help="Address for --metrics-port; 0.0.0.0 exposes it beyond this machine.",
+        )(fn)
+        return click.option(
+            "--metrics-port",
+            type=click.IntRange(0, 65535),
+            help=f"Serve {what} for Prometheus on this port (/metrics, docs/metrics.md).",
+        )(fn)
+
+    return decorate

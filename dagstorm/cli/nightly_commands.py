@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from dagstorm.cli import cli
-from dagstorm.cli.common import Settings, handle_errors
+from dagstorm.cli.common import Settings, handle_errors, metrics_options, tolerance_option
 
 DEFAULT_SUITE = Path("scenarios/nightly.yaml")
 
@@ -36,24 +36,8 @@ DEFAULT_SUITE = Path("scenarios/nightly.yaml")
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="A history file: each scenario is judged against its last recorded run.",
 )
-@click.option(
-    "--tolerance",
-    "tolerances",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="With --baseline: a measure's tolerance, absolute (0.02) or relative (25%).",
-)
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(0, 65535),
-    help="Serve each run's live metrics for Prometheus on this port (docs/metrics.md).",
-)
-@click.option(
-    "--metrics-host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address for --metrics-port; 0.0.0.0 exposes it beyond this machine.",
-)
+@tolerance_option
+@metrics_options("each run's live metrics")
 @click.pass_obj
 @handle_errors
 def nightly(

@@ -10,7 +10,13 @@ import click
 from rich.table import Table
 
 from dagstorm.cli import cli
-from dagstorm.cli.common import Settings, handle_errors, out
+from dagstorm.cli.common import (
+    Settings,
+    handle_errors,
+    metrics_options,
+    out,
+    tolerance_option,
+)
 from dagstorm.errors import ExitCode, ScenarioError, UsageError
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.scenarios.model import Scenario
@@ -115,13 +121,7 @@ def _print_timeline(loaded_path: Path) -> None:
     type=click.Path(path_type=Path, exists=True),
     help="A run directory or history file: a regression beyond tolerance fails the verdict.",
 )
-@click.option(
-    "--tolerance",
-    "tolerances",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="With --baseline: a measure's tolerance, absolute (0.02) or relative (25%).",
-)
+@tolerance_option
 @click.option(
     "--history",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -129,17 +129,7 @@ def _print_timeline(loaded_path: Path) -> None:
     " env DAGSTORM_HISTORY).",
 )
 @click.option("--no-history", is_flag=True, help="Do not record the run in the history.")
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(0, 65535),
-    help="Serve the live run's metrics for Prometheus on this port (/metrics).",
-)
-@click.option(
-    "--metrics-host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address for --metrics-port; 0.0.0.0 exposes it beyond this machine.",
-)
+@metrics_options("the live run's metrics")
 @click.pass_obj
 @handle_errors
 def run(

@@ -1,6 +1,6 @@
 """`dagstorm nightly` on the real stack: a one-scenario suite, scraped live over /metrics.
 
-The suite runs scenarios/smoke.yaml (shortened by the suite's overrides) through the
+The suite runs the smoke scenario (shortened: tests/fixtures/scenarios) through the
 CLI with --metrics-port; while it runs, the test scrapes the endpoint (parsed with
 prometheus_client's parser) and must see the run and its fault applied; afterwards
 the suite's junit.xml validates against the JUnit schema, the history has the run,
@@ -27,23 +27,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).parents[2]
 SCHEMA = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "fixtures" / "junit" / "junit.xsd")))
-#: The smoke scenario cut to 2 minutes through the suite's overrides (the same
-#: mechanism the shipped nightly suite uses for the soak).
+#: A one-scenario suite: the smoke scenario cut to 2 minutes (a test fixture).
 SUITE = """\
 suite: nightly-it
 scenarios:
   - file: {smoke}
-    overrides:
-      duration: 2m
-      phases:
-        - {{name: warm-up, duration: 20s}}
-        - {{name: chaos, duration: 1m}}
-        - {{name: recovery, duration: 40s}}
-      faults:
-        - name: slow-serving-db
-          at: 40s
-          duration: 30s
-          fault: {{kind: network, link: serving-db, effect: latency, latency_ms: 250}}
 """
 #: The run is 2 min plus a drain of at most 3 min; the whole suite must end well within this.
 DEADLINE_S = 900
@@ -70,7 +58,9 @@ def scrape(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:
 
 def test_nightly_suite_on_the_real_stack(stack_context: StackContext, tmp_path: Path) -> None:
     suite = tmp_path / "suite.yaml"
-    suite.write_text(SUITE.format(smoke=ROOT / "scenarios" / "smoke.yaml"))
+    suite.write_text(
+        SUITE.format(smoke=ROOT / "tests" / "fixtures" / "scenarios" / "smoke-short.yaml")
+    )
     runs, port = tmp_path / "runs", free_port()
     command = [
         sys.executable, "-m", "dagstorm", "--state-dir", str(stack_context.layout.root),
@@ -82,7 +72,7 @@ def test_nightly_suite_on_the_real_stack(stack_context: StackContext, tmp_path: 
         while process.poll() is None and time.monotonic() - started < DEADLINE_S:
             samples = scrape(port)
             seen_run |= any(
-                labels.get("scenario") == "smoke"
+                labels.get("scenario") == "smoke-short"
                 for labels, _ in samples.get("dagstorm_run_info", [])
             )
             fault_active |= any(v == 1 for _, v in samples.get("dagstorm_faults_active", []))
@@ -100,7 +90,7 @@ def test_nightly_suite_on_the_real_stack(stack_context: StackContext, tmp_path: 
     summary = json.loads((suite_dir / "summary.json").read_text())
     assert summary["exit_code"] == process.returncode
     (row,) = summary["scenarios"]
-    assert row["scenario"] == "smoke" and row["verdict"] in ("PASS", "FAIL")
+    assert row["scenario"] == "smoke-short" and row["verdict"] in ("PASS", "FAIL")
     document = etree.parse(str(suite_dir / "junit.xml"))
     SCHEMA.assertValid(document)
     (testsuite,) = document.getroot().findall("testsuite")
@@ -108,10 +98,10 @@ def test_nightly_suite_on_the_real_stack(stack_context: StackContext, tmp_path: 
     assert names == ["sla:ad_logs_hourly", "recovery_time:max", "lost_events", "duplicate_events"]
     for failure in testsuite.iter("failure"):
         assert " vs target " in failure.get("message", "")
-    assert "[nightly-it 1/1] smoke: start" in output
+    assert "[nightly-it 1/1] smoke-short: start" in output
     assert "\x1b[" not in output  # no ANSI codes in a CI log
 
     history = [json.loads(line) for line in (runs / "history.jsonl").read_text().splitlines()]
-    assert [(h["scenario"], h["suite"]) for h in history] == [("smoke", "nightly-it")]
+    assert [(h["scenario"], h["suite"]) for h in history] == [("smoke-short", "nightly-it")]
     report = (Path(row["run_dir"]) / "report.html").read_text()
     assert 'id="trends"' in report and 'id="ramp"' in report

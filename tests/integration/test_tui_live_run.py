@@ -28,20 +28,7 @@ from dagstorm.tui.widgets.run_header import RunHeader
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.anyio]
 
 ROOT = Path(__file__).parents[2]
-SHORT_SMOKE = f"""\
-extends: {ROOT / "scenarios" / "smoke.yaml"}
-name: smoke-tui
-duration: 2m
-phases:
-  - {{name: warm-up, duration: 20s}}
-  - {{name: chaos, duration: 1m}}
-  - {{name: recovery, duration: 40s}}
-faults:
-  - name: slow-serving-db
-    at: 40s
-    duration: 30s
-    fault: {{kind: network, link: serving-db, effect: latency, latency_ms: 250}}
-"""
+SHORT_SMOKE = ROOT / "tests" / "fixtures" / "scenarios" / "smoke-short.yaml"
 #: Upper bound of any wait below (the run is 2 min + a drain of at most 3 min + analysis).
 LIMIT_S = 900.0
 
@@ -74,8 +61,7 @@ def _wait_for_file(path: Path, child: subprocess.Popen[str]) -> Path:
 async def test_watch_follows_and_steers_a_real_smoke_run(
     stack: Stack, stack_context: StackContext, tmp_path: Path
 ) -> None:
-    scenario = tmp_path / "smoke-tui.yaml"
-    scenario.write_text(SHORT_SMOKE)
+    scenario = SHORT_SMOKE
     announce = tmp_path / "run_dir"
     child = subprocess.Popen(
         [
