@@ -77,7 +77,23 @@ def _heal_network(ctx: FaultContext, report: RecoverReport) -> None:
 #: reverted (Airflow's processes exit a few seconds after losing their database):
 #: after bringing the stack up, wait this long and check again.
 SETTLE_SECONDS = 6.0
-HEAL_PASSES = 3
+#: Consecutive healthy checks before the stack counts as whole again.
+CHECKS = 2
+HEAL_PASSES = 4
+
+
+def _stays_whole(embedded: EmbeddedStack) -> bool:
+    """Every component running and healthy at :data:`CHECKS` checks SETTLE_SECONDS apart.
+
+    One check is not enough: a component can die some seconds after its fault was
+    reverted. Airflow's triggerer retries its database a few times during an
+    airflow-db outage, then exits (seen ~10 s after the link came back).
+    """
+    for _ in range(CHECKS):
+        time.sleep(SETTLE_SECONDS)
+        if not all(c.running() is not None and c.health().ok for c in embedded.components.values()):
+            return False
+    return True
 
 
 def _heal_embedded(embedded: EmbeddedStack, report: RecoverReport) -> None:
@@ -97,8 +113,7 @@ def _heal_embedded(embedded: EmbeddedStack, report: RecoverReport) -> None:
                 report.errors.append(exc.render())
                 return
             continue
-        time.sleep(SETTLE_SECONDS)
-        if all(c.running() is not None and c.health().ok for c in embedded.components.values()):
+        if _stays_whole(embedded):
             return
     report.errors.append("the stack did not stay up after recovery; see `dagstorm stack status`")
 
