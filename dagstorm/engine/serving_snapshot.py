@@ -28,15 +28,20 @@ LOAD_COLUMNS = [
 ]
 
 
-def triggered_run_ids(journal_path: Path) -> list[str]:
-    """Run ids of the DAG runs this run created."""
+def _ok_values(journal_path: Path, kind: str, field: str) -> list[str]:
+    """Sorted distinct ``field`` of the journal's successful ``kind`` events."""
     return sorted(
         {
-            str(e["run_id"])
+            str(e[field])
             for e in read_journal(journal_path)
-            if e.get("kind") == "dag_triggered" and e.get("ok") and e.get("run_id")
+            if e.get("kind") == kind and e.get("ok") and e.get(field)
         }
     )
+
+
+def triggered_run_ids(journal_path: Path) -> list[str]:
+    """Run ids of the DAG runs this run created."""
+    return _ok_values(journal_path, "dag_triggered", "run_id")
 
 
 STREAM_COLUMNS = [*COLUMNS[:-1], "signal_id"]
@@ -54,13 +59,7 @@ BATCH_COLUMNS = [
 
 def sent_signal_ids(journal_path: Path) -> list[str]:
     """signal_ids of the completion signals this run sent (acknowledged by Kafka)."""
-    return sorted(
-        {
-            str(e["signal_id"])
-            for e in read_journal(journal_path)
-            if e.get("kind") == "kafka_signal" and e.get("ok") and e.get("signal_id")
-        }
-    )
+    return _ok_values(journal_path, "kafka_signal", "signal_id")
 
 
 def _export(dsn: str, query: str, run_ids: list[str], columns: list[str], path: Path) -> int:
