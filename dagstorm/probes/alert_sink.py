@@ -141,6 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             sink.count_rejected()
             self._answer(HTTPStatus.BAD_REQUEST, str(exc)[:200])
             return
+        sink.count_received()  # counted before the 202, so a sender's view and ours agree
         self._answer(HTTPStatus.ACCEPTED, "accepted")
         sink.deliver(alert)
 
@@ -187,10 +188,13 @@ class AlertSink:
         with self._lock:
             self._rejected += 1
 
-    def deliver(self, alert: Alert) -> None:
-        """Hand an alert to the callback; its errors are logged, not raised."""
+    def count_received(self) -> None:
+        """Count one accepted alert (before its 202 goes out)."""
         with self._lock:
             self._received += 1
+
+    def deliver(self, alert: Alert) -> None:
+        """Hand an alert to the callback; its errors are logged, not raised."""
         try:
             self.on_alert(alert)
         except Exception:
