@@ -45,9 +45,10 @@ from dagstorm.kafka_compat import KafkaAdminClient, KafkaProducer
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.context import find_java_home
 from dagstorm.stack.endpoints import resolve_stack
-from dagstorm.workloads.kafka_burst import KafkaBurst, make_producer
+from dagstorm.workloads.kafka_burst import KafkaBurst
 from dagstorm.workloads.kafka_config import KafkaBurstConfig
 from dagstorm.workloads.kafka_messages import MessageEncoder
+from dagstorm.workloads.kafka_producer import make_producer
 from dagstorm.workloads.source import EventSource
 
 GOAL_MB_S, GOAL_RATIO = 23.1, 0.5

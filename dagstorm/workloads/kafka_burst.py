@@ -18,7 +18,6 @@ so nothing is delivered after the ledger was written.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,12 +29,14 @@ import orjson
 from dagstorm import __version__
 from dagstorm.engine.clock import Clock
 from dagstorm.engine.journal import RunJournal
-from dagstorm.kafka_compat import KafkaError, KafkaProducer
+from dagstorm.kafka_compat import KafkaError
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.events import EventColumns
 from dagstorm.workloads.kafka_config import KafkaBurstConfig
-from dagstorm.workloads.kafka_delivery import ACKED, TIME_STRIDE, UNSENT, Chunk, DeliveryTracker
+from dagstorm.workloads.kafka_delivery import ACKED, UNSENT, Chunk, DeliveryTracker
 from dagstorm.workloads.kafka_messages import MessageEncoder
+from dagstorm.workloads.kafka_producer import abandon, make_producer
+from dagstorm.workloads.kafka_records import Batch, build_batches
 from dagstorm.workloads.kafka_retries import RetryCounter
 from dagstorm.workloads.kafka_signal import AckedRanges, Signal
 from dagstorm.workloads.kafka_stats import StatsWindow
@@ -100,6 +101,9 @@ class KafkaBurst(Workload):
             max_bytes=producer_cfg.max_in_flight_bytes,
         )
         self.ranges = AckedRanges()
+        #: The data producer (None between a failed replacement and the next try).
+        self.producer: Any = None
+        self._started = False
         self._unsent_signals: list[Signal] = []
         #: Acked counts since the last cut of signals (see :meth:`_write_cut`).
         self._cut_counts: list[tuple[int, KeyCounts]] = []
@@ -144,7 +148,7 @@ class KafkaBurst(Workload):
         except Exception as exc:
             self.ledger.close()
             raise RuntimeError(f"no Kafka producer: {exc}") from exc
-        self.producer = producer
+        self.producer, self._started = producer, True
         self.retries = RetryCounter(producer)
         try:
             partitions = producer.partitions_for(self.config.topic)
@@ -210,7 +214,7 @@ class KafkaBurst(Workload):
             self._housekeeping()
 
     def _send(self, hour_ms: int, events: EventColumns) -> None:
-        """Hand ``events`` to the producer, within the buffer bound and its policy."""
+        """Hand ``events`` to the producer as record batches, within the buffer bound."""
         n = len(events)
         values, lengths = self.encoder.values(events)
         size = int(lengths.sum())
@@ -222,30 +226,55 @@ class KafkaBurst(Workload):
             self.stats.dropped_records(n)
             self.totals["dropped"] += n
             return
-        keys = self.encoder.keys(events)
-        parts = self.encoder.partitions(events).tolist()
-        futures: list[Any] = []
-        sent_at: list[float] = []
-        append, send, topic = futures.append, self.producer.send, self.config.topic
-        try:
-            for i in range(0, n, TIME_STRIDE):
-                sent_at.append(time.monotonic())
-                j = i + TIME_STRIDE
-                for value, key, part in zip(values[i:j], keys[i:j], parts[i:j], strict=True):
-                    append(send(topic, value, key, None, part))
-        except KafkaError as exc:
-            self._send_error(exc)
-        accepted = len(futures)
-        chunk = Chunk(
-            hour_ms, events, self.encoder.partitions(events), int(lengths[:accepted].sum())
+        partition = self.encoder.partitions(events)
+        batches = build_batches(
+            self.encoder.key_table,
+            self.encoder.key_index(events),
+            values,
+            lengths,
+            partition,
+            limit=cfg.batch_size,
+            codec=cfg.compression,
         )
+        queued = self._enqueue(batches)
+        index = np.concatenate([i for _, i in queued]) if queued else np.zeros(0, np.int64)
+        accepted = len(index)
+        chunk = Chunk(hour_ms, events, partition, int(lengths[index].sum()))
         if accepted:
-            sent = events if accepted == n else events.take(np.arange(accepted))
+            sent = events if accepted == n else events.take(np.sort(index))
             self.ledger.add(hour_ms, self.ledger.count(hour_ms, sent), "written")
         self.stats.sent(accepted, chunk.value_bytes)
         self.totals["sent"] += accepted
         self.totals["failed"] += n - accepted
-        self.tracker.track(chunk, futures, sent_at)
+        self.tracker.track(chunk, queued, time.monotonic())
+
+    def _enqueue(self, batches: list[Batch]) -> list[tuple[Any, np.ndarray]]:
+        """Queue ``batches`` on the producer; the (future, record positions) of those queued."""
+        producer = self._live_producer()
+        queued: list[tuple[Any, np.ndarray]] = []
+        if producer is None:
+            return queued
+        topic = self.config.topic
+        try:
+            for batch in batches:
+                future = producer.enqueue(topic, batch.partition, batch.records)
+                queued.append((future, batch.index))
+        except KafkaError as exc:
+            self._send_error(exc)
+        if queued:
+            producer.wakeup()
+        return queued
+
+    def _live_producer(self) -> Any:
+        """The data producer, made anew if the last replacement failed (None: cannot be made)."""
+        if self.producer is None:
+            try:
+                self.producer = self.producer_factory()
+            except Exception as exc:  # noqa: BLE001 - counted as a send error; tried again later
+                self._send_error(exc)
+                return None
+            self.retries = RetryCounter(self.producer)
+        return self.producer
 
     def _send_error(self, exc: BaseException) -> None:
         self._send_errors += 1
@@ -301,12 +330,9 @@ class KafkaBurst(Workload):
         old, unknown = self.producer, self.tracker.in_flight_records
         self._settle(self.tracker.give_up())
         abandon(old)
-        try:
-            self.producer = self.producer_factory()
-        except Exception as exc:  # noqa: BLE001 - the next stall check tries again
-            self._send_error(exc)
-            return
-        self.retries = RetryCounter(self.producer)
+        self.producer = None
+        if self._live_producer() is None:
+            return  # the next send tries again
         self.journal.emit(
             "log",
             level="warning",
@@ -329,6 +355,8 @@ class KafkaBurst(Workload):
 
     def _flush(self, timeout: float) -> bool:
         """Wait up to ``timeout`` for every record handed over to be settled."""
+        if self.producer is None:
+            return self.tracker.open_chunks == 0
         try:
             self.producer.flush(timeout=timeout)
         except KafkaError:
@@ -423,15 +451,15 @@ class KafkaBurst(Workload):
 
     def _finish(self) -> None:
         """Settle what can be, count the rest as unknown, signal, close everything."""
-        producer = getattr(self, "producer", None)
         try:
-            if producer is not None:
+            if self._started:
                 self._flush(self.config.producer.close_timeout)
                 self._settle()
                 unknown = self.tracker.open_chunks
                 self._settle(self.tracker.give_up())
                 # Abandon what is left now: nothing may be delivered after it was counted.
-                abandon(self.producer)
+                if self.producer is not None:
+                    abandon(self.producer)
                 if unknown:
                     self.journal.emit(
                         "log",
@@ -447,7 +475,7 @@ class KafkaBurst(Workload):
                 self.ledger.flush(self._last_hour)
             self.ledger.close()
             self._close_signal_producer()
-            if producer is not None:
+            if self.producer is not None:
                 abandon(self.producer)  # a no-op when already closed
             self.journal.emit(
                 "workload_done",
@@ -457,30 +485,3 @@ class KafkaBurst(Workload):
                 **self.totals,
                 unsignalled=sum(s.records for s in self._unsent_signals),
             )
-
-
-def abandon(producer: Any) -> None:
-    """Close ``producer`` at once, aborting what it still holds (never raises).
-
-    kafka-python's ``close(timeout=0)`` flushes first and raises when batches are
-    pending, leaving its sender thread running (it could still deliver them): the
-    sender is force-closed then, which fails every incomplete batch.
-    """
-    try:
-        producer.close(timeout=0)
-    except Exception:  # noqa: BLE001 - pending batches: force the sender down
-        sender = getattr(producer, "_sender", None)
-        with contextlib.suppress(Exception):
-            if sender is not None:
-                sender.force_close()
-        with contextlib.suppress(Exception):
-            producer.close(timeout=0)
-
-
-def make_producer(config: KafkaBurstConfig, bootstrap: str) -> Any:
-    """kafka-python's producer with ``config.producer``'s settings (bounded constructor)."""
-    return KafkaProducer(
-        bootstrap_servers=bootstrap,
-        bootstrap_timeout_ms=int(config.producer.request_timeout * 1000),
-        **config.producer.kafka_kwargs(),
-    )

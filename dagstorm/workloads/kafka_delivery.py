@@ -1,12 +1,12 @@
 """Which records Kafka acknowledged: delivery tracking per record batch, bounded.
 
-kafka-python resolves one ``FutureProduceResult`` per record batch it sends (the
-per-record futures hang off it). :class:`DeliveryTracker` registers one callback
-per batch, not per record: when the broker acknowledges a batch, every record of
-the chunk that went into it is marked acked with its offset (base offset + index
-in the batch) in numpy arrays. A record is acked only through such a callback;
-whatever is still unresolved when the tracker gives up is *unknown* and counted
-as failed — never as delivered.
+kafka-python resolves one ``FutureProduceResult`` per record batch it sends.
+:class:`DeliveryTracker` registers one callback per batch: when the broker
+acknowledges a batch, every record of the chunk that went into it is marked
+acked with its offset (base offset + index in the batch) in numpy arrays. A
+record is acked only through such a callback; whatever is still unresolved
+when the tracker gives up is *unknown* and counted as failed — never as
+delivered.
 
 The tracker also bounds what is in flight (records and value bytes handed to the
 producer and not yet settled): :meth:`wait_for_room` blocks the caller at most a
@@ -27,8 +27,6 @@ from dagstorm.workloads.events import EventColumns
 from dagstorm.workloads.kafka_stats import StatsWindow
 
 PENDING, ACKED, FAILED, UNSENT = 0, 1, 2, 3
-#: Send times are sampled once per this many records.
-TIME_STRIDE = 512
 
 
 @dataclass(eq=False)
@@ -43,8 +41,6 @@ class Chunk:
     offset: np.ndarray = field(init=False)
     #: Record batches (produce futures) of this chunk not yet resolved.
     open_batches: int = 0
-    #: The per-record futures, kept until the chunk settles (final look-up after a timeout).
-    futures: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n = len(self.events)
@@ -96,47 +92,33 @@ class DeliveryTracker:
                 self._cond.wait(left)
         return True
 
-    def track(self, chunk: Chunk, futures: Sequence[Any], sent_at: Sequence[float]) -> None:
-        """Follow the first ``len(futures)`` records of ``chunk`` (the rest were never sent).
+    def track(
+        self, chunk: Chunk, batches: Sequence[tuple[Any, np.ndarray]], started: float
+    ) -> None:
+        """Follow the records of ``chunk`` that went into ``batches``; the rest were never sent.
 
-        ``sent_at[i]`` is when record ``i * TIME_STRIDE`` was sent.
+        Each entry is a batch's produce future (kafka-python's ``FutureProduceResult``)
+        and the positions in ``chunk`` of its records, in batch order; ``started`` is
+        when the batches were handed over (for the ack latency).
         """
-        accepted = len(futures)
-        chunk.status[accepted:] = UNSENT
-        chunk.futures = list(futures)
-        groups: dict[int, tuple[Any, list[int]]] = {}
-        failed_now: list[int] = []
-        for i, future in enumerate(futures):
-            if future.is_done and future.exception is not None:
-                failed_now.append(i)
-                continue
-            produce = future._produce_future  # one callback per record batch
-            entry = groups.get(id(produce))
-            if entry is None:
-                groups[id(produce)] = (produce, [i])
-            else:
-                entry[1].append(i)
+        sent = np.zeros(chunk.records, dtype=bool)
+        for _, index in batches:
+            sent[index] = True
+        chunk.status[~sent] = UNSENT
+        accepted = int(np.count_nonzero(sent))
         with self._cond:
-            chunk.open_batches = len(groups)
-            if failed_now:
-                chunk.status[failed_now] = FAILED
-                self.stats.settled(len(failed_now), ok=False)
-            if groups:
+            chunk.open_batches = len(batches)
+            if batches:
                 self._open.add(chunk)
-                self.in_flight_records += accepted - len(failed_now)
+                self.in_flight_records += accepted
                 self.in_flight_bytes += chunk.value_bytes
             else:
                 self._settled.append(chunk)
-        for produce, positions in groups.values():
-            index = np.asarray(positions, dtype=np.int64)
-            first = futures[positions[0]].args[0]
-            started = sent_at[positions[0] // TIME_STRIDE]
-            produce.add_callback(self._acked, chunk, index, first, started)
+        for produce, index in batches:
+            produce.add_callback(self._acked, chunk, index, started)
             produce.add_errback(self._failed, chunk, index, started)
 
-    def _acked(
-        self, chunk: Chunk, index: np.ndarray, first: int, started: float, result: Any
-    ) -> None:
+    def _acked(self, chunk: Chunk, index: np.ndarray, started: float, result: Any) -> None:
         base, _timestamp, record_errors = result
         if record_errors is not None or base is None or base < 0:
             self._failed(chunk, index, started, None)
@@ -145,7 +127,7 @@ class DeliveryTracker:
             if chunk not in self._open:
                 return  # given up on already: it stays failed (unknown)
             chunk.status[index] = ACKED
-            chunk.offset[index] = base + first + np.arange(index.size)
+            chunk.offset[index] = base + np.arange(index.size)
             self.stats.settled(
                 index.size, ok=True, latency_ms=(time.monotonic() - started) * 1000.0
             )
@@ -174,8 +156,6 @@ class DeliveryTracker:
         """Chunks whose every record is settled, since the last call."""
         with self._cond:
             done, self._settled = self._settled, []
-        for chunk in done:
-            chunk.futures = []
         return done
 
     @property
@@ -193,26 +173,13 @@ class DeliveryTracker:
             return time.monotonic() - self.last_progress > after
 
     def give_up(self) -> list[Chunk]:
-        """Settle every open chunk now: pending records become unknown (failed).
-
-        A record whose own future resolved (its batch was split and re-sent, so the
-        batch callback never came) is taken from that future instead.
-        """
+        """Settle every open chunk now: its pending records become unknown (failed)."""
         with self._cond:
             chunks, self._open = list(self._open), set()
             for chunk in chunks:
-                acked = unknown = 0
-                for i in np.flatnonzero(chunk.status == PENDING).tolist():
-                    future = chunk.futures[i]
-                    if future.is_done and future.exception is None:
-                        chunk.status[i] = ACKED
-                        chunk.offset[i] = future.value.offset
-                        acked += 1
-                    else:
-                        chunk.status[i] = FAILED
-                        unknown += 1
-                if acked:
-                    self.stats.settled(acked, ok=True)
+                pending = chunk.status == PENDING
+                unknown = int(np.count_nonzero(pending))
+                chunk.status[pending] = FAILED
                 if unknown:
                     self.stats.settled(unknown, ok=False)
             self.in_flight_records = self.in_flight_bytes = 0

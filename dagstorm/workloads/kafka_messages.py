@@ -17,6 +17,7 @@ from dagstorm.workloads.catalog import Catalog
 from dagstorm.workloads.events import EventColumns
 from dagstorm.workloads.jsonl import JsonlEncoder
 from dagstorm.workloads.jsonl_variants import apply_variants
+from dagstorm.workloads.kafka_records import KeyTable
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -37,16 +38,19 @@ class MessageEncoder:
         self.encoder = JsonlEncoder(catalog)
         self.catalog = catalog
         campaign_keys = [str(int(c)).encode() for c in catalog.campaign_ids]
-        self._ad_keys = np.array(campaign_keys, dtype=object)[catalog.ad_campaign]
+        #: The keys: one row per campaign.
+        self.key_table = KeyTable.of(campaign_keys)
+        self._ad_campaign = np.asarray(catalog.ad_campaign, dtype=np.int64)
         self._ad_partition = key_partitions(campaign_keys, partitions)[catalog.ad_campaign]
 
     def partitions(self, events: EventColumns) -> np.ndarray:
         """The partition of each event (by its campaign)."""
         return self._ad_partition[events.ad]
 
-    def keys(self, events: EventColumns) -> list[bytes]:
-        """The key (campaign id) of each event."""
-        return list(self._ad_keys[events.ad])
+    def key_index(self, events: EventColumns) -> np.ndarray:
+        """Each event's row in :attr:`key_table` (its campaign)."""
+        index: np.ndarray = self._ad_campaign[events.ad]
+        return index
 
     def values(self, events: EventColumns) -> tuple[list[bytes], np.ndarray]:
         """One JSON record per event (no newline), and the length of each."""

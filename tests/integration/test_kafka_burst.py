@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 from kafka.admin import NewTopic
+from kafka.partitioner.default import murmur2
 
 from dagstorm.engine.clock import WallClock
 from dagstorm.engine.journal import RunJournal, read_journal
@@ -21,8 +22,9 @@ from dagstorm.faults.specs import BrokerFault
 from dagstorm.kafka_compat import KafkaAdminClient, KafkaConsumer, TopicPartition
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack
-from dagstorm.workloads.kafka_burst import KafkaBurst, make_producer
+from dagstorm.workloads.kafka_burst import KafkaBurst
 from dagstorm.workloads.kafka_config import KafkaBurstConfig
+from dagstorm.workloads.kafka_producer import make_producer
 from dagstorm.workloads.ledger import load_ledger
 
 pytestmark = pytest.mark.integration
@@ -57,18 +59,19 @@ def _workload(stack: Stack, tmp_path: Path, **extra: object) -> tuple[KafkaBurst
     return workload, journal
 
 
-def _read(stack: Stack, topic: str) -> list[tuple[int, int, bytes]]:
+def _read(stack: Stack, topic: str) -> list[tuple[int, int, bytes, bytes]]:
+    """(partition, offset, value, key) of every record in ``topic``."""
     consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False)
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
         ends = consumer.end_offsets(parts)
-        out: list[tuple[int, int, bytes]] = []
+        out: list[tuple[int, int, bytes, bytes]] = []
         deadline = time.monotonic() + 120
         while any(consumer.position(p) < ends[p] for p in parts) and time.monotonic() < deadline:
             for tp, records in consumer.poll(timeout_ms=1000).items():
-                out.extend((tp.partition, r.offset, r.value) for r in records)
+                out.extend((tp.partition, r.offset, r.value, r.key) for r in records)
         return out
     finally:
         consumer.close()
@@ -87,6 +90,12 @@ def test_acked_records_equal_the_broker_end_offsets_and_the_signalled_ranges(
     ledger = load_ledger(tmp_path / "ledger" / "kafka")
     records = _read(stack, workload.config.topic)
     assert int(ledger["acked"].sum()) == workload.totals["acked"] == len(records) == 40_000
+    # The batches dagstorm builds itself read back as keyed records where a keyed
+    # kafka-python send would have put them.
+    n_parts = 3  # as created by _topics
+    for partition, _, value, key in records[:: max(1, len(records) // 2000)]:
+        assert key == str(orjson.loads(value)["campaign_id"]).encode()
+        assert partition == (murmur2(key) & 0x7FFFFFFF) % n_parts
     signals = _signals(journal)
     ranges = [r for s in signals for r in s["ranges"].values()]  # type: ignore[attr-defined]
     assert sum(end - start for start, end in ranges) == 40_000
@@ -114,7 +123,7 @@ def test_a_broker_kill_mid_burst_loses_nothing_acked_and_doubles_nothing(
         thread.join(180)
     assert not thread.is_alive()
     records = _read(stack, workload.config.topic)
-    ids = Counter(orjson.loads(value)["event_id"] for _, _, value in records)
+    ids = Counter(orjson.loads(value)["event_id"] for _, _, value, _ in records)
     assert max(ids.values()) == 1  # nothing written twice
     acked = workload.totals["acked"]
     assert int(load_ledger(tmp_path / "ledger" / "kafka")["acked"].sum()) == acked
@@ -129,4 +138,4 @@ def test_a_broker_kill_mid_burst_loses_nothing_acked_and_doubles_nothing(
         for o in range(start, end)
     }
     assert len(in_ranges) == acked, [(s["reason"], s["ok"], s["error"]) for s in signals]
-    assert in_ranges <= {(p, o) for p, o, _ in records}
+    assert in_ranges <= {(p, o) for p, o, *_ in records}

@@ -17,6 +17,7 @@ from dagstorm.kafka_compat import KafkaTimeoutError
 from dagstorm.scenarios.model import Scenario
 from dagstorm.workloads.kafka_burst import KafkaBurst
 from dagstorm.workloads.kafka_config import KafkaBurstConfig
+from dagstorm.workloads.kafka_records import PrebuiltRecords
 from dagstorm.workloads.kafka_signal import AckedRanges, contiguous_runs
 from dagstorm.workloads.kafka_stats import StatsWindow, weighted_percentile
 from dagstorm.workloads.ledger import load_ledger
@@ -24,6 +25,7 @@ from dagstorm.workloads.ledger import load_ledger
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka.producer.future import FutureProduceResult, FutureRecordMetadata
+    from kafka.record.default_records import DefaultRecordBatch
     from kafka.structs import TopicPartition
 
 
@@ -115,48 +117,51 @@ def test_signals_hold_only_acked_offsets_and_records_equal_their_ranges() -> Non
 
 
 class FakeProducer:
-    """kafka-python's future objects, batches of ``batch`` records, resolved by the test."""
+    """Takes whole record batches (decoded to check them), resolved when the test says."""
 
-    def __init__(self, *, batch: int = 100, partitions: int = 3, accept: int | None = None) -> None:
-        self.batch = batch
+    def __init__(self, *, partitions: int = 3, accept: int | None = None) -> None:
         self.n_partitions = partitions
-        self.accept = accept  # raise KafkaTimeoutError after this many sends
-        self.open: dict[int, tuple[FutureProduceResult, int]] = {}
+        self.accept = accept  # raise KafkaTimeoutError once this many records were taken
         self.pending: list[tuple[int, FutureProduceResult]] = []
         self.size: dict[int, int] = {}
         self.next_offset = dict.fromkeys(range(partitions), 0)
         self.sent: list[tuple[str, bytes, bytes | None, int]] = []
         self.on_flush: Callable[[FakeProducer], None] = lambda p: p.ack_all()
         self.closed_with: float | None = None
+        self.wakeups = 0
 
     def partitions_for(self, topic: str) -> set[int]:
         return set(range(self.n_partitions))
 
-    def send(
-        self,
-        topic: str,
-        value: bytes,
-        key: bytes | None = None,
-        headers: Any = None,
-        partition: int | None = None,
-    ) -> Any:
-        if topic != "ad_events":  # the control topic: acknowledged at once
-            future = FutureProduceResult(TopicPartition(topic, 0))
-            record = FutureRecordMetadata(future, 0, -1, None, 0, len(value), -1)
-            future.success((0, -1, None))
-            self.sent.append((topic, value, key, 0))
-            return record
-        if self.accept is not None and len([s for s in self.sent if s[0] == topic]) >= self.accept:
+    def send(self, topic: str, value: bytes, key: bytes | None = None) -> Any:
+        """The control topic: acknowledged at once."""
+        future = FutureProduceResult(TopicPartition(topic, 0))
+        record = FutureRecordMetadata(future, 0, -1, None, 0, len(value), -1)
+        future.success((0, -1, None))
+        self.sent.append((topic, value, key, 0))
+        return record
+
+    def enqueue(self, topic: str, partition: int, records: PrebuiltRecords) -> FutureProduceResult:
+        taken = len([s for s in self.sent if s[0] == topic])
+        if self.accept is not None and taken >= self.accept:
             raise KafkaTimeoutError("buffer full")
-        assert partition is not None
-        self.sent.append((topic, value, key, partition))
-        produce, count = self.open.get(partition, (None, 0))
-        if produce is None or count >= self.batch:
-            produce, count = FutureProduceResult(TopicPartition(topic, partition)), 0
-            self.pending.append((partition, produce))
-        self.open[partition] = (produce, count + 1)
-        self.size[id(produce)] = count + 1
-        return FutureRecordMetadata(produce, count, -1, None, len(key or b""), len(value), -1)
+        assert topic == "ad_events" and 0 <= partition < self.n_partitions
+        records.close()
+        batch = DefaultRecordBatch(bytes(records.buffer()))
+        decoded = list(batch)
+        assert (
+            [r.offset for r in decoded]
+            == list(range(len(decoded)))
+            == list(range(records.next_offset()))
+        )
+        self.sent.extend((topic, r.value, r.key, partition) for r in decoded)
+        produce = FutureProduceResult(TopicPartition(topic, partition))
+        self.pending.append((partition, produce))
+        self.size[id(produce)] = len(decoded)
+        return produce
+
+    def wakeup(self) -> None:
+        self.wakeups += 1
 
     def resolve(self, which: Callable[[int], bool]) -> None:
         """Ack batch number i (in creation order) when ``which(i)``, else fail it."""
@@ -212,7 +217,7 @@ def _events(journal: RunJournal, kind: str) -> list[dict[str, Any]]:
 def test_the_ledger_counts_as_acked_exactly_the_records_of_acknowledged_batches(
     tmp_path: Path,
 ) -> None:
-    producer = FakeProducer(batch=100)
+    producer = FakeProducer()
     producer.on_flush = lambda p: p.resolve(lambda i: i % 4 != 1)  # a quarter of batches fail
     workload, clock, journal = _workload(tmp_path, producer)
     _run(workload, clock)
@@ -231,7 +236,7 @@ def test_the_ledger_counts_as_acked_exactly_the_records_of_acknowledged_batches(
 def test_records_whose_delivery_is_unknown_at_the_end_are_failed_not_acked(
     tmp_path: Path,
 ) -> None:
-    producer = FakeProducer(batch=100)
+    producer = FakeProducer()
     producer.on_flush = lambda p: None  # the broker never answers
     workload, clock, journal = _workload(tmp_path, producer, producer={"close_timeout": 1})
     _run(workload, clock)
@@ -243,7 +248,7 @@ def test_records_whose_delivery_is_unknown_at_the_end_are_failed_not_acked(
 
 
 def test_the_drop_policy_drops_and_counts_what_does_not_fit(tmp_path: Path) -> None:
-    producer = FakeProducer(batch=100)
+    producer = FakeProducer()
     producer.on_flush = lambda p: p.ack_all()
     workload, clock, journal = _workload(
         tmp_path,
@@ -262,7 +267,7 @@ def test_the_drop_policy_drops_and_counts_what_does_not_fit(tmp_path: Path) -> N
 
 
 def test_back_pressure_waits_a_bounded_time_then_drops(tmp_path: Path) -> None:
-    producer = FakeProducer(batch=100)
+    producer = FakeProducer()
     workload, clock, _ = _workload(
         tmp_path,
         producer,
@@ -275,12 +280,14 @@ def test_back_pressure_waits_a_bounded_time_then_drops(tmp_path: Path) -> None:
 
 
 def test_a_send_timeout_counts_the_unsent_rest_as_failed(tmp_path: Path) -> None:
-    producer = FakeProducer(batch=100, accept=1234)
+    producer = FakeProducer(accept=1234)
     workload, clock, journal = _workload(tmp_path, producer)
     _run(workload, clock)
     ledger = load_ledger(tmp_path / "ledger" / "kafka")
-    assert int(ledger["written"].sum()) == 1234 == int(ledger["acked"].sum())
-    assert workload.totals["failed"] == 3000 - 1234
+    taken = len([s for s in producer.sent if s[0] == "ad_events"])
+    assert 1234 <= taken < 3000  # whole batches are taken until the producer refuses
+    assert int(ledger["written"].sum()) == taken == int(ledger["acked"].sum())
+    assert workload.totals["failed"] == 3000 - taken
     assert any("send failed" in e["message"] for e in _events(journal, "log"))
 
 
@@ -325,7 +332,7 @@ def test_each_cut_of_signals_has_a_ledger_of_exactly_the_acked_counts_it_covers(
 ) -> None:
     from dagstorm.analysis.stream import read_signal_cuts
 
-    producer = FakeProducer(batch=100)
+    producer = FakeProducer()
     producer.on_flush = lambda p: p.resolve(lambda i: i % 5 != 2)
     workload, clock, journal = _workload(
         tmp_path,
@@ -349,10 +356,10 @@ def test_each_cut_of_signals_has_a_ledger_of_exactly_the_acked_counts_it_covers(
 
 
 class PromptProducer(FakeProducer):
-    """Acknowledges every record as soon as it is sent."""
+    """Acknowledges every batch as soon as it is queued."""
 
-    def send(self, topic: str, value: bytes, *args: Any) -> Any:
-        future = super().send(topic, value, *args)
+    def enqueue(self, topic: str, partition: int, records: PrebuiltRecords) -> Any:
+        future = super().enqueue(topic, partition, records)
         self.ack_all()
         return future
 
@@ -360,7 +367,7 @@ class PromptProducer(FakeProducer):
 def test_a_stalled_producer_is_replaced_and_its_pending_records_count_as_failed(
     tmp_path: Path,
 ) -> None:
-    wedged = FakeProducer(batch=100)
+    wedged = FakeProducer()
     wedged.on_flush = lambda p: None  # neither acks nor fails: wedged
     fresh = PromptProducer()
     made = iter([wedged, fresh, fresh])
@@ -415,7 +422,7 @@ class ResumingClock(FakeClock):
 def test_a_paused_burst_sends_nothing_keeps_reporting_and_resumes_on_schedule(
     tmp_path: Path,
 ) -> None:
-    producer = FakeProducer(batch=100)
+    producer = FakeProducer()
     clock = ResumingClock(at=10.0)
     journal = RunJournal(tmp_path / "journal.jsonl", clock)
     cfg = KafkaBurstConfig.model_validate(
@@ -432,13 +439,13 @@ def test_a_paused_burst_sends_nothing_keeps_reporting_and_resumes_on_schedule(
     )
     clock.workload = workload
     sent_at: list[float] = []
-    send = producer.send
+    enqueue = producer.enqueue
 
-    def timed_send(*args: Any, **kwargs: Any) -> Any:
+    def timed_enqueue(*args: Any, **kwargs: Any) -> Any:
         sent_at.append(clock.elapsed())
-        return send(*args, **kwargs)
+        return enqueue(*args, **kwargs)
 
-    producer.send = timed_send  # type: ignore[method-assign]
+    producer.enqueue = timed_enqueue  # type: ignore[method-assign]
     assert KafkaBurst.pausable
     workload.pause()
     workload.run()
