@@ -412,6 +412,8 @@ class Runner:
         outcome: RunOutcome,
     ) -> None:
         for probe in probes:
+            probe.request_stop()  # their last samples run side by side
+        for probe in probes:
             probe.stop()
         if sink is not None:
             sink.stop()

@@ -13,9 +13,13 @@ class Probe(ABC):
     """Samples something every ``interval`` seconds in its own thread.
 
     A failing sample becomes a ``probe_error`` event; the probe keeps going.
+    :meth:`stop` takes one last sample, so what finished between the last interval
+    and the end of the run (a DAG run ending during the drain) is in the journal.
     """
 
     name = "probe"
+    #: Whether :meth:`stop` takes a last sample.
+    final_sample = True
 
     def __init__(self, journal: RunJournal, clock: Clock, *, interval: float = 2.0) -> None:
         self.journal = journal
@@ -41,14 +45,19 @@ class Probe(ABC):
         except Exception as exc:  # noqa: BLE001 - a probe never crashes the run
             self._error(exc)
         while not self._stop.is_set():
-            try:
-                self.sample()
-            except Exception as exc:  # noqa: BLE001 - a probe never crashes the run
-                self._error(exc)
+            self._sample_once()
             if self.clock.wait(self._stop, self.interval):
                 break
+        if self.final_sample:
+            self._sample_once()
         try:
             self.teardown()
+        except Exception as exc:  # noqa: BLE001 - a probe never crashes the run
+            self._error(exc)
+
+    def _sample_once(self) -> None:
+        try:
+            self.sample()
         except Exception as exc:  # noqa: BLE001 - a probe never crashes the run
             self._error(exc)
 
@@ -65,8 +74,12 @@ class Probe(ABC):
         self._thread = threading.Thread(target=self._loop, name=f"probe-{self.name}", daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the probe to stop (its last sample starts now); :meth:`stop` waits for it."""
+        self._stop.set()
+
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop, after a last sample if one is running."""
+        """Stop, after one last sample (bounded by ``timeout``)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
