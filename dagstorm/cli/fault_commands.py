@@ -185,6 +185,12 @@ def recover_command(settings: Settings, force: bool) -> None:
         f"stack restarted: {'yes' if report.restarted else 'no'}",
         markup=False,
     )
+    if report.wedged:
+        out.print(
+            f"restarted (running but unhealthy through a whole start-up wait): "
+            f"{', '.join(report.wedged)}",
+            markup=False,
+        )
     if report.swarms_stopped:
         out.print(
             f"stopped Locust swarm(s) of a killed run: {', '.join(report.swarms_stopped)}",

@@ -36,6 +36,8 @@ class RecoverReport:
     proxies_enabled: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
     restarted: bool = False
+    #: Components that ran but stayed unhealthy through a whole start-up wait: restarted.
+    wedged: list[str] = field(default_factory=list)
     swarms_stopped: list[str] = field(default_factory=list)
 
 
@@ -97,13 +99,23 @@ def _stays_whole(embedded: EmbeddedStack) -> bool:
 
 
 def _heal_embedded(embedded: EmbeddedStack, report: RecoverReport) -> None:
-    """Resume paused processes, then start what is down until the stack stays whole."""
+    """Resume paused processes, then start what is down until the stack stays whole.
+
+    A pass that fails (a component never became healthy) is followed by one that
+    first stops the components still running unhealthy, so a wedged process is
+    restarted rather than waited for again.
+    """
     report.resumed = resume_all(embedded)
     running = [comp.running() is not None for comp in embedded.components.values()]
     # A fully stopped stack was stopped on purpose (`stack down`) and stays stopped.
     if not any(running):
         return
     for attempt in range(HEAL_PASSES):
+        if attempt > 0:
+            # The last pass waited a whole start-up timeout: what still runs unhealthy
+            # is wedged, not slow, and is started anew.
+            wedged = embedded.stop_unhealthy()
+            report.wedged.extend(w for w in wedged if w not in report.wedged)
         missing = [name for name, c in embedded.components.items() if c.running() is None]
         report.restarted = report.restarted or bool(missing)
         try:

@@ -220,6 +220,21 @@ class EmbeddedStack:
             outcome.append(("strays", f"{strays} stopped"))
         return outcome
 
+    def stop_unhealthy(self) -> list[str]:
+        """Stop every component that runs but fails its health check; their names.
+
+        For a process alive but wedged: after an airflow-db outage, Airflow's
+        scheduler can stay up with its loop dead (it logs the DB error, then waits
+        forever "for running tasks to finish"). :meth:`up` then starts it anew.
+        """
+        wedged: list[ComponentName] = [
+            name
+            for name in START_ORDER
+            if self.components[name].running() is not None and not self.components[name].health().ok
+        ]
+        self._stop(list(reversed(wedged)))
+        return list(wedged)
+
     def _stop(self, names: list[ComponentName]) -> list[tuple[str, str]]:
         outcome: list[tuple[str, str]] = []
         for name in names:
