@@ -22,6 +22,7 @@ from dagstorm.faults.process import resume_all
 from dagstorm.faults.registry import build_fault
 from dagstorm.faults.specs import parse_fault_spec
 from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.topology import ComponentName
 from dagstorm.workloads.locust_swarm.swarm_process import stop_orphan_swarms
 
 
@@ -138,7 +139,9 @@ def recover(ctx: FaultContext, *, force: bool = False) -> RecoverReport:
     live = [] if force else [f for f in ctx.journal.open_faults() if owner_alive(f)]
     report.skipped_live = [f.fault_id for f in live]
     targets = ctx.journal.open_faults() if force else orphaned(ctx.journal)
+    db_outage = False
     for item in reversed(targets):
+        db_outage = db_outage or _cuts_airflow_db(item.spec)
         try:
             fault = build_fault(parse_fault_spec(item.spec), item.fault_id, ctx)
             fault.applied = item.applied
@@ -157,5 +160,34 @@ def recover(ctx: FaultContext, *, force: bool = False) -> RecoverReport:
     except ToxiproxyError as exc:
         report.errors.append(exc.render())
     if ctx.embedded is not None:
-        _heal_embedded(EmbeddedStack(ctx.embedded), report)
+        embedded = EmbeddedStack(ctx.embedded)
+        if db_outage:
+            report.wedged.extend(_restart_after_db_outage(embedded))
+        _heal_embedded(embedded, report)
     return report
+
+
+#: Airflow components whose loop an airflow-db outage can kill while the process lives.
+DB_OUTAGE_RESTARTS: tuple[ComponentName, ...] = ("airflow-scheduler",)
+
+
+def _cuts_airflow_db(spec: dict[str, object]) -> bool:
+    """Whether a fault spec cut or broke the link to Airflow's metadata database."""
+    return (
+        spec.get("kind") == "network"
+        and spec.get("link") == "airflow-db"
+        and (spec.get("effect") != "latency")
+    )
+
+
+def _restart_after_db_outage(embedded: EmbeddedStack) -> list[str]:
+    """Stop the components of :data:`DB_OUTAGE_RESTARTS` that run; the heal starts them anew.
+
+    Airflow 3's scheduler logs a database error, ends its scheduling loop and then
+    waits forever for its executor's running tasks: alive, healthy for another
+    ~30 s (the heartbeat threshold), then unhealthy for good. A health check right
+    after the outage cannot tell, so after reverting one the scheduler is restarted.
+    """
+    running = [n for n in DB_OUTAGE_RESTARTS if embedded.components[n].running() is not None]
+    embedded.stop_components(running)
+    return list(running)

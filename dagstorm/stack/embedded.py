@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -219,6 +219,10 @@ class EmbeddedStack:
             self.ctx.progress.info(f"stopped {strays} stray process(es) of this stack")
             outcome.append(("strays", f"{strays} stopped"))
         return outcome
+
+    def stop_components(self, names: Sequence[str]) -> None:
+        """Stop these components (in reverse start order); :meth:`up` starts them again."""
+        self._stop([n for n in reversed(START_ORDER) if n in names])
 
     def stop_unhealthy(self) -> list[str]:
         """Stop every component that runs but fails its health check; their names.

@@ -106,3 +106,29 @@ def test_a_stack_that_never_comes_up_is_reported_after_the_last_pass() -> None:
     report = _heal(stack)
     assert stack.ups == recover_mod.HEAL_PASSES
     assert len(report.errors) == 1 and "kafka failed to start" in report.errors[0]
+
+
+def test_only_outages_of_the_airflow_db_link_restart_the_scheduler() -> None:
+    from dagstorm.faults.recover import _cuts_airflow_db
+
+    assert _cuts_airflow_db({"kind": "network", "link": "airflow-db", "effect": "down"})
+    assert _cuts_airflow_db({"kind": "network", "link": "airflow-db", "effect": "flap"})
+    assert not _cuts_airflow_db({"kind": "network", "link": "airflow-db", "effect": "latency"})
+    assert not _cuts_airflow_db({"kind": "network", "link": "kafka", "effect": "down"})
+    assert not _cuts_airflow_db({"kind": "broker", "action": "kill"})
+
+
+def test_after_a_db_outage_the_running_scheduler_is_stopped_for_the_heal_to_restart() -> None:
+    from dagstorm.faults.recover import _restart_after_db_outage
+
+    class Stoppable(FakeStack):
+        def stop_components(self, names: list[str]) -> None:
+            for name in names:
+                self.components[name].up = False
+
+    scheduler = FakeComponent()
+    stack = Stoppable(**{"airflow-scheduler": scheduler, "postgres": FakeComponent()})
+    assert _restart_after_db_outage(stack) == ["airflow-scheduler"]  # type: ignore[arg-type]
+    assert scheduler.running() is None
+    report = _heal(stack)
+    assert report.errors == [] and scheduler.starts == 1
