@@ -29,6 +29,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 
@@ -131,8 +132,7 @@ def layout(
     key_len = keys.lengths[key_index]
     z_delta, z_key, z_val = zigzag(deltas), zigzag(key_len), zigzag(value_lengths)
     s_delta, s_key, s_val = varint_sizes(z_delta), varint_sizes(z_key), varint_sizes(z_val)
-    # attributes + timestamp delta (1 + 1) ... value ... header count (1)
-    body = 2 + s_delta + s_key + key_len + s_val + value_lengths + 1
+    body = _body_size(s_delta, s_key + key_len, s_val + value_lengths)
     z_body = zigzag(body)
     s_body = varint_sizes(z_body)
     head = s_body + 2 + s_delta + s_key + key_len + s_val  # meta bytes before the value
@@ -260,17 +260,23 @@ def build_batches(
 def layout_sizes(keys: KeyTable, key_index: np.ndarray, value_lengths: np.ndarray) -> np.ndarray:
     """Each record's size with offset delta 0 (a lower bound; see :data:`_DELTA_SLACK`)."""
     key_len = keys.lengths[key_index]
-    body = (
-        2
-        + 1
-        + varint_sizes(zigzag(key_len))
-        + key_len
-        + varint_sizes(zigzag(value_lengths))
-        + value_lengths
-        + 1
+    body = _body_size(
+        1,
+        varint_sizes(zigzag(key_len)) + key_len,
+        varint_sizes(zigzag(value_lengths)) + value_lengths,
     )
     sizes: np.ndarray = varint_sizes(zigzag(body)) + body
     return sizes
+
+
+def _body_size(delta_size: Any, key_field: Any, value_field: Any) -> np.ndarray:
+    """A record's length field (the bytes after its length varint).
+
+    Attributes and timestamp delta (1 + 1), the offset delta varint, the key and
+    value fields (length varint + bytes), the header count (1).
+    """
+    body: np.ndarray = 2 + delta_size + key_field + value_field + 1
+    return body
 
 
 class PrebuiltRecords:
