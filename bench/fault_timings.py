@@ -10,11 +10,11 @@ import argparse
 import statistics
 import time
 
+from dagstorm.core.progress import Progress
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager
 from dagstorm.faults.specs import AirflowFault, BrokerFault, NetworkFault, SparkFault
-from dagstorm.progress import Progress
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import resolve_stack

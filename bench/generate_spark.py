@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dagstorm.progress import Progress
+from dagstorm.core.progress import Progress
 from dagstorm.stack.components.spark import spark_env
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.context import StackContext

@@ -29,10 +29,10 @@ from typing import Any
 import orjson
 import psutil
 
-from dagstorm.engine.clock import WallClock
-from dagstorm.engine.journal import RunJournal
-from dagstorm.kafka_compat import KafkaAdminClient, KafkaConsumer, TopicPartition
-from dagstorm.progress import Progress
+from dagstorm.clients.kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from dagstorm.core.progress import Progress
+from dagstorm.run.clock import WallClock
+from dagstorm.run.journal import RunJournal
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack, resolve_stack
@@ -45,7 +45,7 @@ BATCH = 500
 
 
 def _topic(stack: Stack, create: bool, name: str) -> None:
-    # Imported after kafka_compat, which silences kafka-python's import-time warnings.
+    # Imported after dagstorm.clients.kafka, which silences kafka-python's import-time warnings.
     from kafka.admin import NewTopic  # noqa: PLC0415
 
     admin = KafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap, request_timeout_ms=30_000)

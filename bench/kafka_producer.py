@@ -44,9 +44,9 @@ from pathlib import Path
 
 from kafka.admin import NewTopic
 
-from dagstorm.engine.clock import WallClock
-from dagstorm.engine.journal import RunJournal
-from dagstorm.kafka_compat import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from dagstorm.clients.kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from dagstorm.run.clock import WallClock
+from dagstorm.run.journal import RunJournal
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.context import find_java_home
 from dagstorm.stack.endpoints import resolve_stack

@@ -22,7 +22,7 @@ from dagstorm.analysis.compare import Comparison, Tolerance, compare_measures, p
 from dagstorm.analysis.headline import HEADLINES, headline_of
 from dagstorm.analysis.history import read_history, runs_of_scenario
 from dagstorm.analysis.texts import plural
-from dagstorm.errors import UsageError
+from dagstorm.core.errors import UsageError
 
 __all__ = [
     "BASELINE_CHECK",

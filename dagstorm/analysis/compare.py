@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from dagstorm.analysis.headline import HEADLINES, HeadlineSpec, headline_spec
-from dagstorm.errors import UsageError
+from dagstorm.core.errors import UsageError
 
 __all__ = [
     "Comparison",

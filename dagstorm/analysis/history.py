@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from dagstorm.analysis.headline import headline_of
-from dagstorm.errors import UsageError
+from dagstorm.core.errors import UsageError
 
 __all__ = [
     "HISTORY_FILE",

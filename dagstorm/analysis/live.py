@@ -25,7 +25,7 @@ from dagstorm.analysis.percentiles import nearest_rank
 from dagstorm.analysis.recovery import retry_recovery
 from dagstorm.analysis.sla import sla_compliance
 from dagstorm.analysis.throughput import scheduler_throughput
-from dagstorm.engine.journal import read_journal
+from dagstorm.run.journal import read_journal
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
 
 

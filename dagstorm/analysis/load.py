@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
 from dagstorm.analysis.journal_scan import JournalScan, scan_journal
-from dagstorm.errors import DagstormError, ExitCode
+from dagstorm.core.errors import DagstormError, ExitCode
 from dagstorm.scenarios.slos import (
     CountSlo,
     RecoveryTimeSlo,

@@ -31,7 +31,7 @@ from dagstorm.analysis.measures import Measures, compute_measures
 from dagstorm.analysis.story import run_story
 from dagstorm.analysis.summary import summary_lines
 from dagstorm.analysis.verdict import SloVerdict, Verdict, evaluate
-from dagstorm.errors import ExitCode
+from dagstorm.core.errors import ExitCode
 
 __all__ = [
     "RESULT_FORMAT",

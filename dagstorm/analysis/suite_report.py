@@ -21,7 +21,7 @@ import orjson
 from dagstorm.analysis.junit import suite_element
 from dagstorm.analysis.result import Result, analyze, atomic_write
 from dagstorm.analysis.texts import duration_text, number_text
-from dagstorm.errors import ExitCode
+from dagstorm.core.errors import ExitCode
 
 __all__ = [
     "SUMMARY_FORMAT",

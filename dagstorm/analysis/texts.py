@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dagstorm.durations import format_duration
+from dagstorm.core.durations import format_duration
 
 
 def duration_text(seconds: float | None) -> str:

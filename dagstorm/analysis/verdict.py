@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dagstorm.analysis.load import Slo
 from dagstorm.analysis.measures import Measures
 from dagstorm.analysis.texts import duration_text, number_text, percent_text, plural
-from dagstorm.errors import ExitCode
+from dagstorm.core.errors import ExitCode
 from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
 
 

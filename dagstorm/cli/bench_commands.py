@@ -9,7 +9,7 @@ import click
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import handle_errors
-from dagstorm.errors import UsageError
+from dagstorm.core.errors import UsageError
 from dagstorm.stack.layout import project_root
 
 BENCHES = {

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from dagstorm.errors import ComponentStartError, DagstormError, ExitCode, UsageError
+from dagstorm.core.errors import ComponentStartError, DagstormError, ExitCode, UsageError
+from dagstorm.core.progress import Progress
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import Terminated
-from dagstorm.progress import Progress
 from dagstorm.stack.config import StackConfig, load_stack_config
 from dagstorm.stack.context import StackContext
 
@@ -89,7 +89,7 @@ class Settings:
 
 def warn_orphaned_faults(settings: Settings) -> None:
     """Every command but `recover` says so when a killed run left faults applied."""
-    from dagstorm.faults.recover import orphaned
+    from dagstorm.engine.recover import orphaned
 
     try:
         journal = settings.journal()

@@ -12,8 +12,8 @@ from dagstorm.cli import cli
 from dagstorm.cli.common import handle_errors, out
 from dagstorm.control.ack import journal_size, wait_for_ack
 from dagstorm.control.client import ControlClient
-from dagstorm.durations import parse_duration
-from dagstorm.errors import ControlError, ExitCode, InfrastructureError, UsageError
+from dagstorm.core.durations import parse_duration
+from dagstorm.core.errors import ControlError, ExitCode, InfrastructureError, UsageError
 
 
 @cli.command("control")

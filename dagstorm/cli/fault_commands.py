@@ -14,10 +14,10 @@ from rich.table import Table
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import Settings, fail, handle_errors, out
-from dagstorm.durations import format_duration, parse_duration
-from dagstorm.errors import ExitCode, UsageError
+from dagstorm.core.durations import format_duration, parse_duration
+from dagstorm.core.errors import ExitCode, UsageError
+from dagstorm.engine.recover import owner_alive, recover
 from dagstorm.faults.manager import FaultManager, sigterm_raises
-from dagstorm.faults.recover import owner_alive, recover
 from dagstorm.faults.specs import parse_fault_spec
 
 

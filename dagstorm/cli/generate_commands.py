@@ -13,8 +13,8 @@ import click
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import Settings, handle_errors, out
-from dagstorm.durations import parse_duration
-from dagstorm.errors import UsageError
+from dagstorm.core.durations import parse_duration
+from dagstorm.core.errors import UsageError
 
 if TYPE_CHECKING:  # the generator pulls numpy and Arrow: imported when the command runs
     from dagstorm.workloads.config import GeneratorConfig
@@ -230,12 +230,8 @@ def generate(
       dagstorm generate --scenario scenarios/soak.yaml --duration 1d \\
           --out /data/ad_logs --backend spark --chunks-per-hour 8
     """
-    from dagstorm.workloads.pregenerate import (
-        build_config,
-        generate_local,
-        prepare_output,
-        source_from_scenario,
-    )
+    from dagstorm.scenarios.generator_source import source_from_scenario
+    from dagstorm.workloads.pregenerate import build_config, generate_local, prepare_output
     from dagstorm.workloads.spark_backend.submit import check_master
 
     duration_s = _duration(duration_text)

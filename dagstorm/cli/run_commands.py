@@ -17,7 +17,7 @@ from dagstorm.cli.common import (
     out,
     tolerance_option,
 )
-from dagstorm.errors import ExitCode, ScenarioError, UsageError
+from dagstorm.core.errors import ExitCode, ScenarioError, UsageError
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.scenarios.model import Scenario
 from dagstorm.scenarios.plan import build_plan, clock_text, timeline_rows

@@ -13,10 +13,10 @@ from dagstorm.analysis.junit import write_junit
 from dagstorm.analysis.live import live_check
 from dagstorm.analysis.result import analyze, result_document, summary_lines, write_result
 from dagstorm.cli.common import Settings, out
+from dagstorm.core.errors import ExitCode
+from dagstorm.core.progress import Progress
 from dagstorm.engine.runner import Runner, RunOutcome
-from dagstorm.errors import ExitCode
 from dagstorm.metrics.server import MetricsAddress, serve_metrics
-from dagstorm.progress import Progress
 from dagstorm.reports import write_report
 from dagstorm.scenarios.loader import LoadedScenario, load_scenario
 from dagstorm.scenarios.model import StackChoice

@@ -27,7 +27,7 @@ from typing import Any
 import click
 
 from dagstorm.cli.common import Settings
-from dagstorm.errors import ExitCode, InfrastructureError, UsageError
+from dagstorm.core.errors import ExitCode, InfrastructureError, UsageError
 from dagstorm.scenarios.loader import load_scenario
 
 #: How long the engine may take to create the run directory (preflight included).

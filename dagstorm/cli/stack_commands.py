@@ -12,7 +12,7 @@ from rich.table import Table
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import Settings, fail, handle_errors, out
-from dagstorm.errors import ExitCode, UsageError
+from dagstorm.core.errors import ExitCode, UsageError
 
 
 @cli.group()

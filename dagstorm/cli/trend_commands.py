@@ -11,7 +11,7 @@ from rich.table import Table
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import handle_errors, out
-from dagstorm.errors import ExitCode
+from dagstorm.core.errors import ExitCode
 
 _HISTORY_HELP = "History file (default: RUNS_DIR/history.jsonl; env DAGSTORM_HISTORY)."
 

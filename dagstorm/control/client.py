@@ -21,7 +21,7 @@ import orjson
 from pydantic import ValidationError
 
 from dagstorm.control.protocol import COMMAND, Command, control_dir, inbox_dir
-from dagstorm.errors import ControlError
+from dagstorm.core.errors import ControlError
 
 
 def who(client: str) -> str:

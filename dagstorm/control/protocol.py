@@ -2,19 +2,18 @@
 
 One JSON object a file. Every command has an ``id`` (unique, sortable in sending
 order), ``by`` (who sent it, journalled so the run says who paused or aborted it)
-and ``command``; ``inject`` carries a fault spec (the same models as scenario
-files) and ``revert`` a fault id. Unknown keys are errors, so a typo is rejected
+and ``command``; ``inject`` carries a fault spec (a mapping written as in scenario
+files, checked by the engine against the fault kinds it knows) and ``revert`` a
+fault id. Unknown keys are errors, so a typo is rejected
 instead of half-understood.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-
-from dagstorm.faults.specs import FaultSpec
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 #: The sub-directory of a run directory that holds the control inbox.
 CONTROL_DIR = "control"
@@ -28,6 +27,18 @@ MAX_COMMAND_BYTES = 64 * 1024
 MAX_FAULT_SECONDS = 24 * 3600.0
 
 Outcome = Literal["done", "rejected", "failed"]
+
+
+def _names_a_kind(spec: dict[str, Any]) -> dict[str, Any]:
+    kind = spec.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise ValueError("a fault spec needs a `kind` (e.g. network, broker, spark, airflow)")
+    return spec
+
+
+#: A fault spec as a scenario file writes it: ``kind`` and that kind's fields. The
+#: engine validates the rest against the fault kinds it knows (built-in or plugins).
+FaultMapping = Annotated[dict[str, Any], AfterValidator(_names_a_kind)]
 CommandName = Literal["pause", "resume", "abort", "inject", "revert"]
 
 
@@ -60,7 +71,7 @@ class Inject(_Command):
     """Inject an ad-hoc fault on a declared target, for ``duration_s`` or until reverted."""
 
     command: Literal["inject"] = "inject"
-    fault: FaultSpec
+    fault: FaultMapping
     duration_s: float | None = Field(None, gt=0, le=MAX_FAULT_SECONDS)
 
 

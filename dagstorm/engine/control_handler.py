@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from dagstorm.control.inbox import ControlInbox, Received
 from dagstorm.control.protocol import Abort, Command, Inject, Outcome, Pause, Resume, Revert
-from dagstorm.errors import FaultError
+from dagstorm.core.errors import FaultError
+from dagstorm.faults.base import AnySpec
+from dagstorm.faults.specs import parse_fault_spec
 from dagstorm.scenarios.plan import clock_text
 
 if TYPE_CHECKING:
@@ -26,6 +30,18 @@ MAX_ADHOC_FAULTS = 4
 
 class Rejected(Exception):
     """A command that cannot be carried out now; nothing was changed."""
+
+
+def fault_spec(command: Inject) -> AnySpec:
+    """The command's fault as a validated spec, or :class:`Rejected` saying what is wrong."""
+    try:
+        return parse_fault_spec(command.fault)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'fault'}: {err['msg']}"
+            for err in exc.errors()[:3]
+        )
+        raise Rejected(f"invalid fault: {problems}") from None
 
 
 class ControlHandler:
@@ -129,18 +145,19 @@ class ControlHandler:
             raise Rejected(
                 f"{len(adhoc)} ad-hoc faults are applied (limit {MAX_ADHOC_FAULTS}): revert one"
             )
+        spec = fault_spec(command)
         try:
-            live.manager.check(command.fault)
+            live.manager.check(spec)
         except FaultError as exc:
             raise Rejected(exc.render()) from None
         live.adhoc_count += 1
         key = f"adhoc{live.adhoc_count}"
         now = self.runner.clock.elapsed()
         self.runner.progress.info(
-            f"{clock_text(now)} inject {key}: {command.fault.describe()} (by {command.by})"
+            f"{clock_text(now)} inject {key}: {spec.describe()} (by {command.by})"
         )
         error = self.runner.inject_fault(
-            key, command.fault, live, adhoc=True, by=command.by, duration_s=command.duration_s
+            key, spec, live, adhoc=True, by=command.by, duration_s=command.duration_s
         )
         if error:
             return "failed", {"fault_id": key, "reason": error}
@@ -173,8 +190,11 @@ class ControlHandler:
         else:
             fields.update(command=command.command, by=command.by)
             if isinstance(command, Inject):
-                fields["fault"] = command.fault.describe()
-                fields["spec"] = command.fault.model_dump(mode="json")
+                try:
+                    fields["fault"] = fault_spec(command).describe()
+                except Rejected:
+                    fields["fault"] = str(command.fault.get("kind"))
+                fields["spec"] = command.fault
                 fields["duration_s"] = command.duration_s
             elif isinstance(command, Revert):
                 fields["fault_id"] = command.fault_id

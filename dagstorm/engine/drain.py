@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg
 from airflow_client.client import DagRunApi
 
-from dagstorm.engine.clock import Clock
+from dagstorm.clients.airflow import api_client
 from dagstorm.engine.serving_snapshot import sent_signal_ids, triggered_run_ids
-from dagstorm.probes.airflow_auth import api_client
+from dagstorm.run.clock import Clock
 from dagstorm.stack.endpoints import Stack
 
 POLL_SECONDS = 3.0

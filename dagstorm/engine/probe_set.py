@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dagstorm.engine.journal import RunJournal
+from dagstorm.plugin.context import RunContext
 from dagstorm.probes.airflow_runs import AirflowRunsProbe
 from dagstorm.probes.base import Probe
 from dagstorm.probes.kafka_lag import KafkaLagProbe
 from dagstorm.probes.processes import ProcessProbe
 from dagstorm.probes.spark_rest import SparkProbe
 from dagstorm.probes.statsd import StatsdProbe
+from dagstorm.scenarios.model import Probes
 from dagstorm.stack.embedded import EmbeddedStack
 
-if TYPE_CHECKING:
-    from dagstorm.engine.runner import Runner
 
-
-def default_probes(runner: Runner, journal: RunJournal) -> list[Probe]:
+def default_probes(ctx: RunContext, settings: Probes) -> list[Probe]:
     """Airflow runs/tries, StatsD, Spark, Kafka (if topics are named) and process stats."""
-    interval = runner.scenario.probes.interval
-    clock, stack = runner.clock, runner.stack
+    interval = settings.interval
+    journal, clock, stack = ctx.journal, ctx.clock, ctx.stack
     probes: list[Probe] = [
         AirflowRunsProbe(
             journal,
             clock,
             interval=interval,
             stack=stack,
-            dag_ids=runner.scenario.probes.airflow_dags,
+            dag_ids=settings.airflow_dags,
         ),
         SparkProbe(
             journal,
@@ -40,14 +36,14 @@ def default_probes(runner: Runner, journal: RunJournal) -> list[Probe]:
             journal,
             clock,
             interval=max(interval, 5.0),
-            embedded=EmbeddedStack(runner.embedded) if runner.embedded else None,
+            embedded=EmbeddedStack(ctx.embedded) if ctx.embedded else None,
         ),
     ]
-    if runner.stack.kind != "external":
+    if stack.kind != "external":
         probes.append(
             StatsdProbe(journal, clock, interval=max(interval, 5.0), port=stack.statsd_port)
         )
-    topics = runner.scenario.probes.kafka_topics
+    topics = settings.kafka_topics
     if topics:
         probes.append(
             KafkaLagProbe(
@@ -56,7 +52,7 @@ def default_probes(runner: Runner, journal: RunJournal) -> list[Probe]:
                 interval=max(interval, 5.0),
                 bootstrap=stack.kafka_bootstrap,
                 topics=topics,
-                groups=runner.scenario.probes.kafka_groups,
+                groups=settings.kafka_groups,
             )
         )
     return probes

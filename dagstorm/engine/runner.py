@@ -23,21 +23,22 @@ import psutil
 
 from dagstorm import __version__
 from dagstorm.control.inbox import ControlInbox
-from dagstorm.engine.clock import Clock, WallClock
+from dagstorm.core.errors import DagstormError, FaultError, StackNotRunningError
+from dagstorm.core.progress import Progress
 from dagstorm.engine.control_handler import ControlHandler
 from dagstorm.engine.drain import wait_for_runs
-from dagstorm.engine.journal import RunJournal
 from dagstorm.engine.probe_set import default_probes
-from dagstorm.engine.rundir import new_run_dir, write_scenario
 from dagstorm.engine.serving_snapshot import snapshot_serving
 from dagstorm.engine.workload_set import default_workloads
-from dagstorm.errors import DagstormError, FaultError, StackNotRunningError
 from dagstorm.faults.base import AnySpec, FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import ActiveFault, FaultManager, Terminated, sigterm_raises
+from dagstorm.plugin.context import RunContext
 from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.probes.base import Probe
-from dagstorm.progress import Progress
+from dagstorm.run.clock import Clock, WallClock
+from dagstorm.run.journal import RunJournal
+from dagstorm.run.rundir import new_run_dir, write_scenario
 from dagstorm.scenarios.loader import LoadedScenario
 from dagstorm.scenarios.plan import Action, Plan, build_plan, clock_text
 from dagstorm.stack.config import StackConfig
@@ -93,8 +94,8 @@ class Runner:
         progress: Progress,
         clock: Clock | None = None,
         live_check: LiveCheck | None = None,
-        workload_factory: Callable[..., list[Workload]] | None = None,
-        probe_factory: Callable[..., list[Probe]] | None = None,
+        workload_factory: Callable[[RunContext], list[Workload]] | None = None,
+        probe_factory: Callable[[RunContext], list[Probe]] | None = None,
         on_run_dir: Callable[[Path], None] | None = None,
     ) -> None:
         self.loaded = loaded
@@ -161,8 +162,9 @@ class Runner:
         if self._on_run_dir is not None:
             self._on_run_dir(run_dir)
         sink = self._alert_sink(journal)
-        probes = self._probes(journal, run_dir)
-        live = LiveRun(journal, manager, self._workloads(journal, run_dir), outcome, probes)
+        ctx = self.context(journal, run_dir)
+        probes = self._probes(ctx)
+        live = LiveRun(journal, manager, self._workloads(ctx), outcome, probes)
         controls = self.controls = ControlHandler(self, live, inbox)
         try:
             with sigterm_raises():
@@ -244,16 +246,31 @@ class Runner:
             return None
         return sink
 
-    def _probes(self, journal: RunJournal, run_dir: Path) -> list[Probe]:
-        if self._probe_factory is not None:
-            return self._probe_factory(self, journal, run_dir)
-        return default_probes(self, journal)
+    def context(self, journal: RunJournal, run_dir: Path) -> RunContext:
+        """What workloads and probes of this run are given (never the runner itself)."""
+        return RunContext(
+            clock=self.clock,
+            journal=journal,
+            stack=self.stack,
+            run_dir=run_dir,
+            state_dir=self.config.resolved_state_dir(),
+            seed=self.scenario.seed,
+            compression=self.scenario.time_compression,
+            duration_s=self.scenario.duration,
+            scenario_path=self.loaded.path,
+            embedded=self.embedded,
+        )
 
-    def _workloads(self, journal: RunJournal, run_dir: Path) -> dict[str, Workload]:
+    def _probes(self, ctx: RunContext) -> list[Probe]:
+        if self._probe_factory is not None:
+            return self._probe_factory(ctx)
+        return default_probes(ctx, self.scenario.probes)
+
+    def _workloads(self, ctx: RunContext) -> dict[str, Workload]:
         if self._workload_factory is not None:
-            built = self._workload_factory(self, journal, run_dir)
+            built = self._workload_factory(ctx)
         else:
-            built = default_workloads(self, journal, run_dir)
+            built = default_workloads(ctx, self.scenario.workloads)
         return {w.name: w for w in built}
 
     def _timeline(self, live: LiveRun) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 
-from dagstorm.engine.journal import read_journal
+from dagstorm.run.journal import read_journal
 
 COLUMNS = ["hour", "campaign_id", "ad_id", "impressions", "clicks", "conversions", "run_id"]
 LOAD_COLUMNS = [

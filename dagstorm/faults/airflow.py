@@ -15,10 +15,10 @@ from typing import Any
 import psutil
 from airflow_client.client import TaskInstanceApi
 
-from dagstorm.errors import FaultError
+from dagstorm.clients.airflow import api_client
+from dagstorm.core.errors import FaultError
 from dagstorm.faults.base import Fault
 from dagstorm.faults.specs import AirflowFault
-from dagstorm.probes.airflow_auth import api_client
 from dagstorm.stack.embedded import EmbeddedStack
 
 

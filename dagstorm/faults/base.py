@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from dagstorm.errors import FaultError
+from dagstorm.clients.toxiproxy import ToxiproxyClient
+from dagstorm.core.errors import FaultError
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.specs import AirflowFault, BrokerFault, NetworkFault, SparkFault
-from dagstorm.faults.toxiproxy import ToxiproxyClient
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack
 

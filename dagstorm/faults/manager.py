@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Self
 
-from dagstorm.errors import DagstormError, FaultError
+from dagstorm.core.errors import DagstormError, FaultError
 from dagstorm.faults.base import AnySpec, Fault, FaultContext
 from dagstorm.faults.registry import build_fault
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from dagstorm.errors import FaultError, ToxiproxyError
-from dagstorm.faults import toxiproxy as tp
+from dagstorm.clients import toxiproxy as tp
+from dagstorm.core.errors import FaultError, ToxiproxyError
 from dagstorm.faults.base import Fault
 from dagstorm.faults.specs import NetworkFault
 

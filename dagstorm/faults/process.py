@@ -14,7 +14,7 @@ from typing import Any
 
 import psutil
 
-from dagstorm.errors import FaultError
+from dagstorm.core.errors import FaultError
 from dagstorm.faults.base import AnySpec, Fault, FaultContext
 from dagstorm.stack.components.base import Component
 from dagstorm.stack.embedded import EmbeddedStack

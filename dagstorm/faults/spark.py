@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import psutil
 
-from dagstorm.errors import FaultError
+from dagstorm.core.errors import FaultError
 from dagstorm.faults.base import Fault
 from dagstorm.faults.specs import SparkFault
 from dagstorm.stack.components.spark import spark_env

@@ -1,6 +1,6 @@
 """``--metrics-port``: serve a live run's metrics over HTTP for Prometheus.
 
-A thread follows the run's journal (:class:`dagstorm.engine.follow.JournalFollower`)
+A thread follows the run's journal (:class:`dagstorm.run.follow.JournalFollower`)
 into :class:`dagstorm.metrics.live.LiveMetrics`; ``GET /metrics`` renders them.
 The server binds 127.0.0.1 unless ``--metrics-host`` says otherwise, and it reads
 only the journal: the run never waits for a scrape.
@@ -16,10 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from dagstorm.engine.follow import JournalFollower
-from dagstorm.errors import UsageError
+from dagstorm.core.errors import UsageError
 from dagstorm.metrics.exposition import CONTENT_TYPE, render
 from dagstorm.metrics.live import LiveMetrics
+from dagstorm.run.follow import JournalFollower
 
 __all__ = ["MetricsAddress", "MetricsServer", "serve_metrics"]
 

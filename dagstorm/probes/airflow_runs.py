@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow_client.client import ApiClient, DagRunApi, TaskInstanceApi
 
-from dagstorm.probes.airflow_auth import api_client
+from dagstorm.clients.airflow import api_client
 from dagstorm.probes.base import Probe
 from dagstorm.stack.endpoints import Stack
 

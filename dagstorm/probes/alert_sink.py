@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-from dagstorm.errors import ServiceUnreachableError
+from dagstorm.core.errors import ServiceUnreachableError
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 
-from dagstorm.engine.clock import Clock
-from dagstorm.engine.journal import RunJournal
+from dagstorm.run.clock import Clock
+from dagstorm.run.journal import RunJournal
 
 
 class Probe(ABC):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagstorm.kafka_compat import KafkaAdminClient, KafkaConsumer, TopicPartition
+from dagstorm.clients.kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from dagstorm.probes.base import Probe
 
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dagstorm.errors import ScenarioError
+from dagstorm.core.errors import ScenarioError
+from dagstorm.core.yamlsource import KeyPath, load_yaml
 from dagstorm.scenarios.model import Scenario
-from dagstorm.yamlsource import KeyPath, load_yaml
 
 MAX_EXTENDS = 5
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

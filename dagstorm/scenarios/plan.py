@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dagstorm.faults.specs import FaultSpec
-from dagstorm.scenarios.model import FaultPlan, Scenario, TriggerStormWorkload
+from dagstorm.scenarios.model import FaultPlan, Scenario
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
+from dagstorm.workloads.specs import TriggerStormWorkload
 
 ActionKind = Literal[
     "phase_start",

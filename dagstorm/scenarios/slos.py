@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dagstorm.durations import parse_duration
+from dagstorm.core.durations import parse_duration
 from dagstorm.scenarios.comparisons import Target, parse_target
 
 

@@ -25,10 +25,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dagstorm.durations import parse_duration
-from dagstorm.errors import ScenarioError
+from dagstorm.core.durations import parse_duration
+from dagstorm.core.errors import ScenarioError
+from dagstorm.core.yamlsource import KeyPath, load_yaml
 from dagstorm.scenarios.loader import LoadedScenario, Problem, ScenarioInvalid, load_scenario
-from dagstorm.yamlsource import KeyPath, load_yaml
 
 __all__ = [
     "LoadedSuite",

@@ -20,10 +20,10 @@ from pathlib import Path
 import psycopg
 from airflow_client.client import DAGApi
 
-from dagstorm.errors import DagstormError
-from dagstorm.faults.toxiproxy import ToxiproxyClient
-from dagstorm.kafka_compat import KafkaConsumer, KafkaProducer, TopicPartition
-from dagstorm.probes.airflow_auth import api_client
+from dagstorm.clients.airflow import api_client
+from dagstorm.clients.kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from dagstorm.clients.toxiproxy import ToxiproxyClient
+from dagstorm.core.errors import DagstormError
 from dagstorm.stack.context import find_java_home, find_spark_home
 from dagstorm.stack.endpoints import Stack
 

@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dagstorm.errors import ConfigError
+from dagstorm.core.errors import ConfigError
+from dagstorm.core.yamlsource import load_yaml
 from dagstorm.stack.topology import LINKS
-from dagstorm.yamlsource import load_yaml
 
 DEFAULT_STACK_FILE = "dagstorm.stack.yaml"
 DEFAULT_STATE_DIR = ".dagstorm"

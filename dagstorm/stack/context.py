@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from dagstorm.errors import InstallError
-from dagstorm.progress import Progress
+from dagstorm.core.errors import InstallError
+from dagstorm.core.progress import Progress
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.credentials import Credentials, load_or_create
 from dagstorm.stack.layout import StateLayout, project_root

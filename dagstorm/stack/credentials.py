@@ -13,7 +13,7 @@ import secrets
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from dagstorm.errors import ConfigError
+from dagstorm.core.errors import ConfigError
 
 CREDENTIALS_FILE = "credentials.json"
 
@@ -97,11 +97,3 @@ def from_env(name: str, env: dict[str, str] | None = None) -> str | None:
                 fix=f"point {name}_FILE at a readable file",
             ) from None
     return None
-
-
-def redact(text: str, secret_values: list[str]) -> str:
-    """Replace every occurrence of a secret in ``text`` with ``***``."""
-    for value in secret_values:
-        if value:
-            text = text.replace(value, "***")
-    return text

@@ -27,9 +27,9 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from airflow_client import client as af
 
-from dagstorm.errors import InfrastructureError
-from dagstorm.kafka_compat import KafkaAdminClient, KafkaError
-from dagstorm.probes.airflow_auth import api_client
+from dagstorm.clients.airflow import api_client
+from dagstorm.clients.kafka import KafkaAdminClient, KafkaError
+from dagstorm.core.errors import InfrastructureError
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack, resolve_stack
 
@@ -235,7 +235,7 @@ def apply_serving_schema(stack: Stack, schema_file: Path) -> None:
 
 def ensure_topics(stack: Stack) -> None:
     """Create the pipeline's Kafka topics if they do not exist."""
-    # After kafka_compat (which silences kafka-python's import-time warnings).
+    # After dagstorm.clients.kafka (which silences kafka-python's import-time warnings).
     from kafka.admin import NewTopic  # noqa: PLC0415
 
     try:

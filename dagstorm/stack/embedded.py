@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from dagstorm.errors import ComponentStartError, DagstormError, InstallError
+from dagstorm.core.errors import ComponentStartError, DagstormError, InstallError
 from dagstorm.stack.components.airflow import (
     AirflowApiServer,
     AirflowDagProcessor,

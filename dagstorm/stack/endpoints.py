@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from dagstorm.errors import ConfigError
+from dagstorm.core.errors import ConfigError
 from dagstorm.stack.components.postgres import SERVING_DB
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.credentials import Credentials, from_env, load_or_create

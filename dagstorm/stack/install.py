@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagstorm.errors import InstallError
+from dagstorm.core.errors import InstallError
 from dagstorm.stack.components.postgres import postgres_bin_dir
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.processes import tail

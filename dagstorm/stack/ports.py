@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import psutil
 
-from dagstorm.errors import PortConflictError
+from dagstorm.core.errors import PortConflictError
 
 
 def is_free(port: int, host: str = "127.0.0.1") -> bool:

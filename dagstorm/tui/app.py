@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from dagstorm.errors import ControlError
+from dagstorm.core.errors import ControlError
 from dagstorm.tui.control_port import ControlPort, InboxPort
 from dagstorm.tui.fault_menu import fault_choices
 from dagstorm.tui.follow import JournalFollower, last_event

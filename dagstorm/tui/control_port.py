@@ -18,7 +18,7 @@ class ControlPort(Protocol):
     def send(self, command: str, **fields: Any) -> str:
         """Deliver ``command``; its id (the engine's ``control_ack`` carries it).
 
-        Raises :class:`dagstorm.errors.ControlError` when it cannot be sent.
+        Raises :class:`dagstorm.core.errors.ControlError` when it cannot be sent.
         """
         ...
 

@@ -18,7 +18,7 @@ from dagstorm.analysis.live import failed_live
 from dagstorm.analysis.load import build_run_data
 from dagstorm.analysis.measures import compute_measures
 from dagstorm.analysis.verdict import evaluate
-from dagstorm.errors import DagstormError
+from dagstorm.core.errors import DagstormError
 
 Light = Literal["green", "amber", "red"]
 

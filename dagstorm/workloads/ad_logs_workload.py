@@ -9,22 +9,19 @@ that partition (``conf.partition_hour``), like an upstream system would.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import orjson
 
-from dagstorm.engine.clock import Clock
-from dagstorm.engine.journal import RunJournal
-from dagstorm.errors import ScenarioError
-from dagstorm.scenarios.model import AdLogsWorkload
+from dagstorm.core.errors import ScenarioError
+from dagstorm.plugin.context import RunContext
+from dagstorm.run.clock import Clock
+from dagstorm.run.journal import RunJournal
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig
 from dagstorm.workloads.dag_trigger import DagTrigger
 from dagstorm.workloads.generator import AdLogGenerator
-
-if TYPE_CHECKING:
-    from dagstorm.engine.runner import Runner
+from dagstorm.workloads.specs import AdLogsWorkload
 
 MARKER = "_SUCCESS"
 #: The landing sub-directory the reference pipeline reads (docs/pipeline.md).
@@ -59,31 +56,29 @@ class AdLogsRun(Workload):
         self._seen: dict[Path, int] = self._markers()
 
     @classmethod
-    def from_spec(
-        cls, spec: AdLogsWorkload, runner: Runner, journal: RunJournal, run_dir: Path
-    ) -> AdLogsRun:
+    def from_spec(cls, spec: AdLogsWorkload, ctx: RunContext) -> AdLogsRun:
         """Build from the scenario (seed and compression from the scenario's top level)."""
-        if runner.stack.kind == "external":
+        if ctx.stack.kind == "external":
             raise ScenarioError(
                 "ad_logs needs a landing zone dagstorm can write; external stacks have none yet",
-                where=str(runner.loaded.path),
+                where=str(ctx.scenario_path),
                 fix="use the embedded or compose stack for ad_logs workloads",
             )
-        root = runner.config.resolved_state_dir() / "landing" / DATASET
+        root = ctx.state_dir / "landing" / DATASET
         root.mkdir(parents=True, exist_ok=True)
         source = spec.model_dump(exclude={"kind", "name", "format", "trigger_dag"})
-        source.update(seed=runner.scenario.seed, time_compression=runner.scenario.time_compression)
+        source.update(seed=ctx.seed, time_compression=ctx.compression)
         config = GeneratorConfig.model_validate(
             {**source, "landing": LandingConfig(root=root, format=spec.format)}
         )
-        generator = AdLogGenerator(config, ledger_dir=run_dir / "ledger")
+        generator = AdLogGenerator(config, ledger_dir=ctx.ledger_dir)
         return cls(
             spec.name,
-            journal,
-            runner.clock,
+            ctx.journal,
+            ctx.clock,
             generator=generator,
             root=root,
-            stack=runner.stack,
+            stack=ctx.stack,
             trigger_dag=spec.trigger_dag,
         )
 

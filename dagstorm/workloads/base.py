@@ -6,8 +6,8 @@ import threading
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
-from dagstorm.engine.clock import Clock
-from dagstorm.engine.journal import RunJournal
+from dagstorm.run.clock import Clock
+from dagstorm.run.journal import RunJournal
 from dagstorm.workloads.pause import PauseGate
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from dagstorm.probes.airflow_auth import fetch_token
+from dagstorm.clients.airflow import fetch_token
 from dagstorm.stack.endpoints import Stack
 
 

@@ -27,9 +27,9 @@ import numpy as np
 import orjson
 
 from dagstorm import __version__
-from dagstorm.engine.clock import Clock
-from dagstorm.engine.journal import RunJournal
-from dagstorm.kafka_compat import KafkaError
+from dagstorm.clients.kafka import KafkaError
+from dagstorm.run.clock import Clock
+from dagstorm.run.journal import RunJournal
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.events import EventColumns
 from dagstorm.workloads.kafka_config import KafkaBurstConfig
@@ -44,8 +44,8 @@ from dagstorm.workloads.ledger import KeyCounts, LedgerWriter
 from dagstorm.workloads.source import EventSource
 
 if TYPE_CHECKING:
-    from dagstorm.engine.runner import Runner
-    from dagstorm.scenarios.model import KafkaBurstWorkload
+    from dagstorm.plugin.context import RunContext
+    from dagstorm.workloads.specs import KafkaBurstWorkload
 
 #: Records per send call: small enough for the buffer bound, large enough to amortise.
 CHUNK_ROWS = 8192
@@ -121,22 +121,20 @@ class KafkaBurst(Workload):
         self._send_errors = 0
 
     @classmethod
-    def from_spec(
-        cls, spec: KafkaBurstWorkload, runner: Runner, journal: RunJournal, run_dir: Path
-    ) -> KafkaBurst:
+    def from_spec(cls, spec: KafkaBurstWorkload, ctx: RunContext) -> KafkaBurst:
         """Build from the scenario (seed and compression from its top level)."""
         source = spec.model_dump(exclude={"kind", "name"})
-        source.update(seed=runner.scenario.seed, time_compression=runner.scenario.time_compression)
+        source.update(seed=ctx.seed, time_compression=ctx.compression)
         config = KafkaBurstConfig.model_validate(source)
-        bootstrap = runner.stack.kafka_bootstrap
+        bootstrap = ctx.stack.kafka_bootstrap
         return cls(
             spec.name,
-            journal,
-            runner.clock,
+            ctx.journal,
+            ctx.clock,
             config=config,
             producer_factory=lambda: make_producer(config, bootstrap),
-            ledger_dir=run_dir / "ledger" / LEDGER_SUBDIR,
-            run_tag=run_dir.name.split("-")[0].lower(),
+            ledger_dir=ctx.ledger_dir / LEDGER_SUBDIR,
+            run_tag=ctx.run_dir.name.split("-")[0].lower(),
         )
 
     # -- the loop -----------------------------------------------------------------

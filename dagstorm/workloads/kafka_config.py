@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dagstorm.durations import parse_duration
+from dagstorm.core.durations import parse_duration
 from dagstorm.workloads.config import SourceConfig
 
 Compression = Literal["none", "gzip", "lz4", "zstd"]

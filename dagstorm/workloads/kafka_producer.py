@@ -25,7 +25,7 @@ with warnings.catch_warnings():
     from kafka.producer.producer_batch import ProducerBatch
     from kafka.structs import TopicPartition
 
-from dagstorm.kafka_compat import KafkaProducer
+from dagstorm.clients.kafka import KafkaProducer
 
 if TYPE_CHECKING:
     from dagstorm.workloads.kafka_config import KafkaBurstConfig

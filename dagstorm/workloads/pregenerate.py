@@ -17,8 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dagstorm.errors import ScenarioError, UsageError
-from dagstorm.scenarios.loader import load_scenario
+from dagstorm.core.errors import UsageError
 from dagstorm.workloads.config import GeneratorConfig
 from dagstorm.workloads.generator import AdLogGenerator
 from dagstorm.workloads.jsonl import mean_record_bytes
@@ -37,26 +36,6 @@ class GenerationSummary:
     bytes: int
     wall_s: float
     details: dict[str, Any]
-
-
-def source_from_scenario(path: Path, workload: str | None) -> dict[str, Any]:
-    """The generator fields of a scenario's ``ad_logs`` workload (seed from the scenario)."""
-    scenario = load_scenario(path).scenario
-    specs = [w for w in scenario.workloads if w.kind == "ad_logs"]
-    if workload is not None:
-        specs = [w for w in specs if w.name == workload]
-    if len(specs) != 1:
-        names = [w.name for w in scenario.workloads if w.kind == "ad_logs"]
-        raise ScenarioError(
-            f"expected one ad_logs workload{f' named {workload}' if workload else ''}, "
-            f"found {names or 'none'}",
-            where=str(path),
-            fix="pass --workload NAME" if names else "add an ad_logs workload or use flags",
-        )
-    spec = specs[0]
-    source = spec.model_dump(exclude={"kind", "name", "trigger_dag"}, exclude_unset=True)
-    source.update(seed=scenario.seed, time_compression=scenario.time_compression)
-    return source
 
 
 def build_config(source: dict[str, Any], *, root: Path, landing: dict[str, Any]) -> GeneratorConfig:

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
-from dagstorm.errors import ScenarioError
+from dagstorm.core.errors import ScenarioError
 
 Unit = Literal["bytes", "events"]
 EXAMPLES = '"2TB/day", "23.1 MB/s", "50k events/s", "1.5M events/min"'

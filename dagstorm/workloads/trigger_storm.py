@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagstorm.engine.clock import Clock
-from dagstorm.engine.journal import RunJournal
+from dagstorm.run.clock import Clock
+from dagstorm.run.journal import RunJournal
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.dag_trigger import DagTrigger

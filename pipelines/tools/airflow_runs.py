@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from dagstorm.probes.airflow_auth import fetch_token
+from dagstorm.clients.airflow import fetch_token
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.endpoints import Stack, resolve_stack
 
@@ -242,7 +242,7 @@ def run_stream(runs: AirflowRuns, stack: Stack, scale: int, timeout: float = 300
 
     import psycopg  # noqa: PLC0415
 
-    from dagstorm.kafka_compat import KafkaProducer  # noqa: PLC0415
+    from dagstorm.clients.kafka import KafkaProducer  # noqa: PLC0415
 
     sample_data = _tools()
     tag = f"manual{uuid.uuid4().hex[:8]}"

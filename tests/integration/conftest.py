@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dagstorm.progress import Progress
+from dagstorm.core.progress import Progress
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.embedded import EmbeddedStack

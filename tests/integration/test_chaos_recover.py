@@ -18,7 +18,7 @@ import time
 import psutil
 import pytest
 
-from dagstorm.faults.toxiproxy import ToxiproxyClient
+from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.embedded import EmbeddedStack
 from dagstorm.stack.endpoints import Stack

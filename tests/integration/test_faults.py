@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from dagstorm.errors import FaultError
+from dagstorm.clients.airflow import fetch_token
+from dagstorm.clients.kafka import KafkaProducer, KafkaTimeoutError
+from dagstorm.core.errors import FaultError
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager
 from dagstorm.faults.specs import AirflowFault, BrokerFault, NetworkFault, SparkFault
-from dagstorm.kafka_compat import KafkaProducer, KafkaTimeoutError
-from dagstorm.probes.airflow_auth import fetch_token
 from dagstorm.stack.components.airflow import health_document
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.embedded import EmbeddedStack

@@ -13,13 +13,13 @@ import pytest
 from kafka.admin import NewTopic
 from kafka.partitioner.default import murmur2
 
-from dagstorm.engine.clock import WallClock
-from dagstorm.engine.journal import RunJournal, read_journal
+from dagstorm.clients.kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager
 from dagstorm.faults.specs import BrokerFault
-from dagstorm.kafka_compat import KafkaAdminClient, KafkaConsumer, TopicPartition
+from dagstorm.run.clock import WallClock
+from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.kafka_burst import KafkaBurst

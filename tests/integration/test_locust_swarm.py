@@ -16,10 +16,10 @@ import httpx
 import orjson
 import pytest
 
-from dagstorm.engine.clock import WallClock
-from dagstorm.engine.journal import RunJournal
-from dagstorm.kafka_compat import KafkaAdminClient, KafkaConsumer, TopicPartition
-from dagstorm.probes.airflow_auth import fetch_token
+from dagstorm.clients.airflow import fetch_token
+from dagstorm.clients.kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from dagstorm.run.clock import WallClock
+from dagstorm.run.journal import RunJournal
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.locust_swarm.spec import KafkaUserSpec, TriggerUserSpec, UserSpec

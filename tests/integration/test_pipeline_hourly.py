@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from dagstorm.faults.toxiproxy import ToxiproxyClient
+from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.deploy import PipelineSettings, deploy_pipeline

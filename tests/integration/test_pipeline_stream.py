@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from dagstorm.kafka_compat import KafkaAdminClient, KafkaProducer, TopicPartition
+from dagstorm.clients.kafka import KafkaAdminClient, KafkaProducer, TopicPartition
 from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.deploy import SIGNAL_GROUP, deploy_pipeline

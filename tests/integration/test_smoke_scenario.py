@@ -23,8 +23,8 @@ import pytest
 from dagstorm.analysis.load import RunData, load_run
 from dagstorm.analysis.percentiles import Percentiles
 from dagstorm.analysis.throughput import FINISHED, NEVER_RAN
-from dagstorm.engine.journal import read_journal
-from dagstorm.faults.toxiproxy import ToxiproxyClient
+from dagstorm.clients.toxiproxy import ToxiproxyClient
+from dagstorm.run.journal import read_journal
 from dagstorm.stack.components.postgres import AIRFLOW_DB, Postgres
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack

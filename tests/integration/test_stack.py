@@ -11,8 +11,8 @@ import psutil
 import psycopg
 import pytest
 
-from dagstorm.faults.toxiproxy import ToxiproxyClient, latency
-from dagstorm.kafka_compat import KafkaAdminClient, KafkaProducer
+from dagstorm.clients.kafka import KafkaAdminClient, KafkaProducer
+from dagstorm.clients.toxiproxy import ToxiproxyClient, latency
 from dagstorm.stack.check import check_airflow, check_kafka, check_spark
 from dagstorm.stack.components.spark import spark_env
 from dagstorm.stack.context import StackContext

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dagstorm.errors import ToxiproxyError
-from dagstorm.faults.toxiproxy import (
+from dagstorm.clients.toxiproxy import (
     Proxy,
     ProxySpec,
     Toxic,
@@ -30,6 +29,7 @@ from dagstorm.faults.toxiproxy import (
     slow_close,
     timeout,
 )
+from dagstorm.core.errors import ToxiproxyError
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from dagstorm.engine.journal import read_journal
-from dagstorm.faults.toxiproxy import ToxiproxyClient
+from dagstorm.clients.toxiproxy import ToxiproxyClient
+from dagstorm.run.journal import read_journal
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack
 from dagstorm.tui.app import create_app

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from dagstorm.errors import ControlError
+from dagstorm.core.errors import ControlError
 from dagstorm.tui.app import create_app
 from dagstorm.tui.screens.confirm_screen import ConfirmScreen
 from dagstorm.tui.screens.pick_screen import PickScreen

@@ -11,7 +11,7 @@ import pytest
 from dagstorm.analysis.journal_scan import scan_journal
 from dagstorm.analysis.load import build_run_data, load_run
 from dagstorm.analysis.result import result_document, result_of
-from dagstorm.engine.journal import read_journal
+from dagstorm.run.journal import read_journal
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 RUNS = [

@@ -12,7 +12,7 @@ import pytest
 
 from dagstorm.analysis.load import RunDirectoryError, build_run_data, iso_at, load_run
 from dagstorm.analysis.result import analyze
-from dagstorm.errors import ExitCode
+from dagstorm.core.errors import ExitCode
 from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SlaSlo
 
 ORIGIN = datetime(2026, 3, 1, 22, 0, tzinfo=UTC).timestamp()

@@ -23,7 +23,7 @@ from dagstorm.analysis import (
     write_result,
 )
 from dagstorm.analysis.result import atomic_write
-from dagstorm.errors import ExitCode
+from dagstorm.core.errors import ExitCode
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
 H22 = pd.Timestamp("2026-03-01T22:00", tz="UTC")

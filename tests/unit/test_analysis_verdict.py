@@ -12,7 +12,7 @@ import pytest
 from dagstorm.analysis.load import build_run_data
 from dagstorm.analysis.measures import compute_measures
 from dagstorm.analysis.verdict import Verdict, evaluate
-from dagstorm.errors import ExitCode
+from dagstorm.core.errors import ExitCode
 
 ORIGIN = datetime(2026, 3, 1, 22, 0, tzinfo=UTC).timestamp()
 

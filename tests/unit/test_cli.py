@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from dagstorm.cli import cli
-from dagstorm.errors import ExitCode
+from dagstorm.core.errors import ExitCode
 
 
 def _run(args: list[str], tmp_path: Path) -> tuple[int, str]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagstorm.durations import format_duration, parse_duration
+from dagstorm.core.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

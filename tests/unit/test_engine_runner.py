@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from dagstorm.engine.clock import FakeClock
-from dagstorm.engine.journal import read_journal
+from dagstorm.core.progress import Progress
 from dagstorm.engine.runner import Runner
 from dagstorm.faults import manager as manager_mod
 from dagstorm.faults.base import Fault
-from dagstorm.progress import Progress
+from dagstorm.run.clock import FakeClock
+from dagstorm.run.journal import read_journal
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.ports import free_port
@@ -97,8 +97,10 @@ def runner_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             runs_root=tmp_path / "runs",
             progress=Progress(quiet=True),
             clock=FakeClock(24.0),
-            workload_factory=lambda r, j, d: [FakeWorkload("w", j, r.clock)] if workloads else [],
-            probe_factory=lambda r, j, d: [],
+            workload_factory=(
+                lambda ctx: [FakeWorkload("w", ctx.journal, ctx.clock)] if workloads else []
+            ),
+            probe_factory=lambda ctx: [],
         )
 
     return build
@@ -167,7 +169,7 @@ def test_secrets_never_reach_the_run_directory(runner_for: Any) -> None:
 def test_an_undeclared_fault_target_stops_before_anything(
     runner_for: Any, monkeypatch: Any
 ) -> None:
-    from dagstorm.errors import FaultError
+    from dagstorm.core.errors import FaultError
 
     def refuse(self: Any) -> None:
         raise FaultError("not declared")

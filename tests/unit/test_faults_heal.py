@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from dagstorm.errors import ComponentStartError
-from dagstorm.faults import recover as recover_mod
-from dagstorm.faults.recover import RecoverReport, _heal_embedded
+from dagstorm.core.errors import ComponentStartError
+from dagstorm.engine import recover as recover_mod
+from dagstorm.engine.recover import RecoverReport, _heal_embedded
 
 
 @dataclass
@@ -109,7 +109,7 @@ def test_a_stack_that_never_comes_up_is_reported_after_the_last_pass() -> None:
 
 
 def test_only_outages_of_the_airflow_db_link_restart_the_scheduler() -> None:
-    from dagstorm.faults.recover import _cuts_airflow_db
+    from dagstorm.engine.recover import _cuts_airflow_db
 
     assert _cuts_airflow_db({"kind": "network", "link": "airflow-db", "effect": "down"})
     assert _cuts_airflow_db({"kind": "network", "link": "airflow-db", "effect": "flap"})
@@ -119,7 +119,7 @@ def test_only_outages_of_the_airflow_db_link_restart_the_scheduler() -> None:
 
 
 def test_after_a_db_outage_the_running_scheduler_is_stopped_for_the_heal_to_restart() -> None:
-    from dagstorm.faults.recover import _restart_after_db_outage
+    from dagstorm.engine.recover import _restart_after_db_outage
 
     class Stoppable(FakeStack):
         def stop_components(self, names: list[str]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from dagstorm.errors import FaultError
+from dagstorm.core.errors import FaultError
 from dagstorm.faults import manager as manager_mod
 from dagstorm.faults.base import Fault, FaultContext
 from dagstorm.faults.journal import FaultJournal

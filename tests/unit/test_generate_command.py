@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from dagstorm.cli import cli
-from dagstorm.errors import ExitCode, ServiceUnreachableError
+from dagstorm.core.errors import ExitCode, ServiceUnreachableError
 from dagstorm.workloads.ledger import load_ledger
 from dagstorm.workloads.spark_backend.submit import (
     JOB,

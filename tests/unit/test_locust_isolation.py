@@ -98,7 +98,7 @@ def test_recover_stops_swarms_whose_owner_is_gone_and_spares_live_ones(tmp_path:
 
 LOCUSTFILE_DEPENDENCIES = """
 import json, sys
-import dagstorm.kafka_compat
+import dagstorm.clients.kafka
 import dagstorm.workloads.locust_swarm.ad_records
 import dagstorm.workloads.locust_swarm.shape_users
 import dagstorm.workloads.locust_swarm.spec

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from dagstorm.analysis.load import load_run
-from dagstorm.engine.clock import FakeClock
-from dagstorm.engine.journal import RunJournal
-from dagstorm.scenarios.loader import load_scenario
+from dagstorm.plugin.context import RunContext
+from dagstorm.run.clock import FakeClock
+from dagstorm.run.journal import RunJournal
+from dagstorm.scenarios.loader import LoadedScenario, load_scenario
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 from dagstorm.workloads.locust_swarm.stats_journal import StatsJournaler
 from dagstorm.workloads.locust_swarm.stats_lines import (
@@ -23,7 +24,7 @@ from dagstorm.workloads.locust_swarm.stats_lines import (
 from dagstorm.workloads.locust_swarm.workload import LocustSwarm
 
 if TYPE_CHECKING:
-    from dagstorm.engine.runner import Runner
+    from dagstorm.stack.endpoints import Stack
 
 
 def _events(path: Path) -> list[dict[str, Any]]:
@@ -93,16 +94,9 @@ def test_a_scenario_workload_becomes_a_swarm_config_without_secrets(tmp_path: Pa
         airflow_username="admin",
         airflow_password="pw-not-in-files",
     )
-    runner = SimpleNamespace(
-        scenario=scenario.scenario,
-        loaded=scenario,
-        stack=stack,
-        config=SimpleNamespace(resolved_state_dir=lambda: tmp_path / "state"),
-        clock=FakeClock(),
-    )
     run_dir = tmp_path / "run"
     with RunJournal(tmp_path / "journal.jsonl", FakeClock()) as journal:
-        swarm = LocustSwarm.from_spec(spec, cast("Runner", runner), journal, run_dir)
+        swarm = LocustSwarm.from_spec(spec, _context(tmp_path, scenario, stack, journal))
     config = swarm.config
     assert config.duration_s == 45  # 1m run, starting at 15s, no own duration
     assert (config.compression, config.seed, config.max_requests) == (10.0, 4, 9)
@@ -111,6 +105,23 @@ def test_a_scenario_workload_becomes_a_swarm_config_without_secrets(tmp_path: Pa
     assert swarm.pid_dir == tmp_path / "state" / "run"
     assert swarm.marker == str(tmp_path / "state")
     assert "pw-not-in-files" not in config.model_dump_json()
+
+
+def _context(
+    tmp_path: Path, loaded: LoadedScenario, stack: SimpleNamespace, journal: RunJournal
+) -> RunContext:
+    scenario = loaded.scenario
+    return RunContext(
+        clock=FakeClock(),
+        journal=journal,
+        stack=cast("Stack", stack),
+        run_dir=tmp_path / "run",
+        state_dir=tmp_path / "state",
+        seed=scenario.seed,
+        compression=scenario.time_compression,
+        duration_s=scenario.duration,
+        scenario_path=loaded.path,
+    )
 
 
 def _scenario_file(tmp_path: Path) -> Path:
@@ -127,17 +138,11 @@ def test_pausing_a_swarm_holds_its_users_through_the_pause_file(tmp_path: Path) 
     scenario = load_scenario(_scenario_file(tmp_path), env={})
     spec = scenario.scenario.workloads[0]
     assert isinstance(spec, LocustWorkload)
-    runner = SimpleNamespace(
-        scenario=scenario.scenario,
-        loaded=scenario,
-        stack=SimpleNamespace(
-            kafka_bootstrap="", airflow_url="", airflow_username="a", airflow_password="b"
-        ),
-        config=SimpleNamespace(resolved_state_dir=lambda: tmp_path / "state"),
-        clock=FakeClock(),
+    stack = SimpleNamespace(
+        kafka_bootstrap="", airflow_url="", airflow_username="a", airflow_password="b"
     )
     with RunJournal(tmp_path / "journal.jsonl", FakeClock()) as journal:
-        swarm = LocustSwarm.from_spec(spec, cast("Runner", runner), journal, tmp_path / "run")
+        swarm = LocustSwarm.from_spec(spec, _context(tmp_path, scenario, stack, journal))
     pause_file = swarm.config.pause_path
     assert LocustSwarm.pausable
     assert pause_file == tmp_path / "run" / "locust" / "people" / "paused"

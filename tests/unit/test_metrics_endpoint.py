@@ -14,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from dagstorm.errors import UsageError
+from dagstorm.core.errors import UsageError
 from dagstorm.metrics import LiveMetrics, MetricsAddress, MetricsServer, render, serve_metrics
 from dagstorm.metrics.exposition import CONTENT_TYPE, MetricFamily
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dagstorm.errors import ServiceUnreachableError
+from dagstorm.core.errors import ServiceUnreachableError
 from dagstorm.probes.alert_sink import MAX_BODY_BYTES, Alert, AlertSink
 
 DAGS = Path(__file__).resolve().parents[2] / "pipelines" / "dags"

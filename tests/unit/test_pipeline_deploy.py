@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dagstorm.progress import Progress
+from dagstorm.core.progress import Progress
 from dagstorm.stack import deploy
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.context import StackContext

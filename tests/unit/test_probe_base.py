@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from dagstorm.engine.clock import WallClock
-from dagstorm.engine.journal import RunJournal, read_journal
 from dagstorm.probes.base import Probe
+from dagstorm.run.clock import WallClock
+from dagstorm.run.journal import RunJournal, read_journal
 
 
 class Counting(Probe):

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dagstorm.errors import ExitCode, ScenarioError
+from dagstorm.core.errors import ExitCode, ScenarioError
 from dagstorm.scenarios.loader import ScenarioInvalid, load_scenario
-from dagstorm.scenarios.model import AdLogsWorkload
 from dagstorm.scenarios.suite import is_suite_file
+from dagstorm.workloads.specs import AdLogsWorkload
 
 GOOD = """\
 name: demo

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from dagstorm.errors import ConfigError, ExitCode
+from dagstorm.core.errors import ConfigError, ExitCode
 from dagstorm.stack.config import Ports, StackConfig, load_stack_config
 
 

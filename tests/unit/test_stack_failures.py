@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dagstorm.errors import ComponentStartError
-from dagstorm.progress import Progress
+from dagstorm.core.errors import ComponentStartError
+from dagstorm.core.progress import Progress
 from dagstorm.stack.components.base import Component, Health
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.context import StackContext

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from dagstorm.errors import ConfigError, ExitCode, PortConflictError
-from dagstorm.stack.credentials import from_env, load_or_create, redact
+from dagstorm.core.errors import ConfigError, ExitCode, PortConflictError
+from dagstorm.core.redaction import redact
+from dagstorm.stack.credentials import from_env, load_or_create
 from dagstorm.stack.ports import check_free, free_port, is_free
 
 

@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dagstorm.errors import ToxiproxyError
-from dagstorm.faults.toxiproxy import (
+from dagstorm.clients.toxiproxy import (
     ProxySpec,
     Toxic,
     ToxiproxyClient,
@@ -22,6 +21,7 @@ from dagstorm.faults.toxiproxy import (
     slow_close,
     timeout,
 )
+from dagstorm.core.errors import ToxiproxyError
 
 BASE = "http://toxiproxy.test:8474"
 

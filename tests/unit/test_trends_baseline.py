@@ -15,7 +15,7 @@ from dagstorm.analysis.baseline import BASELINE_FILE, resolve_baseline, write_ba
 from dagstorm.analysis.compare import parse_tolerances
 from dagstorm.analysis.history import HistoryEntry, append_history, entry_of
 from dagstorm.cli import cli
-from dagstorm.errors import ExitCode, UsageError
+from dagstorm.core.errors import ExitCode, UsageError
 from dagstorm.reports import render_report
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from dagstorm.analysis.compare import compare_measures, parse_tolerance, parse_tolerances
 from dagstorm.cli import cli
-from dagstorm.errors import UsageError
+from dagstorm.core.errors import UsageError
 
 BASE = {
     "sla_compliance": 0.98,

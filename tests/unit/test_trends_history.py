@@ -18,7 +18,7 @@ from dagstorm.analysis.history import (
     runs_of_scenario,
 )
 from dagstorm.analysis.result import analyze, result_document
-from dagstorm.errors import ExitCode, UsageError
+from dagstorm.core.errors import ExitCode, UsageError
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from dagstorm.engine.clock import FakeClock
-from dagstorm.engine.journal import RunJournal, read_journal
-from dagstorm.kafka_compat import KafkaTimeoutError
+from dagstorm.clients.kafka import KafkaTimeoutError
+from dagstorm.run.clock import FakeClock
+from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.scenarios.model import Scenario
 from dagstorm.workloads.kafka_burst import KafkaBurst
 from dagstorm.workloads.kafka_config import KafkaBurstConfig

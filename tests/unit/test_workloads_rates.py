@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from dagstorm.errors import ScenarioError
+from dagstorm.core.errors import ScenarioError
 from dagstorm.workloads.rates import (
     CompressionSpec,
     Rate,

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from dagstorm.errors import ComponentStartError
+from dagstorm.core.errors import ComponentStartError
 from dagstorm.stack.components.base import Component, Health
 from dagstorm.stack.components.postgres import AIRFLOW_DB
 from dagstorm.stack.components.spark import spark_env

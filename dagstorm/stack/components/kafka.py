@@ -8,8 +8,8 @@ import subprocess
 import uuid
 from string import Template
 
-from dagstorm.errors import ComponentStartError
-from dagstorm.kafka_compat import KafkaAdminClient, KafkaError
+from dagstorm.clients.kafka import KafkaAdminClient, KafkaError
+from dagstorm.core.errors import ComponentStartError
 from dagstorm.stack.components.base import Component, Health
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dagstorm.errors import ComponentStartError, InstallError
+from dagstorm.core.errors import ComponentStartError, InstallError
 from dagstorm.stack.components.base import Component, Health
 
 AIRFLOW_DB = "airflow"

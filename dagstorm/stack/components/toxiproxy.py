@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dagstorm.errors import ToxiproxyError
-from dagstorm.faults.toxiproxy import ToxiproxyClient
+from dagstorm.clients.toxiproxy import ToxiproxyClient
+from dagstorm.core.errors import ToxiproxyError
 from dagstorm.stack.components.base import Component, Health
 from dagstorm.stack.topology import LINKS
 

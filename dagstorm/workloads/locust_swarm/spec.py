@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dagstorm.durations import parse_duration
+from dagstorm.core.durations import parse_duration
 from dagstorm.workloads.modelconfig import AdModelConfig
 from dagstorm.workloads.shapes import Shape
 

@@ -7,7 +7,7 @@ the same code as the ``trigger_storm`` workload's, so analysis counts it.
 
 from __future__ import annotations
 
-from dagstorm.engine.journal import RunJournal
+from dagstorm.run.journal import RunJournal
 from dagstorm.workloads.dag_trigger import Triggered
 from dagstorm.workloads.locust_swarm.stats_lines import (
     AnyLine,

@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from dagstorm.errors import InfrastructureError
+from dagstorm.core.errors import InfrastructureError
 
 
 class StatsFormatError(InfrastructureError):

@@ -21,7 +21,7 @@ from typing import Literal
 
 import psutil
 
-from dagstorm.errors import InfrastructureError
+from dagstorm.core.errors import InfrastructureError
 from dagstorm.stack import processes
 from dagstorm.stack.processes import PidRecord
 

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dagstorm.engine.clock import Clock
-from dagstorm.engine.journal import RunJournal
-from dagstorm.errors import ScenarioError
+from dagstorm.core.errors import ScenarioError
+from dagstorm.run.clock import Clock
+from dagstorm.run.journal import RunJournal
 from dagstorm.stack.layout import StateLayout
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
@@ -42,7 +42,7 @@ from dagstorm.workloads.locust_swarm.swarm_process import (
 )
 
 if TYPE_CHECKING:
-    from dagstorm.engine.runner import Runner
+    from dagstorm.plugin.context import RunContext
 
 #: Locust workers report every 3 s: time for two reports and a margin.
 REPORT_MARGIN_S = 10.0
@@ -91,21 +91,18 @@ class LocustSwarm(Workload):
         self.stats = StatsJournaler(journal, name, config.user.kind)
 
     @classmethod
-    def from_spec(
-        cls, spec: LocustWorkload, runner: Runner, journal: RunJournal, run_dir: Path
-    ) -> LocustSwarm:
+    def from_spec(cls, spec: LocustWorkload, ctx: RunContext) -> LocustSwarm:
         """Build from the scenario: endpoints from the stack, files in the run directory."""
-        scenario = runner.scenario
-        duration = scenario.duration - spec.start
+        duration = ctx.duration_s - spec.start
         if spec.duration is not None:
             duration = min(duration, spec.duration)
         if duration <= 0:
             raise ScenarioError(
                 f"locust workload {spec.name} starts at {spec.start:g} s, at or after the run ends",
-                where=str(runner.loaded.path),
+                where=str(ctx.scenario_path),
                 fix="set its `start` before the scenario's `duration`",
             )
-        work_dir = run_dir / "locust" / spec.name
+        work_dir = ctx.run_dir / "locust" / spec.name
         work_dir.mkdir(parents=True, exist_ok=True)
         config = SwarmConfig(
             name=spec.name,
@@ -115,25 +112,25 @@ class LocustSwarm(Workload):
             max_users=spec.max_users,
             spawn_rate=spec.spawn_rate,
             shape=spec.shape,
-            compression=scenario.time_compression,
+            compression=ctx.compression,
             duration_s=duration,
             max_requests=spec.max_requests,
             drain_timeout_s=drain_timeout(spec.stop_timeout),
-            seed=scenario.seed,
-            kafka_bootstrap=runner.stack.kafka_bootstrap,
-            airflow_url=runner.stack.airflow_url,
+            seed=ctx.seed,
+            kafka_bootstrap=ctx.stack.kafka_bootstrap,
+            airflow_url=ctx.stack.airflow_url,
             stats_path=work_dir / "stats.jsonl",
             stop_path=work_dir / "stop",
             pause_path=work_dir / "paused",
         )
-        state = StateLayout(runner.config.resolved_state_dir())
+        state = StateLayout(ctx.state_dir)
         credentials = None
         if spec.user.kind == "trigger":
-            credentials = (runner.stack.airflow_username, runner.stack.airflow_password)
+            credentials = (ctx.stack.airflow_username, ctx.stack.airflow_password)
         return cls(
             spec.name,
-            journal,
-            runner.clock,
+            ctx.journal,
+            ctx.clock,
             config=config,
             stop_timeout=spec.stop_timeout,
             work_dir=work_dir,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dagstorm.errors import InfrastructureError
+from dagstorm.core.errors import InfrastructureError
 from dagstorm.workloads.catalog import Catalog
 from dagstorm.workloads.config import GeneratorConfig
 from dagstorm.workloads.generator import ledger_info, marker_extra

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import orjson
 
 import dagstorm
-from dagstorm.errors import InfrastructureError, ServiceUnreachableError
+from dagstorm.core.errors import InfrastructureError, ServiceUnreachableError
 from dagstorm.workloads.config import GeneratorConfig
 
 PROGRESS = "DAGSTORM_PROGRESS "

@@ -15,7 +15,7 @@ from typing import Any
 
 from locust import User, constant, events, task
 
-from dagstorm.kafka_compat import KafkaProducer
+from dagstorm.clients.kafka import KafkaProducer
 from dagstorm.workloads.locust_swarm.ad_records import RecordPool
 from dagstorm.workloads.locust_swarm.locustfiles.swarm_runtime import (
     ACKED,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import psutil
 from pydantic import ValidationError
 
-from dagstorm.errors import DagstormError, ToxiproxyError
+from dagstorm.core.errors import DagstormError, ToxiproxyError
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal, OpenFault
 from dagstorm.faults.process import resume_all

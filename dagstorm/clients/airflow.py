@@ -7,11 +7,28 @@ client's ``Configuration`` (host without ``/api/v2``).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import httpx
 from airflow_client.client import ApiClient, Configuration
 
-from dagstorm.errors import ServiceUnreachableError
-from dagstorm.stack.endpoints import Stack
+from dagstorm.core.errors import ServiceUnreachableError
+
+
+class AirflowLogin(Protocol):
+    """Where Airflow's REST API is and who logs in (a stack's endpoints are one)."""
+
+    @property
+    def airflow_url(self) -> str:
+        """The API server's base URL, without ``/api/v2``."""
+
+    @property
+    def airflow_username(self) -> str:
+        """The user the token is issued to."""
+
+    @property
+    def airflow_password(self) -> str:
+        """That user's password."""
 
 
 def fetch_token(base_url: str, username: str, password: str, *, timeout: float = 10.0) -> str:
@@ -37,7 +54,7 @@ def fetch_token(base_url: str, username: str, password: str, *, timeout: float =
     return token
 
 
-def api_client(stack: Stack) -> ApiClient:
-    """An ``airflow_client.client.ApiClient`` authenticated against ``stack``."""
-    token = fetch_token(stack.airflow_url, stack.airflow_username, stack.airflow_password)
-    return ApiClient(Configuration(host=stack.airflow_url, access_token=token))
+def api_client(login: AirflowLogin) -> ApiClient:
+    """An ``airflow_client.client.ApiClient`` authenticated as ``login`` says."""
+    token = fetch_token(login.airflow_url, login.airflow_username, login.airflow_password)
+    return ApiClient(Configuration(host=login.airflow_url, access_token=token))

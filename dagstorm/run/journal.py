@@ -18,7 +18,7 @@ from typing import Any, Self
 
 import orjson
 
-from dagstorm.engine.clock import Clock
+from dagstorm.run.clock import Clock
 
 SCHEMA_VERSION = 1
 FSYNC_INTERVAL = 1.0

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from dagstorm.errors import ConfigError, DagstormError
+from dagstorm.core.errors import ConfigError, DagstormError
 
 #: Refuse larger files outright: no scenario or stack file is anywhere near this.
 MAX_BYTES = 1_000_000

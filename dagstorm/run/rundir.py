@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from dagstorm.stack.credentials import redact
+from dagstorm.core.redaction import redact
 
 
 def new_run_dir(runs_root: Path, scenario_name: str) -> Path:

@@ -3,7 +3,7 @@
 Why dagstorm has its own client instead of toxiproxy-python:
 docs/decisions/0001-own-toxiproxy-client.md. In short: every request has a
 timeout, every failure (an HTTP error, a timeout, no server) raises
-:class:`~dagstorm.errors.ToxiproxyError` naming the URL, and updates use PATCH,
+:class:`~dagstorm.core.errors.ToxiproxyError` naming the URL, and updates use PATCH,
 the verb the server asks for (it logs POST updates as deprecated).
 
 What we send is validated first (toxicity in [0, 1], attributes known to the
@@ -37,7 +37,7 @@ from pydantic import (
     model_validator,
 )
 
-from dagstorm.errors import ToxiproxyError
+from dagstorm.core.errors import ToxiproxyError
 
 #: Seconds every request may take, connecting included.
 DEFAULT_TIMEOUT = 5.0
@@ -283,7 +283,7 @@ class ToxiproxyClient:
     """Client of one Toxiproxy server's REST API.
 
     Every request times out after ``timeout`` seconds; a non-2xx answer, a timeout
-    or an unreachable server raises :class:`~dagstorm.errors.ToxiproxyError` with
+    or an unreachable server raises :class:`~dagstorm.core.errors.ToxiproxyError` with
     the URL in ``where`` and the HTTP status (if any) in ``status``. Invalid input
     raises ValueError before anything is sent. Use it as a context manager, or
     call :meth:`close`.
