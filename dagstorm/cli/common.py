@@ -76,7 +76,9 @@ class Settings:
 
     def journal(self) -> FaultJournal:
         """The fault journal of this state directory."""
-        return FaultJournal(self.config().resolved_state_dir() / "faults" / "journal.jsonl")
+        from dagstorm.stack.layout import StateLayout
+
+        return FaultJournal(StateLayout(self.config().resolved_state_dir()).fault_journal)
 
     def fault_context(self) -> FaultContext:
         """What faults act on: endpoints, the embedded stack (if that is the kind), journal."""

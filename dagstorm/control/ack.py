@@ -8,13 +8,13 @@ from typing import Any
 
 import orjson
 
-JOURNAL = "journal.jsonl"
+from dagstorm.run.rundir import RunDirectory
 
 
 def journal_size(run_dir: Path) -> int:
     """The journal's length now: an acknowledgement of a command sent later comes after it."""
     try:
-        return (run_dir / JOURNAL).stat().st_size
+        return RunDirectory(run_dir).journal.stat().st_size
     except FileNotFoundError:
         return 0
 
@@ -31,7 +31,7 @@ def wait_for_ack(
     offset, pending = start, b""
     while True:
         try:
-            with (run_dir / JOURNAL).open("rb") as handle:
+            with RunDirectory(run_dir).journal.open("rb") as handle:
                 handle.seek(offset)
                 chunk = handle.read()
         except FileNotFoundError:

@@ -38,13 +38,14 @@ from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.probes.base import Probe
 from dagstorm.run.clock import Clock, WallClock
 from dagstorm.run.journal import RunJournal
-from dagstorm.run.rundir import new_run_dir, write_scenario
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
 from dagstorm.scenarios.plan import Action, Plan, build_plan, clock_text
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.embedded import EmbeddedStack
 from dagstorm.stack.endpoints import Stack, resolve_stack
+from dagstorm.stack.layout import StateLayout
 from dagstorm.workloads.base import Workload
 
 #: A hook the runner calls at each live SLO check: (journal path) → failed SLO names that
@@ -145,15 +146,16 @@ class Runner:
         """Execute the scenario; every fault is reverted whatever happens."""
         fault_ctx = FaultContext(
             stack=self.stack,
-            journal=FaultJournal(self.config.resolved_state_dir() / "faults" / "journal.jsonl"),
+            journal=FaultJournal(StateLayout(self.config.resolved_state_dir()).fault_journal),
             embedded=self.embedded,
         )
         manager = FaultManager(fault_ctx)
         self.preflight(manager)
-        run_dir = new_run_dir(self.runs_root, self.scenario.name)
+        directory = RunDirectory.create(self.runs_root, self.scenario.name)
+        run_dir = directory.path
         secrets = self.stack.secret_values()
-        write_scenario(run_dir, self.loaded.resolved, secrets)
-        journal = RunJournal(run_dir / "journal.jsonl", self.clock, secrets=secrets)
+        directory.write_scenario(self.loaded.resolved, secrets)
+        journal = RunJournal(directory.journal, self.clock, secrets=secrets)
         self.journal = journal
         outcome = RunOutcome(run_dir, "completed")
         inbox = ControlInbox(run_dir)

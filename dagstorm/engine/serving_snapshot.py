@@ -15,6 +15,7 @@ import pandas as pd
 import psycopg
 
 from dagstorm.run.journal import read_journal
+from dagstorm.run.rundir import RunDirectory
 
 COLUMNS = ["hour", "campaign_id", "ad_id", "impressions", "clicks", "conversions", "run_id"]
 LOAD_COLUMNS = [
@@ -84,14 +85,15 @@ def snapshot_serving(dsn: str, run_dir: Path) -> int:
 
     Also ``partition_loads.parquet``: per loaded partition, what validate quarantined.
     """
-    run_ids = triggered_run_ids(run_dir / "journal.jsonl")
+    directory = RunDirectory(run_dir)
+    run_ids = triggered_run_ids(directory.journal)
     count = _export(
         dsn,
         "SELECT hour, campaign_id, ad_id, impressions, clicks, conversions, run_id "
         "FROM ad_stats_hourly WHERE run_id = ANY(%s) ORDER BY hour, campaign_id, ad_id",
         run_ids,
         COLUMNS,
-        run_dir / "serving.parquet",
+        directory.serving,
     )
     _export(
         dsn,
@@ -99,9 +101,9 @@ def snapshot_serving(dsn: str, run_dir: Path) -> int:
         "duplicate_records, rows FROM ad_partition_loads WHERE run_id = ANY(%s)",
         run_ids,
         LOAD_COLUMNS,
-        run_dir / "partition_loads.parquet",
+        directory.partition_loads,
     )
-    signal_ids = sent_signal_ids(run_dir / "journal.jsonl")
+    signal_ids = sent_signal_ids(directory.journal)
     if signal_ids:
         count += snapshot_stream(dsn, run_dir, signal_ids)
     return count
@@ -115,7 +117,7 @@ def snapshot_stream(dsn: str, run_dir: Path, signal_ids: list[str]) -> int:
         "FROM ad_events_stats WHERE signal_id = ANY(%s) ORDER BY hour, campaign_id, ad_id",
         signal_ids,
         STREAM_COLUMNS,
-        run_dir / "stream_serving.parquet",
+        RunDirectory(run_dir).stream_serving,
     )
     _export(
         dsn,
@@ -124,6 +126,6 @@ def snapshot_stream(dsn: str, run_dir: Path, signal_ids: list[str]) -> int:
         "WHERE signal_id = ANY(%s)",
         signal_ids,
         BATCH_COLUMNS,
-        run_dir / "stream_batches.parquet",
+        RunDirectory(run_dir).stream_batches,
     )
     return count

@@ -88,7 +88,7 @@ class ExecutorOom(Fault):
 
     def _paths(self) -> tuple[Path, Path]:
         embedded = self.ctx.require_embedded("a Spark executor OOM")
-        faults = embedded.layout.root / "faults"
+        faults = embedded.layout.faults_dir
         faults.mkdir(parents=True, exist_ok=True)
         return faults / f"{self.fault_id}.pid", embedded.layout.log(f"fault-{self.fault_id}")
 

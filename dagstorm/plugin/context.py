@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dagstorm.run.clock import Clock
 from dagstorm.run.journal import RunJournal
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack
 
@@ -43,4 +44,4 @@ class RunContext:
     @property
     def ledger_dir(self) -> Path:
         """The run's ground-truth ledger directory."""
-        return self.run_dir / "ledger"
+        return RunDirectory(self.run_dir).ledger

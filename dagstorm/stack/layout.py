@@ -42,6 +42,16 @@ class StateLayout:
         return self.root / "secrets"
 
     @property
+    def faults_dir(self) -> Path:
+        """Faults' own state: the fault journal `recover` reads, OOM jobs' files."""
+        return self.root / "faults"
+
+    @property
+    def fault_journal(self) -> Path:
+        """Every fault injected against this stack, until reverted (for `dagstorm recover`)."""
+        return self.faults_dir / "journal.jsonl"
+
+    @property
     def installed_dir(self) -> Path:
         """Markers of finished install steps (content: the recipe's fingerprint)."""
         return self.root / "installed"
