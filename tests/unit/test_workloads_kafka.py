@@ -15,12 +15,12 @@ from dagstorm.clients.kafka import KafkaTimeoutError
 from dagstorm.run.clock import FakeClock
 from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.scenarios.model import Scenario
-from dagstorm.workloads.kafka_burst import KafkaBurst
-from dagstorm.workloads.kafka_config import KafkaBurstConfig
-from dagstorm.workloads.kafka_records import PrebuiltRecords
-from dagstorm.workloads.kafka_signal import AckedRanges, contiguous_runs
-from dagstorm.workloads.kafka_stats import StatsWindow, weighted_percentile
-from dagstorm.workloads.ledger import load_ledger
+from dagstorm.workloads.kafka.burst import KafkaBurst
+from dagstorm.workloads.kafka.config import KafkaBurstConfig
+from dagstorm.workloads.kafka.records import PrebuiltRecords
+from dagstorm.workloads.kafka.signal import AckedRanges, contiguous_runs
+from dagstorm.workloads.kafka.stats import StatsWindow, weighted_percentile
+from dagstorm.workloads.sinks.ledger import load_ledger
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

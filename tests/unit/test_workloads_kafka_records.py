@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dagstorm.workloads.kafka_producer import BatchProducer, check_internals
-from dagstorm.workloads.kafka_records import (
+from dagstorm.workloads.kafka.producer import BatchProducer, check_internals
+from dagstorm.workloads.kafka.records import (
     MAX_SECTION_BYTES,
     KeyTable,
     PrebuiltRecords,

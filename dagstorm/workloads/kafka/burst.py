@@ -31,16 +31,16 @@ from dagstorm.clients.kafka import KafkaError
 from dagstorm.run.clock import Clock
 from dagstorm.run.journal import RunJournal
 from dagstorm.workloads.base import Workload
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.kafka_config import KafkaBurstConfig
-from dagstorm.workloads.kafka_delivery import ACKED, UNSENT, Chunk, DeliveryTracker
-from dagstorm.workloads.kafka_messages import MessageEncoder
-from dagstorm.workloads.kafka_producer import abandon, make_producer
-from dagstorm.workloads.kafka_records import Batch, build_batches
-from dagstorm.workloads.kafka_retries import RetryCounter
-from dagstorm.workloads.kafka_signal import AckedRanges, Signal
-from dagstorm.workloads.kafka_stats import StatsWindow
-from dagstorm.workloads.ledger import KeyCounts, LedgerWriter
+from dagstorm.workloads.kafka.config import KafkaBurstConfig
+from dagstorm.workloads.kafka.delivery import ACKED, UNSENT, Chunk, DeliveryTracker
+from dagstorm.workloads.kafka.messages import MessageEncoder
+from dagstorm.workloads.kafka.producer import abandon, make_producer
+from dagstorm.workloads.kafka.records import Batch, build_batches
+from dagstorm.workloads.kafka.retries import RetryCounter
+from dagstorm.workloads.kafka.signal import AckedRanges, Signal
+from dagstorm.workloads.kafka.stats import StatsWindow
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.sinks.ledger import KeyCounts, LedgerWriter
 from dagstorm.workloads.source import EventSource
 
 if TYPE_CHECKING:

@@ -1,0 +1,13 @@
+"""The ``kafka_burst`` workload: ad events produced to Kafka, with exact ground truth.
+
+- :mod:`.burst`: the :class:`~dagstorm.workloads.base.Workload` (generate, send, account);
+- :mod:`.config`: ``KafkaBurstConfig`` (pydantic, light to import);
+- :mod:`.messages`: events → JSON messages keyed by campaign, and their partitions;
+- :mod:`.records`: record batches built from columns, for kafka-python's sender;
+- :mod:`.producer`: kafka-python's producer, handed whole record batches;
+- :mod:`.delivery`, :mod:`.retries`, :mod:`.stats`: which records were acknowledged,
+  re-sent, and the per-interval ``workload_stats``;
+- :mod:`.signal`: completion signals, the acked offset ranges.
+
+Nothing is imported here (kafka-python prints warnings at import).
+"""
