@@ -17,7 +17,7 @@ from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.scenarios.model import Scenario
 from dagstorm.workloads.kafka.burst import KafkaBurst
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
-from dagstorm.workloads.kafka.records import PrebuiltRecords
+from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
 from dagstorm.workloads.kafka.signal import AckedRanges, contiguous_runs
 from dagstorm.workloads.kafka.stats import StatsWindow, weighted_percentile
 from dagstorm.workloads.sinks.ledger import load_ledger

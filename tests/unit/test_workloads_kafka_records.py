@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from dagstorm.workloads.kafka.producer import BatchProducer, check_internals
+from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
 from dagstorm.workloads.kafka.records import (
     MAX_SECTION_BYTES,
     KeyTable,
-    PrebuiltRecords,
     build_batches,
     cut,
     put_varints,

@@ -3,7 +3,8 @@
 - :mod:`.burst`: the :class:`~dagstorm.workloads.base.Workload` (generate, send, account);
 - :mod:`.config`: ``KafkaBurstConfig`` (pydantic, light to import);
 - :mod:`.messages`: events → JSON messages keyed by campaign, and their partitions;
-- :mod:`.records`: record batches built from columns, for kafka-python's sender;
+- :mod:`.records`, :mod:`.record_batch`: record batches built from columns, and the
+  batch object kafka-python's sender sends;
 - :mod:`.producer`: kafka-python's producer, handed whole record batches;
 - :mod:`.delivery`, :mod:`.retries`, :mod:`.stats`: which records were acknowledged,
   re-sent, and the per-interval ``workload_stats``;

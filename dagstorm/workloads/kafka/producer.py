@@ -1,7 +1,7 @@
 """kafka-python's producer, handed whole record batches instead of one record at a time.
 
 :class:`BatchProducer` wraps a ``KafkaProducer`` (acks=all, idempotent) and puts
-:class:`~dagstorm.workloads.kafka.records.PrebuiltRecords` batches straight into
+:class:`~dagstorm.workloads.kafka.record_batch.PrebuiltRecords` batches straight into
 its record accumulator: kafka-python's own sender then drains them — leader
 look-up, producer id and sequence numbers, in-flight limits, retries, delivery
 timeouts, ProduceRequests — exactly as it drains the batches ``send()`` builds.
@@ -29,7 +29,7 @@ from dagstorm.clients.kafka import KafkaProducer
 
 if TYPE_CHECKING:
     from dagstorm.workloads.kafka.config import KafkaBurstConfig
-    from dagstorm.workloads.kafka.records import PrebuiltRecords
+    from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
 
 #: The kafka-python version whose internals :class:`BatchProducer` was written against.
 KAFKA_PYTHON = "3.0.12"
