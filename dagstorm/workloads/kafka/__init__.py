@@ -8,7 +8,8 @@
 - :mod:`.producer`: kafka-python's producer, handed whole record batches;
 - :mod:`.delivery`, :mod:`.retries`, :mod:`.stats`: which records were acknowledged,
   re-sent, and the per-interval ``workload_stats``;
-- :mod:`.signal`: completion signals, the acked offset ranges.
+- :mod:`.signal`, :mod:`.signal_sender`: completion signals (acked offset ranges) and
+  their way to the control topic (cut ledgers, re-sends).
 
 Nothing is imported here (kafka-python prints warnings at import).
 """

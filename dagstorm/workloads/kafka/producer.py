@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 with warnings.catch_warnings():
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 #: The kafka-python version whose internals :class:`BatchProducer` was written against.
 KAFKA_PYTHON = "3.0.12"
 _ACCUMULATOR = ("_batches", "_tp_lock", "_incomplete", "_closed")
+#: Makes a producer (a :class:`BatchProducer` from :func:`make_producer`, or a fake in tests).
+ProducerFactory = Callable[[], Any]
 
 
 def check_internals(producer: Any) -> None:
