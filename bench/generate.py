@@ -39,13 +39,13 @@ from pathlib import Path
 import pyarrow as pa
 from faker import Faker
 
-from dagstorm.workloads.admodel import AdLogModel
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig
-from dagstorm.workloads.generator import AdLogGenerator
-from dagstorm.workloads.jsonl import JsonlEncoder, mean_record_bytes
-from dagstorm.workloads.ledger import LedgerWriter
-from dagstorm.workloads.modelconfig import AdModelConfig
-from dagstorm.workloads.schedule import Schedule
+from dagstorm.workloads.encoding.jsonl import JsonlEncoder, mean_record_bytes
+from dagstorm.workloads.model.admodel import AdLogModel
+from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.model.schedule import Schedule
+from dagstorm.workloads.sinks.generator import AdLogGenerator
+from dagstorm.workloads.sinks.ledger import LedgerWriter
 
 TWO_TB_PER_DAY = 2e12 / 86_400  # bytes per second
 GOAL_MB_S, GOAL_RECORDS_S, GOAL_VS_FAKER = 231.0, 1e6, 40.0

@@ -50,10 +50,10 @@ from dagstorm.run.journal import RunJournal
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.context import find_java_home
 from dagstorm.stack.endpoints import resolve_stack
-from dagstorm.workloads.kafka_burst import KafkaBurst
-from dagstorm.workloads.kafka_config import KafkaBurstConfig
-from dagstorm.workloads.kafka_messages import MessageEncoder
-from dagstorm.workloads.kafka_producer import make_producer
+from dagstorm.workloads.kafka.burst import KafkaBurst
+from dagstorm.workloads.kafka.config import KafkaBurstConfig
+from dagstorm.workloads.kafka.messages import MessageEncoder
+from dagstorm.workloads.kafka.producer import make_producer
 from dagstorm.workloads.source import EventSource
 
 GOAL_MB_S, GOAL_RATIO = 23.1, 0.5

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dagstorm.analysis.cells import is_missing
-from dagstorm.workloads.ledger import Column, expected_counts
-from dagstorm.workloads.schema import COUNTED_LABELS, EVENT_TYPES, Label
+from dagstorm.workloads.model.schema import COUNTED_LABELS, EVENT_TYPES, Label
+from dagstorm.workloads.sinks.ledger import Column, expected_counts
 
 KEY = ["campaign_id", "ad_id", "hour", "event_type"]
 COUNTS = ("generated", "acked", "expected", "loaded")

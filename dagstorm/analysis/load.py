@@ -31,7 +31,7 @@ from dagstorm.scenarios.slos import (
     SloSpec,
     normalise_slo,
 )
-from dagstorm.workloads.ledger import load_ledger
+from dagstorm.workloads.sinks.ledger import load_ledger
 
 #: An SLO of the scenario, parsed.
 Slo = SlaSlo | RecoveryTimeSlo | SchedulerThroughputSlo | CountSlo

@@ -22,7 +22,7 @@ import pandas as pd
 
 from dagstorm.analysis.completeness import DataCompleteness, data_completeness
 from dagstorm.analysis.load import RunData
-from dagstorm.workloads.ledger import KEY_COLUMNS, load_ledger
+from dagstorm.workloads.sinks.ledger import KEY_COLUMNS, load_ledger
 
 #: The reference pipeline's consumer of completion signals (docs/pipeline.md).
 STREAM_DAG = "ad_events_stream"

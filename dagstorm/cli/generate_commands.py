@@ -18,7 +18,7 @@ from dagstorm.core.errors import UsageError
 
 if TYPE_CHECKING:  # the generator pulls numpy and Arrow: imported when the command runs
     from dagstorm.workloads.config import GeneratorConfig
-    from dagstorm.workloads.pregenerate import GenerationSummary
+    from dagstorm.workloads.sinks.pregenerate import GenerationSummary
     from dagstorm.workloads.spark_backend.submit import SparkOptions
 
 
@@ -99,7 +99,7 @@ def _run_spark(
     *,
     ledger: Path,
 ) -> GenerationSummary:
-    from dagstorm.workloads.pregenerate import GenerationSummary
+    from dagstorm.workloads.sinks.pregenerate import GenerationSummary
     from dagstorm.workloads.spark_backend.submit import run_on_spark
 
     master, log_path = options.master, options.log_path
@@ -231,7 +231,7 @@ def generate(
           --out /data/ad_logs --backend spark --chunks-per-hour 8
     """
     from dagstorm.scenarios.generator_source import source_from_scenario
-    from dagstorm.workloads.pregenerate import build_config, generate_local, prepare_output
+    from dagstorm.workloads.sinks.pregenerate import build_config, generate_local, prepare_output
     from dagstorm.workloads.spark_backend.submit import check_master
 
     duration_s = _duration(duration_text)

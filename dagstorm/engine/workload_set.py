@@ -8,7 +8,7 @@ from dagstorm.plugin.context import RunContext
 from dagstorm.scenarios.model import WorkloadSpec
 from dagstorm.workloads.ad_logs_workload import AdLogsRun
 from dagstorm.workloads.base import Workload
-from dagstorm.workloads.kafka_burst import KafkaBurst
+from dagstorm.workloads.kafka.burst import KafkaBurst
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 from dagstorm.workloads.locust_swarm.workload import LocustSwarm
 from dagstorm.workloads.specs import AdLogsWorkload, KafkaBurstWorkload, TriggerStormWorkload

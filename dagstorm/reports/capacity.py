@@ -23,7 +23,7 @@ from dagstorm.analysis.texts import duration_text
 from dagstorm.reports.markup import Markup, el, join
 from dagstorm.reports.ramp import STAGES, RampCapacity
 from dagstorm.reports.tables import html_table
-from dagstorm.workloads.rates import RateError, parse_rate, parse_scale
+from dagstorm.workloads.traffic.rates import RateError, parse_rate, parse_scale
 
 __all__ = [
     "WorkloadCapacity",

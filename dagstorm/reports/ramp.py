@@ -35,7 +35,7 @@ from dagstorm.analysis.load import RunData
 from dagstorm.analysis.measures import in_scope
 from dagstorm.analysis.sla import sla_compliance
 from dagstorm.scenarios.slos import SlaSlo
-from dagstorm.workloads.rates import RateError, parse_rate, parse_scale
+from dagstorm.workloads.traffic.rates import RateError, parse_rate, parse_scale
 
 __all__ = [
     "MIN_GROWTH_SIM_S",

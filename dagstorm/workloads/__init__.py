@@ -1,16 +1,26 @@
-"""Workloads: synthetic ad logs at 2 TB/day scale, with exact ground truth.
+"""Workloads: the load a run puts on the stack, ad logs at 2 TB/day scale with exact ground truth.
 
-Entry points (library API; ``docs/workloads.md`` has the details):
+Here, the contract and the wiring (library API; ``docs/workloads.md`` has the details):
 
-- :mod:`~dagstorm.workloads.config`: ``SourceConfig``, ``GeneratorConfig``,
-  ``LandingConfig`` — pydantic models, cheap to import for scenario validation;
-- :mod:`~dagstorm.workloads.generator`: ``AdLogGenerator`` writes hourly partitions
-  (``advance_to``, ``run``, ``close``);
-- :mod:`~dagstorm.workloads.source`: ``EventSource``, the labelled event stream any
-  sink can consume; ``WallClock``, ``ManualClock``;
-- :mod:`~dagstorm.workloads.rates`, :mod:`~dagstorm.workloads.shapes`: rate units,
-  scale, time compression, traffic shapes;
-- :mod:`~dagstorm.workloads.ledger`: ``load_ledger``, ``expected_counts``.
+- :mod:`.base`: :class:`~.base.Workload`, what the engine drives; :mod:`.pause`: its pause gate;
+- :mod:`.specs`: the built-in workloads' scenario entries (``workloads:`` items);
+- :mod:`.config`: ``SourceConfig``, ``GeneratorConfig``, ``LandingConfig`` — pydantic
+  models, cheap to import for scenario validation;
+- :mod:`.source`: ``EventSource``, the labelled event stream every sink consumes;
+  ``WallClock``, ``ManualClock``;
+- the workloads: :mod:`.ad_logs_workload` (the landing zone, paced on the run's clock),
+  :mod:`.trigger_storm` (DAG runs through the REST API; :mod:`.dag_trigger` sends one).
+
+Below, one sub-package per job:
+
+- :mod:`.model`: the ad-event model (schema, catalogue, funnel, bad data, batch windows);
+- :mod:`.encoding`: events as JSON lines and Arrow tables;
+- :mod:`.traffic`: rates in human units and traffic shapes;
+- :mod:`.sinks`: the landing zone, the generator, pre-generation and the ledger
+  (``load_ledger``, ``expected_counts``);
+- :mod:`.kafka`: the ``kafka_burst`` workload;
+- :mod:`.locust_swarm`: Locust as a distributed load generator;
+- :mod:`.spark_backend`: the generator on a Spark cluster.
 
 Nothing is imported here, so importing one module does not pull Arrow or pandas.
 """

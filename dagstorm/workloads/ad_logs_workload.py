@@ -20,7 +20,7 @@ from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig
 from dagstorm.workloads.dag_trigger import DagTrigger
-from dagstorm.workloads.generator import AdLogGenerator
+from dagstorm.workloads.sinks.generator import AdLogGenerator
 from dagstorm.workloads.specs import AdLogsWorkload
 
 MARKER = "_SUCCESS"

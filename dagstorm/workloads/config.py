@@ -13,9 +13,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dagstorm.workloads.modelconfig import AdModelConfig, BadDataConfig
-from dagstorm.workloads.rates import CompressionSpec, RatePlan, RateSpec, ScaleSpec, parse_rate
-from dagstorm.workloads.shapes import Shape
+from dagstorm.workloads.model.config import AdModelConfig, BadDataConfig
+from dagstorm.workloads.traffic.rates import (
+    CompressionSpec,
+    RatePlan,
+    RateSpec,
+    ScaleSpec,
+    parse_rate,
+)
+from dagstorm.workloads.traffic.shapes import Shape
 
 Format = Literal["jsonl", "parquet"]
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday, 00:00 UTC

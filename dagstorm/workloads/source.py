@@ -13,12 +13,12 @@ import time
 from collections.abc import Iterator
 from typing import Protocol
 
-from dagstorm.workloads.admodel import AdLogModel
-from dagstorm.workloads.baddata import apply_bad_data
 from dagstorm.workloads.config import SourceConfig
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.jsonl import mean_record_bytes
-from dagstorm.workloads.schedule import MS_PER_HOUR, Schedule, Window
+from dagstorm.workloads.encoding.jsonl import mean_record_bytes
+from dagstorm.workloads.model.admodel import AdLogModel
+from dagstorm.workloads.model.baddata import apply_bad_data
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.schedule import MS_PER_HOUR, Schedule, Window
 
 
 def build_schedule(config: SourceConfig) -> Schedule:

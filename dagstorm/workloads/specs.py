@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from dagstorm.core.durations import parse_duration
 from dagstorm.workloads.config import Format, SourceConfig
-from dagstorm.workloads.kafka_config import KafkaBurstConfig
+from dagstorm.workloads.kafka.config import KafkaBurstConfig
 
 Seconds = Annotated[float, Field(ge=0)]
 

@@ -2,7 +2,7 @@
 
 Pure Python (standard library only) so the same rules run in Airflow's validate
 task (landing zone) and inside Spark executors (the Kafka job ships this file).
-The schema is the generator's (dagstorm/workloads/schema.py, docs/workloads.md);
+The schema is the generator's (dagstorm/workloads/model/schema.py, docs/workloads.md);
 docs/pipeline.md says what the pipeline accepts and why.
 
 A valid record has exactly the fields of version 1, each of its JSON type:

@@ -1,6 +1,6 @@
 """Small ad-event data sets with an exact ground truth, for tests and runs by hand.
 
-Records follow the generator's schema version 1 (dagstorm/workloads/schema.py).
+Records follow the generator's schema version 1 (dagstorm/workloads/model/schema.py).
 Every (campaign, ad) gets a fixed number of impressions, clicks and conversions
 and a known spend; some impressions are late (previous hour), some events are
 repeated (same event_id) and one bad line of each kind is mixed in, so the
@@ -54,7 +54,7 @@ PRICES = {"impression": "0.0015", "click": "0.25", "conversion": "1.125"}
 def _event(
     moment: datetime, tag: str, n: int, *, campaign: int, ad: int, kind: str, spend: Decimal
 ) -> dict[str, Any]:
-    """One record of schema version 1 (dagstorm/workloads/schema.py)."""
+    """One record of schema version 1 (dagstorm/workloads/model/schema.py)."""
     return {
         "event_id": f"{tag}-{n:08d}",
         "event_time": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from dagstorm.stack.context import StackContext
-from dagstorm.workloads.pregenerate import build_config, generate_local
+from dagstorm.workloads.sinks.pregenerate import build_config, generate_local
 
 SOURCE = {
     "seed": 11,

@@ -22,10 +22,10 @@ from dagstorm.run.clock import WallClock
 from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack
-from dagstorm.workloads.kafka_burst import KafkaBurst
-from dagstorm.workloads.kafka_config import KafkaBurstConfig
-from dagstorm.workloads.kafka_producer import make_producer
-from dagstorm.workloads.ledger import load_ledger
+from dagstorm.workloads.kafka.burst import KafkaBurst
+from dagstorm.workloads.kafka.config import KafkaBurstConfig
+from dagstorm.workloads.kafka.producer import make_producer
+from dagstorm.workloads.sinks.ledger import load_ledger
 
 pytestmark = pytest.mark.integration
 

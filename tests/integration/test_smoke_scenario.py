@@ -28,7 +28,7 @@ from dagstorm.run.journal import read_journal
 from dagstorm.stack.components.postgres import AIRFLOW_DB, Postgres
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack
-from dagstorm.workloads.ledger import expected_counts, load_ledger
+from dagstorm.workloads.sinks.ledger import expected_counts, load_ledger
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dagstorm.analysis.completeness import data_completeness
-from dagstorm.workloads.ledger import KEY_COLUMNS
+from dagstorm.workloads.sinks.ledger import KEY_COLUMNS
 
 C1, C2 = 1000001, 1000002
 A1, A2 = 100000001, 100000002

@@ -282,7 +282,7 @@ def test_stop_releases_a_paused_workload(tmp_path: Path) -> None:
 
 
 def test_the_generator_leaves_paused_time_out_and_writes_the_same_data(tmp_path: Path) -> None:
-    from dagstorm.workloads.generator import AdLogGenerator
+    from dagstorm.workloads.sinks.generator import AdLogGenerator
     from dagstorm.workloads.source import ManualClock
     from tests.unit.test_workloads_generator import config, digest, produce
 

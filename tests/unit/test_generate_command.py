@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from dagstorm.cli import cli
 from dagstorm.core.errors import ExitCode, ServiceUnreachableError
-from dagstorm.workloads.ledger import load_ledger
+from dagstorm.workloads.sinks.ledger import load_ledger
 from dagstorm.workloads.spark_backend.submit import (
     JOB,
     SparkOptions,

@@ -18,7 +18,7 @@ from dagstorm.workloads.locust_swarm.shape_users import users_at
 from dagstorm.workloads.locust_swarm.spec import KafkaUserSpec
 from dagstorm.workloads.locust_swarm.stats_lines import EndLine, parse_line
 from dagstorm.workloads.locust_swarm.swarm_config import CONFIG_ENV, SwarmConfig
-from dagstorm.workloads.shapes import Ramp, Spike, SquareWave
+from dagstorm.workloads.traffic.shapes import Ramp, Spike, SquareWave
 
 SPIKE = Spike(at=60, duration=60, factor=3.0)
 

@@ -12,21 +12,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dagstorm.workloads import textbytes as tb
-from dagstorm.workloads.admodel import AdLogModel
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.jsonl import JsonlEncoder, mean_record_bytes
-from dagstorm.workloads.jsonl_variants import MISSING, RETYPED, render
-from dagstorm.workloads.modelconfig import AdModelConfig
-from dagstorm.workloads.schedule import Schedule
-from dagstorm.workloads.schema import FIELD_NAMES, FIELDS, SCHEMA_VERSION, Label
-from dagstorm.workloads.tables import (
+from dagstorm.workloads.encoding import textbytes as tb
+from dagstorm.workloads.encoding.jsonl import JsonlEncoder, mean_record_bytes
+from dagstorm.workloads.encoding.jsonl_variants import MISSING, RETYPED, render
+from dagstorm.workloads.encoding.tables import (
     PARQUET_MISSING,
     PARQUET_RETYPED,
     SCHEMA,
     drift_table,
     to_table,
 )
+from dagstorm.workloads.model.admodel import AdLogModel
+from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.schedule import Schedule
+from dagstorm.workloads.model.schema import FIELD_NAMES, FIELDS, SCHEMA_VERSION, Label
 
 START = 1_767_571_200_000
 JSON_TYPES = {"string": str, "integer": int, "number": float}

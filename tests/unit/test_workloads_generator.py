@@ -1,4 +1,4 @@
-"""The generator: determinism, schedule, clocks and config (dagstorm.workloads.generator)."""
+"""The generator: determinism, schedule, clocks and config (dagstorm.workloads.sinks.generator)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ import pytest
 from pydantic import ValidationError
 
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig, SourceConfig
-from dagstorm.workloads.generator import AdLogGenerator
-from dagstorm.workloads.jsonl import mean_record_bytes
-from dagstorm.workloads.ledger import load_ledger
-from dagstorm.workloads.modelconfig import BadDataConfig
-from dagstorm.workloads.schedule import MS_PER_HOUR, Schedule
-from dagstorm.workloads.shapes import Diurnal, Spike
+from dagstorm.workloads.encoding.jsonl import mean_record_bytes
+from dagstorm.workloads.model.config import BadDataConfig
+from dagstorm.workloads.model.schedule import MS_PER_HOUR, Schedule
+from dagstorm.workloads.sinks.generator import AdLogGenerator
+from dagstorm.workloads.sinks.ledger import load_ledger
 from dagstorm.workloads.source import EventSource, ManualClock, WallClock, simulated_seconds
+from dagstorm.workloads.traffic.shapes import Diurnal, Spike
 
 T0 = 1_767_571_200_000
 BAD = {"malformed": 0.01, "drift_retyped": 0.01, "late": 0.01, "duplicate": 0.01}

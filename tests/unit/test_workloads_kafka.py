@@ -15,12 +15,12 @@ from dagstorm.clients.kafka import KafkaTimeoutError
 from dagstorm.run.clock import FakeClock
 from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.scenarios.model import Scenario
-from dagstorm.workloads.kafka_burst import KafkaBurst
-from dagstorm.workloads.kafka_config import KafkaBurstConfig
-from dagstorm.workloads.kafka_records import PrebuiltRecords
-from dagstorm.workloads.kafka_signal import AckedRanges, contiguous_runs
-from dagstorm.workloads.kafka_stats import StatsWindow, weighted_percentile
-from dagstorm.workloads.ledger import load_ledger
+from dagstorm.workloads.kafka.burst import KafkaBurst
+from dagstorm.workloads.kafka.config import KafkaBurstConfig
+from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
+from dagstorm.workloads.kafka.signal import AckedRanges, contiguous_runs
+from dagstorm.workloads.kafka.stats import StatsWindow, weighted_percentile
+from dagstorm.workloads.sinks.ledger import load_ledger
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -353,6 +353,55 @@ def test_each_cut_of_signals_has_a_ledger_of_exactly_the_acked_counts_it_covers(
         )
     total = load_ledger(tmp_path / "ledger" / "kafka")
     assert sum(c.records for c in cuts) == int(total["acked"].sum()) == workload.totals["acked"]
+
+
+class RefusingControl(FakeProducer):
+    """The control topic refuses the first ``refuse`` signals; a closed producer sends nothing."""
+
+    def __init__(self, refuse: int) -> None:
+        super().__init__()
+        self.refuse = refuse
+        self.closed = False
+
+    def send(self, topic: str, value: bytes, key: bytes | None = None) -> Any:
+        if self.refuse:
+            self.refuse -= 1
+            raise KafkaTimeoutError("control topic unavailable")
+        return super().send(topic, value, key)
+
+    def enqueue(self, topic: str, partition: int, records: PrebuiltRecords) -> FutureProduceResult:
+        if self.closed:
+            raise KafkaTimeoutError("producer closed")
+        return super().enqueue(topic, partition, records)
+
+    def close(self, timeout: float | None = None) -> None:
+        self.closed = True
+        super().close(timeout)
+
+
+def test_a_refused_signal_is_sent_again_with_its_id_and_the_data_producer_stays_open(
+    tmp_path: Path,
+) -> None:
+    producer = RefusingControl(refuse=1)  # one producer for data and signals
+    workload, clock, journal = _workload(
+        tmp_path,
+        producer,
+        rate="2k events/s",
+        max_records=100_000,
+        max_duration=30,
+        batch_rows=500,
+        shape={"kind": "square", "period": 10, "high": 1, "low": 0, "duty": 0.5},
+    )
+    _run(workload, clock)
+    events = _events(journal, "kafka_signal")
+    first = events[0]
+    assert not first["ok"] and "control topic unavailable" in first["error"]
+    again = [e for e in events[1:] if e["signal_id"] == first["signal_id"]]
+    assert [e["ok"] for e in again] == [True] and again[0]["records"] == first["records"]
+    assert {e["signal_id"] for e in events} == {e["signal_id"] for e in events if e["ok"]}
+    done = _events(journal, "workload_done")[0]
+    assert done["unsignalled"] == 0 and done["failed"] == 0  # the data producer was not closed
+    assert done["signalled"] == done["acked"] == workload.totals["acked"] > 0
 
 
 class PromptProducer(FakeProducer):

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dagstorm.workloads.kafka_producer import BatchProducer, check_internals
-from dagstorm.workloads.kafka_records import (
+from dagstorm.workloads.kafka.producer import BatchProducer, check_internals
+from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
+from dagstorm.workloads.kafka.records import (
     MAX_SECTION_BYTES,
     KeyTable,
-    PrebuiltRecords,
     build_batches,
     cut,
     put_varints,

@@ -1,4 +1,4 @@
-"""Atomic part files and ``_SUCCESS`` markers (dagstorm.workloads.landing)."""
+"""Atomic part files and ``_SUCCESS`` markers (dagstorm.workloads.sinks.landing)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from dagstorm.workloads import landing
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig
-from dagstorm.workloads.generator import AdLogGenerator
-from dagstorm.workloads.landing import LandingWriter, atomic_write_bytes, partition_name
-from dagstorm.workloads.modelconfig import BadDataConfig
+from dagstorm.workloads.model.config import BadDataConfig
+from dagstorm.workloads.sinks import landing
+from dagstorm.workloads.sinks.generator import AdLogGenerator
+from dagstorm.workloads.sinks.landing import LandingWriter, atomic_write_bytes, partition_name
 
 HOUR_MS = 3_600_000
 T0 = 1_767_571_200_000  # 2026-01-05T00:00Z

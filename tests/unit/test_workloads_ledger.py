@@ -21,12 +21,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig, SourceConfig
-from dagstorm.workloads.generator import AdLogGenerator
-from dagstorm.workloads.ledger import LedgerWriter, expected_counts, load_ledger
-from dagstorm.workloads.modelconfig import BadDataConfig
-from dagstorm.workloads.schema import FIELD_NAMES, FIELDS, Label
+from dagstorm.workloads.encoding.tables import SCHEMA
+from dagstorm.workloads.model.config import BadDataConfig
+from dagstorm.workloads.model.schema import FIELD_NAMES, FIELDS, Label
+from dagstorm.workloads.sinks.generator import AdLogGenerator
+from dagstorm.workloads.sinks.ledger import LedgerWriter, expected_counts, load_ledger
 from dagstorm.workloads.source import EventSource
-from dagstorm.workloads.tables import SCHEMA
 
 JSON_TYPES = {"string": str, "integer": int, "number": float}
 LABELS = [label.slug for label in Label]

@@ -11,12 +11,12 @@ from functools import cache
 import numpy as np
 import pytest
 
-from dagstorm.workloads.admodel import AdLogModel
-from dagstorm.workloads.catalog import Alias, Catalog
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.modelconfig import AdModelConfig
-from dagstorm.workloads.schedule import Schedule
-from dagstorm.workloads.schema import CLICK, CONVERSION, CPC, CPM, IMPRESSION
+from dagstorm.workloads.model.admodel import AdLogModel
+from dagstorm.workloads.model.catalog import Alias, Catalog
+from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.schedule import Schedule
+from dagstorm.workloads.model.schema import CLICK, CONVERSION, CPC, CPM, IMPRESSION
 
 START = 1_767_571_200_000  # 2026-01-05T00:00Z
 

@@ -1,4 +1,4 @@
-"""Rates in human units, scale and time compression (dagstorm.workloads.rates)."""
+"""Rates in human units, scale and time compression (dagstorm.workloads.traffic.rates)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from dagstorm.core.errors import ScenarioError
-from dagstorm.workloads.rates import (
+from dagstorm.workloads.traffic.rates import (
     CompressionSpec,
     Rate,
     RateError,

@@ -1,4 +1,4 @@
-"""Traffic shapes against their formulas (dagstorm.workloads.shapes); no clock, no sleep."""
+"""Traffic shapes against their formulas (dagstorm.workloads.traffic.shapes); no clock, no sleep."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from dagstorm.workloads.shapes import (
+from dagstorm.workloads.traffic.shapes import (
     DEFAULT_PROFILE,
     Diurnal,
     PoissonArrivals,

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from dagstorm.workloads.config import GeneratorConfig
-from dagstorm.workloads.generator import AdLogGenerator
-from dagstorm.workloads.ledger import load_ledger
-from dagstorm.workloads.schedule import MS_PER_HOUR
+from dagstorm.workloads.model.schedule import MS_PER_HOUR
+from dagstorm.workloads.sinks.generator import AdLogGenerator
+from dagstorm.workloads.sinks.ledger import load_ledger
 from dagstorm.workloads.source import EventSource
 from dagstorm.workloads.spark_backend.inprocess import run_plan_inprocess
 from dagstorm.workloads.spark_backend.plan import (

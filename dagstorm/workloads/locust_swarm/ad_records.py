@@ -7,11 +7,11 @@ producer is measured. Keys are campaign ids: a campaign's events share a partiti
 
 from __future__ import annotations
 
-from dagstorm.workloads.admodel import AdLogModel
 from dagstorm.workloads.config import DEFAULT_START
-from dagstorm.workloads.jsonl import JsonlEncoder
-from dagstorm.workloads.modelconfig import AdModelConfig
-from dagstorm.workloads.schedule import Window
+from dagstorm.workloads.encoding.jsonl import JsonlEncoder
+from dagstorm.workloads.model.admodel import AdLogModel
+from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.model.schedule import Window
 
 Record = tuple[bytes, bytes]
 """(key, value): the campaign id and one JSON line (without its newline)."""

@@ -7,7 +7,7 @@ return a multiplier at a simulated second. :func:`users_at` joins them:
 
 from __future__ import annotations
 
-from dagstorm.workloads.shapes import ShapeLike
+from dagstorm.workloads.traffic.shapes import ShapeLike
 
 
 def users_at(

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dagstorm.core.durations import parse_duration
-from dagstorm.workloads.modelconfig import AdModelConfig
-from dagstorm.workloads.shapes import Shape
+from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.traffic.shapes import Shape
 
 Seconds = Annotated[float, Field(ge=0)]
 

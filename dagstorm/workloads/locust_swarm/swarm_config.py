@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from dagstorm.workloads.locust_swarm.spec import UserSpec
-from dagstorm.workloads.shapes import Shape
+from dagstorm.workloads.traffic.shapes import Shape
 
 CONFIG_ENV = "DAGSTORM_LOCUST_CONFIG"
 USERNAME_ENV = "DAGSTORM_AIRFLOW_USERNAME"

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from dagstorm.core.errors import InfrastructureError
-from dagstorm.workloads.catalog import Catalog
 from dagstorm.workloads.config import GeneratorConfig
-from dagstorm.workloads.generator import ledger_info, marker_extra
-from dagstorm.workloads.landing import CommittedPart, write_marker
-from dagstorm.workloads.ledger import LedgerWriter
+from dagstorm.workloads.model.catalog import Catalog
+from dagstorm.workloads.sinks.generator import ledger_info, marker_extra
+from dagstorm.workloads.sinks.landing import CommittedPart, write_marker
+from dagstorm.workloads.sinks.ledger import LedgerWriter
 from dagstorm.workloads.spark_backend.plan import GenerationPlan
 from dagstorm.workloads.spark_backend.tasks import ChunkResult
 

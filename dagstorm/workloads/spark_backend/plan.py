@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dagstorm.workloads.config import SourceConfig
-from dagstorm.workloads.schedule import Window
+from dagstorm.workloads.model.schedule import Window
 from dagstorm.workloads.source import build_schedule
 
 #: Part numbers a chunk may use: chunk c writes part-(c*1000) .. part-(c*1000 + 999).

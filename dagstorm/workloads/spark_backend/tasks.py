@@ -6,7 +6,7 @@ conversions of its impressions arriving later), routed to the chunk each lands i
 
 Stage 2, :func:`write_chunk`: regenerate the chunk's windows with everything
 earlier chunks left due in it pending, mix in bad data, and write the part files
-with the local generator's :class:`~dagstorm.workloads.partition.PartitionWriter`.
+with the local generator's :class:`~dagstorm.workloads.sinks.partition.PartitionWriter`.
 
 Why the result equals the local generator's: a window's draws depend only on
 (seed, stream, window index), and the funnel's pending buffer only *holds* events
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dagstorm.workloads.admodel import AdLogModel
 from dagstorm.workloads.config import GeneratorConfig, SourceConfig
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.generator import landing_writer
-from dagstorm.workloads.landing import CommittedPart
-from dagstorm.workloads.ledger import CountsCollector, KeyCounts
-from dagstorm.workloads.partition import PartitionWriter
+from dagstorm.workloads.model.admodel import AdLogModel
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.sinks.generator import landing_writer
+from dagstorm.workloads.sinks.landing import CommittedPart
+from dagstorm.workloads.sinks.ledger import CountsCollector, KeyCounts
+from dagstorm.workloads.sinks.partition import PartitionWriter
 from dagstorm.workloads.source import first_hour_ms, labelled_batch
 from dagstorm.workloads.spark_backend.plan import PARTS_PER_CHUNK, ChunkTask, destinations
 

@@ -29,10 +29,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dagstorm.workloads.catalog import Catalog
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.landing import atomic_write_bytes, partition_name
-from dagstorm.workloads.schema import COUNTED_LABELS, EVENT_TYPES, SCHEMA_VERSION, Label
+from dagstorm.workloads.model.catalog import Catalog
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.schema import COUNTED_LABELS, EVENT_TYPES, SCHEMA_VERSION, Label
+from dagstorm.workloads.sinks.landing import atomic_write_bytes, partition_name
 
 LEDGER_VERSION = 1
 MS_PER_HOUR = 3_600_000

@@ -19,28 +19,26 @@ so nothing is delivered after the ledger was written.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import orjson
 
 from dagstorm import __version__
 from dagstorm.clients.kafka import KafkaError
 from dagstorm.run.clock import Clock
 from dagstorm.run.journal import RunJournal
 from dagstorm.workloads.base import Workload
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.kafka_config import KafkaBurstConfig
-from dagstorm.workloads.kafka_delivery import ACKED, UNSENT, Chunk, DeliveryTracker
-from dagstorm.workloads.kafka_messages import MessageEncoder
-from dagstorm.workloads.kafka_producer import abandon, make_producer
-from dagstorm.workloads.kafka_records import Batch, build_batches
-from dagstorm.workloads.kafka_retries import RetryCounter
-from dagstorm.workloads.kafka_signal import AckedRanges, Signal
-from dagstorm.workloads.kafka_stats import StatsWindow
-from dagstorm.workloads.ledger import KeyCounts, LedgerWriter
+from dagstorm.workloads.kafka.config import KafkaBurstConfig
+from dagstorm.workloads.kafka.delivery import ACKED, UNSENT, Chunk, DeliveryTracker
+from dagstorm.workloads.kafka.messages import MessageEncoder
+from dagstorm.workloads.kafka.producer import ProducerFactory, abandon, make_producer
+from dagstorm.workloads.kafka.records import Batch, build_batches
+from dagstorm.workloads.kafka.retries import RetryCounter
+from dagstorm.workloads.kafka.signal_sender import SignalSender
+from dagstorm.workloads.kafka.stats import StatsWindow
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.sinks.ledger import LedgerWriter
 from dagstorm.workloads.source import EventSource
 
 if TYPE_CHECKING:
@@ -51,9 +49,6 @@ if TYPE_CHECKING:
 CHUNK_ROWS = 8192
 #: The run directory's sub-directory of the Kafka ledger.
 LEDGER_SUBDIR = "kafka"
-#: Under the Kafka ledger: one small ledger per cut of completion signals.
-SIGNAL_LEDGERS = "signals"
-ProducerFactory = Callable[[], Any]
 
 
 class KafkaBurst(Workload):
@@ -100,23 +95,25 @@ class KafkaBurst(Workload):
             max_records=producer_cfg.max_in_flight_records,
             max_bytes=producer_cfg.max_in_flight_bytes,
         )
-        self.ranges = AckedRanges()
         #: The data producer (None between a failed replacement and the next try).
         self.producer: Any = None
         self._started = False
-        self._unsent_signals: list[Signal] = []
-        #: Acked counts since the last cut of signals (see :meth:`_write_cut`).
-        self._cut_counts: list[tuple[int, KeyCounts]] = []
-        self._cuts = 0
-        self._signal_producer: Any = None
-        self._signals = 0
+        self.signals = SignalSender(
+            name,
+            journal,
+            clock,
+            config=config,
+            producer_factory=producer_factory,
+            data_producer=lambda: self.producer,
+            ledger_dir=self.ledger.directory,
+            catalog=self.source.model.catalog,
+            run_tag=run_tag,
+        )
         #: Totals over the run.
         self.totals = dict.fromkeys(
             ("generated", "sent", "acked", "failed", "dropped", "signalled"), 0
         )
-        self._since_signal = 0
         self._bursting = False
-        self._last_signal_t = clock.elapsed()
         self._last_hour: int | None = None
         self._send_errors = 0
 
@@ -293,11 +290,8 @@ class KafkaBurst(Workload):
         now = self.clock.elapsed()
         if now - self.stats_started >= self.interval:
             self._emit_stats(now)
-        cfg = self.config.signal
-        if cfg.every_records is not None and self.ranges.records >= cfg.every_records:
-            self._signal("records")
-        elif cfg.every is not None and now - self._last_signal_t >= cfg.every:
-            self._signal("interval")
+        if (why := self.signals.due(now)) is not None:
+            self._signal(why)
 
     @property
     def stats_started(self) -> float:
@@ -314,9 +308,9 @@ class KafkaBurst(Workload):
                 rows = chunk.events if n_acked == chunk.records else chunk.events.take(acked)
                 counts = self.ledger.count(chunk.hour_ms, rows)
                 self.ledger.add(chunk.hour_ms, counts, "acked")
-                self._cut_counts.append((chunk.hour_ms, counts))
-                self.ranges.add(chunk.partition[acked], chunk.offset[acked])
-                self._since_signal += n_acked
+                self.signals.acked(
+                    chunk.hour_ms, counts, chunk.partition[acked], chunk.offset[acked]
+                )
 
     def _replace_producer(self) -> None:
         """Replace a wedged producer: its pending records count as unknown (failed).
@@ -362,90 +356,8 @@ class KafkaBurst(Workload):
         return self.tracker.open_chunks == 0
 
     def _signal(self, why: str) -> None:
-        """Send every pending signal, then new ones for the acked ranges collected."""
-        self._last_signal_t = self.clock.elapsed()
-        control = self.config.control_topic
-        if control is None:
-            self.ranges.clear()
-            self._cut_counts = []
-            return
-        fresh = self.ranges.cut(self.config.topic, self._next_signal_id)
-        self.ranges.clear()
-        if fresh:
-            self._write_cut(fresh)
-        self._since_signal = 0
-        pending, self._unsent_signals = [*self._unsent_signals, *fresh], []
-        for signal in pending:
-            ok, error = self._send_signal(control, signal)
-            if ok:
-                self.totals["signalled"] += signal.records
-            else:
-                self._unsent_signals.append(signal)
-            self.journal.emit(
-                "kafka_signal",
-                workload=self.name,
-                signal_id=signal.signal_id,
-                topic=signal.topic,
-                control_topic=control,
-                ranges={p: list(r) for p, r in signal.ranges.items()},
-                records=signal.records,
-                reason=why,
-                ok=ok,
-                error=error,
-            )
-
-    def _write_cut(self, signals: list[Signal]) -> None:
-        """The acked counts the ``signals`` of one cut cover, as their own small ledger.
-
-        ``ledger/kafka/signals/cut-NNNNN/`` (same format, ``acked`` only; the summary
-        names the signal ids): the analysis leaves out the cuts still being served
-        when the run ended (in flight, not lost).
-        """
-        self._cuts += 1
-        info = {
-            "signal_ids": [s.signal_id for s in signals],
-            "records": sum(s.records for s in signals),
-        }
-        directory = self.ledger.directory / SIGNAL_LEDGERS / f"cut-{self._cuts:05d}"
-        cut = LedgerWriter(directory, self.source.model.catalog, info=info, kafka=True)
-        for hour_ms, counts in self._cut_counts:
-            cut.add(hour_ms, counts, "acked")
-        cut.close()
-        self._cut_counts = []
-
-    def _retry_signals(self, budget: float) -> None:
-        """Re-send unacknowledged signals (same ids) for at most ``budget`` wall seconds."""
-        deadline = time.monotonic() + budget
-        while self._unsent_signals and time.monotonic() < deadline:
-            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-            self._signal("retry")
-
-    def _send_signal(self, control: str, signal: Signal) -> tuple[bool, str | None]:
-        """Send one signal on the signal producer; a failure discards that producer.
-
-        Signals have their own producer: after an outage the data producer may be
-        left in an error state (expired idempotent batches), and a signal must
-        still get through once the broker is back.
-        """
-        timeout = self.config.producer.request_timeout
-        try:
-            if self._signal_producer is None:
-                self._signal_producer = self.producer_factory()
-            future = self._signal_producer.send(control, orjson.dumps(signal.message()))
-            future.get(timeout=timeout)
-        except Exception as exc:  # noqa: BLE001 - any failure leaves the signal pending
-            self._close_signal_producer()
-            return False, repr(exc)[:300]
-        return True, None
-
-    def _close_signal_producer(self) -> None:
-        producer, self._signal_producer = self._signal_producer, None
-        if producer is not None and producer is not self.producer:
-            abandon(producer)
-
-    def _next_signal_id(self) -> str:
-        self._signals += 1
-        return f"{self.config.signal.prefix}-{self.name}-{self.run_tag}-{self._signals}"
+        """Send the completion signals due (see :class:`SignalSender`); count what they cover."""
+        self.totals["signalled"] += self.signals.send(why)
 
     def _finish(self) -> None:
         """Settle what can be, count the rest as unknown, signal, close everything."""
@@ -466,13 +378,13 @@ class KafkaBurst(Workload):
                         "at the end; counted as failed",
                     )
                 self._signal("end")
-                self._retry_signals(self.config.producer.close_timeout)
+                self.totals["signalled"] += self.signals.retry(self.config.producer.close_timeout)
                 self._emit_stats(self.clock.elapsed())
         finally:
             if self._last_hour is not None:
                 self.ledger.flush(self._last_hour)
             self.ledger.close()
-            self._close_signal_producer()
+            self.signals.close()
             if self.producer is not None:
                 abandon(self.producer)  # a no-op when already closed
             self.journal.emit(
@@ -481,5 +393,5 @@ class KafkaBurst(Workload):
                 workload_kind="kafka_burst",
                 topic=self.config.topic,
                 **self.totals,
-                unsignalled=sum(s.records for s in self._unsent_signals),
+                unsignalled=self.signals.unsent_records,
             )

@@ -4,8 +4,8 @@
 files and ledger counts; the local generator and each Spark task
 (:mod:`dagstorm.workloads.spark_backend`) use it, so both backends write the same
 bytes and count the same rows. Counts go to a :class:`CountsSink`: the
-:class:`~dagstorm.workloads.ledger.LedgerWriter` locally, a
-:class:`~dagstorm.workloads.ledger.CountsCollector` in a Spark task.
+:class:`~dagstorm.workloads.sinks.ledger.LedgerWriter` locally, a
+:class:`~dagstorm.workloads.sinks.ledger.CountsCollector` in a Spark task.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import Protocol
 
 import numpy as np
 
-from dagstorm.workloads.catalog import Catalog
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.jsonl import JsonlEncoder
-from dagstorm.workloads.landing import CommittedPart, LandingWriter
-from dagstorm.workloads.ledger import Column, KeyCounts
-from dagstorm.workloads.schema import DRIFT_LABELS, Label
-from dagstorm.workloads.tables import drift_table, to_table
+from dagstorm.workloads.encoding.jsonl import JsonlEncoder
+from dagstorm.workloads.encoding.tables import drift_table, to_table
+from dagstorm.workloads.model.catalog import Catalog
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.schema import DRIFT_LABELS, Label
+from dagstorm.workloads.sinks.landing import CommittedPart, LandingWriter
+from dagstorm.workloads.sinks.ledger import Column, KeyCounts
 
 
 class CountsSink(Protocol):
@@ -80,7 +80,7 @@ class PartitionWriter:
         """Write the drift side parts, commit the open part; the partition's parts.
 
         The partition is closed without a marker; the caller writes it
-        (:func:`~dagstorm.workloads.landing.write_marker`).
+        (:func:`~dagstorm.workloads.sinks.landing.write_marker`).
         """
         if self._drift:
             drift = EventColumns.concat(self._drift)

@@ -1,7 +1,7 @@
 """kafka-python's producer, handed whole record batches instead of one record at a time.
 
 :class:`BatchProducer` wraps a ``KafkaProducer`` (acks=all, idempotent) and puts
-:class:`~dagstorm.workloads.kafka_records.PrebuiltRecords` batches straight into
+:class:`~dagstorm.workloads.kafka.record_batch.PrebuiltRecords` batches straight into
 its record accumulator: kafka-python's own sender then drains them — leader
 look-up, producer id and sequence numbers, in-flight limits, retries, delivery
 timeouts, ProduceRequests — exactly as it drains the batches ``send()`` builds.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 with warnings.catch_warnings():
@@ -28,12 +29,14 @@ with warnings.catch_warnings():
 from dagstorm.clients.kafka import KafkaProducer
 
 if TYPE_CHECKING:
-    from dagstorm.workloads.kafka_config import KafkaBurstConfig
-    from dagstorm.workloads.kafka_records import PrebuiltRecords
+    from dagstorm.workloads.kafka.config import KafkaBurstConfig
+    from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
 
 #: The kafka-python version whose internals :class:`BatchProducer` was written against.
 KAFKA_PYTHON = "3.0.12"
 _ACCUMULATOR = ("_batches", "_tp_lock", "_incomplete", "_closed")
+#: Makes a producer (a :class:`BatchProducer` from :func:`make_producer`, or a fake in tests).
+ProducerFactory = Callable[[], Any]
 
 
 def check_internals(producer: Any) -> None:

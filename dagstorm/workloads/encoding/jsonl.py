@@ -22,14 +22,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dagstorm.workloads import textbytes as tb
-from dagstorm.workloads.admodel import MAX_CPM_CENTS, AdLogModel
-from dagstorm.workloads.catalog import Catalog
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.jsonl_variants import apply_variants
-from dagstorm.workloads.modelconfig import AdModelConfig
-from dagstorm.workloads.schedule import Window
-from dagstorm.workloads.schema import EVENT_TYPES, PRICING_MODELS, SCHEMA_VERSION
+from dagstorm.workloads.encoding import textbytes as tb
+from dagstorm.workloads.encoding.jsonl_variants import apply_variants
+from dagstorm.workloads.model.admodel import MAX_CPM_CENTS, AdLogModel
+from dagstorm.workloads.model.catalog import Catalog
+from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.schedule import Window
+from dagstorm.workloads.model.schema import EVENT_TYPES, PRICING_MODELS, SCHEMA_VERSION
 
 CLOSING = f',"schema_version":{SCHEMA_VERSION}}}\n'
 

@@ -13,11 +13,11 @@ import warnings
 
 import numpy as np
 
-from dagstorm.workloads.catalog import Catalog
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.jsonl import JsonlEncoder
-from dagstorm.workloads.jsonl_variants import apply_variants
-from dagstorm.workloads.kafka_records import KeyTable
+from dagstorm.workloads.encoding.jsonl import JsonlEncoder
+from dagstorm.workloads.encoding.jsonl_variants import apply_variants
+from dagstorm.workloads.kafka.records import KeyTable
+from dagstorm.workloads.model.catalog import Catalog
+from dagstorm.workloads.model.events import EventColumns
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dagstorm.workloads.ids import affine_ids, hashed, seed_key
-from dagstorm.workloads.modelconfig import AdModelConfig, ClippedLogNormal
-from dagstorm.workloads.schema import CPC, CPM
+from dagstorm.workloads.model.config import AdModelConfig, ClippedLogNormal
+from dagstorm.workloads.model.ids import affine_ids, hashed, seed_key
+from dagstorm.workloads.model.schema import CPC, CPM
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]

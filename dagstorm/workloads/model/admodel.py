@@ -22,12 +22,12 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from dagstorm.workloads.catalog import Catalog
-from dagstorm.workloads.events import EventColumns, PendingEvents
-from dagstorm.workloads.ids import batch_rng, event_ids
-from dagstorm.workloads.modelconfig import AdModelConfig
-from dagstorm.workloads.schedule import Window
-from dagstorm.workloads.schema import CLICK, CONVERSION, CPC, CPM, IMPRESSION, Label
+from dagstorm.workloads.model.catalog import Catalog
+from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.model.events import EventColumns, PendingEvents
+from dagstorm.workloads.model.ids import batch_rng, event_ids
+from dagstorm.workloads.model.schedule import Window
+from dagstorm.workloads.model.schema import CLICK, CONVERSION, CPC, CPM, IMPRESSION, Label
 
 MAX_CPM_CENTS = 99_999  # 999.99 per mille
 MAX_CPC_CENTS = 999  # 9.99 per click: a click's spend stays below 10

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.kafka_stats import StatsWindow
+from dagstorm.workloads.kafka.stats import StatsWindow
+from dagstorm.workloads.model.events import EventColumns
 
 PENDING, ACKED, FAILED, UNSENT = 0, 1, 2, 3
 

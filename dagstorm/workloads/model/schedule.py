@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dagstorm.workloads.shapes import ShapeLike
+from dagstorm.workloads.traffic.shapes import ShapeLike
 
 MS_PER_HOUR = 3_600_000
 

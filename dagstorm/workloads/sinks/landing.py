@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dagstorm.workloads.config import Format
-from dagstorm.workloads.schema import CATEGORICAL, COUNTED_LABELS, SCHEMA_VERSION, Label
+from dagstorm.workloads.model.schema import CATEGORICAL, COUNTED_LABELS, SCHEMA_VERSION, Label
 
 MARKER = "_SUCCESS"
 MARKER_VERSION = 1

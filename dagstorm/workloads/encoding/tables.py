@@ -17,10 +17,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dagstorm.workloads import textbytes as tb
-from dagstorm.workloads.catalog import Catalog
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.schema import (
+from dagstorm.workloads.encoding import textbytes as tb
+from dagstorm.workloads.model.catalog import Catalog
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.schema import (
     EVENT_TYPES,
     FIELDS,
     PRICING_MODELS,

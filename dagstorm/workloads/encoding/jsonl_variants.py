@@ -22,11 +22,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dagstorm.workloads import textbytes as tb
-from dagstorm.workloads.admodel import MAX_CPM_CENTS
-from dagstorm.workloads.catalog import Catalog
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.schema import EVENT_TYPES, FIELD_NAMES, PRICING_MODELS, Label
+from dagstorm.workloads.encoding import textbytes as tb
+from dagstorm.workloads.model.admodel import MAX_CPM_CENTS
+from dagstorm.workloads.model.catalog import Catalog
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.schema import EVENT_TYPES, FIELD_NAMES, PRICING_MODELS, Label
 
 MISSING: tuple[str, ...] = ("campaign_id", "event_time", "spend", "user_id")
 RETYPED: tuple[str, ...] = ("campaign_id", "bid_price", "event_time", "spend")

@@ -20,16 +20,16 @@ from typing import Any
 
 from dagstorm import __version__
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.jsonl import mean_record_bytes
-from dagstorm.workloads.landing import LandingWriter, write_marker
-from dagstorm.workloads.ledger import LedgerWriter
-from dagstorm.workloads.partition import PartitionWriter
+from dagstorm.workloads.encoding.jsonl import mean_record_bytes
+from dagstorm.workloads.encoding.tables import SCHEMA
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.schedule import Window
+from dagstorm.workloads.model.schema import Label
 from dagstorm.workloads.pause import PauseGate
-from dagstorm.workloads.schedule import Window
-from dagstorm.workloads.schema import Label
+from dagstorm.workloads.sinks.landing import LandingWriter, write_marker
+from dagstorm.workloads.sinks.ledger import LedgerWriter
+from dagstorm.workloads.sinks.partition import PartitionWriter
 from dagstorm.workloads.source import EventSource, SimClock, simulated_seconds
-from dagstorm.workloads.tables import SCHEMA
 
 #: The configs are defined in :mod:`config` (cheap to import); re-exported here.
 __all__ = ["AdLogGenerator", "BatchResult", "GeneratorConfig", "LandingConfig"]

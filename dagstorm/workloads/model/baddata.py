@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from dagstorm.workloads.admodel import AdLogModel, ModelBatch
-from dagstorm.workloads.events import EventColumns
-from dagstorm.workloads.ids import batch_rng, event_ids
-from dagstorm.workloads.modelconfig import BadDataConfig
-from dagstorm.workloads.schedule import MS_PER_HOUR, Window
-from dagstorm.workloads.schema import Label
+from dagstorm.workloads.model.admodel import AdLogModel, ModelBatch
+from dagstorm.workloads.model.config import BadDataConfig
+from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.model.ids import batch_rng, event_ids
+from dagstorm.workloads.model.schedule import MS_PER_HOUR, Window
+from dagstorm.workloads.model.schema import Label
 
 STREAM = "bad-data"
 DUPLICATE_DELAY_MS = 5_000

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 
 from dagstorm.core.errors import UsageError
 from dagstorm.workloads.config import GeneratorConfig
-from dagstorm.workloads.generator import AdLogGenerator
-from dagstorm.workloads.jsonl import mean_record_bytes
-from dagstorm.workloads.schedule import MS_PER_HOUR
+from dagstorm.workloads.encoding.jsonl import mean_record_bytes
+from dagstorm.workloads.model.schedule import MS_PER_HOUR
+from dagstorm.workloads.sinks.generator import AdLogGenerator
 
 #: Parquet (snappy) bytes per JSON-lines byte, roughly (docs/benchmarks.md: ~65 B vs ~340 B).
 PARQUET_SHARE = 0.25
