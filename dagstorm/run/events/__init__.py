@@ -1,0 +1,157 @@
+"""The journal's event kinds: one class per kind, with its fields and the format version.
+
+This catalogue is the definition of what ``journal.jsonl`` holds (the event table of
+docs/journal.md is generated from it: ``python -m dagstorm.run.events``). Writers pass
+a catalogued kind; readers compare ``event["kind"]`` with :class:`Kind` members (a
+``StrEnum``, so they equal the plain strings in the file).
+
+Every event also has the envelope the journal adds: ``v`` (format version), ``seq``,
+``t`` (wall seconds since the start), ``wall`` (epoch seconds), ``sim`` (simulated
+seconds) and ``kind``. Readers ignore kinds and fields they do not know: new ones may
+be added within a format version; removing or redefining a field bumps it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagstorm.run.events.base import (
+    ENVELOPE,
+    FAULT_KINDS,
+    FORMAT_VERSION,
+    EventFields,
+    Kind,
+    RunStatus,
+)
+from dagstorm.run.events.lifecycle import (
+    Control,
+    ControlAck,
+    FaultApplied,
+    FaultErrorEvent,
+    FaultIntent,
+    FaultReverted,
+    Log,
+    PhaseEnd,
+    PhaseStart,
+    RunEnd,
+    RunStart,
+)
+from dagstorm.run.events.load import (
+    DagTriggered,
+    KafkaSignal,
+    LocustEnd,
+    PartitionWritten,
+    WorkloadDone,
+    WorkloadStats,
+)
+from dagstorm.run.events.observed import (
+    Alert,
+    DagRun,
+    KafkaLag,
+    KafkaOffsets,
+    ProbeError,
+    ProcessStats,
+    SparkApp,
+    SparkCluster,
+    SparkExecutorLost,
+    Statsd,
+    TaskTry,
+)
+
+CATALOGUE: dict[Kind, type[EventFields]] = {
+    cls.KIND: cls
+    for cls in (
+        RunStart,
+        RunEnd,
+        Control,
+        ControlAck,
+        PhaseStart,
+        PhaseEnd,
+        FaultIntent,
+        FaultApplied,
+        FaultErrorEvent,
+        FaultReverted,
+        WorkloadStats,
+        KafkaSignal,
+        WorkloadDone,
+        PartitionWritten,
+        DagTriggered,
+        DagRun,
+        TaskTry,
+        Alert,
+        Statsd,
+        SparkCluster,
+        SparkExecutorLost,
+        SparkApp,
+        KafkaOffsets,
+        KafkaLag,
+        ProcessStats,
+        ProbeError,
+        LocustEnd,
+        Log,
+    )
+}
+
+
+def validate_event(event: dict[str, Any]) -> EventFields:
+    """The event's fields as its kind's class (pydantic's ValidationError if they do not fit).
+
+    A kind that is not catalogued raises ``KeyError``: readers skip those, tests do not.
+    """
+    cls = CATALOGUE[Kind(event["kind"])]
+    fields = {k: v for k, v in event.items() if k not in ENVELOPE}
+    return cls.model_validate(fields)
+
+
+def markdown_table() -> str:
+    """The event table of docs/journal.md, generated from the catalogue."""
+    rows = ["| kind | what | fields |", "|---|---|---|"]
+    for kind, cls in CATALOGUE.items():
+        fields = []
+        for name, info in cls.model_fields.items():
+            optional = "" if info.is_required() else " (optional)"
+            fields.append(f"`{name}`{optional}: {info.description}")
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        rows.append(f"| `{kind}` | {doc} | {'<br>'.join(fields)} |")
+    return "\n".join(rows) + "\n"
+
+
+__all__ = [
+    "CATALOGUE",
+    "ENVELOPE",
+    "FAULT_KINDS",
+    "FORMAT_VERSION",
+    "Alert",
+    "Control",
+    "ControlAck",
+    "DagRun",
+    "DagTriggered",
+    "EventFields",
+    "FaultApplied",
+    "FaultErrorEvent",
+    "FaultIntent",
+    "FaultReverted",
+    "KafkaLag",
+    "KafkaOffsets",
+    "KafkaSignal",
+    "Kind",
+    "LocustEnd",
+    "Log",
+    "PartitionWritten",
+    "PhaseEnd",
+    "PhaseStart",
+    "ProbeError",
+    "ProcessStats",
+    "RunEnd",
+    "RunStart",
+    "RunStatus",
+    "SparkApp",
+    "SparkCluster",
+    "SparkExecutorLost",
+    "Statsd",
+    "TaskTry",
+    "WorkloadDone",
+    "WorkloadStats",
+    "markdown_table",
+    "validate_event",
+]

@@ -1,0 +1,75 @@
+"""The catalogue's foundations: the format version, the kinds, the fields base class."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The journal's format version (the ``v`` of every event).
+FORMAT_VERSION = 1
+
+
+class Kind(StrEnum):
+    """Every event kind a journal may hold."""
+
+    RUN_START = "run_start"
+    RUN_END = "run_end"
+    CONTROL = "control"
+    CONTROL_ACK = "control_ack"
+    PHASE_START = "phase_start"
+    PHASE_END = "phase_end"
+    FAULT_INTENT = "fault_intent"
+    FAULT_APPLIED = "fault_applied"
+    FAULT_ERROR = "fault_error"
+    FAULT_REVERTED = "fault_reverted"
+    WORKLOAD_STATS = "workload_stats"
+    KAFKA_SIGNAL = "kafka_signal"
+    WORKLOAD_DONE = "workload_done"
+    PARTITION_WRITTEN = "partition_written"
+    DAG_TRIGGERED = "dag_triggered"
+    DAG_RUN = "dag_run"
+    TASK_TRY = "task_try"
+    ALERT = "alert"
+    STATSD = "statsd"
+    SPARK_CLUSTER = "spark_cluster"
+    SPARK_EXECUTOR_LOST = "spark_executor_lost"
+    SPARK_APP = "spark_app"
+    KAFKA_OFFSETS = "kafka_offsets"
+    KAFKA_LAG = "kafka_lag"
+    PROCESS_STATS = "process_stats"
+    PROBE_ERROR = "probe_error"
+    LOCUST_END = "locust_end"
+    LOG = "log"
+
+
+#: The fault lifecycle, in order.
+FAULT_KINDS = (Kind.FAULT_INTENT, Kind.FAULT_APPLIED, Kind.FAULT_ERROR, Kind.FAULT_REVERTED)
+#: How a run can end (``run_end.status``); ``unfinished`` is the readers' word for no run_end.
+RunStatus = Literal["completed", "aborted", "interrupted", "error"]
+
+
+class EventFields(BaseModel):
+    """The fields of one event kind (the journal adds the envelope)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    #: The kind this class describes.
+    KIND: ClassVar[Kind]
+    #: The format version that introduced the kind.
+    SINCE: ClassVar[int] = 1
+
+
+def required(description: str) -> Any:
+    """A required field with its description (the docs table's text)."""
+    return Field(description=description)
+
+
+def optional(description: str) -> Any:
+    """An optional field (missing where it does not apply)."""
+    return Field(None, description=description)
+
+
+#: The fields the journal adds to every event.
+ENVELOPE = ("v", "seq", "t", "wall", "sim", "kind")
