@@ -105,7 +105,7 @@ def render_report_of(
         el("style", Markup(CSS)),
     )
     body = el("body", el("main", *sections))
-    return "<!DOCTYPE html>\n" + el("html", head, body, lang="en") + "\n"
+    return f"<!DOCTYPE html>\n{el('html', head, body, lang='en')}\n"
 
 
 def write_report(run_dir: Path, result: Result, *, history: Sequence[HistoryEntry] = ()) -> Path:

@@ -162,6 +162,9 @@ def test_report_shows_the_trend_of_the_last_runs(run_dir: Path) -> None:
     assert "r1" in section and "r2" in section and run_dir.name in section
     assert "later" not in section and ">x<" not in section
     assert "The last 3 runs of broker-outage-fixture" in section
+    # This run is ringed in each chart and named in its dot's hover text.
+    assert section.count('class="dots ring"') == 3
+    assert f"<title>{run_dir.name}: 66.7%</title>" in section
     # r2 → this run: SLA 90% → 66.7% is beyond 2 pp: flagged; r1 → r2 (-10 pp) too.
     flagged = re.findall(r'<span title="(worse by [^"]*)" class="bad">([^<]*)<', section)
     assert flagged == [
