@@ -85,7 +85,7 @@ def verdict_of(
 def evaluate(slos: Sequence[Slo], measures: Measures, *, compression: float) -> Verdict:
     """Judge every SLO of ``slos`` against ``measures`` (the SLOs only: no findings).
 
-    The live views (TUI, /metrics, live checks) use it on a run under way; the
+    The live views (the TUI, /metrics) use it on a run under way; the
     verdict of a run is :func:`judge`'s.
     """
     verdicts = tuple(_judge(slo, measures, compression) for slo in slos)
