@@ -30,7 +30,7 @@ from dagstorm.analysis.load import RunData, ScenarioInfo, iso_at, load_run
 from dagstorm.analysis.measures import Measures, compute_measures
 from dagstorm.analysis.story import run_story
 from dagstorm.analysis.summary import summary_lines
-from dagstorm.analysis.verdict import SloVerdict, Verdict, evaluate
+from dagstorm.analysis.verdict import SloVerdict, Verdict, judge, verdict_of
 from dagstorm.core.errors import ExitCode
 
 __all__ = [
@@ -80,7 +80,7 @@ class Result:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 when every SLO passed, 1 otherwise."""
+        """The verdict's: 0 only when every SLO passed and nothing else failed the run."""
         return self.verdict.exit_code
 
 
@@ -92,7 +92,7 @@ def analyze(run_dir: Path) -> Result:
 def result_of(data: RunData) -> Result:
     """The result of already-loaded run data."""
     measures = compute_measures(data)
-    verdict = evaluate(data.scenario.slos, measures, compression=data.compression)
+    verdict = judge(data, measures)
     run = RunSummary(
         directory=data.run_dir.name,
         status=data.status,
@@ -135,13 +135,7 @@ def with_baseline(result: Result, baseline: Baseline) -> Result:
         detail=regression_text(comparison),
     )
     verdict = result.verdict
-    passed = verdict.passed and check.passed
-    judged = Verdict(
-        slos=(*verdict.slos, check),
-        passed=passed,
-        score=verdict.score,
-        exit_code=ExitCode.OK if passed else ExitCode.SLO_FAILED,
-    )
+    judged = verdict_of((*verdict.slos, check), verdict.findings, score=verdict.score)
     return replace(result, verdict=judged, baseline=(baseline, comparison))
 
 
@@ -161,6 +155,7 @@ def result_document(result: Result) -> dict[str, Any]:
             "slos_total": len(verdict.slos),
             "slos_passed": len(verdict.slos) - len(verdict.failed),
             "slos_failed": len(verdict.failed),
+            "findings": to_jsonable(verdict.findings),
         },
         "story": result.story,
         "slos": to_jsonable(verdict.slos),

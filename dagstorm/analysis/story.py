@@ -54,5 +54,7 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
     outcome = (
         f"{total - len(verdict.failed)} of {plural(total, 'SLO')} passed" if total else "no SLOs"
     )
+    if verdict.findings:
+        outcome += f", {plural(len(verdict.findings), 'finding')}"
     prefix = "" if status == "completed" else f"run {status}; "
     return f"{prefix}{head}: {', '.join(parts)} — {outcome}"

@@ -108,12 +108,56 @@ def warn_orphaned_faults(settings: Settings) -> None:
         )
 
 
+class BadOption(click.ClickException):
+    """A bad option value found while click parses: one line, exit code 2.
+
+    Click's own usage errors print the usage and a hint over four lines; dagstorm's
+    errors are one line (``handle_errors``), and this one is too.
+    """
+
+    exit_code = int(ExitCode.USAGE)
+
+    def __init__(self, error: DagstormError) -> None:
+        super().__init__(error.render())
+
+    def show(self, file: Any = None) -> None:
+        """``dagstorm: error: …`` on stderr, like every other dagstorm error."""
+        fail(self.format_message())
+
+
+class ToleranceType(click.ParamType[str, Any]):
+    """``NAME=VALUE``: a headline measure and its tolerance (``0.02`` or ``25%``).
+
+    Checked while the command line is parsed, so every command refuses a bad one
+    (exit 2) before doing anything, ``--dry-run`` included. The value stays the text
+    (``parse_tolerances`` reads it again).
+    """
+
+    name = "NAME=VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """``value`` if it is a valid tolerance; a one-line usage error otherwise."""
+        from dagstorm.analysis.compare import parse_tolerances
+
+        text = str(value)
+        try:
+            parse_tolerances([text])
+        except DagstormError as exc:
+            raise BadOption(exc) from None
+        return text
+
+
+#: The one ``--tolerance`` value type (run, nightly, compare).
+TOLERANCE = ToleranceType()
+
+
 def tolerance_option(fn: F) -> F:
     """``--tolerance NAME=VALUE`` (repeatable), for commands that judge against a baseline."""
     return click.option(
         "--tolerance",
         "tolerances",
         multiple=True,
+        type=TOLERANCE,
         metavar="NAME=VALUE",
         help="With --baseline: a measure's tolerance, absolute (0.02) or relative (25%).",
     )(fn)

@@ -67,7 +67,7 @@ def nightly(
       dagstorm nightly --dry-run
       dagstorm nightly scenarios/nightly.yaml --runs-dir runs
     """
-    from dagstorm.analysis.baseline import resolve_baseline
+    from dagstorm.analysis.baseline import baseline_candidates, resolve_baseline
     from dagstorm.analysis.compare import parse_tolerances
     from dagstorm.analysis.history import default_history_path, read_history, runs_of_scenario
     from dagstorm.cli.nightly_flow import run_suite
@@ -82,7 +82,7 @@ def nightly(
         _print_plan(suite)
         return
     history_path = default_history_path(runs_dir, history)
-    recorded = read_history(baseline) if baseline is not None else []
+    recorded = baseline_candidates(read_history(baseline)) if baseline is not None else []
 
     def run_one(loaded: LoadedScenario) -> FinishedRun:
         base = None

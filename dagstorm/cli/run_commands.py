@@ -149,9 +149,12 @@ def run(
 ) -> None:
     """Run a scenario against the stack and give the verdict.
 
-    Exit codes: 0 every SLO passed (and no regression against --baseline), 1 an
-    SLO failed or a measure regressed, 2 invalid scenario or usage, 3
-    infrastructure error, 130 interrupted or aborted (faults are reverted first).
+    Exit codes (the run's verdict, docs/measures.md): 0 the run completed, every SLO
+    passed, no regression against --baseline and no finding; 1 an SLO failed, a
+    measure regressed, the run aborted, or a fault was never reverted or never
+    recovered; 2 invalid scenario or usage; 3 infrastructure error (a fault could not
+    be applied or reverted, the run ended in an error); 130 interrupted (faults are
+    reverted first).
     With --tui the run shows in the terminal UI; quitting it aborts the run (after a
     confirmation) and the verdict is printed as usual (docs/tui.md).
 
@@ -207,7 +210,9 @@ def run(
 def analyze(run_dir: Path, history: Path | None) -> None:
     """Recompute result.json, junit.xml and report.html of a run directory; print the verdict.
 
-    The run is not recorded in the history again (`dagstorm history add` does that).
+    Exits with the verdict's code, as `dagstorm run` does (0 only for a completed run
+    with every SLO passed and no finding; docs/measures.md). The run is not recorded
+    in the history again (`dagstorm history add` does that).
 
     \b
     Example:

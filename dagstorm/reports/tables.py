@@ -49,7 +49,12 @@ def _pass(passed: bool, measured: bool) -> Markup:
 def slo_table(result: Result) -> Markup:
     """Each SLO: verdict, measured value vs target, weight and the detail."""
     if not result.verdict.slos:
-        return el("p", "The scenario declares no SLO: nothing was judged.", class_="not-measured")
+        return el(
+            "p",
+            "The scenario declares no SLO: the run is judged on its findings only"
+            " (its status, and whether each fault was reverted and recovered from).",
+            class_="not-measured",
+        )
     rows = [
         [
             _pass(v.passed, v.measured),

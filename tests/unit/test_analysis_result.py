@@ -151,6 +151,7 @@ def test_result_json_format(run_dir: Path) -> None:
         "slos_total": 5,
         "slos_passed": 4,
         "slos_failed": 1,
+        "findings": [],
     }
     assert [s["name"] for s in doc["slos"]][:2] == ["sla:ad_logs_hourly", "recovery_time:p95"]
     assert doc["story"] == STORY
@@ -229,7 +230,7 @@ def test_summary_lines(run_dir: Path) -> None:
     assert lines[0].startswith("broker-outage-fixture: run completed after 10m wall (4h sim")
     assert any(line.lstrip().startswith("FAIL  sla:ad_logs_hourly") for line in lines)
     assert any(line.lstrip().startswith("PASS  recovery_time:p95") for line in lines)
-    assert "score 62.5/100 — FAIL (exit 1)" in lines
+    assert "score 62.5/100; run completed; no findings — FAIL (exit 1)" in lines
     assert lines[-1] == STORY
 
 

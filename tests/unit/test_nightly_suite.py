@@ -212,3 +212,22 @@ def test_cli_dry_run_and_missing_file(tmp_path: Path) -> None:
     assert "Traceback" not in missing.output
     checked = runner.invoke(cli, ["validate", str(NIGHTLY)])
     assert checked.exit_code == 0 and "ok — suite nightly" in checked.output
+
+
+def test_findings_are_test_cases_the_suite_does_not_repeat(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from dagstorm.analysis import analyze, write_junit
+    from dagstorm.analysis.suite_report import suite_junit_tree
+
+    run = tmp_path / "run"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "journals" / "interrupted_fault", run)
+    SCHEMA.assertValid(etree.parse(str(write_junit(run, analyze(run)))))
+    # How nightly_flow records an interrupted run: its error is what the verdict says.
+    outcome = ScenarioOutcome(
+        "airflow-api-down", "x.yaml", ExitCode.INTERRUPTED, run, "interrupted"
+    )
+    root = suite_junit_tree("t", [outcome]).getroot()
+    SCHEMA.assertValid(etree.fromstring(ET.tostring(root)))
+    assert [c.get("name") for c in root.iter("testcase")] == ["run", "fault api-down"]
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("2", "1", "1")
