@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from dagstorm.cli import cli
-from dagstorm.cli.common import Settings, handle_errors, metrics_options, tolerance_option
+from dagstorm.cli.common import (
+    Settings,
+    handle_errors,
+    metrics_options,
+    print_warnings,
+    tolerance_option,
+)
 
 DEFAULT_SUITE = Path("scenarios/nightly.yaml")
 
@@ -77,6 +83,7 @@ def nightly(
     from dagstorm.scenarios.suite import load_suite
 
     suite = load_suite(suite_file)
+    print_warnings(w for loaded in suite.scenarios for w in loaded.warnings)
     chosen = parse_tolerances(tolerances)
     if dry_run:
         _print_plan(suite)

@@ -16,7 +16,7 @@ StreamChoice = Literal["upstream", "downstream", "both"]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def describe(self) -> str:
         """A short human description, e.g. ``network latency 300 ms on kafka``."""
