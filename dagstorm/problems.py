@@ -100,6 +100,8 @@ def show(value: Any, limit: int = 40) -> str:
         return str(value).lower()
     if isinstance(value, float) and not math.isfinite(value):
         return {math.inf: ".inf", -math.inf: "-.inf"}.get(value, ".nan")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)  # `0`, not `0.0`
     if isinstance(value, int | float):
         text = repr(value)
         return text if len(text) <= limit else text[: limit - 1] + "…"
