@@ -135,6 +135,18 @@ def _read(
                 )
             ],
         )
+    if "scenarios" in doc.data and "name" not in doc.data:
+        raise ScenarioInvalid(
+            path,
+            [
+                Problem(
+                    doc.where(("scenarios",), key=True),
+                    "this looks like a suite without its `suite:` name, not a scenario",
+                    "add `suite: NAME` at the top and run it with `dagstorm nightly` "
+                    "(docs/nightly.md)",
+                )
+            ],
+        )
     problems.extend(doc.duplicates)
     positions = {key: doc.where(key) for key in doc.positions if key[:1] != ("__key__",)}
     positions.update(

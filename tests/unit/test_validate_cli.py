@@ -137,3 +137,13 @@ def test_the_issue_alias_bomb_is_refused_by_validate(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.USAGE
     (line,) = result.stderr.splitlines()
     assert LINE.match(line) and "values once YAML aliases are expanded" in line
+
+
+def test_a_suite_without_its_name_is_recognised(tmp_path: Path) -> None:
+    text = NIGHTLY.read_text().replace("suite: nightly\n", "")
+    (tmp_path / "smoke.yaml").write_text(SMOKE.read_text())
+    path = _write(tmp_path, "nightly.yaml", text)
+    result = _invoke(["validate", str(path)])
+    assert result.exit_code == ExitCode.USAGE
+    (line,) = result.stderr.splitlines()
+    assert "a suite without its `suite:` name" in line and LINE.match(line)
