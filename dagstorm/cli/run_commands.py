@@ -186,14 +186,15 @@ def run(
         from dagstorm.cli.run_tui import run_with_tui
 
         sys.exit(int(run_with_tui(settings, scenario_file, runs_dir)))
+    # Bad input is refused before the analysis stack (pandas) is even imported.
+    loaded = load_scenario(scenario_file)
+    print_warnings(loaded.warnings)
     from dagstorm.analysis.baseline import resolve_baseline
     from dagstorm.analysis.compare import parse_tolerances
     from dagstorm.analysis.history import default_history_path
     from dagstorm.cli.run_flow import RunOptions, execute_loaded
     from dagstorm.metrics.server import MetricsAddress
 
-    loaded = load_scenario(scenario_file)
-    print_warnings(loaded.warnings)
     chosen = parse_tolerances(tolerances)
     options = RunOptions(
         announce=announce_file,
