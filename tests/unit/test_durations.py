@@ -34,3 +34,12 @@ def test_parse_refuses_with_the_accepted_forms(text: object) -> None:
 )
 def test_format(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"a": "b"}, [1, 2], None, float("nan"), float("inf"), -0.5, "400d", b"30s", {1, 2}],
+)
+def test_any_value_gives_a_value_error_never_another_error(value: object) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(value)

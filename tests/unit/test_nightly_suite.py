@@ -80,7 +80,7 @@ def test_every_problem_is_reported_with_its_place(tmp_path: Path) -> None:
     problems = [str(p) for p in caught.value.problems]
     assert len(problems) == 3, problems
     # A whole-scenario problem caused by the overrides points at them.
-    assert problems[0].startswith(f"{path}:5:5: ") and "phases add up to 180 s" in problems[0]
+    assert problems[0].startswith(f"{path}:6:17: ") and "phases add up to 180 s" in problems[0]
     assert problems[1].startswith(f"{path}:7:11: scenario file broker-outage.yaml not found")
     assert problems[2].startswith(f"{path}:9:17: ") and "unknown key `colour`" in problems[2]
     assert caught.value.exit_code == ExitCode.USAGE
