@@ -115,7 +115,8 @@ class ProcessFault(Fault):
         if record is not None and process_of(record) is not None:
             _signal_group(record, signal.SIGCONT)
             return
-        EmbeddedStack(self.ctx.require_embedded("restarting a component")).up()
+        # No redeploy: a restarted process loses nothing the pipeline's deploy put in place.
+        EmbeddedStack(self.ctx.require_embedded("restarting a component")).up(deploy=False)
 
 
 def _proc(pid: int) -> psutil.Process | None:
@@ -125,14 +126,32 @@ def _proc(pid: int) -> psutil.Process | None:
         return None
 
 
-def resume_all(embedded: EmbeddedStack) -> list[str]:
-    """SIGCONT every component's process group (a no-op for running processes).
+def _has_stopped_process(record: PidRecord) -> bool:
+    """Whether the leader or a member of its group is stopped (state T: SIGSTOPped)."""
+    procs = group_members(record.pid, record.marker)
+    leader = process_of(record)
+    if leader is not None:
+        procs.append(leader)
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            if proc.status() == psutil.STATUS_STOPPED:
+                return True
+    return False
 
-    Used by `dagstorm recover`: whatever a crashed run paused runs again.
+
+def resume_all(embedded: EmbeddedStack) -> list[str]:
+    """SIGCONT every component's process group; the components that had a stopped process.
+
+    Used by `dagstorm recover`: whatever a crashed run paused runs again. SIGCONT
+    is a no-op for a running process, so every group gets it; only the components
+    that really were stopped are named (the report says what was resumed).
     """
     resumed: list[str] = []
     for name, comp in embedded.components.items():
         record = comp.record()
-        if record is not None and _signal_group(record, signal.SIGCONT):
+        if record is None:
+            continue
+        stopped = _has_stopped_process(record)
+        if _signal_group(record, signal.SIGCONT) and stopped:
             resumed.append(name)
     return resumed

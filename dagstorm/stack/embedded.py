@@ -111,11 +111,18 @@ class EmbeddedStack:
         self.components: dict[ComponentName, Component] = {
             name: COMPONENT_TYPES[name](ctx) for name in START_ORDER
         }
+        #: Every component this object started, in order (a name twice if started twice).
+        self.started: list[ComponentName] = []
 
     # -- up -----------------------------------------------------------------------------
 
-    def up(self) -> list[ComponentStatus]:
-        """Start whatever is not running and wait until every component is healthy."""
+    def up(self, *, deploy: bool = True) -> list[ComponentStatus]:
+        """Start whatever is not running and wait until every component is healthy.
+
+        Then deploy the reference pipeline, unless ``deploy`` is false (a fault's
+        revert or `recover` restarting a component: what was deployed is still there,
+        and `recover` deploys once itself when it started anything).
+        """
         installer = Installer(self.ctx)
         if not installer.is_installed():
             raise InstallError(
@@ -148,6 +155,7 @@ class EmbeddedStack:
                 comp.start()
                 with lock:
                     started.append(name)
+                    self.started.append(name)
                 self._wait_healthy(comp, failed)
                 comp.after_start()
 
@@ -163,9 +171,14 @@ class EmbeddedStack:
             if isinstance(first, DagstormError):
                 raise first
             raise ComponentStartError("stack", f"{first.__class__.__name__}: {first}")
+        if deploy:
+            self.deploy()
+        return self.status()
+
+    def deploy(self) -> None:
+        """Deploy the reference pipeline onto the running stack (idempotent)."""
         with self.ctx.progress.step("deploy the reference pipeline"):
             deploy_pipeline(self.ctx)
-        return self.status()
 
     @staticmethod
     def _guard(
