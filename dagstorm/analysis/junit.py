@@ -11,8 +11,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from dagstorm.analysis.result import Result, atomic_write
+from dagstorm.analysis.result import Result
 from dagstorm.analysis.texts import number_text
+from dagstorm.core.atomic import atomic_write
 
 JUNIT_FILE = "junit.xml"
 

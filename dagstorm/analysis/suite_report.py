@@ -19,8 +19,9 @@ from typing import Any
 import orjson
 
 from dagstorm.analysis.junit import suite_element
-from dagstorm.analysis.result import Result, analyze, atomic_write
+from dagstorm.analysis.result import Result, analyze
 from dagstorm.analysis.texts import duration_text, number_text
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 
 __all__ = [
