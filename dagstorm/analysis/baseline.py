@@ -22,6 +22,7 @@ from dagstorm.analysis.compare import Comparison, Tolerance, compare_measures, p
 from dagstorm.analysis.headline import HEADLINES, headline_of
 from dagstorm.analysis.history import HistoryEntry, read_history, runs_of_scenario
 from dagstorm.analysis.texts import plural
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import UsageError
 
 __all__ = [
@@ -115,8 +116,6 @@ def resolve_baseline(source: Path, scenario: str, tolerances: Mapping[str, Toler
 
 def write_baseline(run_dir: Path, baseline: Baseline) -> Path:
     """Write ``baseline.json`` into ``run_dir``."""
-    from dagstorm.analysis.result import atomic_write  # noqa: PLC0415 (result imports this)
-
     body = orjson.dumps(baseline.document(), option=orjson.OPT_INDENT_2) + b"\n"
     return atomic_write(Path(run_dir) / BASELINE_FILE, body)
 

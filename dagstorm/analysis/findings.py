@@ -23,7 +23,7 @@ from typing import Literal
 
 from dagstorm.analysis.fault_windows import FaultErrorRow
 from dagstorm.analysis.recovery import RetryRecovery
-from dagstorm.analysis.texts import duration_text
+from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode
 
 __all__ = ["SEVERITY", "STATUS_EXIT_CODES", "Finding", "run_findings", "worst_exit_code"]

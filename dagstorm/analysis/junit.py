@@ -15,8 +15,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from dagstorm.analysis.findings import Finding
-from dagstorm.analysis.result import Result, atomic_write
+from dagstorm.analysis.result import Result
 from dagstorm.analysis.texts import number_text
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 
 JUNIT_FILE = "junit.xml"

@@ -8,8 +8,6 @@ documented in docs/measures.md; ``"format": 1``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from dagstorm.analysis.measures import Measures, compute_measures
 from dagstorm.analysis.story import run_story
 from dagstorm.analysis.summary import summary_lines
 from dagstorm.analysis.verdict import SloVerdict, Verdict, judge, verdict_of
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 
 __all__ = [
@@ -189,28 +188,3 @@ def write_result(run_dir: Path, result: Result) -> Path:
     """Write ``result.json`` into ``run_dir`` atomically; returns its path."""
     body = orjson.dumps(result_document(result), option=orjson.OPT_INDENT_2) + b"\n"
     return atomic_write(Path(run_dir) / RESULT_FILE, body)
-
-
-def atomic_write(path: Path, body: bytes) -> Path:
-    """Write ``body`` to ``path`` through a temporary file and a rename.
-
-    The file gets the usual mode (0666 less the umask), not mkstemp's 0600: reports
-    and results are meant to be read by others (CI artifacts, a shared web server).
-    """
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(body)
-            os.fchmod(out.fileno(), 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    """The process's umask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

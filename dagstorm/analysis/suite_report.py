@@ -20,8 +20,10 @@ import orjson
 
 from dagstorm.analysis.findings import worst_exit_code
 from dagstorm.analysis.junit import suite_element
-from dagstorm.analysis.result import Result, analyze, atomic_write
-from dagstorm.analysis.texts import duration_text, number_text
+from dagstorm.analysis.result import Result, analyze
+from dagstorm.analysis.texts import number_text
+from dagstorm.core.atomic import atomic_write
+from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode
 
 __all__ = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dagstorm.analysis.texts import duration_text, number_text, plural
+from dagstorm.analysis.texts import number_text, plural
+from dagstorm.core.durations import duration_text
 
 if TYPE_CHECKING:
     from dagstorm.analysis.result import Result

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from dagstorm.analysis.findings import Finding, run_findings, worst_exit_code
 from dagstorm.analysis.load import RunData, Slo
 from dagstorm.analysis.measures import Measures
-from dagstorm.analysis.texts import duration_text, number_text, percent_text, plural
+from dagstorm.analysis.texts import number_text, percent_text, plural
+from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode
 from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
 

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import Settings, fail, handle_errors, out
-from dagstorm.core.durations import format_duration, parse_duration
+from dagstorm.core.durations import duration_text, parse_duration
 from dagstorm.core.errors import ExitCode, UsageError
 from dagstorm.faults.specs import parse_fault_spec
 
@@ -96,7 +96,7 @@ def fault_inject(
         return
     with sigterm_raises(), manager:
         time.sleep(hold)
-    out.print(f"reverted {active.fault_id} after {format_duration(hold)}", markup=False)
+    out.print(f"reverted {active.fault_id} after {duration_text(hold)}", markup=False)
 
 
 @fault.command("list")

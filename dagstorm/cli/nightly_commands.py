@@ -112,7 +112,7 @@ def nightly(
 
 
 def _print_plan(suite: object) -> None:
-    from dagstorm.analysis.texts import duration_text
+    from dagstorm.core.durations import duration_text
     from dagstorm.scenarios.plan import build_plan
     from dagstorm.scenarios.suite import LoadedSuite, planned_wall_s
 

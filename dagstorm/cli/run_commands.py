@@ -18,10 +18,11 @@ from dagstorm.cli.common import (
     print_warnings,
     tolerance_option,
 )
+from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import ConfigError, ExitCode, ScenarioError, UsageError
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.scenarios.model import Scenario
-from dagstorm.scenarios.plan import build_plan, clock_text, timeline_rows
+from dagstorm.scenarios.plan import build_plan, timeline_rows
 from dagstorm.scenarios.suite import is_suite_file, load_suite
 from dagstorm.stack.config import load_stack_config
 

@@ -13,6 +13,7 @@ from dagstorm.analysis.junit import write_junit
 from dagstorm.analysis.live import live_check
 from dagstorm.analysis.result import analyze, result_document, summary_lines, write_result
 from dagstorm.cli.common import Settings, out
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 from dagstorm.core.progress import Progress
 from dagstorm.engine.runner import Runner, RunOutcome
@@ -115,9 +116,7 @@ def execute_loaded(
     def announced(run_dir: Path) -> None:
         # How `dagstorm run --tui` finds the run to watch: the path, written atomically.
         if options.announce is not None:
-            tmp = options.announce.with_name(options.announce.name + ".tmp")
-            tmp.write_text(str(run_dir.resolve()))
-            tmp.replace(options.announce)
+            atomic_write(options.announce, str(run_dir.resolve()))
 
     runner = Runner(
         loaded,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dagstorm.analysis.result import Result
-from dagstorm.analysis.texts import duration_text, number_text, plural
+from dagstorm.analysis.texts import number_text, plural
+from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Markup, el, join
 from dagstorm.reports.tables import slo_table
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Markup, el, join, num
 
 __all__ = [
@@ -137,17 +138,6 @@ def _time_ticks(x_end: float) -> list[float]:
     return [i * step for i in range(int(x_end // step) + 1)]
 
 
-def _time_label(seconds: float) -> str:
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}" if minutes else f"{hours}h"
-    if minutes:
-        return f"{minutes}m{secs:02d}" if secs else f"{minutes}m"
-    return f"{secs}s"
-
-
 def value_label(value: float) -> str:
     """A tick label: ``1.5k``, ``250``, ``0.25``."""
     magnitude = abs(value)
@@ -189,7 +179,7 @@ def _x_axis(chart: Chart) -> _XAxis:
     return _XAxis(
         scale=lambda t: frame.left + plot_w * min(max(t, 0.0), x_end) / x_end,
         ticks=_time_ticks(x_end),
-        label=_time_label,
+        label=lambda t: duration_text(round(t)),
     )
 
 

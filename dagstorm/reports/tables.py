@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from dagstorm.analysis.completeness import CountsRow
 from dagstorm.analysis.result import Result
-from dagstorm.analysis.texts import duration_text, percent_text
+from dagstorm.analysis.texts import percent_text
+from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Child, Markup, el, join
 
 __all__ = [

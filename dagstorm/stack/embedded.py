@@ -10,7 +10,6 @@ dependency order, gracefully and then forcefully.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 import psutil
 
 from dagstorm.core.errors import ComponentStartError, DagstormError, InstallError
+from dagstorm.core.polling import poll_until
 from dagstorm.stack.components.airflow import (
     AirflowApiServer,
     AirflowDagProcessor,
@@ -193,12 +193,15 @@ class EmbeddedStack:
     def _wait_healthy(
         self, comp: Component, failed: threading.Event, *, already_running: bool = False
     ) -> None:
-        deadline = time.monotonic() + comp.start_timeout
         health = Health(False, "not probed yet")
-        while time.monotonic() < deadline and not failed.is_set():
+
+        def healthy() -> bool | None:
+            nonlocal health
+            if failed.is_set():
+                return False
             health = comp.health()
             if health.ok:
-                return
+                return True
             record = comp.record()
             if record is not None and process_of(record) is None:
                 code = exit_code_of(record.pid)
@@ -210,7 +213,10 @@ class EmbeddedStack:
                     log_tail=tail(self.ctx.layout.log(comp.name)),
                     fix=f"see `dagstorm stack logs {comp.name}`",
                 )
-            time.sleep(0.5)
+            return None
+
+        if poll_until(healthy, timeout=comp.start_timeout, interval=0.5, wait=failed.wait):
+            return
         if failed.is_set():
             raise ComponentStartError(comp.name, "aborted: another component failed")
         what = "running but unhealthy" if already_running else "not healthy"

@@ -22,7 +22,6 @@ from dagstorm.analysis import (
     write_junit,
     write_result,
 )
-from dagstorm.analysis.result import atomic_write
 from dagstorm.core.errors import ExitCode
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
@@ -234,10 +233,10 @@ def test_summary_lines(run_dir: Path) -> None:
     assert lines[-1] == STORY
 
 
-def test_written_files_are_readable_by_others_as_the_umask_allows(tmp_path: Path) -> None:
+def test_written_files_are_readable_by_others_as_the_umask_allows(run_dir: Path) -> None:
     old = os.umask(0o022)
     try:
-        path = atomic_write(tmp_path / "result.json", b"{}")
+        path = write_result(run_dir, analyze(run_dir))
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644

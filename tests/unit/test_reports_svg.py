@@ -96,4 +96,4 @@ def test_categorical_axis_labels_the_last_category_and_stays_inside() -> None:
 
 def test_default_point_titles_name_the_series_value_and_time() -> None:
     chart = Chart("t", "y", (Series("lag", ((90.0, 1500.0),), "points"),), 120.0)
-    assert "<title>lag: 1500 at 1m30</title>" in render_chart(chart)
+    assert "<title>lag: 1500 at 1m30s</title>" in render_chart(chart)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.markup import escape
 
-from dagstorm.tui.format import clock, light, sim_text, styled
+from dagstorm.core.durations import coarse_text, stopwatch_text
+from dagstorm.tui.format import light, styled
 from dagstorm.tui.live_verdict import LiveVerdict
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
@@ -22,8 +23,9 @@ class RunHeader(TextPane):
         first = (
             f"[b]{escape(state.scenario or '…')}[/b]  "
             f"phase [b]{escape(state.current_phase() or '-')}[/b]  "
-            f"wall {clock(state.now_t)}/{clock(duration)} (−{clock(remaining)})  "
-            f"sim {sim_text(state.now_sim)}/{sim_text(sim_total)}  ×{state.compression:g}  "
+            f"wall {stopwatch_text(state.now_t)}/{stopwatch_text(duration)} "
+            f"(−{stopwatch_text(remaining)})  "
+            f"sim {coarse_text(state.now_sim)}/{coarse_text(sim_total)}  ×{state.compression:g}  "
             f"{styled(mode, '$accent')}"
         )
         if state.paused and not state.ended:
