@@ -1,4 +1,4 @@
-"""Measures over a run directory, and the verdict of the scenario's SLOs.
+"""Measures over a run directory, and its verdict: the scenario's SLOs and the findings.
 
 Reads only the run directory (``journal.jsonl``, ``ledger/``, ``serving.parquet``),
 never engine internals, so any run can be re-analysed with newer code::
@@ -10,7 +10,7 @@ never engine internals, so any run can be re-analysed with newer code::
     write_junit(run_dir, result)       # junit.xml
     for line in summary_lines(result):
         print(line)
-    raise SystemExit(result.exit_code)
+    raise SystemExit(result.exit_code)  # the verdict's: SLOs and findings
 
 Definitions of every measure: ``docs/measures.md``.
 """

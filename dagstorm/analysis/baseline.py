@@ -11,7 +11,7 @@ beyond its tolerance. Since the baseline lives in the run directory,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,9 @@ import orjson
 
 from dagstorm.analysis.compare import Comparison, Tolerance, compare_measures, parse_tolerance
 from dagstorm.analysis.headline import HEADLINES, headline_of
-from dagstorm.analysis.history import read_history, runs_of_scenario
+from dagstorm.analysis.history import HistoryEntry, read_history, runs_of_scenario
 from dagstorm.analysis.texts import plural
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import UsageError
 
 __all__ = [
@@ -65,6 +66,16 @@ class Baseline:
         }
 
 
+def baseline_candidates(entries: Iterable[HistoryEntry]) -> list[HistoryEntry]:
+    """The history entries a baseline may come from: completed runs only.
+
+    An interrupted, aborted, failed-with-an-error or unfinished run measured less
+    than a whole run: judged against it, a later run could pass the baseline check
+    without having done as well as a real one.
+    """
+    return [e for e in entries if e.status == "completed"]
+
+
 def resolve_baseline(source: Path, scenario: str, tolerances: Mapping[str, Tolerance]) -> Baseline:
     """The baseline named by ``source``: a run directory or a history file."""
     source = Path(source)
@@ -80,10 +91,10 @@ def resolve_baseline(source: Path, scenario: str, tolerances: Mapping[str, Toler
             tolerances=dict(tolerances),
         )
     if source.is_file():
-        runs = runs_of_scenario(read_history(source), scenario, last=1)
+        runs = runs_of_scenario(baseline_candidates(read_history(source)), scenario, last=1)
         if not runs:
             raise UsageError(
-                f"the history has no run of scenario {scenario!r} to use as the baseline",
+                f"the history has no completed run of scenario {scenario!r} to use as the baseline",
                 where=str(source),
                 fix="run the scenario once without --baseline, or pass a run directory",
             )
@@ -105,8 +116,6 @@ def resolve_baseline(source: Path, scenario: str, tolerances: Mapping[str, Toler
 
 def write_baseline(run_dir: Path, baseline: Baseline) -> Path:
     """Write ``baseline.json`` into ``run_dir``."""
-    from dagstorm.analysis.result import atomic_write  # noqa: PLC0415 (result imports this)
-
     body = orjson.dumps(baseline.document(), option=orjson.OPT_INDENT_2) + b"\n"
     return atomic_write(Path(run_dir) / BASELINE_FILE, body)
 

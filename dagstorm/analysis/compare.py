@@ -64,7 +64,7 @@ def parse_tolerances(items: Iterable[str]) -> dict[str, Tolerance]:
         name, sep, value = item.partition("=")
         if not sep or headline_spec(name.strip()) is None:
             raise UsageError(
-                f"--tolerance {item!r}: expected NAME=VALUE with NAME one of "
+                f"{item!r}: expected NAME=VALUE with NAME one of "
                 + ", ".join(s.name for s in HEADLINES),
                 where="--tolerance",
                 fix="e.g. --tolerance sla_compliance=0.05 --tolerance throughput_per_min=20%",

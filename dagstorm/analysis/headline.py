@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dagstorm.analysis.texts import duration_text, number_text, percent_text
+from dagstorm.analysis.texts import number_text, percent_text
+from dagstorm.core.durations import duration_text
 
 __all__ = ["HEADLINES", "HeadlineSpec", "headline_of", "headline_spec", "value_text"]
 

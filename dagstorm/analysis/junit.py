@@ -1,9 +1,12 @@
-"""``junit.xml``: one test suite per scenario, one test case per SLO.
+"""``junit.xml``: one test suite per scenario, one test case per SLO and per finding.
 
 A failed or unmeasured SLO is a ``<failure>`` whose message reads ``measured X vs
-target Y`` and whose text is the detail. The suite's properties carry the
-scenario, seed, time compression, score and run status. No wall-clock time of
-the analysis goes in: the timestamp is the run's start.
+target Y`` and whose text is the detail. Each finding of the verdict (a run that
+did not complete, a fault never reverted or recovered, a fault error) is one more
+test case: a ``<failure>`` when it calls for exit code 1, an ``<error>`` for 3 or
+130. The suite's properties carry the scenario, seed, time compression, score,
+run status, exit code and story. No wall-clock time of the analysis goes in: the
+timestamp is the run's start.
 """
 
 from __future__ import annotations
@@ -11,32 +14,41 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from dagstorm.analysis.result import Result, atomic_write
+from dagstorm.analysis.findings import Finding
+from dagstorm.analysis.result import Result
 from dagstorm.analysis.texts import number_text
+from dagstorm.core.atomic import atomic_write
+from dagstorm.core.errors import ExitCode
 
 JUNIT_FILE = "junit.xml"
 
 
 def junit_tree(result: Result) -> ET.ElementTree[ET.Element]:
     """The JUnit XML document of ``result``."""
-    verdict = result.verdict
-    tests, failures = str(len(verdict.slos)), str(len(verdict.failed))
-    root = ET.Element("testsuites", name="dagstorm", tests=tests, failures=failures, errors="0")
-    root.append(suite_element(result))
+    suite = suite_element(result)
+    root = ET.Element(
+        "testsuites",
+        name="dagstorm",
+        tests=suite.get("tests", "0"),
+        failures=suite.get("failures", "0"),
+        errors=suite.get("errors", "0"),
+    )
+    root.append(suite)
     ET.indent(root)
     return ET.ElementTree(root)
 
 
 def suite_element(result: Result) -> ET.Element:
-    """The ``<testsuite>`` of one run: one test case per SLO (and the baseline check)."""
+    """The ``<testsuite>`` of one run: a test case per SLO (and baseline check) and finding."""
     verdict = result.verdict
-    tests, failures = str(len(verdict.slos)), str(len(verdict.failed))
+    errors = [f for f in verdict.findings if _is_error(f)]
+    failures = len(verdict.failed) + len(verdict.findings) - len(errors)
     suite = ET.Element(
         "testsuite",
         name=result.scenario.name,
-        tests=tests,
-        failures=failures,
-        errors="0",
+        tests=str(len(verdict.slos) + len(verdict.findings)),
+        failures=str(failures),
+        errors=str(len(errors)),
         skipped="0",
         timestamp=result.run.started_at[:19],
         time=f"{result.run.wall_s:.3f}",
@@ -48,6 +60,7 @@ def suite_element(result: Result) -> ET.Element:
         "time_compression": number_text(result.scenario.time_compression),
         "score": "" if verdict.score is None else number_text(verdict.score),
         "run_status": result.run.status,
+        "exit_code": str(int(verdict.exit_code)),
         "story": result.story,
     }
     for name, value in values.items():
@@ -68,7 +81,23 @@ def suite_element(result: Result) -> ET.Element:
             kind = "slo_failed" if v.measured else "not_measured"
             failure = ET.SubElement(case, "failure", message=message, type=kind)
             failure.text = v.detail
+    for finding in verdict.findings:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"dagstorm.{result.scenario.name}",
+            name=finding.subject,
+            time="0",
+        )
+        tag = "error" if _is_error(finding) else "failure"
+        element = ET.SubElement(case, tag, message=finding.text, type=finding.kind)
+        element.text = f"{finding.text} (exit code {int(finding.exit_code)})"
     return suite
+
+
+def _is_error(finding: Finding) -> bool:
+    """JUnit's error: the run could not be judged (interrupted, infrastructure)."""
+    return finding.exit_code != ExitCode.SLO_FAILED
 
 
 def write_junit(run_dir: Path, result: Result) -> Path:

@@ -21,10 +21,10 @@ from pathlib import Path
 from dagstorm.analysis.alerts import match_alerts
 from dagstorm.analysis.fault_windows import fault_windows
 from dagstorm.analysis.load import RunData, Slo, build_run_data
-from dagstorm.analysis.percentiles import nearest_rank
 from dagstorm.analysis.recovery import retry_recovery
 from dagstorm.analysis.sla import sla_compliance
 from dagstorm.analysis.throughput import scheduler_throughput
+from dagstorm.core.quantiles import quantile
 from dagstorm.run.journal import read_journal
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
 
@@ -82,5 +82,5 @@ def _recovery_failed(slo: RecoveryTimeSlo, data: RunData) -> bool:
                 values.append(waited)
     if not values:
         return False
-    value = nearest_rank(values, 0.95) if slo.p95 is not None else max(values)
+    value = quantile(values, 0.95) if slo.p95 is not None else max(values)
     return value is not None and not target.passes(value)

@@ -182,6 +182,9 @@ class RunData:
     stream_cuts: tuple[Any, ...] = ()
     #: signal_ids with an ``ad_events_batches`` row; None without ``stream_batches.parquet``.
     stream_served: frozenset[str] | None = None
+    #: ``run_end``'s ``fault_errors``: every fault error of the run, including reverts of
+    #: leftovers that have no ``fault_error`` event of their own.
+    end_fault_errors: tuple[str, ...] = ()
 
     @property
     def compression(self) -> float:
@@ -189,16 +192,26 @@ class RunData:
         return self.scenario.time_compression
 
 
-def load_run(run_dir: Path) -> RunData:
-    """Read ``run_dir`` (journal, ledger, serving data) into :class:`RunData`."""
-    run_dir = Path(run_dir)
-    journal = run_dir / JOURNAL
+def journal_of(run_dir: Path) -> Path:
+    """``run_dir``'s journal; a :class:`RunDirectoryError` when it is not a run directory.
+
+    The one check every reader of a run directory makes first (``analyze``,
+    ``report``, ``watch``), so they all refuse a wrong directory the same way.
+    """
+    journal = Path(run_dir) / JOURNAL
     if not journal.is_file():
         raise RunDirectoryError(
-            f"no {JOURNAL} in the directory",
+            f"no {JOURNAL} in the directory: not a run directory",
             where=str(run_dir),
             fix="pass a run directory (runs/<timestamp>-<scenario>/)",
         )
+    return journal
+
+
+def load_run(run_dir: Path) -> RunData:
+    """Read ``run_dir`` (journal, ledger, serving data) into :class:`RunData`."""
+    run_dir = Path(run_dir)
+    journal = journal_of(run_dir)
     absent: dict[str, str] = {}
     ledger = _read_ledger(run_dir, absent)
     serving = _read_parquet(run_dir / SERVING, SERVING_COLUMNS, "serving", absent)
@@ -328,6 +341,7 @@ def build_run_data(
         end_t=end_t,
         status=str(end.get("status", "completed")) if end is not None else "unfinished",
         reason=(_text(end.get("reason")) or None) if end is not None else None,
+        end_fault_errors=_texts(end.get("fault_errors")) if end is not None else (),
         events=len(ordered) + (journal.total - len(journal.events) if journal else 0),
         dag_runs=dag_runs,
         task_tries=task_tries,
@@ -405,6 +419,10 @@ def _number(value: Any) -> float:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 #: Fields read as numbers (NaN when missing or not a number); integers as Int64.

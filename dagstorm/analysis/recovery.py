@@ -25,7 +25,7 @@ import pandas as pd
 
 from dagstorm.analysis.alerts import AlertLatency, alert_latency
 from dagstorm.analysis.fault_windows import FaultErrorRow, FaultWindow, FaultWindows, horizon
-from dagstorm.analysis.percentiles import nearest_rank
+from dagstorm.core.quantiles import quantile
 
 INFINITY = math.inf
 
@@ -122,7 +122,7 @@ def retry_recovery(
         fault_errors=windows.errors,
         recovered=recovered,
         unrecovered=len(faults) - recovered,
-        p95_sim_s=nearest_rank(times, 0.95),
+        p95_sim_s=quantile(times, 0.95),
         max_sim_s=max(times) if times else None,
         retries=sum(f.retries for f in faults),
         runs_retried=sum(f.runs_retried for f in faults),

@@ -8,8 +8,6 @@ documented in docs/measures.md; ``"format": 1``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,8 @@ from dagstorm.analysis.load import RunData, ScenarioInfo, iso_at, load_run
 from dagstorm.analysis.measures import Measures, compute_measures
 from dagstorm.analysis.story import run_story
 from dagstorm.analysis.summary import summary_lines
-from dagstorm.analysis.verdict import SloVerdict, Verdict, evaluate
+from dagstorm.analysis.verdict import SloVerdict, Verdict, judge, verdict_of
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 
 __all__ = [
@@ -80,7 +79,7 @@ class Result:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 when every SLO passed, 1 otherwise."""
+        """The verdict's: 0 only when every SLO passed and nothing else failed the run."""
         return self.verdict.exit_code
 
 
@@ -92,7 +91,7 @@ def analyze(run_dir: Path) -> Result:
 def result_of(data: RunData) -> Result:
     """The result of already-loaded run data."""
     measures = compute_measures(data)
-    verdict = evaluate(data.scenario.slos, measures, compression=data.compression)
+    verdict = judge(data, measures)
     run = RunSummary(
         directory=data.run_dir.name,
         status=data.status,
@@ -135,13 +134,7 @@ def with_baseline(result: Result, baseline: Baseline) -> Result:
         detail=regression_text(comparison),
     )
     verdict = result.verdict
-    passed = verdict.passed and check.passed
-    judged = Verdict(
-        slos=(*verdict.slos, check),
-        passed=passed,
-        score=verdict.score,
-        exit_code=ExitCode.OK if passed else ExitCode.SLO_FAILED,
-    )
+    judged = verdict_of((*verdict.slos, check), verdict.findings, score=verdict.score)
     return replace(result, verdict=judged, baseline=(baseline, comparison))
 
 
@@ -161,6 +154,7 @@ def result_document(result: Result) -> dict[str, Any]:
             "slos_total": len(verdict.slos),
             "slos_passed": len(verdict.slos) - len(verdict.failed),
             "slos_failed": len(verdict.failed),
+            "findings": to_jsonable(verdict.findings),
         },
         "story": result.story,
         "slos": to_jsonable(verdict.slos),
@@ -194,28 +188,3 @@ def write_result(run_dir: Path, result: Result) -> Path:
     """Write ``result.json`` into ``run_dir`` atomically; returns its path."""
     body = orjson.dumps(result_document(result), option=orjson.OPT_INDENT_2) + b"\n"
     return atomic_write(Path(run_dir) / RESULT_FILE, body)
-
-
-def atomic_write(path: Path, body: bytes) -> Path:
-    """Write ``body`` to ``path`` through a temporary file and a rename.
-
-    The file gets the usual mode (0666 less the umask), not mkstemp's 0600: reports
-    and results are meant to be read by others (CI artifacts, a shared web server).
-    """
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(body)
-            os.fchmod(out.fileno(), 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    """The process's umask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

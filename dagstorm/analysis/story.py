@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 from dagstorm.analysis.measures import Measures
-from dagstorm.analysis.texts import duration_text, percent_text, plural
+from dagstorm.analysis.texts import percent_text, plural
 from dagstorm.analysis.verdict import Verdict
+from dagstorm.core.durations import duration_text
 
 #: Faults named in the story; the rest are counted.
 NAMED_FAULTS = 2
@@ -54,5 +55,7 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
     outcome = (
         f"{total - len(verdict.failed)} of {plural(total, 'SLO')} passed" if total else "no SLOs"
     )
+    if verdict.findings:
+        outcome += f", {plural(len(verdict.findings), 'finding')}"
     prefix = "" if status == "completed" else f"run {status}; "
     return f"{prefix}{head}: {', '.join(parts)} — {outcome}"

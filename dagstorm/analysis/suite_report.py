@@ -18,9 +18,12 @@ from typing import Any
 
 import orjson
 
+from dagstorm.analysis.findings import worst_exit_code
 from dagstorm.analysis.junit import suite_element
-from dagstorm.analysis.result import Result, analyze, atomic_write
-from dagstorm.analysis.texts import duration_text, number_text
+from dagstorm.analysis.result import Result, analyze
+from dagstorm.analysis.texts import number_text
+from dagstorm.core.atomic import atomic_write
+from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode
 
 __all__ = [
@@ -32,14 +35,6 @@ __all__ = [
 ]
 
 SUMMARY_FORMAT = 1
-#: Worse outcomes first: the suite exits with the worst of its scenarios.
-SEVERITY = (
-    ExitCode.INTERRUPTED,
-    ExitCode.INFRASTRUCTURE,
-    ExitCode.USAGE,
-    ExitCode.SLO_FAILED,
-    ExitCode.OK,
-)
 
 
 @dataclass(frozen=True)
@@ -59,8 +54,7 @@ class ScenarioOutcome:
 
 def suite_exit_code(outcomes: Sequence[ScenarioOutcome]) -> ExitCode:
     """The worst exit code of the scenarios that ran (0 when none failed)."""
-    codes = {o.exit_code for o in outcomes if not o.skipped}
-    return next((code for code in SEVERITY if code in codes), ExitCode.OK)
+    return worst_exit_code(o.exit_code for o in outcomes if not o.skipped)
 
 
 def _results(outcomes: Sequence[ScenarioOutcome]) -> list[Result | None]:
@@ -81,7 +75,8 @@ def suite_junit_tree(
     for outcome, result in zip(outcomes, results, strict=True):
         if result is not None:
             suite = suite_element(result)
-            if outcome.error:
+            if outcome.error and outcome.exit_code != result.verdict.exit_code:
+                # Not explained by the verdict's own findings (e.g. an error after the run).
                 _add_case(suite, "run", "error", outcome.error)
             root.append(suite)
         elif outcome.skipped:
@@ -183,6 +178,7 @@ def _row(outcome: ScenarioOutcome, result: Result | None) -> dict[str, Any]:
         if result is None or result.verdict.score is None
         else number_text(result.verdict.score),
         "slos_failed": ", ".join(failed) if failed else "-",
+        "findings": [] if result is None else [f.text for f in result.verdict.findings],
         "wall": duration_text(result.run.wall_s if result else outcome.wall_s),
         "run_dir": None if outcome.run_dir is None else str(outcome.run_dir),
         "error": outcome.error,

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dagstorm.analysis.texts import duration_text, number_text
+from dagstorm.analysis.texts import number_text, plural
+from dagstorm.core.durations import duration_text
 
 if TYPE_CHECKING:
     from dagstorm.analysis.result import Result
+    from dagstorm.analysis.verdict import Verdict
 
 
 def summary_lines(result: Result) -> list[str]:
-    """A header, one line per SLO (with the detail under a failure), score and story."""
+    """The verdict as terminal lines.
+
+    A header, one line per SLO (with the detail under a failure), one per finding,
+    the outcome (:func:`outcome_line`) and the story.
+    """
     scenario, run, verdict = result.scenario, result.run, result.verdict
     seed = f", seed {scenario.seed}" if scenario.seed is not None else ""
     lines = [
@@ -31,12 +37,22 @@ def summary_lines(result: Result) -> list[str]:
         )
         if not v.passed:
             lines.append(f"        {v.detail}")
-    if verdict.score is None:
-        lines.append("no SLOs declared — PASS (exit 0)")
-    else:
-        outcome = "PASS" if verdict.passed else "FAIL"
-        lines.append(
-            f"score {number_text(verdict.score)}/100 — {outcome} (exit {int(verdict.exit_code)})"
-        )
+    for finding in verdict.findings:
+        lines.append(f"  FAIL  {finding.text}")
+    lines.append(outcome_line(verdict, run.status))
     lines.append(result.story)
     return lines
+
+
+def outcome_line(verdict: Verdict, status: str) -> str:
+    """The last word, e.g. ``score 62.5/100; run completed; no findings — FAIL (exit 1)``.
+
+    Without SLOs it says so, and still fails on a finding: ``no SLOs declared; run
+    interrupted; 2 findings — FAIL (exit 130)``.
+    """
+    score = (
+        "no SLOs declared" if verdict.score is None else f"score {number_text(verdict.score)}/100"
+    )
+    findings = plural(len(verdict.findings), "finding") if verdict.findings else "no findings"
+    outcome = "PASS" if verdict.passed else "FAIL"
+    return f"{score}; run {status}; {findings} — {outcome} (exit {int(verdict.exit_code)})"

@@ -2,21 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
-from dagstorm.core.durations import format_duration
-
-
-def duration_text(seconds: float | None) -> str:
-    """``360`` → ``6m``; infinite → ``never``; None → ``n/a``; negative keeps its sign."""
-    if seconds is None:
-        return "n/a"
-    if math.isinf(seconds):
-        return "never"
-    if seconds < 0:
-        return "-" + format_duration(-seconds)
-    return format_duration(seconds)
-
 
 def percent_text(fraction: float | None) -> str:
     """``0.97916`` → ``97.9%``; None → ``n/a``."""

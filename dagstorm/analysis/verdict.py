@@ -1,8 +1,14 @@
-"""The verdict: every SLO of the scenario judged against the measures.
+"""The verdict: every SLO of the scenario judged against the measures, and the findings.
 
 An SLO that cannot be measured (no runs of its DAG, no fault applied, no serving
 data, …) fails with ``not measured: <why>`` — never a silent pass. The resilience
 score is 100 × (weights of the passed SLOs) / (weights of all SLOs).
+
+:func:`judge` adds the run's findings (:mod:`dagstorm.analysis.findings`): a run
+that did not complete, a fault never reverted or never recovered, a fault error.
+Each fails the verdict whether or not an SLO names it. The verdict is the one
+source of result.json's ``verdict``, junit.xml, the report's badge, the history
+line, the printed lines and the exit code of ``dagstorm run`` / ``analyze``.
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dagstorm.analysis.load import Slo
+from dagstorm.analysis.findings import Finding, run_findings, worst_exit_code
+from dagstorm.analysis.load import RunData, Slo
 from dagstorm.analysis.measures import Measures
-from dagstorm.analysis.texts import duration_text, number_text, percent_text, plural
+from dagstorm.analysis.texts import number_text, percent_text, plural
+from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode
 from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
 
@@ -36,13 +44,21 @@ class SloVerdict:
 
 @dataclass(frozen=True)
 class Verdict:
-    """All SLO verdicts, the weighted score and the exit code."""
+    """All SLO verdicts, the findings, the weighted score, and whether the run passed.
+
+    Build it with :func:`verdict_of` (or :func:`judge`, :func:`evaluate`), which
+    derive ``passed`` and ``exit_code`` from the SLOs and the findings.
+    """
 
     slos: tuple[SloVerdict, ...]
+    #: True only when every SLO passed and there is no finding.
     passed: bool
-    #: 0–100; None when the scenario declares no SLO.
+    #: 0–100 over the SLOs only; None when the scenario declares no SLO.
     score: float | None
+    #: The worst of: 1 for a failed SLO, each finding's code (findings.SEVERITY).
     exit_code: ExitCode
+    #: What fails the run besides its SLOs (a status other than completed, faults).
+    findings: tuple[Finding, ...] = ()
 
     @property
     def failed(self) -> tuple[SloVerdict, ...]:
@@ -50,18 +66,45 @@ class Verdict:
         return tuple(v for v in self.slos if not v.passed)
 
 
+def verdict_of(
+    slos: Sequence[SloVerdict], findings: Sequence[Finding] = (), *, score: float | None
+) -> Verdict:
+    """The verdict of these SLO verdicts and findings: passed, and the worst exit code."""
+    codes = [f.exit_code for f in findings]
+    if any(not v.passed for v in slos):
+        codes.append(ExitCode.SLO_FAILED)
+    exit_code = worst_exit_code(codes)
+    return Verdict(
+        slos=tuple(slos),
+        passed=exit_code == ExitCode.OK,
+        score=score,
+        exit_code=exit_code,
+        findings=tuple(findings),
+    )
+
+
 def evaluate(slos: Sequence[Slo], measures: Measures, *, compression: float) -> Verdict:
-    """Judge every SLO of ``slos`` against ``measures``."""
+    """Judge every SLO of ``slos`` against ``measures`` (the SLOs only: no findings).
+
+    The live views (the TUI, /metrics) use it on a run under way; the
+    verdict of a run is :func:`judge`'s.
+    """
     verdicts = tuple(_judge(slo, measures, compression) for slo in slos)
     total = sum(v.weight for v in verdicts)
     won = sum(v.weight for v in verdicts if v.passed)
-    passed = all(v.passed for v in verdicts)
-    return Verdict(
-        slos=verdicts,
-        passed=passed,
-        score=round(100.0 * won / total, 1) if total else None,
-        exit_code=ExitCode.OK if passed else ExitCode.SLO_FAILED,
+    return verdict_of(verdicts, score=round(100.0 * won / total, 1) if total else None)
+
+
+def judge(data: RunData, measures: Measures) -> Verdict:
+    """The verdict of a run: its SLOs (:func:`evaluate`) and its findings."""
+    slos = evaluate(data.scenario.slos, measures, compression=data.compression)
+    findings = run_findings(
+        status=data.status,
+        reason=data.reason,
+        recovery=measures.recovery_for(None),
+        end_fault_errors=data.end_fault_errors,
     )
+    return verdict_of(slos.slos, findings, score=slos.score)
 
 
 def _judge(slo: Slo, measures: Measures, compression: float) -> SloVerdict:

@@ -1,9 +1,10 @@
 """The `dagstorm` command: parse, call the library, map errors to exit codes.
 
-Exit codes: 0 success; 1 an SLO failed; 2 invalid scenario, config or usage;
-3 infrastructure error (a service unreachable, a component that did not
-start, an install step that failed, a fault that could not be applied);
-130 interrupted (after cleanup).
+Exit codes: 0 success; 1 an SLO failed (or a run aborted, a fault never
+reverted or recovered); 2 invalid scenario, config or usage; 3 infrastructure
+error (a service unreachable, a component that did not start, an install step
+that failed, a fault that could not be applied, a run that ended in an error);
+130 interrupted (after cleanup). A run's code is its verdict's (docs/measures.md).
 """
 
 from __future__ import annotations

@@ -1,9 +1,16 @@
-"""`dagstorm bench …`: the benchmarks under bench/, run from a checkout."""
+"""`dagstorm bench NAME …`: the benchmarks under bench/, run from a checkout.
+
+Each benchmark is a script with its own argparse options; `dagstorm bench NAME`
+passes every argument after NAME to it, ``--help`` included, so `dagstorm bench
+NAME --help` lists that benchmark's own options (the script is their one
+definition).
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import click
 
@@ -12,37 +19,86 @@ from dagstorm.cli.common import handle_errors
 from dagstorm.core.errors import UsageError
 from dagstorm.stack.layout import project_root
 
+
+@dataclass(frozen=True)
+class Bench:
+    """One benchmark: its script under bench/, what it measures, an example."""
+
+    script: str
+    summary: str
+    example: str
+
+
 BENCHES = {
-    "generate": "generate.py",
-    "faults": "fault_timings.py",
-    "kafka": "kafka_producer.py",
-    "kafka-locust": "kafka_locust.py",
+    "generate": Bench(
+        "generate.py",
+        "ad-log generation MB/s and records/s on one core vs Faker and the 2 TB/day line",
+        "dagstorm bench generate --seconds 4",
+    ),
+    "faults": Bench(
+        "fault_timings.py",
+        "time each fault takes to take effect and to revert (needs a running stack)",
+        "dagstorm bench faults --repeat 3",
+    ),
+    "kafka": Bench(
+        "kafka_producer.py",
+        "dagstorm's Kafka producer vs Kafka's own ProducerPerformance on the stack's"
+        " broker (needs a running stack)",
+        "dagstorm bench kafka --records 2000000 --skip-plain",
+    ),
+    "kafka-locust": Bench(
+        "kafka_locust.py",
+        "records/s and MB/s produced to Kafka by Locust users with 1 and 2 worker"
+        " processes, and the scaling ratio (needs a running stack)",
+        "dagstorm bench kafka-locust --configs 1x4,2x8 --rounds 1",
+    ),
 }
 
 
-@cli.command("bench", context_settings={"ignore_unknown_options": True})
-@click.argument("name", type=click.Choice(sorted(BENCHES)))
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@handle_errors
-def bench(name: str, args: tuple[str, ...]) -> None:
+@cli.group("bench")
+def bench() -> None:
     """Run a benchmark; it prints its figures (results: docs/benchmarks.md).
 
-    generate: ad-log generation MB/s and records/s on one core vs Faker and the
-    2 TB/day line. faults: time each fault takes to take effect and to revert
-    (needs a running stack). kafka: dagstorm's Kafka producer vs Kafka's own
-    ProducerPerformance on the stack's broker (needs a running stack).
-    kafka-locust: records/s and MB/s produced to Kafka by Locust users with 1 and
-    2 worker processes, and the scaling ratio (needs a running stack).
+    `dagstorm bench NAME --help` lists that benchmark's own options.
 
     \b
     Example:
       dagstorm bench generate
+      dagstorm bench kafka --help
     """
-    script = project_root() / "bench" / BENCHES[name]
-    if not script.is_file():
-        raise UsageError(
-            f"benchmark script {script.name} not found",
-            where=str(script.parent),
-            fix="benchmarks run from a dagstorm checkout",
-        )
-    raise SystemExit(subprocess.call([sys.executable, str(script), *args]))
+
+
+def _command(name: str, spec: Bench) -> click.Command:
+    """`dagstorm bench NAME [ARGS]…`: every argument, ``--help`` included, goes to the script."""
+
+    @handle_errors
+    def run(args: tuple[str, ...]) -> None:
+        script = project_root() / "bench" / spec.script
+        if not script.is_file():
+            raise UsageError(
+                f"benchmark script {script.name} not found",
+                where=str(script.parent),
+                fix="benchmarks run from a dagstorm checkout",
+            )
+        raise SystemExit(subprocess.call([sys.executable, str(script), *args]))
+
+    return click.Command(
+        name,
+        callback=run,
+        params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
+        help=(
+            f"{spec.summary[0].upper()}{spec.summary[1:]}.\n\n"
+            f"Runs bench/{spec.script}; `--help` after NAME shows its options.\n\n"
+            f"\b\nExample:\n  {spec.example}\n  dagstorm bench {name} --help"
+        ),
+        short_help=spec.summary,
+        # The script parses its own options, --help included: click takes none.
+        add_help_option=False,
+        context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    )
+
+
+for _name, _spec in BENCHES.items():
+    bench.add_command(_command(_name, _spec))
+
+__all__ = ["BENCHES", "bench"]

@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from dagstorm.cli import cli
-from dagstorm.cli.common import Settings, handle_errors, metrics_options, tolerance_option
+from dagstorm.cli.common import (
+    Settings,
+    handle_errors,
+    metrics_options,
+    print_warnings,
+    tolerance_option,
+)
 
 DEFAULT_SUITE = Path("scenarios/nightly.yaml")
 
@@ -67,22 +73,25 @@ def nightly(
       dagstorm nightly --dry-run
       dagstorm nightly scenarios/nightly.yaml --runs-dir runs
     """
-    from dagstorm.analysis.baseline import resolve_baseline
+    from dagstorm.scenarios.suite import load_suite
+
+    # Bad input is refused before the analysis stack (pandas) is even imported.
+    suite = load_suite(suite_file)
+    print_warnings(w for loaded in suite.scenarios for w in loaded.warnings)
+    from dagstorm.analysis.baseline import baseline_candidates, resolve_baseline
     from dagstorm.analysis.compare import parse_tolerances
     from dagstorm.analysis.history import default_history_path, read_history, runs_of_scenario
     from dagstorm.cli.nightly_flow import run_suite
     from dagstorm.cli.run_flow import FinishedRun, RunOptions, execute_loaded
     from dagstorm.metrics.server import MetricsAddress
     from dagstorm.scenarios.loader import LoadedScenario
-    from dagstorm.scenarios.suite import load_suite
 
-    suite = load_suite(suite_file)
     chosen = parse_tolerances(tolerances)
     if dry_run:
         _print_plan(suite)
         return
     history_path = default_history_path(runs_dir, history)
-    recorded = read_history(baseline) if baseline is not None else []
+    recorded = baseline_candidates(read_history(baseline)) if baseline is not None else []
 
     def run_one(loaded: LoadedScenario) -> FinishedRun:
         base = None
@@ -103,7 +112,7 @@ def nightly(
 
 
 def _print_plan(suite: object) -> None:
-    from dagstorm.analysis.texts import duration_text
+    from dagstorm.core.durations import duration_text
     from dagstorm.scenarios.plan import build_plan
     from dagstorm.scenarios.suite import LoadedSuite, planned_wall_s
 

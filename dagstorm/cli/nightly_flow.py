@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagstorm.analysis.suite_report import ScenarioOutcome, suite_exit_code, write_suite_outputs
-from dagstorm.analysis.texts import duration_text
 from dagstorm.cli.run_flow import FinishedRun
+from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import DagstormError, ExitCode
 from dagstorm.scenarios.loader import LoadedScenario
 from dagstorm.scenarios.suite import LoadedSuite, planned_wall_s

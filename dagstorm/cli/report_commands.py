@@ -38,7 +38,7 @@ def report(run_dir: Path, output: Path | None, history: Path | None) -> None:
     """
     from dagstorm.analysis import analyze
     from dagstorm.analysis.history import default_history_path, read_history
-    from dagstorm.analysis.result import atomic_write
+    from dagstorm.core.atomic import atomic_write
     from dagstorm.reports import render_report, write_report
 
     result = analyze(run_dir)

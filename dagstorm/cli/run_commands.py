@@ -15,60 +15,69 @@ from dagstorm.cli.common import (
     handle_errors,
     metrics_options,
     out,
+    print_warnings,
     tolerance_option,
 )
-from dagstorm.core.errors import ExitCode, ScenarioError, UsageError
+from dagstorm.core.durations import clock_text
+from dagstorm.core.errors import ConfigError, ExitCode, ScenarioError, UsageError
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.scenarios.model import Scenario
-from dagstorm.scenarios.plan import build_plan, clock_text, timeline_rows
+from dagstorm.scenarios.plan import build_plan, timeline_rows
 from dagstorm.scenarios.suite import is_suite_file, load_suite
+from dagstorm.stack.config import load_stack_config
 
 
 @cli.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @handle_errors
 def validate(files: tuple[Path, ...]) -> None:
-    """Check scenario (and suite) files; every problem is listed with file:line:column.
+    """Check scenario, suite and stack files; every problem is listed with file:line:column.
 
-    A suite file (top-level `suite:`) is checked with every scenario it lists.
-    Exits 0 when all are valid, 2 otherwise. Touches nothing.
+    A suite file (top-level `suite:`) is checked with every scenario it lists; a
+    file named *.stack.yaml is checked as a stack config (docs/stack.md). Each
+    problem is one line `file:line:column: what — fix: how` on stderr, warnings
+    too (`…: warning: …`). Exits 0 when all are valid (warnings allowed), 2
+    otherwise. Touches nothing.
 
     \b
     Example:
       dagstorm validate scenarios/*.yaml
+      dagstorm validate dagstorm.stack.yaml
     """
     bad = 0
     for path in files:
-        if is_suite_file(path):
-            try:
-                suite = load_suite(path)
-            except ScenarioError as exc:
-                bad += 1
-                for line in exc.render().splitlines():
-                    click.echo(line, err=True)
-                continue
-            out.print(
-                f"{path}: ok — suite {suite.name}, {len(suite.scenarios)} scenario(s), "
-                f"{clock_text(suite.planned_s)} wall planned",
-                markup=False,
-            )
-            continue
         try:
-            loaded = load_scenario(path)
-        except ScenarioError as exc:
+            summary = _validate_one(path)
+        except (ScenarioError, ConfigError) as exc:
             bad += 1
             for line in exc.render().splitlines():
                 click.echo(line, err=True)
             continue
-        plan = build_plan(loaded.scenario)
-        out.print(
-            f"{path}: ok — {loaded.scenario.name}, {clock_text(loaded.scenario.duration)} wall "
-            f"(sim {clock_text(plan.sim(loaded.scenario.duration))}), "
-            f"{len(plan.windows)} fault(s), {len(loaded.scenario.slos)} SLO(s)",
-            markup=False,
-        )
+        out.print(f"{path}: ok — {summary}", markup=False)
     if bad:
         sys.exit(int(ExitCode.USAGE))
+
+
+def _validate_one(path: Path) -> str:
+    """Load one file of any kind; print its warnings; return the `ok` summary."""
+    if path.name.endswith((".stack.yaml", ".stack.yml")):
+        config = load_stack_config(path, env={})
+        return f"stack config, kind {config.kind}"
+    if is_suite_file(path):
+        suite = load_suite(path)
+        print_warnings(w for s in suite.scenarios for w in s.warnings)
+        return (
+            f"suite {suite.name}, {len(suite.scenarios)} scenario(s), "
+            f"{clock_text(suite.planned_s)} wall planned"
+        )
+    loaded = load_scenario(path)
+    print_warnings(loaded.warnings)
+    plan = build_plan(loaded.scenario)
+    return (
+        f"{loaded.scenario.name}, {clock_text(loaded.scenario.duration)} wall "
+        f"(sim {clock_text(plan.sim(loaded.scenario.duration))}), "
+        f"{len(plan.windows)} fault(s), {len(loaded.scenario.slos)} SLO(s)"
+    )
 
 
 @cli.command("schema")
@@ -85,6 +94,7 @@ def schema() -> None:
 
 def _print_timeline(loaded_path: Path) -> None:
     loaded = load_scenario(loaded_path)
+    print_warnings(loaded.warnings)
     plan = build_plan(loaded.scenario)
     scenario = loaded.scenario
     table = Table(
@@ -149,9 +159,12 @@ def run(
 ) -> None:
     """Run a scenario against the stack and give the verdict.
 
-    Exit codes: 0 every SLO passed (and no regression against --baseline), 1 an
-    SLO failed or a measure regressed, 2 invalid scenario or usage, 3
-    infrastructure error, 130 interrupted or aborted (faults are reverted first).
+    Exit codes (the run's verdict, docs/measures.md): 0 the run completed, every SLO
+    passed, no regression against --baseline and no finding; 1 an SLO failed, a
+    measure regressed, the run aborted, or a fault was never reverted or never
+    recovered; 2 invalid scenario or usage; 3 infrastructure error (a fault could not
+    be applied or reverted, the run ended in an error); 130 interrupted (faults are
+    reverted first).
     With --tui the run shows in the terminal UI; quitting it aborts the run (after a
     confirmation) and the verdict is printed as usual (docs/tui.md).
 
@@ -177,13 +190,15 @@ def run(
         from dagstorm.cli.run_tui import run_with_tui
 
         sys.exit(int(run_with_tui(settings, scenario_file, runs_dir)))
+    # Bad input is refused before the analysis stack (pandas) is even imported.
+    loaded = load_scenario(scenario_file)
+    print_warnings(loaded.warnings)
     from dagstorm.analysis.baseline import resolve_baseline
     from dagstorm.analysis.compare import parse_tolerances
     from dagstorm.analysis.history import default_history_path
     from dagstorm.cli.run_flow import RunOptions, execute_loaded
     from dagstorm.metrics.server import MetricsAddress
 
-    loaded = load_scenario(scenario_file)
     chosen = parse_tolerances(tolerances)
     options = RunOptions(
         announce=announce_file,
@@ -207,7 +222,9 @@ def run(
 def analyze(run_dir: Path, history: Path | None) -> None:
     """Recompute result.json, junit.xml and report.html of a run directory; print the verdict.
 
-    The run is not recorded in the history again (`dagstorm history add` does that).
+    Exits with the verdict's code, as `dagstorm run` does (0 only for a completed run
+    with every SLO passed and no finding; docs/measures.md). The run is not recorded
+    in the history again (`dagstorm history add` does that).
 
     \b
     Example:

@@ -13,6 +13,7 @@ from dagstorm.analysis.junit import write_junit
 from dagstorm.analysis.live import live_check
 from dagstorm.analysis.result import analyze, result_document, summary_lines, write_result
 from dagstorm.cli.common import Settings, out
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 from dagstorm.core.progress import Progress
 from dagstorm.engine.runner import Runner, RunOutcome
@@ -74,8 +75,9 @@ def analyse_and_report(
 ) -> ExitCode:
     """result.json, junit.xml, the history line, report.html and the verdict on the terminal.
 
-    Returns the SLO exit code. The report shows the run against the earlier runs
-    of its scenario in ``history``; with ``record`` the run is appended to it first.
+    Returns the verdict's exit code (SLOs and findings: docs/measures.md). The report
+    shows the run against the earlier runs of its scenario in ``history``; with
+    ``record`` the run is appended to it first.
     """
     result = analyze(run_dir)
     write_result(run_dir, result)
@@ -114,9 +116,7 @@ def execute_loaded(
     def announced(run_dir: Path) -> None:
         # How `dagstorm run --tui` finds the run to watch: the path, written atomically.
         if options.announce is not None:
-            tmp = options.announce.with_name(options.announce.name + ".tmp")
-            tmp.write_text(str(run_dir.resolve()))
-            tmp.replace(options.announce)
+            atomic_write(options.announce, str(run_dir.resolve()))
 
     runner = Runner(
         loaded,
@@ -148,14 +148,16 @@ def _run(runner: Runner, loaded: LoadedScenario) -> RunOutcome:
 
 
 def _outcome_code(outcome: RunOutcome, code: ExitCode) -> ExitCode:
+    """The verdict's exit code, which already counts the run's status and fault errors.
+
+    The run's status reaches the verdict through ``run_end`` (interrupted → 130,
+    error → 3, aborted → 1; fault errors → 3), so the process exits with what
+    result.json, junit.xml, the report and the history say.
+    """
     for error in outcome.fault_errors:
         click.echo(f"dagstorm: fault error: {error}", err=True)
     if outcome.status == "interrupted":
         click.echo("dagstorm: interrupted; every fault was reverted", err=True)
-        return ExitCode.INTERRUPTED
-    if outcome.status == "error":
+    elif outcome.status == "error":
         click.echo(f"dagstorm: error: {outcome.reason}", err=True)
-        return ExitCode.INFRASTRUCTURE
-    if outcome.fault_errors:
-        return ExitCode.INFRASTRUCTURE
     return code

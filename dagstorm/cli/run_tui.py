@@ -17,17 +17,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from dagstorm.cli.common import Settings
 from dagstorm.core.errors import ExitCode, InfrastructureError, UsageError
+from dagstorm.core.polling import poll_until
 from dagstorm.scenarios.loader import load_scenario
 
 #: How long the engine may take to create the run directory (preflight included).
@@ -75,19 +75,24 @@ def forward_signals(child: subprocess.Popen[bytes], app: list[Any]) -> Iterator[
 
 def wait_for_run_dir(child: subprocess.Popen[bytes], announce: Path) -> Path | None:
     """The run directory once the engine has started it; None if the engine ended first."""
-    deadline = time.monotonic() + ANNOUNCE_TIMEOUT_S
-    while child.poll() is None:
+
+    def announced() -> Path | Literal[False] | None:
+        ended = child.poll() is not None  # first: what it wrote before it ended counts
         if announce.exists():
             return Path(announce.read_text().strip())
-        if time.monotonic() > deadline:
-            child.send_signal(signal.SIGINT)
-            raise InfrastructureError(
-                f"the engine did not start the run within {ANNOUNCE_TIMEOUT_S:g} s",
-                where=f"dagstorm run (pid {child.pid})",
-                fix="run without --tui to see what it waits for",
-            )
-        time.sleep(0.1)
-    return Path(announce.read_text().strip()) if announce.exists() else None
+        return False if ended else None
+
+    found: Path | Literal[False] | None = poll_until(
+        announced, timeout=ANNOUNCE_TIMEOUT_S, interval=0.1
+    )
+    if found is None:
+        child.send_signal(signal.SIGINT)
+        raise InfrastructureError(
+            f"the engine did not start the run within {ANNOUNCE_TIMEOUT_S:g} s",
+            where=f"dagstorm run (pid {child.pid})",
+            fix="run without --tui to see what it waits for",
+        )
+    return found or None
 
 
 def run_with_tui(settings: Settings, scenario_file: Path, runs_dir: Path) -> ExitCode:

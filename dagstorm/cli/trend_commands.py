@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from dagstorm.cli import cli
-from dagstorm.cli.common import handle_errors, out
+from dagstorm.cli.common import TOLERANCE, handle_errors, out
 from dagstorm.core.errors import ExitCode
 
 _HISTORY_HELP = "History file (default: RUNS_DIR/history.jsonl; env DAGSTORM_HISTORY)."
@@ -109,6 +109,7 @@ def history_add(ctx: click.Context, run_dirs: tuple[Path, ...]) -> None:
     "--tolerance",
     "tolerances",
     multiple=True,
+    type=TOLERANCE,
     metavar="NAME=VALUE",
     help="Override a measure's tolerance: absolute (0.02) or relative (25%). Repeatable.",
 )

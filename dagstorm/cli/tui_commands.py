@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import cast
 
@@ -31,13 +32,27 @@ def watch(run_dir: Path, mode: str, speed: float, paused: bool) -> None:
 
     Reads only the run directory, so it attaches to a run started elsewhere (another
     terminal, a nightly job) and never changes it; q quits, ? shows the keys
-    (docs/tui.md). Needs the `tui` extra (textual).
+    (docs/tui.md). A directory without journal.jsonl is refused (exit 2), like
+    `dagstorm report` and `analyze` do. Without a terminal on stdin there are no keys:
+    watch then quits once the run has ended. Needs the `tui` extra (textual).
 
     \b
     Example:
       dagstorm watch runs/20261124T041804Z-smoke
       dagstorm watch runs/20261124T041804Z-smoke --speed 10 --paused
     """
+    from dagstorm.analysis.load import journal_of
+
+    if speed <= 0:
+        raise UsageError(f"--speed must be > 0, not {speed:g}", where="--speed", fix="--speed 10")
+    journal_of(run_dir)  # a run directory, or one line and exit 2 (no TUI started)
+    keys = sys.stdin.isatty()
+    if paused and not keys:
+        raise UsageError(
+            "--paused needs a terminal on stdin (space plays the replay)",
+            where="dagstorm watch --paused",
+            fix="run it in a terminal, or drop --paused",
+        )
     try:
         from dagstorm.tui.app import Mode, create_app
     except ImportError as exc:  # textual is an optional dependency
@@ -46,9 +61,14 @@ def watch(run_dir: Path, mode: str, speed: float, paused: bool) -> None:
             where="dagstorm watch",
             fix="pip install 'dagstorm[tui]'",
         ) from exc
-    if speed <= 0:
-        raise UsageError(f"--speed must be > 0, not {speed:g}", where="--speed", fix="--speed 10")
-    create_app(run_dir, mode=cast("Mode", mode), speed=speed, paused=paused).run()
+    app = create_app(
+        run_dir,
+        mode=cast("Mode", mode),
+        speed=speed,
+        paused=paused,
+        read_keys=keys,
+    )
+    app.run()
 
 
 __all__ = ["watch"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from dagstorm.core.polling import poll_until
 from dagstorm.run.rundir import RunDirectory
 
 
@@ -27,9 +27,11 @@ def wait_for_ack(
     None when ``timeout`` seconds pass or the run ends (``run_end``) first. Reads
     only what the journal gained since the last look (a soak's journal is large).
     """
-    deadline = time.monotonic() + timeout
     offset, pending = start, b""
-    while True:
+
+    def answer() -> dict[str, Any] | None:
+        """The ack, or ``run_end`` (no ack will come), among the new lines."""
+        nonlocal offset, pending
         try:
             with RunDirectory(run_dir).journal.open("rb") as handle:
                 handle.seek(offset)
@@ -48,7 +50,8 @@ def wait_for_ack(
             if event.get("kind") == "control_ack" and event.get("command_id") == command_id:
                 return event
             if event.get("kind") == "run_end":
-                return None
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(poll)
+                return event
+        return None
+
+    event = poll_until(answer, timeout=timeout, interval=poll)
+    return event if event is not None and event.get("kind") == "control_ack" else None

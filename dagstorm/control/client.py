@@ -1,8 +1,9 @@
 """Sending control commands to a running engine: atomic files in the run's inbox.
 
-A client never talks to the engine directly. It writes the command to a temporary
-file in ``control/`` and renames it into ``control/inbox/`` (a rename is atomic, so
-the engine never reads half a command); the engine acknowledges it in the journal
+A client never talks to the engine directly. It writes the command to a hidden
+temporary file in ``control/inbox/`` and renames it to ``<id>.json`` there (a rename
+is atomic, so the engine never reads half a command; it reads only ``*.json``
+names, so never the temporary either); the engine acknowledges it in the journal
 with a ``control_ack`` event carrying the same ``id``.
 """
 
@@ -21,6 +22,7 @@ import orjson
 from pydantic import ValidationError
 
 from dagstorm.control.protocol import COMMAND, Command, control_dir, inbox_dir
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ControlError
 
 
@@ -78,8 +80,6 @@ class ControlClient:
                 where=str(control_dir(self.run_dir)),
                 fix="watch it read-only, or start the run with `dagstorm run`",
             )
-        tmp = control_dir(self.run_dir) / f".{command_id}.tmp"
+        # The temporary name (hidden, ``.tmp``) is no command: the engine reads ``*.json``.
         target = inbox_dir(self.run_dir) / f"{command_id}.json"
-        tmp.write_bytes(orjson.dumps(dict(payload)))
-        os.replace(tmp, target)
-        return target
+        return atomic_write(target, orjson.dumps(dict(payload)))

@@ -16,10 +16,10 @@ from pydantic import ValidationError
 
 from dagstorm.control.inbox import ControlInbox, Received
 from dagstorm.control.protocol import Abort, Command, Inject, Outcome, Pause, Resume, Revert
+from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import FaultError
 from dagstorm.faults.base import AnySpec
 from dagstorm.faults.specs import parse_fault_spec
-from dagstorm.scenarios.plan import clock_text
 
 if TYPE_CHECKING:
     from dagstorm.engine.runner import LiveRun, Runner

@@ -10,6 +10,7 @@ import psycopg
 from airflow_client.client import DagRunApi
 
 from dagstorm.clients.airflow import api_client
+from dagstorm.core.polling import poll_until
 from dagstorm.engine.serving_snapshot import sent_signal_ids, triggered_run_ids
 from dagstorm.run.clock import Clock
 from dagstorm.stack.endpoints import Stack
@@ -54,9 +55,10 @@ def wait_for_runs(
     Returns how many are left. ``between`` is called before each poll (the engine
     reads its control inbox there).
     """
-    deadline = clock.elapsed() + timeout
     left = 0
-    while True:
+
+    def all_done() -> int | None:
+        nonlocal left
         if between is not None:
             between()
         try:
@@ -67,7 +69,13 @@ def wait_for_runs(
             left = unfinished(stack, runs) + len(signals) - len(served)
         except Exception:  # noqa: BLE001 - an unreachable API ends the wait, not the run
             return -1
-        if left == 0 or clock.elapsed() >= deadline:
-            return left
-        if clock.wait(stop, min(POLL_SECONDS, deadline - clock.elapsed())):
-            return left
+        return 0 if left == 0 else None
+
+    done = poll_until(
+        all_done,
+        timeout=timeout,
+        interval=POLL_SECONDS,
+        clock=clock.elapsed,
+        wait=lambda seconds: clock.wait(stop, seconds),
+    )
+    return left if done is None else done

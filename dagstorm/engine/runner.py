@@ -23,6 +23,7 @@ import psutil
 
 from dagstorm import __version__
 from dagstorm.control.inbox import ControlInbox
+from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import DagstormError, FaultError, StackNotRunningError
 from dagstorm.core.progress import Progress
 from dagstorm.engine.control_handler import ControlHandler
@@ -40,7 +41,7 @@ from dagstorm.run.clock import Clock, WallClock
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
-from dagstorm.scenarios.plan import Action, Plan, build_plan, clock_text
+from dagstorm.scenarios.plan import Action, Plan, build_plan
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.embedded import EmbeddedStack

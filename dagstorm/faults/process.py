@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import time
 from typing import Any
 
 import psutil
 
 from dagstorm.core.errors import FaultError
+from dagstorm.core.polling import poll_until
 from dagstorm.faults.base import AnySpec, Fault, FaultContext
 from dagstorm.stack.components.base import Component
 from dagstorm.stack.embedded import EmbeddedStack
@@ -22,6 +22,8 @@ from dagstorm.stack.processes import PidRecord, group_members, process_of, stop
 from dagstorm.stack.topology import ComponentName
 
 Action = str  # "kill" | "pause" | "restart"
+#: Seconds a killed process has to disappear, a paused one to reach the stopped state.
+VERIFY_TIMEOUT_S = 10.0
 
 
 def _signal_group(record: PidRecord, sig: signal.Signals) -> list[int]:
@@ -88,24 +90,29 @@ class ProcessFault(Fault):
         return {"component": self.component_name, "stopped": record.pid, "outcome": outcome}
 
     def verify(self) -> str:
-        """Dead (kill/restart) or stopped in state T (pause)."""
+        """Dead (kill/restart) or stopped in state T (pause), within 10 s."""
         record = self._component().record()
         if record is None:
             raise FaultError(f"{self.component_name} has no pid file")
-        deadline = time.monotonic() + 10
         if self.action == "pause":
-            # SIGSTOP takes effect asynchronously: every thread must reach the stop.
-            while True:
+            not_stopped = FaultError(f"{self.component_name} is not stopped")
+
+            def stopped() -> bool | None:
                 proc = process_of(record)
-                if proc is not None and proc.status() == psutil.STATUS_STOPPED:
-                    return f"{self.component_name} pid {record.pid} stopped (SIGSTOP)"
-                if proc is None or time.monotonic() > deadline:
-                    raise FaultError(f"{self.component_name} is not stopped")
-                time.sleep(0.05)
-        while process_of(record) is not None:
-            if time.monotonic() > deadline:
-                raise FaultError(f"{self.component_name} pid {record.pid} is still alive")
-            time.sleep(0.1)
+                if proc is None:
+                    raise not_stopped
+                return True if proc.status() == psutil.STATUS_STOPPED else None
+
+            # SIGSTOP takes effect asynchronously: every thread must reach the stop.
+            if poll_until(stopped, timeout=VERIFY_TIMEOUT_S, interval=0.05) is None:
+                raise not_stopped
+            return f"{self.component_name} pid {record.pid} stopped (SIGSTOP)"
+
+        def gone() -> bool | None:
+            return True if process_of(record) is None else None
+
+        if poll_until(gone, timeout=VERIFY_TIMEOUT_S, interval=0.1) is None:
+            raise FaultError(f"{self.component_name} pid {record.pid} is still alive")
         return f"{self.component_name} pid {record.pid} is gone"
 
     def revert(self) -> None:
@@ -115,7 +122,8 @@ class ProcessFault(Fault):
         if record is not None and process_of(record) is not None:
             _signal_group(record, signal.SIGCONT)
             return
-        EmbeddedStack(self.ctx.require_embedded("restarting a component")).up()
+        # No redeploy: a restarted process loses nothing the pipeline's deploy put in place.
+        EmbeddedStack(self.ctx.require_embedded("restarting a component")).up(deploy=False)
 
 
 def _proc(pid: int) -> psutil.Process | None:
@@ -125,14 +133,32 @@ def _proc(pid: int) -> psutil.Process | None:
         return None
 
 
-def resume_all(embedded: EmbeddedStack) -> list[str]:
-    """SIGCONT every component's process group (a no-op for running processes).
+def _has_stopped_process(record: PidRecord) -> bool:
+    """Whether the leader or a member of its group is stopped (state T: SIGSTOPped)."""
+    procs = group_members(record.pid, record.marker)
+    leader = process_of(record)
+    if leader is not None:
+        procs.append(leader)
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            if proc.status() == psutil.STATUS_STOPPED:
+                return True
+    return False
 
-    Used by `dagstorm recover`: whatever a crashed run paused runs again.
+
+def resume_all(embedded: EmbeddedStack) -> list[str]:
+    """SIGCONT every component's process group; the components that had a stopped process.
+
+    Used by `dagstorm recover`: whatever a crashed run paused runs again. SIGCONT
+    is a no-op for a running process, so every group gets it; only the components
+    that really were stopped are named (the report says what was resumed).
     """
     resumed: list[str] = []
     for name, comp in embedded.components.items():
         record = comp.record()
-        if record is not None and _signal_group(record, signal.SIGCONT):
+        if record is None:
+            continue
+        stopped = _has_stopped_process(record)
+        if _signal_group(record, signal.SIGCONT) and stopped:
             resumed.append(name)
     return resumed

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import httpx
 import psutil
 
 from dagstorm.core.errors import FaultError
+from dagstorm.core.polling import poll_until
 from dagstorm.faults.base import Fault
 from dagstorm.faults.specs import SparkFault
 from dagstorm.stack.components.spark import spark_env
@@ -136,21 +136,26 @@ class ExecutorOom(Fault):
     def verify(self) -> str:
         """Wait (≤ 120 s) until the driver's REST API shows an executor lost with exit 52."""
         ui_port = self.applied.get("ui_port")
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+        pid_path, log_path = self._paths()
+        no_oom = FaultError(
+            "no executor was seen dying of OOM (exit code 52)",
+            where=str(log_path),
+            fix="check the worker has at least 1 GB and the job's log",
+        )
+
+        def executor_lost() -> str | None:
             lost = self._lost_executors(ui_port)
             if lost:
                 return f"executor {lost[0]['id']} lost: {lost[0].get('removeReason', '')[:120]}"
-            pid_path, _ = self._paths()
             record = PidRecord.read(pid_path)
             if record is not None and process_of(record) is None:
-                break
-            time.sleep(0.5)
-        raise FaultError(
-            "no executor was seen dying of OOM (exit code 52)",
-            where=str(self._paths()[1]),
-            fix="check the worker has at least 1 GB and the job's log",
-        )
+                raise no_oom  # the job ended without losing one
+            return None
+
+        found = poll_until(executor_lost, timeout=120, interval=0.5)
+        if found is None:
+            raise no_oom
+        return found
 
     @staticmethod
     def _lost_executors(ui_port: int | None) -> list[dict[str, Any]]:

@@ -11,12 +11,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from dagstorm.core.problems import raise_all
+
 LinkName = Literal["kafka", "airflow-db", "serving-db", "airflow-api"]
 StreamChoice = Literal["upstream", "downstream", "both"]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def describe(self) -> str:
         """A short human description, e.g. ``network latency 300 ms on kafka``."""
@@ -61,11 +63,14 @@ class NetworkFault(_Spec):
             "limit_data": ("max_bytes",),
             "flap": ("period_s",),
         }.get(self.effect, ())
-        missing = [name for name in required if not getattr(self, name)]
-        if missing:
-            raise ValueError(f"effect {self.effect} needs {', '.join(missing)} > 0")
-        if self.effect == "slicer" and self.size_variation >= self.average_size:
-            raise ValueError("slicer needs size_variation < average_size")
+        findings = [
+            ((name,), f"effect {self.effect} needs {name} > 0")
+            for name in required
+            if not getattr(self, name)
+        ]
+        if self.effect == "slicer" and 0 < self.average_size <= self.size_variation:
+            findings.append((("size_variation",), "slicer needs size_variation < average_size"))
+        raise_all("NetworkFault", findings)
         return self
 
     def describe(self) -> str:

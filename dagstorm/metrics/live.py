@@ -11,15 +11,16 @@ Metric names: docs/metrics.md.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
 from dagstorm.analysis.load import RunDirectoryError, build_run_data
 from dagstorm.analysis.measures import compute_measures
 from dagstorm.analysis.verdict import Verdict, evaluate
-from dagstorm.metrics.exposition import MetricFamily
 
 __all__ = ["LiveMetrics"]
 
@@ -33,7 +34,7 @@ FAULT_KINDS = ("fault_intent", "fault_applied", "fault_reverted", "fault_error")
 
 
 class LiveMetrics:
-    """Aggregates of a run's journal, rendered as metric families."""
+    """Aggregates of a run's journal, as Prometheus metric families (a collector)."""
 
     def __init__(self, run_dir: Path, *, slo_every_s: float = 5.0) -> None:
         self.run_dir = run_dir
@@ -165,144 +166,201 @@ class LiveMetrics:
         self._verdict_t = self.t
         return self._verdict
 
-    # -- rendering ---------------------------------------------------------------------
+    # -- the metric families -------------------------------------------------------------
 
-    def families(self) -> list[MetricFamily]:
-        """Every metric family, in a stable order."""
+    def collect(self) -> Iterator[Metric]:
+        """The metric families that have samples, in a stable order.
+
+        A ``prometheus_client`` collector: register it in a ``CollectorRegistry``.
+        """
+        return (family for family in self.families() if family.samples)
+
+    def families(self) -> list[Metric]:
+        """Every metric family (some may have no samples yet), in a stable order."""
         start = self.start or {}
         scenario = str(start.get("scenario") or "")
-        run = self.run_dir.name
-        families = [
-            MetricFamily("dagstorm_run_info", "The run being watched (value 1).").add(
-                1, scenario=scenario, run=run
+        families: list[Metric] = [
+            _gauge(
+                "dagstorm_run_info",
+                "The run being watched (value 1).",
+                ("scenario", "run"),
+                [((scenario, self.run_dir.name), 1)],
             ),
-            MetricFamily("dagstorm_run_elapsed_seconds", "Wall seconds since the run started.").add(
-                self.t
+            GaugeMetricFamily(
+                "dagstorm_run_elapsed_seconds", "Wall seconds since the run started.", self.t
             ),
-            MetricFamily(
-                "dagstorm_run_simulated_seconds", "Simulated seconds since the start."
-            ).add(self.sim),
-            MetricFamily("dagstorm_run_finished", "1 once run_end is in the journal.").add(
-                1 if self.finished else 0
+            GaugeMetricFamily(
+                "dagstorm_run_simulated_seconds", "Simulated seconds since the start.", self.sim
+            ),
+            GaugeMetricFamily(
+                "dagstorm_run_finished", "1 once run_end is in the journal.", int(self.finished)
             ),
             _counter(
                 "dagstorm_journal_events_total",
                 "Journal events read, by kind.",
-                "kind",
-                self.events,
+                ("kind",),
+                _by_key(self.events),
             ),
         ]
         if self.phase is not None:
             families.append(
-                MetricFamily("dagstorm_phase", "The current phase (value 1).").add(
-                    1, phase=self.phase
+                _gauge(
+                    "dagstorm_phase",
+                    "The current phase (value 1).",
+                    ("phase",),
+                    [((self.phase,), 1)],
                 )
             )
         families.extend(self._workload_families())
         families.extend(self._airflow_families())
         families.extend(self._fault_families())
-        lag = MetricFamily("dagstorm_kafka_consumer_lag", "Consumer-group lag, messages.")
-        for (topic, group), value in sorted(self.lag.items()):
-            lag.add(value, topic=topic, group=group)
-        cpu = MetricFamily(
-            "dagstorm_component_cpu_percent", "CPU of a stack component, % of one core."
-        )
-        rss = MetricFamily("dagstorm_component_rss_bytes", "Resident memory of a stack component.")
-        for component in sorted(self.cpu):
-            cpu.add(self.cpu[component], component=component)
-            rss.add(self.rss[component], component=component)
-        families.extend([lag, cpu, rss])
-        families.append(
+        components = sorted(self.cpu)
+        families += [
+            _gauge(
+                "dagstorm_kafka_consumer_lag",
+                "Consumer-group lag, messages.",
+                ("topic", "group"),
+                sorted(self.lag.items()),
+            ),
+            _gauge(
+                "dagstorm_component_cpu_percent",
+                "CPU of a stack component, % of one core.",
+                ("component",),
+                (((c,), self.cpu[c]) for c in components),
+            ),
+            _gauge(
+                "dagstorm_component_rss_bytes",
+                "Resident memory of a stack component.",
+                ("component",),
+                (((c,), self.rss[c]) for c in components),
+            ),
             _counter(
-                "dagstorm_probe_errors_total", "Probe errors, by probe.", "probe", self.probe_errors
-            )
-        )
+                "dagstorm_probe_errors_total",
+                "Probe errors, by probe.",
+                ("probe",),
+                _by_key(self.probe_errors),
+            ),
+        ]
         families.extend(self._slo_families())
         return families
 
-    def _workload_families(self) -> list[MetricFamily]:
-        out = []
+    def _workload_families(self) -> list[Metric]:
+        out: list[Metric] = []
         for field in WORKLOAD_COUNTS:
-            total = MetricFamily(
-                f"dagstorm_workload_{field}_total",
-                f"Workload {field} so far (from workload_stats).",
-                "counter",
+            names = sorted(name for name, f in self.workload_totals if f == field)
+            out.append(
+                _counter(
+                    f"dagstorm_workload_{field}_total",
+                    f"Workload {field} so far (from workload_stats).",
+                    ("workload",),
+                    (((name,), self.workload_totals[(name, field)]) for name in names),
+                )
             )
-            rate = MetricFamily(
-                f"dagstorm_workload_{field}_per_second",
-                f"Workload {field} per wall second over the last interval.",
+            out.append(
+                _gauge(
+                    f"dagstorm_workload_{field}_per_second",
+                    f"Workload {field} per wall second over the last interval.",
+                    ("workload",),
+                    (((name,), self.workload_rates.get((name, field), 0.0)) for name in names),
+                )
             )
-            for (name, f), value in sorted(self.workload_totals.items()):
-                if f == field:
-                    total.add(value, workload=name)
-                    rate.add(self.workload_rates.get((name, f), 0.0), workload=name)
-            out.extend([total, rate])
         return out
 
-    def _airflow_families(self) -> list[MetricFamily]:
+    def _airflow_families(self) -> list[Metric]:
         runs = Counter((str(e.get("dag_id")), str(e.get("state"))) for e in self.dag_runs.values())
-        by_state = MetricFamily("dagstorm_dag_runs", "DAG runs seen, by DAG and last state.")
-        for (dag, state), n in sorted(runs.items()):
-            by_state.add(n, dag_id=dag, state=state)
         tries = Counter(str(e.get("state")) for e in self.tries.values())
         return [
-            by_state,
-            _counter(
-                "dagstorm_task_tries",
-                "Task tries seen, by last state.",
-                "state",
-                tries,
-                kind="gauge",
+            _gauge(
+                "dagstorm_dag_runs",
+                "DAG runs seen, by DAG and last state.",
+                ("dag_id", "state"),
+                sorted(runs.items()),
+            ),
+            _gauge(
+                "dagstorm_task_tries", "Task tries seen, by last state.", ("state",), _by_key(tries)
             ),
             _counter(
                 "dagstorm_alerts_total",
                 "Pipeline alerts received, by kind.",
-                "alert_kind",
-                self.alerts,
+                ("alert_kind",),
+                _by_key(self.alerts),
             ),
         ]
 
-    def _fault_families(self) -> list[MetricFamily]:
+    def _fault_families(self) -> list[Metric]:
         active = sum(1 for _, state in self.faults.values() if state == "active")
-        per_fault = MetricFamily("dagstorm_fault_active", "1 while the fault is applied.")
-        for fault_id, (name, state) in sorted(self.faults.items()):
-            per_fault.add(1 if state == "active" else 0, fault_id=fault_id, fault=name)
         return [
-            MetricFamily("dagstorm_faults_active", "Faults applied and not reverted.").add(active),
-            per_fault,
-            MetricFamily(
-                "dagstorm_fault_errors_total", "Faults that could not be applied.", "counter"
-            ).add(self.fault_errors),
+            GaugeMetricFamily("dagstorm_faults_active", "Faults applied and not reverted.", active),
+            _gauge(
+                "dagstorm_fault_active",
+                "1 while the fault is applied.",
+                ("fault_id", "fault"),
+                (
+                    ((fault_id, name), int(state == "active"))
+                    for fault_id, (name, state) in sorted(self.faults.items())
+                ),
+            ),
+            CounterMetricFamily(
+                "dagstorm_fault_errors_total",
+                "Faults that could not be applied.",
+                self.fault_errors,
+            ),
         ]
 
-    def _slo_families(self) -> list[MetricFamily]:
+    def _slo_families(self) -> list[Metric]:
         verdict = self.verdict()
         if verdict is None:
             return []
-        value = MetricFamily(
-            "dagstorm_slo_value",
-            "The SLO's measured value so far (fraction for %, seconds for durations).",
-        )
-        passed = MetricFamily("dagstorm_slo_passed", "1 if the SLO holds so far.")
-        measured = MetricFamily("dagstorm_slo_measured", "1 if the SLO could be measured yet.")
-        for v in verdict.slos:
-            if v.value is not None:
-                value.add(v.value, slo=v.name, type=v.type)
-            passed.add(1 if v.passed else 0, slo=v.name, type=v.type)
-            measured.add(1 if v.measured else 0, slo=v.name, type=v.type)
-        score = MetricFamily("dagstorm_score", "Weighted resilience score so far, 0-100.")
-        if verdict.score is not None:
-            score.add(verdict.score)
-        return [value, passed, measured, score]
+        labels = ("slo", "type")
+        slos = [((v.name, v.type), v) for v in verdict.slos]
+        return [
+            _gauge(
+                "dagstorm_slo_value",
+                "The SLO's measured value so far (fraction for %, seconds for durations).",
+                labels,
+                ((key, v.value) for key, v in slos if v.value is not None),
+            ),
+            _gauge(
+                "dagstorm_slo_passed",
+                "1 if the SLO holds so far.",
+                labels,
+                ((key, int(v.passed)) for key, v in slos),
+            ),
+            _gauge(
+                "dagstorm_slo_measured",
+                "1 if the SLO could be measured yet.",
+                labels,
+                ((key, int(v.measured)) for key, v in slos),
+            ),
+            GaugeMetricFamily(
+                "dagstorm_score", "Weighted resilience score so far, 0-100.", verdict.score
+            ),
+        ]
 
 
-def _counter(
-    name: str, help_text: str, label: str, counts: Mapping[str, float], *, kind: str = "counter"
-) -> MetricFamily:
-    family = MetricFamily(name, help_text, "counter" if kind == "counter" else "gauge")
-    for key in sorted(counts):
-        family.add(counts[key], **{label: key})
+#: Samples of a family: label values (in the order of its label names) and the value.
+Samples = Iterable[tuple[Sequence[str], float]]
+
+
+def _gauge(name: str, help_text: str, labels: Sequence[str], samples: Samples) -> Metric:
+    family = GaugeMetricFamily(name, help_text, labels=labels)
+    for values, value in samples:
+        family.add_metric(values, value)
     return family
+
+
+def _counter(name: str, help_text: str, labels: Sequence[str], samples: Samples) -> Metric:
+    # CounterMetricFamily drops the ``_total`` of ``name`` and the exposition adds it
+    # back: the sample names are the documented ones.
+    family = CounterMetricFamily(name, help_text, labels=labels)
+    for values, value in samples:
+        family.add_metric(values, value)
+    return family
+
+
+def _by_key(counts: Mapping[str, float]) -> Samples:
+    """One sample per key of ``counts``, sorted, with the key as the one label value."""
+    return (((key,), counts[key]) for key in sorted(counts))
 
 
 def _with_end(data: Any, t: float) -> Any:

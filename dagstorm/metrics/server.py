@@ -1,23 +1,26 @@
 """``--metrics-port``: serve a live run's metrics over HTTP for Prometheus.
 
 A thread follows the run's journal (:class:`dagstorm.run.follow.JournalFollower`)
-into :class:`dagstorm.metrics.live.LiveMetrics`; ``GET /metrics`` renders them.
-The server binds 127.0.0.1 unless ``--metrics-host`` says otherwise, and it reads
-only the journal: the run never waits for a scrape.
+into :class:`dagstorm.metrics.live.LiveMetrics`; prometheus-client's HTTP server
+renders them on ``GET /metrics`` from a registry of their own (never the process's
+global one). The server binds 127.0.0.1 unless ``--metrics-host`` says otherwise,
+and it reads only the journal: the run never waits for a scrape.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from prometheus_client import CollectorRegistry, make_wsgi_app, start_http_server
+from prometheus_client.core import Metric
 
 from dagstorm.core.errors import UsageError
-from dagstorm.metrics.exposition import CONTENT_TYPE, render
 from dagstorm.metrics.live import LiveMetrics
 from dagstorm.run.follow import JournalFollower
 
@@ -36,10 +39,11 @@ class MetricsAddress:
 
 
 class MetricsServer:
-    """An HTTP server for ``/metrics`` and the thread that follows the journal.
+    """The HTTP server of ``/metrics`` (serving once built) and the journal-following thread.
 
     ``journal`` returns the journal's path once the run has created it (None
-    before): the run directory is only known when the run starts.
+    before): the run directory is only known when the run starts. Until then a
+    scrape gets no samples.
     """
 
     def __init__(self, address: MetricsAddress, journal: Callable[[], Path | None]) -> None:
@@ -48,19 +52,23 @@ class MetricsServer:
         self._metrics: LiveMetrics | None = None
         self._follower: JournalFollower | None = None
         self._stop = threading.Event()
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self)
         try:
-            self._http = ThreadingHTTPServer((address.host, address.port), self._handler())
+            self._http, self._http_thread = start_http_server(
+                address.port, address.host, registry=registry
+            )
         except OSError as exc:
             raise UsageError(
                 f"cannot serve metrics on {address.host}:{address.port}: {exc.strerror}",
                 where="--metrics-port",
                 fix="choose a free port (or 0 for any)",
             ) from None
-        self._http.daemon_threads = True
-        self._threads = [
-            threading.Thread(target=self._http.serve_forever, name="metrics-http", daemon=True),
-            threading.Thread(target=self._follow_loop, name="metrics-follow", daemon=True),
-        ]
+        # The library's app answers on every path; the endpoint keeps to /metrics.
+        self._http.set_app(_only_metrics(make_wsgi_app(registry)))
+        self._follow_thread = threading.Thread(
+            target=self._follow_loop, name="metrics-follow", daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -73,17 +81,17 @@ class MetricsServer:
         return str(self._http.server_address[0])
 
     def start(self) -> None:
-        """Start serving and following."""
-        for thread in self._threads:
-            thread.start()
+        """Start following the journal."""
+        self._follow_thread.start()
 
     def stop(self) -> None:
-        """Stop both threads (a last read first, so the final state is served until then)."""
+        """Stop serving and following; the port is free again when this returns."""
         self._stop.set()
         self._http.shutdown()
         self._http.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
+        self._http_thread.join(timeout=5)
+        if self._follow_thread.is_alive():
+            self._follow_thread.join(timeout=5)
 
     def poll(self) -> None:
         """Read what the journal gained since the last call."""
@@ -91,42 +99,32 @@ class MetricsServer:
         if path is None:
             return
         with self._lock:
-            if self._follower is None or self._follower.path != path:
+            if self._metrics is None or self._follower is None or self._follower.path != path:
                 self._follower = JournalFollower(path)
                 self._metrics = LiveMetrics(path.parent)
-            self._metrics.feed(self._follower.read())  # type: ignore[union-attr]
+            self._metrics.feed(self._follower.read())
 
-    def exposition(self) -> str:
-        """The current metrics as exposition text."""
+    def collect(self) -> Iterable[Metric]:
+        """The metric families as the journal holds them now (a collector, called per scrape)."""
         self.poll()
         with self._lock:
-            if self._metrics is None:
-                return "# dagstorm: the run has not started yet\n"
-            return render(self._metrics.families())
+            return [] if self._metrics is None else list(self._metrics.collect())
 
     def _follow_loop(self) -> None:
         while not self._stop.wait(FOLLOW_INTERVAL_S):
             self.poll()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.split("?")[0] != "/metrics":
-                    self.send_error(404, "only /metrics is served")
-                    return
-                body = server.exposition().encode("utf-8")
-                self.send_response(200)
-                self.send_header("Content-Type", CONTENT_TYPE)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+def _only_metrics(app: WSGIApplication) -> WSGIApplication:
+    """``app`` on ``/metrics``, 404 elsewhere (prometheus-client answers on any path)."""
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return  # scrapes every few seconds would flood the run's output
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != "/metrics":
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"only /metrics is served\n"]
+        return app(environ, start_response)
 
-        return Handler
+    return serve
 
 
 @contextmanager

@@ -3,8 +3,9 @@
 Airflow sends ``name:value|type`` lines (``c`` counter, ``g`` gauge, ``ms``
 timer). Per interval this probe emits one ``statsd`` event per metric of
 interest: counters summed, gauges last value, timers count/p50/p95/max in
-milliseconds (Airflow 3 sends timers in ms). Memory is bounded: only the
-current interval's values of the metrics of interest are kept.
+milliseconds (Airflow 3 sends timers in ms; percentiles by nearest rank,
+``core.quantiles``). Memory is bounded: only the current interval's values of the
+metrics of interest are kept.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+from dagstorm.core.quantiles import quantile
 from dagstorm.probes.base import Probe
 
 #: Prefixes (after Airflow's ``airflow.`` prefix) of the metrics dagstorm keeps.
@@ -53,11 +55,6 @@ def parse_line(line: str, prefix: str = "airflow.") -> tuple[str, float, str] | 
     if not metric.startswith(INTERESTING):
         return None
     return metric, value, parts[1]
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
 class StatsdProbe(Probe):
@@ -129,8 +126,8 @@ class StatsdProbe(Probe):
                     metric=metric,
                     type="timer",
                     count=len(values),
-                    p50_ms=_percentile(values, 0.5),
-                    p95_ms=_percentile(values, 0.95),
+                    p50_ms=quantile(values, 0.5),
+                    p95_ms=quantile(values, 0.95),
                     max_ms=max(values),
                 )
 

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from dagstorm.analysis.texts import duration_text
+from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Markup, el, join
 from dagstorm.reports.ramp import STAGES, RampCapacity
 from dagstorm.reports.tables import html_table
@@ -234,7 +234,7 @@ def ramp_section(ramp: RampCapacity | None) -> Markup:
             [
                 str(step.index + 1),
                 f"×{step.factor:.3g}",
-                f"{_clock(step.start_t)}–{_clock(step.end_t)}",
+                f"{duration_text(round(step.start_t))}–{duration_text(round(step.end_t))}",
                 "n/a" if step.wall_bytes_per_s is None else f"{step.wall_bytes_per_s / 1e6:.4g}",
                 str(step.runs),
                 "n/a" if step.compliance is None else f"{step.compliance * 100:.1f}%",
@@ -304,7 +304,3 @@ def ramp_answer(ramp: RampCapacity) -> list[str]:
 
 def _sim(seconds: float | None) -> str:
     return "n/a" if seconds is None else duration_text(seconds)
-
-
-def _clock(seconds: float) -> str:
-    return duration_text(round(seconds))

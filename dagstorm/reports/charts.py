@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dagstorm.analysis.result import Result
-from dagstorm.analysis.texts import duration_text, number_text
+from dagstorm.analysis.texts import number_text
+from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Markup, el, join
 from dagstorm.reports.series import Points, RunSeries
 from dagstorm.reports.svg import Chart, Series, render_chart

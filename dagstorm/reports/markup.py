@@ -1,38 +1,32 @@
-"""Escape-by-default HTML building: text is escaped unless it is already :class:`Markup`.
+"""Escape-by-default HTML building on markupsafe: text is escaped unless it is :class:`Markup`.
 
 Scenario names, descriptions, fault names, DAG and run ids and the scenario file are
 user input, so every value that reaches the page goes through :func:`esc` or
-:func:`el`; only strings these functions return are trusted.
+:func:`el`; only strings these functions return are trusted. :class:`Markup` is
+markupsafe's: adding a plain string to it, or formatting one into it, escapes that
+string too.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 
+from markupsafe import Markup, escape
+
 __all__ = ["Child", "Markup", "el", "esc", "join", "num"]
-
-
-class Markup(str):
-    """A string of trusted HTML (built by :func:`el` or :func:`esc`)."""
-
-    __slots__ = ()
-
 
 #: What an element may contain: trusted markup, or anything else (escaped as text).
 Child = object
 
 
 def esc(value: object) -> Markup:
-    """``value`` as HTML text: unchanged if it is already :class:`Markup`, else escaped."""
-    if isinstance(value, Markup):
-        return value
-    return Markup(html.escape("" if value is None else str(value), quote=True))
+    """``value`` as HTML text: unchanged if it is already markup, else escaped; None is empty."""
+    return Markup("") if value is None else escape(value)
 
 
 def join(parts: Iterable[Child], separator: str = "") -> Markup:
     """Concatenate ``parts`` (each escaped unless trusted)."""
-    return Markup(esc(separator).join(esc(p) for p in parts))
+    return esc(separator).join(esc(p) for p in parts)
 
 
 def el(tag: str, *children: Child, **attrs: object) -> Markup:

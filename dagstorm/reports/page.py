@@ -14,7 +14,8 @@ from typing import Any
 from dagstorm import __version__
 from dagstorm.analysis.history import HistoryEntry
 from dagstorm.analysis.load import RunData
-from dagstorm.analysis.result import Result, atomic_write
+from dagstorm.analysis.result import Result
+from dagstorm.core.atomic import atomic_write
 from dagstorm.reports.capacity import capacity_section, ramp_section, read_scenario
 from dagstorm.reports.charts import all_charts
 from dagstorm.reports.environment import environment_section
@@ -105,7 +106,7 @@ def render_report_of(
         el("style", Markup(CSS)),
     )
     body = el("body", el("main", *sections))
-    return "<!DOCTYPE html>\n" + el("html", head, body, lang="en") + "\n"
+    return f"<!DOCTYPE html>\n{el('html', head, body, lang='en')}\n"
 
 
 def write_report(run_dir: Path, result: Result, *, history: Sequence[HistoryEntry] = ()) -> Path:

@@ -20,9 +20,9 @@ import pandas as pd
 from dagstorm.analysis.journal_scan import JournalScan
 from dagstorm.analysis.load import RunData, load_run
 from dagstorm.analysis.measures import in_scope
-from dagstorm.analysis.percentiles import nearest_rank
 from dagstorm.analysis.result import Result
 from dagstorm.analysis.scheduler_metrics import EXECUTABLE, OPEN_SLOTS, STARVING, starts_with
+from dagstorm.core.quantiles import quantile
 from dagstorm.reports.svg import Band
 
 __all__ = [
@@ -321,7 +321,7 @@ def _queue_delay_per_minute(tries: pd.DataFrame) -> dict[str, Points]:
     for minute, rows in frame.groupby("minute", sort=True):
         values = rows["delay"].tolist()
         for name, q in (("p50", 0.50), ("p95", 0.95)):
-            value = nearest_rank(values, q)
+            value = quantile(values, q)
             if value is not None:
                 out[name].append((float(minute) * 60.0, value))
     return {name: tuple(points) for name, points in out.items() if points}

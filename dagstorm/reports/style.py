@@ -60,7 +60,7 @@ vertical-align:-2px}
 .provenance li{margin:2px 0}
 footer{color:var(--muted);font-size:12px;margin-top:40px}
 .trend-charts{display:flex;flex-wrap:wrap;gap:12px}
-.trend-box{flex:1 1 290px;margin:6px 0}
-svg .current{stroke:var(--fg);stroke-width:2}
+.chart-box.trend{flex:1 1 290px;margin:6px 0}
+svg .dots.ring circle{stroke:var(--fg);stroke-width:2}
 @media print{.chart-box{break-inside:avoid}}
 """

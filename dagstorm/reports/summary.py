@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dagstorm.analysis.result import Result
-from dagstorm.analysis.texts import duration_text, number_text
+from dagstorm.analysis.texts import number_text, plural
+from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Markup, el, join
 from dagstorm.reports.tables import slo_table
 
-__all__ = ["provenance", "summary_section"]
+__all__ = ["findings_list", "provenance", "summary_section"]
 
 
 def summary_section(result: Result) -> Markup:
-    """Verdict badge, resilience score, story, run facts and the SLO table."""
+    """Verdict badge, resilience score, story, run facts, the findings and the SLO table.
+
+    The badge is the verdict's (``result.json``'s ``verdict.passed``): PASS only when
+    every SLO passed and there is no finding, FAIL with the exit code otherwise.
+    """
     verdict = result.verdict
     passed = verdict.passed
     score = "n/a (no SLO)" if verdict.score is None else f"{number_text(verdict.score)}/100"
@@ -23,11 +28,14 @@ def summary_section(result: Result) -> Markup:
         + f", started {run.started_at}, {duration_text(run.wall_s)} wall = "
         f"{duration_text(run.sim_s)} sim at ×{number_text(scenario.time_compression)}; "
         f"{run.events:,} journal events; "
-        f"{len(verdict.slos) - len(verdict.failed)} of {len(verdict.slos)} SLOs passed."
+        f"{len(verdict.slos) - len(verdict.failed)} of {len(verdict.slos)} SLOs passed; "
+        + (plural(len(verdict.findings), "finding") if verdict.findings else "no findings")
+        + f"; exit code {int(verdict.exit_code)}."
     )
+    badge = "PASS" if passed else f"FAIL (exit {int(verdict.exit_code)})"
     headline = el(
         "div",
-        el("div", "PASS" if passed else "FAIL", class_="verdict " + ("pass" if passed else "fail")),
+        el("div", badge, class_="verdict " + ("pass" if passed else "fail")),
         el(
             "div",
             el("div", "resilience score", class_="label"),
@@ -37,7 +45,22 @@ def summary_section(result: Result) -> Markup:
         el("p", result.story, class_="story"),
         class_="headline",
     )
-    return join([headline, el("p", facts, class_="facts"), slo_table(result)])
+    facts_line = el("p", facts, class_="facts")
+    return join([headline, facts_line, findings_list(result), slo_table(result)])
+
+
+def findings_list(result: Result) -> Markup:
+    """What fails the run besides its SLOs (nothing when there is no finding)."""
+    findings = result.verdict.findings
+    if not findings:
+        return Markup("")
+    items = [el("li", el("span", "FAIL", class_="badge fail"), " ", f.text) for f in findings]
+    return el(
+        "div",
+        el("h3", "Findings: these fail the run whatever the SLOs say"),
+        el("ul", *items),
+        class_="findings",
+    )
 
 
 def provenance(result: Result) -> Markup:

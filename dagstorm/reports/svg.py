@@ -1,9 +1,10 @@
-"""Time charts as inline SVG: lines, steps, points or bars over wall seconds.
+"""Charts as inline SVG: lines, steps, points or bars over wall seconds or categories.
 
 No JavaScript and no library: a chart is a pure function of its :class:`Chart`,
 so the report opens offline in any browser and the same input gives the same
 bytes. Phases and fault windows are shaded bands behind the data; an optional
-horizontal threshold (an SLA deadline) is drawn dashed.
+horizontal threshold (an SLA deadline) is drawn dashed. The x axis is wall time
+(the run's charts) or categories evenly spaced (the trends: one per run).
 """
 
 from __future__ import annotations
@@ -13,12 +14,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Markup, el, join, num
 
-__all__ = ["PALETTE", "Band", "Chart", "Series", "nice_ticks", "render_chart"]
-
-WIDTH, HEIGHT = 920, 230
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 22, 34
+__all__ = [
+    "PALETTE",
+    "SMALL",
+    "WIDE",
+    "Band",
+    "Chart",
+    "Frame",
+    "Series",
+    "nice_ticks",
+    "render_chart",
+]
 
 #: Colour-blind-safe (Okabe–Ito), in the order series use them.
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442")
@@ -26,19 +35,50 @@ PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#0
 Style = Literal["line", "step", "points", "bars"]
 #: Data → pixels along one axis.
 _Scale = Callable[[float], float]
+#: Room for one category label (``11-24`` at the tick font size, and a gap).
+_CATEGORY_LABEL_PX = 40
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A chart's size and the margins around its plot area, in SVG pixels."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    #: About how many y ticks.
+    y_ticks: int = 5
+
+
+#: A chart across the page.
+WIDE = Frame(920, 230, 64, 16, 22, 34)
+#: A small chart, three to a row (the trends).
+SMALL = Frame(300, 150, 50, 12, 12, 26, y_ticks=4)
 
 
 @dataclass(frozen=True)
 class Series:
-    """One named series of ``(t, value)`` points; ``t`` in wall seconds since the start."""
+    """One named series of ``(t, value)`` points; ``t`` in wall seconds since the start.
+
+    On a categorical axis (:attr:`Chart.x_categories`) ``t`` is the category's index.
+    """
 
     name: str
     points: tuple[tuple[float, float], ...]
     style: Style = "line"
     #: A colour from :data:`PALETTE` by default (by position in the chart).
     color: str | None = None
-    #: Width of each bar in seconds (``bars`` only).
+    #: Width of each bar in seconds (``bars`` only, over wall time).
     bar_s: float = 60.0
+    #: Hover text of each point, in order (``points``); default: name, value and x.
+    titles: tuple[str, ...] = ()
+    #: Radius of each point (``points``).
+    radius: float = 4.0
+    #: Outline the points in the text colour: the ones to look at first.
+    ring: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,7 +93,7 @@ class Band:
 
 @dataclass(frozen=True)
 class Chart:
-    """A time chart: series over ``[0, x_end]`` wall seconds, with bands and a threshold."""
+    """A chart: series over ``[0, x_end]`` wall seconds (or categories), bands, a threshold."""
 
     title: str
     y_label: str
@@ -64,6 +104,17 @@ class Chart:
     threshold: tuple[float, str] | None = None
     #: Text under the chart: what is plotted and how it was derived.
     note: str = ""
+    #: A categorical x axis instead of wall time: the point at x = ``i`` sits over
+    #: ``x_categories[i]``, evenly spaced (``x_end`` is then unused).
+    x_categories: tuple[str, ...] = ()
+    x_label: str = "wall time since start"
+    #: A fixed top of the y axis (100 for percentages); None: from the data.
+    y_top: float | None = None
+    frame: Frame = WIDE
+    #: Draw the legend (series and fault windows) above the chart.
+    legend: bool = True
+    #: One more CSS class of the ``<figure>`` and the ``<svg>`` (e.g. ``trend``).
+    variant: str = ""
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -87,17 +138,6 @@ def _time_ticks(x_end: float) -> list[float]:
     return [i * step for i in range(int(x_end // step) + 1)]
 
 
-def _time_label(seconds: float) -> str:
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}" if minutes else f"{hours}h"
-    if minutes:
-        return f"{minutes}m{secs:02d}" if secs else f"{minutes}m"
-    return f"{secs}s"
-
-
 def value_label(value: float) -> str:
     """A tick label: ``1.5k``, ``250``, ``0.25``."""
     magnitude = abs(value)
@@ -110,28 +150,64 @@ def value_label(value: float) -> str:
     return f"{value:g}"
 
 
+@dataclass(frozen=True)
+class _XAxis:
+    """Where x values go, which get a tick, and how a value reads."""
+
+    scale: _Scale
+    ticks: Sequence[float]
+    label: Callable[[float], str]
+
+
+def _x_axis(chart: Chart) -> _XAxis:
+    frame = chart.frame
+    plot_w = frame.width - frame.left - frame.right
+    categories = chart.x_categories
+    if categories:
+        # Each category is the middle of an equal slot, so no label hangs off an edge.
+        slot = plot_w / len(categories)
+        fit = max(1, int(plot_w // _CATEGORY_LABEL_PX))
+        stride = math.ceil(len(categories) / fit)
+        last = len(categories) - 1
+        return _XAxis(
+            scale=lambda i: frame.left + slot * (i + 0.5),
+            # Thinned from the last one backwards, so the newest is always labelled.
+            ticks=sorted(range(last, -1, -stride)),
+            label=lambda i: categories[min(max(round(i), 0), last)],
+        )
+    x_end = max(chart.x_end, 1.0)
+    return _XAxis(
+        scale=lambda t: frame.left + plot_w * min(max(t, 0.0), x_end) / x_end,
+        ticks=_time_ticks(x_end),
+        label=lambda t: duration_text(round(t)),
+    )
+
+
 def render_chart(chart: Chart) -> Markup:
     """The chart as a ``<figure>`` with an inline ``<svg>``, a legend and its note."""
-    x_end = max(chart.x_end, 1.0)
+    frame = chart.frame
     values = [v for s in chart.series for _, v in s.points if math.isfinite(v)]
     if chart.threshold is not None:
         values.append(chart.threshold[0])
-    y_max = max([*values, 0.0]) or 1.0
-    y_ticks = nice_ticks(0.0, y_max * 1.05)
-    y_top = max(y_ticks[-1], y_max)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def x(t: float) -> float:
-        return LEFT + plot_w * min(max(t, 0.0), x_end) / x_end
+    if chart.y_top is not None:
+        y_ticks = nice_ticks(0.0, chart.y_top, frame.y_ticks)
+        y_top = max(y_ticks[-1], chart.y_top)
+    else:
+        y_max = max([*values, 0.0]) or 1.0
+        y_ticks = nice_ticks(0.0, y_max * 1.05, frame.y_ticks)
+        y_top = max(y_ticks[-1], y_max)
+    plot_h = frame.height - frame.top - frame.bottom
+    x_axis = _x_axis(chart)
+    x = x_axis.scale
 
     def y(v: float) -> float:
-        return TOP + plot_h * (1 - min(max(v, 0.0), y_top) / y_top)
+        return frame.top + plot_h * (1 - min(max(v, 0.0), y_top) / y_top)
 
-    parts: list[Markup] = [_bands(chart.bands, x, plot_h)]
-    parts.append(_axes(_time_ticks(x_end), y_ticks, x, y, chart.y_label))
+    parts: list[Markup] = [_bands(chart.bands, x, frame)]
+    parts.append(_axes(chart, x_axis, y_ticks, y))
     for index, series in enumerate(chart.series):
         color = series.color or PALETTE[index % len(PALETTE)]
-        parts.append(_series(series, color, x, y))
+        parts.append(_series(series, color, x_axis, y))
     if chart.threshold is not None:
         value, label = chart.threshold
         parts.append(
@@ -139,8 +215,8 @@ def render_chart(chart: Chart) -> Markup:
                 "g",
                 el(
                     "line",
-                    x1=LEFT,
-                    x2=WIDTH - RIGHT,
+                    x1=frame.left,
+                    x2=frame.width - frame.right,
                     y1=num(y(value)),
                     y2=num(y(value)),
                     class_="threshold",
@@ -148,19 +224,20 @@ def render_chart(chart: Chart) -> Markup:
                 el(
                     "text",
                     label,
-                    x=WIDTH - RIGHT - 4,
+                    x=frame.width - frame.right - 4,
                     y=num(y(value) - 4),
                     class_="thr-label",
                     text_anchor="end",
                 ),
             )
         )
+    variant = f" {chart.variant}" if chart.variant else ""
     svg = el(
         "svg",
         el("title", chart.title),
         *parts,
-        viewBox=f"0 0 {WIDTH} {HEIGHT}",
-        class_="chart",
+        viewBox=f"0 0 {frame.width} {frame.height}",
+        class_=f"chart{variant}",
         role="img",
         aria_label=chart.title,
     )
@@ -176,10 +253,10 @@ def render_chart(chart: Chart) -> Markup:
     caption = el(
         "figcaption",
         el("strong", chart.title),
-        legend,
+        legend if chart.legend else "",
         el("p", chart.note, class_="note") if chart.note else "",
     )
-    return el("figure", caption, svg, class_="chart-box")
+    return el("figure", caption, svg, class_=f"chart-box{variant}")
 
 
 def _fault_key(bands: Sequence[Band]) -> Markup:
@@ -192,8 +269,9 @@ def _fault_key(bands: Sequence[Band]) -> Markup:
     return el("span", el("i", class_="fault-key"), f"{label}: {shown}")
 
 
-def _bands(bands: Sequence[Band], x: _Scale, plot_h: float) -> Markup:
+def _bands(bands: Sequence[Band], x: _Scale, frame: Frame) -> Markup:
     shapes: list[Markup] = []
+    plot_h = frame.height - frame.top - frame.bottom
     phases = [b for b in bands if b.kind == "phase"]
     for index, band in enumerate(phases):
         left, right = x(band.start), x(band.end)
@@ -202,13 +280,13 @@ def _bands(bands: Sequence[Band], x: _Scale, plot_h: float) -> Markup:
                 "rect",
                 el("title", f"phase {band.label}"),
                 x=num(left),
-                y=TOP,
+                y=frame.top,
                 width=num(max(right - left, 0.0)),
                 height=num(plot_h),
                 class_="phase" if index % 2 == 0 else "phase alt",
             )
         )
-        shapes.append(el("text", band.label, x=num(left + 3), y=TOP - 6, class_="band-label"))
+        shapes.append(el("text", band.label, x=num(left + 3), y=frame.top - 6, class_="band-label"))
     for band in (b for b in bands if b.kind == "fault"):
         left, right = x(band.start), x(band.end)
         shapes.append(
@@ -216,7 +294,7 @@ def _bands(bands: Sequence[Band], x: _Scale, plot_h: float) -> Markup:
                 "rect",
                 el("title", f"fault: {band.label}"),
                 x=num(left),
-                y=TOP,
+                y=frame.top,
                 width=num(max(right - left, 1.0)),
                 height=num(plot_h),
                 class_="fault",
@@ -225,81 +303,81 @@ def _bands(bands: Sequence[Band], x: _Scale, plot_h: float) -> Markup:
     return join(shapes)
 
 
-def _axes(
-    x_ticks: Sequence[float], y_ticks: Sequence[float], x: _Scale, y: _Scale, y_label: str
-) -> Markup:
+def _axes(chart: Chart, x_axis: _XAxis, y_ticks: Sequence[float], y: _Scale) -> Markup:
+    frame = chart.frame
+    right, bottom = frame.width - frame.right, frame.height - frame.bottom
     items: list[Markup] = []
     for tick in y_ticks:
         items.append(
-            el("line", x1=LEFT, x2=WIDTH - RIGHT, y1=num(y(tick)), y2=num(y(tick)), class_="grid")
+            el("line", x1=frame.left, x2=right, y1=num(y(tick)), y2=num(y(tick)), class_="grid")
         )
         items.append(
             el(
                 "text",
                 value_label(tick),
-                x=LEFT - 6,
+                x=frame.left - 6,
                 y=num(y(tick) + 4),
                 text_anchor="end",
                 class_="tick",
             )
         )
-    for tick in x_ticks:
+    for tick in x_axis.ticks:
         items.append(
             el(
                 "text",
-                _time_label(tick),
-                x=num(x(tick)),
-                y=HEIGHT - BOTTOM + 16,
+                x_axis.label(tick),
+                x=num(x_axis.scale(tick)),
+                y=bottom + 16,
                 text_anchor="middle",
                 class_="tick",
             )
         )
-    items.append(
-        el("line", x1=LEFT, x2=WIDTH - RIGHT, y1=HEIGHT - BOTTOM, y2=HEIGHT - BOTTOM, class_="axis")
-    )
-    items.append(
-        el(
-            "text",
-            y_label,
-            x=12,
-            y=num(TOP + (HEIGHT - TOP - BOTTOM) / 2),
-            transform=f"rotate(-90 12 {num(TOP + (HEIGHT - TOP - BOTTOM) / 2)})",
-            text_anchor="middle",
-            class_="axis-label",
+    items.append(el("line", x1=frame.left, x2=right, y1=bottom, y2=bottom, class_="axis"))
+    if chart.y_label:
+        middle = num(frame.top + (bottom - frame.top) / 2)
+        items.append(
+            el(
+                "text",
+                chart.y_label,
+                x=12,
+                y=middle,
+                transform=f"rotate(-90 12 {middle})",
+                text_anchor="middle",
+                class_="axis-label",
+            )
         )
-    )
-    items.append(
-        el(
-            "text",
-            "wall time since start",
-            x=WIDTH - RIGHT,
-            y=HEIGHT - 4,
-            text_anchor="end",
-            class_="axis-label",
+    if chart.x_label:
+        items.append(
+            el(
+                "text",
+                chart.x_label,
+                x=right,
+                y=frame.height - 4,
+                text_anchor="end",
+                class_="axis-label",
+            )
         )
-    )
     return join(items)
 
 
-def _series(series: Series, color: str, x: _Scale, y: _Scale) -> Markup:
-    points = [(t, v) for t, v in series.points if math.isfinite(t) and math.isfinite(v)]
+def _series(series: Series, color: str, x_axis: _XAxis, y: _Scale) -> Markup:
+    x = x_axis.scale
+    points = [
+        (t, v, _title(series, index, x_axis))
+        for index, (t, v) in enumerate(series.points)
+        if math.isfinite(t) and math.isfinite(v)
+    ]
     if not points:
         return Markup("")
     if series.style == "points" or (series.style in ("line", "step") and len(points) == 1):
         return el(
             "g",
             *(
-                el(
-                    "circle",
-                    el("title", f"{series.name}: {value_label(v)} at {_time_label(t)}"),
-                    cx=num(x(t)),
-                    cy=num(y(v)),
-                    r=4,
-                )
-                for t, v in points
+                el("circle", el("title", title), cx=num(x(t)), cy=num(y(v)), r=f"{series.radius:g}")
+                for t, v, title in points
             ),
             fill=color,
-            class_="dots",
+            class_="dots ring" if series.ring else "dots",
         )
     if series.style == "bars":
         return el(
@@ -307,20 +385,20 @@ def _series(series: Series, color: str, x: _Scale, y: _Scale) -> Markup:
             *(
                 el(
                     "rect",
-                    el("title", f"{series.name}: {value_label(v)} at {_time_label(t)}"),
+                    el("title", title),
                     x=num(x(t) + 0.5),
                     y=num(y(v)),
                     width=num(max(x(t + series.bar_s) - x(t) - 1.0, 1.0)),
                     height=num(max(y(0.0) - y(v), 0.0)),
                 )
-                for t, v in points
+                for t, v, title in points
             ),
             fill=color,
             fill_opacity="0.75",
         )
     coords: list[str] = []
     previous: float | None = None
-    for t, v in points:
+    for t, v, _ in points:
         if series.style == "step" and previous is not None:
             coords.append(f"{num(x(t))},{num(y(previous))}")
         coords.append(f"{num(x(t))},{num(y(v))}")
@@ -328,3 +406,11 @@ def _series(series: Series, color: str, x: _Scale, y: _Scale) -> Markup:
     return el(
         "polyline", el("title", series.name), points=" ".join(coords), stroke=color, class_="line"
     )
+
+
+def _title(series: Series, index: int, x_axis: _XAxis) -> str:
+    """The hover text of a (finite) point: the series' own, or name, value and x."""
+    if index < len(series.titles):
+        return series.titles[index]
+    t, v = series.points[index]
+    return f"{series.name}: {value_label(v)} at {x_axis.label(t)}"

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from dagstorm.analysis.completeness import CountsRow
 from dagstorm.analysis.result import Result
-from dagstorm.analysis.texts import duration_text, percent_text
+from dagstorm.analysis.texts import percent_text
+from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Child, Markup, el, join
 
 __all__ = [
@@ -49,7 +50,12 @@ def _pass(passed: bool, measured: bool) -> Markup:
 def slo_table(result: Result) -> Markup:
     """Each SLO: verdict, measured value vs target, weight and the detail."""
     if not result.verdict.slos:
-        return el("p", "The scenario declares no SLO: nothing was judged.", class_="not-measured")
+        return el(
+            "p",
+            "The scenario declares no SLO: the run is judged on its findings only"
+            " (its status, and whether each fault was reverted and recovered from).",
+            class_="not-measured",
+        )
     rows = [
         [
             _pass(v.passed, v.measured),

@@ -2,7 +2,7 @@
 
 Reads the history file's entries (docs/trends.md), never other run directories.
 Three small charts (SLA compliance, recovery time p95, scheduler throughput), one
-point per run, in the report's SVG style, and a table of every headline measure
+point per run, drawn by svg.py like the run's charts, and a table of every headline measure
 with each run's change against the run before it; a change beyond the measure's
 default tolerance is flagged.
 """
@@ -16,8 +16,8 @@ from dagstorm.analysis.compare import compare_measures
 from dagstorm.analysis.headline import HEADLINES, HeadlineSpec, headline_spec, value_text
 from dagstorm.analysis.history import HistoryEntry, runs_of_scenario
 from dagstorm.analysis.result import Result
-from dagstorm.reports.markup import Markup, el, join, num
-from dagstorm.reports.svg import PALETTE, nice_ticks, value_label
+from dagstorm.reports.markup import Markup, el, join
+from dagstorm.reports.svg import PALETTE, SMALL, Chart, Series, render_chart
 from dagstorm.reports.tables import html_table
 
 __all__ = ["TREND_CHARTS", "TREND_RUNS", "baseline_table", "trend_runs", "trends_section"]
@@ -25,8 +25,17 @@ __all__ = ["TREND_CHARTS", "TREND_RUNS", "baseline_table", "trend_runs", "trends
 #: How many runs of the scenario the section shows (this one included).
 TREND_RUNS = 10
 TREND_CHARTS = ("sla_compliance", "recovery_p95_sim_s", "throughput_per_min")
-WIDTH, HEIGHT = 300, 150
-LEFT, RIGHT, TOP, BOTTOM = 44, 10, 12, 30
+#: The colour of a failed run's dot.
+FAILED = PALETTE[5]
+#: A run's place on the x axis, its value as drawn, the run.
+Measured = tuple[float, float, HistoryEntry]
+_Y_LABELS = {
+    "fraction": "%",
+    "seconds": "seconds",
+    "per_min": "per minute",
+    "count": "",
+    "score": "",
+}
 
 
 def trend_runs(
@@ -92,7 +101,8 @@ def _trend(history: Sequence[HistoryEntry], result: Result) -> Markup:
             el(
                 "p",
                 f"The last {len(runs)} runs of {result.scenario.name} in the history, this one"
-                " last (ringed). Δ is each run against the run before it; ",
+                " last (ringed); orange dots are failed runs. Δ is each run against the run"
+                " before it; ",
                 el("span", "flagged", class_="bad"),
                 " when it moved the wrong way beyond the measure's default tolerance"
                 " (docs/trends.md).",
@@ -103,81 +113,56 @@ def _trend(history: Sequence[HistoryEntry], result: Result) -> Markup:
 
 
 def _chart(spec: HeadlineSpec, runs: Sequence[HistoryEntry], current: str) -> Markup:
-    values = [r.measures.get(spec.name) for r in runs]
-    finite = [v for v in values if v is not None and math.isfinite(v)]
+    """One headline measure over the runs: a line through the measured ones, a dot each."""
     scale = 100.0 if spec.unit == "fraction" else 1.0
-    top = max([v * scale for v in finite] + [0.0]) or 1.0
-    ticks = nice_ticks(0.0, top * 1.05, 4)
-    y_top = max(ticks[-1], top)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(runs) - 1, 1)
+    measured: list[Measured] = [
+        (float(i), v * scale, run)
+        for i, run in enumerate(runs)
+        if (v := run.measures.get(spec.name)) is not None and math.isfinite(v)
+    ]
 
-    def x(i: int) -> float:
-        return LEFT + step * i
+    def dots(
+        name: str, chosen: list[Measured], color: str, *, radius: float = 3, ring: bool = False
+    ) -> Series:
+        return Series(
+            name,
+            tuple((i, v) for i, v, _ in chosen),
+            "points",
+            color=color,
+            titles=tuple(f"{run.run}: {value_text(spec, v / scale)}" for _, v, run in chosen),
+            radius=radius,
+            ring=ring,
+        )
 
-    def y(v: float) -> float:
-        return TOP + plot_h * (1 - min(max(v * scale, 0.0), y_top) / y_top)
-
-    parts: list[Markup] = []
-    for tick in ticks:
-        yy = TOP + plot_h * (1 - tick / y_top)
-        parts.append(el("line", x1=LEFT, x2=WIDTH - RIGHT, y1=num(yy), y2=num(yy), class_="grid"))
-        parts.append(
-            el(
-                "text",
-                value_label(tick),
-                x=LEFT - 4,
-                y=num(yy + 4),
-                text_anchor="end",
-                class_="tick",
-            )
-        )
-    for i in (0, len(runs) - 1):
-        parts.append(
-            el(
-                "text",
-                runs[i].started_at[5:10],
-                x=num(x(i)),
-                y=HEIGHT - BOTTOM + 14,
-                text_anchor="middle",
-                class_="tick",
-            )
-        )
-    points = [(i, v) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
-    if len(points) > 1:
-        coords = " ".join(f"{num(x(i))},{num(y(v))}" for i, v in points)
-        parts.append(el("polyline", points=coords, stroke=PALETTE[0], class_="line"))
-    for i, v in points:
-        run = runs[i]
-        parts.append(
-            el(
-                "circle",
-                el("title", f"{run.run}: {value_text(spec, v)}"),
-                cx=num(x(i)),
-                cy=num(y(v)),
-                r=5 if run.run == current else 3,
-                fill=PALETTE[0] if run.passed else PALETTE[5],
-                class_="current" if run.run == current else None,
-            )
-        )
-    missing = len(values) - len(points)
-    unit = " (%)" if spec.unit == "fraction" else ""
-    svg = el(
-        "svg",
-        el("title", spec.label),
-        *parts,
-        viewBox=f"0 0 {WIDTH} {HEIGHT}",
-        class_="chart trend",
-        role="img",
-        aria_label=f"trend of {spec.label}",
+    earlier = [m for m in measured if m[2].run != current]
+    this = [m for m in measured if m[2].run == current]
+    series = [
+        Series(spec.label, tuple((i, v) for i, v, _ in measured), color=PALETTE[0]),
+        dots("passed", [m for m in earlier if m[2].passed], PALETTE[0]),
+        dots("failed", [m for m in earlier if not m[2].passed], FAILED),
+        *(
+            dots("this run", [m], PALETTE[0] if m[2].passed else FAILED, radius=5, ring=True)
+            for m in this
+        ),
+    ]
+    missing = len(runs) - len(measured)
+    # One line each, whatever it says, so the three charts stay aligned.
+    note = f"{missing} of {len(runs)} runs not measured" if missing else "every run measured"
+    chart = Chart(
+        title=spec.label,
+        y_label=_Y_LABELS[spec.unit],
+        # One measured run: no line, its dot is enough.
+        series=tuple(series if len(measured) > 1 else series[1:]),
+        x_end=0.0,
+        x_categories=tuple(run.started_at[5:10] for run in runs),
+        x_label="",
+        y_top=100.0 if spec.unit == "fraction" else None,
+        frame=SMALL,
+        legend=False,
+        note=note,
+        variant="trend",
     )
-    note = f"{missing} run(s) not measured" if missing else "orange: a failed run"
-    return el(
-        "figure",
-        el("figcaption", el("strong", spec.label + unit), el("p", note, class_="note")),
-        svg,
-        class_="chart-box trend-box",
-    )
+    return render_chart(chart)
 
 
 def _table(runs: Sequence[HistoryEntry], current: str) -> Markup:

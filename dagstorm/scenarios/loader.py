@@ -12,7 +12,7 @@ valid.
 
 from __future__ import annotations
 
-import difflib
+import contextlib
 import functools
 import os
 import re
@@ -20,55 +20,61 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from dagstorm.core.errors import ScenarioError
+from dagstorm.core.problems import Problem, problems_from_validation, sort_problems
 from dagstorm.core.yamlsource import KeyPath, load_yaml
-from dagstorm.scenarios.model import Scenario
+from dagstorm.scenarios.checks import Parts, check
+from dagstorm.scenarios.model import (
+    DEFER_CHECKS,
+    FaultPlan,
+    Phase,
+    PositiveSeconds,
+    Scenario,
+    WorkloadSpec,
+)
+from dagstorm.scenarios.slos import SloEntry
+
+__all__ = ["LoadedScenario", "Problem", "ScenarioInvalid", "load_scenario"]
 
 MAX_EXTENDS = 5
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a scenario."""
-
-    where: str
-    what: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.what} — fix: {self.fix}"
+_FIX = "see `dagstorm schema` and docs/scenarios.md"
 
 
 class ScenarioInvalid(ScenarioError):
-    """A scenario with one or more problems (all of them are listed)."""
+    """A scenario with one or more problems (all of them are listed, one line each)."""
 
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
+    def __init__(
+        self, path: Path, problems: list[Problem], warnings: list[Problem] | None = None
+    ) -> None:
         first = problems[0]
         super().__init__(
             first.what if len(problems) == 1 else f"{len(problems)} problems",
-            where=first.where if len(problems) == 1 else str(path),
-            fix=first.fix if len(problems) == 1 else "see each line below",
+            where=first.where if len(problems) == 1 else f"{path}:1:1",
+            fix=first.fix if len(problems) == 1 else "see each line",
         )
         self.problems = problems
+        self.warnings = list(warnings or [])
 
     def render(self) -> str:
-        """One line per problem (a single problem renders as one line)."""
-        if len(self.problems) == 1:
-            return str(self.problems[0])
-        return f"{self.where}: {self.what}\n" + "\n".join(f"  {p}" for p in self.problems)
+        """One line per problem, then one per warning."""
+        return "\n".join(str(p) for p in [*self.problems, *self.warnings])
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 @dataclass
 class LoadedScenario:
-    """A valid scenario plus where it came from."""
+    """A valid scenario plus where it came from (and what is worth a warning)."""
 
     scenario: Scenario
     path: Path
     resolved: dict[str, Any]
     positions: dict[KeyPath, str] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def _merge(
@@ -100,31 +106,88 @@ def _merge(
 def _read(
     path: Path, problems: list[Problem], chain: tuple[Path, ...] = ()
 ) -> tuple[dict[str, Any], dict[KeyPath, str]]:
+    """The file's data and positions, merged over its ``extends`` chain.
+
+    Problems with the chain itself go to ``problems`` with the ``extends`` marker
+    (the rest of the file means little without its base).
+    """
     doc = load_yaml(path, error=ScenarioError)
+    if doc.empty:
+        raise ScenarioInvalid(
+            path,
+            [
+                Problem(
+                    f"{path}:1:1",
+                    "the file is empty: a scenario needs at least `name:` and `duration:`",
+                    "start from one of the library, e.g. `cp scenarios/smoke.yaml "
+                    f"{path.name}` (docs/scenarios.md)",
+                )
+            ],
+        )
+    if "suite" in doc.data:
+        raise ScenarioInvalid(
+            path,
+            [
+                Problem(
+                    doc.where(("suite",), key=True),
+                    f"this file is a suite ({_name(doc.data['suite'])}), not a scenario",
+                    f"run it with `dagstorm nightly {path}`; `dagstorm validate {path}` checks it",
+                )
+            ],
+        )
+    if "scenarios" in doc.data and "name" not in doc.data:
+        raise ScenarioInvalid(
+            path,
+            [
+                Problem(
+                    doc.where(("scenarios",), key=True),
+                    "this looks like a suite without its `suite:` name, not a scenario",
+                    "add `suite: NAME` at the top and run it with `dagstorm nightly` "
+                    "(docs/nightly.md)",
+                )
+            ],
+        )
+    problems.extend(doc.duplicates)
     positions = {key: doc.where(key) for key in doc.positions if key[:1] != ("__key__",)}
     positions.update(
         {key: doc.where(key[1:], key=True) for key in doc.positions if key[:1] == ("__key__",)}
     )
+    positions.setdefault((), f"{path}:1:1")
     data = dict(doc.data)
     parent = data.pop("extends", None)
     if parent is None:
         return data, positions
     where = doc.where(("extends",))
-    if not isinstance(parent, str):
-        problems.append(Problem(where, "`extends` must be a file name", "extends: base.yaml"))
+    if not isinstance(parent, str) or not parent.strip():
+        problems.append(_Extends(where, "`extends` must be a file name", "extends: base.yaml"))
         return data, positions
-    base_path = (path.parent / parent).resolve()
+    try:
+        base_path = (path.parent / parent).resolve()
+        found = base_path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long for the file system, …
+        reason = getattr(exc, "strerror", None) or str(exc)
+        problems.append(_Extends(where, f"cannot use {_name(parent)}: {reason}", "check the path"))
+        return data, positions
     if base_path in chain or base_path == path.resolve():
-        problems.append(Problem(where, f"`extends` loops back to {parent}", "break the cycle"))
+        problems.append(_Extends(where, f"`extends` loops back to {parent}", "break the cycle"))
         return data, positions
     if len(chain) >= MAX_EXTENDS:
-        problems.append(Problem(where, f"more than {MAX_EXTENDS} levels of extends", "flatten"))
+        problems.append(_Extends(where, f"more than {MAX_EXTENDS} levels of extends", "flatten"))
         return data, positions
-    if not base_path.is_file():
-        problems.append(Problem(where, f"base scenario {parent} not found", "check the path"))
+    if not found:
+        problems.append(_Extends(where, f"base scenario {parent} not found", "check the path"))
         return data, positions
     base, base_positions = _read(base_path, problems, (*chain, path.resolve()))
     return _merge(base, data, base_positions, positions)
+
+
+class _Extends(Problem):
+    """A problem with the ``extends`` chain: validating the rest would only add noise."""
+
+
+def _name(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 and text.isprintable() else repr(text[:37]) + "…"
 
 
 def _substitute(
@@ -163,20 +226,7 @@ def _where(path: KeyPath, positions: dict[KeyPath, str]) -> str:
     probe = tuple(path)
     while probe and probe not in positions:
         probe = probe[:-1]
-    return positions.get(probe, positions.get((), "scenario"))
-
-
-def _data_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
-    """Pydantic's error location minus discriminator tags: the path in the file."""
-    path: list[str | int] = []
-    current = data
-    for part in loc:
-        in_mapping = isinstance(current, dict) and part in current
-        in_list = isinstance(current, list) and isinstance(part, int) and part < len(current)
-        if in_mapping or in_list:
-            current = current[part]
-            path.append(part)
-    return tuple(path)
+    return positions.get(probe, positions.get((), "scenario:1:1"))
 
 
 @functools.cache
@@ -189,28 +239,41 @@ def _known_fields() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _problems_from(exc: ValidationError, data: Any, positions: dict[KeyPath, str]) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = _data_path(loc, data)
-        dotted = ".".join(str(p) for p in path) or "(top level)"
-        message = err["msg"].removeprefix("Value error, ")
-        fix = "see `dagstorm schema` and docs/scenarios.md"
-        if err["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            message = f"unknown key `{key}`"
-            close = difflib.get_close_matches(key, _known_fields(), n=1)
-            if close:
-                fix = f"did you mean `{close[0]}`?"
-        elif err["type"] == "missing":
-            message = f"`{loc[-1]}` is required"
-            fix = f"add `{loc[-1]}:`"
-        where = _where(path, positions)
-        if err["type"] == "extra_forbidden":
-            where = positions.get(("__key__", *path), where)
-        problems.append(Problem(where, f"{dotted}: {message}", fix))
-    return problems
+_DURATION: TypeAdapter[float] = TypeAdapter(PositiveSeconds)
+_WORKLOAD: TypeAdapter[Any] = TypeAdapter(WorkloadSpec)
+_SLO: TypeAdapter[Any] = TypeAdapter(SloEntry)
+
+
+def _valid_items(value: Any, validate: Any) -> tuple[list[tuple[int, Any]], bool]:
+    """(index, model) of each item that is valid on its own; and whether all were."""
+    if not isinstance(value, list):
+        return [], value is None
+    valid: list[tuple[int, Any]] = []
+    for index, item in enumerate(value):
+        try:
+            valid.append((index, validate(item)))
+        except ValidationError:
+            continue
+    return valid, len(valid) == len(value)
+
+
+def _partial(data: dict[str, Any]) -> Parts:
+    """The pieces of an invalid scenario that are valid on their own (for the checks)."""
+    duration: float | None = None
+    with contextlib.suppress(ValidationError):
+        duration = _DURATION.validate_python(data.get("duration"))
+    phases, complete = _valid_items(data.get("phases"), Phase.model_validate)
+    slos_raw = data.get("slos")
+    return Parts(
+        duration=duration,
+        phases=phases,
+        phases_complete=complete,
+        workloads=_valid_items(data.get("workloads"), _WORKLOAD.validate_python)[0],
+        faults=_valid_items(data.get("faults"), FaultPlan.model_validate)[0],
+        slos=_valid_items(slos_raw, _SLO.validate_python)[0],
+        # Anything but an empty or missing list counts as written (its errors are reported).
+        slos_written=len(slos_raw) if isinstance(slos_raw, list) else int(slos_raw is not None),
+    )
 
 
 def load_scenario(
@@ -222,19 +285,55 @@ def load_scenario(
 ) -> LoadedScenario:
     """Load and validate ``path``; raises :class:`ScenarioInvalid` listing every problem.
 
-    ``overrides`` (a suite's per-scenario changes) merge over the file like an
-    ``extends`` child; ``override_positions`` say where they were written.
+    Every problem at once: YAML-level ones (keys written twice, unset ``${VAR}``),
+    each invalid key, and the whole-scenario checks (:mod:`dagstorm.scenarios.checks`)
+    over whatever parts are valid. Warnings (e.g. no SLOs) ride along in
+    :attr:`LoadedScenario.warnings`. ``overrides`` (a suite's per-scenario changes)
+    merge over the file like an ``extends`` child; ``override_positions`` say where
+    they were written.
     """
     env = dict(os.environ) if env is None else env
     problems: list[Problem] = []
     data, positions = _read(path, problems)
     if overrides:
         data, positions = _merge(data, overrides, positions, override_positions or {})
+    if any(isinstance(p, _Extends) for p in problems):
+        raise ScenarioInvalid(path, sort_problems(problems))
     data = _substitute(data, env, (), positions, problems)
-    if problems:
-        raise ScenarioInvalid(path, problems)
+    already = {p.where for p in problems}  # an unset ${VAR} is reported once, not twice
+
+    def where_of(key_path: KeyPath, at_key: bool) -> str:
+        if at_key:
+            return positions.get(("__key__", *key_path), _where(key_path, positions))
+        return _where(key_path, positions)
+
+    scenario: Scenario | None = None
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context={DEFER_CHECKS: True})
     except ValidationError as exc:
-        raise ScenarioInvalid(path, _problems_from(exc, data, positions)) from None
-    return LoadedScenario(scenario=scenario, path=path, resolved=data, positions=positions)
+        found = problems_from_validation(
+            exc,
+            data,
+            where_of,
+            model=Scenario,
+            default_fix=_FIX,
+            known_keys=_known_fields(),
+        )
+        problems += [p for p in found if p.where not in already]
+    findings = check(Parts.of(scenario) if scenario is not None else _partial(data))
+    for finding in findings:
+        dotted = ".".join(str(p) for p in finding.path) or "(top level)"
+        problem = Problem(_where(finding.path, positions), f"{dotted}: {finding.what}", finding.fix)
+        if finding.warning:
+            problem = Problem(problem.where, problem.what, problem.fix, warning=True)
+        problems.append(problem)
+    errors = sort_problems(p for p in problems if not p.warning)
+    warnings = [p for p in problems if p.warning]
+    if scenario is None and not errors:  # every error was an unset ${VAR} reported above
+        errors = [p for p in problems if not p.warning] or [Problem(f"{path}:1:1", "invalid", _FIX)]
+    if errors:
+        raise ScenarioInvalid(path, errors, warnings)
+    assert scenario is not None
+    return LoadedScenario(
+        scenario=scenario, path=path, resolved=data, positions=positions, warnings=warnings
+    )

@@ -9,26 +9,37 @@ SLO durations are **simulated** (business) time; simulated = wall ×
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
 from dagstorm.core.durations import parse_duration
+from dagstorm.core.problems import KeyPath, raise_all
 from dagstorm.faults.specs import FaultSpec
-from dagstorm.scenarios.slos import SloSpec, normalise_slo
+from dagstorm.scenarios.checks import Parts, check
+from dagstorm.scenarios.slos import SloEntry
 from dagstorm.stack.config import ExternalEndpoints
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 from dagstorm.workloads.specs import AdLogsWorkload, KafkaBurstWorkload, TriggerStormWorkload
 
-Seconds = Annotated[float, Field(ge=0)]
-
-
-def _seconds(value: Any) -> float:
-    return parse_duration(value)
+#: Wall seconds written as a duration (``30s``, ``2m``) or a number.
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+#: A duration that must be more than zero (a run's length, a sampling interval).
+PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+#: Validation context key: leave the whole-scenario checks to the loader, which
+#: reports them with every other problem (see :mod:`dagstorm.scenarios.checks`).
+DEFER_CHECKS = "defer_scenario_checks"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Phase(_Strict):
@@ -36,8 +47,6 @@ class Phase(_Strict):
 
     name: str = Field(min_length=1, max_length=40)
     duration: Seconds
-
-    _d = field_validator("duration", mode="before")(_seconds)
 
 
 WorkloadSpec = Annotated[
@@ -61,29 +70,22 @@ class FaultPlan(_Strict):
     duration: Seconds = 60.0
     name: str | None = None
 
-    _t = field_validator("at", "every", mode="before")(
-        lambda v: None if v is None else parse_duration(v)
-    )
-    _d = field_validator("duration", mode="before")(_seconds)
-
-    @field_validator("window", mode="before")
-    @classmethod
-    def _window(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple) and len(value) == 2:
-            return (parse_duration(value[0]), parse_duration(value[1]))
-        return value
-
     @model_validator(mode="after")
     def _one_timing(self) -> FaultPlan:
-        given = [k for k in ("at", "window") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of `at` or `window` (with `every` for repeats)")
+        findings: list[tuple[KeyPath, str]] = []
+        if self.at is None and self.window is None:
+            findings.append(((), "give `at` or `window` (with `every` for repeats)"))
+        if self.at is not None and self.window is not None:
+            findings.append((("window",), "give exactly one of `at` or `window`, not both"))
         if self.window is not None and self.window[1] <= self.window[0]:
-            raise ValueError("window must be [start, end] with end after start")
+            findings.append((("window",), "window must be [start, end] with end after start"))
         if self.count > 1 and self.every is None:
-            raise ValueError("count > 1 needs `every`")
+            findings.append((("count",), "count > 1 needs `every`"))
         if self.every is not None and self.every < self.duration:
-            raise ValueError("`every` must not be shorter than `duration` (faults would overlap)")
+            findings.append(
+                (("every",), "`every` must not be shorter than `duration` (faults would overlap)")
+            )
+        raise_all("FaultPlan", findings)
         return self
 
 
@@ -98,21 +100,17 @@ class StackChoice(_Strict):
 class Probes(_Strict):
     """How often probes sample (wall seconds) and what they watch."""
 
-    interval: Seconds = 2.0
+    interval: PositiveSeconds = 2.0
     airflow_dags: list[str] | None = None
     kafka_topics: list[str] = Field(default_factory=list)
     kafka_groups: list[str] = Field(default_factory=list)
-
-    _i = field_validator("interval", mode="before")(_seconds)
 
 
 class Abort(_Strict):
     """When to stop early (SLOs with ``abort: true`` also abort when they fail live)."""
 
     max_probe_errors: int = Field(500, ge=1)
-    slo_check_interval: Seconds = 10.0
-
-    _i = field_validator("slo_check_interval", mode="before")(_seconds)
+    slo_check_interval: PositiveSeconds = 10.0
 
 
 class Scenario(_Strict):
@@ -121,48 +119,22 @@ class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     description: str = ""
     stack: Literal["embedded"] | StackChoice = "embedded"
-    duration: Seconds
+    duration: PositiveSeconds
     seed: int = Field(0, ge=0, lt=2**63)
     time_compression: float = Field(1.0, gt=0, le=10_000)
     phases: list[Phase] = Field(default_factory=list)
     workloads: list[WorkloadSpec] = Field(default_factory=list)
     faults: list[FaultPlan] = Field(default_factory=list)
-    slos: list[SloSpec] = Field(default_factory=list)
+    slos: list[SloEntry] = Field(default_factory=list)
     probes: Probes = Probes()
     abort: Abort = Abort()
     #: Wall seconds to wait after the last action for in-flight DAG runs to finish.
     drain: Seconds = 60.0
 
-    _d = field_validator("duration", "drain", mode="before")(_seconds)
-
-    @field_validator("slos", mode="before")
-    @classmethod
-    def _slos(cls, value: Any) -> Any:
-        return [normalise_slo(item) for item in value] if isinstance(value, list) else value
-
     @model_validator(mode="after")
-    def _fits(self) -> Scenario:
-        if self.phases:
-            total = sum(p.duration for p in self.phases)
-            if abs(total - self.duration) > 1e-6:
-                raise ValueError(
-                    f"phases add up to {total:g} s but duration is {self.duration:g} s"
-                )
-        for plan in self.faults:
-            first = plan.at if plan.at is not None else (plan.window or (0.0, 0.0))[0]
-            last = first + (plan.every or 0.0) * (plan.count - 1) + plan.duration
-            if last > self.duration:
-                raise ValueError(
-                    f"fault `{plan.fault.describe()}` ends at {last:g} s, after the run "
-                    f"({self.duration:g} s)"
-                )
-        for workload in self.workloads:
-            if isinstance(workload, LocustWorkload) and workload.start >= self.duration:
-                raise ValueError(
-                    f"locust workload `{workload.name}` starts at {workload.start:g} s, "
-                    f"at or after the run ends ({self.duration:g} s)"
-                )
-        names = [w.name for w in self.workloads]
-        if len(names) != len(set(names)):
-            raise ValueError("workload names must be unique")
+    def _checks(self, info: ValidationInfo) -> Scenario:
+        # The loader runs the same checks itself, next to every other problem.
+        if not (info.context or {}).get(DEFER_CHECKS):
+            errors = [f for f in check(Parts.of(self)) if not f.warning]
+            raise_all("Scenario", [(f.path, f.what) for f in errors])
         return self

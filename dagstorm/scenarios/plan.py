@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dagstorm.core.durations import clock_text
 from dagstorm.faults.specs import FaultSpec
 from dagstorm.scenarios.model import FaultPlan, Scenario
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
@@ -121,16 +122,6 @@ def build_plan(scenario: Scenario) -> Plan:
     actions.append(Action(scenario.duration, "run_end", scenario.name))
     actions.sort(key=lambda a: (a.at, _ORDER[a.kind]))
     return Plan(scenario=scenario, actions=actions, windows=windows, phases=phases)
-
-
-def clock_text(seconds: float) -> str:
-    """``3725`` → ``01:02:05``; past a day ``1d 01:02:05``."""
-    whole = round(seconds)
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{days}d {text}" if days else text
 
 
 def timeline_rows(plan: Plan) -> list[tuple[str, str, str, str]]:

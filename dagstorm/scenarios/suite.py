@@ -19,6 +19,7 @@ with ``file:line:column``. Nothing runs until the whole suite is valid.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dagstorm.core.durations import parse_duration
 from dagstorm.core.errors import ScenarioError
-from dagstorm.core.yamlsource import KeyPath, load_yaml
-from dagstorm.scenarios.loader import LoadedScenario, Problem, ScenarioInvalid, load_scenario
+from dagstorm.core.problems import Problem, problems_from_validation
+from dagstorm.core.yamlsource import MAX_BYTES, KeyPath, YamlDocument, load_yaml
+from dagstorm.scenarios.loader import LoadedScenario, ScenarioInvalid, load_scenario
 
 __all__ = [
     "LoadedSuite",
@@ -43,7 +45,7 @@ __all__ = [
 class SuiteEntry(BaseModel):
     """One scenario of the suite, with its overrides."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     file: str = Field(min_length=1)
     overrides: dict[str, Any] = Field(default_factory=dict)
@@ -52,7 +54,7 @@ class SuiteEntry(BaseModel):
 class SuiteFile(BaseModel):
     """A suite file as written."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     suite: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     description: str = ""
@@ -88,36 +90,52 @@ def planned_wall_s(loaded: LoadedScenario) -> float:
 
 
 def is_suite_file(path: Path) -> bool:
-    """True if ``path`` looks like a suite (a top-level ``suite:`` key)."""
+    """True if ``path`` looks like a suite (a line starting with ``suite:``)."""
     try:
-        with Path(path).open(encoding="utf-8", errors="replace") as handle:
-            return any(line.startswith("suite:") for line in handle)
+        with Path(path).open("rb") as handle:
+            head = handle.read(MAX_BYTES + 1)  # a larger file is refused when loaded
     except OSError:
         return False
+    return re.search(rb"^suite:", head, re.MULTILINE) is not None
 
 
 def load_suite(path: Path, *, env: dict[str, str] | None = None) -> LoadedSuite:
-    """Load ``path`` and every scenario it lists; :class:`ScenarioInvalid` lists every problem."""
+    """Load ``path`` and every scenario it lists; :class:`ScenarioInvalid` lists every problem.
+
+    Every problem at once: the suite's own keys, then each listed scenario that
+    can be found (with its overrides), then the budget. The scenarios' warnings
+    ride along (:attr:`LoadedScenario.warnings`, or the error's ``warnings``).
+    """
     path = Path(path)
     doc = load_yaml(path, error=ScenarioError)
+    _refuse_non_suites(path, doc)
+    problems: list[Problem] = list(doc.duplicates)
+    warnings: list[Problem] = []
+    suite: SuiteFile | None = None
     try:
         suite = SuiteFile.model_validate(doc.data)
     except ValidationError as exc:
-        invalid = [
-            Problem(
-                doc.where(tuple(e["loc"]), key=e["type"] == "extra_forbidden"),
-                f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}",
-                "see docs/nightly.md for the suite format",
-            )
-            for e in exc.errors()
-        ]
-        raise ScenarioInvalid(path, invalid) from None
-    problems: list[Problem] = []
+        problems += problems_from_validation(
+            exc,
+            doc.data,
+            lambda key_path, at_key: doc.where(key_path, key=at_key),
+            model=SuiteFile,
+            default_fix="see docs/nightly.md for the suite format",
+        )
+    entries = list(enumerate(suite.scenarios)) if suite else _valid_entries(doc.data)
     loaded: list[LoadedScenario] = []
-    for index, entry in enumerate(suite.scenarios):
+    for index, entry in entries:
         file = path.parent / entry.file
         where = doc.where(("scenarios", index, "file"))
-        if not file.is_file():
+        try:
+            found = file.is_file()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, …
+            reason = getattr(exc, "strerror", None) or str(exc)
+            problems.append(
+                Problem(where, f"cannot use {entry.file[:40]!r}: {reason}", "check the name")
+            )
+            continue
+        if not found:
             problems.append(
                 Problem(
                     where,
@@ -127,34 +145,73 @@ def load_suite(path: Path, *, env: dict[str, str] | None = None) -> LoadedSuite:
             )
             continue
         try:
-            loaded.append(
-                load_scenario(
-                    file,
-                    env=env,
-                    overrides=entry.overrides,
-                    override_positions=_positions(doc, index),
-                )
+            one = load_scenario(
+                file, env=env, overrides=entry.overrides, override_positions=_positions(doc, index)
             )
         except ScenarioInvalid as exc:
             problems.extend(exc.problems)
+            warnings.extend(exc.warnings)
         except ScenarioError as exc:
             problems.append(Problem(where, exc.what, exc.fix or "fix the scenario file"))
-    result = LoadedSuite(suite.suite, suite.description, suite.budget, path, tuple(loaded))
-    if not problems and suite.budget is not None and result.planned_s > suite.budget:
-        problems.append(
-            Problem(
-                doc.where(("budget",)),
-                f"the scenarios plan {result.planned_s:g} s of wall time (durations + drains),"
-                f" over the budget of {suite.budget:g} s",
-                "shorten scenarios with overrides, drop one, or raise the budget",
+        else:
+            loaded.append(one)
+            warnings.extend(one.warnings)
+    if suite is not None and not problems:
+        result = LoadedSuite(suite.suite, suite.description, suite.budget, path, tuple(loaded))
+        if suite.budget is not None and result.planned_s > suite.budget:
+            problems.append(
+                Problem(
+                    doc.where(("budget",)),
+                    f"the scenarios plan {result.planned_s:g} s of wall time (durations + "
+                    f"drains), over the budget of {suite.budget:g} s",
+                    "shorten scenarios with overrides, drop one, or raise the budget",
+                )
             )
+    if problems or suite is None:
+        raise ScenarioInvalid(path, problems, warnings)
+    return LoadedSuite(suite.suite, suite.description, suite.budget, path, tuple(loaded))
+
+
+def _refuse_non_suites(path: Path, doc: YamlDocument) -> None:
+    """An empty file, or a scenario given where a suite belongs: one clear problem."""
+    if doc.empty:
+        raise ScenarioInvalid(
+            path,
+            [
+                Problem(
+                    f"{path}:1:1",
+                    "the file is empty: a suite needs `suite:` and `scenarios:`",
+                    "start from scenarios/nightly.yaml (docs/nightly.md)",
+                )
+            ],
         )
-    if problems:
-        raise ScenarioInvalid(path, problems)
-    return result
+    if "suite" not in doc.data and ("name" in doc.data or "duration" in doc.data):
+        key = "name" if "name" in doc.data else "duration"
+        raise ScenarioInvalid(
+            path,
+            [
+                Problem(
+                    doc.where((key,), key=True),
+                    "this file is a scenario, not a suite (a suite starts with `suite:`)",
+                    f"run it with `dagstorm run {path}`",
+                )
+            ],
+        )
 
 
-def _positions(doc: Any, index: int) -> dict[KeyPath, str]:
+def _valid_entries(data: dict[str, Any]) -> list[tuple[int, SuiteEntry]]:
+    """The entries of an invalid suite that are valid on their own (checked anyway)."""
+    raw = data.get("scenarios")
+    valid: list[tuple[int, SuiteEntry]] = []
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            valid.append((index, SuiteEntry.model_validate(item)))
+        except ValidationError:
+            continue
+    return valid
+
+
+def _positions(doc: YamlDocument, index: int) -> dict[KeyPath, str]:
     """Where each override key was written in the suite file, keyed as in the scenario."""
     prefix = ("scenarios", index, "overrides")
     positions: dict[KeyPath, str] = {}

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dagstorm.core.errors import ConfigError
+from dagstorm.core.problems import KeyPath, Problem, problems_from_validation, sort_problems
 from dagstorm.core.yamlsource import load_yaml
 from dagstorm.stack.topology import LINKS
 
@@ -25,7 +26,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Ports(_Strict):
@@ -119,16 +120,24 @@ class StackConfig(_Strict):
         return self.state_dir.expanduser().resolve()
 
 
-def _format_validation_error(exc: ValidationError, where_of: Any) -> ConfigError:
-    first = exc.errors()[0]
-    loc = tuple(first["loc"])
-    dotted = ".".join(str(p) for p in loc) or "(top level)"
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = f"unknown key `{dotted}`"
-    fix = "see docs/stack.md for every key" if first["type"] == "extra_forbidden" else None
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return ConfigError(f"{dotted}: {message}{more}", where=where_of(loc), fix=fix or "correct it")
+class ConfigInvalid(ConfigError):
+    """A stack config with one or more problems (all of them are listed, one line each)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        first = problems[0]
+        super().__init__(
+            first.what if len(problems) == 1 else f"{len(problems)} problems",
+            where=first.where,
+            fix=first.fix,
+        )
+        self.problems = problems
+
+    def render(self) -> str:
+        """One line per problem."""
+        return "\n".join(str(p) for p in self.problems)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 def load_stack_config(
@@ -157,17 +166,37 @@ def load_stack_config(
     elif env.get("DAGSTORM_STATE_DIR"):
         data["state_dir"] = env["DAGSTORM_STATE_DIR"]
         base = cwd
+    problems: list[Problem] = list(doc.duplicates) if doc is not None else []
+    if doc is not None and "name" in doc.data and "duration" in doc.data:
+        raise ConfigInvalid(
+            [
+                Problem(
+                    doc.where(("name",), key=True),
+                    "this file is a scenario, not a stack config",
+                    "give it to `dagstorm run`; a stack config looks like docs/stack.md",
+                )
+            ]
+        )
+
+    def where_of(key_path: KeyPath, at_key: bool) -> str:
+        if doc is None:
+            return _source(env)
+        return doc.where(key_path, key=at_key)
+
+    config: StackConfig | None = None
     try:
         config = StackConfig.model_validate(data)
     except ValidationError as exc:
-        source = doc
-
-        def where_of(loc: tuple[Any, ...]) -> str:
-            if source is None:
-                return "stack config"
-            return source.where(loc, key=("__key__", *loc) in source.positions)
-
-        raise _format_validation_error(exc, where_of) from None
+        problems += problems_from_validation(
+            exc, data, where_of, model=StackConfig, default_fix="see docs/stack.md for every key"
+        )
+    if problems or config is None:
+        raise ConfigInvalid(sort_problems(problems))
     if not config.state_dir.is_absolute():
         config = config.model_copy(update={"state_dir": (base / config.state_dir).resolve()})
     return config
+
+
+def _source(env: dict[str, str]) -> str:
+    """What a problem with no file behind it points at (values from the environment)."""
+    return "DAGSTORM_STATE_DIR" if env.get("DAGSTORM_STATE_DIR") else "stack config"

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ConfigError
 
 CREDENTIALS_FILE = "credentials.json"
@@ -63,22 +64,13 @@ def load_or_create(secrets_dir: Path) -> Credentials:
             ) from None
     secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     creds = _generate()
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(asdict(creds), handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    atomic_write(path, json.dumps(asdict(creds)), mode=0o600, fsync=True)
     return creds
 
 
 def write_secret_file(path: Path, content: str) -> None:
-    """Write a file only the owner can read."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(content)
-    path.chmod(0o600)
+    """Write a file only the owner can read (0600, whatever mode an older copy had)."""
+    atomic_write(path, content, mode=0o600)
 
 
 def from_env(name: str, env: dict[str, str] | None = None) -> str | None:

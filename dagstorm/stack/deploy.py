@@ -17,7 +17,6 @@ Running it twice changes nothing the second time (upserts, IF NOT EXISTS).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from airflow_client import client as af
 from dagstorm.clients.airflow import api_client
 from dagstorm.clients.kafka import KafkaAdminClient, KafkaError
 from dagstorm.core.errors import InfrastructureError
+from dagstorm.core.polling import poll_until
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack, resolve_stack
 
@@ -261,27 +261,29 @@ def ensure_topics(stack: Stack) -> None:
 
 def wait_for_dags(stack: Stack, dag_ids: tuple[str, ...], timeout: float) -> None:
     """Wait until Airflow lists every DAG; raise with the import errors if not."""
-    deadline = time.monotonic() + timeout
+    missing = set(dag_ids)
     with api_client(stack) as api:
         dags_api = af.DAGApi(api)
-        while True:
+
+        def all_listed() -> bool | None:
+            nonlocal missing
             listed = dags_api.get_dags(limit=100, dag_id_pattern="ad_", _request_timeout=15)
             missing = set(dag_ids) - {dag.dag_id for dag in listed.dags}
-            if not missing:
-                return
-            if time.monotonic() > deadline:
-                errors = af.ImportErrorApi(api).get_import_errors(_request_timeout=15)
-                detail = "; ".join(
-                    f"{e.filename}: {str(e.stack_trace).strip().splitlines()[-1]}"
-                    for e in errors.import_errors
-                )
-                raise DeployError(
-                    f"DAGs not parsed after {timeout:.0f} s: {', '.join(sorted(missing))}"
-                    + (f" (import errors: {detail})" if detail else ""),
-                    where="airflow-dag-processor",
-                    fix="see `dagstorm stack logs airflow-dag-processor`",
-                )
-            time.sleep(2.0)
+            return True if not missing else None
+
+        if poll_until(all_listed, timeout=timeout, interval=2.0):
+            return
+        errors = af.ImportErrorApi(api).get_import_errors(_request_timeout=15)
+        detail = "; ".join(
+            f"{e.filename}: {str(e.stack_trace).strip().splitlines()[-1]}"
+            for e in errors.import_errors
+        )
+        raise DeployError(
+            f"DAGs not parsed after {timeout:.0f} s: {', '.join(sorted(missing))}"
+            + (f" (import errors: {detail})" if detail else ""),
+            where="airflow-dag-processor",
+            fix="see `dagstorm stack logs airflow-dag-processor`",
+        )
 
 
 def deploy_to(stack: Stack, settings: PipelineSettings) -> None:

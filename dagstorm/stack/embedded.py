@@ -10,7 +10,6 @@ dependency order, gracefully and then forcefully.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 import psutil
 
 from dagstorm.core.errors import ComponentStartError, DagstormError, InstallError
+from dagstorm.core.polling import poll_until
 from dagstorm.stack.components.airflow import (
     AirflowApiServer,
     AirflowDagProcessor,
@@ -111,11 +111,18 @@ class EmbeddedStack:
         self.components: dict[ComponentName, Component] = {
             name: COMPONENT_TYPES[name](ctx) for name in START_ORDER
         }
+        #: Every component this object started, in order (a name twice if started twice).
+        self.started: list[ComponentName] = []
 
     # -- up -----------------------------------------------------------------------------
 
-    def up(self) -> list[ComponentStatus]:
-        """Start whatever is not running and wait until every component is healthy."""
+    def up(self, *, deploy: bool = True) -> list[ComponentStatus]:
+        """Start whatever is not running and wait until every component is healthy.
+
+        Then deploy the reference pipeline, unless ``deploy`` is false (a fault's
+        revert or `recover` restarting a component: what was deployed is still there,
+        and `recover` deploys once itself when it started anything).
+        """
         installer = Installer(self.ctx)
         if not installer.is_installed():
             raise InstallError(
@@ -148,6 +155,7 @@ class EmbeddedStack:
                 comp.start()
                 with lock:
                     started.append(name)
+                    self.started.append(name)
                 self._wait_healthy(comp, failed)
                 comp.after_start()
 
@@ -163,9 +171,14 @@ class EmbeddedStack:
             if isinstance(first, DagstormError):
                 raise first
             raise ComponentStartError("stack", f"{first.__class__.__name__}: {first}")
+        if deploy:
+            self.deploy()
+        return self.status()
+
+    def deploy(self) -> None:
+        """Deploy the reference pipeline onto the running stack (idempotent)."""
         with self.ctx.progress.step("deploy the reference pipeline"):
             deploy_pipeline(self.ctx)
-        return self.status()
 
     @staticmethod
     def _guard(
@@ -180,12 +193,15 @@ class EmbeddedStack:
     def _wait_healthy(
         self, comp: Component, failed: threading.Event, *, already_running: bool = False
     ) -> None:
-        deadline = time.monotonic() + comp.start_timeout
         health = Health(False, "not probed yet")
-        while time.monotonic() < deadline and not failed.is_set():
+
+        def healthy() -> bool | None:
+            nonlocal health
+            if failed.is_set():
+                return False
             health = comp.health()
             if health.ok:
-                return
+                return True
             record = comp.record()
             if record is not None and process_of(record) is None:
                 code = exit_code_of(record.pid)
@@ -197,7 +213,10 @@ class EmbeddedStack:
                     log_tail=tail(self.ctx.layout.log(comp.name)),
                     fix=f"see `dagstorm stack logs {comp.name}`",
                 )
-            time.sleep(0.5)
+            return None
+
+        if poll_until(healthy, timeout=comp.start_timeout, interval=0.5, wait=failed.wait):
+            return
         if failed.is_set():
             raise ComponentStartError(comp.name, "aborted: another component failed")
         what = "running but unhealthy" if already_running else "not healthy"

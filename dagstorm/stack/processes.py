@@ -20,6 +20,8 @@ from pathlib import Path
 
 import psutil
 
+from dagstorm.core.atomic import atomic_write
+
 #: Set only in the environment of processes the stack spawns (never the user's own
 #: DAGSTORM_STATE_DIR), so that a sweep can never hit a user's shell or dagstorm run.
 MARKER_ENV = "DAGSTORM_STACK_MEMBER"
@@ -142,9 +144,7 @@ def spawn(
     except psutil.NoSuchProcess:
         create_time = time.time()
     record = PidRecord(component, child.pid, create_time, marker, list(argv))
-    tmp = pid_path.with_suffix(".tmp")
-    tmp.write_text(record.to_json())
-    tmp.replace(pid_path)
+    atomic_write(pid_path, record.to_json())
     return record
 
 

@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 
 from dagstorm.core.errors import ControlError
 from dagstorm.tui.control_port import ControlPort, InboxPort
+from dagstorm.tui.driver import NoKeysDriver
 from dagstorm.tui.fault_menu import fault_choices
 from dagstorm.tui.follow import JournalFollower, last_event
 from dagstorm.tui.live_verdict import EMPTY, LiveVerdict, live_verdict
@@ -98,9 +99,15 @@ class WatchApp(App[None]):
         advance: bool = True,
         control: ControlPort | None = None,
         quit_aborts: bool = False,
+        read_keys: bool = True,
     ) -> None:
-        super().__init__()
+        # Without a terminal on stdin there are no keys: a driver that does not spin on
+        # stdin's end of file (tui/driver.py).
+        super().__init__(driver_class=None if read_keys else NoKeysDriver)
         self.run_dir = Path(run_dir)
+        #: False without a terminal on stdin: nobody can press q, so the app quits by
+        #: itself once the run has ended (live) or its replay reached the end.
+        self.read_keys = read_keys
         #: The engine's control inbox (a stub in tests).
         self.control: ControlPort = control or InboxPort(self.run_dir)
         #: ``dagstorm run --tui``: quitting the TUI aborts the run (after a confirmation).
@@ -140,6 +147,8 @@ class WatchApp(App[None]):
             if after.t != before.t:
                 self._wake.set()
         self.redraw()
+        if not self.read_keys and self.state.ended:
+            self.exit()
 
     def redraw(self, *, force: bool = False) -> None:
         """Redraw the panes if anything changed since the last redraw."""
@@ -460,8 +469,12 @@ def create_app(
     advance: bool = True,
     control: ControlPort | None = None,
     quit_aborts: bool = False,
+    read_keys: bool = True,
 ) -> WatchApp:
-    """The app for ``run_dir``: the one factory the CLI and the tests share."""
+    """The app for ``run_dir``: the one factory the CLI and the tests share.
+
+    ``read_keys`` False: stdin is not a terminal (see :class:`WatchApp`).
+    """
     return WatchApp(
         run_dir,
         mode=mode,
@@ -470,4 +483,5 @@ def create_app(
         advance=advance,
         control=control,
         quit_aborts=quit_aborts,
+        read_keys=read_keys,
     )

@@ -1,4 +1,4 @@
-"""Text helpers for the panes: clocks, sizes, and SLO lights in theme colours."""
+"""Text helpers for the panes: sizes and SLO lights in theme colours (times: core.durations)."""
 
 from __future__ import annotations
 
@@ -14,32 +14,6 @@ STATE_STYLE = {
     "running": "$accent",
     "queued": "$text-muted",
 }
-
-
-def clock(seconds: float | None) -> str:
-    """``m:ss`` or ``h:mm:ss`` (``-`` for None)."""
-    if seconds is None:
-        return "-"
-    sign = "-" if seconds < 0 else ""
-    s = int(abs(seconds))
-    hours, rest = divmod(s, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes}:{secs:02d}"
-
-
-def sim_text(seconds: float | None) -> str:
-    """A simulated duration the way SREs say it: ``2h05m``, ``48m``, ``30s``."""
-    if seconds is None:
-        return "-"
-    s = int(abs(seconds))
-    sign = "-" if seconds < 0 else ""
-    if s >= 86400:
-        return f"{sign}{s // 86400}d{(s % 86400) // 3600:02d}h"
-    if s >= 3600:
-        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
-    if s >= 60:
-        return f"{sign}{s // 60}m"
-    return f"{sign}{s}s"
 
 
 def si(value: float) -> str:

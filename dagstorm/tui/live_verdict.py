@@ -3,6 +3,12 @@
 Reuses the analysis (``dagstorm.analysis``) on the events :class:`RunState` keeps
 for it, so the TUI and ``dagstorm analyze`` agree. During a run, an SLO that cannot
 be measured yet is amber (pending), not red: the final verdict is the analysis's.
+
+Once the run has ended, the verdict shown is ``result.json``'s (PASS / FAIL, exit
+code, findings), the one every other output shows. Before the run is analysed,
+the findings (a status other than completed, a fault never reverted or never
+recovered) are judged from the events with the analysis' own rules, and can only
+say FAIL: a PASS needs the analysis (ledger and serving data included).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import orjson
 from dagstorm.analysis.live import failed_live
 from dagstorm.analysis.load import build_run_data
 from dagstorm.analysis.measures import compute_measures
-from dagstorm.analysis.verdict import evaluate
+from dagstorm.analysis.verdict import judge
 from dagstorm.core.errors import DagstormError
 
 Light = Literal["green", "amber", "red"]
@@ -40,6 +46,11 @@ class LiveVerdict:
     slos: tuple[SloLight, ...]
     score: float | None
     final: bool
+    #: The run's verdict once it ended: True / False, or None while not known.
+    passed: bool | None = None
+    exit_code: int | None = None
+    #: The findings' texts (what fails the run besides its SLOs).
+    findings: tuple[str, ...] = ()
 
 
 EMPTY = LiveVerdict((), None, final=False)
@@ -51,14 +62,20 @@ def live_verdict(events: Sequence[Mapping[str, Any]], *, run_dir: Path) -> LiveV
         return EMPTY
     try:
         data = build_run_data(events, run_dir=run_dir)
-        verdict = evaluate(data.scenario.slos, compute_measures(data), compression=data.compression)
+        verdict = judge(data, compute_measures(data))
     except (DagstormError, ValueError, KeyError, TypeError):
         return EMPTY
     final = data.status != "unfinished"
+    passed: bool | None = None
+    exit_code: int | None = None
+    findings: tuple[str, ...] = ()
     if final:
         stored = stored_verdict(run_dir)
         if stored is not None:
             return stored
+        if verdict.findings:  # a finding fails the run whatever the analysis adds
+            passed, exit_code = False, int(verdict.exit_code)
+            findings = tuple(f.text for f in verdict.findings)
     lights: list[SloLight] = []
     for spec, slo in zip(data.scenario.slos, verdict.slos, strict=True):
         light: Light
@@ -70,7 +87,7 @@ def live_verdict(events: Sequence[Mapping[str, Any]], *, run_dir: Path) -> LiveV
             light = "amber"  # failing or not measured so far, but could still pass
         text = "pending" if not slo.measured and not final else slo.value_text
         lights.append(SloLight(slo.name, light, text, slo.target))
-    return LiveVerdict(tuple(lights), verdict.score, final)
+    return LiveVerdict(tuple(lights), verdict.score, final, passed, exit_code, findings)
 
 
 def stored_verdict(run_dir: Path) -> LiveVerdict | None:
@@ -86,7 +103,18 @@ def stored_verdict(run_dir: Path) -> LiveVerdict | None:
             )
             for s in document["slos"]
         )
-        score = document["verdict"]["score"]
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+        summary = document["verdict"]
+        score = summary["score"]
+        passed = bool(summary["passed"])
+        exit_code = int(summary["exit_code"])
+        findings = tuple(str(f["text"]) for f in summary.get("findings") or ())
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
-    return LiveVerdict(slos, float(score) if score is not None else None, final=True)
+    return LiveVerdict(
+        slos,
+        float(score) if score is not None else None,
+        final=True,
+        passed=passed,
+        exit_code=exit_code,
+        findings=findings,
+    )

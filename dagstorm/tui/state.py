@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dagstorm.core.durations import stopwatch_text
 from dagstorm.tui.series import MinuteCounts, SecondBins
 
 Event = Mapping[str, Any]
@@ -330,8 +331,9 @@ class RunState:
     def _on_spark_executor_lost(self, e: Event, t: float) -> None:
         self.spark.executors_lost += 1
         self.spark.failed_tasks += int(_num(e.get("failed_tasks")))
+        when = stopwatch_text(max(t, 0.0))
         self.spark.recent_losses.append(
-            f"{_clock(t)} {e.get('app_name', '?')} exec {e.get('executor_id', '?')}: "
+            f"{when} {e.get('app_name', '?')} exec {e.get('executor_id', '?')}: "
             f"{e.get('reason', '')}"
         )
 
@@ -520,8 +522,3 @@ def _num(value: Any, default: float = 0.0) -> float:
 def _trim(mapping: OrderedDict[Any, Any], limit: int) -> None:
     while len(mapping) > limit:
         mapping.popitem(last=False)
-
-
-def _clock(t: float) -> str:
-    t = max(t, 0.0)
-    return f"{int(t // 60):d}:{int(t % 60):02d}"

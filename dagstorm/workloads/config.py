@@ -30,7 +30,7 @@ DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday, 00:00 UTC
 class SourceConfig(BaseModel):
     """What to generate: model, bad data, rate x scale x shape, simulated start, batching."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     seed: int = Field(0, ge=0, lt=2**63)
     rate: RateSpec = parse_rate("2TB/day")
@@ -58,7 +58,7 @@ class SourceConfig(BaseModel):
 class LandingConfig(BaseModel):
     """Where and how partitions are written."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     root: Path
     format: Format = "jsonl"

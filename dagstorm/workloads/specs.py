@@ -8,21 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from dagstorm.core.durations import parse_duration
+from dagstorm.core.problems import raise_all
 from dagstorm.workloads.config import Format, SourceConfig
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
 
-Seconds = Annotated[float, Field(ge=0)]
-
-
-def _seconds(value: Any) -> float:
-    return parse_duration(value)
+#: Wall seconds written as a duration (``30s``, ``2m``) or a number.
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class AdLogsWorkload(SourceConfig):
@@ -36,11 +34,19 @@ class AdLogsWorkload(SourceConfig):
 
     @model_validator(mode="after")
     def _no_own_seed(self) -> AdLogsWorkload:
-        fields = self.model_fields_set
-        for name in ("seed", "time_compression"):
-            if name in fields:
-                raise ValueError(f"{name} is set once for the whole scenario, at the top level")
+        _no_own_seed(self, "AdLogsWorkload")
         return self
+
+
+def _no_own_seed(workload: BaseModel, title: str) -> None:
+    raise_all(
+        title,
+        [
+            ((name,), f"{name} is set once for the whole scenario, at the top level")
+            for name in ("seed", "time_compression")
+            if name in workload.model_fields_set
+        ],
+    )
 
 
 class TriggerStormWorkload(_Strict):
@@ -57,13 +63,6 @@ class TriggerStormWorkload(_Strict):
     duration: Seconds | None = None
     conf: dict[str, Any] = Field(default_factory=dict)
 
-    _s = field_validator("start", mode="before")(_seconds)
-
-    @field_validator("duration", mode="before")
-    @classmethod
-    def _dur(cls, value: Any) -> float | None:
-        return None if value is None else parse_duration(value)
-
 
 class KafkaBurstWorkload(KafkaBurstConfig):
     """Ad events produced to Kafka in bursts, with completion signals (seed: the scenario's)."""
@@ -73,7 +72,5 @@ class KafkaBurstWorkload(KafkaBurstConfig):
 
     @model_validator(mode="after")
     def _no_own_seed(self) -> KafkaBurstWorkload:
-        for name in ("seed", "time_compression"):
-            if name in self.model_fields_set:
-                raise ValueError(f"{name} is set once for the whole scenario, at the top level")
+        _no_own_seed(self, "KafkaBurstWorkload")
         return self

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+import orjson
 
 from dagstorm.tui.follow import JournalFollower
 from dagstorm.tui.live_verdict import live_verdict
@@ -28,3 +31,40 @@ def test_under_way_unmeasured_is_amber(smoke_run: Path, tmp_path: Path) -> None:
 
 def test_nothing_to_judge() -> None:
     assert live_verdict([], run_dir=Path(".")).slos == ()
+
+
+INTERRUPTED = Path(__file__).parents[1] / "fixtures" / "journals" / "interrupted_fault"
+
+
+def test_an_ended_run_shows_the_verdict_result_json_has(tmp_path: Path) -> None:
+    from dagstorm.analysis import analyze, write_result
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(INTERRUPTED, run_dir)
+    state = RunState()
+    state.feed_all(JournalFollower(run_dir / "journal.jsonl").read())
+    # Not analysed yet: the findings are judged from the events; they can only fail it.
+    before = live_verdict(state.verdict_events(), run_dir=run_dir)
+    result = analyze(run_dir)
+    assert before.final and before.passed is False
+    assert before.exit_code == int(result.verdict.exit_code) == 130
+    assert before.findings == tuple(f.text for f in result.verdict.findings)
+    write_result(run_dir, result)
+    after = live_verdict(state.verdict_events(), run_dir=run_dir)
+    assert (after.passed, after.exit_code, after.findings) == (
+        before.passed,
+        before.exit_code,
+        before.findings,
+    )
+
+
+def test_no_pass_before_the_analysis(tmp_path: Path) -> None:
+    lines = (INTERRUPTED / "journal.jsonl").read_bytes().splitlines()
+    events = [orjson.loads(line) for line in lines]
+    kept = [e for e in events if not e["kind"].startswith("fault_") and e["kind"] != "run_end"]
+    clean_end = {**events[-1], "status": "completed", "reason": ""}
+    state = RunState()
+    state.feed_all([*kept, clean_end])
+    verdict = live_verdict(state.verdict_events(), run_dir=tmp_path)  # no result.json
+    # No finding, but no PASS either: that needs the analysis (ledger, serving data).
+    assert verdict.final and verdict.passed is None and verdict.exit_code is None

@@ -22,7 +22,6 @@ from dagstorm.analysis import (
     write_junit,
     write_result,
 )
-from dagstorm.analysis.result import atomic_write
 from dagstorm.core.errors import ExitCode
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
@@ -151,6 +150,7 @@ def test_result_json_format(run_dir: Path) -> None:
         "slos_total": 5,
         "slos_passed": 4,
         "slos_failed": 1,
+        "findings": [],
     }
     assert [s["name"] for s in doc["slos"]][:2] == ["sla:ad_logs_hourly", "recovery_time:p95"]
     assert doc["story"] == STORY
@@ -229,14 +229,14 @@ def test_summary_lines(run_dir: Path) -> None:
     assert lines[0].startswith("broker-outage-fixture: run completed after 10m wall (4h sim")
     assert any(line.lstrip().startswith("FAIL  sla:ad_logs_hourly") for line in lines)
     assert any(line.lstrip().startswith("PASS  recovery_time:p95") for line in lines)
-    assert "score 62.5/100 — FAIL (exit 1)" in lines
+    assert "score 62.5/100; run completed; no findings — FAIL (exit 1)" in lines
     assert lines[-1] == STORY
 
 
-def test_written_files_are_readable_by_others_as_the_umask_allows(tmp_path: Path) -> None:
+def test_written_files_are_readable_by_others_as_the_umask_allows(run_dir: Path) -> None:
     old = os.umask(0o022)
     try:
-        path = atomic_write(tmp_path / "result.json", b"{}")
+        path = write_result(run_dir, analyze(run_dir))
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644

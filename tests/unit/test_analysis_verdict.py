@@ -209,6 +209,8 @@ def test_a_ledger_expecting_nothing_is_not_measured() -> None:
     assert not v.passed
 
 
-def test_no_slos_is_a_pass_without_a_score() -> None:
+def test_no_slos_leaves_nothing_for_the_slos_to_fail() -> None:
+    # evaluate() judges the SLOs only; a run's findings are judge()'s
+    # (tests/unit/test_analysis_findings.py).
     v = verdict_of([], BODY)
-    assert v.passed and v.score is None and v.exit_code is ExitCode.OK
+    assert v.passed and v.score is None and v.exit_code is ExitCode.OK and v.findings == ()

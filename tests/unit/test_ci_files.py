@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import pytest
 import yaml
+from click.core import ParameterSource
 
 from dagstorm.cli import cli
 
@@ -109,9 +110,62 @@ def test_every_dagstorm_command_exists_and_parses(command: str) -> None:
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("Usage: ")
-    # Its options and arguments are ones the command takes (parsing only).
-    with leaf.make_context(path[-1], rest) as ctx:
-        assert ctx.params is not None
+    # Its options and arguments are ones the command takes, each reaching the parameter
+    # it is meant for with the value written (parsing only).
+    assert misparsed(leaf, path[-1], rest) == []
+
+
+def misparsed(command: click.Command, name: str, args: list[str]) -> list[str]:
+    """What in ``args`` did not reach ``command``'s parameters as written.
+
+    Parsing raises on an unknown option or a missing argument; this also catches
+    arguments left over, an option whose value landed elsewhere or was overridden,
+    and a required argument that was not given on the command line.
+    """
+    problems: list[str] = []
+    with command.make_context(name, list(args)) as ctx:
+        problems += [f"left over: {arg}" for arg in ctx.args]
+        tokens = list(args)
+        while tokens:
+            token = tokens.pop(0)
+            if not token.startswith("-"):
+                continue
+            flag, _, inline = token.partition("=")
+            option = next((p for p in command.params if flag in p.opts), None)
+            if not isinstance(option, click.Option) or option.name is None:
+                problems.append(f"{flag}: no such option")
+                continue
+            if ctx.get_parameter_source(option.name) is not ParameterSource.COMMANDLINE:
+                problems.append(f"{flag}: not taken from the command line")
+                continue
+            value = ctx.params[option.name]
+            if option.is_flag:
+                if value is not (flag in option.opts):
+                    problems.append(f"{flag}: flag not set")
+                continue
+            written = inline or (tokens.pop(0) if tokens else "")
+            converted = option.type.convert(written, option, ctx)
+            if converted not in (value if option.multiple else (value,)):
+                problems.append(f"{flag} {written}: parsed as {value!r}")
+        required = [
+            a.name
+            for a in command.params
+            if isinstance(a, click.Argument) and a.required and a.name is not None
+        ]
+        problems += [
+            f"{arg}: not given"
+            for arg in required
+            if ctx.get_parameter_source(arg) is not ParameterSource.COMMANDLINE
+        ]
+    return problems
+
+
+def test_misparsed_finds_what_parsing_alone_lets_through() -> None:
+    nightly = cli.commands["nightly"]
+    assert misparsed(nightly, "nightly", ["scenarios/nightly.yaml", "--runs-dir", "runs"]) == []
+    # Parses (the last --runs-dir wins), but the first value never reaches the command.
+    overridden = ["scenarios/nightly.yaml", "--runs-dir", "a", "--runs-dir", "b"]
+    assert misparsed(nightly, "nightly", overridden) == ["--runs-dir a: parsed as PosixPath('b')"]
 
 
 def test_the_nightly_command_they_run_plans_the_shipped_suite() -> None:

@@ -159,6 +159,31 @@ def test_an_interrupt_during_a_fault_reverts_it(runner_for: Any, monkeypatch: An
     assert "fault_reverted" in _kinds(outcome.run_dir)
 
 
+def test_an_interrupted_run_exits_130_with_the_verdict_saying_so(
+    runner_for: Any, monkeypatch: Any, capsys: Any
+) -> None:
+    import orjson
+
+    from dagstorm.cli import run_flow
+    from dagstorm.core.errors import ExitCode
+
+    runner = runner_for(SCENARIO, workloads=False)  # no SLO declared
+    real_do = runner._do
+
+    def do(action: Any, live: Any) -> None:
+        real_do(action, live)
+        if action.kind == "fault_inject":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "_do", do)
+    outcome = runner.run()
+    code = run_flow.analyse_and_report(outcome.run_dir)
+    assert run_flow._outcome_code(outcome, code) == code == ExitCode.INTERRUPTED
+    verdict = orjson.loads((outcome.run_dir / "result.json").read_bytes())["verdict"]
+    assert verdict["passed"] is False and verdict["exit_code"] == 130
+    assert "no SLOs declared; run interrupted;" in capsys.readouterr().out
+
+
 def test_secrets_never_reach_the_run_directory(runner_for: Any) -> None:
     outcome = runner_for(SCENARIO, workloads=False).run()
     for path in outcome.run_dir.rglob("*"):

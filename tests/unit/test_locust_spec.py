@@ -53,9 +53,9 @@ def test_a_locust_scenario_loads_and_plans(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("bad", "line", "words"),
     [
-        ("    workers: 0\n", 6, "greater than or equal to 1"),
+        ("    workers: 0\n", 6, "workers: must be at least 1, got 0"),
         ("    user: {kind: kafka, acks: maybe}\n", 5, "workloads.0.user.acks"),
-        ("    user: {kind: nope}\n", 5, "'kafka', 'trigger'"),
+        ("    user: {kind: nope}\n", 5, "unknown user kind `nope`; known: kafka, trigger"),
         ("    users: 50\n    max_users: 10\n", 4, "users (50) is above max_users (10)"),
         ("    shape: {kind: spike}\n", 6, "workloads.0.shape: `duration` is required"),
         ("    hatch_rate: 3\n", 6, "unknown key `hatch_rate`"),

@@ -12,11 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.parser import text_string_to_metric_families
 
 from dagstorm.core.errors import UsageError
-from dagstorm.metrics import LiveMetrics, MetricsAddress, MetricsServer, render, serve_metrics
-from dagstorm.metrics.exposition import CONTENT_TYPE, MetricFamily
+from dagstorm.metrics import LiveMetrics, MetricsAddress, MetricsServer, serve_metrics
 
 SMOKE = Path(__file__).parents[1] / "fixtures" / "report_runs" / "20261124T041804Z-smoke"
 LINES = (SMOKE / "journal.jsonl").read_bytes().splitlines(keepends=True)
@@ -35,6 +36,13 @@ def parse(text: str) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples[(name, tuple(sorted(labels.items())))]
+
+
+def exposition(live: LiveMetrics) -> str:
+    """The text a scrape of ``live`` gets (its own registry, as the server has)."""
+    registry = CollectorRegistry()
+    registry.register(live)
+    return generate_latest(registry).decode()
 
 
 @pytest.fixture
@@ -60,7 +68,7 @@ def test_scrape_during_and_after_a_replayed_run(served: tuple[Path, MetricsServe
     applied = next(i for i, e in enumerate(EVENTS) if e["kind"] == "fault_applied")
     journal.write_bytes(b"".join(LINES[: applied + 1]))
     content_type, text = scrape(server)
-    assert content_type == CONTENT_TYPE
+    assert content_type == CONTENT_TYPE_PLAIN_0_0_4
     during = parse(text)
     so_far = EVENTS[: applied + 1]
     assert value(during, "dagstorm_faults_active") == 1
@@ -155,7 +163,7 @@ def test_known_answers_from_hand_built_events(tmp_path: Path) -> None:
             },
         ]
     )
-    samples = parse(render(live.families()))
+    samples = parse(exposition(live))
     assert value(samples, "dagstorm_kafka_consumer_lag", topic="ad_events", group="loader") == 7
     assert value(samples, "dagstorm_workload_failed_total", workload="burst") == 10
     assert value(samples, "dagstorm_workload_records_per_second", workload="burst") == 150
@@ -168,10 +176,12 @@ def test_known_answers_from_hand_built_events(tmp_path: Path) -> None:
     assert value(samples, "dagstorm_slo_measured", slo=name, type=name) == 0  # < 1 minute
 
 
-def test_label_values_are_escaped() -> None:
-    family = MetricFamily("x", "help").add(1, label='a "quoted"\\ back\nslash')
-    (parsed,) = text_string_to_metric_families(render([family]))
-    assert parsed.samples[0].labels["label"] == 'a "quoted"\\ back\nslash'
+def test_label_values_are_escaped(tmp_path: Path) -> None:
+    live = LiveMetrics(tmp_path / "run")
+    name = 'a "quoted"\\ back\nslash'
+    live.feed([{"kind": "run_start", "t": 0, "scenario": name}])
+    samples = parse(exposition(live))
+    assert value(samples, "dagstorm_run_info", scenario=name, run="run") == 1
 
 
 def test_binds_loopback_and_refuses_a_taken_port() -> None:
@@ -179,7 +189,9 @@ def test_binds_loopback_and_refuses_a_taken_port() -> None:
     try:
         assert server.host == "127.0.0.1"
         server.start()
-        assert httpx.get(f"http://127.0.0.1:{server.port}/metrics").text.startswith("# dagstorm")
+        before_the_run = httpx.get(f"http://127.0.0.1:{server.port}/metrics")
+        assert before_the_run.status_code == 200
+        assert parse(before_the_run.text) == {}  # no samples until the journal exists
         assert httpx.get(f"http://127.0.0.1:{server.port}/other").status_code == 404
         with pytest.raises(UsageError, match="cannot serve metrics"):
             MetricsServer(MetricsAddress(port=server.port), lambda: None)

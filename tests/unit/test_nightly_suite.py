@@ -80,7 +80,7 @@ def test_every_problem_is_reported_with_its_place(tmp_path: Path) -> None:
     problems = [str(p) for p in caught.value.problems]
     assert len(problems) == 3, problems
     # A whole-scenario problem caused by the overrides points at them.
-    assert problems[0].startswith(f"{path}:5:5: ") and "phases add up to 180 s" in problems[0]
+    assert problems[0].startswith(f"{path}:6:17: ") and "phases add up to 180 s" in problems[0]
     assert problems[1].startswith(f"{path}:7:11: scenario file broker-outage.yaml not found")
     assert problems[2].startswith(f"{path}:9:17: ") and "unknown key `colour`" in problems[2]
     assert caught.value.exit_code == ExitCode.USAGE
@@ -212,3 +212,22 @@ def test_cli_dry_run_and_missing_file(tmp_path: Path) -> None:
     assert "Traceback" not in missing.output
     checked = runner.invoke(cli, ["validate", str(NIGHTLY)])
     assert checked.exit_code == 0 and "ok — suite nightly" in checked.output
+
+
+def test_findings_are_test_cases_the_suite_does_not_repeat(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from dagstorm.analysis import analyze, write_junit
+    from dagstorm.analysis.suite_report import suite_junit_tree
+
+    run = tmp_path / "run"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "journals" / "interrupted_fault", run)
+    SCHEMA.assertValid(etree.parse(str(write_junit(run, analyze(run)))))
+    # How nightly_flow records an interrupted run: its error is what the verdict says.
+    outcome = ScenarioOutcome(
+        "airflow-api-down", "x.yaml", ExitCode.INTERRUPTED, run, "interrupted"
+    )
+    root = suite_junit_tree("t", [outcome]).getroot()
+    SCHEMA.assertValid(etree.fromstring(ET.tostring(root)))
+    assert [c.get("name") for c in root.iter("testcase")] == ["run", "fault api-down"]
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("2", "1", "1")

@@ -49,7 +49,7 @@ def test_user_strings_are_escaped(tmp_path: Path) -> None:
 def test_el_escapes_text_and_attributes() -> None:
     assert el("td", "<b>") == "<td>&lt;b&gt;</td>"
     assert el("td", Markup("<b>x</b>")) == "<td><b>x</b></td>"
-    assert el("a", title='"><x') == '<a title="&quot;&gt;&lt;x"></a>'
+    assert el("a", title='"><x') == '<a title="&#34;&gt;&lt;x"></a>'
     assert (
         el("svg", view_box=None, hidden=True, aria_label="a") == '<svg hidden aria-label="a"></svg>'
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dagstorm.reports.svg import Band, Chart, Series, nice_ticks, render_chart
+from dagstorm.reports.svg import SMALL, Band, Chart, Series, nice_ticks, render_chart
 
 
 def test_nice_ticks() -> None:
@@ -48,3 +51,49 @@ def test_non_finite_values_are_dropped() -> None:
 def test_a_single_sample_is_drawn_as_a_dot() -> None:
     chart = Chart("t", "y", (Series("a", ((30.0, 5.0),)),), 60.0)
     assert "<circle" in render_chart(chart)
+
+
+def test_categorical_axis_labels_the_last_category_and_stays_inside() -> None:
+    days = tuple(f"11-{d:02d}" for d in range(10, 22))  # 12 categories: too many to label all
+    chart = Chart(
+        "t",
+        "%",
+        (
+            Series(
+                "runs",
+                tuple((float(i), 50.0) for i in range(12)),
+                "points",
+                titles=tuple(f"run {i}" for i in range(12)),
+                ring=True,
+            ),
+        ),
+        x_end=0.0,
+        x_categories=days,
+        x_label="",
+        y_top=100.0,
+        frame=SMALL,
+        legend=False,
+        variant="trend",
+    )
+    svg = render_chart(chart)
+    ticks = re.findall(
+        r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" class="tick">([^<]*)<', svg
+    )
+    assert ticks[-1][1] == "11-21"  # the newest always
+    assert 2 <= len(ticks) < len(days)
+    slot = (SMALL.width - SMALL.left - SMALL.right) / len(days)
+    for x, label in ticks:  # each label over the middle of its category's slot
+        assert float(x) == pytest.approx(SMALL.left + slot * (days.index(label) + 0.5), abs=0.06)
+    assert [float(cx) for cx in re.findall(r'cx="([\d.]+)"', svg)] == [
+        pytest.approx(SMALL.left + slot * (i + 0.5), abs=0.06) for i in range(12)
+    ]
+    assert "<title>run 11</title>" in svg and 'class="dots ring"' in svg
+    y_labels = re.findall(r'text-anchor="end" class="tick">([^<]*)<', svg)
+    assert y_labels[-1] == "100"  # the fixed top, not 150
+    assert 'class="legend"' not in svg and "wall time since start" not in svg
+    assert 'class="chart-box trend"' in svg and 'class="chart trend"' in svg
+
+
+def test_default_point_titles_name_the_series_value_and_time() -> None:
+    chart = Chart("t", "y", (Series("lag", ((90.0, 1500.0),), "points"),), 120.0)
+    assert "<title>lag: 1500 at 1m30s</title>" in render_chart(chart)

@@ -114,10 +114,26 @@ def test_without_baseline_file_nothing_is_added(run_dir: Path) -> None:
 def test_resolve_refuses_what_is_no_baseline(tmp_path: Path) -> None:
     empty = tmp_path / "history.jsonl"
     empty.write_text("")
-    with pytest.raises(UsageError, match="no run of scenario"):
+    with pytest.raises(UsageError, match="no completed run of scenario"):
         resolve_baseline(empty, SCENARIO, parse_tolerances(()))
     with pytest.raises(UsageError, match="neither a run directory nor a history file"):
         resolve_baseline(tmp_path / "missing", SCENARIO, parse_tolerances(()))
+
+
+def test_an_interrupted_run_is_never_the_baseline(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    history = tmp_path / "history.jsonl"
+    whole = history_entry("whole", "2026-03-01T20:00:00Z", score=90.0)
+    cut = replace(history_entry("cut", "2026-03-01T21:00:00Z", score=5.0), status="interrupted")
+    append_history(history, whole)
+    append_history(history, cut)  # the newest, but it measured less than a whole run
+    chosen = resolve_baseline(history, SCENARIO, parse_tolerances(()))
+    assert chosen.run == "whole" and chosen.measures["score"] == 90.0
+    only_cut = tmp_path / "only-cut.jsonl"
+    append_history(only_cut, cut)
+    with pytest.raises(UsageError, match="no completed run of scenario"):
+        resolve_baseline(only_cut, SCENARIO, parse_tolerances(()))
 
 
 def test_run_refuses_a_bad_baseline_before_touching_the_stack(tmp_path: Path) -> None:
@@ -140,7 +156,7 @@ def test_run_refuses_a_bad_baseline_before_touching_the_stack(tmp_path: Path) ->
         ],
     )
     assert result.exit_code == 2, result.output
-    assert "no run of scenario 'smoke'" in result.output
+    assert "no completed run of scenario 'smoke'" in result.output
     assert not (tmp_path / "runs").exists()
 
 
@@ -162,6 +178,9 @@ def test_report_shows_the_trend_of_the_last_runs(run_dir: Path) -> None:
     assert "r1" in section and "r2" in section and run_dir.name in section
     assert "later" not in section and ">x<" not in section
     assert "The last 3 runs of broker-outage-fixture" in section
+    # This run is ringed in each chart and named in its dot's hover text.
+    assert section.count('class="dots ring"') == 3
+    assert f"<title>{run_dir.name}: 66.7%</title>" in section
     # r2 → this run: SLA 90% → 66.7% is beyond 2 pp: flagged; r1 → r2 (-10 pp) too.
     flagged = re.findall(r'<span title="(worse by [^"]*)" class="bad">([^<]*)<', section)
     assert flagged == [

@@ -19,7 +19,7 @@ from dagstorm.workloads.kafka.burst import KafkaBurst
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
 from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
 from dagstorm.workloads.kafka.signal import AckedRanges, contiguous_runs
-from dagstorm.workloads.kafka.stats import StatsWindow, weighted_percentile
+from dagstorm.workloads.kafka.stats import StatsWindow
 from dagstorm.workloads.sinks.ledger import load_ledger
 
 with warnings.catch_warnings():
@@ -71,12 +71,13 @@ def test_bad_kafka_burst_specs_are_refused_with_the_reason(
 # -- stats and signals ---------------------------------------------------------------
 
 
-def test_weighted_percentiles_count_each_batch_by_its_records() -> None:
-    values = np.array([10.0, 20.0, 30.0])
-    weights = np.array([1, 98, 1])
-    assert weighted_percentile(values, weights, 0.5) == 20.0
-    assert weighted_percentile(values, np.array([1, 1, 98]), 0.5) == 30.0
-    assert weighted_percentile(values, np.array([1, 1, 1]), 0.99) == 30.0
+def test_a_window_counts_each_batch_latency_by_its_records() -> None:
+    window = StatsWindow(0.0)
+    window.settled(1, ok=True, latency_ms=10.0)
+    window.settled(98, ok=True, latency_ms=20.0)
+    window.settled(1, ok=True, latency_ms=30.0)
+    snap = window.close(1.0)
+    assert (snap.p50_ms, snap.p99_ms) == (20.0, 20.0)
 
 
 def test_a_stats_window_reports_its_interval_and_starts_anew() -> None:

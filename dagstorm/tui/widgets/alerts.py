@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.markup import escape
 
-from dagstorm.tui.format import clock, styled
+from dagstorm.core.durations import stopwatch_text
+from dagstorm.tui.format import styled
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
 
@@ -21,5 +22,5 @@ class AlertsPane(TextPane, can_focus=True):
         rows = max(self.size.height - 1, 1)
         latest = list(state.alerts)[-rows:]
         lines = [f"[b]{escape(counts)}[/b]"]
-        lines += [f"{clock(a.t)} [$warning]{escape(a.text)}[/]" for a in reversed(latest)]
+        lines += [f"{stopwatch_text(a.t)} [$warning]{escape(a.text)}[/]" for a in reversed(latest)]
         self.put("\n".join(lines))

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from dagstorm.tui.format import sim_text
+from dagstorm.core.durations import coarse_text
 from dagstorm.tui.state import DagRunRow, RunState
 
 #: Theme variables per run state (DataTable takes Rich text: resolved when drawn).
@@ -76,6 +76,6 @@ class DagRunsTable(DataTable[Text]):
             (row.dag_id, ""),
             (row.run_id.split("__")[-1][:19], ""),
             (row.state, STATE_VARIABLE.get(row.state, "")),
-            (sim_text(elapsed), ""),
+            (coarse_text(elapsed), ""),
             sla,
         ]

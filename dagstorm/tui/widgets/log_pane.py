@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, RichLog
 
-from dagstorm.tui.format import clock
+from dagstorm.core.durations import stopwatch_text
 from dagstorm.tui.state import LogLine, RunState
 
 #: Lines the log keeps (the state keeps as many).
@@ -80,6 +80,8 @@ class LogPane(Vertical):
                 continue
             variable = LEVEL_VARIABLE.get(line.level)
             style = colours.get(variable, "") if variable else ""
-            texts.append(Text(f"{clock(line.t):>7} {line.kind:<20} {line.text}", style=style))
+            texts.append(
+                Text(f"{stopwatch_text(line.t):>7} {line.kind:<20} {line.text}", style=style)
+            )
         if texts:
             log.write(Text("\n").join(texts))

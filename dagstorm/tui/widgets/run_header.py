@@ -1,10 +1,11 @@
-"""The header: scenario, phase, wall and simulated time, compression, SLO lights, score."""
+"""The header: scenario, phase, wall and simulated time, compression, verdict, SLO lights, score."""
 
 from __future__ import annotations
 
 from textual.markup import escape
 
-from dagstorm.tui.format import clock, light, sim_text, styled
+from dagstorm.core.durations import coarse_text, stopwatch_text
+from dagstorm.tui.format import light, styled
 from dagstorm.tui.live_verdict import LiveVerdict
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
@@ -22,8 +23,9 @@ class RunHeader(TextPane):
         first = (
             f"[b]{escape(state.scenario or '…')}[/b]  "
             f"phase [b]{escape(state.current_phase() or '-')}[/b]  "
-            f"wall {clock(state.now_t)}/{clock(duration)} (−{clock(remaining)})  "
-            f"sim {sim_text(state.now_sim)}/{sim_text(sim_total)}  ×{state.compression:g}  "
+            f"wall {stopwatch_text(state.now_t)}/{stopwatch_text(duration)} "
+            f"(−{stopwatch_text(remaining)})  "
+            f"sim {coarse_text(state.now_sim)}/{coarse_text(sim_total)}  ×{state.compression:g}  "
             f"{styled(mode, '$accent')}"
         )
         if state.paused and not state.ended:
@@ -37,5 +39,28 @@ class RunHeader(TextPane):
             for s in verdict.slos
         ]
         score = "-" if verdict.score is None else f"{verdict.score:.1f}"
-        second = "  ".join(chips) if chips else styled("no SLO verdict yet", "$text-muted")
-        self.put(f"{first}\nscore [b]{score}[/b]  {second}")
+        if chips:
+            second = "  ".join(chips)
+        elif verdict.final:
+            second = styled("no SLOs declared", "$text-muted")
+        else:
+            second = styled("no SLO verdict yet", "$text-muted")
+        badge, finding = outcome(verdict)
+        self.put(f"{first}\n{badge}score [b]{score}[/b]  {second}{finding}")
+
+
+def outcome(verdict: LiveVerdict) -> tuple[str, str]:
+    """The run's verdict once known: the badge that leads the line, the finding that ends it.
+
+    ``PASS`` / ``FAIL exit N`` first; the first finding last, after the SLO chips,
+    since a long line is cut.
+    """
+    if verdict.passed is None:
+        return "", ""
+    if verdict.passed:
+        return styled("PASS", "$success") + "  ", ""
+    badge = styled(f"FAIL exit {verdict.exit_code}", "$error") + "  "
+    if not verdict.findings:
+        return badge, ""
+    more = f" (+{len(verdict.findings) - 1} more)" if len(verdict.findings) > 1 else ""
+    return badge, "  " + styled(f"{verdict.findings[0]}{more}", "$error")

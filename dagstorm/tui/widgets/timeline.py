@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.markup import escape
 
-from dagstorm.tui.format import clock
+from dagstorm.core.durations import stopwatch_text
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
 
@@ -22,7 +22,7 @@ class Timeline(TextPane):
             return min(width - 1, max(0, int(t / total * width)))
 
         now = col(state.now_t)
-        label = clock(state.now_t)
+        label = stopwatch_text(state.now_t)
         if now + len(label) + 2 <= width:
             marker = " " * now + "[b $accent]▼[/] " + label
         else:  # near the end: the clock goes left of the marker
@@ -46,7 +46,11 @@ class Timeline(TextPane):
                 faults[i] = glyph
         active = [
             f"{f.fault_id} "
-            + (f"ends in {clock(f.planned_end_s - state.now_t)}" if f.planned_end_s else "on")
+            + (
+                f"ends in {stopwatch_text(f.planned_end_s - state.now_t)}"
+                if f.planned_end_s
+                else "on"
+            )
             for f in state.active_faults()
         ]
         active_text = "  [b $error]" + escape(", ".join(active)) + "[/]" if active else ""

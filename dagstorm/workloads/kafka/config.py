@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dagstorm.core.durations import parse_duration
+from dagstorm.core.problems import raise_all
 from dagstorm.workloads.config import SourceConfig
 
 Compression = Literal["none", "gzip", "lz4", "zstd"]
@@ -31,7 +32,7 @@ def _seconds(value: Any) -> float:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ProducerConfig(_Strict):
@@ -63,13 +64,18 @@ class ProducerConfig(_Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> ProducerConfig:
+        findings: list[tuple[tuple[str | int, ...], str]] = []
         if self.delivery_timeout * 1000 < self.request_timeout * 1000 + self.linger_ms:
-            raise ValueError(
-                "delivery_timeout must be at least request_timeout + linger_ms "
-                f"({self.request_timeout:g} s + {self.linger_ms} ms)"
+            findings.append(
+                (
+                    ("delivery_timeout",),
+                    "delivery_timeout must be at least request_timeout + linger_ms "
+                    f"({self.request_timeout:g} s + {self.linger_ms} ms)",
+                )
             )
         if self.batch_size > self.max_in_flight_bytes:
-            raise ValueError("batch_size must not exceed max_in_flight_bytes")
+            findings.append((("batch_size",), "batch_size must not exceed max_in_flight_bytes"))
+        raise_all("ProducerConfig", findings)
         return self
 
     def kafka_kwargs(self) -> dict[str, Any]:

@@ -3,17 +3,17 @@
 Counters are filled from two threads (the workload's and kafka-python's sender,
 through delivery callbacks), so every update holds one lock; latencies are kept
 per settled batch (one sample per record batch, weighted by its records) and
-reduced to p50/p99 when the window closes. Nothing accumulates across windows.
+reduced to p50/p99 (nearest rank, ``core.quantiles``) when the window closes.
+Nothing accumulates across windows.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from dagstorm.core.quantiles import weighted_quantile
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,6 @@ class StatsSnapshot:
             "p99_ms": self.p99_ms,
             "interval_s": round(self.interval_s, 3),
         }
-
-
-def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The ``q`` (0..1) nearest-rank percentile of ``values``, each counted ``weights`` times."""
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    rank = max(1, math.ceil(q * int(cumulative[-1])))
-    return float(values[order][np.searchsorted(cumulative, rank, side="left")])
 
 
 class StatsWindow:
@@ -94,15 +86,16 @@ class StatsWindow:
         with self._lock:
             self.retried += records
 
+    def _latency_ms(self, q: float) -> float | None:
+        """The ``q`` quantile of this window's ack latencies, each batch counted per record."""
+        value = weighted_quantile(self._latency, self._weight, q)
+        return None if value is None else round(value, 2)
+
     def close(self, now: float) -> StatsSnapshot:
         """The window ending at ``now`` (wall seconds); the next one starts there."""
         with self._lock:
-            p50 = p99 = None
-            if self._latency:
-                values = np.asarray(self._latency, dtype=np.float64)
-                weights = np.asarray(self._weight, dtype=np.int64)
-                p50 = round(weighted_percentile(values, weights, 0.50), 2)
-                p99 = round(weighted_percentile(values, weights, 0.99), 2)
+            p50 = self._latency_ms(0.50)
+            p99 = self._latency_ms(0.99)
             snap = StatsSnapshot(
                 records=self.records,
                 bytes=self.bytes,

@@ -21,7 +21,6 @@ Line types (one JSON object a line):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from dagstorm.core.errors import InfrastructureError
+from dagstorm.core.quantiles import histogram_quantile
 
 
 class StatsFormatError(InfrastructureError):
@@ -146,20 +146,6 @@ class WindowAccumulator:
         return len(self._windows)
 
 
-def percentile(histogram: dict[int, int], q: float) -> float | None:
-    """The ``q``-quantile (0–1, nearest rank) of a millisecond histogram; None if empty."""
-    total = sum(histogram.values())
-    if total == 0:
-        return None
-    rank = max(1, math.ceil(q * total))
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if seen >= rank:
-            return float(value)
-    return float(max(histogram))  # unreachable: seen reaches total
-
-
 @dataclass(frozen=True)
 class SecondStats:
     """Every worker's windows of one wall second, merged."""
@@ -233,8 +219,8 @@ class SecondAggregator:
             acked=sum(w.acked for w in windows),
             failed=sum(w.failed for w in windows),
             bytes=sum(w.bytes for w in windows),
-            p50_ms=percentile(histogram, 0.50),
-            p99_ms=percentile(histogram, 0.99),
+            p50_ms=histogram_quantile(histogram, 0.50),
+            p99_ms=histogram_quantile(histogram, 0.99),
         )
 
 

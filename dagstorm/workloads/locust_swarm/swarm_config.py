@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dagstorm.core.atomic import atomic_write
 from dagstorm.workloads.locust_swarm.spec import UserSpec
 from dagstorm.workloads.traffic.shapes import Shape
 
@@ -51,10 +52,7 @@ class SwarmConfig(BaseModel):
 
     def write(self, path: Path) -> Path:
         """Write atomically; returns ``path``."""
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(self.model_dump_json(indent=2))
-        tmp.replace(path)
-        return path
+        return atomic_write(path, self.model_dump_json(indent=2))
 
     @classmethod
     def from_env(cls) -> SwarmConfig:

@@ -21,6 +21,7 @@ from typing import Literal
 
 import psutil
 
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import InfrastructureError
 from dagstorm.stack import processes
 from dagstorm.stack.processes import PidRecord
@@ -166,9 +167,7 @@ def _write_swarm_file(path: Path, records: list[PidRecord]) -> None:
         "owner_create_time": me.create_time(),
         "records": [asdict(r) for r in records],
     }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(body))
-    tmp.replace(path)
+    atomic_write(path, json.dumps(body))
 
 
 def stop_records(records: list[PidRecord] | tuple[PidRecord, ...], pid_dir: Path) -> list[str]:

@@ -19,7 +19,7 @@ _GEO = re.compile(r"^[A-Z]{2}$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LogNormal(_Strict):

@@ -6,10 +6,10 @@ Layout: ``<root>/dt=YYYY-MM-DD/hour=HH/part-00000.jsonl`` (or ``.parquet``), the
 - a part file is written under a hidden temporary name (``.part-00000.jsonl.inprogress``;
   Spark and Hadoop skip names starting with ``.``), fsync'd, then renamed
   (``os.replace``) to its final name, and the directory is fsync'd;
-- ``_SUCCESS`` is written the same way (temporary file, fsync, rename, directory
-  fsync) only after every data file of the partition is in place. It holds JSON:
-  the partition's record counts (total, valid, per bad-data label), its files and
-  the schema version (see ``docs/workloads.md``).
+- ``_SUCCESS`` is written the same way (``core.atomic``: temporary file, fsync,
+  rename, directory fsync) only after every data file of the partition is in
+  place. It holds JSON: the partition's record counts (total, valid, per bad-data
+  label), its files and the schema version (see ``docs/workloads.md``).
 """
 
 from __future__ import annotations
@@ -25,34 +25,13 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dagstorm.core.atomic import atomic_write, fsync_dir
 from dagstorm.workloads.config import Format
 from dagstorm.workloads.model.schema import CATEGORICAL, COUNTED_LABELS, SCHEMA_VERSION, Label
 
 MARKER = "_SUCCESS"
 MARKER_VERSION = 1
 EXTENSIONS: dict[str, str] = {"jsonl": ".jsonl", "parquet": ".parquet"}
-
-
-def fsync_dir(path: Path) -> None:
-    """Make renames in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes, *, fsync: bool = True) -> None:
-    """Write ``data`` to a hidden temporary file, fsync it, then rename it to ``path``."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        if fsync:
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(tmp, path)
-    if fsync:
-        fsync_dir(path.parent)
 
 
 def partition_name(hour_ms: int) -> str:
@@ -121,7 +100,7 @@ def write_marker(
         **extra,
     }
     path = Path(root) / partition_name(hour_ms) / MARKER
-    atomic_write_bytes(path, orjson.dumps(marker, option=orjson.OPT_INDENT_2), fsync=fsync)
+    atomic_write(path, orjson.dumps(marker, option=orjson.OPT_INDENT_2), fsync=fsync)
     return marker
 
 

@@ -29,10 +29,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dagstorm.core.atomic import atomic_write
 from dagstorm.workloads.model.catalog import Catalog
 from dagstorm.workloads.model.events import EventColumns
 from dagstorm.workloads.model.schema import COUNTED_LABELS, EVENT_TYPES, SCHEMA_VERSION, Label
-from dagstorm.workloads.sinks.landing import atomic_write_bytes, partition_name
+from dagstorm.workloads.sinks.landing import partition_name
 
 LEDGER_VERSION = 1
 MS_PER_HOUR = 3_600_000
@@ -201,7 +202,7 @@ class LedgerWriter:
             self._seq += 1
             sink = pa.BufferOutputStream()
             pq.write_table(table, sink, compression="snappy")
-            atomic_write_bytes(path, sink.getvalue().to_pybytes())
+            atomic_write(path, sink.getvalue().to_pybytes(), fsync=True)
         entry: dict[str, Any] = {
             "partition": partition_name(partition_hour_ms),
             "chunk": path.name if path else None,
@@ -229,7 +230,7 @@ class LedgerWriter:
             "partitions": self._partitions,
         }
         path = self.directory / "summary.json"
-        atomic_write_bytes(path, orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+        atomic_write(path, orjson.dumps(summary, option=orjson.OPT_INDENT_2), fsync=True)
         return path
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ reports with its location (it is a ``ValueError`` too).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -79,8 +80,9 @@ class Rate:
 
 
 def _number(match: re.Match[str]) -> float:
-    value = float(match["num"])
-    return value * 10 ** int(match["exp"]) if match["exp"] else value
+    # float() of the written form: a huge exponent gives inf (refused below), never a
+    # giant int or an OverflowError.
+    return float(match["num"] + (f"e{match['exp']}" if match["exp"] else ""))
 
 
 def parse_rate(text: str) -> Rate:
@@ -88,28 +90,34 @@ def parse_rate(text: str) -> Rate:
     fix = f"write an amount, a unit and a time, e.g. {EXAMPLES}"
     match = _RATE.match(text)
     if match is None:
-        raise RateError(f"cannot read rate {text!r}", fix=fix)
+        raise RateError(f"cannot read rate {_shown(text)}", fix=fix)
     value, unit, per = _number(match), match["unit"].strip(), match["time"]
     seconds = _SECONDS.get(per) or _SECONDS.get(per.lower())
     if seconds is None:
-        raise RateError(f"unknown time unit {per!r} in rate {text!r}", fix="use s, min, h or day")
-    if unit.lower() in _BYTES:
-        return Rate(value * _BYTES[unit.lower()] / seconds, "bytes", text.strip())
-    count = _COUNT.match(unit.replace(" ", ""))
-    if count is None or count["noun"].lower() not in _COUNT_UNITS:
         raise RateError(
-            f"unknown unit {unit!r} in rate {text!r}",
-            fix="use bytes (B, kB, MB, GB, TB, KiB, ...) or events (k/M events)",
+            f"unknown time unit {_shown(per)} in rate {_shown(text)}", fix="use s, min, h or day"
         )
-    multiplier = _MULTIPLIERS[count["mult"] or ""]
-    return Rate(value * multiplier / seconds, "events", text.strip())
+    if unit.lower() in _BYTES:
+        rate = Rate(value * _BYTES[unit.lower()] / seconds, "bytes", text.strip())
+    else:
+        count = _COUNT.match(unit.replace(" ", ""))
+        if count is None or count["noun"].lower() not in _COUNT_UNITS:
+            raise RateError(
+                f"unknown unit {_shown(unit)} in rate {_shown(text)}",
+                fix="use bytes (B, kB, MB, GB, TB, KiB, ...) or events (k/M events)",
+            )
+        multiplier = _MULTIPLIERS[count["mult"] or ""]
+        rate = Rate(value * multiplier / seconds, "events", text.strip())
+    if not math.isfinite(rate.per_second):
+        raise RateError(f"rate {_shown(text)} is too large", fix=fix)
+    return rate
 
 
 def parse_scale(value: str | float | int) -> float:
     """Parse a scale factor: a number, ``"1/2000"`` or ``"0.05%"``; must be in (0, 1e6]."""
     fix = 'write a positive number, a fraction like "1/2000", or a percentage like "0.05%"'
     try:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ValueError
         if isinstance(value, int | float):
             scale = float(value)
@@ -120,18 +128,23 @@ def parse_scale(value: str | float | int) -> float:
             scale = float(value.strip()[:-1]) / 100.0
         else:
             scale = float(value)
-    except (ValueError, ZeroDivisionError):
-        raise RateError(f"cannot read scale {value!r}", fix=fix) from None
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise RateError(f"cannot read scale {_shown(value)}", fix=fix) from None
     if not 0 < scale <= 1e6:
-        raise RateError(f"scale must be > 0 and <= 1e6, got {value!r}", fix=fix)
+        raise RateError(f"scale must be > 0 and <= 1e6, got {_shown(value)}", fix=fix)
     return scale
+
+
+def _shown(value: object) -> str:
+    text = repr(value) if isinstance(value, str | int | float) else type(value).__name__
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def check_compression(value: float) -> float:
     """Validate ``time_compression``: simulated seconds per wall second, in (0, 1e6]."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1e6:
         raise RateError(
-            f"time_compression must be a number > 0 and <= 1e6, got {value!r}",
+            f"time_compression must be a number > 0 and <= 1e6, got {_shown(value)}",
             fix="24 runs a simulated day in one wall hour; 1 is real time",
         )
     return float(value)
@@ -141,7 +154,7 @@ def _coerce_rate(value: Any) -> Rate:
     if isinstance(value, Rate):
         return value
     if not isinstance(value, str):
-        raise RateError(f"a rate needs a unit, got {value!r}", fix=f"write e.g. {EXAMPLES}")
+        raise RateError(f"a rate needs a unit, got {_shown(value)}", fix=f"write e.g. {EXAMPLES}")
     return parse_rate(value)
 
 

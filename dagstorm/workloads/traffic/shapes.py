@@ -39,7 +39,7 @@ class ShapeLike(Protocol):
 
 
 class _Shape(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def rate_at(self, t: float) -> float:
         """The value at ``t`` simulated seconds since the start."""
