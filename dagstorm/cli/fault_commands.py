@@ -16,7 +16,7 @@ from dagstorm.cli import cli
 from dagstorm.cli.common import Settings, fail, handle_errors, out
 from dagstorm.core.durations import duration_text, parse_duration
 from dagstorm.core.errors import ExitCode, UsageError
-from dagstorm.faults.specs import parse_fault_spec
+from dagstorm.faults.kinds import parse_fault_spec
 
 # The fault manager and recover load every fault family and its clients (~0.7 s): they
 # are imported where used, so other commands (`validate`) start quickly.
@@ -34,7 +34,7 @@ def spec_from_args(kind: str, pairs: tuple[str, ...]) -> Any:
         return parse_fault_spec(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"][1:]) or kind
+        where = ".".join(str(p) for p in first["loc"]) or kind
         raise UsageError(
             f"{where}: {first['msg']}",
             where="fault arguments",
@@ -145,7 +145,7 @@ def fault_revert(settings: Settings, fault_ids: tuple[str, ...], revert_all: boo
     Example:
       dagstorm fault revert 3f2a9c01be
     """
-    from dagstorm.faults.registry import build_fault
+    from dagstorm.faults.kinds import build_fault
 
     if not fault_ids and not revert_all:
         raise UsageError("name the fault id(s) to revert, or --all", fix="`dagstorm fault list`")

@@ -121,3 +121,7 @@ class Interrupted(DagstormError):
 
 class ControlError(UsageError):
     """A control command could not be sent to a run (docs/control.md)."""
+
+
+class PluginError(UsageError):
+    """A plugin's kind cannot be loaded or clashes with another (exit code 2)."""

@@ -18,8 +18,8 @@ from dagstorm.control.inbox import ControlInbox, Received
 from dagstorm.control.protocol import Abort, Command, Inject, Outcome, Pause, Resume, Revert
 from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import FaultError
-from dagstorm.faults.base import AnySpec
-from dagstorm.faults.specs import parse_fault_spec
+from dagstorm.faults.kinds import parse_fault_spec
+from dagstorm.faults.specs import FaultSpecBase
 
 if TYPE_CHECKING:
     from dagstorm.engine.runner import LiveRun, Runner
@@ -32,7 +32,7 @@ class Rejected(Exception):
     """A command that cannot be carried out now; nothing was changed."""
 
 
-def fault_spec(command: Inject) -> AnySpec:
+def fault_spec(command: Inject) -> FaultSpecBase:
     """The command's fault as a validated spec, or :class:`Rejected` saying what is wrong."""
     try:
         return parse_fault_spec(command.fault)

@@ -27,9 +27,8 @@ from pydantic import ValidationError
 from dagstorm.core.errors import DagstormError, ToxiproxyError
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal, OpenFault
+from dagstorm.faults.kinds import build_fault, parse_fault_spec
 from dagstorm.faults.process import resume_all
-from dagstorm.faults.registry import build_fault
-from dagstorm.faults.specs import parse_fault_spec
 from dagstorm.stack.components.base import Component
 from dagstorm.stack.embedded import EmbeddedStack
 from dagstorm.stack.topology import ComponentName

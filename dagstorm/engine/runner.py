@@ -31,9 +31,10 @@ from dagstorm.engine.drain import wait_for_runs
 from dagstorm.engine.probe_set import default_probes
 from dagstorm.engine.serving_snapshot import snapshot_serving
 from dagstorm.engine.workload_set import default_workloads
-from dagstorm.faults.base import AnySpec, FaultContext
+from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import ActiveFault, FaultManager, Terminated, sigterm_raises
+from dagstorm.faults.specs import FaultSpecBase
 from dagstorm.plugin.context import RunContext
 from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.probes.base import Probe
@@ -347,7 +348,7 @@ class Runner:
             case "run_end":
                 pass
 
-    def inject_fault(self, key: str, spec: AnySpec, live: LiveRun, **extra: Any) -> str:
+    def inject_fault(self, key: str, spec: FaultSpecBase, live: LiveRun, **extra: Any) -> str:
         """Journal the intent, inject and verify; '' or the error (journalled as fault_error)."""
         describe = spec.describe()
         live.described[key] = describe

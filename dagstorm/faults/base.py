@@ -11,11 +11,9 @@ from urllib.parse import urlparse
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.core.errors import FaultError
 from dagstorm.faults.journal import FaultJournal
-from dagstorm.faults.specs import AirflowFault, BrokerFault, NetworkFault, SparkFault
+from dagstorm.faults.specs import FaultSpecBase
 from dagstorm.stack.context import StackContext
 from dagstorm.stack.endpoints import Stack
-
-AnySpec = NetworkFault | BrokerFault | SparkFault | AirflowFault
 
 
 @dataclass
@@ -74,7 +72,7 @@ class Fault(ABC):
     journals the intent, injects, and later reverts.
     """
 
-    def __init__(self, spec: AnySpec, fault_id: str, ctx: FaultContext) -> None:
+    def __init__(self, spec: FaultSpecBase, fault_id: str, ctx: FaultContext) -> None:
         self.spec = spec
         self.fault_id = fault_id
         self.ctx = ctx

@@ -21,8 +21,9 @@ from types import FrameType, TracebackType
 from typing import Self
 
 from dagstorm.core.errors import DagstormError, FaultError
-from dagstorm.faults.base import AnySpec, Fault, FaultContext
-from dagstorm.faults.registry import build_fault
+from dagstorm.faults.base import Fault, FaultContext
+from dagstorm.faults.kinds import build_fault
+from dagstorm.faults.specs import FaultSpecBase
 
 
 class Terminated(BaseException):
@@ -73,11 +74,11 @@ class FaultManager:
         self.active: list[ActiveFault] = []
         self._lock = threading.Lock()
 
-    def check(self, spec: AnySpec) -> None:
+    def check(self, spec: FaultSpecBase) -> None:
         """Refuse undeclared targets without touching anything."""
         build_fault(spec, "check", self.ctx).check_targets()
 
-    def inject(self, spec: AnySpec, *, fault_id: str | None = None) -> ActiveFault:
+    def inject(self, spec: FaultSpecBase, *, fault_id: str | None = None) -> ActiveFault:
         """Inject, verify and remember one fault (reverted again if any step fails)."""
         fault = build_fault(spec, fault_id or new_fault_id(), self.ctx)
         fault.check_targets()

@@ -15,7 +15,8 @@ import psutil
 
 from dagstorm.core.errors import FaultError
 from dagstorm.core.polling import poll_until
-from dagstorm.faults.base import AnySpec, Fault, FaultContext
+from dagstorm.faults.base import Fault, FaultContext
+from dagstorm.faults.specs import FaultSpecBase
 from dagstorm.stack.components.base import Component
 from dagstorm.stack.embedded import EmbeddedStack
 from dagstorm.stack.processes import PidRecord, group_members, process_of, stop
@@ -44,7 +45,7 @@ class ProcessFault(Fault):
 
     def __init__(
         self,
-        spec: AnySpec,
+        spec: FaultSpecBase,
         fault_id: str,
         ctx: FaultContext,
         *,

@@ -1,15 +1,16 @@
 """What a fault is, as data: the models scenario files and `dagstorm fault inject` share.
 
-Each family is one model with a ``kind`` discriminator; unknown keys are
-errors. Specs say *what* to break; when and for how long is the scenario's
-business (or ``--duration`` on the command line).
+Each family is one model with a ``kind`` (the registry in
+:mod:`dagstorm.faults.kinds` picks the model by it); unknown keys are errors.
+Specs say *what* to break; when and for how long is the scenario's business (or
+``--duration`` on the command line).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dagstorm.core.problems import raise_all
 
@@ -17,15 +18,24 @@ LinkName = Literal["kafka", "airflow-db", "serving-db", "airflow-api"]
 StreamChoice = Literal["upstream", "downstream", "both"]
 
 
-class _Spec(BaseModel):
+class FaultSpecBase(BaseModel):
+    """What every fault spec is: strict (unknown keys are errors), frozen, with a ``kind``.
+
+    A plugin's fault spec subclasses it, declares ``kind: Literal["my_kind"] =
+    "my_kind"`` and its own fields, and says in :meth:`describe` what it breaks.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    #: The fault's kind (each subclass narrows it to one ``Literal``).
+    kind: str
 
     def describe(self) -> str:
         """A short human description, e.g. ``network latency 300 ms on kafka``."""
         raise NotImplementedError
 
 
-class NetworkFault(_Spec):
+class NetworkFault(FaultSpecBase):
     """A Toxiproxy toxic (or the proxy down / flapping) on one declared link."""
 
     kind: Literal["network"] = "network"
@@ -83,7 +93,7 @@ class NetworkFault(_Spec):
         return f"network {self.effect}{detail} on {self.link} ({self.stream})"
 
 
-class BrokerFault(_Spec):
+class BrokerFault(FaultSpecBase):
     """The Kafka broker process: SIGKILL (restarted on revert), SIGSTOP, or a restart."""
 
     kind: Literal["broker"] = "broker"
@@ -94,7 +104,7 @@ class BrokerFault(_Spec):
         return f"kafka broker {self.action}"
 
 
-class SparkFault(_Spec):
+class SparkFault(FaultSpecBase):
     """Spark: executor heap OOM, executor JVM killed, worker lost, master restarted."""
 
     kind: Literal["spark"] = "spark"
@@ -109,7 +119,7 @@ class SparkFault(_Spec):
 AirflowComponent = Literal["scheduler", "triggerer", "dag-processor", "api-server"]
 
 
-class AirflowFault(_Spec):
+class AirflowFault(FaultSpecBase):
     """Airflow: a component killed (restarted on revert) or paused, or a running task killed."""
 
     kind: Literal["airflow"] = "airflow"
@@ -130,15 +140,3 @@ class AirflowFault(_Spec):
         if self.action == "kill_task":
             return "airflow task killed" + (f" ({self.dag_id})" if self.dag_id else "")
         return f"airflow {self.component} {self.action}"
-
-
-FaultSpec = Annotated[
-    NetworkFault | BrokerFault | SparkFault | AirflowFault, Field(discriminator="kind")
-]
-
-FAULT_SPEC: TypeAdapter[FaultSpec] = TypeAdapter(FaultSpec)
-
-
-def parse_fault_spec(data: object) -> NetworkFault | BrokerFault | SparkFault | AirflowFault:
-    """Validate a mapping into the matching fault model (pydantic errors propagate)."""
-    return FAULT_SPEC.validate_python(data)

@@ -32,9 +32,9 @@ from dagstorm.scenarios.model import (
     Phase,
     PositiveSeconds,
     Scenario,
-    WorkloadSpec,
 )
 from dagstorm.scenarios.slos import SloEntry
+from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LoadedScenario", "Problem", "ScenarioInvalid", "load_scenario"]
 

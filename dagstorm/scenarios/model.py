@@ -22,12 +22,11 @@ from pydantic import (
 
 from dagstorm.core.durations import parse_duration
 from dagstorm.core.problems import KeyPath, raise_all
-from dagstorm.faults.specs import FaultSpec
+from dagstorm.faults.kinds import FaultSpec
 from dagstorm.scenarios.checks import Parts, check
 from dagstorm.scenarios.slos import SloEntry
 from dagstorm.stack.config import ExternalEndpoints
-from dagstorm.workloads.locust_swarm.spec import LocustWorkload
-from dagstorm.workloads.specs import AdLogsWorkload, KafkaBurstWorkload, TriggerStormWorkload
+from dagstorm.workloads.kinds import WorkloadSpec
 
 #: Wall seconds written as a duration (``30s``, ``2m``) or a number.
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
@@ -47,12 +46,6 @@ class Phase(_Strict):
 
     name: str = Field(min_length=1, max_length=40)
     duration: Seconds
-
-
-WorkloadSpec = Annotated[
-    AdLogsWorkload | TriggerStormWorkload | LocustWorkload | KafkaBurstWorkload,
-    Field(discriminator="kind"),
-]
 
 
 class FaultPlan(_Strict):

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dagstorm.core.durations import clock_text
-from dagstorm.faults.specs import FaultSpec
+from dagstorm.faults.specs import FaultSpecBase
 from dagstorm.scenarios.model import FaultPlan, Scenario
-from dagstorm.workloads.locust_swarm.spec import LocustWorkload
-from dagstorm.workloads.specs import TriggerStormWorkload
 
 ActionKind = Literal[
     "phase_start",
@@ -42,7 +40,7 @@ class FaultWindow:
     """One occurrence of a planned fault."""
 
     key: str
-    spec: FaultSpec
+    spec: FaultSpecBase
     start: float
     end: float
 
@@ -101,11 +99,8 @@ def build_plan(scenario: Scenario) -> Plan:
         actions.append(Action(begin, "phase_start", name))
         actions.append(Action(end, "phase_end", name))
     for workload in scenario.workloads:
-        begin, end = 0.0, scenario.duration
-        if isinstance(workload, TriggerStormWorkload | LocustWorkload):  # ad_logs': simulated
-            begin = workload.start
-            if workload.duration:
-                end = min(scenario.duration, begin + workload.duration)
+        begin, length = workload.wall_window()  # ad_logs' `start` is simulated: whole run
+        end = scenario.duration if not length else min(scenario.duration, begin + length)
         actions.append(Action(begin, "workload_start", workload.name))
         actions.append(Action(end, "workload_stop", workload.name))
     windows: list[FaultWindow] = []

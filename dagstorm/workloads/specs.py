@@ -23,7 +23,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class AdLogsWorkload(SourceConfig):
+class WorkloadSpecBase(BaseModel):
+    """What every workload entry of a scenario has: a ``kind`` and a ``name``.
+
+    A plugin's workload spec subclasses it (with ``kind: Literal["my_kind"] =
+    "my_kind"``); the engine starts it at the run's start and stops it at the end
+    unless :meth:`wall_window` says otherwise.
+    """
+
+    #: The workload's kind (each subclass narrows it to one ``Literal``).
+    kind: str
+    #: Its name in the journal and the report (unique within a scenario).
+    name: str
+
+    def wall_window(self) -> tuple[float, float | None]:
+        """When it runs: wall seconds from the start, and for how long (None: to the end)."""
+        return 0.0, None
+
+
+class AdLogsWorkload(SourceConfig, WorkloadSpecBase):
     """Synthetic ad logs into the stack's landing zone (seed and compression: the scenario's)."""
 
     kind: Literal["ad_logs"] = "ad_logs"
@@ -49,7 +67,7 @@ def _no_own_seed(workload: BaseModel, title: str) -> None:
     )
 
 
-class TriggerStormWorkload(_Strict):
+class TriggerStormWorkload(_Strict, WorkloadSpecBase):
     """Many DAG runs triggered through Airflow's REST API (people triggering by hand)."""
 
     kind: Literal["trigger_storm"] = "trigger_storm"
@@ -63,8 +81,12 @@ class TriggerStormWorkload(_Strict):
     duration: Seconds | None = None
     conf: dict[str, Any] = Field(default_factory=dict)
 
+    def wall_window(self) -> tuple[float, float | None]:
+        """From ``start`` for ``duration`` (wall seconds)."""
+        return self.start, self.duration
 
-class KafkaBurstWorkload(KafkaBurstConfig):
+
+class KafkaBurstWorkload(KafkaBurstConfig, WorkloadSpecBase):
     """Ad events produced to Kafka in bursts, with completion signals (seed: the scenario's)."""
 
     kind: Literal["kafka_burst"] = "kafka_burst"

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from dagstorm.core.durations import parse_duration
 from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.specs import WorkloadSpecBase
 from dagstorm.workloads.traffic.shapes import Shape
 
 Seconds = Annotated[float, Field(ge=0)]
@@ -63,7 +64,7 @@ class TriggerUserSpec(_Strict):
 UserSpec = Annotated[KafkaUserSpec | TriggerUserSpec, Field(discriminator="kind")]
 
 
-class LocustWorkload(_Strict):
+class LocustWorkload(_Strict, WorkloadSpecBase):
     """Locust users driven by a dagstorm shape, headless, in 1 master + ``workers`` processes."""
 
     kind: Literal["locust"] = "locust"
@@ -95,3 +96,7 @@ class LocustWorkload(_Strict):
         if self.users > self.max_users:
             raise ValueError(f"users ({self.users}) is above max_users ({self.max_users})")
         return self
+
+    def wall_window(self) -> tuple[float, float | None]:
+        """From ``start`` for ``duration`` (wall seconds)."""
+        return self.start, self.duration
