@@ -14,8 +14,9 @@ from dagstorm.core.errors import FaultError
 from dagstorm.faults import manager as manager_mod
 from dagstorm.faults.base import Fault, FaultContext
 from dagstorm.faults.journal import FaultJournal
+from dagstorm.faults.kinds import parse_fault_spec
 from dagstorm.faults.manager import FaultManager
-from dagstorm.faults.specs import BrokerFault, NetworkFault, parse_fault_spec
+from dagstorm.faults.specs import BrokerFault, NetworkFault
 from dagstorm.stack.endpoints import Stack
 
 STACK = Stack(
