@@ -2,7 +2,8 @@
 
 After each kill, `dagstorm recover` must leave the stack whole: Toxiproxy has no
 toxic and every proxy enabled, no process of the stack is stopped, and every
-component is running and healthy. Rounds: ``DAGSTORM_CHAOS_ROUNDS`` (default 20).
+component is running and healthy. Rounds: ``DAGSTORM_CHAOS_ROUNDS`` (default 6, which keeps
+CI within its budget; 20-round figures are in docs/faults.md).
 Its report must be true: it names exactly the components it started (counted
 from the start lines in their logs), starts each at most once (twice only for one
 it reports as wedged), and redeploys the pipeline only when it started something.
@@ -187,7 +188,7 @@ def _stopped_processes(ctx: StackContext) -> list[str]:
 def test_sigkill_during_faults_then_recover_leaves_the_stack_whole(
     stack: Stack, stack_context: StackContext
 ) -> None:
-    rounds = int(os.environ.get("DAGSTORM_CHAOS_ROUNDS", "20"))
+    rounds = int(os.environ.get("DAGSTORM_CHAOS_ROUNDS", "6"))
     rng = random.Random(20261124)
     journal = FaultJournal(stack_context.layout.root / "faults" / "journal.jsonl")
     results = []
