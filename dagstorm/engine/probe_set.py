@@ -6,6 +6,7 @@ from dagstorm.plugin.context import RunContext
 from dagstorm.probes.airflow_runs import AirflowRunsProbe
 from dagstorm.probes.base import Probe
 from dagstorm.probes.kafka_lag import KafkaLagProbe
+from dagstorm.probes.kinds import build_probe
 from dagstorm.probes.processes import ProcessProbe
 from dagstorm.probes.spark_rest import SparkProbe
 from dagstorm.probes.statsd import StatsdProbe
@@ -14,7 +15,7 @@ from dagstorm.stack.embedded import EmbeddedStack
 
 
 def default_probes(ctx: RunContext, settings: Probes) -> list[Probe]:
-    """Airflow runs/tries, StatsD, Spark, Kafka (if topics are named) and process stats."""
+    """Airflow runs/tries, StatsD, Spark, Kafka (if topics are named), process stats, extras."""
     interval = settings.interval
     journal, clock, stack = ctx.journal, ctx.clock, ctx.stack
     probes: list[Probe] = [
@@ -55,4 +56,5 @@ def default_probes(ctx: RunContext, settings: Probes) -> list[Probe]:
                 groups=settings.kafka_groups,
             )
         )
+    probes.extend(build_probe(spec, ctx, interval) for spec in settings.extra)
     return probes

@@ -23,6 +23,7 @@ from pydantic import (
 from dagstorm.core.durations import parse_duration
 from dagstorm.core.problems import KeyPath, raise_all
 from dagstorm.faults.kinds import FaultSpec
+from dagstorm.probes.kinds import ProbeSpec
 from dagstorm.scenarios.checks import Parts, check
 from dagstorm.scenarios.slos import SloEntry
 from dagstorm.stack.config import ExternalEndpoints
@@ -97,6 +98,8 @@ class Probes(_Strict):
     airflow_dags: list[str] | None = None
     kafka_topics: list[str] = Field(default_factory=list)
     kafka_groups: list[str] = Field(default_factory=list)
+    #: Probes of kinds that plugins provide (docs/plugins.md), each ``{kind: …, …}``.
+    extra: list[ProbeSpec] = Field(default_factory=list)
 
 
 class Abort(_Strict):

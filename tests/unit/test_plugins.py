@@ -14,18 +14,24 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from dagstorm.core.errors import ExitCode, FaultError, PluginError
 from dagstorm.core.progress import Progress
+from dagstorm.engine.probe_set import default_probes
 from dagstorm.engine.runner import Runner
 from dagstorm.faults.kinds import FAULT_KINDS, parse_fault_spec
+from dagstorm.plugin.context import RunContext
 from dagstorm.plugin.registry import Kind, Registry
+from dagstorm.probes.base import Probe
+from dagstorm.probes.kinds import PROBE_KINDS, ProbeSpecBase
 from dagstorm.run.clock import FakeClock
-from dagstorm.run.journal import read_journal
+from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.stack.config import StackConfig
+from dagstorm.stack.endpoints import resolve_stack
 from dagstorm.stack.ports import free_port
 from dagstorm.workloads.kinds import WORKLOAD_KINDS
 
@@ -169,3 +175,66 @@ def test_a_clash_of_kind_names_is_refused() -> None:
 def test_the_built_in_kinds_are_registered_in_their_order() -> None:
     assert FAULT_KINDS.names()[:4] == ["network", "broker", "spark", "airflow"]
     assert WORKLOAD_KINDS.names()[:4] == ["ad_logs", "trigger_storm", "locust", "kafka_burst"]
+
+
+class _FileSizeSpec(ProbeSpecBase):
+    kind: Literal["test_file_size"] = "test_file_size"
+    path: Path
+
+
+class _FileSizeProbe(Probe):
+    name = "file_size"
+
+    def __init__(self, spec: _FileSizeSpec, ctx: RunContext, interval: float) -> None:
+        super().__init__(ctx.journal, ctx.clock, interval=interval)
+        self.path = spec.path
+
+    def sample(self) -> None:
+        self.journal.emit("log", level="info", message=f"size {self.path.stat().st_size}")
+
+
+def test_a_probe_kind_from_a_plugin_runs_next_to_the_built_in_probes(tmp_path: Path) -> None:
+    PROBE_KINDS.register(Kind(spec=_FileSizeSpec, build=_FileSizeProbe, source="this test"))
+    try:
+        watched = tmp_path / "watched"
+        watched.write_bytes(b"12345")
+        path = tmp_path / "p.yaml"
+        path.write_text(
+            "name: probes\nduration: 1m\nprobes:\n  interval: 5s\n"
+            f"  extra: [{{kind: test_file_size, path: {watched}}}]\n"
+        )
+        loaded = load_scenario(path, env={})
+        stack = resolve_stack(
+            StackConfig.model_validate(
+                {
+                    "kind": "external",
+                    "external": {
+                        "airflow_url": "http://127.0.0.1:1",
+                        "spark_master_url": "spark://127.0.0.1:1",
+                        "kafka_bootstrap": "127.0.0.1:1",
+                    },
+                }
+            ),
+            env={"DAGSTORM_AIRFLOW_USERNAME": "u", "DAGSTORM_AIRFLOW_PASSWORD": "p"}
+            | {"DAGSTORM_SERVING_DB_DSN": "postgresql://u:p@127.0.0.1:1/x"},
+        )
+        with RunJournal(tmp_path / "journal.jsonl", FakeClock()) as journal:
+            ctx = RunContext(
+                clock=FakeClock(),
+                journal=journal,
+                stack=stack,
+                run_dir=tmp_path,
+                state_dir=tmp_path / "state",
+                seed=0,
+                compression=1.0,
+                duration_s=60.0,
+                scenario_path=path,
+            )
+            probes = default_probes(ctx, loaded.scenario.probes)
+            extra = probes[-1]
+            assert isinstance(extra, _FileSizeProbe) and extra.interval == 5.0
+            extra.sample()
+        messages = [e.get("message") for e in read_journal(tmp_path / "journal.jsonl")]
+        assert "size 5" in messages
+    finally:
+        PROBE_KINDS.unregister("test_file_size")
