@@ -30,8 +30,8 @@ from dagstorm.faults.journal import FaultJournal, OpenFault
 from dagstorm.faults.process import resume_all
 from dagstorm.faults.registry import build_fault
 from dagstorm.faults.specs import parse_fault_spec
-from dagstorm.stack.components.base import Component
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.components.base import Component
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.topology import ComponentName
 from dagstorm.workloads.locust_swarm.swarm_process import stop_orphan_swarms
 

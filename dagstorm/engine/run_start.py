@@ -15,8 +15,8 @@ import psutil
 from dagstorm import __version__
 from dagstorm.run.journal import RunJournal
 from dagstorm.scenarios.plan import Plan
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.endpoints import Stack
 
 

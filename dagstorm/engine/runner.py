@@ -43,10 +43,10 @@ from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
 from dagstorm.scenarios.plan import Action, Plan, build_plan
 from dagstorm.stack.config import StackConfig
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.launcher import EmbeddedStack
+from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.stack.endpoints import Stack, resolve_stack
-from dagstorm.stack.layout import StateLayout
 from dagstorm.workloads.base import Workload
 
 __all__ = ["CONTROL_POLL_S", "LiveCheck", "LiveRun", "RunOutcome", "Runner"]
