@@ -16,7 +16,7 @@ from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager
 from dagstorm.faults.specs import AirflowFault, BrokerFault, NetworkFault, SparkFault
 from dagstorm.stack.config import load_stack_config
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import resolve_stack
 
 SPECS = [

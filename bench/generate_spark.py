@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from dagstorm.core.progress import Progress
-from dagstorm.stack.components.spark import spark_env
 from dagstorm.stack.config import load_stack_config
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.components.spark import spark_env
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import resolve_stack
 from dagstorm.workloads.sinks.pregenerate import build_config, generate_local
 from dagstorm.workloads.spark_backend.submit import SparkOptions, run_on_spark

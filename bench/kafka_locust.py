@@ -34,7 +34,7 @@ from dagstorm.core.progress import Progress
 from dagstorm.run.clock import WallClock
 from dagstorm.run.journal import RunJournal
 from dagstorm.stack.config import load_stack_config
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack, resolve_stack
 from dagstorm.workloads.locust_swarm.spec import KafkaUserSpec
 from dagstorm.workloads.locust_swarm.swarm_config import SwarmConfig

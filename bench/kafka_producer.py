@@ -48,7 +48,7 @@ from dagstorm.clients.kafka import KafkaAdminClient, KafkaConsumer, KafkaProduce
 from dagstorm.run.clock import WallClock
 from dagstorm.run.journal import RunJournal
 from dagstorm.stack.config import load_stack_config
-from dagstorm.stack.context import find_java_home
+from dagstorm.stack.embedded.context import find_java_home
 from dagstorm.stack.endpoints import resolve_stack
 from dagstorm.workloads.kafka.burst import KafkaBurst
 from dagstorm.workloads.kafka.config import KafkaBurstConfig

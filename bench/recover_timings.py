@@ -34,7 +34,7 @@ from pathlib import Path
 import psutil
 
 from dagstorm.stack.config import load_stack_config
-from dagstorm.stack.layout import StateLayout
+from dagstorm.stack.embedded.layout import StateLayout
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -52,16 +52,14 @@ def main() -> None:
 # Command groups register themselves on `cli` when imported.
 from dagstorm.cli import (  # noqa: E402
     bench_commands,
-    control_commands,
-    fault_commands,
     generate_commands,
     nightly_commands,
     report_commands,
     run_commands,
-    stack_commands,
     trend_commands,
-    tui_commands,
 )
+from dagstorm.cli.live import control_commands, tui_commands  # noqa: E402
+from dagstorm.cli.stack import fault_commands, stack_commands  # noqa: E402
 
 __all__ = [
     "bench_commands",

@@ -17,7 +17,7 @@ import click
 from dagstorm.cli import cli
 from dagstorm.cli.common import handle_errors
 from dagstorm.core.errors import UsageError
-from dagstorm.stack.layout import project_root
+from dagstorm.stack.embedded.layout import project_root
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dagstorm.stack.config import StackConfig, load_stack_config
 if TYPE_CHECKING:
     from dagstorm.faults.base import FaultContext
     from dagstorm.faults.journal import FaultJournal
-    from dagstorm.stack.context import StackContext
+    from dagstorm.stack.embedded.context import StackContext
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,7 +89,7 @@ class Settings:
     def context(self) -> StackContext:
         """A context for the embedded stack (refuses other kinds)."""
         from dagstorm.core.progress import Progress
-        from dagstorm.stack.context import StackContext
+        from dagstorm.stack.embedded.context import StackContext
 
         config = self.config()
         if config.kind != "embedded":
@@ -103,7 +103,7 @@ class Settings:
     def journal(self) -> FaultJournal:
         """The fault journal of this state directory."""
         from dagstorm.faults.journal import FaultJournal
-        from dagstorm.stack.layout import StateLayout
+        from dagstorm.stack.embedded.layout import StateLayout
 
         return FaultJournal(StateLayout(self.config().resolved_state_dir()).fault_journal)
 

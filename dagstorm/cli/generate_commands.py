@@ -58,8 +58,8 @@ def _spark_options(
     timeout_s: float,
 ) -> SparkOptions:
     """Master, Spark distribution and environment: the stack's unless --master is given."""
-    from dagstorm.stack.components.spark import spark_env
-    from dagstorm.stack.context import find_spark_home
+    from dagstorm.stack.embedded.components.spark import spark_env
+    from dagstorm.stack.embedded.context import find_spark_home
     from dagstorm.stack.endpoints import resolve_stack
     from dagstorm.workloads.spark_backend.submit import SparkOptions
 

@@ -187,7 +187,7 @@ def run(
                 fix="drop them, or run without --tui (the run is still recorded in"
                 " RUNS_DIR/history.jsonl)",
             )
-        from dagstorm.cli.run_tui import run_with_tui
+        from dagstorm.cli.live.run_tui import run_with_tui
 
         sys.exit(int(run_with_tui(settings, scenario_file, runs_dir)))
     # Bad input is refused before the analysis stack (pandas) is even imported.

@@ -18,11 +18,13 @@ from dagstorm.control.inbox import ControlInbox, Received
 from dagstorm.control.protocol import Abort, Command, Inject, Outcome, Pause, Resume, Revert
 from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import FaultError
+from dagstorm.engine.fault_lifecycle import inject_fault, revert_fault
 from dagstorm.faults.kinds import parse_fault_spec
 from dagstorm.faults.specs import FaultSpecBase
 
 if TYPE_CHECKING:
-    from dagstorm.engine.runner import LiveRun, Runner
+    from dagstorm.engine.live_run import LiveRun
+    from dagstorm.engine.runner import Runner
 
 #: At most this many ad-hoc faults applied at once.
 MAX_ADHOC_FAULTS = 4
@@ -156,7 +158,7 @@ class ControlHandler:
         self.runner.progress.info(
             f"{clock_text(now)} inject {key}: {spec.describe()} (by {command.by})"
         )
-        error = self.runner.inject_fault(
+        error = inject_fault(
             key, spec, live, adhoc=True, by=command.by, duration_s=command.duration_s
         )
         if error:
@@ -171,7 +173,7 @@ class ControlHandler:
             applied = ", ".join(live.active) or "none"
             raise Rejected(f"no applied fault {command.fault_id} (applied: {applied})")
         self.runner.progress.info(f"revert {command.fault_id} (by {command.by})")
-        error = self.runner.revert_fault(command.fault_id, live, by=command.by)
+        error = revert_fault(command.fault_id, live, by=command.by)
         if error:
             return "failed", {"fault_id": command.fault_id, "reason": error}
         return "done", {"fault_id": command.fault_id}

@@ -11,7 +11,7 @@ from dagstorm.probes.processes import ProcessProbe
 from dagstorm.probes.spark_rest import SparkProbe
 from dagstorm.probes.statsd import StatsdProbe
 from dagstorm.scenarios.model import Probes
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 
 
 def default_probes(ctx: RunContext, settings: Probes) -> list[Probe]:

@@ -29,8 +29,8 @@ from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal, OpenFault
 from dagstorm.faults.kinds import build_fault, parse_fault_spec
 from dagstorm.faults.process import resume_all
-from dagstorm.stack.components.base import Component
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.components.base import Component
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.topology import ComponentName
 from dagstorm.workloads.locust_swarm.swarm_process import stop_orphan_swarms
 

@@ -7,34 +7,33 @@ with live SLO checks → stop workloads, revert every fault (on every exit path:
 normal end, error, Ctrl-C, SIGTERM) → drain in-flight DAG runs → final probe
 samples → serving snapshot → ``run_end``. Analysis reads the run directory
 afterwards.
+
+The faults' lifecycle (intent, inject, revert) is :mod:`.fault_lifecycle`, the
+``run_start`` event :mod:`.run_start`, the drain :mod:`.drain`, commands from the
+control inbox :mod:`.control_handler`.
 """
 
 from __future__ import annotations
 
-import platform
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import psutil
-
-from dagstorm import __version__
 from dagstorm.control.inbox import ControlInbox
 from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import DagstormError, FaultError, StackNotRunningError
 from dagstorm.core.progress import Progress
 from dagstorm.engine.control_handler import ControlHandler
 from dagstorm.engine.drain import wait_for_runs
+from dagstorm.engine.fault_lifecycle import expired_adhoc, inject_fault, revert_all, revert_fault
+from dagstorm.engine.live_run import LiveRun, RunOutcome
 from dagstorm.engine.probe_set import default_probes
+from dagstorm.engine.run_start import emit_run_start
 from dagstorm.engine.serving_snapshot import snapshot_serving
 from dagstorm.engine.workload_set import default_workloads
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
-from dagstorm.faults.manager import ActiveFault, FaultManager, Terminated, sigterm_raises
-from dagstorm.faults.specs import FaultSpecBase
+from dagstorm.faults.manager import FaultManager, Terminated, sigterm_raises
 from dagstorm.plugin.context import RunContext
 from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.probes.base import Probe
@@ -44,45 +43,19 @@ from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
 from dagstorm.scenarios.plan import Action, Plan, build_plan
 from dagstorm.stack.config import StackConfig
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.launcher import EmbeddedStack
+from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.stack.endpoints import Stack, resolve_stack
-from dagstorm.stack.layout import StateLayout
 from dagstorm.workloads.base import Workload
+
+__all__ = ["CONTROL_POLL_S", "LiveCheck", "LiveRun", "RunOutcome", "Runner"]
 
 #: A hook the runner calls at each live SLO check: (journal path) → failed SLO names that
 #: are marked ``abort: true``. Set by the CLI from the analysis package.
 LiveCheck = Callable[[Path], list[str]]
 #: How often (wall s) the timeline looks at the control inbox.
 CONTROL_POLL_S = 0.5
-
-
-@dataclass
-class LiveRun:
-    """What the timeline works with while a run is under way."""
-
-    journal: RunJournal
-    manager: FaultManager
-    workloads: dict[str, Workload]
-    outcome: RunOutcome
-    probes: list[Probe] = field(default_factory=list)
-    active: dict[str, ActiveFault] = field(default_factory=dict)
-    #: fault id → description, for every fault injected (scheduled or ad-hoc).
-    described: dict[str, str] = field(default_factory=dict)
-    #: ad-hoc fault id → when (wall s) to revert it.
-    deadlines: dict[str, float] = field(default_factory=dict)
-    paused: bool = False
-    adhoc_count: int = 0
-
-
-@dataclass
-class RunOutcome:
-    """How a run ended."""
-
-    run_dir: Path
-    status: str  # completed | aborted | interrupted | error
-    reason: str = ""
-    fault_errors: list[str] = field(default_factory=list)
 
 
 class Runner:
@@ -162,7 +135,7 @@ class Runner:
         outcome = RunOutcome(run_dir, "completed")
         inbox = ControlInbox(run_dir)
         inbox.open()
-        self._run_start(journal)
+        emit_run_start(journal, self.plan, self.stack, self.embedded)
         if self._on_run_dir is not None:
             self._on_run_dir(run_dir)
         sink = self._alert_sink(journal)
@@ -179,7 +152,7 @@ class Runner:
                 finally:
                     for workload in live.workloads.values():
                         workload.stop()
-                    self._revert_all(live)
+                    revert_all(live)
                 if outcome.status == "completed":
                     self._drain(journal, live)
         except (KeyboardInterrupt, Terminated):
@@ -190,43 +163,6 @@ class Runner:
             controls.close()
             self._finish(journal, probes, sink, run_dir, outcome)
         return outcome
-
-    def _run_start(self, journal: RunJournal) -> None:
-        scenario = self.scenario
-        journal.emit(
-            "run_start",
-            scenario=scenario.name,
-            description=scenario.description,
-            seed=scenario.seed,
-            time_compression=scenario.time_compression,
-            duration_s=scenario.duration,
-            stack_kind=self.stack.kind,
-            dagstorm_version=__version__,
-            phases=[{"name": n, "start_s": s, "end_s": e} for n, s, e in self.plan.phases],
-            faults=[
-                {"key": w.key, "fault": w.spec.describe(), "start_s": w.start, "end_s": w.end}
-                for w in self.plan.windows
-            ],
-            slos=[slo.model_dump(mode="json") for slo in scenario.slos],
-            environment=self._environment(),
-            control=True,
-            fault_targets={
-                "links": list(self.stack.links),
-                "components": list(self.stack.components),
-            },
-        )
-
-    def _environment(self) -> dict[str, Any]:
-        env: dict[str, Any] = {
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "cpus": psutil.cpu_count(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        }
-        if self.embedded is not None:
-            for row in EmbeddedStack(self.embedded).status():
-                env[f"version.{row.name}"] = row.version
-        return env
 
     def _alert_sink(self, journal: RunJournal) -> AlertSink | None:
         def deliver(alert: Alert) -> None:
@@ -337,76 +273,23 @@ class Runner:
             case "fault_inject":
                 assert action.window is not None
                 self.progress.info(f"{when} inject {action.name}")
-                error = self.inject_fault(action.window.key, action.window.spec, live)
+                error = inject_fault(action.window.key, action.window.spec, live)
                 if error:
                     live.outcome.fault_errors.append(error)
             case "fault_revert":
                 assert action.window is not None
                 if action.window.key in live.active:  # not reverted early by a command
                     self.progress.info(f"{when} revert {action.name}")
-                    self.revert_fault(action.window.key, live)
+                    revert_fault(action.window.key, live)
             case "run_end":
                 pass
-
-    def inject_fault(self, key: str, spec: FaultSpecBase, live: LiveRun, **extra: Any) -> str:
-        """Journal the intent, inject and verify; '' or the error (journalled as fault_error)."""
-        describe = spec.describe()
-        live.described[key] = describe
-        live.journal.emit(
-            "fault_intent", fault_id=key, fault=describe, spec=spec.model_dump(mode="json"), **extra
-        )
-        started = time.monotonic()
-        try:
-            held = live.manager.inject(spec)
-        except FaultError as exc:
-            live.journal.emit("fault_error", fault_id=key, fault=describe, error=exc.render())
-            return exc.render()
-        live.active[key] = held
-        live.journal.emit(
-            "fault_applied",
-            fault_id=key,
-            fault=describe,
-            evidence=held.evidence,
-            took_s=round(time.monotonic() - started, 3),
-            journal_id=held.fault_id,
-            **extra,
-        )
-        return ""
-
-    def revert_fault(self, key: str, live: LiveRun, **extra: Any) -> str:
-        """Revert an applied fault now; '' or the error (also kept in the outcome)."""
-        held = live.active.pop(key)
-        live.deadlines.pop(key, None)
-        describe = live.described.get(key, held.fault.spec.describe())
-        started = time.monotonic()
-        try:
-            live.manager.revert(held)
-        except FaultError as exc:
-            live.outcome.fault_errors.append(exc.render())
-            live.journal.emit("fault_error", fault_id=key, fault=describe, error=exc.render())
-            return exc.render()
-        live.journal.emit(
-            "fault_reverted",
-            fault_id=key,
-            fault=describe,
-            took_s=round(time.monotonic() - started, 3),
-            **extra,
-        )
-        return ""
 
     def _expire_adhoc(self, live: LiveRun) -> None:
         """Revert the ad-hoc faults whose duration is over."""
         now = self.clock.elapsed()
-        for key, until in sorted(live.deadlines.items(), key=lambda item: item[1]):
-            if until <= now and key in live.active:
-                self.progress.info(f"{clock_text(now)} revert {key} (its duration is over)")
-                self.revert_fault(key, live)
-
-    def _revert_all(self, live: LiveRun) -> None:
-        """Every fault still applied, newest first (also after an error or a signal)."""
-        for key in reversed(list(live.active)):
-            self.revert_fault(key, live)
-        live.outcome.fault_errors.extend(live.manager.revert_all())  # anything left over
+        for key in expired_adhoc(live, now):
+            self.progress.info(f"{clock_text(now)} revert {key} (its duration is over)")
+            revert_fault(key, live)
 
     def _drain(self, journal: RunJournal, live: LiveRun) -> None:
         """Wait (≤ ``drain`` s) for DAG runs this run started to finish (an abort ends it)."""

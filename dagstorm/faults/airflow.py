@@ -19,7 +19,7 @@ from dagstorm.clients.airflow import api_client
 from dagstorm.core.errors import FaultError
 from dagstorm.faults.base import Fault
 from dagstorm.faults.specs import AirflowFault
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 
 
 class TaskKill(Fault):

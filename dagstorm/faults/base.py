@@ -12,7 +12,7 @@ from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.core.errors import FaultError
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.specs import FaultSpecBase
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 
 

@@ -17,9 +17,9 @@ from dagstorm.core.errors import FaultError
 from dagstorm.core.polling import poll_until
 from dagstorm.faults.base import Fault, FaultContext
 from dagstorm.faults.specs import FaultSpecBase
-from dagstorm.stack.components.base import Component
-from dagstorm.stack.embedded import EmbeddedStack
-from dagstorm.stack.processes import PidRecord, group_members, process_of, stop
+from dagstorm.stack.embedded.components.base import Component
+from dagstorm.stack.embedded.launcher import EmbeddedStack
+from dagstorm.stack.embedded.processes import PidRecord, group_members, process_of, stop
 from dagstorm.stack.topology import ComponentName
 
 Action = str  # "kill" | "pause" | "restart"

@@ -20,10 +20,10 @@ from dagstorm.core.errors import FaultError
 from dagstorm.core.polling import poll_until
 from dagstorm.faults.base import Fault
 from dagstorm.faults.specs import SparkFault
-from dagstorm.stack.components.spark import spark_env
-from dagstorm.stack.embedded import EmbeddedStack
-from dagstorm.stack.ports import free_port
-from dagstorm.stack.processes import PidRecord, group_members, process_of, spawn, stop
+from dagstorm.stack.embedded.components.spark import spark_env
+from dagstorm.stack.embedded.launcher import EmbeddedStack
+from dagstorm.stack.embedded.ports import free_port
+from dagstorm.stack.embedded.processes import PidRecord, group_members, process_of, spawn, stop
 
 EXECUTOR_CLASS = "org.apache.spark.executor.CoarseGrainedExecutorBackend"
 OOM_EXIT_CODE = 52

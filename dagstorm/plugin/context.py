@@ -8,7 +8,7 @@ from pathlib import Path
 from dagstorm.run.clock import Clock
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import psutil
 
 from dagstorm.probes.base import Probe
-from dagstorm.stack.embedded import EmbeddedStack
-from dagstorm.stack.processes import process_of
+from dagstorm.stack.embedded.launcher import EmbeddedStack
+from dagstorm.stack.embedded.processes import process_of
 
 
 class ProcessProbe(Probe):

@@ -24,7 +24,7 @@ from dagstorm.clients.airflow import api_client
 from dagstorm.clients.kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.core.errors import DagstormError
-from dagstorm.stack.context import find_java_home, find_spark_home
+from dagstorm.stack.embedded.context import find_java_home, find_spark_home
 from dagstorm.stack.endpoints import Stack
 
 SMOKE_TOPIC = "dagstorm-smoke"

@@ -30,7 +30,7 @@ from dagstorm.clients.airflow import api_client
 from dagstorm.clients.kafka import KafkaAdminClient, KafkaError
 from dagstorm.core.errors import InfrastructureError
 from dagstorm.core.polling import poll_until
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack, resolve_stack
 
 #: Connection ids, pool names and variable keys the DAGs use (ad_pipeline/settings.py).

@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass, field
 
 from dagstorm.core.errors import ConfigError
-from dagstorm.stack.components.postgres import SERVING_DB
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.credentials import Credentials, from_env, load_or_create
-from dagstorm.stack.layout import StateLayout
+from dagstorm.stack.embedded.components.postgres import SERVING_DB
+from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.stack.topology import LINKS, START_ORDER
 
 

@@ -17,36 +17,24 @@ from typing import Any, Literal
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from dagstorm.core.errors import ControlError
-from dagstorm.tui.control_port import ControlPort, InboxPort
+from dagstorm.tui.bindings import CONTROL_ACTIONS, REPLAY_ACTIONS, WATCH_BINDINGS
 from dagstorm.tui.driver import NoKeysDriver
-from dagstorm.tui.fault_menu import fault_choices
 from dagstorm.tui.follow import JournalFollower, last_event
 from dagstorm.tui.live_verdict import EMPTY, LiveVerdict, live_verdict
-from dagstorm.tui.messages import (
-    ControlFailed,
-    ControlSent,
-    EventsRead,
-    JournalMissing,
-    VerdictComputed,
-)
+from dagstorm.tui.messages import EventsRead, JournalMissing, VerdictComputed
 from dagstorm.tui.replay import ReplayClock
-from dagstorm.tui.screens.confirm_screen import ConfirmScreen
 from dagstorm.tui.screens.help_screen import HelpScreen
-from dagstorm.tui.screens.pick_screen import PickScreen
-from dagstorm.tui.screens.watch_screen import PANES, WatchScreen
+from dagstorm.tui.screens.watch_screen import WatchScreen
 from dagstorm.tui.state import RunState
+from dagstorm.tui.steering.actions import SteeringActions
+from dagstorm.tui.steering.port import ControlPort, InboxPort
 
 Mode = Literal["auto", "live", "replay"]
 JOURNAL = "journal.jsonl"
 REPORT = "report.html"
-#: Actions that steer the engine (live only) and those that move a replay (replay only).
-CONTROL_ACTIONS = frozenset({"pause_workloads", "abort_run", "inject_fault", "revert_fault"})
-REPLAY_ACTIONS = frozenset({"toggle_play", "seek", "seek_to", "speed"})
 #: How often the reader looks for new lines (live) and the panes are redrawn.
 POLL_S = 0.25
 REDRAW_S = 1.0
@@ -58,36 +46,12 @@ REPLAY_CHUNK = 256 * 1024
 MAX_BATCH = 20_000
 
 
-class WatchApp(App[None]):
+class WatchApp(SteeringActions, App[None]):
     """Watch one run directory (see docs/tui.md)."""
 
     CSS_PATH = "watch.tcss"
     TITLE = "dagstorm watch"
-    BINDINGS = [
-        Binding("q", "quit", "quit", id="app.quit"),
-        Binding("ctrl+c", "quit", "quit", id="app.interrupt", show=False, priority=True),
-        Binding("question_mark", "help", "help", id="app.help"),
-        Binding("space", "toggle_play", "play/pause", id="replay.toggle"),
-        Binding("left", "seek(-10)", "−10s", id="replay.back", show=False),
-        Binding("right", "seek(10)", "+10s", id="replay.forward", show=False),
-        Binding("shift+left", "seek(-60)", "−1m", id="replay.back_more", show=False),
-        Binding("shift+right", "seek(60)", "+1m", id="replay.forward_more", show=False),
-        Binding("home", "seek_to(0)", "start", id="replay.start", show=False),
-        Binding("end", "seek_to(-1)", "end", id="replay.end", show=False),
-        Binding("plus,equals_sign", "speed(1)", "faster", id="replay.faster"),
-        Binding("minus", "speed(-1)", "slower", id="replay.slower"),
-        Binding("p", "pause_workloads", "pause", id="control.pause"),
-        Binding("a", "abort_run", "abort", id="control.abort"),
-        Binding("i", "inject_fault", "inject", id="control.inject"),
-        Binding("r", "revert_fault", "revert", id="control.revert"),
-        Binding("o", "open_report", "report", id="run.report", show=False),
-        Binding("slash", "focus_filter", "filter", id="log.filter"),
-        Binding("escape", "leave_filter", "leave filter", id="log.leave", show=False),
-        *(
-            Binding(str(i), f"focus_pane('{pane}')", pane, id=f"pane.{pane}", show=False)
-            for i, pane in enumerate(PANES, start=1)
-        ),
-    ]
+    BINDINGS = WATCH_BINDINGS
 
     def __init__(
         self,
@@ -108,12 +72,9 @@ class WatchApp(App[None]):
         #: False without a terminal on stdin: nobody can press q, so the app quits by
         #: itself once the run has ended (live) or its replay reached the end.
         self.read_keys = read_keys
-        #: The engine's control inbox (a stub in tests).
-        self.control: ControlPort = control or InboxPort(self.run_dir)
-        #: ``dagstorm run --tui``: quitting the TUI aborts the run (after a confirmation).
+        self.control = control or InboxPort(self.run_dir)
         self.quit_aborts = quit_aborts
-        #: Ids of the commands this app sent, until the engine acknowledges them.
-        self.sent: dict[str, str] = {}
+        self.sent = {}
         self.journal = self.run_dir / JOURNAL
         tail = last_event(self.journal)
         finished = tail is not None and tail.get("kind") == "run_end"
@@ -258,7 +219,7 @@ class WatchApp(App[None]):
         self.verdict = message.verdict
         self._dirty = True
 
-    # ---- steering the engine (live) ----------------------------------------------
+    # ---- actions (steering the engine: tui/steering/actions.py) -------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Replay keys only in a replay, engine keys only live (the footer follows)."""
@@ -267,107 +228,6 @@ class WatchApp(App[None]):
         if action in REPLAY_ACTIONS:
             return self.replaying
         return True
-
-    def _can_steer(self) -> bool:
-        """Whether commands can go to the engine now; says why not otherwise."""
-        if self.state.ended:
-            self.notify("the run has ended: nothing to steer", severity="warning")
-            return False
-        if not self.state.control:
-            self.notify(
-                "this run takes no commands (its engine reads no control inbox)",
-                severity="warning",
-            )
-            return False
-        return True
-
-    def action_pause_workloads(self) -> None:
-        """Pause the workloads, or resume them when paused."""
-        if self._can_steer():
-            self.send_command("resume" if self.state.paused else "pause", {})
-
-    def action_abort_run(self) -> None:
-        """Abort the run, after a confirmation."""
-        if not self._can_steer():
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.send_command("abort", {})
-
-        self.push_screen(
-            ConfirmScreen(
-                "Abort the run?\n\nThe workloads stop, every fault is reverted, and the run "
-                "ends as interrupted (exit code 130).",
-                "Abort the run",
-            ),
-            answered,
-        )
-
-    def action_inject_fault(self) -> None:
-        """Pick an ad-hoc fault on one of the stack's declared targets."""
-        if not self._can_steer():
-            return
-        choices = fault_choices(self.state.fault_links, self.state.fault_components)
-        if not choices:
-            self.notify("the stack declares no fault targets", severity="warning")
-            return
-
-        def picked(index: int | None) -> None:
-            if index is not None:
-                choice = choices[index]
-                self.send_command("inject", {"fault": choice.spec, "duration_s": choice.duration_s})
-
-        labels = [f"{c.label} — {c.duration_s:g} s" for c in choices]
-        self.push_screen(PickScreen("Inject a fault (reverted after its time)", labels), picked)
-
-    def action_revert_fault(self) -> None:
-        """Pick an applied fault to revert now."""
-        if not self._can_steer():
-            return
-        active = self.state.active_faults()
-        if not active:
-            self.notify("no fault is applied")
-            return
-
-        def picked(index: int | None) -> None:
-            if index is not None:
-                self.send_command("revert", {"fault_id": active[index].fault_id})
-
-        labels = [f"{f.fault_id}: {f.fault}" for f in active]
-        self.push_screen(PickScreen("Revert a fault now", labels), picked)
-
-    @work(thread=True, group="control")
-    def send_command(self, command: str, fields: dict[str, Any]) -> None:
-        """Write the command file off the UI thread."""
-        try:
-            command_id = self.control.send(command, **fields)
-        except ControlError as exc:
-            self.post_message(ControlFailed(command, exc.render()))
-            return
-        self.post_message(ControlSent(command, command_id))
-
-    def on_control_sent(self, message: ControlSent) -> None:
-        """Wait for the engine's acknowledgement (it arrives through the journal)."""
-        self.sent[message.command_id] = message.command
-        self.notify(f"{message.command}: sent, waiting for the engine")
-
-    def on_control_failed(self, message: ControlFailed) -> None:
-        """The command could not even be sent."""
-        self.notify(f"{message.command}: {message.error}", severity="error")
-
-    def _acknowledged(self, ack: dict[str, Any]) -> None:
-        command = self.sent.pop(str(ack.get("command_id")), None)
-        if command is None:
-            return
-        outcome = ack.get("outcome")
-        detail = ack.get("reason") or ack.get("fault_id") or ""
-        if ack.get("not_pausable"):
-            detail = f"(not pausable, still running: {', '.join(ack['not_pausable'])})"
-        severity: Literal["information", "warning", "error"] = (
-            "information" if outcome == "done" else "error" if outcome == "failed" else "warning"
-        )
-        self.notify(f"{command}: {outcome} {detail}".rstrip(), severity=severity)
 
     def action_open_report(self) -> None:
         """Open the capacity report once the run has one."""
@@ -383,33 +243,6 @@ class WatchApp(App[None]):
         opened = webbrowser.open(report.resolve().as_uri())
         self.call_from_thread(
             self.notify, f"{'opened' if opened else 'report (no browser here)'}: {report}"
-        )
-
-    # ---- actions -----------------------------------------------------------------
-
-    async def action_quit(self) -> None:
-        """Quit; under `dagstorm run --tui` a run under way is aborted first (confirmed)."""
-        if not (self.quit_aborts and self.state.control and not self.state.ended):
-            self.exit()
-            return
-
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                self.control.send("abort")
-            except ControlError as exc:
-                self.notify(f"abort: {exc.render()}", severity="error")
-                return
-            self.exit()
-
-        self.push_screen(
-            ConfirmScreen(
-                "Quit and abort the run?\n\nThe workloads stop and every fault is reverted; "
-                "dagstorm then prints the verdict of the run so far (exit code 130).",
-                "Quit and abort",
-            ),
-            answered,
         )
 
     def action_help(self) -> None:

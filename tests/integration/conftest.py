@@ -14,10 +14,10 @@ import pytest
 
 from dagstorm.core.progress import Progress
 from dagstorm.stack.config import load_stack_config
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.install import Installer
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.endpoints import Stack, resolve_stack
-from dagstorm.stack.install import Installer
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

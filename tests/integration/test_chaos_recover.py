@@ -26,8 +26,8 @@ import pytest
 
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.faults.journal import FaultJournal
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.endpoints import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -17,9 +17,9 @@ from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager
 from dagstorm.faults.specs import AirflowFault, BrokerFault, NetworkFault, SparkFault
-from dagstorm.stack.components.airflow import health_document
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.components.airflow import health_document
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.endpoints import Stack
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.workloads.sinks.pregenerate import build_config, generate_local
 
 SOURCE = {

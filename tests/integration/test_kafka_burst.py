@@ -20,7 +20,7 @@ from dagstorm.faults.manager import FaultManager
 from dagstorm.faults.specs import BrokerFault
 from dagstorm.run.clock import WallClock
 from dagstorm.run.journal import RunJournal, read_journal
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.kafka.burst import KafkaBurst
 from dagstorm.workloads.kafka.config import KafkaBurstConfig

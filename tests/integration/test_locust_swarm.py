@@ -20,7 +20,7 @@ from dagstorm.clients.airflow import fetch_token
 from dagstorm.clients.kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from dagstorm.run.clock import WallClock
 from dagstorm.run.journal import RunJournal
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.locust_swarm.spec import KafkaUserSpec, TriggerUserSpec, UserSpec
 from dagstorm.workloads.locust_swarm.swarm_config import SwarmConfig

@@ -21,7 +21,7 @@ import pytest
 from lxml import etree
 from prometheus_client.parser import text_string_to_metric_families
 
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -26,8 +26,8 @@ import pytest
 
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.probes.alert_sink import Alert, AlertSink
-from dagstorm.stack.context import StackContext
 from dagstorm.stack.deploy import PipelineSettings, deploy_pipeline
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 
 pytestmark = pytest.mark.integration

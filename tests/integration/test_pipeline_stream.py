@@ -25,8 +25,8 @@ import pytest
 
 from dagstorm.clients.kafka import KafkaAdminClient, KafkaProducer, TopicPartition
 from dagstorm.probes.alert_sink import Alert, AlertSink
-from dagstorm.stack.context import StackContext
 from dagstorm.stack.deploy import SIGNAL_GROUP, deploy_pipeline
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 
 pytestmark = pytest.mark.integration

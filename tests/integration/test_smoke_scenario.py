@@ -25,8 +25,8 @@ from dagstorm.analysis.percentiles import Percentiles
 from dagstorm.analysis.throughput import FINISHED, NEVER_RAN
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.run.journal import read_journal
-from dagstorm.stack.components.postgres import AIRFLOW_DB, Postgres
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.components.postgres import AIRFLOW_DB, Postgres
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.sinks.ledger import expected_counts, load_ledger
 

@@ -14,11 +14,11 @@ import pytest
 from dagstorm.clients.kafka import KafkaAdminClient, KafkaProducer
 from dagstorm.clients.toxiproxy import ToxiproxyClient, latency
 from dagstorm.stack.check import check_airflow, check_kafka, check_spark
-from dagstorm.stack.components.spark import spark_env
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.components.spark import spark_env
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.launcher import EmbeddedStack
+from dagstorm.stack.embedded.processes import is_marked
 from dagstorm.stack.endpoints import Stack
-from dagstorm.stack.processes import is_marked
 
 pytestmark = pytest.mark.integration
 

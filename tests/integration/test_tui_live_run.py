@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.run.journal import read_journal
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 from dagstorm.tui.app import create_app
 from dagstorm.tui.widgets.run_header import RunHeader

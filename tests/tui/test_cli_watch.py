@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from dagstorm.cli import cli, tui_commands
+from dagstorm.cli import cli
+from dagstorm.cli.live import tui_commands
 from dagstorm.tui.app import create_app
 from dagstorm.tui.driver import NoKeysDriver
 from tests.tui.conftest import wait_for
@@ -32,7 +33,7 @@ def test_watch_rejects_a_bad_speed(smoke_run: object) -> None:
 
 def test_registering_watch_does_not_import_textual() -> None:
     check = (
-        "import sys, dagstorm.cli.tui_commands; "
+        "import sys, dagstorm.cli.live.tui_commands; "
         "print(any(m.split('.')[0] == 'textual' for m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)

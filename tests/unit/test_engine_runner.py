@@ -15,7 +15,7 @@ from dagstorm.run.clock import FakeClock
 from dagstorm.run.journal import read_journal
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.stack.config import StackConfig
-from dagstorm.stack.ports import free_port
+from dagstorm.stack.embedded.ports import free_port
 from dagstorm.workloads.base import Workload
 
 SCENARIO = """\

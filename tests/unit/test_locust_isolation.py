@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from dagstorm.stack import processes
+from dagstorm.stack.embedded import processes
 from dagstorm.workloads.locust_swarm.swarm_process import (
     SWARM_SUFFIX,
     master_argv,

@@ -21,8 +21,8 @@ import pytest
 
 from dagstorm.stack import deploy
 from dagstorm.stack.config import load_stack_config
+from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.stack.endpoints import Stack
-from dagstorm.stack.layout import StateLayout
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "pipelines" / "dags"

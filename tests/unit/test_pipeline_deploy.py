@@ -11,7 +11,7 @@ import pytest
 from dagstorm.core.progress import Progress
 from dagstorm.stack import deploy
 from dagstorm.stack.config import StackConfig
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 
 

@@ -31,8 +31,8 @@ from dagstorm.run.clock import FakeClock
 from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.stack.config import StackConfig
+from dagstorm.stack.embedded.ports import free_port
 from dagstorm.stack.endpoints import resolve_stack
-from dagstorm.stack.ports import free_port
 from dagstorm.workloads.kinds import WORKLOAD_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import Settings
-from dagstorm.cli.run_tui import engine_command, forward_signals, wait_for_run_dir
+from dagstorm.cli.live.run_tui import engine_command, forward_signals, wait_for_run_dir
 
 #: A child that exits with the number of the signal it got, once it said it is ready.
 CHILD = (

@@ -9,10 +9,10 @@ import pytest
 
 from dagstorm.core.errors import ComponentStartError
 from dagstorm.core.progress import Progress
-from dagstorm.stack.components.base import Component, Health
 from dagstorm.stack.config import StackConfig
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.embedded import EmbeddedStack
+from dagstorm.stack.embedded.components.base import Component, Health
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 
 
 class _Crasher(Component):
@@ -76,7 +76,7 @@ def test_a_component_that_never_gets_healthy_times_out_clearly(tmp_path: Path) -
     record = comp.start()
     import threading
 
-    from dagstorm.stack.processes import stop
+    from dagstorm.stack.embedded.processes import stop
 
     try:
         with pytest.raises(ComponentStartError) as info:

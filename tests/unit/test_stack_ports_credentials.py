@@ -8,7 +8,7 @@ import pytest
 from dagstorm.core.errors import ConfigError, ExitCode, PortConflictError
 from dagstorm.core.redaction import redact
 from dagstorm.stack.credentials import from_env, load_or_create
-from dagstorm.stack.ports import check_free, free_port, is_free
+from dagstorm.stack.embedded.ports import check_free, free_port, is_free
 
 
 def test_a_listening_port_is_reported_with_its_name_and_a_fix() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from dagstorm.stack.processes import PidRecord, process_of, spawn, stop, sweep, tail
+from dagstorm.stack.embedded.processes import PidRecord, process_of, spawn, stop, sweep, tail
 
 
 def _spawn(tmp_path: Path, code: str, name: str = "sleeper") -> PidRecord:

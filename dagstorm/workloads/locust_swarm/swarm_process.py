@@ -1,6 +1,6 @@
 """Spawning and stopping one Locust master + N workers on 127.0.0.1, recorded by pid.
 
-Each process is started through :func:`dagstorm.stack.processes.spawn`: its own
+Each process is started through :func:`dagstorm.stack.embedded.processes.spawn`: its own
 session, output in a log file, a pid file in the stack's ``run/`` directory and
 the stack's marker in its environment — so ``dagstorm stack down`` sweeps strays.
 A swarm file (``locust-<name>.swarm.json``) names the owner (this dagstorm
@@ -23,8 +23,8 @@ import psutil
 
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import InfrastructureError
-from dagstorm.stack import processes
-from dagstorm.stack.processes import PidRecord
+from dagstorm.stack.embedded import processes
+from dagstorm.stack.embedded.processes import PidRecord
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"
 SWARM_SUFFIX = ".swarm.json"

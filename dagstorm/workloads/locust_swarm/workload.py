@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from dagstorm.core.errors import ScenarioError
 from dagstorm.run.clock import Clock
 from dagstorm.run.journal import RunJournal
-from dagstorm.stack.layout import StateLayout
+from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 from dagstorm.workloads.locust_swarm.stats_journal import StatsJournaler

@@ -9,10 +9,10 @@ from pathlib import Path
 def project_root() -> Path:
     """The checkout's root, or the packaged copy of ``stack/`` and ``pipelines/``."""
     here = Path(__file__).resolve()
-    checkout = here.parents[2]
+    checkout = here.parents[3]  # dagstorm/stack/embedded/layout.py
     if (checkout / "stack").is_dir() and (checkout / "pipelines").is_dir():
         return checkout
-    return here.parents[1] / "_data"
+    return here.parents[2] / "_data"
 
 
 @dataclass(frozen=True)

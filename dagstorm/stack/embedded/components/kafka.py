@@ -10,7 +10,7 @@ from string import Template
 
 from dagstorm.clients.kafka import KafkaAdminClient, KafkaError
 from dagstorm.core.errors import ComponentStartError
-from dagstorm.stack.components.base import Component, Health
+from dagstorm.stack.embedded.components.base import Component, Health
 
 
 def kafka_version(libs: list[str]) -> str:

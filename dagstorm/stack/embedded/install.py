@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagstorm.core.errors import InstallError
-from dagstorm.stack.components.postgres import postgres_bin_dir
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.processes import tail
+from dagstorm.stack.embedded.components.postgres import postgres_bin_dir
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.processes import tail
 
 APT_PACKAGES = ("postgresql", "openjdk-17-jdk-headless", "maven")
 

@@ -36,7 +36,7 @@ def stack_install(settings: Settings, force: bool) -> None:
     Example:
       dagstorm stack install
     """
-    from dagstorm.stack.install import Installer
+    from dagstorm.stack.embedded.install import Installer
 
     ctx = settings.context()
     started = time.monotonic()
@@ -77,7 +77,7 @@ def stack_up(settings: Settings, as_json: bool) -> None:
     Example:
       dagstorm stack up
     """
-    from dagstorm.stack.embedded import EmbeddedStack
+    from dagstorm.stack.embedded.launcher import EmbeddedStack
 
     started = time.monotonic()
     rows = EmbeddedStack(settings.context()).up()
@@ -98,7 +98,7 @@ def stack_down(settings: Settings) -> None:
     Example:
       dagstorm stack down
     """
-    from dagstorm.stack.embedded import EmbeddedStack
+    from dagstorm.stack.embedded.launcher import EmbeddedStack
 
     started = time.monotonic()
     outcome = EmbeddedStack(settings.context()).down()
@@ -121,7 +121,7 @@ def stack_status(settings: Settings, as_json: bool) -> None:
     Example:
       dagstorm stack status --json | jq '.[] | select(.state != "running")'
     """
-    from dagstorm.stack.embedded import EmbeddedStack
+    from dagstorm.stack.embedded.launcher import EmbeddedStack
 
     rows = EmbeddedStack(settings.context()).status()
     if as_json:
@@ -145,7 +145,7 @@ def stack_logs(settings: Settings, component: str | None, lines: int, follow: bo
     Example:
       dagstorm stack logs kafka -n 100
     """
-    from dagstorm.stack.processes import tail
+    from dagstorm.stack.embedded.processes import tail
 
     ctx = settings.context()
     logs = ctx.layout.logs_dir
@@ -180,7 +180,7 @@ def stack_check(settings: Settings) -> None:
       dagstorm stack check
     """
     from dagstorm.stack.check import run_checks
-    from dagstorm.stack.components.spark import spark_env
+    from dagstorm.stack.embedded.components.spark import spark_env
     from dagstorm.stack.endpoints import resolve_stack
 
     config = settings.config()

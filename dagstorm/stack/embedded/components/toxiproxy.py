@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.core.errors import ToxiproxyError
-from dagstorm.stack.components.base import Component, Health
+from dagstorm.stack.embedded.components.base import Component, Health
 from dagstorm.stack.topology import LINKS
 
 

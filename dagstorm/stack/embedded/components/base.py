@@ -6,8 +6,8 @@ import signal
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.processes import PidRecord, process_of, spawn
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.processes import PidRecord, process_of, spawn
 from dagstorm.stack.topology import ComponentName
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from dagstorm.stack.components.base import Component, Health
-from dagstorm.stack.context import StackContext
+from dagstorm.stack.embedded.components.base import Component, Health
+from dagstorm.stack.embedded.context import StackContext
 
 
 def spark_env(ctx: StackContext) -> dict[str, str]:

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 
 from dagstorm.core.errors import ComponentStartError
-from dagstorm.stack.components.base import Component, Health
-from dagstorm.stack.components.postgres import AIRFLOW_DB
-from dagstorm.stack.components.spark import spark_env
-from dagstorm.stack.context import StackContext
 from dagstorm.stack.credentials import write_secret_file
-from dagstorm.stack.processes import tail
+from dagstorm.stack.embedded.components.base import Component, Health
+from dagstorm.stack.embedded.components.postgres import AIRFLOW_DB
+from dagstorm.stack.embedded.components.spark import spark_env
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.processes import tail
 from dagstorm.stack.topology import ComponentName
 
 PASSWORDS_FILE = "airflow-passwords.json"

@@ -14,7 +14,7 @@ from dagstorm.core.errors import InstallError
 from dagstorm.core.progress import Progress
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.credentials import Credentials, load_or_create
-from dagstorm.stack.layout import StateLayout, project_root
+from dagstorm.stack.embedded.layout import StateLayout, project_root
 
 
 def find_spark_home() -> Path:

@@ -18,22 +18,22 @@ import psutil
 
 from dagstorm.core.errors import ComponentStartError, DagstormError, InstallError
 from dagstorm.core.polling import poll_until
-from dagstorm.stack.components.airflow import (
+from dagstorm.stack.deploy import deploy_pipeline
+from dagstorm.stack.embedded.components.airflow import (
     AirflowApiServer,
     AirflowDagProcessor,
     AirflowScheduler,
     AirflowTriggerer,
 )
-from dagstorm.stack.components.base import Component, Health
-from dagstorm.stack.components.kafka import Kafka
-from dagstorm.stack.components.postgres import Postgres
-from dagstorm.stack.components.spark import SparkHistory, SparkMaster, SparkWorker
-from dagstorm.stack.components.toxiproxy import Toxiproxy
-from dagstorm.stack.context import StackContext
-from dagstorm.stack.deploy import deploy_pipeline
-from dagstorm.stack.install import Installer
-from dagstorm.stack.ports import check_free
-from dagstorm.stack.processes import exit_code_of, process_of, stop, sweep, tail
+from dagstorm.stack.embedded.components.base import Component, Health
+from dagstorm.stack.embedded.components.kafka import Kafka
+from dagstorm.stack.embedded.components.postgres import Postgres
+from dagstorm.stack.embedded.components.spark import SparkHistory, SparkMaster, SparkWorker
+from dagstorm.stack.embedded.components.toxiproxy import Toxiproxy
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.install import Installer
+from dagstorm.stack.embedded.ports import check_free
+from dagstorm.stack.embedded.processes import exit_code_of, process_of, stop, sweep, tail
 from dagstorm.stack.topology import START_ORDER, ComponentName
 
 COMPONENT_TYPES: dict[ComponentName, type[Component]] = {

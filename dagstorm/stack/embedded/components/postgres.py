@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 
 from dagstorm.core.errors import ComponentStartError, InstallError
-from dagstorm.stack.components.base import Component, Health
+from dagstorm.stack.embedded.components.base import Component, Health
 
 AIRFLOW_DB = "airflow"
 SERVING_DB = "ad_serving"

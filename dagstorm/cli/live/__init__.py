@@ -1,0 +1,1 @@
+"""Commands for a run under way: `dagstorm watch`, `dagstorm control` and `run --tui`."""

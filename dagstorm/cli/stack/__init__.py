@@ -1,0 +1,1 @@
+"""Commands for the stack under test: `dagstorm stack …`, `dagstorm fault …` and `recover`."""

@@ -1,0 +1,60 @@
+"""The ``run_start`` event: the plan, the SLOs, the environment and the fault targets.
+
+Everything a reader of the run directory needs before the first sample: the
+TUI draws the timeline from it, the analysis judges the SLOs it lists, and the
+control inbox's ad-hoc faults are checked against its targets.
+"""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+import psutil
+
+from dagstorm import __version__
+from dagstorm.run.journal import RunJournal
+from dagstorm.scenarios.plan import Plan
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.launcher import EmbeddedStack
+from dagstorm.stack.endpoints import Stack
+
+
+def emit_run_start(
+    journal: RunJournal, plan: Plan, stack: Stack, embedded: StackContext | None
+) -> None:
+    """Journal ``run_start`` for ``plan`` on ``stack`` (the run reads a control inbox)."""
+    scenario = plan.scenario
+    journal.emit(
+        "run_start",
+        scenario=scenario.name,
+        description=scenario.description,
+        seed=scenario.seed,
+        time_compression=scenario.time_compression,
+        duration_s=scenario.duration,
+        stack_kind=stack.kind,
+        dagstorm_version=__version__,
+        phases=[{"name": n, "start_s": s, "end_s": e} for n, s, e in plan.phases],
+        faults=[
+            {"key": w.key, "fault": w.spec.describe(), "start_s": w.start, "end_s": w.end}
+            for w in plan.windows
+        ],
+        slos=[slo.model_dump(mode="json") for slo in scenario.slos],
+        environment=environment(embedded),
+        control=True,
+        fault_targets={"links": list(stack.links), "components": list(stack.components)},
+    )
+
+
+def environment(embedded: StackContext | None) -> dict[str, Any]:
+    """The machine, and the embedded stack's component versions (when there is one)."""
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": psutil.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+    }
+    if embedded is not None:
+        for row in EmbeddedStack(embedded).status():
+            env[f"version.{row.name}"] = row.version
+    return env
