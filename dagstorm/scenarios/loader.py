@@ -23,7 +23,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from dagstorm.core.errors import ScenarioError
-from dagstorm.core.problems import Problem, problems_from_validation, sort_problems
+from dagstorm.core.problems import Problem, sort_problems
+from dagstorm.core.validation_words import problems_from_validation
 from dagstorm.core.yamlsource import KeyPath, load_yaml
 from dagstorm.scenarios.checks import Parts, check
 from dagstorm.scenarios.model import (

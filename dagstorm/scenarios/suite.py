@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dagstorm.core.durations import parse_duration
 from dagstorm.core.errors import ScenarioError
-from dagstorm.core.problems import Problem, problems_from_validation
+from dagstorm.core.problems import Problem
+from dagstorm.core.validation_words import problems_from_validation
 from dagstorm.core.yamlsource import MAX_BYTES, KeyPath, YamlDocument, load_yaml
 from dagstorm.scenarios.loader import LoadedScenario, ScenarioInvalid, load_scenario
 

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dagstorm.core.errors import ConfigError
-from dagstorm.core.problems import KeyPath, Problem, problems_from_validation, sort_problems
+from dagstorm.core.problems import KeyPath, Problem, sort_problems
+from dagstorm.core.validation_words import problems_from_validation
 from dagstorm.core.yamlsource import load_yaml
 from dagstorm.stack.topology import LINKS
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dagstorm.core.errors import DagstormError, ExitCode, ScenarioError
-from dagstorm.core.problems import PATTERNS
+from dagstorm.core.validation_words import PATTERNS
 from dagstorm.core.yamlsource import MAX_ALIASES, MAX_DEPTH, MAX_NODES
 from dagstorm.scenarios.loader import ScenarioInvalid, load_scenario
 from dagstorm.scenarios.model import Scenario
