@@ -74,7 +74,8 @@ def execute_loaded(
         echo=note,
     )
     print_verdict(finished)
-    return FinishedRun(finished.run_dir, _outcome_code(finished, finished.exit_code))
+    _outcome_code(finished, finished.exit_code)
+    return finished
 
 
 def _outcome_code(outcome: _Ending, code: ExitCode) -> ExitCode:

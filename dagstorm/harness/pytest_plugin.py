@@ -139,10 +139,11 @@ def dagstorm_run(
     """Run a dagstorm scenario and get its verdict: ``dagstorm_run("peak.yaml").passed``."""
     runs_dir = request.config.getoption(RUNS_DIR_OPTION)
     stack = request.config.getoption(STACK_OPTION)
+    here = request.config.invocation_params.dir  # the options' paths are from where pytest ran
     return DagstormRun(
         request,
-        runs_dir=Path(runs_dir) if runs_dir else tmp_path / "runs",
-        stack=Path(stack) if stack else None,
+        runs_dir=here / runs_dir if runs_dir else tmp_path / "runs",
+        stack=here / stack if stack else None,
         engine=dagstorm_engine,
     )
 
