@@ -134,3 +134,14 @@ def test_the_plugin_adds_its_options_and_changes_nothing_else(
     plain.assert_outcomes(passed=1)
     fixtures = pytester.runpytest_subprocess("-p", PLUGIN, "-p", "no:cacheprovider", "--fixtures")
     fixtures.stdout.fnmatch_lines(["dagstorm_run*", "*Run a dagstorm scenario*"])
+
+
+def test_the_entry_point_names_this_plugin() -> None:
+    """What `pip install` registers (pytest loads it from the next install on)."""
+    import importlib
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["entry-points"]["pytest11"] == {"dagstorm": PLUGIN}
+    plugin = importlib.import_module(PLUGIN)
+    assert callable(plugin.pytest_addoption) and plugin.dagstorm_run is not None
