@@ -81,8 +81,10 @@ def nightly(
     from dagstorm.analysis.baseline import baseline_candidates, resolve_baseline
     from dagstorm.analysis.compare import parse_tolerances
     from dagstorm.analysis.history import default_history_path, read_history, runs_of_scenario
-    from dagstorm.cli.nightly_flow import run_suite
-    from dagstorm.cli.run_flow import FinishedRun, RunOptions, execute_loaded
+    from dagstorm.cli.run_flow import execute_loaded
+    from dagstorm.harness.flow import FinishedRun
+    from dagstorm.harness.options import RunOptions
+    from dagstorm.harness.suite import run_suite
     from dagstorm.metrics.server import MetricsAddress
     from dagstorm.scenarios.loader import LoadedScenario
 

@@ -36,16 +36,8 @@ def report(run_dir: Path, output: Path | None, history: Path | None) -> None:
       dagstorm report runs/20261124T041804Z-smoke
       dagstorm report runs/20261124T041804Z-smoke -o /tmp/smoke.html
     """
-    from dagstorm.analysis import analyze
-    from dagstorm.analysis.history import default_history_path, read_history
-    from dagstorm.core.atomic import atomic_write
-    from dagstorm.reports import render_report, write_report
+    from dagstorm.analysis.history import default_history_path
+    from dagstorm.harness.flow import report as write_report
 
-    result = analyze(run_dir)
-    entries = read_history(default_history_path(run_dir.parent, history))
-    if output is None:
-        path = write_report(run_dir, result, history=entries)
-    else:
-        body = render_report(run_dir, result, history=entries).encode("utf-8")
-        path = atomic_write(output, body)
-    click.echo(str(path))
+    chosen = default_history_path(run_dir.parent, history)
+    click.echo(str(write_report(run_dir, history=chosen, output=output)))

@@ -196,7 +196,8 @@ def run(
     from dagstorm.analysis.baseline import resolve_baseline
     from dagstorm.analysis.compare import parse_tolerances
     from dagstorm.analysis.history import default_history_path
-    from dagstorm.cli.run_flow import RunOptions, execute_loaded
+    from dagstorm.cli.run_flow import execute_loaded
+    from dagstorm.harness.options import RunOptions
     from dagstorm.metrics.server import MetricsAddress
 
     chosen = parse_tolerances(tolerances)

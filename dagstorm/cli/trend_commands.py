@@ -95,7 +95,7 @@ def history_add(ctx: click.Context, run_dirs: tuple[Path, ...]) -> None:
     Example:
       dagstorm history add runs/*-smoke
     """
-    from dagstorm.cli.run_flow import record_history
+    from dagstorm.harness.flow import record_history
 
     for run_dir in run_dirs:
         record_history(run_dir, ctx.meta["history_path"])

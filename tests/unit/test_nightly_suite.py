@@ -12,9 +12,8 @@ from lxml import etree
 
 from dagstorm.analysis.suite_report import ScenarioOutcome, suite_exit_code
 from dagstorm.cli import cli
-from dagstorm.cli.nightly_flow import run_suite
-from dagstorm.cli.run_flow import FinishedRun
 from dagstorm.core.errors import ExitCode, StackNotRunningError
+from dagstorm.harness import FinishedRun, run_suite
 from dagstorm.scenarios.loader import LoadedScenario, ScenarioInvalid
 from dagstorm.scenarios.suite import is_suite_file, load_suite
 

@@ -1,9 +1,10 @@
-"""What `dagstorm nightly` does: run a suite's scenarios one after another.
+"""Run a suite's scenarios one after another (what `dagstorm nightly` does).
 
-Progress goes to stdout as plain lines, one per event, prefixed with the
-scenario's position, so a CI log reads like a test log. An infrastructure error
-(exit 3) or an interruption (130) stops the suite: the scenarios not yet run
-are reported as skipped. The suite exits with the worst exit code of its runs.
+Progress goes to ``echo`` as plain lines (stdout for `dagstorm nightly`), one
+per event, prefixed with the scenario's position, so a CI log reads like a test
+log. An infrastructure error (exit 3) or an interruption (130) stops the suite:
+the scenarios not yet run are reported as skipped. The suite exits with the
+worst exit code of its runs.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagstorm.analysis.suite_report import ScenarioOutcome, suite_exit_code, write_suite_outputs
-from dagstorm.cli.run_flow import FinishedRun
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import DagstormError, ExitCode
+from dagstorm.harness.flow import FinishedRun
 from dagstorm.scenarios.loader import LoadedScenario
 from dagstorm.scenarios.suite import LoadedSuite, planned_wall_s
 
