@@ -158,5 +158,7 @@ def _amount(spec: HeadlineSpec, value: float) -> str:
             return f"{value:.4g} s"
         case "per_min":
             return f"{value:.4g}/min"
+        case "bytes_per_s":
+            return f"{value / 1e6:.4g} MB/s"
         case _:
             return f"{value:.4g}"

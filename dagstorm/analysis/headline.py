@@ -25,7 +25,7 @@ class HeadlineSpec:
 
     name: str
     label: str
-    unit: Literal["fraction", "seconds", "count", "per_min", "score"]
+    unit: Literal["fraction", "seconds", "count", "per_min", "score", "ratio", "bytes_per_s"]
     better: Literal["higher", "lower"]
     #: The default tolerance, as written on the command line (``0.02``, ``25%``).
     tolerance: str
@@ -39,6 +39,17 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
     HeadlineSpec("score", "resilience score", "score", "higher", "5"),
     HeadlineSpec("lost_events", "lost events", "count", "lower", "0"),
     HeadlineSpec("duplicate_events", "duplicate events", "count", "lower", "0"),
+    HeadlineSpec(
+        "generated_vs_target", "generated vs target (lowest workload)", "ratio", "higher", "10%"
+    ),
+    HeadlineSpec(
+        "ramp_sustained_sim_bytes_per_s",
+        "ramp: highest sustained rate (sim)",
+        "bytes_per_s",
+        "higher",
+        "10%",
+    ),
+    HeadlineSpec("ramp_headroom", "ramp: headroom vs target", "ratio", "higher", "10%"),
 )
 
 
@@ -57,6 +68,8 @@ def headline_of(document: Mapping[str, Any]) -> dict[str, float | None]:
     completeness = _mapping(measures.get("completeness"))
     unrecovered = _number(recovery.get("unrecovered"))
     p95 = _number(recovery.get("p95_sim_s"))
+    capacity = _mapping(document.get("capacity"))
+    ramp = _mapping(capacity.get("ramp"))
     return {
         "sla_compliance": min(measured) if measured else None,
         # An infinite p95 (a fault never recovered) is null in result.json; the
@@ -69,6 +82,9 @@ def headline_of(document: Mapping[str, Any]) -> dict[str, float | None]:
         "score": _number(_mapping(document.get("verdict")).get("score")),
         "lost_events": _number(completeness.get("lost_events")),
         "duplicate_events": _number(completeness.get("duplicate_events")),
+        "generated_vs_target": _number(capacity.get("generated_vs_target")),
+        "ramp_sustained_sim_bytes_per_s": _number(ramp.get("sustained_sim_bytes_per_s")),
+        "ramp_headroom": _number(ramp.get("headroom")),
     }
 
 
@@ -87,7 +103,7 @@ def _list(value: Any) -> list[Any]:
 
 
 def value_text(spec: HeadlineSpec, value: float | None) -> str:
-    """A headline value for people: ``97.5%``, ``12m30s``, ``41.5/min``, ``3``."""
+    """A headline value for people: ``97.5%``, ``12m30s``, ``41.5/min``, ``3``, ``1.01×``."""
     if value is None:
         return "not measured"
     match spec.unit:
@@ -97,5 +113,9 @@ def value_text(spec: HeadlineSpec, value: float | None) -> str:
             return duration_text(value)
         case "per_min":
             return f"{number_text(value)}/min"
+        case "ratio":
+            return f"{value:.3g}×"
+        case "bytes_per_s":
+            return f"{value / 1e6:.4g} MB/s"
         case _:
             return number_text(value)

@@ -5,8 +5,9 @@ target Y`` and whose text is the detail. Each finding of the verdict (a run that
 did not complete, a fault never reverted or recovered, a fault error) is one more
 test case: a ``<failure>`` when it calls for exit code 1, an ``<error>`` for 3 or
 130. The suite's properties carry the scenario, seed, time compression, score,
-run status, exit code and story. No wall-clock time of the analysis goes in: the
-timestamp is the run's start.
+run status, exit code and story, and the capacity figures (``capacity.*``, the
+same numbers as ``result.json``'s ``capacity``). No wall-clock time of the analysis
+goes in: the timestamp is the run's start.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from dagstorm.analysis.capacity import Capacity
 from dagstorm.analysis.findings import Finding
+from dagstorm.analysis.jsonable import to_jsonable
 from dagstorm.analysis.result import Result
 from dagstorm.analysis.texts import number_text
 from dagstorm.core.atomic import atomic_write
@@ -62,6 +65,7 @@ def suite_element(result: Result) -> ET.Element:
         "run_status": result.run.status,
         "exit_code": str(int(verdict.exit_code)),
         "story": result.story,
+        **capacity_properties(result.capacity),
     }
     for name, value in values.items():
         ET.SubElement(properties, "property", name=name, value=value)
@@ -93,6 +97,43 @@ def suite_element(result: Result) -> ET.Element:
         element = ET.SubElement(case, tag, message=finding.text, type=finding.kind)
         element.text = f"{finding.text} (exit code {int(finding.exit_code)})"
     return suite
+
+
+def capacity_properties(capacity: Capacity) -> dict[str, str]:
+    """The capacity figures as JUnit properties (empty value: not measured).
+
+    Numbers are written as ``result.json`` has them (6 decimals), so both agree.
+    """
+    props = {"capacity.generated_vs_target": _figure(capacity.generated_vs_target)}
+    for w in capacity.workloads:
+        prefix = f"capacity.workload.{w.workload}"
+        props[f"{prefix}.wall_bytes_per_s"] = _figure(w.wall_bytes_per_s)
+        props[f"{prefix}.sim_bytes_per_s"] = _figure(w.sim_bytes_per_s)
+        props[f"{prefix}.full_scale_bytes_per_s"] = _figure(w.full_scale_bytes_per_s)
+        props[f"{prefix}.target_ratio"] = _figure(w.target_ratio)
+    ramp = capacity.ramp
+    if ramp is not None:
+        props.update(
+            {
+                "capacity.ramp.sustained_step": _step(ramp.sustained),
+                "capacity.ramp.broke_step": _step(ramp.broke),
+                "capacity.ramp.bottleneck": ramp.bottleneck.stage if ramp.bottleneck else "",
+                "capacity.ramp.sustained_sim_bytes_per_s": _figure(ramp.sustained_sim_bytes_per_s),
+                "capacity.ramp.full_scale_bytes_per_s": _figure(ramp.full_scale_bytes_per_s),
+                "capacity.ramp.headroom": _figure(ramp.headroom),
+            }
+        )
+    return props
+
+
+def _figure(value: float | None) -> str:
+    rounded = to_jsonable(value)
+    return "" if rounded is None else str(rounded)
+
+
+def _step(index: int | None) -> str:
+    """A step as people count them (1-based); empty for none."""
+    return "" if index is None else str(index + 1)
 
 
 def _is_error(finding: Finding) -> bool:

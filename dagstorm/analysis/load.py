@@ -23,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from dagstorm.analysis.journal_scan import JournalScan, scan_journal
 from dagstorm.core.errors import DagstormError, ExitCode
+from dagstorm.scenarios.model import WorkloadSpec
 from dagstorm.scenarios.slos import (
     CountSlo,
     RecoveryTimeSlo,
@@ -94,6 +95,7 @@ ALERT_FIELDS = (
 )
 STATSD_FIELDS = ("metric", "type", "value", "count", "p50_ms", "p95_ms", "max_ms")
 PARTITION_FIELDS = ("workload", "dt", "hour", "records", "valid")
+WORKLOAD_STATS_FIELDS = ("workload", "workload_kind", "records", "bytes", "interval_s")
 
 _EPOCH = pd.Timestamp(0, tz="UTC")
 _SLO_ADAPTER: TypeAdapter[Slo] = TypeAdapter(SloSpec)
@@ -147,9 +149,11 @@ class RunData:
     - ``alerts``: alert events, with ``received_t``.
     - ``statsd``: statsd events.
     - ``partitions``: partition_written events.
+    - ``workload_stats``: workload_stats samples (the generated traffic).
 
     ``ledger``, ``serving`` and ``partition_loads`` are None when absent; ``absent``
-    says why for each of them.
+    says why for each of them. ``workloads`` are the scenario's, from ``scenario.yaml``
+    (typed; empty when it is absent or invalid, and ``absent["scenario"]`` says why).
     """
 
     run_dir: Path
@@ -185,6 +189,11 @@ class RunData:
     #: ``run_end``'s ``fault_errors``: every fault error of the run, including reverts of
     #: leftovers that have no ``fault_error`` event of their own.
     end_fault_errors: tuple[str, ...] = ()
+    #: The scenario's workloads as declared in ``scenario.yaml`` (capacity targets, ramps).
+    workloads: tuple[WorkloadSpec, ...] = ()
+    workload_stats: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["seq", "t", *WORKLOAD_STATS_FIELDS])
+    )
 
     @property
     def compression(self) -> float:
@@ -216,6 +225,11 @@ def load_run(run_dir: Path) -> RunData:
     ledger = _read_ledger(run_dir, absent)
     serving = _read_parquet(run_dir / SERVING, SERVING_COLUMNS, "serving", absent)
     loads = _read_parquet(run_dir / PARTITION_LOADS, ("hour",), "partition_loads", absent)
+    from dagstorm.analysis.capacity.declared import read_workloads  # noqa: PLC0415 - a cycle
+
+    workloads, why = read_workloads(run_dir)
+    if why is not None:
+        absent["scenario"] = why
     data = build_run_data(
         [],
         run_dir=run_dir,
@@ -224,6 +238,7 @@ def load_run(run_dir: Path) -> RunData:
         partition_loads=loads,
         absent=absent,
         journal=scan_journal(journal),
+        workloads=workloads,
     )
     if not (run_dir / STREAM_LEDGER).is_dir():
         return data
@@ -288,11 +303,13 @@ def build_run_data(
     partition_loads: pd.DataFrame | None = None,
     absent: Mapping[str, str] | None = None,
     journal: JournalScan | None = None,
+    workloads: Sequence[WorkloadSpec] = (),
 ) -> RunData:
     """:class:`RunData` from journal events (in any order; ``seq`` orders them).
 
     With ``journal`` (a :func:`scan_journal`), its events are used too, and its
-    periodic samples come from its frames instead of dicts.
+    periodic samples come from its frames instead of dicts. ``workloads`` are the
+    scenario's (``scenario.yaml``; ``run_start`` does not carry them).
     """
     where = str(Path(run_dir) / JOURNAL)
     if journal is not None:
@@ -349,6 +366,8 @@ def build_run_data(
         alerts=alerts,
         statsd=_statsd(kinds("statsd"), journal),
         partitions=_frame(kinds("partition_written"), PARTITION_FIELDS),
+        workload_stats=_workload_stats(kinds("workload_stats"), journal),
+        workloads=tuple(workloads),
         ledger=ledger,
         serving=serving,
         partition_loads=partition_loads,
@@ -367,6 +386,17 @@ def _statsd(events: Sequence[Mapping[str, Any]], journal: JournalScan | None) ->
     if len(frame):
         bulk = pd.concat([frame, bulk.astype({"metric": object, "type": object})])
     return _coerce(bulk.reset_index(drop=True))
+
+
+def _workload_stats(
+    events: Sequence[Mapping[str, Any]], journal: JournalScan | None
+) -> pd.DataFrame:
+    """The workload_stats samples, from dict events and the scan's batch-read ones."""
+    frame = _frame(events, WORKLOAD_STATS_FIELDS)
+    if journal is None or not journal.counts.get("workload_stats"):
+        return frame
+    bulk = journal.frame("workload_stats")
+    return pd.concat([frame, bulk], ignore_index=True) if len(frame) else bulk
 
 
 def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:

@@ -22,6 +22,7 @@ from dagstorm.analysis.baseline import (
     read_baseline,
     regression_text,
 )
+from dagstorm.analysis.capacity import Capacity, capacity_of
 from dagstorm.analysis.compare import Comparison
 from dagstorm.analysis.jsonable import to_jsonable
 from dagstorm.analysis.load import RunData, ScenarioInfo, iso_at, load_run
@@ -72,6 +73,8 @@ class Result:
     measures: Measures
     verdict: Verdict
     story: str
+    #: Generated traffic vs target, and a capacity ramp's answer (docs/measures.md).
+    capacity: Capacity
     #: The run it was judged against (``dagstorm run --baseline``) and how it compares.
     baseline: tuple[Baseline, Comparison] | None = None
     #: The run data it was computed from (the report reuses it rather than read again).
@@ -108,6 +111,7 @@ def result_of(data: RunData) -> Result:
         measures=measures,
         verdict=verdict,
         story=run_story(measures, verdict, status=data.status),
+        capacity=capacity_of(data),
         data=data,
     )
     baseline = read_baseline(data.run_dir)
@@ -159,6 +163,7 @@ def result_document(result: Result) -> dict[str, Any]:
         "story": result.story,
         "slos": to_jsonable(verdict.slos),
         "measures": to_jsonable(result.measures),
+        "capacity": to_jsonable(result.capacity),
         **({"baseline": _baseline_document(*result.baseline)} if result.baseline else {}),
     }
 

@@ -4,7 +4,9 @@ Counters and gauges are updated per event; memory is bounded (last state per
 DAG run and task try, capped). The SLO values are those of the analysis
 (:func:`dagstorm.analysis.measures.compute_measures`) over the events kept so
 far, recomputed at most every ``slo_every_s`` seconds of journal time: SLOs that
-need the end of the run (lost or duplicate events) read ``measured 0``.
+need the end of the run (lost or duplicate events) read ``measured 0``. The
+capacity figures are the analysis' too (:mod:`dagstorm.analysis.capacity`): the
+generated traffic per workload live, the ramp's answer once ``run_end`` is in.
 Metric names: docs/metrics.md.
 """
 
@@ -18,9 +20,14 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from dagstorm.analysis.capacity import RampCapacity, WorkloadCapacity, WorkloadTotals
+from dagstorm.analysis.capacity.declared import read_workloads
+from dagstorm.analysis.capacity.ramp import ramp_capacity
+from dagstorm.analysis.capacity.traffic import lowest_target_ratio, workload_capacity
 from dagstorm.analysis.load import RunDirectoryError, build_run_data
 from dagstorm.analysis.measures import compute_measures
 from dagstorm.analysis.verdict import Verdict, evaluate
+from dagstorm.scenarios.model import WorkloadSpec
 
 __all__ = ["LiveMetrics"]
 
@@ -29,6 +36,8 @@ Event = Mapping[str, Any]
 MAX_DAG_RUNS = 5_000
 MAX_TRIES = 50_000
 MAX_KEPT = 5_000
+#: workload_stats samples kept for the ramp's per-step rates (one per workload interval).
+MAX_WORKLOAD_SAMPLES = 50_000
 WORKLOAD_COUNTS = ("records", "bytes", "acked", "failed")
 FAULT_KINDS = ("fault_intent", "fault_applied", "fault_reverted", "fault_error")
 
@@ -47,6 +56,13 @@ class LiveMetrics:
         self.phase: str | None = None
         self.workload_totals: dict[tuple[str, str], float] = {}
         self.workload_rates: dict[tuple[str, str], float] = {}
+        self.workload_kinds: dict[str, str] = {}
+        self.workload_active: dict[str, float] = {}
+        self.workload_samples: deque[Event] = deque(maxlen=MAX_WORKLOAD_SAMPLES)
+        self.end: Event | None = None
+        self._workloads: tuple[WorkloadSpec, ...] | None = None
+        self._ramp: RampCapacity | None = None
+        self._ramp_done = False
         self.dag_runs: OrderedDict[tuple[str, str], Event] = OrderedDict()
         self.tries: OrderedDict[tuple[Any, ...], Event] = OrderedDict()
         self.faults: dict[str, tuple[str, str]] = {}
@@ -77,6 +93,7 @@ class LiveMetrics:
                 self.start = event
             case "run_end":
                 self.finished = True
+                self.end = event
             case "phase_start":
                 self.phase = str(event.get("phase") or event.get("name") or "")
             case "workload_stats":
@@ -121,6 +138,9 @@ class LiveMetrics:
     def _workload(self, event: Event) -> None:
         name = str(event.get("workload"))
         interval = _num(event.get("interval_s"))
+        self.workload_kinds[name] = str(event.get("workload_kind"))
+        self.workload_active[name] = self.workload_active.get(name, 0.0) + interval
+        self.workload_samples.append(event)
         for field in WORKLOAD_COUNTS:
             value = event.get(field)
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -165,6 +185,54 @@ class LiveMetrics:
         )
         self._verdict_t = self.t
         return self._verdict
+
+    # -- capacity --------------------------------------------------------------------
+
+    def workloads(self) -> tuple[WorkloadSpec, ...]:
+        """The scenario's workloads (``scenario.yaml``, typed; read once it is there)."""
+        if self._workloads is None:
+            workloads, why = read_workloads(self.run_dir)
+            if why is None or self.finished:
+                self._workloads = workloads
+            return workloads
+        return self._workloads
+
+    def workload_capacity(self) -> tuple[WorkloadCapacity, ...]:
+        """Generated traffic per workload so far (the analysis' figures once the run ended)."""
+        compression = _num((self.start or {}).get("time_compression"))
+        if compression <= 0:
+            return ()
+        totals = [
+            WorkloadTotals(
+                workload=name,
+                kind=kind,
+                records=self.workload_totals.get((name, "records"), 0.0),
+                bytes=self.workload_totals.get((name, "bytes"), 0.0),
+                interval_s=self.workload_active.get(name, 0.0),
+            )
+            for name, kind in self.workload_kinds.items()
+        ]
+        return workload_capacity(totals, self.workloads(), compression)
+
+    def ramp(self) -> RampCapacity | None:
+        """The ramp's answer, once ``run_end`` is in the journal (None before, or no ramp)."""
+        if not self.finished or self.start is None:
+            return None
+        if not self._ramp_done:
+            kept: list[Event] = [
+                self.start,
+                *self.dag_runs.values(),
+                *self.tries.values(),
+                *self.workload_samples,
+                *([self.end] if self.end is not None else []),
+            ]
+            try:
+                data = build_run_data(kept, run_dir=self.run_dir, workloads=self.workloads())
+            except RunDirectoryError:
+                return None
+            self._ramp = ramp_capacity(_with_end(data, self.t))
+            self._ramp_done = True
+        return self._ramp
 
     # -- the metric families -------------------------------------------------------------
 
@@ -212,6 +280,7 @@ class LiveMetrics:
                 )
             )
         families.extend(self._workload_families())
+        families.extend(self._capacity_families())
         families.extend(self._airflow_families())
         families.extend(self._fault_families())
         components = sorted(self.cpu)
@@ -264,6 +333,72 @@ class LiveMetrics:
                     (((name,), self.workload_rates.get((name, field), 0.0)) for name in names),
                 )
             )
+        return out
+
+    def _capacity_families(self) -> list[Metric]:
+        rows = self.workload_capacity()
+        out: list[Metric] = [
+            _gauge(
+                "dagstorm_capacity_wall_bytes_per_second",
+                "Measured generation rate so far: bytes per wall second of active time.",
+                ("workload",),
+                (((w.workload,), w.wall_bytes_per_s) for w in rows),
+            ),
+            _gauge(
+                "dagstorm_capacity_sim_bytes_per_second",
+                "Generation rate in simulated time (wall rate / time compression).",
+                ("workload",),
+                (((w.workload,), w.sim_bytes_per_s) for w in rows),
+            ),
+            _gauge(
+                "dagstorm_capacity_full_scale_bytes_per_second",
+                "Extrapolated production-equivalent rate (sim rate / scale).",
+                ("workload",),
+                (
+                    ((w.workload,), w.full_scale_bytes_per_s)
+                    for w in rows
+                    if w.full_scale_bytes_per_s is not None
+                ),
+            ),
+            _gauge(
+                "dagstorm_capacity_target_ratio",
+                "Extrapolated full-scale rate / the declared target rate.",
+                ("workload",),
+                (((w.workload,), w.target_ratio) for w in rows if w.target_ratio is not None),
+            ),
+        ]
+        lowest = lowest_target_ratio(rows)
+        if lowest is not None:
+            out.append(
+                GaugeMetricFamily(
+                    "dagstorm_capacity_generated_vs_target",
+                    "The lowest target ratio over the workloads that declare a target.",
+                    lowest,
+                )
+            )
+        ramp = self.ramp()
+        if ramp is None:
+            return out
+        figures = (
+            ("sustained_step", "Highest step (1-based) within the SLA.", _step(ramp.sustained)),
+            ("broke_step", "First step (1-based) that missed the SLA.", _step(ramp.broke)),
+            (
+                "sustained_sim_bytes_per_second",
+                "Measured rate at the sustained step, simulated time.",
+                ramp.sustained_sim_bytes_per_s,
+            ),
+            (
+                "full_scale_bytes_per_second",
+                "Extrapolated full-scale sustained rate (sim rate / scale).",
+                ramp.full_scale_bytes_per_s,
+            ),
+            ("headroom", "Extrapolated full-scale sustained rate / target.", ramp.headroom),
+        )
+        out.extend(
+            GaugeMetricFamily(f"dagstorm_capacity_ramp_{name}", help_text, value)
+            for name, help_text, value in figures
+            if value is not None
+        )
         return out
 
     def _airflow_families(self) -> list[Metric]:
@@ -366,6 +501,10 @@ def _by_key(counts: Mapping[str, float]) -> Samples:
 def _with_end(data: Any, t: float) -> Any:
     """The run data with its end at the latest journal time (not the last kept event)."""
     return replace(data, end_t=max(data.end_t, t))
+
+
+def _step(index: int | None) -> float | None:
+    return None if index is None else float(index + 1)
 
 
 def _num(value: Any) -> float:

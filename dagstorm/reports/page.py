@@ -7,20 +7,20 @@ never reaches the network. The same run directory and Result give the same bytes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from dagstorm import __version__
+from dagstorm.analysis.capacity.declared import SCENARIO_FILE
 from dagstorm.analysis.history import HistoryEntry
 from dagstorm.analysis.load import RunData
 from dagstorm.analysis.result import Result
 from dagstorm.core.atomic import atomic_write
-from dagstorm.reports.capacity import capacity_section, ramp_section, read_scenario
+from dagstorm.reports.capacity import capacity_section
 from dagstorm.reports.charts import all_charts
 from dagstorm.reports.environment import environment_section
 from dagstorm.reports.markup import Markup, el
-from dagstorm.reports.ramp import has_ramp, ramp_capacity
+from dagstorm.reports.ramp import ramp_section
 from dagstorm.reports.series import run_data_of, series_of
 from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
@@ -44,8 +44,9 @@ def render_report(run_dir: Path, result: Result, *, history: Sequence[HistoryEnt
     ``history`` (the history file's entries) adds the trend against earlier runs.
     """
     data = run_data_of(Path(run_dir), result)
-    scenario_text, scenario = read_scenario(Path(run_dir))
-    return render_report_of(data, Path(run_dir), result, scenario_text, scenario, history=history)
+    return render_report_of(
+        data, Path(run_dir), result, scenario_text(Path(run_dir)), history=history
+    )
 
 
 def render_report_of(
@@ -53,14 +54,11 @@ def render_report_of(
     run_dir: Path,
     result: Result,
     scenario_text: str,
-    scenario: Mapping[str, Any],
     *,
     history: Sequence[HistoryEntry] = (),
 ) -> str:
-    """The report from the already-read run ``data`` and ``scenario.yaml``."""
+    """The report from the already-read run ``data`` and ``scenario.yaml``'s text."""
     series = series_of(data, result)
-    stats = data.journal.frame("workload_stats") if data.journal else None
-    ramp = ramp_capacity(data, stats, scenario) if has_ramp(scenario) else None
     title = f"dagstorm capacity report: {result.scenario.name}"
     sections = [
         el("h1", title),
@@ -82,9 +80,11 @@ def render_report_of(
         _section(
             "capacity",
             "Capacity: generated traffic",
-            capacity_section(stats, scenario, result.scenario.time_compression),
+            capacity_section(result.capacity),
         ),
-        _section("ramp", "Capacity: ramp to the breaking point", ramp_section(ramp)),
+        _section(
+            "ramp", "Capacity: ramp to the breaking point", ramp_section(result.capacity.ramp)
+        ),
         _section(
             "environment",
             "Environment",
@@ -107,6 +107,12 @@ def render_report_of(
     )
     body = el("body", el("main", *sections))
     return f"<!DOCTYPE html>\n{el('html', head, body, lang='en')}\n"
+
+
+def scenario_text(run_dir: Path) -> str:
+    """``scenario.yaml``'s text, shown as resolved (empty when absent)."""
+    path = Path(run_dir) / SCENARIO_FILE
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
 def write_report(run_dir: Path, result: Result, *, history: Sequence[HistoryEntry] = ()) -> Path:

@@ -35,6 +35,8 @@ _Y_LABELS = {
     "per_min": "per minute",
     "count": "",
     "score": "",
+    "ratio": "× target",
+    "bytes_per_s": "bytes/s",
 }
 
 

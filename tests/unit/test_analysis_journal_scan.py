@@ -32,6 +32,7 @@ def test_same_result_as_reading_every_event(run_dir: Path) -> None:
         serving=data.serving,
         partition_loads=data.partition_loads,
         absent=data.absent,
+        workloads=data.workloads,
     )
     assert scanned == result_document(result_of(plain))
 

@@ -1,4 +1,4 @@
-"""Capacity from a hand-built capacity-ramp journal with known answers."""
+"""Capacity, computed in the analysis, from a hand-built capacity-ramp run with known answers."""
 
 from __future__ import annotations
 
@@ -9,22 +9,33 @@ from typing import Any
 import orjson
 import pytest
 
+from dagstorm.analysis.capacity import Capacity, RampCapacity, capacity_of
+from dagstorm.analysis.capacity.stages import STAGES, stage_of
 from dagstorm.analysis.load import RunData, load_run
-from dagstorm.reports.capacity import ramp_answer, ramp_section
-from dagstorm.reports.ramp import has_ramp, ramp_capacity
+from dagstorm.reports.capacity import capacity_section
+from dagstorm.reports.ramp import ramp_answer, ramp_section
 
 ORIGIN = 1_800_000_000.0
-SCENARIO: dict[str, Any] = {
-    "workloads": [
-        {
-            "kind": "ad_logs",
-            "rate": "2TB/day",
-            "scale": "1/20000",
-            # Three steps over 3 sim hours = 360 s wall at ×30: [0,120) [120,240) [240,360).
-            "shape": {"kind": "ramp", "start": 1, "end": 4, "begin": 0, "until": 10800, "steps": 3},
-        }
-    ]
-}
+#: Three steps over 3 sim hours = 360 s wall at ×30: [0,120) [120,240) [240,360).
+RAMP_WORKLOAD = """\
+- kind: ad_logs
+  rate: 2TB/day
+  scale: 1/20000
+  shape: {kind: ramp, start: 1, end: 4, begin: 0, until: 10800, steps: 3}
+"""
+FLAT_WORKLOAD = """\
+- kind: ad_logs
+  rate: 2TB/day
+"""
+
+
+def scenario_yaml(workloads: str) -> str:
+    """A valid resolved scenario around ``workloads`` (a YAML list)."""
+    return (
+        "name: ramp\nduration: 12m\ntime_compression: 30\nworkloads:\n"
+        + workloads
+        + "slos:\n- sla: {dag: ad_logs_hourly, within: 2h, compliance: '>= 95%'}\n"
+    )
 
 
 def iso(t: float) -> str:
@@ -114,20 +125,25 @@ def journal() -> list[dict[str, Any]]:
     return events
 
 
-def loaded(tmp_path: Path, events: list[dict[str, Any]]) -> RunData:
-    """The events written as a journal and read back as the report reads a run."""
+def loaded(
+    tmp_path: Path, events: list[dict[str, Any]], workloads: str | None = RAMP_WORKLOAD
+) -> RunData:
+    """The events written as a journal (and the scenario, unless None), read back."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "journal.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    if workloads is not None:
+        (tmp_path / "scenario.yaml").write_text(scenario_yaml(workloads), encoding="utf-8")
     return load_run(tmp_path)
 
 
-def capacity(data: RunData, scenario: dict[str, Any]) -> Any:
-    assert data.journal is not None
-    return ramp_capacity(data, data.journal.frame("workload_stats"), scenario)
+def ramp_of(data: RunData) -> RampCapacity | None:
+    return capacity_of(data).ramp
 
 
 def test_known_answers(tmp_path: Path) -> None:
-    ramp = capacity(loaded(tmp_path, journal()), SCENARIO)
+    ramp = ramp_of(loaded(tmp_path, journal()))
     assert ramp is not None
+    assert (ramp.workload, ramp.dag_id, ramp.target_text) == ("ad-logs", "ad_logs_hourly", ">= 95%")
     assert [s.factor for s in ramp.steps] == [1.0, 2.0, 3.0]
     assert [s.runs for s in ramp.steps] == [2, 2, 2]
     assert [s.compliance for s in ramp.steps] == [1.0, 1.0, 0.5]
@@ -144,7 +160,9 @@ def test_known_answers(tmp_path: Path) -> None:
     }
     assert ramp.steps[1].stages["queueing"] == 450.0
     # Queueing grew first (+360 s sim at step 2); the other stages stayed flat.
-    assert ramp.bottleneck == ("queueing", 1, 360.0)
+    assert ramp.bottleneck is not None
+    assert (ramp.bottleneck.stage, ramp.bottleneck.step) == ("queueing", 1)
+    assert ramp.bottleneck.rise_sim_s == 360.0
     # Sustained 2 MB/s wall = 66.7 kB/s sim = 1.33 GB/s at full scale (×20000), against
     # 2 TB/day = 23.1 MB/s: 57.6 × the target.
     assert ramp.sustained_sim_bytes_per_s == pytest.approx(2e6 / 30)
@@ -162,23 +180,74 @@ def test_known_answers(tmp_path: Path) -> None:
 
 
 def test_not_a_ramp(tmp_path: Path) -> None:
-    data = loaded(tmp_path, journal())
-    flat = {"workloads": [{"kind": "ad_logs", "rate": "2TB/day"}]}
-    assert not has_ramp(flat) and has_ramp(SCENARIO)
-    assert capacity(data, flat) is None
-    assert "not measured" in str(ramp_section(None))
+    capacity = capacity_of(loaded(tmp_path, journal(), FLAT_WORKLOAD))
+    assert capacity.ramp is None
+    assert "not measured" in str(ramp_section(capacity.ramp))
+    # The generated traffic is still measured; no scale declared: nothing extrapolated.
+    (row,) = capacity.workloads
+    assert (row.workload, row.target_text, row.scale) == ("ad-logs", "2TB/day", None)
+    assert row.full_scale_bytes_per_s is None and capacity.generated_vs_target is None
 
 
 def test_a_ramp_that_never_breaks_and_never_holds(tmp_path: Path) -> None:
     events = [e for e in journal() if e.get("run_id") not in {"r2b"}]
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    ramp = capacity(loaded(tmp_path / "a", events), SCENARIO)
+    ramp = ramp_of(loaded(tmp_path / "a", events))
     assert ramp is not None and (ramp.sustained, ramp.broke) == (2, None)
     assert "never broke" in ramp_answer(ramp)[1]
     strict = {"sla": {"dag": "ad_logs_hourly", "within": "20m", "compliance": ">= 95%"}}
     events[0] = {**events[0], "slos": [strict]}
-    ramp = capacity(loaded(tmp_path / "b", events), SCENARIO)
+    ramp = ramp_of(loaded(tmp_path / "b", events))
     assert ramp is not None and (ramp.sustained, ramp.broke) == (None, 0)
     assert ramp.headroom is None
     assert ramp_answer(ramp)[0].startswith("Measured: not even the first step met the SLA")
+
+
+def test_generated_traffic_against_the_declared_target(tmp_path: Path) -> None:
+    capacity = capacity_of(loaded(tmp_path, journal()))
+    (row,) = capacity.workloads
+    # 3 samples of 60 s: (1 + 2 + 3) MB/s × 60 s = 360 MB over 180 s wall.
+    assert (row.records, row.bytes, row.active_wall_s) == (3000, 360_000_000, 180.0)
+    assert row.wall_bytes_per_s == 2e6
+    assert row.sim_bytes_per_s == pytest.approx(2e6 / 30)
+    assert row.scale == pytest.approx(1 / 20000)
+    assert row.full_scale_bytes_per_s == pytest.approx(2e6 / 30 * 20000)
+    assert row.target_ratio == pytest.approx(2e6 / 30 * 20000 / (2e12 / 86400))
+    assert capacity.generated_vs_target == row.target_ratio
+    assert capacity.scenario_absent is None
+    html = str(capacity_section(capacity))
+    assert "<code>ad-logs</code>" in html and "5760%" in html
+
+
+def test_without_a_readable_scenario_targets_are_unknown(tmp_path: Path) -> None:
+    absent = capacity_of(loaded(tmp_path / "absent", journal(), None))
+    assert absent.scenario_absent == "no scenario.yaml in the run directory"
+    broken = loaded(tmp_path / "broken", journal(), None)
+    (broken.run_dir / "scenario.yaml").write_text("name: ramp\nduration: -1\n")
+    invalid = capacity_of(load_run(broken.run_dir))
+    assert invalid.scenario_absent is not None
+    assert invalid.scenario_absent.startswith("scenario.yaml unreadable")
+    for capacity in (absent, invalid):
+        # Measured figures stay; nothing is declared, so no ramp and no extrapolation.
+        assert isinstance(capacity, Capacity) and capacity.ramp is None
+        (row,) = capacity.workloads
+        assert row.wall_bytes_per_s == 2e6 and row.target_text is None
+
+
+def test_no_workload_stats_is_not_measured(tmp_path: Path) -> None:
+    events = [e for e in journal() if e["kind"] != "workload_stats"]
+    capacity = capacity_of(loaded(tmp_path, events))
+    assert capacity.workloads == () and capacity.generated_vs_target is None
+    assert "not measured" in str(capacity_section(capacity))
+    # The ramp is still judged (SLA per step); the rate of each step is unknown.
+    assert capacity.ramp is not None
+    assert [s.wall_bytes_per_s for s in capacity.ramp.steps] == [None, None, None]
+    assert capacity.ramp.headroom is None
+
+
+def test_reference_stage_names() -> None:
+    # Issue 14 replaces these with the scenario's stage map; until then they are fixed.
+    assert STAGES == ("sensor wait", "queueing", "Spark", "load")
+    assert stage_of("wait_for_partition") == "sensor wait"
+    assert stage_of("aggregate_small") == "Spark" and stage_of("aggregate") == "Spark"
+    assert stage_of("load_serving") == "load"
+    assert stage_of("load_serving_x") is None and stage_of("report") is None
