@@ -23,7 +23,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from dagstorm.analysis.journal_scan import JournalScan, scan_journal
 from dagstorm.core.errors import DagstormError, ExitCode
-from dagstorm.scenarios.model import WorkloadSpec
 from dagstorm.scenarios.slos import (
     CountSlo,
     RecoveryTimeSlo,
@@ -32,6 +31,7 @@ from dagstorm.scenarios.slos import (
     SloSpec,
     normalise_slo,
 )
+from dagstorm.workloads.kinds import WorkloadSpec
 from dagstorm.workloads.sinks.ledger import load_ledger
 
 #: An SLO of the scenario, parsed.

@@ -27,7 +27,7 @@ from dagstorm.analysis.capacity.traffic import lowest_target_ratio, workload_cap
 from dagstorm.analysis.load import RunDirectoryError, build_run_data
 from dagstorm.analysis.measures import compute_measures
 from dagstorm.analysis.verdict import Verdict, evaluate
-from dagstorm.scenarios.model import WorkloadSpec
+from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LiveMetrics"]
 

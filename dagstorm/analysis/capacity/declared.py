@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from dagstorm.core.errors import DagstormError
 from dagstorm.scenarios.loader import load_scenario
-from dagstorm.scenarios.model import WorkloadSpec
 from dagstorm.workloads.config import SourceConfig
+from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["SCENARIO_FILE", "Declared", "declared_of", "first_by_kind", "read_workloads"]
 
@@ -43,7 +45,7 @@ def read_workloads(run_dir: Path) -> tuple[tuple[WorkloadSpec, ...], str | None]
     return tuple(loaded.scenario.workloads), None
 
 
-def declared_of(spec: WorkloadSpec) -> Declared:
+def declared_of(spec: BaseModel) -> Declared:
     """The byte rate and scale ``spec`` wrote (an event rate is no byte target)."""
     if not isinstance(spec, SourceConfig):
         return Declared(None, None, None)

@@ -34,8 +34,8 @@ from dagstorm.analysis.capacity.stages import QUEUEING, STAGES, stage_of
 from dagstorm.analysis.load import RunData
 from dagstorm.analysis.measures import in_scope
 from dagstorm.analysis.sla import sla_compliance
-from dagstorm.scenarios.model import WorkloadSpec
 from dagstorm.scenarios.slos import SlaSlo
+from dagstorm.workloads.kinds import WorkloadSpec
 from dagstorm.workloads.traffic.shapes import Ramp
 
 __all__ = [

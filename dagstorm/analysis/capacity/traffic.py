@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from dagstorm.analysis.capacity.declared import first_by_kind
-from dagstorm.scenarios.model import WorkloadSpec
+from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = [
     "WorkloadCapacity",
