@@ -145,7 +145,7 @@ def bench_landing(fmt: str, seconds: float, out: Path) -> Result:
     config = GeneratorConfig(
         seed=1,
         rate="5M events/s",
-        landing=LandingConfig(root=root / "landing", format=fmt),  # type: ignore[arg-type]
+        landing=LandingConfig(root=root / "landing", format=fmt),
     )
     generator = AdLogGenerator(config, ledger_dir=root / "ledger")
 

@@ -173,12 +173,12 @@ def main() -> None:
     first = configs[0]
     base = statistics.median(r["records_s"] for r in results[first])
     print(f"\nmedian over {args.rounds} round(s):")
-    for config in configs:
-        rate = statistics.median(r["records_s"] for r in results[config])
-        mb = statistics.median(r["mb_s"] for r in results[config])
-        per_cpu = statistics.median(r["records_cpu_s"] for r in results[config])
+    for shape in configs:
+        rate = statistics.median(r["records_s"] for r in results[shape])
+        mb = statistics.median(r["mb_s"] for r in results[shape])
+        per_cpu = statistics.median(r["records_cpu_s"] for r in results[shape])
         print(
-            f"  {config[0]} worker(s), {config[1]:>2} users: {rate:>8,.0f} records/s "
+            f"  {shape[0]} worker(s), {shape[1]:>2} users: {rate:>8,.0f} records/s "
             f"{mb:>5.2f} MB/s {per_cpu:>7,.0f} records/Locust-CPU-s  "
             f"x{rate / base:.2f} vs {first[0]}x{first[1]}"
         )

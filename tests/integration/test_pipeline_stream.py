@@ -163,7 +163,7 @@ def test_a_signalled_batch_is_served_exactly_once(stack: Stack, runs: Any, produ
     sample = tool("sample_data").make_sample(hour, tag=tag)
     lines = [json.dumps(e) for e in sample.events + sample.duplicates] + sample.bad_lines
     ranges = send_batch(producer, lines)
-    signal = {"signal_id": f"sig-{tag}", "topic": EVENTS, "ranges": ranges}
+    signal: dict[str, Any] = {"signal_id": f"sig-{tag}", "topic": EVENTS, "ranges": ranges}
     assert sum(end - start for start, end in ranges.values()) == len(lines)
 
     first_offset = send_signal(producer, signal)

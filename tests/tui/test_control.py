@@ -192,7 +192,12 @@ async def test_a_replay_has_no_engine_to_steer(smoke_run: Path) -> None:
 
 async def test_open_report_when_the_run_has_one(tmp_path: Path, monkeypatch: Any) -> None:
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or False)
+
+    def fake_open(url: str) -> bool:
+        opened.append(url)
+        return False
+
+    monkeypatch.setattr("webbrowser.open", fake_open)
     run_dir = tmp_path / "run"
     shutil.copytree(FIXTURE, run_dir)
     app = create_app(run_dir, paused=True, advance=False)

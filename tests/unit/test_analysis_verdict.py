@@ -105,7 +105,7 @@ def test_verdicts_and_weighted_score() -> None:
     assert (sla.passed, sla.value, sla.weight) == (True, 1.0, 3)
     assert sla.value_text == "100.0% (2 of 2 runs within deadline)"
     recovery = by_name["recovery_time:max"]
-    assert (recovery.passed, recovery.value) == (False, pytest.approx(40))
+    assert recovery.passed is False and recovery.value == pytest.approx(40)
     assert recovery.target == "<= 30s"
     assert "broker kill [f]" in recovery.detail
     throughput = by_name["scheduler_throughput"]

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from dagstorm.cli import cli
 from dagstorm.control.inbox import ControlInbox
+from dagstorm.control.protocol import Command
 
 
 class Engine(threading.Thread):
@@ -22,7 +23,7 @@ class Engine(threading.Thread):
         self.inbox = ControlInbox(run_dir)
         self.inbox.open()
         (run_dir / "journal.jsonl").write_bytes(b'{"kind": "run_start", "t": 0}\n')
-        self.received: list[object] = []
+        self.received: list[Command | None] = []
         self.done = threading.Event()
 
     def run(self) -> None:

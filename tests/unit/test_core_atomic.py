@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from dagstorm.core import atomic
 from dagstorm.core.atomic import atomic_write
 
 
@@ -58,7 +57,7 @@ def test_a_failed_write_keeps_the_old_file_and_no_temporary(
     def broken(src: object, dst: object) -> None:
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(atomic.os, "replace", broken)
+    monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(OSError, match="disk on fire"):
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old"
@@ -75,7 +74,7 @@ def test_the_temporary_is_hidden_and_never_json(
         renamed.append((Path(src).name, Path(dst).name))
         real(src, dst)
 
-    monkeypatch.setattr(atomic.os, "replace", spy)
+    monkeypatch.setattr(os, "replace", spy)
     atomic_write(tmp_path / "c1.json", b"{}")
     ((source, target),) = renamed
     assert target == "c1.json"
@@ -93,7 +92,7 @@ def test_fsync_syncs_the_file_then_its_directory(
         synced.append(os.readlink(f"/proc/self/fd/{fd}"))
         real(fd)
 
-    monkeypatch.setattr(atomic.os, "fsync", spy)
+    monkeypatch.setattr(os, "fsync", spy)
     atomic_write(tmp_path / "m", b"x", fsync=fsync)
     if fsync:
         assert len(synced) == 2

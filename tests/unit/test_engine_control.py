@@ -181,7 +181,7 @@ def test_bad_commands_are_rejected_with_a_reason_and_the_run_goes_on(
             (11.5, "inject", {"fault": {"kind": "volcano", "action": "erupt"}}),
         ]
     )
-    original_wait = runner.clock.wait
+    original_wait: Callable[[threading.Event, float], bool] = runner.clock.wait
 
     def wait_and_litter(event: threading.Event, seconds: float) -> bool:
         fired = original_wait(event, seconds)
@@ -194,7 +194,7 @@ def test_bad_commands_are_rejected_with_a_reason_and_the_run_goes_on(
             )
         return fired
 
-    runner.clock.wait = wait_and_litter  # type: ignore[method-assign]
+    monkeypatch.setattr(runner.clock, "wait", wait_and_litter)
     outcome = runner.run()
     assert outcome.status == "completed"
     outcomes = acks(events_of(outcome.run_dir))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import orjson
@@ -98,7 +99,9 @@ def test_a_bad_suite_file_is_refused(tmp_path: Path) -> None:
     assert len(caught.value.problems) == 3
 
 
-def fake_runner(tmp_path: Path, codes: dict[str, ExitCode | Exception]):  # type: ignore[no-untyped-def]
+def fake_runner(
+    tmp_path: Path, codes: Mapping[str, ExitCode | Exception]
+) -> tuple[Callable[[LoadedScenario], FinishedRun], list[str]]:
     """Each scenario 'runs' by copying the broker-outage journal; its exit code is given."""
     calls: list[str] = []
 
@@ -122,7 +125,7 @@ def test_suite_runs_in_order_and_exits_with_the_worst(tmp_path: Path) -> None:
         "  - file: scheduler-storm.yaml\n",
     )
     codes = {"smoke": ExitCode.OK, "spark-oom": ExitCode.SLO_FAILED, "scheduler-storm": ExitCode.OK}
-    run_one, calls = fake_runner(tmp_path, codes)  # type: ignore[arg-type]
+    run_one, calls = fake_runner(tmp_path, codes)
     lines: list[str] = []
     done = run_suite(
         load_suite(path, env={}), suite_dir=tmp_path / "suite", run_one=run_one, echo=lines.append
@@ -146,9 +149,7 @@ def test_an_infrastructure_error_stops_the_suite(tmp_path: Path) -> None:
         "  - file: scheduler-storm.yaml\n",
     )
     down = StackNotRunningError("the embedded stack is not healthy: kafka", fix="stack up")
-    run_one, calls = fake_runner(  # type: ignore[arg-type]
-        tmp_path, {"smoke": ExitCode.SLO_FAILED, "spark-oom": down}
-    )
+    run_one, calls = fake_runner(tmp_path, {"smoke": ExitCode.SLO_FAILED, "spark-oom": down})
     lines: list[str] = []
     done = run_suite(
         load_suite(path, env={}), suite_dir=tmp_path / "suite", run_one=run_one, echo=lines.append
@@ -167,7 +168,7 @@ def test_an_infrastructure_error_stops_the_suite(tmp_path: Path) -> None:
         "scheduler-storm",
     ]
     error = suites[1].find("testcase/error")
-    assert error is not None and "not healthy: kafka" in error.get("message")
+    assert error is not None and "not healthy: kafka" in error.get("message", "")
     assert suites[2].find("testcase/skipped") is not None
     root = document.getroot()
     assert (root.get("tests"), root.get("errors"), root.get("skipped")) == ("7", "1", "1")

@@ -22,6 +22,7 @@ from dagstorm.core.errors import ExitCode, FaultError, PluginError
 from dagstorm.core.progress import Progress
 from dagstorm.engine.probe_set import default_probes
 from dagstorm.engine.runner import Runner
+from dagstorm.faults.base import Fault
 from dagstorm.faults.kinds import FAULT_KINDS, parse_fault_spec
 from dagstorm.plugin.context import RunContext
 from dagstorm.plugin.registry import Kind, Registry
@@ -162,11 +163,11 @@ def test_a_plugin_fault_refuses_a_flag_it_did_not_write(plugged: None, tmp_path:
 
 
 def test_a_clash_of_kind_names_is_refused() -> None:
-    registry: Registry[object] = Registry("dagstorm.test", "test")
+    registry: Registry[Fault] = Registry("dagstorm.test", "test")
     network = FAULT_KINDS.get("network")
     registry.register(network)
     with pytest.raises(PluginError, match="already provided"):
-        registry.register(Kind(spec=network.spec, build=lambda *a: None, source="other"))
+        registry.register(Kind(spec=network.spec, build=network.build, source="other"))
     with pytest.raises(PluginError, match="unknown test kind `nope`") as refused:
         registry.get("nope")
     assert refused.value.fix is not None and refused.value.fix.startswith("use one of: network")

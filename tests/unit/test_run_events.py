@@ -20,7 +20,7 @@ def test_the_docs_table_is_the_catalogue() -> None:
     assert page[start:end] == markdown_table(), "regenerate: python -m dagstorm.run.events"
 
 
-def _emit_calls() -> list[tuple[str, int, str, set[str], bool]]:
+def _emit_calls() -> list[tuple[str, int, str | None, set[str], bool]]:
     calls = []
     for path in sorted((ROOT / "dagstorm").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -30,6 +30,7 @@ def _emit_calls() -> list[tuple[str, int, str, set[str], bool]]:
                 continue
             first = node.args[0]
             kind = first.value if isinstance(first, ast.Constant) else None
+            assert kind is None or isinstance(kind, str), f"{path}:{node.lineno}: emit({kind!r})"
             names = {kw.arg for kw in node.keywords if kw.arg}
             spread = any(kw.arg is None for kw in node.keywords)
             calls.append((str(path.relative_to(ROOT)), node.lineno, kind, names, spread))

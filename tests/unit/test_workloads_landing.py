@@ -13,7 +13,6 @@ import pytest
 
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig
 from dagstorm.workloads.model.config import BadDataConfig
-from dagstorm.workloads.sinks import landing
 from dagstorm.workloads.sinks.generator import AdLogGenerator
 from dagstorm.workloads.sinks.landing import LandingWriter, partition_name
 
@@ -92,8 +91,8 @@ def journal(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
         real_replace(src, dst)
         events.append(("replace", str(dst)))
 
-    monkeypatch.setattr(landing.os, "fsync", fsync)
-    monkeypatch.setattr(landing.os, "replace", replace)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
     yield events
 
 

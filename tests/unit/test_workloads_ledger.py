@@ -48,7 +48,7 @@ def generate(tmp: Path, fmt: str) -> Path:
         start=datetime(2026, 3, 1, 22, 40, tzinfo=UTC),
         bad_data=bad,
         max_window_seconds=60,
-        landing=LandingConfig(root=tmp / "landing", format=fmt, part_max_bytes=2_000_000),  # type: ignore[arg-type]
+        landing=LandingConfig(root=tmp / "landing", format=fmt, part_max_bytes=2_000_000),
     )
     generator = AdLogGenerator(config, ledger_dir=tmp / "ledger")
     generator.advance_to(3.3 * 3600)
@@ -88,11 +88,11 @@ def _read_part(part: Path, fmt: str) -> tuple[pd.DataFrame, list[str]]:
         except orjson.JSONDecodeError:
             bad.append("malformed")
             continue
-        kind = _drift_kind(record)
-        if kind is None:
+        drift = _drift_kind(record)
+        if drift is None:
             good.append(record)
         else:
-            bad.append(kind)
+            bad.append(drift)
     return pd.DataFrame(good, columns=list(FIELD_NAMES)), bad
 
 
