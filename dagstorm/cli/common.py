@@ -123,7 +123,7 @@ def warn_orphaned_faults(settings: Settings) -> None:
         journal = settings.journal()
         if not journal.path.exists():
             return
-        from dagstorm.engine.recover import orphaned  # only then: a heavy import
+        from dagstorm.faults.journal import orphaned
 
         left = orphaned(journal)
     except DagstormError:

@@ -21,12 +21,11 @@ from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import psutil
 from pydantic import ValidationError
 
 from dagstorm.core.errors import DagstormError, ToxiproxyError
 from dagstorm.faults.base import FaultContext
-from dagstorm.faults.journal import FaultJournal, OpenFault
+from dagstorm.faults.journal import orphaned, owner_alive
 from dagstorm.faults.kinds import build_fault, parse_fault_spec
 from dagstorm.faults.process import resume_all
 from dagstorm.stack.embedded.components.base import Component
@@ -62,24 +61,6 @@ class RecoverReport:
     def restarted(self) -> bool:
         """Whether any component was started."""
         return bool(self.started)
-
-
-def owner_alive(fault: OpenFault) -> bool:
-    """True if the process that injected ``fault`` still runs (pid reuse excluded)."""
-    if fault.owner_pid is None:
-        return False
-    try:
-        proc = psutil.Process(fault.owner_pid)
-        return (
-            proc.status() != psutil.STATUS_ZOMBIE and proc.create_time() <= fault.injected_at + 1.0
-        )
-    except psutil.Error:
-        return False
-
-
-def orphaned(journal: FaultJournal) -> list[OpenFault]:
-    """Open faults whose owner is gone."""
-    return [f for f in journal.open_faults() if not owner_alive(f)]
 
 
 def _heal_network(ctx: FaultContext, report: RecoverReport) -> None:

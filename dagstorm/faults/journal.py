@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import psutil
+
 SCHEMA_VERSION = 1
 
 Event = Literal["intent", "applied", "verified", "inject_failed", "reverted", "revert_failed"]
@@ -105,3 +107,21 @@ class FaultJournal:
             elif event == "reverted":
                 faults.pop(fault_id, None)
         return list(faults.values())
+
+
+def owner_alive(fault: OpenFault) -> bool:
+    """True if the process that injected ``fault`` still runs (pid reuse excluded)."""
+    if fault.owner_pid is None:
+        return False
+    try:
+        proc = psutil.Process(fault.owner_pid)
+        return (
+            proc.status() != psutil.STATUS_ZOMBIE and proc.create_time() <= fault.injected_at + 1.0
+        )
+    except psutil.Error:
+        return False
+
+
+def orphaned(journal: FaultJournal) -> list[OpenFault]:
+    """Open faults whose owner is gone."""
+    return [f for f in journal.open_faults() if not owner_alive(f)]

@@ -110,7 +110,7 @@ def fault_list(settings: Settings, as_json: bool) -> None:
     Example:
       dagstorm fault list
     """
-    from dagstorm.engine.recover import owner_alive
+    from dagstorm.faults.journal import owner_alive
 
     open_faults = settings.journal().open_faults()
     rows = [
