@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
 
 from dagstorm.core.problems import FixableValueError, describe_value
 
@@ -121,3 +124,9 @@ def coarse_text(seconds: float | None) -> str:
     if s >= 60:
         return f"{sign}{s // 60}m"
     return f"{sign}{s}s"
+
+
+#: A model field of wall seconds, written as a duration (``30s``, ``2m``) or a number.
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+#: A duration that must be more than zero (a run's length, a sampling interval).
+PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]

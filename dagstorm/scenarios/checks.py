@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dagstorm.core.problems import KeyPath, show
+from dagstorm.workloads.specs import WorkloadSpecBase
 
 __all__ = ["Finding", "Parts", "check"]
 
@@ -43,7 +44,7 @@ class Parts:
     duration: float | None
     phases: Sequence[tuple[int, Any]]
     phases_complete: bool
-    workloads: Sequence[tuple[int, Any]]
+    workloads: Sequence[tuple[int, WorkloadSpecBase]]
     faults: Sequence[tuple[int, Any]]
     slos: Sequence[tuple[int, Any]]
     slos_written: int
@@ -124,9 +125,9 @@ def _workloads(parts: Parts) -> list[Finding]:
     if parts.duration is None:
         return out
     for index, workload in parts.workloads:
-        start = getattr(workload, "start", None)
-        # Only wall-second starts (ad_logs' `start` is a simulated date).
-        if isinstance(start, float) and start >= parts.duration:
+        # The kind says when it runs (ad_logs' `start` is a simulated date: from 0).
+        start, _length = workload.wall_window()
+        if start > 0 and start >= parts.duration:
             out.append(
                 Finding(
                     ("workloads", index, "start"),

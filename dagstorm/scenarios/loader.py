@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from dagstorm.core.durations import PositiveSeconds
 from dagstorm.core.errors import ScenarioError
 from dagstorm.core.problems import Problem, sort_problems
 from dagstorm.core.validation_words import problems_from_validation
@@ -31,7 +32,6 @@ from dagstorm.scenarios.model import (
     DEFER_CHECKS,
     FaultPlan,
     Phase,
-    PositiveSeconds,
     Scenario,
 )
 from dagstorm.scenarios.slos import SloEntry

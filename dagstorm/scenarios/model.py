@@ -9,18 +9,17 @@ SLO durations are **simulated** (business) time; simulated = wall ×
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
     model_validator,
 )
 
-from dagstorm.core.durations import parse_duration
+from dagstorm.core.durations import PositiveSeconds, Seconds
 from dagstorm.core.problems import KeyPath, raise_all
 from dagstorm.faults.kinds import FaultSpec
 from dagstorm.probes.kinds import ProbeSpec
@@ -29,10 +28,6 @@ from dagstorm.scenarios.slos import SloEntry
 from dagstorm.stack.config import ExternalEndpoints
 from dagstorm.workloads.kinds import WorkloadSpec
 
-#: Wall seconds written as a duration (``30s``, ``2m``) or a number.
-Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
-#: A duration that must be more than zero (a run's length, a sampling interval).
-PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 #: Validation context key: leave the whole-scenario checks to the loader, which
 #: reports them with every other problem (see :mod:`dagstorm.scenarios.checks`).
 DEFER_CHECKS = "defer_scenario_checks"

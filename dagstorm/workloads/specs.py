@@ -6,17 +6,14 @@ scenario, at its top level, and handed to the workload by the engine.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dagstorm.core.durations import parse_duration
+from dagstorm.core.durations import Seconds
 from dagstorm.core.problems import raise_all
 from dagstorm.workloads.config import Format, SourceConfig
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
-
-#: Wall seconds written as a duration (``30s``, ``2m``) or a number.
-Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 
 
 class _Strict(BaseModel):
