@@ -24,6 +24,7 @@ from dagstorm.analysis.history import HistoryEntry, read_history, runs_of_scenar
 from dagstorm.analysis.texts import plural
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import UsageError
+from dagstorm.run.rundir import RunDirectory
 
 __all__ = [
     "BASELINE_CHECK",
@@ -35,7 +36,7 @@ __all__ = [
     "write_baseline",
 ]
 
-BASELINE_FILE = "baseline.json"
+BASELINE_FILE = RunDirectory.BASELINE
 BASELINE_FORMAT = 1
 #: The name of the check in result.json and junit.xml.
 BASELINE_CHECK = "baseline"

@@ -22,8 +22,9 @@ from dagstorm.analysis.result import Result
 from dagstorm.analysis.texts import number_text
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
+from dagstorm.run.rundir import RunDirectory
 
-JUNIT_FILE = "junit.xml"
+JUNIT_FILE = RunDirectory.JUNIT
 
 
 def junit_tree(result: Result) -> ET.ElementTree[ET.Element]:

@@ -23,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from dagstorm.analysis.journal_scan import JournalScan, scan_journal
 from dagstorm.core.errors import DagstormError, ExitCode
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.slos import (
     CountSlo,
     RecoveryTimeSlo,
@@ -37,16 +38,16 @@ from dagstorm.workloads.sinks.ledger import load_ledger
 #: An SLO of the scenario, parsed.
 Slo = SlaSlo | RecoveryTimeSlo | SchedulerThroughputSlo | CountSlo
 
-JOURNAL = "journal.jsonl"
-LEDGER = "ledger"
-SERVING = "serving.parquet"
+JOURNAL = RunDirectory.JOURNAL
+LEDGER = RunDirectory.LEDGER
+SERVING = RunDirectory.SERVING
 #: Optional: the pipeline's per-partition load records (``ad_partition_loads``).
-PARTITION_LOADS = "partition_loads.parquet"
+PARTITION_LOADS = RunDirectory.PARTITION_LOADS
 #: The stream path: the Kafka workload's ledger and what ``ad_events_stream`` served.
 STREAM_LEDGER = "ledger/kafka"
-STREAM_SERVING = "stream_serving.parquet"
+STREAM_SERVING = RunDirectory.STREAM_SERVING
 #: The ``ad_events_batches`` rows of the run's signals: which signals were served.
-STREAM_BATCHES = "stream_batches.parquet"
+STREAM_BATCHES = RunDirectory.STREAM_BATCHES
 
 SERVING_COLUMNS = ("campaign_id", "ad_id", "hour", "impressions", "clicks", "conversions")
 

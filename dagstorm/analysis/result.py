@@ -32,6 +32,7 @@ from dagstorm.analysis.summary import summary_lines
 from dagstorm.analysis.verdict import SloVerdict, Verdict, judge, verdict_of
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
+from dagstorm.run.rundir import RunDirectory
 
 __all__ = [
     "RESULT_FORMAT",
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 RESULT_FORMAT = 1
-RESULT_FILE = "result.json"
+RESULT_FILE = RunDirectory.RESULT
 
 
 @dataclass(frozen=True)

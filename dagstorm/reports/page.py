@@ -26,10 +26,11 @@ from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
 from dagstorm.reports.tables import completeness_table, recovery_table, sla_misses_table
 from dagstorm.reports.trends import trends_section
+from dagstorm.run.rundir import RunDirectory
 
 __all__ = ["REPORT_FILE", "render_report", "render_report_of", "write_report"]
 
-REPORT_FILE = "report.html"
+REPORT_FILE = RunDirectory.REPORT
 
 #: Nothing may load: no script, no fetch, no image, no font; only the inline styles.
 CSP = (

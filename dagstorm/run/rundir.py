@@ -6,11 +6,10 @@ Layout (docs/journal.md)::
       scenario.yaml  journal.jsonl  ledger/  serving.parquet  partition_loads.parquet
       stream_serving.parquet  stream_batches.parquet
       result.json  junit.xml  report.html  control/  engine.log  baseline.json  locust/
-    runs/history.jsonl
 
-Everything that writes or reads a run directory names its files through
-:class:`RunDirectory` (and the runs root through :class:`RunsRoot`), never with
-string literals of its own.
+:class:`RunDirectory` is the one definition of these names: the engine, control
+and the serving snapshot use its paths, and the readers' own constants (analysis,
+reports, TUI) are taken from its names.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -29,6 +28,22 @@ from dagstorm.core.redaction import redact
 @dataclass(frozen=True)
 class RunDirectory:
     """``runs/<UTC timestamp>-<scenario>/`` and the files the engine and readers share."""
+
+    #: The names of the files and directories in a run directory.
+    SCENARIO: ClassVar[str] = "scenario.yaml"
+    JOURNAL: ClassVar[str] = "journal.jsonl"
+    LEDGER: ClassVar[str] = "ledger"
+    SERVING: ClassVar[str] = "serving.parquet"
+    PARTITION_LOADS: ClassVar[str] = "partition_loads.parquet"
+    STREAM_SERVING: ClassVar[str] = "stream_serving.parquet"
+    STREAM_BATCHES: ClassVar[str] = "stream_batches.parquet"
+    RESULT: ClassVar[str] = "result.json"
+    JUNIT: ClassVar[str] = "junit.xml"
+    REPORT: ClassVar[str] = "report.html"
+    CONTROL: ClassVar[str] = "control"
+    ENGINE_LOG: ClassVar[str] = "engine.log"
+    BASELINE: ClassVar[str] = "baseline.json"
+    LOCUST: ClassVar[str] = "locust"
 
     path: Path
 
@@ -40,72 +55,72 @@ class RunDirectory:
     @property
     def scenario(self) -> Path:
         """The resolved scenario, secrets redacted."""
-        return self.path / "scenario.yaml"
+        return self.path / self.SCENARIO
 
     @property
     def journal(self) -> Path:
         """The append-only event journal."""
-        return self.path / "journal.jsonl"
+        return self.path / self.JOURNAL
 
     @property
     def ledger(self) -> Path:
         """Ground truth of generated, written and acknowledged data."""
-        return self.path / "ledger"
+        return self.path / self.LEDGER
 
     @property
     def serving(self) -> Path:
         """What the pipeline loaded, read at the end of the run."""
-        return self.path / "serving.parquet"
+        return self.path / self.SERVING
 
     @property
     def partition_loads(self) -> Path:
         """Per loaded partition: input, bad, valid and duplicate records."""
-        return self.path / "partition_loads.parquet"
+        return self.path / self.PARTITION_LOADS
 
     @property
     def stream_serving(self) -> Path:
         """What the streaming DAG loaded for this run's completion signals."""
-        return self.path / "stream_serving.parquet"
+        return self.path / self.STREAM_SERVING
 
     @property
     def stream_batches(self) -> Path:
         """Per loaded signal: the batch the streaming DAG wrote."""
-        return self.path / "stream_batches.parquet"
+        return self.path / self.STREAM_BATCHES
 
     @property
     def result(self) -> Path:
         """Measures and verdict (``dagstorm analyze`` writes it again)."""
-        return self.path / "result.json"
+        return self.path / self.RESULT
 
     @property
     def junit(self) -> Path:
         """The verdict as JUnit XML."""
-        return self.path / "junit.xml"
+        return self.path / self.JUNIT
 
     @property
     def report(self) -> Path:
         """The self-contained HTML report."""
-        return self.path / "report.html"
+        return self.path / self.REPORT
 
     @property
     def control(self) -> Path:
         """The control inbox's directory (docs/control.md)."""
-        return self.path / "control"
+        return self.path / self.CONTROL
 
     @property
     def engine_log(self) -> Path:
         """The engine's output when it ran under the TUI."""
-        return self.path / "engine.log"
+        return self.path / self.ENGINE_LOG
 
     @property
     def baseline(self) -> Path:
         """The run it is judged against (``--baseline`` only)."""
-        return self.path / "baseline.json"
+        return self.path / self.BASELINE
 
     @property
     def locust(self) -> Path:
         """Locust workloads' configs and stats files, one sub-directory each."""
-        return self.path / "locust"
+        return self.path / self.LOCUST
 
     def is_run(self) -> bool:
         """Whether a journal is there (what makes a directory a run directory)."""
@@ -129,19 +144,3 @@ class RunDirectory:
         text = yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.scenario.write_text(f"# resolved by dagstorm at {stamp}\n" + redact(text, secrets))
-
-
-@dataclass(frozen=True)
-class RunsRoot:
-    """The directory that holds the run directories (``runs/``) and their history."""
-
-    path: Path
-
-    @property
-    def history(self) -> Path:
-        """One line per finished run (docs/trends.md)."""
-        return self.path / "history.jsonl"
-
-    def run(self, name: str) -> RunDirectory:
-        """The run directory called ``name``."""
-        return RunDirectory(self.path / name)

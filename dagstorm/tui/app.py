@@ -20,6 +20,7 @@ from textual.app import App
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.tui.bindings import CONTROL_ACTIONS, REPLAY_ACTIONS, WATCH_BINDINGS
 from dagstorm.tui.driver import NoKeysDriver
 from dagstorm.tui.follow import JournalFollower, last_event
@@ -33,8 +34,8 @@ from dagstorm.tui.steering.actions import SteeringActions
 from dagstorm.tui.steering.port import ControlPort, InboxPort
 
 Mode = Literal["auto", "live", "replay"]
-JOURNAL = "journal.jsonl"
-REPORT = "report.html"
+JOURNAL = RunDirectory.JOURNAL
+REPORT = RunDirectory.REPORT
 #: How often the reader looks for new lines (live) and the panes are redrawn.
 POLL_S = 0.25
 REDRAW_S = 1.0
