@@ -3,7 +3,7 @@
 In a scenario, ``slos`` is a list of one-key mappings::
 
     slos:
-      - sla: {dag: ad_logs_hourly, within: 2h, compliance: ">= 95%", weight: 3}
+      - sla: {dag: my_dag, within: 2h, compliance: ">= 95%", weight: 3}
       - recovery_time: {p95: "<= 10m"}
       - scheduler_throughput: {min: 200}          # task instances finished per minute
       - lost_events: 0
@@ -36,7 +36,7 @@ from dagstorm.scenarios.comparisons import Target, parse_target
 SLO_TYPES = ("sla", "recovery_time", "scheduler_throughput", "lost_events", "duplicate_events")
 _COUNTS = ("lost_events", "duplicate_events")
 _EXAMPLES = {
-    "sla": "sla: {dag: ad_logs_hourly, within: 2h, compliance: '>= 95%'}",
+    "sla": "sla: {dag: my_dag, within: 2h, compliance: '>= 95%'}",
     "recovery_time": "recovery_time: {p95: '<= 10m'}",
     "scheduler_throughput": "scheduler_throughput: {min: 200}",
 }
