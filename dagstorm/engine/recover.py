@@ -10,8 +10,9 @@ With nothing to do (no orphaned fault, no stray toxic or disabled proxy, no
 stopped process, every component running and healthy at a first look) that look
 is the whole heal: nothing is started or deployed and nothing is waited for.
 Only after a change is the stack watched until it stays whole. Each component is
-started at most once (a wedged one is stopped and started anew, and reported as
-such), and the reference pipeline is deployed once, only if something was started.
+started at most once, unless the report says why it was started again: it was
+wedged (running but not working: stopped and started anew) or it died after its
+start. The reference pipeline is deployed once, only if something was started.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class RecoverReport:
     started: list[str] = field(default_factory=list)
     #: Components that ran but were stopped as wedged (and then started anew).
     wedged: list[str] = field(default_factory=list)
+    #: Components this recover started that then died, and were started again.
+    died: list[str] = field(default_factory=list)
     #: Whether the reference pipeline was deployed (once, only if something started).
     deployed: bool = False
     swarms_stopped: list[str] = field(default_factory=list)
@@ -143,11 +146,16 @@ def _bring_back(embedded: EmbeddedStack, report: RecoverReport, sleep: Sleep) ->
     """
     failed_wait = False
     for attempt in range(HEAL_PASSES):
+        if attempt > 0:
+            # Every second start must have a reason the report names: it died...
+            died = {n for n in embedded.started if embedded.components[n].running() is None}
+            report.died.extend(sorted(died - set(report.died)))
         if failed_wait:
+            # ...or it ran but was not working.
             wedged = embedded.stop_unhealthy()
             report.wedged.extend(w for w in wedged if w not in report.wedged)
         try:
-            embedded.up(deploy=False)
+            embedded.up(deploy=False, roll_back=False)
         except DagstormError as exc:
             if attempt == HEAL_PASSES - 1:
                 report.errors.append(exc.render())

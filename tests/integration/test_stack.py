@@ -36,7 +36,7 @@ def _our_processes(ctx: StackContext) -> list[psutil.Process]:
 
 def test_every_component_runs_and_is_healthy(stack_context: StackContext) -> None:
     rows = EmbeddedStack(stack_context).status()
-    assert [r.name for r in rows if r.state != "running"] == []
+    assert [(r.name, r.state, r.detail) for r in rows if r.state != "running"] == []
     versions = {r.name: r.version for r in rows}
     assert versions["kafka"].startswith("4.")
     assert versions["airflow-api-server"].startswith("3.")
@@ -181,4 +181,4 @@ def test_down_leaves_no_process_behind_and_up_brings_it_back(stack_context: Stac
     assert _our_processes(stack_context) == []
     assert [r.name for r in embedded.status() if r.state != "stopped"] == []
     rows = embedded.up()
-    assert [r.name for r in rows if r.state != "running"] == []
+    assert [(r.name, r.state, r.detail) for r in rows if r.state != "running"] == []

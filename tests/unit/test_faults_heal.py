@@ -81,14 +81,18 @@ class FakeStack:
         self.ups: list[bool] = []  # the deploy argument of each up()
         self.deploys = 0
 
-    def up(self, *, deploy: bool = True) -> None:
+    def up(self, *, deploy: bool = True, roll_back: bool = True) -> None:
         self.ups.append(deploy)
+        now: list[str] = []
         for name, comp in self.components.items():
             if comp.running() is None:
                 comp.start()
                 self.started.append(name)
+                now.append(name)
         for name, comp in self.components.items():
             if not any(comp.health().ok for _ in range(3)):
+                if roll_back:
+                    self.stop_components(now)
                 raise ComponentStartError(name, "running but unhealthy after 90 s")
         if deploy:
             self.deploy()
@@ -183,6 +187,37 @@ def test_a_hiccup_at_a_settle_check_is_waited_for_not_restarted_as_wedged() -> N
     assert api.starts == 0 and stack.deploys == 0
 
 
+def test_a_failed_wait_keeps_what_came_up_and_restarts_only_the_wedged_one() -> None:
+    # The triggerer was down and comes up; the scheduler is wedged, so the first
+    # start-up wait fails. The triggerer is not stopped and started again with it.
+    triggerer = FakeComponent(up=False)
+    scheduler = FakeComponent(wedged=True)
+    stack = FakeStack(triggerer=triggerer, scheduler=scheduler)
+    report, _ = _heal(stack)
+    assert report.errors == []
+    assert triggerer.starts == 1 and scheduler.starts == 1
+    assert report.started == ["triggerer", "scheduler"] and report.wedged == ["scheduler"]
+    assert report.died == []
+
+
+def test_a_component_that_dies_after_recover_started_it_is_reported_when_started_again() -> None:
+    # Down, started by the first pass, then its process exits at the first settle check.
+    dag_processor = FakeComponent(up=False)
+    stack = FakeStack(postgres=FakeComponent(), **{"dag-processor": dag_processor})
+    original_start = dag_processor.start
+
+    def start_then_die_once() -> None:
+        original_start()
+        if dag_processor.starts == 1:
+            dag_processor.exits_at_probe = 2
+
+    dag_processor.start = start_then_die_once  # type: ignore[method-assign]
+    report, _ = _heal(stack)
+    assert report.errors == [] and report.wedged == []
+    assert dag_processor.starts == 2 and report.started == ["dag-processor", "dag-processor"]
+    assert report.died == ["dag-processor"] and stack.deploys == 1
+
+
 def test_a_stopped_stack_stays_stopped() -> None:
     stack = FakeStack(postgres=FakeComponent(up=False), kafka=FakeComponent(up=False))
     report, sleeps = _heal(stack, changed=True)
@@ -190,7 +225,7 @@ def test_a_stopped_stack_stays_stopped() -> None:
 
 
 class NeverHealthy(FakeStack):
-    def up(self, *, deploy: bool = True) -> Any:
+    def up(self, *, deploy: bool = True, roll_back: bool = True) -> Any:
         self.ups.append(deploy)
         raise ComponentStartError("kafka", "not healthy after 90 s")
 

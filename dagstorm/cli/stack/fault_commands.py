@@ -204,6 +204,8 @@ def recover_command(settings: Settings, force: bool) -> None:
         lines.append(f"resumed (were stopped): {', '.join(report.resumed)}")
     if report.wedged:
         lines.append(f"restarted as wedged (running but not working): {', '.join(report.wedged)}")
+    if report.died:
+        lines.append(f"started again (died after its start): {', '.join(report.died)}")
     if report.deployed:
         lines.append("reference pipeline deployed again")
     if report.swarms_stopped:

@@ -10,6 +10,7 @@ dependency order, gracefully and then forcefully.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,24 @@ from dagstorm.stack.embedded.install import Installer
 from dagstorm.stack.embedded.ports import check_free
 from dagstorm.stack.embedded.processes import exit_code_of, process_of, stop, sweep, tail
 from dagstorm.stack.topology import START_ORDER, ComponentName
+
+#: A component is called unhealthy only after this many failed probes in a row,
+#: ``_HEALTH_RETRY_S`` apart: a JVM in a GC pause, or a history server busy on two
+#: cores while Airflow starts, may miss one probe's timeout without being ill.
+_HEALTH_PROBES = 3
+_HEALTH_RETRY_S = 2.0
+
+
+def _settled_health(comp: Component) -> Health:
+    """The component's health, probed again (up to ``_HEALTH_PROBES`` times) while it fails."""
+    health = comp.health()
+    for _ in range(_HEALTH_PROBES - 1):
+        if health.ok or comp.running() is None:
+            return health
+        time.sleep(_HEALTH_RETRY_S)
+        health = comp.health()
+    return health
+
 
 COMPONENT_TYPES: dict[ComponentName, type[Component]] = {
     "postgres": Postgres,
@@ -116,12 +135,17 @@ class EmbeddedStack:
 
     # -- up -----------------------------------------------------------------------------
 
-    def up(self, *, deploy: bool = True) -> list[ComponentStatus]:
+    def up(self, *, deploy: bool = True, roll_back: bool = True) -> list[ComponentStatus]:
         """Start whatever is not running and wait until every component is healthy.
 
         Then deploy the reference pipeline, unless ``deploy`` is false (a fault's
         revert or `recover` restarting a component: what was deployed is still there,
         and `recover` deploys once itself when it started anything).
+
+        If a component does not come up, what this call started is stopped again,
+        unless ``roll_back`` is false: `recover` heals in passes and keeps the
+        components that did come up (a component started, stopped and started again
+        would be a restart nobody asked for).
         """
         installer = Installer(self.ctx)
         if not installer.is_installed():
@@ -165,7 +189,7 @@ class EmbeddedStack:
             errors = [f.exception() for f in futures.values()]
         first = next((e for e in errors if e is not None), None)
         if first is not None:
-            if started:
+            if started and roll_back:
                 with self.ctx.progress.step("stop what did start"):
                     self._stop(list(reversed([n for n in START_ORDER if n in started])))
             if isinstance(first, DagstormError):
@@ -285,7 +309,7 @@ class EmbeddedStack:
             if record is None:
                 state, detail = "stopped", ""
             else:
-                health = comp.health()
+                health = _settled_health(comp)
                 state = "running" if health.ok else "unhealthy"
                 detail = health.detail
             try:
