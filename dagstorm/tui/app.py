@@ -15,13 +15,13 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Literal
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from dagstorm.run.rundir import RunDirectory
-from dagstorm.tui.bindings import CONTROL_ACTIONS, REPLAY_ACTIONS, WATCH_BINDINGS
+from dagstorm.tui.bindings import CONTROL_ACTIONS, KEY_ACTIONS, REPLAY_ACTIONS, WATCH_BINDINGS
 from dagstorm.tui.driver import NoKeysDriver
 from dagstorm.tui.follow import JournalFollower, last_event
 from dagstorm.tui.live_verdict import EMPTY, LiveVerdict, live_verdict
@@ -229,6 +229,22 @@ class WatchApp(SteeringActions, App[None]):
         if action in REPLAY_ACTIONS:
             return self.replaying
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A steering key in a replay, or a replay key live: say why nothing happens.
+
+        Those bindings are off (:meth:`check_action`), so the footer shows only what
+        applies; the key itself reaches here unhandled.
+        """
+        action = KEY_ACTIONS.get(event.key)
+        if action in CONTROL_ACTIONS and self.replaying:
+            self.notify(
+                "a replay cannot be steered: pause, abort, inject and revert work on a live "
+                "run (`dagstorm run --tui`)",
+                severity="warning",
+            )
+        elif action in REPLAY_ACTIONS and not self.replaying and action != "toggle_play":
+            self.notify("live: seeking and speed work in a replay of a finished run")
 
     def action_open_report(self) -> None:
         """Open the capacity report once the run has one."""

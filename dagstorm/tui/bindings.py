@@ -41,3 +41,11 @@ WATCH_BINDINGS: list[BindingType] = [
         for i, pane in enumerate(PANES, start=1)
     ),
 ]
+
+#: The action of each key (for saying why a key that does not apply did nothing).
+KEY_ACTIONS: dict[str, str] = {
+    key: binding.action.split("(")[0]
+    for binding in WATCH_BINDINGS
+    if isinstance(binding, Binding)
+    for key in binding.key.split(",")
+}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from textual.content import Content
 from textual.markup import escape
 
 #: Theme variables, so the colours follow the theme (dark or light).
@@ -34,3 +37,26 @@ def light(name: str, light_name: str, value: str) -> str:
     style = LIGHT_STYLE.get(light_name, "$text-muted")
     glyph = LIGHT_GLYPH.get(light_name, "?")
     return f"[{style}]{glyph} {escape(name)}[/] {escape(value)}"
+
+
+def cells(markup: str) -> int:
+    """How many terminal cells ``markup`` takes once drawn."""
+    return Content.from_markup(markup).cell_length
+
+
+def fit(pieces: Sequence[tuple[int, str]], width: int, sep: str = "  ") -> str:
+    """Join the pieces (rank, markup) that fit in ``width`` cells, in their order.
+
+    The highest ranks go first when the line is too long (rank 0 always stays), so a
+    narrow terminal keeps what matters instead of wrapping the line off the widget.
+    """
+    kept = [(rank, text) for rank, text in pieces if text]
+    while len(kept) > 1:
+        if cells(sep.join(t for _, t in kept)) <= width:
+            break
+        worst = max(rank for rank, _ in kept)
+        if worst == 0:
+            break
+        index = max(i for i, (rank, _) in enumerate(kept) if rank == worst)
+        del kept[index]
+    return sep.join(t for _, t in kept)

@@ -13,6 +13,7 @@ say FAIL: a PASS needs the analysis (ledger and serving data included).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import orjson
 from dagstorm.analysis.live import failed_live
 from dagstorm.analysis.load import build_run_data
 from dagstorm.analysis.measures import compute_measures
-from dagstorm.analysis.verdict import judge
+from dagstorm.analysis.verdict import SloVerdict, judge
 from dagstorm.core.errors import DagstormError
 
 Light = Literal["green", "amber", "red"]
@@ -77,6 +78,7 @@ def live_verdict(events: Sequence[Mapping[str, Any]], *, run_dir: Path) -> LiveV
             passed, exit_code = False, int(verdict.exit_code)
             findings = tuple(f.text for f in verdict.findings)
     lights: list[SloLight] = []
+    weights: dict[Light, float] = {"green": 0.0, "amber": 0.0, "red": 0.0}
     for spec, slo in zip(data.scenario.slos, verdict.slos, strict=True):
         light: Light
         if slo.passed:
@@ -85,9 +87,31 @@ def live_verdict(events: Sequence[Mapping[str, Any]], *, run_dir: Path) -> LiveV
             light = "red"  # certainly failed: no later event can make it pass
         else:
             light = "amber"  # failing or not measured so far, but could still pass
-        text = "pending" if not slo.measured and not final else slo.value_text
-        lights.append(SloLight(slo.name, light, text, slo.target))
-    return LiveVerdict(tuple(lights), verdict.score, final, passed, exit_code, findings)
+        weights[light] += spec.weight
+        lights.append(SloLight(slo.name, light, _live_text(slo, light, final), slo.target))
+    score = verdict.score if final else _decided_score(weights)
+    return LiveVerdict(tuple(lights), score, final, passed, exit_code, findings)
+
+
+def _live_text(slo: SloVerdict, light: Light, final: bool) -> str:
+    """The SLO's value as the run stands: nothing is "never" before the run is over."""
+    if final or light != "amber":
+        return slo.value_text
+    if not slo.measured:
+        return "pending"
+    if slo.value is not None and math.isinf(slo.value):
+        return "not yet"  # e.g. a fault not recovered yet: it still can
+    return f"{slo.value_text} so far"
+
+
+def _decided_score(weights: Mapping[Light, float]) -> float | None:
+    """The weighted share of decided SLOs that passed (None while none is decided).
+
+    During a run an SLO still pending (amber) could pass or fail: counting it as
+    failed would show 0.0 for a run where nothing has gone wrong yet.
+    """
+    decided = weights["green"] + weights["red"]
+    return 100.0 * weights["green"] / decided if decided else None
 
 
 def stored_verdict(run_dir: Path) -> LiveVerdict | None:

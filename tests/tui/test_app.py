@@ -102,6 +102,37 @@ async def test_layout_follows_the_width(smoke_run: Path) -> None:
             assert app.screen.has_class(cls)
 
 
+async def test_a_steering_key_in_a_replay_says_why_it_does_nothing(smoke_run: Path) -> None:
+    app = create_app(smoke_run, paused=True, advance=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("p", "i"):
+            await pilot.press(key)
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert len(messages) == 2 and all("cannot be steered" in m for m in messages)
+        await pilot.press("question_mark")  # a key that applies says nothing of the kind
+        assert len(app._notifications) == 2
+
+
+async def test_the_verdict_line_stays_at_80_columns(smoke_run: Path) -> None:
+    from dagstorm.tui.widgets.run_header import RunHeader
+
+    app = create_app(smoke_run, paused=True, advance=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.replay.seek(float("inf"))
+        app._wake.set()
+        await wait_for(pilot, lambda: app.state.ended)
+        app._maybe_verdict()
+        await wait_for(pilot, lambda: app.verdict.passed is not None)
+        app.redraw(force=True)
+        await pilot.pause()
+        header = app.screen.query_one(RunHeader)
+        lines = str(header.render()).splitlines()
+        # The first line fits the header (a wrapped one pushes the verdict line out).
+        assert len(lines[0]) <= header.content_size.width, lines
+        assert "COMPLETED" in lines[0] and lines[1].startswith("FAIL exit 1"), lines
+
+
 def test_bindings_have_ids() -> None:
     from dagstorm.tui.app import WatchApp
 

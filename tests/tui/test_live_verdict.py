@@ -68,3 +68,24 @@ def test_no_pass_before_the_analysis(tmp_path: Path) -> None:
     verdict = live_verdict(state.verdict_events(), run_dir=tmp_path)  # no result.json
     # No finding, but no PASS either: that needs the analysis (ledger, serving data).
     assert verdict.final and verdict.passed is None and verdict.exit_code is None
+
+
+def test_while_every_slo_is_pending_there_is_no_score(smoke_run: Path, tmp_path: Path) -> None:
+    # Early in the run nothing is decided: a score of 0.0 would say everything failed.
+    events = JournalFollower(smoke_run / "journal.jsonl").read()
+    state = RunState()
+    state.feed_all(e for e in events if e["t"] < 20)
+    verdict = live_verdict(state.verdict_events(), run_dir=tmp_path)
+    assert not verdict.final and {s.light for s in verdict.slos} == {"amber"}
+    assert verdict.score is None
+
+
+def test_a_fault_not_recovered_yet_is_not_never_during_the_run(
+    smoke_run: Path, tmp_path: Path
+) -> None:
+    events = JournalFollower(smoke_run / "journal.jsonl").read()
+    state = RunState()
+    state.feed_all(e for e in events if e["t"] < 70)  # inside the fault window
+    verdict = live_verdict(state.verdict_events(), run_dir=tmp_path)
+    recovery = next(s for s in verdict.slos if s.name.startswith("recovery_time"))
+    assert recovery.light == "amber" and recovery.value_text == "not yet"

@@ -46,7 +46,7 @@ class WatchScreen(Screen[None]):
         """Titles on the pane borders."""
         titles = {
             "traffic": "traffic",
-            "dag-runs": "DAG runs (sim duration, % of SLA)",
+            "dag-runs": "DAG runs",
             "scheduler": "scheduler",
             "spark-kafka": "spark · kafka",
             "stack": "stack health (CPU, RSS)",

@@ -22,15 +22,31 @@ STATE_VARIABLE = {
 #: One cell: its text and the theme variable of its colour ("" for none).
 Cell = tuple[str, str]
 
+#: Every column; ``dag`` is left out while the run has runs of one DAG only.
+COLUMNS = ("dag", "run", "state", "sim", "% SLA")
+
+
+def run_label(run_id: str) -> str:
+    """A short label for a run: ``scheduled__2026-11-24T04:00:00+00:00`` → ``11-24 04:00``.
+
+    The logical date says which run it is; a run id that is not a date stays as
+    written (cut to 19 characters).
+    """
+    tail = run_id.rsplit("__", maxsplit=1)[-1]
+    if len(tail) >= 16 and tail[4] == "-" and tail[10] == "T":
+        return f"{tail[5:10]} {tail[11:16]}"
+    return tail[:19]
+
 
 class DagRunsTable(DataTable[Text]):
     """One row per DAG run (the last 200), with its simulated duration vs the SLA."""
 
     def on_mount(self) -> None:
-        """Set up the columns."""
+        """Set up the table (the columns come with the first runs)."""
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.add_columns("dag", "run", "state", "sim", "SLA")
+        self._columns: tuple[str, ...] = ()
+        self._title = ""  # the screen's title, read at the first show (set after mount)
         self._shown = -1
         self._keys: list[tuple[str, str]] = []
         self._cells: list[list[Cell]] = []
@@ -46,7 +62,18 @@ class DagRunsTable(DataTable[Text]):
             return
         self._shown = generation
         keys = list(reversed(state.dag_runs))
-        cells = [self._row(state, state.dag_runs[key]) for key in keys]
+        dags = {row.dag_id for row in state.dag_runs.values()}
+        # One DAG: its id goes to the title, so a narrow pane keeps state, time and SLA.
+        one_dag = len(dags) == 1
+        columns = COLUMNS[1:] if one_dag else COLUMNS
+        cells = [self._row(state, state.dag_runs[key])[5 - len(columns) :] for key in keys]
+        if columns != self._columns:
+            self._title = self._title or str(self.border_title or "")
+            self._columns = columns
+            self.clear(columns=True)
+            self.add_columns(*columns)
+            self._keys = []
+            self.border_title = f"{self._title} · {next(iter(dags))}" if one_dag else self._title
         if keys != self._keys or self.app.theme != self._theme:
             self._theme = self.app.theme  # colours are resolved when written
             self.clear()
@@ -74,7 +101,7 @@ class DagRunsTable(DataTable[Text]):
             sla = (f"{ratio:.0%}", "success" if ratio <= 1 else "error")
         return [
             (row.dag_id, ""),
-            (row.run_id.split("__")[-1][:19], ""),
+            (run_label(row.run_id), ""),
             (row.state, STATE_VARIABLE.get(row.state, "")),
             (coarse_text(elapsed), ""),
             sla,

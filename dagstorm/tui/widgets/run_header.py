@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.markup import escape
 
 from dagstorm.core.durations import coarse_text, stopwatch_text
-from dagstorm.tui.format import light, styled
+from dagstorm.tui.format import fit, light, styled
 from dagstorm.tui.live_verdict import LiveVerdict
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
@@ -20,19 +20,33 @@ class RunHeader(TextPane):
         remaining = max(0.0, duration - state.now_t) if duration is not None else None
         sim_total = duration * state.compression if duration is not None else None
         status = state.status if state.status != "running" else ""
-        first = (
-            f"[b]{escape(state.scenario or '…')}[/b]  "
-            f"phase [b]{escape(state.current_phase() or '-')}[/b]  "
-            f"wall {stopwatch_text(state.now_t)}/{stopwatch_text(duration)} "
-            f"(−{stopwatch_text(remaining)})  "
-            f"sim {coarse_text(state.now_sim)}/{coarse_text(sim_total)}  ×{state.compression:g}  "
-            f"{styled(mode, '$accent')}"
+        width = max(self.size.width - 2, 20)  # the header's padding
+        # Rank 0 stays whatever the width; higher ranks go first on a narrow terminal,
+        # so the line never wraps and pushes the verdict line out of the header.
+        first = fit(
+            [
+                (0, f"[b]{escape(state.scenario or '…')}[/b]"),
+                (2, f"phase [b]{escape(state.current_phase() or '-')}[/b]"),
+                (0, f"wall {stopwatch_text(state.now_t)}/{stopwatch_text(duration)}"),
+                (4, f"(−{stopwatch_text(remaining)})"),
+                (3, f"sim {coarse_text(state.now_sim)}/{coarse_text(sim_total)}"),
+                (5, f"×{state.compression:g}"),
+                (1, styled(mode, "$accent")),
+                (
+                    0,
+                    styled("WORKLOADS PAUSED", "$warning")
+                    if state.paused and not state.ended
+                    else "",
+                ),
+                (
+                    0,
+                    styled(status.upper(), "$success" if status == "completed" else "$error")
+                    if status
+                    else "",
+                ),
+            ],
+            width,
         )
-        if state.paused and not state.ended:
-            first += "  " + styled("WORKLOADS PAUSED", "$warning")
-        if status:
-            style = "$success" if status == "completed" else "$error"
-            first += "  " + styled(status.upper(), style)
         wide = self.size.width >= 120
         chips = [
             light(s.name, s.light, s.value_text.split(" (")[0] if wide else "")

@@ -26,8 +26,10 @@ class SchedulerPane(Vertical, can_focus=True):
         now = state.now_t
         finished = state.tries_finished.series(now, MINUTES)
         started = state.tries_started.series(now, MINUTES)
+        # The last complete minute: the current one is still counting (0 at its start).
         self.query_one("#scheduler-summary", TextPane).put(
-            f"tries/min started {started[-1]} finished {finished[-1]}  retries {state.retries}"
+            f"tries last min: started {started[-2]} finished {finished[-2]}"
+            f"  retries {state.retries}"
         )
         self.query_one("#scheduler-finished", Sparkline).data = [float(v) for v in finished]
         gauges = state.statsd
