@@ -67,14 +67,14 @@ class DagRunsTable(DataTable[Text]):
         one_dag = len(dags) == 1
         columns = COLUMNS[1:] if one_dag else COLUMNS
         cells = [self._row(state, state.dag_runs[key])[5 - len(columns) :] for key in keys]
-        if columns != self._columns:
+        rebuild = columns != self._columns
+        if rebuild:
             self._title = self._title or str(self.border_title or "")
             self._columns = columns
             self.clear(columns=True)
             self.add_columns(*columns)
-            self._keys = []
             self.border_title = f"{self._title} · {next(iter(dags))}" if one_dag else self._title
-        if keys != self._keys or self.app.theme != self._theme:
+        if rebuild or keys != self._keys or self.app.theme != self._theme:
             self._theme = self.app.theme  # colours are resolved when written
             self.clear()
             for row in cells:
