@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from textual import events, work
 from textual.app import App
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
 from dagstorm.run.rundir import RunDirectory
@@ -27,11 +27,13 @@ from dagstorm.tui.follow import JournalFollower, last_event
 from dagstorm.tui.live_verdict import EMPTY, LiveVerdict, live_verdict
 from dagstorm.tui.messages import EventsRead, JournalMissing, VerdictComputed
 from dagstorm.tui.replay import ReplayClock
+from dagstorm.tui.screens.dag_run_screen import DagRunScreen
 from dagstorm.tui.screens.help_screen import HelpScreen
 from dagstorm.tui.screens.watch_screen import WatchScreen
 from dagstorm.tui.state import RunState
 from dagstorm.tui.steering.actions import SteeringActions
 from dagstorm.tui.steering.port import ControlPort, InboxPort
+from dagstorm.tui.widgets.dag_runs import DagRunsTable
 
 Mode = Literal["auto", "live", "replay"]
 JOURNAL = RunDirectory.JOURNAL
@@ -229,6 +231,16 @@ class WatchApp(SteeringActions, App[None]):
         if action in REPLAY_ACTIONS:
             return self.replaying
         return True
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a DAG run: its task tries, as Airflow's grid would show them."""
+        if event.data_table.id != "dag-runs":
+            return
+        key = self.screen.query_one(DagRunsTable).run_at(event.cursor_row)
+        if key is None or key not in self.state.dag_runs:
+            return
+        tries = self.state.verdict.tries_of(*key)
+        self.push_screen(DagRunScreen(self.state.dag_runs[key], self.state, tries))
 
     def on_key(self, event: events.Key) -> None:
         """A steering key in a replay, or a replay key live: say why nothing happens.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from textual.widgets import Input, RichLog
 
@@ -131,6 +132,74 @@ async def test_the_verdict_line_stays_at_80_columns(smoke_run: Path) -> None:
         # The first line fits the header (a wrapped one pushes the verdict line out).
         assert len(lines[0]) <= header.content_size.width, lines
         assert "COMPLETED" in lines[0] and lines[1].startswith("FAIL exit 1"), lines
+
+
+async def test_enter_on_a_dag_run_shows_its_task_tries(live_run: Path) -> None:
+    from datetime import UTC, datetime
+
+    from textual.widgets import DataTable
+
+    from dagstorm.tui.screens.dag_run_screen import DagRunScreen
+
+    origin = 1795493884.321 - 0.678  # the fixture's run_start: wall - t
+
+    def iso(t: float) -> str:
+        return datetime.fromtimestamp(origin + t, UTC).isoformat()
+
+    run = {"dag_id": "ad_logs_hourly", "run_id": "scheduled__2026-11-24T03:00:00+00:00"}
+    tries = [
+        {
+            **run,
+            "task_id": "validate",
+            "try_number": 1,
+            "state": "success",
+            "queued_when": iso(10),
+            "start_date": iso(12),
+            "end_date": iso(20),
+        },
+        {
+            **run,
+            "task_id": "aggregate",
+            "try_number": 2,
+            "state": "running",
+            "queued_when": iso(30),
+            "start_date": iso(31),
+        },
+        {**run, "task_id": "load", "try_number": 1, "state": "failed", "queued_when": iso(40)},
+    ]
+    with (live_run / "journal.jsonl").open("ab") as journal:
+        for seq, fields in enumerate(tries, start=100_000):
+            line = {
+                "v": 1,
+                "seq": seq,
+                "t": 50.0,
+                "wall": origin + 50,
+                "sim": 0.0,
+                "kind": "task_try",
+                **fields,
+            }
+            journal.write(orjson.dumps(line) + b"\n")
+    app = create_app(live_run)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: len(app.state.verdict.tries_of(*run.values())) == 3)
+        app.redraw(force=True)
+        await pilot.pause()
+        await pilot.press("2")  # the DAG runs
+        table = app.screen.query_one("#dag-runs", DataTable)
+        row = next(i for i in range(table.row_count) if "03:00" in str(table.get_row_at(i)[0]))
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DagRunScreen))
+        shown = app.screen.query_one("#dag-run-tries", DataTable)
+        rows = [[str(c) for c in shown.get_row_at(i)] for i in range(shown.row_count)]
+        assert [r[:3] for r in rows] == [
+            ["validate", "1", "success"],
+            ["aggregate", "2", "running"],
+            ["load", "1", "failed"],
+        ]
+        assert rows[0][3:5] == ["2s", "8s"] and rows[2][4] == "never started"
+        await pilot.press("escape")
+        assert isinstance(app.screen, WatchScreen)
 
 
 def test_bindings_have_ids() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import RichLog
 
 from dagstorm.tui.app import WatchApp, create_app
 from dagstorm.tui.widgets.dag_runs import DagRunsTable
@@ -25,6 +26,9 @@ async def settled(app: WatchApp, pilot: Pilot[None]) -> None:
     app.redraw(force=True)
     table = app.screen.query_one(DagRunsTable)
     await wait_for(pilot, lambda: not table._require_update_dimensions)
+    # The log scrolls to its end when idle too (RichLog's auto-scroll).
+    log = app.screen.query_one("#log-lines", RichLog)
+    await wait_for(pilot, lambda: log.scroll_y >= log.max_scroll_y)
     await pilot.pause()
 
 

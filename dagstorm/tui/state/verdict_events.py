@@ -64,6 +64,14 @@ class VerdictEvents:
         trim(self._tries, MAX_TRIES)
         self.generation += 1
 
+    def tries_of(self, dag_id: str, run_id: str) -> list[Event]:
+        """The last state of each try of one DAG run (the ones still kept)."""
+        return [
+            e
+            for e in self._tries.values()
+            if str(e.get("dag_id")) == dag_id and str(e.get("run_id")) == run_id
+        ]
+
     def events(self, now_t: float) -> list[Event]:
         """The events in verdict order, plus a marker at ``now_t`` while the run goes on."""
         if self.run_start is None:

@@ -86,6 +86,10 @@ class DagRunsTable(DataTable[Text]):
                         self.update_cell_at(Coordinate(y, x), self._text(after))
         self._keys, self._cells = keys, cells
 
+    def run_at(self, row: int) -> tuple[str, str] | None:
+        """The (dag id, run id) shown in ``row``, if any."""
+        return self._keys[row] if 0 <= row < len(self._keys) else None
+
     def _text(self, cell: Cell) -> Text:
         text, variable = cell
         return Text(text, style=self.app.theme_variables.get(variable, "") if variable else "")
