@@ -15,9 +15,10 @@ import click
 
 from dagstorm import __version__
 from dagstorm.cli.common import Settings, warn_orphaned_faults
+from dagstorm.cli.global_options import GlobalOptionsGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GlobalOptionsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dagstorm")
 @click.option(
     "--stack-file",
@@ -30,7 +31,7 @@ from dagstorm.cli.common import Settings, warn_orphaned_faults
     type=click.Path(path_type=Path),
     help="Where the embedded stack keeps its state (default ./.dagstorm; env DAGSTORM_STATE_DIR).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output (anywhere on the line).")
 @click.pass_context
 def cli(ctx: click.Context, stack_file: Path | None, state_dir: Path | None, quiet: bool) -> None:
     """Chaos and load testing for Airflow + Spark + Kafka data pipelines.

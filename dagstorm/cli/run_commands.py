@@ -18,66 +18,48 @@ from dagstorm.cli.common import (
     print_warnings,
     tolerance_option,
 )
+from dagstorm.cli.file_check import check_file
 from dagstorm.core.durations import clock_text
-from dagstorm.core.errors import ConfigError, ExitCode, ScenarioError, UsageError
+from dagstorm.core.errors import ExitCode, UsageError
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.scenarios.model import Scenario
-from dagstorm.scenarios.plan import build_plan, timeline_rows
-from dagstorm.scenarios.suite import is_suite_file, load_suite
-from dagstorm.stack.config import load_stack_config
+from dagstorm.scenarios.plan import build_plan, plan_document, timeline_rows
 
 
 @cli.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON document on stdout instead of lines."
+)
 @handle_errors
-def validate(files: tuple[Path, ...]) -> None:
+def validate(files: tuple[Path, ...], as_json: bool) -> None:
     """Check scenario, suite and stack files; every problem is listed with file:line:column.
 
     A suite file (top-level `suite:`) is checked with every scenario it lists; a
     file named *.stack.yaml is checked as a stack config (docs/stack.md). Each
     problem is one line `file:line:column: what — fix: how` on stderr, warnings
-    too (`…: warning: …`). Exits 0 when all are valid (warnings allowed), 2
-    otherwise. Touches nothing.
+    too (`…: warning: …`). With `--json`, one document on stdout instead: a list
+    with each file's `valid`, `kind`, `summary`, `problems` and `warnings`
+    (each `{where, what, fix}`). Exits 0 when all are valid (warnings allowed),
+    2 otherwise. Touches nothing.
 
     \b
     Example:
       dagstorm validate scenarios/*.yaml
       dagstorm validate dagstorm.stack.yaml
+      dagstorm validate --json scenarios/*.yaml | jq '.[] | select(.valid | not)'
     """
-    bad = 0
-    for path in files:
-        try:
-            summary = _validate_one(path)
-        except (ScenarioError, ConfigError) as exc:
-            bad += 1
-            for line in exc.render().splitlines():
+    checks = [check_file(path) for path in files]
+    if as_json:
+        click.echo(json.dumps([c.as_dict() for c in checks], indent=2))
+    else:
+        for check in checks:
+            for line in check.lines():
                 click.echo(line, err=True)
-            continue
-        out.print(f"{path}: ok — {summary}", markup=False)
-    if bad:
+            if check.valid:
+                out.print(f"{check.path}: ok — {check.summary}", markup=False)
+    if not all(c.valid for c in checks):
         sys.exit(int(ExitCode.USAGE))
-
-
-def _validate_one(path: Path) -> str:
-    """Load one file of any kind; print its warnings; return the `ok` summary."""
-    if path.name.endswith((".stack.yaml", ".stack.yml")):
-        config = load_stack_config(path, env={})
-        return f"stack config, kind {config.kind}"
-    if is_suite_file(path):
-        suite = load_suite(path)
-        print_warnings(w for s in suite.scenarios for w in s.warnings)
-        return (
-            f"suite {suite.name}, {len(suite.scenarios)} scenario(s), "
-            f"{clock_text(suite.planned_s)} wall planned"
-        )
-    loaded = load_scenario(path)
-    print_warnings(loaded.warnings)
-    plan = build_plan(loaded.scenario)
-    return (
-        f"{loaded.scenario.name}, {clock_text(loaded.scenario.duration)} wall "
-        f"(sim {clock_text(plan.sim(loaded.scenario.duration))}), "
-        f"{len(plan.windows)} fault(s), {len(loaded.scenario.slos)} SLO(s)"
-    )
 
 
 @cli.command("schema")
@@ -92,11 +74,14 @@ def schema() -> None:
     click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
 
 
-def _print_timeline(loaded_path: Path) -> None:
+def _print_timeline(loaded_path: Path, *, as_json: bool = False) -> None:
     loaded = load_scenario(loaded_path)
     print_warnings(loaded.warnings)
     plan = build_plan(loaded.scenario)
     scenario = loaded.scenario
+    if as_json:
+        click.echo(json.dumps(plan_document(plan), indent=2))
+        return
     table = Table(
         title=f"{scenario.name}: {clock_text(scenario.duration)} wall = "
         f"{clock_text(plan.sim(scenario.duration))} simulated (compression "
@@ -113,6 +98,9 @@ def _print_timeline(loaded_path: Path) -> None:
 @cli.command("run")
 @click.argument("scenario_file", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the resolved timeline; touch nothing.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="With --dry-run: the timeline as one JSON document."
+)
 @click.option(
     "--runs-dir",
     type=click.Path(path_type=Path),
@@ -147,6 +135,7 @@ def run(
     *,
     scenario_file: Path,
     dry_run: bool,
+    as_json: bool,
     runs_dir: Path,
     tui: bool,
     announce_file: Path | None,
@@ -175,8 +164,14 @@ def run(
       dagstorm run scenarios/broker-outage.yaml --dry-run
       dagstorm run scenarios/smoke.yaml --baseline runs/history.jsonl --metrics-port 9464
     """
+    if as_json and not dry_run:
+        raise UsageError(
+            "--json goes with --dry-run (a run's result is result.json in its run directory)",
+            where="dagstorm run",
+            fix="add --dry-run, or read RUN_DIR/result.json after the run",
+        )
     if dry_run:
-        _print_timeline(scenario_file)
+        _print_timeline(scenario_file, as_json=as_json)
         return
     if tui:
         if baseline or tolerances or history or no_history or metrics_port is not None:
@@ -188,6 +183,9 @@ def run(
                 " RUNS_DIR/history.jsonl)",
             )
         from dagstorm.cli.live.run_tui import run_with_tui
+
+        # Warnings now: the TUI takes the screen, and they are still there when it exits.
+        print_warnings(load_scenario(scenario_file).warnings)
 
         sys.exit(int(run_with_tui(settings, scenario_file, runs_dir)))
     # Bad input is refused before the analysis stack (pandas) is even imported.

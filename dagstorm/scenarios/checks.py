@@ -193,7 +193,8 @@ def _slos(parts: Parts) -> list[Finding]:
         out.append(
             Finding(
                 ("slos",),
-                "no SLOs: the run has no verdict to give (it passes whatever happens)",
+                "no SLOs: only the findings judge the run (an interruption, a fault never"
+                " reverted or never recovered, an error); no target is checked",
                 "add e.g. `slos: [{lost_events: 0}]` (docs/scenarios.md)",
                 warning=True,
             )

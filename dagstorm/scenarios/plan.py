@@ -126,3 +126,27 @@ def timeline_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
         what = action.kind.replace("_", " ")
         rows.append((clock_text(action.at), clock_text(plan.sim(action.at)), what, action.name))
     return rows
+
+
+def plan_document(plan: Plan) -> dict[str, object]:
+    """The plan as plain data, for `run --dry-run --json` (seconds are numbers)."""
+    scenario = plan.scenario
+    return {
+        "scenario": scenario.name,
+        "duration_s": scenario.duration,
+        "sim_duration_s": plan.sim(scenario.duration),
+        "time_compression": scenario.time_compression,
+        "seed": scenario.seed,
+        "phases": [
+            {"name": name, "start_s": start, "end_s": end} for name, start, end in plan.phases
+        ],
+        "actions": [
+            {
+                "at_s": action.at,
+                "sim_s": plan.sim(action.at),
+                "kind": action.kind,
+                "name": action.name,
+            }
+            for action in plan.actions
+        ],
+    }

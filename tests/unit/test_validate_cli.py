@@ -147,3 +147,40 @@ def test_a_suite_without_its_name_is_recognised(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.USAGE
     (line,) = result.stderr.splitlines()
     assert "a suite without its `suite:` name" in line and LINE.match(line)
+
+
+def test_validate_json_lists_each_file_with_its_problems_and_warnings(tmp_path: Path) -> None:
+    import json
+
+    bad = _write(tmp_path, "bad.yaml", "name: x\nduration: {a: b}\n")
+    bare = _write(tmp_path, "bare.yaml", NO_SLOS)
+    result = _invoke(["validate", "--json", str(bad), str(bare), str(SMOKE)])
+    assert result.exit_code == ExitCode.USAGE
+    files = json.loads(result.stdout)
+    assert [(f["file"], f["valid"], f["kind"]) for f in files] == [
+        (str(bad), False, "scenario"),
+        (str(bare), True, "scenario"),
+        (str(SMOKE), True, "scenario"),
+    ]
+    assert files[0]["problems"][0]["where"].startswith(f"{bad}:2:")
+    assert files[0]["summary"] is None and files[2]["summary"].startswith("smoke, ")
+    assert [w["where"] for w in files[1]["warnings"]] == [f"{bare}:1:1"]
+    assert files[2]["problems"] == [] and files[2]["warnings"] == []
+
+
+def test_dry_run_json_is_the_plan_in_seconds() -> None:
+    import json
+
+    result = _invoke(["run", str(SMOKE), "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["scenario"] == "smoke" and plan["duration_s"] == 180.0
+    assert plan["sim_duration_s"] == 180.0 * plan["time_compression"]
+    kinds = [a["kind"] for a in plan["actions"]]
+    assert "fault_inject" in kinds and "fault_revert" in kinds
+    assert all(a["sim_s"] == a["at_s"] * plan["time_compression"] for a in plan["actions"])
+
+
+def test_json_without_dry_run_is_refused() -> None:
+    result = _invoke(["run", str(SMOKE), "--json"])
+    assert result.exit_code == ExitCode.USAGE and "--json goes with --dry-run" in result.output
