@@ -58,19 +58,31 @@ def history(
     from dagstorm.analysis.history import read_history
 
     path = ctx.meta["history_path"]
-    entries = [e for e in read_history(path) if scenario is None or e.scenario == scenario]
+    recorded = read_history(path)
+    entries = [e for e in recorded if scenario is None or e.scenario == scenario]
     entries = entries[-last:]
     if as_json:
         for entry in entries:
             click.echo(json.dumps(entry.document(), sort_keys=False))
         return
     if not entries:
-        out.print(f"no run recorded in {path}", markup=False)
+        if recorded:  # runs exist, just none of that scenario: say which ones do
+            names = sorted({e.scenario for e in recorded})
+            out.print(
+                f"no run of scenario {scenario!r} in {path}; it has runs of: {', '.join(names)}",
+                markup=False,
+                soft_wrap=True,
+            )
+        else:
+            out.print(f"no run recorded in {path}", markup=False)
         return
     shown = ("sla_compliance", "recovery_p95_sim_s", "throughput_per_min")
     table = Table(title=f"{path}: {len(entries)} run(s)", title_justify="left")
-    for column in ("started (UTC)", "scenario", "verdict", "score", *shown, "run"):
+    for column in ("started (UTC)", "scenario", "verdict", "score", *shown):
         table.add_column(column)
+    table.add_column(
+        "run", no_wrap=True, overflow="fold", min_width=len(max((e.run for e in entries), key=len))
+    )
     specs = {s.name: s for s in HEADLINES}
     for e in entries:
         table.add_row(
@@ -81,7 +93,8 @@ def history(
             *(value_text(specs[n], e.measures.get(n)) for n in shown),
             e.run,
         )
-    out.print(table)
+    # The run column is never cut: its names are pasted into `report`, `compare`, `watch`.
+    out.print(table, soft_wrap=True, crop=False)
 
 
 @history.command("add")
