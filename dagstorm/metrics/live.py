@@ -2,7 +2,7 @@
 
 Counters and gauges are updated per event; memory is bounded (last state per
 DAG run and task try, capped). The SLO values are those of the analysis
-(:func:`dagstorm.analysis.measures.compute_measures`) over the events kept so
+(:func:`dagstorm.analysis.measures.compute.compute_measures`) over the events kept so
 far, recomputed at most every ``slo_every_s`` seconds of journal time: SLOs that
 need the end of the run (lost or duplicate events) read ``measured 0``. The
 capacity figures are the analysis' too (:mod:`dagstorm.analysis.capacity`): the
@@ -21,12 +21,12 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from dagstorm.analysis.capacity import RampCapacity, WorkloadCapacity, WorkloadTotals
-from dagstorm.analysis.capacity.declared import read_workloads
 from dagstorm.analysis.capacity.ramp import ramp_capacity
 from dagstorm.analysis.capacity.traffic import lowest_target_ratio, workload_capacity
-from dagstorm.analysis.load import RunDirectoryError, build_run_data
-from dagstorm.analysis.measures import compute_measures
-from dagstorm.analysis.verdict import Verdict, evaluate
+from dagstorm.analysis.measures.compute import compute_measures
+from dagstorm.analysis.rundata.declared import read_workloads
+from dagstorm.analysis.rundata.load import RunDirectoryError, build_run_data
+from dagstorm.analysis.verdict.judgement import Verdict, evaluate
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LiveMetrics"]

@@ -11,17 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dagstorm import __version__
-from dagstorm.analysis.capacity.declared import SCENARIO_FILE
-from dagstorm.analysis.history import HistoryEntry
-from dagstorm.analysis.load import RunData
-from dagstorm.analysis.result import Result
+from dagstorm.analysis.outputs.history import HistoryEntry
+from dagstorm.analysis.outputs.result import Result
+from dagstorm.analysis.rundata.declared import SCENARIO_FILE
+from dagstorm.analysis.rundata.load import RunData
 from dagstorm.core.atomic import atomic_write
 from dagstorm.reports.capacity import capacity_section
-from dagstorm.reports.charts import all_charts
+from dagstorm.reports.charts.run_charts import all_charts
+from dagstorm.reports.charts.series import run_data_of, series_of
 from dagstorm.reports.environment import environment_section
 from dagstorm.reports.markup import Markup, el
 from dagstorm.reports.ramp import ramp_section
-from dagstorm.reports.series import run_data_of, series_of
 from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
 from dagstorm.reports.tables import completeness_table, recovery_table, sla_misses_table

@@ -20,10 +20,10 @@ from typing import Any, Literal
 
 import orjson
 
-from dagstorm.analysis.live import failed_live
-from dagstorm.analysis.load import build_run_data
-from dagstorm.analysis.measures import compute_measures
-from dagstorm.analysis.verdict import judge
+from dagstorm.analysis.measures.compute import compute_measures
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.verdict.judgement import judge
+from dagstorm.analysis.verdict.live import failed_live
 from dagstorm.core.errors import DagstormError
 
 Light = Literal["green", "amber", "red"]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dagstorm.reports.svg import SMALL, Band, Chart, Series, nice_ticks, render_chart
+from dagstorm.reports.charts.svg import SMALL, Band, Chart, Series, nice_ticks, render_chart
 
 
 def test_nice_ticks() -> None:

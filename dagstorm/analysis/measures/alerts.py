@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagstorm.analysis.cells import opt_float, opt_int, opt_str
-from dagstorm.analysis.percentiles import Percentiles
+from dagstorm.analysis.measures.cells import opt_float, opt_int, opt_str
+from dagstorm.analysis.measures.percentiles import Percentiles
 
 FAILED_TRY_STATES = ("failed", "up_for_retry")
 _KEY = ["dag_id", "run_id", "task_id", "try_number"]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagstorm.analysis.cells import is_missing
+from dagstorm.analysis.measures.cells import is_missing
 from dagstorm.workloads.model.schema import COUNTED_LABELS, EVENT_TYPES, Label
 from dagstorm.workloads.sinks.ledger import Column, expected_counts
 

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagstorm.analysis.alerts import AlertLatency, alert_latency, match_alerts
-from dagstorm.analysis.completeness import DataCompleteness, data_completeness
-from dagstorm.analysis.fault_windows import fault_windows
-from dagstorm.analysis.load import RunData
-from dagstorm.analysis.recovery import RetryRecovery, retry_recovery
-from dagstorm.analysis.scheduler_metrics import SchedulerMetrics, scheduler_metrics
-from dagstorm.analysis.sla import SlaCompliance, sla_compliance
-from dagstorm.analysis.stream import stream_completeness
-from dagstorm.analysis.throughput import SchedulerThroughput, scheduler_throughput
+from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match_alerts
+from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
+from dagstorm.analysis.measures.fault_windows import fault_windows
+from dagstorm.analysis.measures.recovery import RetryRecovery, retry_recovery
+from dagstorm.analysis.measures.scheduler_metrics import SchedulerMetrics, scheduler_metrics
+from dagstorm.analysis.measures.sla import SlaCompliance, sla_compliance
+from dagstorm.analysis.measures.stream import stream_completeness
+from dagstorm.analysis.measures.throughput import SchedulerThroughput, scheduler_throughput
+from dagstorm.analysis.rundata.load import RunData
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SlaSlo
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from dagstorm.analysis.cells import is_missing
+from dagstorm.analysis.measures.cells import is_missing
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagstorm.analysis.alerts import AlertLatency, alert_latency
-from dagstorm.analysis.fault_windows import FaultErrorRow, FaultWindow, FaultWindows, horizon
+from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency
+from dagstorm.analysis.measures.fault_windows import (
+    FaultErrorRow,
+    FaultWindow,
+    FaultWindows,
+    horizon,
+)
 from dagstorm.core.quantiles import quantile
 
 INFINITY = math.inf

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dagstorm.analysis.cells import opt_float
+from dagstorm.analysis.measures.cells import opt_float
 
 EXECUTABLE = "scheduler.tasks.executable"
 STARVING = "scheduler.tasks.starving"

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from dagstorm.analysis.cells import opt_float, opt_str
+from dagstorm.analysis.measures.cells import opt_float, opt_str
 
 #: Slack for float noise when a run ends exactly on its deadline.
 _EPSILON = 1e-6

@@ -20,8 +20,8 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
-from dagstorm.analysis.completeness import DataCompleteness, data_completeness
-from dagstorm.analysis.load import RunData
+from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
+from dagstorm.analysis.rundata.load import RunData
 from dagstorm.workloads.sinks.ledger import KEY_COLUMNS, load_ledger
 
 #: The reference pipeline's consumer of completion signals (docs/pipeline.md).

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dagstorm.analysis.load import Phase
-from dagstorm.analysis.percentiles import Percentiles
+from dagstorm.analysis.measures.percentiles import Percentiles
+from dagstorm.analysis.rundata.load import Phase
 
 NEVER_RAN = ("skipped", "upstream_failed", "removed")
 FINISHED = ("success", "failed", "up_for_retry")

@@ -18,9 +18,14 @@ from typing import Any
 
 import orjson
 
-from dagstorm.analysis.compare import Comparison, Tolerance, compare_measures, parse_tolerance
-from dagstorm.analysis.headline import HEADLINES, headline_of
-from dagstorm.analysis.history import HistoryEntry, read_history, runs_of_scenario
+from dagstorm.analysis.outputs.compare import (
+    Comparison,
+    Tolerance,
+    compare_measures,
+    parse_tolerance,
+)
+from dagstorm.analysis.outputs.headline import HEADLINES, headline_of
+from dagstorm.analysis.outputs.history import HistoryEntry, read_history, runs_of_scenario
 from dagstorm.analysis.texts import plural
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import UsageError
@@ -175,6 +180,6 @@ def _run_document(run_dir: Path) -> Mapping[str, Any]:
             raw = None
         if isinstance(raw, dict) and raw.get("kind") == "dagstorm.result":
             return raw
-    from dagstorm.analysis.result import analyze, result_document  # noqa: PLC0415 (cycle)
+    from dagstorm.analysis.outputs.result import analyze, result_document  # noqa: PLC0415 (cycle)
 
     return result_document(analyze(run_dir))

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from dagstorm.analysis.headline import HEADLINES, HeadlineSpec, headline_spec
+from dagstorm.analysis.outputs.headline import HEADLINES, HeadlineSpec, headline_spec
 from dagstorm.core.errors import UsageError
 
 __all__ = [

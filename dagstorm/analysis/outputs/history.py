@@ -2,7 +2,7 @@
 
 Format (docs/trends.md, ``"format": 1``): each line is one object with the run
 directory, scenario, start time, status, verdict, score, the headline measures
-(:mod:`dagstorm.analysis.headline`) and each SLO's pass/fail. Lines are appended
+(:mod:`dagstorm.analysis.outputs.headline`) and each SLO's pass/fail. Lines are appended
 with a single ``write`` on a file opened ``O_APPEND`` under an exclusive lock and
 fsync'd, so concurrent runs never interleave and a crash leaves at most a torn
 last line, which readers skip (like the journal).
@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from dagstorm.analysis.headline import headline_of
+from dagstorm.analysis.outputs.headline import headline_of
 from dagstorm.core.errors import UsageError
 
 __all__ = [

@@ -16,10 +16,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from dagstorm.analysis.capacity import Capacity
-from dagstorm.analysis.findings import Finding
-from dagstorm.analysis.jsonable import to_jsonable
-from dagstorm.analysis.result import Result
+from dagstorm.analysis.outputs.jsonable import to_jsonable
+from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.texts import number_text
+from dagstorm.analysis.verdict.findings import Finding
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 from dagstorm.run.rundir import RunDirectory

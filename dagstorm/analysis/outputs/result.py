@@ -15,21 +15,21 @@ from typing import Any
 import orjson
 
 from dagstorm import __version__
-from dagstorm.analysis.baseline import (
+from dagstorm.analysis.capacity import Capacity, capacity_of
+from dagstorm.analysis.measures.compute import Measures, compute_measures
+from dagstorm.analysis.outputs.baseline import (
     BASELINE_CHECK,
     Baseline,
     baseline_comparison,
     read_baseline,
     regression_text,
 )
-from dagstorm.analysis.capacity import Capacity, capacity_of
-from dagstorm.analysis.compare import Comparison
-from dagstorm.analysis.jsonable import to_jsonable
-from dagstorm.analysis.load import RunData, ScenarioInfo, iso_at, load_run
-from dagstorm.analysis.measures import Measures, compute_measures
-from dagstorm.analysis.story import run_story
-from dagstorm.analysis.summary import summary_lines
-from dagstorm.analysis.verdict import SloVerdict, Verdict, judge, verdict_of
+from dagstorm.analysis.outputs.compare import Comparison
+from dagstorm.analysis.outputs.jsonable import to_jsonable
+from dagstorm.analysis.outputs.story import run_story
+from dagstorm.analysis.outputs.summary import summary_lines
+from dagstorm.analysis.rundata.load import RunData, ScenarioInfo, iso_at, load_run
+from dagstorm.analysis.verdict.judgement import SloVerdict, Verdict, judge, verdict_of
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 from dagstorm.run.rundir import RunDirectory

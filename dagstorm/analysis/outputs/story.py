@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from dagstorm.analysis.measures import Measures
+from dagstorm.analysis.measures.compute import Measures
 from dagstorm.analysis.texts import percent_text, plural
-from dagstorm.analysis.verdict import Verdict
+from dagstorm.analysis.verdict.judgement import Verdict
 from dagstorm.core.durations import duration_text
 
 #: Faults named in the story; the rest are counted.

@@ -18,10 +18,10 @@ from typing import Any
 
 import orjson
 
-from dagstorm.analysis.findings import worst_exit_code
-from dagstorm.analysis.junit import suite_element
-from dagstorm.analysis.result import Result, analyze
+from dagstorm.analysis.outputs.junit import suite_element
+from dagstorm.analysis.outputs.result import Result, analyze
 from dagstorm.analysis.texts import number_text
+from dagstorm.analysis.verdict.findings import worst_exit_code
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode

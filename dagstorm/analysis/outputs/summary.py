@@ -8,8 +8,8 @@ from dagstorm.analysis.texts import number_text, plural
 from dagstorm.core.durations import duration_text
 
 if TYPE_CHECKING:
-    from dagstorm.analysis.result import Result
-    from dagstorm.analysis.verdict import Verdict
+    from dagstorm.analysis.outputs.result import Result
+    from dagstorm.analysis.verdict.judgement import Verdict
 
 
 def summary_lines(result: Result) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
-from dagstorm.analysis.journal_scan import JournalScan, scan_journal
+from dagstorm.analysis.rundata.journal_scan import JournalScan, scan_journal
 from dagstorm.core.errors import DagstormError, ExitCode
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.slos import (
@@ -226,7 +226,7 @@ def load_run(run_dir: Path) -> RunData:
     ledger = _read_ledger(run_dir, absent)
     serving = _read_parquet(run_dir / SERVING, SERVING_COLUMNS, "serving", absent)
     loads = _read_parquet(run_dir / PARTITION_LOADS, ("hour",), "partition_loads", absent)
-    from dagstorm.analysis.capacity.declared import read_workloads  # noqa: PLC0415 - a cycle
+    from dagstorm.analysis.rundata.declared import read_workloads  # noqa: PLC0415 - a cycle
 
     workloads, why = read_workloads(run_dir)
     if why is not None:
@@ -243,7 +243,7 @@ def load_run(run_dir: Path) -> RunData:
     )
     if not (run_dir / STREAM_LEDGER).is_dir():
         return data
-    from dagstorm.analysis.stream import read_signal_cuts  # noqa: PLC0415 - imports this module
+    from dagstorm.analysis.measures.stream import read_signal_cuts  # noqa: PLC0415 - imports this module
 
     stream_ledger = _read_ledger(run_dir, absent, STREAM_LEDGER, "stream_ledger")
     stream = _read_parquet(run_dir / STREAM_SERVING, SERVING_COLUMNS, "stream_serving", absent)

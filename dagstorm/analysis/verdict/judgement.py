@@ -4,7 +4,7 @@ An SLO that cannot be measured (no runs of its DAG, no fault applied, no serving
 data, …) fails with ``not measured: <why>`` — never a silent pass. The resilience
 score is 100 × (weights of the passed SLOs) / (weights of all SLOs).
 
-:func:`judge` adds the run's findings (:mod:`dagstorm.analysis.findings`): a run
+:func:`judge` adds the run's findings (:mod:`dagstorm.analysis.verdict.findings`): a run
 that did not complete, a fault never reverted or never recovered, a fault error.
 Each fails the verdict whether or not an SLO names it. The verdict is the one
 source of result.json's ``verdict``, junit.xml, the report's badge, the history
@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dagstorm.analysis.findings import Finding, run_findings, worst_exit_code
-from dagstorm.analysis.load import RunData, Slo
-from dagstorm.analysis.measures import Measures
+from dagstorm.analysis.measures.compute import Measures
+from dagstorm.analysis.rundata.load import RunData, Slo
 from dagstorm.analysis.texts import number_text, percent_text, plural
+from dagstorm.analysis.verdict.findings import Finding, run_findings, worst_exit_code
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode
 from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagstorm.analysis.alerts import match_alerts
-from dagstorm.analysis.fault_windows import fault_windows
-from dagstorm.analysis.load import RunData, Slo, build_run_data
-from dagstorm.analysis.recovery import retry_recovery
-from dagstorm.analysis.sla import sla_compliance
-from dagstorm.analysis.throughput import scheduler_throughput
+from dagstorm.analysis.measures.alerts import match_alerts
+from dagstorm.analysis.measures.fault_windows import fault_windows
+from dagstorm.analysis.measures.recovery import retry_recovery
+from dagstorm.analysis.measures.sla import sla_compliance
+from dagstorm.analysis.measures.throughput import scheduler_throughput
+from dagstorm.analysis.rundata.load import RunData, Slo, build_run_data
 from dagstorm.core.quantiles import quantile
 from dagstorm.run.journal import read_journal
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dagstorm.analysis.result import Result
+from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.texts import number_text
 from dagstorm.core.durations import duration_text
+from dagstorm.reports.charts.series import Points, RunSeries
+from dagstorm.reports.charts.svg import Chart, Series, render_chart
 from dagstorm.reports.markup import Markup, el, join
-from dagstorm.reports.series import Points, RunSeries
-from dagstorm.reports.svg import Chart, Series, render_chart
 
 __all__ = ["all_charts"]
 

@@ -17,13 +17,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dagstorm.analysis.journal_scan import JournalScan
-from dagstorm.analysis.load import RunData, load_run
-from dagstorm.analysis.measures import in_scope
-from dagstorm.analysis.result import Result
-from dagstorm.analysis.scheduler_metrics import EXECUTABLE, OPEN_SLOTS, STARVING, starts_with
+from dagstorm.analysis.measures.compute import in_scope
+from dagstorm.analysis.measures.scheduler_metrics import (
+    EXECUTABLE,
+    OPEN_SLOTS,
+    STARVING,
+    starts_with,
+)
+from dagstorm.analysis.outputs.result import Result
+from dagstorm.analysis.rundata.journal_scan import JournalScan
+from dagstorm.analysis.rundata.load import RunData, load_run
 from dagstorm.core.quantiles import quantile
-from dagstorm.reports.svg import Band
+from dagstorm.reports.charts.svg import Band
 
 __all__ = [
     "MAX_POINTS",
