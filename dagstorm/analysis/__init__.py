@@ -26,7 +26,7 @@ from dagstorm.analysis.outputs.result import (
     write_result,
 )
 from dagstorm.analysis.outputs.summary import summary_lines
-from dagstorm.analysis.rundata.load import RunDirectoryError
+from dagstorm.analysis.rundata.model import RunDirectoryError
 
 __all__ = [
     "RESULT_FORMAT",

@@ -13,8 +13,7 @@ from pathlib import Path
 from dagstorm import __version__
 from dagstorm.analysis.outputs.history import HistoryEntry
 from dagstorm.analysis.outputs.result import Result
-from dagstorm.analysis.rundata.declared import SCENARIO_FILE
-from dagstorm.analysis.rundata.load import RunData
+from dagstorm.analysis.rundata.model import RunData
 from dagstorm.core.atomic import atomic_write
 from dagstorm.reports.capacity import capacity_section
 from dagstorm.reports.charts.run_charts import all_charts
@@ -112,7 +111,7 @@ def render_report_of(
 
 def scenario_text(run_dir: Path) -> str:
     """``scenario.yaml``'s text, shown as resolved (empty when absent)."""
-    path = Path(run_dir) / SCENARIO_FILE
+    path = RunDirectory(Path(run_dir)).scenario
     return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
@@ -123,7 +122,7 @@ def write_report(run_dir: Path, result: Result, *, history: Sequence[HistoryEntr
     ``dagstorm analyze``: ``write_report(run_dir, analyze(run_dir))``.
     """
     body = render_report(Path(run_dir), result, history=history).encode("utf-8")
-    return atomic_write(Path(run_dir) / REPORT_FILE, body)
+    return atomic_write(RunDirectory(Path(run_dir)).report, body)
 
 
 def _section(anchor: str, heading: str, content: Markup) -> Markup:

@@ -16,7 +16,8 @@ from dagstorm.analysis.outputs.compare import compare_measures
 from dagstorm.analysis.outputs.headline import HEADLINES, HeadlineSpec, headline_spec, value_text
 from dagstorm.analysis.outputs.history import HistoryEntry, runs_of_scenario
 from dagstorm.analysis.outputs.result import Result
-from dagstorm.reports.charts.svg import PALETTE, SMALL, Chart, Series, render_chart
+from dagstorm.reports.charts.chart import PALETTE, SMALL, Chart, Series
+from dagstorm.reports.charts.svg import render_chart
 from dagstorm.reports.markup import Markup, el, join
 from dagstorm.reports.tables import html_table
 

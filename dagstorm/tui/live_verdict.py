@@ -25,6 +25,7 @@ from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.verdict.judgement import judge
 from dagstorm.analysis.verdict.live import failed_live
 from dagstorm.core.errors import DagstormError
+from dagstorm.run.rundir import RunDirectory
 
 Light = Literal["green", "amber", "red"]
 
@@ -93,7 +94,7 @@ def live_verdict(events: Sequence[Mapping[str, Any]], *, run_dir: Path) -> LiveV
 def stored_verdict(run_dir: Path) -> LiveVerdict | None:
     """The final verdict from ``result.json`` (ledger and serving data included), if any."""
     try:
-        document = orjson.loads((run_dir / "result.json").read_bytes())
+        document = orjson.loads(RunDirectory(run_dir).result.read_bytes())
         slos = tuple(
             SloLight(
                 str(s["name"]),

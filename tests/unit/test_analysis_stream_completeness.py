@@ -123,7 +123,7 @@ def test_an_unreadable_stream_snapshot_is_reported_absent(tmp_path: Path) -> Non
 
 
 def _cut(ids: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Any:
-    from dagstorm.analysis.measures.stream import SignalCut
+    from dagstorm.analysis.rundata.signal_cuts import SignalCut
 
     ledger = ledger_frame(rows, acked=True)
     return SignalCut(ids, int(ledger["acked"].sum()), ledger)
@@ -167,7 +167,7 @@ def test_an_unserved_signal_with_no_run_in_flight_is_lost() -> None:
 
 
 def test_read_signal_cuts_reads_what_the_workload_writes(tmp_path: Path) -> None:
-    from dagstorm.analysis.measures.stream import read_signal_cuts
+    from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
 
     for n, (ids, rows) in enumerate(((["s1"], KAFKA_LEDGER[:2]), (["s2", "s3"], KAFKA_LEDGER[2:]))):
         cut = tmp_path / "signals" / f"cut-{n:05d}"

@@ -33,7 +33,7 @@ from dagstorm.analysis.capacity.stages import QUEUEING, STAGES, stage_of
 from dagstorm.analysis.measures.compute import in_scope
 from dagstorm.analysis.measures.sla import sla_compliance
 from dagstorm.analysis.rundata.declared import declared_of
-from dagstorm.analysis.rundata.load import RunData
+from dagstorm.analysis.rundata.model import RunData
 from dagstorm.scenarios.slos import SlaSlo
 from dagstorm.workloads.kinds import WorkloadSpec
 from dagstorm.workloads.traffic.shapes import Ramp

@@ -14,7 +14,7 @@ from dagstorm.analysis.measures.scheduler_metrics import SchedulerMetrics, sched
 from dagstorm.analysis.measures.sla import SlaCompliance, sla_compliance
 from dagstorm.analysis.measures.stream import stream_completeness
 from dagstorm.analysis.measures.throughput import SchedulerThroughput, scheduler_throughput
-from dagstorm.analysis.rundata.load import RunData
+from dagstorm.analysis.rundata.model import RunData
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SlaSlo
 
 

@@ -14,38 +14,17 @@ served with no run in flight is lost.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
-import orjson
 import pandas as pd
 
 from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
-from dagstorm.analysis.rundata.load import RunData
-from dagstorm.workloads.sinks.ledger import KEY_COLUMNS, load_ledger
+from dagstorm.analysis.rundata.model import RunData
+from dagstorm.analysis.rundata.signal_cuts import SignalCut
+from dagstorm.workloads.sinks.ledger import KEY_COLUMNS
 
 #: The reference pipeline's consumer of completion signals (docs/pipeline.md).
 STREAM_DAG = "ad_events_stream"
-SIGNAL_LEDGERS = "signals"
-
-
-@dataclass(frozen=True)
-class SignalCut:
-    """The acked counts (a ledger frame) one cut of completion signals covers."""
-
-    signal_ids: tuple[str, ...]
-    records: int
-    ledger: pd.DataFrame
-
-
-def read_signal_cuts(kafka_ledger: Path) -> tuple[SignalCut, ...]:
-    """Every cut under ``kafka_ledger/signals/`` (none when the directory is absent)."""
-    cuts = []
-    for directory in sorted((kafka_ledger / SIGNAL_LEDGERS).glob("cut-*")):
-        summary = orjson.loads((directory / "summary.json").read_bytes())
-        ids = tuple(str(i) for i in summary.get("signal_ids", []))
-        cuts.append(SignalCut(ids, int(summary.get("records", 0)), load_ledger(directory)))
-    return tuple(cuts)
 
 
 def _stream_run_in_flight(dag_runs: pd.DataFrame) -> bool:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from dagstorm.analysis.measures.percentiles import Percentiles
-from dagstorm.analysis.rundata.load import Phase
+from dagstorm.analysis.rundata.model import Phase
 
 NEVER_RAN = ("skipped", "upstream_failed", "removed")
 FINISHED = ("success", "failed", "up_for_retry")

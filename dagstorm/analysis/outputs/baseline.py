@@ -123,12 +123,12 @@ def resolve_baseline(source: Path, scenario: str, tolerances: Mapping[str, Toler
 def write_baseline(run_dir: Path, baseline: Baseline) -> Path:
     """Write ``baseline.json`` into ``run_dir``."""
     body = orjson.dumps(baseline.document(), option=orjson.OPT_INDENT_2) + b"\n"
-    return atomic_write(Path(run_dir) / BASELINE_FILE, body)
+    return atomic_write(RunDirectory(Path(run_dir)).baseline, body)
 
 
 def read_baseline(run_dir: Path) -> Baseline | None:
     """The run's ``baseline.json`` (None when the run had no baseline)."""
-    path = Path(run_dir) / BASELINE_FILE
+    path = RunDirectory(Path(run_dir)).baseline
     if not path.is_file():
         return None
     try:
@@ -172,7 +172,7 @@ def regression_text(comparison: Comparison) -> str:
 
 
 def _run_document(run_dir: Path) -> Mapping[str, Any]:
-    result_file = run_dir / "result.json"
+    result_file = RunDirectory(run_dir).result
     if result_file.is_file():
         try:
             raw = orjson.loads(result_file.read_bytes())

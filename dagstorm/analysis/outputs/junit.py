@@ -145,4 +145,4 @@ def _is_error(finding: Finding) -> bool:
 def write_junit(run_dir: Path, result: Result) -> Path:
     """Write ``junit.xml`` into ``run_dir`` atomically; returns its path."""
     body = ET.tostring(junit_tree(result).getroot(), encoding="utf-8", xml_declaration=True)
-    return atomic_write(Path(run_dir) / JUNIT_FILE, body + b"\n")
+    return atomic_write(RunDirectory(Path(run_dir)).junit, body + b"\n")

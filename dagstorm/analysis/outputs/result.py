@@ -28,7 +28,8 @@ from dagstorm.analysis.outputs.compare import Comparison
 from dagstorm.analysis.outputs.jsonable import to_jsonable
 from dagstorm.analysis.outputs.story import run_story
 from dagstorm.analysis.outputs.summary import summary_lines
-from dagstorm.analysis.rundata.load import RunData, ScenarioInfo, iso_at, load_run
+from dagstorm.analysis.rundata.load import iso_at, load_run
+from dagstorm.analysis.rundata.model import RunData, ScenarioInfo
 from dagstorm.analysis.verdict.judgement import SloVerdict, Verdict, judge, verdict_of
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
@@ -193,4 +194,4 @@ def _baseline_document(baseline: Baseline, comparison: Comparison) -> dict[str, 
 def write_result(run_dir: Path, result: Result) -> Path:
     """Write ``result.json`` into ``run_dir`` atomically; returns its path."""
     body = orjson.dumps(result_document(result), option=orjson.OPT_INDENT_2) + b"\n"
-    return atomic_write(Path(run_dir) / RESULT_FILE, body)
+    return atomic_write(RunDirectory(Path(run_dir)).result, body)

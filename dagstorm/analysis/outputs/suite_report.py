@@ -25,6 +25,7 @@ from dagstorm.analysis.verdict.findings import worst_exit_code
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode
+from dagstorm.run.rundir import RunDirectory
 
 __all__ = [
     "SUMMARY_FORMAT",
@@ -59,9 +60,7 @@ def suite_exit_code(outcomes: Sequence[ScenarioOutcome]) -> ExitCode:
 
 def _results(outcomes: Sequence[ScenarioOutcome]) -> list[Result | None]:
     return [
-        analyze(o.run_dir)
-        if o.run_dir is not None and (o.run_dir / "journal.jsonl").is_file()
-        else None
+        analyze(o.run_dir) if o.run_dir is not None and RunDirectory(o.run_dir).is_run() else None
         for o in outcomes
     ]
 
@@ -130,7 +129,7 @@ def write_suite_outputs(
     results = _results(outcomes)
     tree = suite_junit_tree(name, outcomes, results)
     body = ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True) + b"\n"
-    junit = atomic_write(suite_dir / "junit.xml", body)
+    junit = atomic_write(suite_dir / RunDirectory.JUNIT, body)
     code = suite_exit_code(outcomes)
     rows = [_row(o, r) for o, r in zip(outcomes, results, strict=True)]
     document = {

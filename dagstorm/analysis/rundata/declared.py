@@ -15,13 +15,14 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from dagstorm.core.errors import DagstormError
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.workloads.config import SourceConfig
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["SCENARIO_FILE", "Declared", "declared_of", "first_by_kind", "read_workloads"]
 
-SCENARIO_FILE = "scenario.yaml"
+SCENARIO_FILE = RunDirectory.SCENARIO
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Declared:
 
 def read_workloads(run_dir: Path) -> tuple[tuple[WorkloadSpec, ...], str | None]:
     """The scenario's workloads, and why there are none (None when it was read)."""
-    path = Path(run_dir) / SCENARIO_FILE
+    path = RunDirectory(Path(run_dir)).scenario
     if not path.is_file():
         return (), f"no {SCENARIO_FILE} in the run directory"
     try:

@@ -14,37 +14,38 @@ list of events and is what tests use.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
-from dagstorm.analysis.rundata.journal_scan import JournalScan, scan_journal
-from dagstorm.core.errors import DagstormError, ExitCode
-from dagstorm.run.rundir import RunDirectory
-from dagstorm.scenarios.slos import (
-    CountSlo,
-    RecoveryTimeSlo,
-    SchedulerThroughputSlo,
-    SlaSlo,
-    SloSpec,
-    normalise_slo,
+from dagstorm.analysis.rundata.declared import read_workloads
+from dagstorm.analysis.rundata.frames import (
+    event_frame,
+    last_state,
+    statsd_frame,
+    with_times,
+    workload_stats_frame,
 )
+from dagstorm.analysis.rundata.journal_scan import JournalScan, scan_journal
+from dagstorm.analysis.rundata.model import Phase, RunData, RunDirectoryError, ScenarioInfo, Slo
+from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
+from dagstorm.run.rundir import RunDirectory
+from dagstorm.scenarios.slos import SloSpec, normalise_slo
 from dagstorm.workloads.kinds import WorkloadSpec
 from dagstorm.workloads.sinks.ledger import load_ledger
-
-#: An SLO of the scenario, parsed.
-Slo = SlaSlo | RecoveryTimeSlo | SchedulerThroughputSlo | CountSlo
 
 JOURNAL = RunDirectory.JOURNAL
 LEDGER = RunDirectory.LEDGER
 SERVING = RunDirectory.SERVING
 #: Optional: the pipeline's per-partition load records (``ad_partition_loads``).
 PARTITION_LOADS = RunDirectory.PARTITION_LOADS
-#: The stream path: the Kafka workload's ledger and what ``ad_events_stream`` served.
-STREAM_LEDGER = "ledger/kafka"
+#: The stream path: the Kafka workload's ledger (``LEDGER_SUBDIR`` of workloads/kafka/burst.py)
+#: and what ``ad_events_stream`` served.
+KAFKA_LEDGER = "kafka"
+STREAM_LEDGER = f"{LEDGER}/{KAFKA_LEDGER}"
 STREAM_SERVING = RunDirectory.STREAM_SERVING
 #: The ``ad_events_batches`` rows of the run's signals: which signals were served.
 STREAM_BATCHES = RunDirectory.STREAM_BATCHES
@@ -94,112 +95,9 @@ ALERT_FIELDS = (
     "time",
     "received_at",
 )
-STATSD_FIELDS = ("metric", "type", "value", "count", "p50_ms", "p95_ms", "max_ms")
 PARTITION_FIELDS = ("workload", "dt", "hour", "records", "valid")
-WORKLOAD_STATS_FIELDS = ("workload", "workload_kind", "records", "bytes", "interval_s")
 
-_EPOCH = pd.Timestamp(0, tz="UTC")
 _SLO_ADAPTER: TypeAdapter[Slo] = TypeAdapter(SloSpec)
-
-
-class RunDirectoryError(DagstormError):
-    """The run directory cannot be analysed: no journal, no ``run_start``, a bad SLO."""
-
-    exit_code = ExitCode.USAGE
-
-
-@dataclass(frozen=True)
-class Phase:
-    """A phase of the scenario, in wall seconds since the start."""
-
-    name: str
-    start_s: float
-    end_s: float
-
-
-@dataclass(frozen=True)
-class ScenarioInfo:
-    """What ``run_start`` says about the scenario."""
-
-    name: str
-    description: str
-    seed: int | None
-    #: Simulated seconds per wall second.
-    time_compression: float
-    #: Planned wall duration.
-    duration_s: float | None
-    stack_kind: str | None
-    dagstorm_version: str | None
-    phases: tuple[Phase, ...]
-    slos: tuple[Slo, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class RunData:
-    """One run directory as frames; every ``*_t`` column is wall seconds since the start.
-
-    Frames (always present, possibly empty):
-
-    - ``dag_runs``: the last state of each (dag_id, run_id), with ``first_seen_t`` and
-      ``partition_hour`` (from ``conf.partition_hour``, when the run was triggered
-      for a landing partition) and ``triggered`` (dagstorm created it: a
-      ``dag_triggered`` event names it).
-    - ``task_tries``: the last state of each (dag_id, run_id, task_id, map_index,
-      try_number).
-    - ``faults``: fault_intent/applied/reverted/error events in journal order.
-    - ``alerts``: alert events, with ``received_t``.
-    - ``statsd``: statsd events.
-    - ``partitions``: partition_written events.
-    - ``workload_stats``: workload_stats samples (the generated traffic).
-
-    ``ledger``, ``serving`` and ``partition_loads`` are None when absent; ``absent``
-    says why for each of them. ``workloads`` are the scenario's, from ``scenario.yaml``
-    (typed; empty when it is absent or invalid, and ``absent["scenario"]`` says why).
-    """
-
-    run_dir: Path
-    scenario: ScenarioInfo
-    #: Epoch seconds at t = 0.
-    origin_wall: float
-    #: Wall seconds from the start to ``run_end`` (or to the last event if none).
-    end_t: float
-    #: ``run_end``'s status, or ``unfinished`` when the journal has no ``run_end``.
-    status: str
-    reason: str | None
-    events: int
-    dag_runs: pd.DataFrame
-    task_tries: pd.DataFrame
-    faults: pd.DataFrame
-    alerts: pd.DataFrame
-    statsd: pd.DataFrame
-    partitions: pd.DataFrame
-    ledger: pd.DataFrame | None = None
-    serving: pd.DataFrame | None = None
-    partition_loads: pd.DataFrame | None = None
-    absent: Mapping[str, str] = field(default_factory=dict)
-    #: The journal as read by :func:`load_run` (periodic samples as frames), for the
-    #: report to reuse; None when built from a list of events.
-    journal: JournalScan | None = None
-    #: The stream path (Kafka): its ledger and ``stream_serving.parquet``; None when absent.
-    stream_ledger: pd.DataFrame | None = None
-    stream_serving: pd.DataFrame | None = None
-    #: Per cut of completion signals, the acked counts it covers (``stream.SignalCut``).
-    stream_cuts: tuple[Any, ...] = ()
-    #: signal_ids with an ``ad_events_batches`` row; None without ``stream_batches.parquet``.
-    stream_served: frozenset[str] | None = None
-    #: ``run_end``'s ``fault_errors``: every fault error of the run, including reverts of
-    #: leftovers that have no ``fault_error`` event of their own.
-    end_fault_errors: tuple[str, ...] = ()
-    #: The scenario's workloads as declared in ``scenario.yaml`` (capacity targets, ramps).
-    workloads: tuple[WorkloadSpec, ...] = ()
-    workload_stats: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["seq", "t", *WORKLOAD_STATS_FIELDS])
-    )
-
-    @property
-    def compression(self) -> float:
-        """Simulated seconds per wall second."""
-        return self.scenario.time_compression
 
 
 def journal_of(run_dir: Path) -> Path:
@@ -208,7 +106,7 @@ def journal_of(run_dir: Path) -> Path:
     The one check every reader of a run directory makes first (``analyze``,
     ``report``, ``watch``), so they all refuse a wrong directory the same way.
     """
-    journal = Path(run_dir) / JOURNAL
+    journal = RunDirectory(Path(run_dir)).journal
     if not journal.is_file():
         raise RunDirectoryError(
             f"no {JOURNAL} in the directory: not a run directory",
@@ -222,12 +120,11 @@ def load_run(run_dir: Path) -> RunData:
     """Read ``run_dir`` (journal, ledger, serving data) into :class:`RunData`."""
     run_dir = Path(run_dir)
     journal = journal_of(run_dir)
+    run = RunDirectory(run_dir)
     absent: dict[str, str] = {}
-    ledger = _read_ledger(run_dir, absent)
-    serving = _read_parquet(run_dir / SERVING, SERVING_COLUMNS, "serving", absent)
-    loads = _read_parquet(run_dir / PARTITION_LOADS, ("hour",), "partition_loads", absent)
-    from dagstorm.analysis.rundata.declared import read_workloads  # noqa: PLC0415 - a cycle
-
+    ledger = _read_ledger(run.ledger, LEDGER, absent)
+    serving = _read_parquet(run.serving, SERVING_COLUMNS, "serving", absent)
+    loads = _read_parquet(run.partition_loads, ("hour",), "partition_loads", absent)
     workloads, why = read_workloads(run_dir)
     if why is not None:
         absent["scenario"] = why
@@ -241,15 +138,14 @@ def load_run(run_dir: Path) -> RunData:
         journal=scan_journal(journal),
         workloads=workloads,
     )
-    if not (run_dir / STREAM_LEDGER).is_dir():
+    kafka_ledger = run.ledger / KAFKA_LEDGER
+    if not kafka_ledger.is_dir():
         return data
-    from dagstorm.analysis.measures.stream import read_signal_cuts  # noqa: PLC0415 - imports this module
-
-    stream_ledger = _read_ledger(run_dir, absent, STREAM_LEDGER, "stream_ledger")
-    stream = _read_parquet(run_dir / STREAM_SERVING, SERVING_COLUMNS, "stream_serving", absent)
-    batches = _read_parquet(run_dir / STREAM_BATCHES, ("signal_id",), "stream_batches", absent)
+    stream_ledger = _read_ledger(kafka_ledger, STREAM_LEDGER, absent, "stream_ledger")
+    stream = _read_parquet(run.stream_serving, SERVING_COLUMNS, "stream_serving", absent)
+    batches = _read_parquet(run.stream_batches, ("signal_id",), "stream_batches", absent)
     try:
-        cuts = read_signal_cuts(run_dir / STREAM_LEDGER)
+        cuts = read_signal_cuts(kafka_ledger)
     except (FileNotFoundError, OSError, ValueError) as exc:
         absent["stream_cuts"] = f"signal ledgers unreadable: {exc}"
         cuts = ()
@@ -265,13 +161,14 @@ def load_run(run_dir: Path) -> RunData:
 
 
 def _read_ledger(
-    run_dir: Path, absent: dict[str, str], sub: str = LEDGER, name: str = "ledger"
+    directory: Path, sub: str, absent: dict[str, str], name: str = "ledger"
 ) -> pd.DataFrame | None:
-    if not (run_dir / sub).is_dir():
+    """The ledger in ``directory`` (``sub`` in the run directory), or None and why."""
+    if not directory.is_dir():
         absent[name] = f"no {sub}/ in the run directory"
         return None
     try:
-        return load_ledger(run_dir / sub)
+        return load_ledger(directory)
     except (FileNotFoundError, OSError, ValueError) as exc:
         absent[name] = f"{sub}/ unreadable: {exc}"
         return None
@@ -312,7 +209,7 @@ def build_run_data(
     periodic samples come from its frames instead of dicts. ``workloads`` are the
     scenario's (``scenario.yaml``; ``run_start`` does not carry them).
     """
-    where = str(Path(run_dir) / JOURNAL)
+    where = str(RunDirectory(Path(run_dir)).journal)
     if journal is not None:
         events = [*journal.events, *events]
     ordered = sorted(events, key=lambda e: (_number(e.get("seq")), _number(e.get("t"))))
@@ -339,18 +236,20 @@ def build_run_data(
     def kinds(*names: str) -> list[Mapping[str, Any]]:
         return [e for name in names for e in by_kind.get(name, [])]
 
-    dag_runs = _last_state(kinds("dag_run"), DAG_RUN_FIELDS, DAG_RUN_KEY)
-    dag_runs = _with_times(dag_runs, DAG_RUN_TIMES, origin)
+    dag_runs = last_state(kinds("dag_run"), DAG_RUN_FIELDS, DAG_RUN_KEY)
+    dag_runs = with_times(dag_runs, DAG_RUN_TIMES, origin)
     dag_runs["partition_hour"] = [
         str(c["partition_hour"]) if isinstance(c, Mapping) and c.get("partition_hour") else None
         for c in dag_runs["conf"]
     ]
     triggered = {str(e.get("run_id")) for e in kinds("dag_triggered") if e.get("ok")}
     dag_runs["triggered"] = [str(run_id) in triggered for run_id in dag_runs["run_id"]]
-    task_tries = _last_state(kinds("task_try"), TASK_TRY_FIELDS, TASK_TRY_KEY)
-    task_tries = _with_times(task_tries, TASK_TRY_TIMES, origin)
-    faults = _frame(sorted(kinds(*FAULT_KINDS), key=lambda e: _number(e.get("seq"))), FAULT_FIELDS)
-    alerts = _frame(kinds("alert"), ALERT_FIELDS)
+    task_tries = last_state(kinds("task_try"), TASK_TRY_FIELDS, TASK_TRY_KEY)
+    task_tries = with_times(task_tries, TASK_TRY_TIMES, origin)
+    faults = event_frame(
+        sorted(kinds(*FAULT_KINDS), key=lambda e: _number(e.get("seq"))), FAULT_FIELDS
+    )
+    alerts = event_frame(kinds("alert"), ALERT_FIELDS)
     alerts["received_t"] = alerts["received_at"] - origin
     return RunData(
         run_dir=Path(run_dir),
@@ -365,9 +264,9 @@ def build_run_data(
         task_tries=task_tries,
         faults=faults,
         alerts=alerts,
-        statsd=_statsd(kinds("statsd"), journal),
-        partitions=_frame(kinds("partition_written"), PARTITION_FIELDS),
-        workload_stats=_workload_stats(kinds("workload_stats"), journal),
+        statsd=statsd_frame(kinds("statsd"), journal),
+        partitions=event_frame(kinds("partition_written"), PARTITION_FIELDS),
+        workload_stats=workload_stats_frame(kinds("workload_stats"), journal),
         workloads=tuple(workloads),
         ledger=ledger,
         serving=serving,
@@ -375,29 +274,6 @@ def build_run_data(
         absent=dict(absent or {}),
         journal=journal,
     )
-
-
-def _statsd(events: Sequence[Mapping[str, Any]], journal: JournalScan | None) -> pd.DataFrame:
-    """The statsd frame, from dict events and the scan's batch-read samples."""
-    frame = _frame(events, STATSD_FIELDS)
-    if journal is None or not journal.counts.get("statsd"):
-        return frame
-    bulk = journal.frame("statsd").copy(deep=False)  # columns are replaced, never written
-    bulk.insert(2, "kind", "statsd")
-    if len(frame):
-        bulk = pd.concat([frame, bulk.astype({"metric": object, "type": object})])
-    return _coerce(bulk.reset_index(drop=True))
-
-
-def _workload_stats(
-    events: Sequence[Mapping[str, Any]], journal: JournalScan | None
-) -> pd.DataFrame:
-    """The workload_stats samples, from dict events and the scan's batch-read ones."""
-    frame = _frame(events, WORKLOAD_STATS_FIELDS)
-    if journal is None or not journal.counts.get("workload_stats"):
-        return frame
-    bulk = journal.frame("workload_stats")
-    return pd.concat([frame, bulk], ignore_index=True) if len(frame) else bulk
 
 
 def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
@@ -454,52 +330,6 @@ def _text(value: Any) -> str | None:
 
 def _texts(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
-
-
-#: Fields read as numbers (NaN when missing or not a number); integers as Int64.
-_FLOATS = frozenset(
-    {"t", "took_s", "duration", "value", "p50_ms", "p95_ms", "max_ms", "received_at"}
-)
-_INTEGERS = frozenset({"seq", "map_index", "try_number", "count", "hour", "records", "valid"})
-
-
-def _frame(events: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> pd.DataFrame:
-    """``seq``, ``t``, ``kind`` and ``fields`` of each event (missing fields are None)."""
-    columns = ["seq", "t", "kind", *fields]
-    rows = [[event.get(c) for c in columns] for event in events]
-    return _coerce(pd.DataFrame(rows, columns=columns, dtype=object))
-
-
-def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as float (NaN when missing or not a number), integers as Int64, text as object."""
-    for column in frame.columns:
-        if column in _FLOATS:
-            if frame[column].dtype != "float64":  # as is: no copy of millions of samples
-                frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-        elif column in _INTEGERS:
-            numbers = pd.to_numeric(frame[column], errors="coerce")
-            frame[column] = numbers.round().astype("Int64")
-    return frame
-
-
-def _last_state(
-    events: Sequence[Mapping[str, Any]], fields: Sequence[str], key: list[str]
-) -> pd.DataFrame:
-    """The last event of each key (a state change carries every field), + first_seen_t."""
-    frame = _frame(events, fields)
-    first_seen = frame.groupby(key, dropna=False, sort=False)["t"].transform("min")
-    frame["first_seen_t"] = first_seen
-    frame["changes"] = frame.groupby(key, dropna=False, sort=False)["t"].transform("size")
-    last = frame.sort_values("seq", kind="stable").drop_duplicates(key, keep="last")
-    return last.sort_values([*key], kind="stable").reset_index(drop=True)
-
-
-def _with_times(frame: pd.DataFrame, fields: Sequence[str], origin: float) -> pd.DataFrame:
-    """Add ``<field>_t`` (wall seconds since the start) for each ISO-8601 field."""
-    for name in fields:
-        stamps = pd.to_datetime(frame[name], utc=True, format="ISO8601", errors="coerce")
-        frame[f"{name}_t"] = ((stamps - _EPOCH) / pd.Timedelta(seconds=1)).astype(float) - origin
-    return frame
 
 
 def iso_at(origin_wall: float, t: float) -> str:

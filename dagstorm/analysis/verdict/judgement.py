@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dagstorm.analysis.measures.compute import Measures
-from dagstorm.analysis.rundata.load import RunData, Slo
+from dagstorm.analysis.rundata.model import RunData, Slo
 from dagstorm.analysis.texts import number_text, percent_text, plural
 from dagstorm.analysis.verdict.findings import Finding, run_findings, worst_exit_code
 from dagstorm.core.durations import duration_text

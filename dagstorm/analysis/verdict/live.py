@@ -23,7 +23,8 @@ from dagstorm.analysis.measures.fault_windows import fault_windows
 from dagstorm.analysis.measures.recovery import retry_recovery
 from dagstorm.analysis.measures.sla import sla_compliance
 from dagstorm.analysis.measures.throughput import scheduler_throughput
-from dagstorm.analysis.rundata.load import RunData, Slo, build_run_data
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.rundata.model import RunData, Slo
 from dagstorm.core.quantiles import quantile
 from dagstorm.run.journal import read_journal
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo

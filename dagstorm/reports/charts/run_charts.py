@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.texts import number_text
 from dagstorm.core.durations import duration_text
+from dagstorm.reports.charts.chart import Chart, Series
 from dagstorm.reports.charts.series import Points, RunSeries
-from dagstorm.reports.charts.svg import Chart, Series, render_chart
+from dagstorm.reports.charts.svg import render_chart
 from dagstorm.reports.markup import Markup, el, join
 
 __all__ = ["all_charts"]

@@ -26,9 +26,10 @@ from dagstorm.analysis.measures.scheduler_metrics import (
 )
 from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.rundata.journal_scan import JournalScan
-from dagstorm.analysis.rundata.load import RunData, load_run
+from dagstorm.analysis.rundata.load import load_run
+from dagstorm.analysis.rundata.model import RunData
 from dagstorm.core.quantiles import quantile
-from dagstorm.reports.charts.svg import Band
+from dagstorm.reports.charts.chart import Band
 
 __all__ = [
     "MAX_POINTS",
