@@ -17,10 +17,16 @@ Definitions of every measure: ``docs/measures.md``.
 
 from __future__ import annotations
 
-from dagstorm.analysis.junit import write_junit
-from dagstorm.analysis.load import RunDirectoryError
-from dagstorm.analysis.result import RESULT_FORMAT, Result, analyze, result_document, write_result
-from dagstorm.analysis.summary import summary_lines
+from dagstorm.analysis.outputs.junit import write_junit
+from dagstorm.analysis.outputs.result import (
+    RESULT_FORMAT,
+    Result,
+    analyze,
+    result_document,
+    write_result,
+)
+from dagstorm.analysis.outputs.summary import summary_lines
+from dagstorm.analysis.rundata.model import RunDirectoryError
 
 __all__ = [
     "RESULT_FORMAT",

@@ -165,7 +165,7 @@ class ToleranceType(click.ParamType[str, Any]):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         """``value`` if it is a valid tolerance; a one-line usage error otherwise."""
-        from dagstorm.analysis.compare import parse_tolerances
+        from dagstorm.analysis.outputs.compare import parse_tolerances
 
         text = str(value)
         try:

@@ -36,7 +36,7 @@ def report(run_dir: Path, output: Path | None, history: Path | None) -> None:
       dagstorm report runs/20261124T041804Z-smoke
       dagstorm report runs/20261124T041804Z-smoke -o /tmp/smoke.html
     """
-    from dagstorm.analysis.history import default_history_path
+    from dagstorm.analysis.outputs.history import default_history_path
     from dagstorm.harness.flow import report as write_report
 
     chosen = default_history_path(run_dir.parent, history)

@@ -191,9 +191,9 @@ def run(
     # Bad input is refused before the analysis stack (pandas) is even imported.
     loaded = load_scenario(scenario_file)
     print_warnings(loaded.warnings)
-    from dagstorm.analysis.baseline import resolve_baseline
-    from dagstorm.analysis.compare import parse_tolerances
-    from dagstorm.analysis.history import default_history_path
+    from dagstorm.analysis.outputs.baseline import resolve_baseline
+    from dagstorm.analysis.outputs.compare import parse_tolerances
+    from dagstorm.analysis.outputs.history import default_history_path
     from dagstorm.cli.run_flow import execute_loaded
     from dagstorm.harness.options import RunOptions
     from dagstorm.metrics.server import MetricsAddress
@@ -229,7 +229,7 @@ def analyze(run_dir: Path, history: Path | None) -> None:
     Example:
       dagstorm analyze runs/20261124T101500Z-smoke
     """
-    from dagstorm.analysis.history import default_history_path
+    from dagstorm.analysis.outputs.history import default_history_path
     from dagstorm.cli.run_flow import analyse_and_report
 
     chosen = default_history_path(run_dir.parent, history)

@@ -17,7 +17,7 @@ _HISTORY_HELP = "History file (default: RUNS_DIR/history.jsonl; env DAGSTORM_HIS
 
 
 def _history_path(runs_dir: Path, history: Path | None) -> Path:
-    from dagstorm.analysis.history import default_history_path
+    from dagstorm.analysis.outputs.history import default_history_path
 
     return default_history_path(runs_dir, history)
 
@@ -54,8 +54,8 @@ def history(
     ctx.meta["history_path"] = _history_path(runs_dir, history)
     if ctx.invoked_subcommand is not None:
         return
-    from dagstorm.analysis.headline import HEADLINES, value_text
-    from dagstorm.analysis.history import read_history
+    from dagstorm.analysis.outputs.headline import HEADLINES, value_text
+    from dagstorm.analysis.outputs.history import read_history
 
     path = ctx.meta["history_path"]
     recorded = read_history(path)
@@ -139,9 +139,9 @@ def compare(run_a: Path, run_b: Path, tolerances: tuple[str, ...], as_json: bool
       dagstorm compare runs/20261123T010000Z-smoke runs/20261124T010000Z-smoke
       dagstorm compare A B --tolerance sla_compliance=0.05 --tolerance score=10
     """
-    from dagstorm.analysis.baseline import resolve_baseline
-    from dagstorm.analysis.compare import compare_measures, parse_tolerances
-    from dagstorm.analysis.headline import value_text
+    from dagstorm.analysis.outputs.baseline import resolve_baseline
+    from dagstorm.analysis.outputs.compare import compare_measures, parse_tolerances
+    from dagstorm.analysis.outputs.headline import value_text
 
     chosen = parse_tolerances(tolerances)
     a = resolve_baseline(run_a, "", chosen)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from dagstorm.core.polling import poll_until
+from dagstorm.run.follow import JournalFollower
 from dagstorm.run.rundir import RunDirectory
 
 
@@ -27,30 +26,17 @@ def wait_for_ack(
     None when ``timeout`` seconds pass or the run ends (``run_end``) first. Reads
     only what the journal gained since the last look (a soak's journal is large).
     """
-    offset, pending = start, b""
+    follower = JournalFollower(RunDirectory(run_dir).journal)
+    follower.offset = start
 
     def answer() -> dict[str, Any] | None:
         """The ack, or ``run_end`` (no ack will come), among the new lines."""
-        nonlocal offset, pending
-        try:
-            with RunDirectory(run_dir).journal.open("rb") as handle:
-                handle.seek(offset)
-                chunk = handle.read()
-        except FileNotFoundError:
-            chunk = b""
-        offset += len(chunk)
-        *lines, pending = (pending + chunk).split(b"\n")
-        for line in lines:
-            try:
-                event = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if not isinstance(event, dict):
-                continue
-            if event.get("kind") == "control_ack" and event.get("command_id") == command_id:
-                return event
-            if event.get("kind") == "run_end":
-                return event
+        while events := follower.read():
+            for event in events:
+                if event.get("kind") == "control_ack" and event.get("command_id") == command_id:
+                    return event
+                if event.get("kind") == "run_end":
+                    return event
         return None
 
     event = poll_until(answer, timeout=timeout, interval=poll)

@@ -15,8 +15,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
+from dagstorm.run.rundir import RunDirectory
+
 #: The sub-directory of a run directory that holds the control inbox.
-CONTROL_DIR = "control"
+CONTROL_DIR = RunDirectory.CONTROL
 #: Commands waiting for the engine (complete files only: they are renamed in).
 INBOX = "inbox"
 #: Commands the engine has handled (kept for the record; the outcome is in the journal).
@@ -88,7 +90,7 @@ COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
 
 def control_dir(run_dir: Path) -> Path:
     """``<run dir>/control``."""
-    return run_dir / CONTROL_DIR
+    return RunDirectory(run_dir).control
 
 
 def inbox_dir(run_dir: Path) -> Path:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagstorm.analysis.baseline import write_baseline
-from dagstorm.analysis.history import append_history, entry_of, read_history
-from dagstorm.analysis.junit import write_junit
-from dagstorm.analysis.live import live_check
-from dagstorm.analysis.result import Result, analyze, result_document, write_result
-from dagstorm.analysis.summary import summary_lines
+from dagstorm.analysis.outputs.baseline import write_baseline
+from dagstorm.analysis.outputs.history import append_history, entry_of, read_history
+from dagstorm.analysis.outputs.junit import write_junit
+from dagstorm.analysis.outputs.result import Result, analyze, result_document, write_result
+from dagstorm.analysis.outputs.summary import summary_lines
+from dagstorm.analysis.verdict.live import live_check
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 from dagstorm.core.progress import Progress

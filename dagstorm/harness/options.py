@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dagstorm.analysis.baseline import Baseline
+    from dagstorm.analysis.outputs.baseline import Baseline
     from dagstorm.metrics.server import MetricsAddress
     from dagstorm.plugin.context import RunContext
     from dagstorm.probes.base import Probe

@@ -14,7 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagstorm.analysis.suite_report import ScenarioOutcome, suite_exit_code, write_suite_outputs
+from dagstorm.analysis.outputs.suite_report import (
+    ScenarioOutcome,
+    suite_exit_code,
+    write_suite_outputs,
+)
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import DagstormError, ExitCode
 from dagstorm.harness.flow import FinishedRun

@@ -2,7 +2,7 @@
 
 Counters and gauges are updated per event; memory is bounded (last state per
 DAG run and task try, capped). The SLO values are those of the analysis
-(:func:`dagstorm.analysis.measures.compute_measures`) over the events kept so
+(:func:`dagstorm.analysis.measures.compute.compute_measures`) over the events kept so
 far, recomputed at most every ``slo_every_s`` seconds of journal time: SLOs that
 need the end of the run (lost or duplicate events) read ``measured 0``. The
 capacity figures are the analysis' too (:mod:`dagstorm.analysis.capacity`): the
@@ -13,20 +13,22 @@ Metric names: docs/metrics.md.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 
 from dagstorm.analysis.capacity import RampCapacity, WorkloadCapacity, WorkloadTotals
-from dagstorm.analysis.capacity.declared import read_workloads
 from dagstorm.analysis.capacity.ramp import ramp_capacity
-from dagstorm.analysis.capacity.traffic import lowest_target_ratio, workload_capacity
-from dagstorm.analysis.load import RunDirectoryError, build_run_data
-from dagstorm.analysis.measures import compute_measures
-from dagstorm.analysis.verdict import Verdict, evaluate
+from dagstorm.analysis.capacity.traffic import workload_capacity
+from dagstorm.analysis.measures.compute import compute_measures
+from dagstorm.analysis.rundata.declared import read_workloads
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.rundata.model import RunDirectoryError
+from dagstorm.analysis.verdict.judgement import Verdict, evaluate
+from dagstorm.metrics.families import WORKLOAD_COUNTS, metric_families
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LiveMetrics"]
@@ -38,7 +40,6 @@ MAX_TRIES = 50_000
 MAX_KEPT = 5_000
 #: workload_stats samples kept for the ramp's per-step rates (one per workload interval).
 MAX_WORKLOAD_SAMPLES = 50_000
-WORKLOAD_COUNTS = ("records", "bytes", "acked", "failed")
 FAULT_KINDS = ("fault_intent", "fault_applied", "fault_reverted", "fault_error")
 
 
@@ -245,266 +246,12 @@ class LiveMetrics:
 
     def families(self) -> list[Metric]:
         """Every metric family (some may have no samples yet), in a stable order."""
-        start = self.start or {}
-        scenario = str(start.get("scenario") or "")
-        families: list[Metric] = [
-            _gauge(
-                "dagstorm_run_info",
-                "The run being watched (value 1).",
-                ("scenario", "run"),
-                [((scenario, self.run_dir.name), 1)],
-            ),
-            GaugeMetricFamily(
-                "dagstorm_run_elapsed_seconds", "Wall seconds since the run started.", self.t
-            ),
-            GaugeMetricFamily(
-                "dagstorm_run_simulated_seconds", "Simulated seconds since the start.", self.sim
-            ),
-            GaugeMetricFamily(
-                "dagstorm_run_finished", "1 once run_end is in the journal.", int(self.finished)
-            ),
-            _counter(
-                "dagstorm_journal_events_total",
-                "Journal events read, by kind.",
-                ("kind",),
-                _by_key(self.events),
-            ),
-        ]
-        if self.phase is not None:
-            families.append(
-                _gauge(
-                    "dagstorm_phase",
-                    "The current phase (value 1).",
-                    ("phase",),
-                    [((self.phase,), 1)],
-                )
-            )
-        families.extend(self._workload_families())
-        families.extend(self._capacity_families())
-        families.extend(self._airflow_families())
-        families.extend(self._fault_families())
-        components = sorted(self.cpu)
-        families += [
-            _gauge(
-                "dagstorm_kafka_consumer_lag",
-                "Consumer-group lag, messages.",
-                ("topic", "group"),
-                sorted(self.lag.items()),
-            ),
-            _gauge(
-                "dagstorm_component_cpu_percent",
-                "CPU of a stack component, % of one core.",
-                ("component",),
-                (((c,), self.cpu[c]) for c in components),
-            ),
-            _gauge(
-                "dagstorm_component_rss_bytes",
-                "Resident memory of a stack component.",
-                ("component",),
-                (((c,), self.rss[c]) for c in components),
-            ),
-            _counter(
-                "dagstorm_probe_errors_total",
-                "Probe errors, by probe.",
-                ("probe",),
-                _by_key(self.probe_errors),
-            ),
-        ]
-        families.extend(self._slo_families())
-        return families
-
-    def _workload_families(self) -> list[Metric]:
-        out: list[Metric] = []
-        for field in WORKLOAD_COUNTS:
-            names = sorted(name for name, f in self.workload_totals if f == field)
-            out.append(
-                _counter(
-                    f"dagstorm_workload_{field}_total",
-                    f"Workload {field} so far (from workload_stats).",
-                    ("workload",),
-                    (((name,), self.workload_totals[(name, field)]) for name in names),
-                )
-            )
-            out.append(
-                _gauge(
-                    f"dagstorm_workload_{field}_per_second",
-                    f"Workload {field} per wall second over the last interval.",
-                    ("workload",),
-                    (((name,), self.workload_rates.get((name, field), 0.0)) for name in names),
-                )
-            )
-        return out
-
-    def _capacity_families(self) -> list[Metric]:
-        rows = self.workload_capacity()
-        out: list[Metric] = [
-            _gauge(
-                "dagstorm_capacity_wall_bytes_per_second",
-                "Measured generation rate so far: bytes per wall second of active time.",
-                ("workload",),
-                (((w.workload,), w.wall_bytes_per_s) for w in rows),
-            ),
-            _gauge(
-                "dagstorm_capacity_sim_bytes_per_second",
-                "Generation rate in simulated time (wall rate / time compression).",
-                ("workload",),
-                (((w.workload,), w.sim_bytes_per_s) for w in rows),
-            ),
-            _gauge(
-                "dagstorm_capacity_full_scale_bytes_per_second",
-                "Extrapolated production-equivalent rate (sim rate / scale).",
-                ("workload",),
-                (
-                    ((w.workload,), w.full_scale_bytes_per_s)
-                    for w in rows
-                    if w.full_scale_bytes_per_s is not None
-                ),
-            ),
-            _gauge(
-                "dagstorm_capacity_target_ratio",
-                "Extrapolated full-scale rate / the declared target rate.",
-                ("workload",),
-                (((w.workload,), w.target_ratio) for w in rows if w.target_ratio is not None),
-            ),
-        ]
-        lowest = lowest_target_ratio(rows)
-        if lowest is not None:
-            out.append(
-                GaugeMetricFamily(
-                    "dagstorm_capacity_generated_vs_target",
-                    "The lowest target ratio over the workloads that declare a target.",
-                    lowest,
-                )
-            )
-        ramp = self.ramp()
-        if ramp is None:
-            return out
-        figures = (
-            ("sustained_step", "Highest step (1-based) within the SLA.", _step(ramp.sustained)),
-            ("broke_step", "First step (1-based) that missed the SLA.", _step(ramp.broke)),
-            (
-                "sustained_sim_bytes_per_second",
-                "Measured rate at the sustained step, simulated time.",
-                ramp.sustained_sim_bytes_per_s,
-            ),
-            (
-                "full_scale_bytes_per_second",
-                "Extrapolated full-scale sustained rate (sim rate / scale).",
-                ramp.full_scale_bytes_per_s,
-            ),
-            ("headroom", "Extrapolated full-scale sustained rate / target.", ramp.headroom),
-        )
-        out.extend(
-            GaugeMetricFamily(f"dagstorm_capacity_ramp_{name}", help_text, value)
-            for name, help_text, value in figures
-            if value is not None
-        )
-        return out
-
-    def _airflow_families(self) -> list[Metric]:
-        runs = Counter((str(e.get("dag_id")), str(e.get("state"))) for e in self.dag_runs.values())
-        tries = Counter(str(e.get("state")) for e in self.tries.values())
-        return [
-            _gauge(
-                "dagstorm_dag_runs",
-                "DAG runs seen, by DAG and last state.",
-                ("dag_id", "state"),
-                sorted(runs.items()),
-            ),
-            _gauge(
-                "dagstorm_task_tries", "Task tries seen, by last state.", ("state",), _by_key(tries)
-            ),
-            _counter(
-                "dagstorm_alerts_total",
-                "Pipeline alerts received, by kind.",
-                ("alert_kind",),
-                _by_key(self.alerts),
-            ),
-        ]
-
-    def _fault_families(self) -> list[Metric]:
-        active = sum(1 for _, state in self.faults.values() if state == "active")
-        return [
-            GaugeMetricFamily("dagstorm_faults_active", "Faults applied and not reverted.", active),
-            _gauge(
-                "dagstorm_fault_active",
-                "1 while the fault is applied.",
-                ("fault_id", "fault"),
-                (
-                    ((fault_id, name), int(state == "active"))
-                    for fault_id, (name, state) in sorted(self.faults.items())
-                ),
-            ),
-            CounterMetricFamily(
-                "dagstorm_fault_errors_total",
-                "Faults that could not be applied.",
-                self.fault_errors,
-            ),
-        ]
-
-    def _slo_families(self) -> list[Metric]:
-        verdict = self.verdict()
-        if verdict is None:
-            return []
-        labels = ("slo", "type")
-        slos = [((v.name, v.type), v) for v in verdict.slos]
-        return [
-            _gauge(
-                "dagstorm_slo_value",
-                "The SLO's measured value so far (fraction for %, seconds for durations).",
-                labels,
-                ((key, v.value) for key, v in slos if v.value is not None),
-            ),
-            _gauge(
-                "dagstorm_slo_passed",
-                "1 if the SLO holds so far.",
-                labels,
-                ((key, int(v.passed)) for key, v in slos),
-            ),
-            _gauge(
-                "dagstorm_slo_measured",
-                "1 if the SLO could be measured yet.",
-                labels,
-                ((key, int(v.measured)) for key, v in slos),
-            ),
-            GaugeMetricFamily(
-                "dagstorm_score", "Weighted resilience score so far, 0-100.", verdict.score
-            ),
-        ]
-
-
-#: Samples of a family: label values (in the order of its label names) and the value.
-Samples = Iterable[tuple[Sequence[str], float]]
-
-
-def _gauge(name: str, help_text: str, labels: Sequence[str], samples: Samples) -> Metric:
-    family = GaugeMetricFamily(name, help_text, labels=labels)
-    for values, value in samples:
-        family.add_metric(values, value)
-    return family
-
-
-def _counter(name: str, help_text: str, labels: Sequence[str], samples: Samples) -> Metric:
-    # CounterMetricFamily drops the ``_total`` of ``name`` and the exposition adds it
-    # back: the sample names are the documented ones.
-    family = CounterMetricFamily(name, help_text, labels=labels)
-    for values, value in samples:
-        family.add_metric(values, value)
-    return family
-
-
-def _by_key(counts: Mapping[str, float]) -> Samples:
-    """One sample per key of ``counts``, sorted, with the key as the one label value."""
-    return (((key,), counts[key]) for key in sorted(counts))
+        return metric_families(self)
 
 
 def _with_end(data: Any, t: float) -> Any:
     """The run data with its end at the latest journal time (not the last kept event)."""
     return replace(data, end_t=max(data.end_t, t))
-
-
-def _step(index: int | None) -> float | None:
-    return None if index is None else float(index + 1)
 
 
 def _num(value: Any) -> float:

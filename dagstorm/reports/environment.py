@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dagstorm import __version__
-from dagstorm.analysis.result import Result
+from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.texts import number_text
 from dagstorm.reports.markup import Markup, el, join
 from dagstorm.reports.tables import html_table

@@ -11,17 +11,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dagstorm import __version__
-from dagstorm.analysis.capacity.declared import SCENARIO_FILE
-from dagstorm.analysis.history import HistoryEntry
-from dagstorm.analysis.load import RunData
-from dagstorm.analysis.result import Result
+from dagstorm.analysis.outputs.history import HistoryEntry
+from dagstorm.analysis.outputs.result import Result
+from dagstorm.analysis.rundata.model import RunData
 from dagstorm.core.atomic import atomic_write
 from dagstorm.reports.capacity import capacity_section
-from dagstorm.reports.charts import all_charts
+from dagstorm.reports.charts.run_charts import all_charts
+from dagstorm.reports.charts.series import run_data_of, series_of
 from dagstorm.reports.environment import environment_section
 from dagstorm.reports.markup import Markup, el
 from dagstorm.reports.ramp import ramp_section
-from dagstorm.reports.series import run_data_of, series_of
 from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
 from dagstorm.reports.tables import completeness_table, recovery_table, sla_misses_table
@@ -112,7 +111,7 @@ def render_report_of(
 
 def scenario_text(run_dir: Path) -> str:
     """``scenario.yaml``'s text, shown as resolved (empty when absent)."""
-    path = Path(run_dir) / SCENARIO_FILE
+    path = RunDirectory(Path(run_dir)).scenario
     return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
@@ -123,7 +122,7 @@ def write_report(run_dir: Path, result: Result, *, history: Sequence[HistoryEntr
     ``dagstorm analyze``: ``write_report(run_dir, analyze(run_dir))``.
     """
     body = render_report(Path(run_dir), result, history=history).encode("utf-8")
-    return atomic_write(Path(run_dir) / REPORT_FILE, body)
+    return atomic_write(RunDirectory(Path(run_dir)).report, body)
 
 
 def _section(anchor: str, heading: str, content: Markup) -> Markup:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagstorm.analysis.result import Result
+from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.texts import number_text, plural
 from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Markup, el, join

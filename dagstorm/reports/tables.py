@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dagstorm.analysis.completeness import CountsRow
-from dagstorm.analysis.result import Result
+from dagstorm.analysis.measures.completeness import CountsRow
+from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.texts import percent_text
 from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Child, Markup, el, join

@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from dagstorm.analysis.compare import compare_measures
-from dagstorm.analysis.headline import HEADLINES, HeadlineSpec, headline_spec, value_text
-from dagstorm.analysis.history import HistoryEntry, runs_of_scenario
-from dagstorm.analysis.result import Result
+from dagstorm.analysis.outputs.compare import compare_measures
+from dagstorm.analysis.outputs.headline import HEADLINES, HeadlineSpec, headline_spec, value_text
+from dagstorm.analysis.outputs.history import HistoryEntry, runs_of_scenario
+from dagstorm.analysis.outputs.result import Result
+from dagstorm.reports.charts.chart import PALETTE, SMALL, Chart, Series
+from dagstorm.reports.charts.svg import render_chart
 from dagstorm.reports.markup import Markup, el, join
-from dagstorm.reports.svg import PALETTE, SMALL, Chart, Series, render_chart
 from dagstorm.reports.tables import html_table
 
 __all__ = ["TREND_CHARTS", "TREND_RUNS", "baseline_table", "trend_runs", "trends_section"]

@@ -20,10 +20,10 @@ from textual.app import App
 from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
+from dagstorm.run.follow import JournalFollower, last_event
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.tui.bindings import CONTROL_ACTIONS, KEY_ACTIONS, REPLAY_ACTIONS, WATCH_BINDINGS
 from dagstorm.tui.driver import NoKeysDriver
-from dagstorm.tui.follow import JournalFollower, last_event
 from dagstorm.tui.live_verdict import EMPTY, LiveVerdict, live_verdict
 from dagstorm.tui.messages import EventsRead, JournalMissing, VerdictComputed
 from dagstorm.tui.replay import ReplayClock
@@ -36,8 +36,6 @@ from dagstorm.tui.steering.port import ControlPort, InboxPort
 from dagstorm.tui.widgets.dag_runs import DagRunsTable
 
 Mode = Literal["auto", "live", "replay"]
-JOURNAL = RunDirectory.JOURNAL
-REPORT = RunDirectory.REPORT
 #: How often the reader looks for new lines (live) and the panes are redrawn.
 POLL_S = 0.25
 REDRAW_S = 1.0
@@ -78,7 +76,7 @@ class WatchApp(SteeringActions, App[None]):
         self.control = control or InboxPort(self.run_dir)
         self.quit_aborts = quit_aborts
         self.sent = {}
-        self.journal = self.run_dir / JOURNAL
+        self.journal = RunDirectory(self.run_dir).journal
         tail = last_event(self.journal)
         finished = tail is not None and tail.get("kind") == "run_end"
         self.replaying = mode == "replay" or (mode == "auto" and finished)
@@ -260,7 +258,7 @@ class WatchApp(SteeringActions, App[None]):
 
     def action_open_report(self) -> None:
         """Open the capacity report once the run has one."""
-        report = self.run_dir / REPORT
+        report = RunDirectory(self.run_dir).report
         if not report.exists():
             self.notify("no report yet: it is written when the run ends", severity="warning")
             return

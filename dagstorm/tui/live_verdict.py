@@ -21,11 +21,12 @@ from typing import Any, Literal
 
 import orjson
 
-from dagstorm.analysis.live import failed_live
-from dagstorm.analysis.load import build_run_data
-from dagstorm.analysis.measures import compute_measures
-from dagstorm.analysis.verdict import SloVerdict, judge
+from dagstorm.analysis.measures.compute import compute_measures
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.verdict.judgement import SloVerdict, judge
+from dagstorm.analysis.verdict.live import failed_live
 from dagstorm.core.errors import DagstormError
+from dagstorm.run.rundir import RunDirectory
 
 Light = Literal["green", "amber", "red"]
 
@@ -117,7 +118,7 @@ def _decided_score(weights: Mapping[Light, float]) -> float | None:
 def stored_verdict(run_dir: Path) -> LiveVerdict | None:
     """The final verdict from ``result.json`` (ledger and serving data included), if any."""
     try:
-        document = orjson.loads((run_dir / "result.json").read_bytes())
+        document = orjson.loads(RunDirectory(run_dir).result.read_bytes())
         slos = tuple(
             SloLight(
                 str(s["name"]),

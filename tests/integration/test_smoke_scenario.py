@@ -20,9 +20,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from dagstorm.analysis.load import RunData, load_run
-from dagstorm.analysis.percentiles import Percentiles
-from dagstorm.analysis.throughput import FINISHED, NEVER_RAN
+from dagstorm.analysis.measures.percentiles import Percentiles
+from dagstorm.analysis.measures.throughput import FINISHED, NEVER_RAN
+from dagstorm.analysis.rundata.load import load_run
+from dagstorm.analysis.rundata.model import RunData
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.run.journal import read_journal
 from dagstorm.stack.embedded.components.postgres import AIRFLOW_DB, Postgres

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagstorm.tui.follow import JournalFollower, last_event, parse_lines
+from dagstorm.run.follow import JournalFollower, last_event, parse_lines
 
 
 def test_reads_only_new_complete_lines(tmp_path: Path) -> None:

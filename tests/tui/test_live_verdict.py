@@ -5,7 +5,7 @@ from pathlib import Path
 
 import orjson
 
-from dagstorm.tui.follow import JournalFollower
+from dagstorm.run.follow import JournalFollower
 from dagstorm.tui.live_verdict import live_verdict
 from dagstorm.tui.state import RunState
 

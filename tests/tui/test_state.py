@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagstorm.tui.follow import JournalFollower
+from dagstorm.run.follow import JournalFollower
 from dagstorm.tui.series import MinuteCounts, SecondBins
 from dagstorm.tui.state import LOG_LINES, SERIES_WINDOW, RunState, describe
 

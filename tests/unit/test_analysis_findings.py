@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from dagstorm.analysis.findings import STATUS_EXIT_CODES, worst_exit_code
-from dagstorm.analysis.load import build_run_data
-from dagstorm.analysis.measures import compute_measures
-from dagstorm.analysis.verdict import Verdict, judge
+from dagstorm.analysis.measures.compute import compute_measures
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.verdict.findings import STATUS_EXIT_CODES, worst_exit_code
+from dagstorm.analysis.verdict.judgement import Verdict, judge
 from dagstorm.core.errors import ExitCode
 
 ORIGIN = datetime(2026, 3, 1, 22, 0, tzinfo=UTC).timestamp()

@@ -8,9 +8,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dagstorm.analysis.journal_scan import scan_journal
-from dagstorm.analysis.load import build_run_data, load_run
-from dagstorm.analysis.result import result_document, result_of
+from dagstorm.analysis.outputs.result import result_document, result_of
+from dagstorm.analysis.rundata.journal_scan import scan_journal
+from dagstorm.analysis.rundata.load import build_run_data, load_run
 from dagstorm.run.journal import read_journal
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -90,7 +90,7 @@ def test_odd_lines_fall_back_and_are_counted_once(tmp_path: Path) -> None:
 
 
 def test_many_batches_keep_journal_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dagstorm.analysis.journal_scan as module
+    import dagstorm.analysis.rundata.journal_scan as module
 
     monkeypatch.setattr(module, "READ_BYTES", 333)
     lines = [line(seq=1, t=0.0, kind="run_start", scenario="x", time_compression=1)]
@@ -107,7 +107,7 @@ def test_many_batches_keep_journal_order(tmp_path: Path, monkeypatch: pytest.Mon
 def test_the_report_is_unchanged_by_batching(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dagstorm.analysis.journal_scan as module
+    import dagstorm.analysis.rundata.journal_scan as module
     from dagstorm.analysis import analyze
     from dagstorm.reports import render_report
 
@@ -120,7 +120,7 @@ def test_the_report_is_unchanged_by_batching(
 
 def _line_by_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every block go through the line-by-line reader (the fallback)."""
-    import dagstorm.analysis.journal_scan as module
+    import dagstorm.analysis.rundata.journal_scan as module
 
     monkeypatch.setattr(module, "_scan_block", module._scan_lines)
 
@@ -128,7 +128,7 @@ def _line_by_line(monkeypatch: pytest.MonkeyPatch) -> None:
 def _assert_same_scan(fast: object, slow: object) -> None:
     import pandas as pd
 
-    from dagstorm.analysis.journal_scan import BULK_COLUMNS, JournalScan
+    from dagstorm.analysis.rundata.journal_scan import BULK_COLUMNS, JournalScan
 
     assert isinstance(fast, JournalScan) and isinstance(slow, JournalScan)
     assert dict(fast.counts) == dict(slow.counts)
@@ -141,7 +141,7 @@ def _assert_same_scan(fast: object, slow: object) -> None:
 def test_block_reader_gives_the_line_readers_frames(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_bytes: int
 ) -> None:
-    import dagstorm.analysis.journal_scan as module
+    import dagstorm.analysis.rundata.journal_scan as module
 
     monkeypatch.setattr(module, "READ_BYTES", read_bytes)
     journal = RUNS[0] / "journal.jsonl"
@@ -186,7 +186,7 @@ def test_an_event_without_kind_is_kept_as_a_dict(tmp_path: Path) -> None:
 def test_samples_out_of_seq_order_are_sorted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dagstorm.analysis.journal_scan as module
+    import dagstorm.analysis.rundata.journal_scan as module
 
     monkeypatch.setattr(module, "READ_BYTES", 300)  # many blocks, many chunks
     seqs = [5, 3, 9, 2, 2, 7, 4, 8, 6]

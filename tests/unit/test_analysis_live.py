@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from dagstorm.analysis.live import live_check
+from dagstorm.analysis.verdict.live import live_check
 
 ORIGIN = datetime(2026, 3, 1, 22, 0, tzinfo=UTC).timestamp()
 

@@ -10,8 +10,9 @@ import orjson
 import pandas as pd
 import pytest
 
-from dagstorm.analysis.load import RunDirectoryError, build_run_data, iso_at, load_run
-from dagstorm.analysis.result import analyze
+from dagstorm.analysis.outputs.result import analyze
+from dagstorm.analysis.rundata.load import build_run_data, iso_at, load_run
+from dagstorm.analysis.rundata.model import RunDirectoryError
 from dagstorm.core.errors import ExitCode
 from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SlaSlo
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dagstorm.analysis.percentiles import Percentiles
+from dagstorm.analysis.measures.percentiles import Percentiles
 
 
 def test_summary_drops_nan() -> None:

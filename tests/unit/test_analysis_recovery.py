@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from dagstorm.analysis.alerts import alert_latency, match_alerts
-from dagstorm.analysis.fault_windows import fault_windows
-from dagstorm.analysis.load import RunData, build_run_data
-from dagstorm.analysis.recovery import RetryRecovery, retry_recovery
+from dagstorm.analysis.measures.alerts import alert_latency, match_alerts
+from dagstorm.analysis.measures.fault_windows import fault_windows
+from dagstorm.analysis.measures.recovery import RetryRecovery, retry_recovery
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.rundata.model import RunData
 
 ORIGIN = datetime(2026, 3, 1, 22, 0, tzinfo=UTC).timestamp()
 COMPRESSION = 10.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dagstorm.analysis.measures import in_scope
+from dagstorm.analysis.measures.compute import in_scope
 
 
 def _runs(**columns: list[object]) -> pd.DataFrame:

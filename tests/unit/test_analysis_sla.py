@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from dagstorm.analysis.load import RunData, build_run_data
-from dagstorm.analysis.sla import sla_compliance
+from dagstorm.analysis.measures.sla import sla_compliance
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.rundata.model import RunData
 
 ORIGIN = datetime(2026, 3, 1, 22, 0, tzinfo=UTC).timestamp()
 

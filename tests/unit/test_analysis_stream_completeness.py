@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from dagstorm.analysis.load import build_run_data, load_run
-from dagstorm.analysis.measures import compute_measures
-from dagstorm.analysis.verdict import evaluate
+from dagstorm.analysis.measures.compute import compute_measures
+from dagstorm.analysis.rundata.load import build_run_data, load_run
+from dagstorm.analysis.verdict.judgement import evaluate
 from tests.unit.test_analysis_completeness import A1, A2, C1, C2, H22, H23, ledger_frame, serving
 
 ORIGIN = 1_800_000_000.0
@@ -123,7 +123,7 @@ def test_an_unreadable_stream_snapshot_is_reported_absent(tmp_path: Path) -> Non
 
 
 def _cut(ids: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Any:
-    from dagstorm.analysis.stream import SignalCut
+    from dagstorm.analysis.rundata.signal_cuts import SignalCut
 
     ledger = ledger_frame(rows, acked=True)
     return SignalCut(ids, int(ledger["acked"].sum()), ledger)
@@ -167,7 +167,7 @@ def test_an_unserved_signal_with_no_run_in_flight_is_lost() -> None:
 
 
 def test_read_signal_cuts_reads_what_the_workload_writes(tmp_path: Path) -> None:
-    from dagstorm.analysis.stream import read_signal_cuts
+    from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
 
     for n, (ids, rows) in enumerate(((["s1"], KAFKA_LEDGER[:2]), (["s2", "s3"], KAFKA_LEDGER[2:]))):
         cut = tmp_path / "signals" / f"cut-{n:05d}"

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from dagstorm.analysis.load import Phase, RunData, build_run_data
-from dagstorm.analysis.scheduler_metrics import scheduler_metrics
-from dagstorm.analysis.throughput import scheduler_throughput
+from dagstorm.analysis.measures.scheduler_metrics import scheduler_metrics
+from dagstorm.analysis.measures.throughput import scheduler_throughput
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.rundata.model import Phase, RunData
 
 ORIGIN = datetime(2026, 3, 1, 22, 0, tzinfo=UTC).timestamp()
 

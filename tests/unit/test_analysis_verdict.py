@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dagstorm.analysis.load import build_run_data
-from dagstorm.analysis.measures import compute_measures
-from dagstorm.analysis.verdict import Verdict, evaluate
+from dagstorm.analysis.measures.compute import compute_measures
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.verdict.judgement import Verdict, evaluate
 from dagstorm.core.errors import ExitCode
 
 ORIGIN = datetime(2026, 3, 1, 22, 0, tzinfo=UTC).timestamp()

@@ -37,6 +37,19 @@ def test_every_package_is_in_a_layer() -> None:
     assert packages == named, f"packages outside the layers: {packages - named}"
 
 
+def test_every_part_of_the_analysis_is_in_one_of_its_layers() -> None:
+    contract = _contracts()["analysis-layers"]
+    assert contract["containers"] == ["dagstorm.analysis"]
+    layers = contract["layers"]
+    assert isinstance(layers, list)
+    named = {m.strip() for layer in layers for m in layer.split("|")}
+    analysis = ROOT / "dagstorm" / "analysis"
+    parts = {p.parent.name for p in analysis.glob("*/__init__.py")} | {
+        p.stem for p in analysis.glob("*.py") if p.stem != "__init__"
+    }
+    assert parts == named, f"outside the analysis layers: {parts - named}"
+
+
 def test_the_architecture_page_shows_the_enforced_layers() -> None:
     layers = _contracts()["layers"]["layers"]
     assert isinstance(layers, list)

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 import pytest
 
-from dagstorm.analysis.history import entry_of
-from dagstorm.analysis.junit import junit_tree
-from dagstorm.analysis.result import analyze, result_document
+from dagstorm.analysis.outputs.history import entry_of
+from dagstorm.analysis.outputs.junit import junit_tree
+from dagstorm.analysis.outputs.result import analyze, result_document
 from dagstorm.metrics.live import LiveMetrics
 from dagstorm.run.journal import read_journal
 from tests.unit.test_analysis_capacity import RAMP_WORKLOAD, journal, scenario_yaml
@@ -132,8 +132,8 @@ def test_ramp_gauges_appear_only_at_the_end(tmp_path: Path) -> None:
 
 
 def test_capacity_headlines_in_compare() -> None:
-    from dagstorm.analysis.compare import compare_measures
-    from dagstorm.analysis.headline import headline_spec, value_text
+    from dagstorm.analysis.outputs.compare import compare_measures
+    from dagstorm.analysis.outputs.headline import headline_spec, value_text
 
     headroom, rate = headline_spec("ramp_headroom"), headline_spec("ramp_sustained_sim_bytes_per_s")
     assert headroom is not None and rate is not None

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
-from dagstorm.analysis.history import read_history
+from dagstorm.analysis.outputs.history import read_history
 from dagstorm.core.errors import ExitCode
 from dagstorm.engine.runner import Runner
 from dagstorm.harness import (

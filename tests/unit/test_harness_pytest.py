@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from dagstorm.analysis.history import read_history
+from dagstorm.analysis.outputs.history import read_history
 from dagstorm.stack.embedded.ports import free_port
 
 pytest_plugins = ["pytester"]

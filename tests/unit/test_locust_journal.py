@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
-from dagstorm.analysis.load import load_run
+from dagstorm.analysis.rundata.load import load_run
 from dagstorm.plugin.context import RunContext
 from dagstorm.run.clock import FakeClock
 from dagstorm.run.journal import RunJournal

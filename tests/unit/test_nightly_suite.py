@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from dagstorm.analysis.suite_report import ScenarioOutcome, suite_exit_code
+from dagstorm.analysis.outputs.suite_report import ScenarioOutcome, suite_exit_code
 from dagstorm.cli import cli
 from dagstorm.core.errors import ExitCode, StackNotRunningError
 from dagstorm.harness import FinishedRun, run_suite
@@ -218,7 +218,7 @@ def test_findings_are_test_cases_the_suite_does_not_repeat(tmp_path: Path) -> No
     import xml.etree.ElementTree as ET
 
     from dagstorm.analysis import analyze, write_junit
-    from dagstorm.analysis.suite_report import suite_junit_tree
+    from dagstorm.analysis.outputs.suite_report import suite_junit_tree
 
     run = tmp_path / "run"
     shutil.copytree(ROOT / "tests" / "fixtures" / "journals" / "interrupted_fault", run)

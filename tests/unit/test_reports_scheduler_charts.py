@@ -10,7 +10,7 @@ import pandas as pd
 
 from dagstorm.analysis import analyze
 from dagstorm.reports import render_report
-from dagstorm.reports.series import _queue_delay_per_minute, _scheduler_gauges
+from dagstorm.reports.charts.series import _queue_delay_per_minute, _scheduler_gauges
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dagstorm.reports.svg import SMALL, Band, Chart, Series, nice_ticks, render_chart
+from dagstorm.reports.charts.chart import SMALL, Band, Chart, Series
+from dagstorm.reports.charts.svg import nice_ticks, render_chart
 
 
 def test_nice_ticks() -> None:

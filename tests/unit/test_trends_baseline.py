@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from dagstorm.analysis import analyze, result_document, write_junit
-from dagstorm.analysis.baseline import BASELINE_FILE, resolve_baseline, write_baseline
-from dagstorm.analysis.compare import parse_tolerances
-from dagstorm.analysis.history import HistoryEntry, append_history, entry_of
+from dagstorm.analysis.outputs.baseline import BASELINE_FILE, resolve_baseline, write_baseline
+from dagstorm.analysis.outputs.compare import parse_tolerances
+from dagstorm.analysis.outputs.history import HistoryEntry, append_history, entry_of
 from dagstorm.cli import cli
 from dagstorm.core.errors import ExitCode, UsageError
 from dagstorm.reports import render_report

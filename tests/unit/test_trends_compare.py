@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from dagstorm.analysis.compare import compare_measures, parse_tolerance, parse_tolerances
+from dagstorm.analysis.outputs.compare import compare_measures, parse_tolerance, parse_tolerances
 from dagstorm.cli import cli
 from dagstorm.core.errors import UsageError
 

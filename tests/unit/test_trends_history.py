@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dagstorm.analysis.history import (
+from dagstorm.analysis.outputs.history import (
     HISTORY_FORMAT,
     HistoryEntry,
     append_history,
@@ -17,7 +17,7 @@ from dagstorm.analysis.history import (
     read_history,
     runs_of_scenario,
 )
-from dagstorm.analysis.result import analyze, result_document
+from dagstorm.analysis.outputs.result import analyze, result_document
 from dagstorm.core.errors import ExitCode, UsageError
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
@@ -147,4 +147,5 @@ def test_cli_history_add_and_list(tmp_path: Path) -> None:
     (line,) = as_json.output.splitlines()
     assert orjson.loads(line)["run"] == "broker_outage"
     other = runner.invoke(cli, ["history", "--history", str(history), "--scenario", "smoke"])
-    assert "no run recorded" in other.output
+    assert "no run of scenario 'smoke'" in other.output
+    assert "it has runs of: broker-outage-fixture" in other.output

@@ -18,7 +18,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from dagstorm.analysis.history import read_history
+from dagstorm.analysis.outputs.history import read_history
 from dagstorm.cli import cli
 from dagstorm.cli.run_flow import analyse_and_report
 

@@ -332,7 +332,7 @@ def test_one_signal_per_burst_although_late_events_trickle_between_bursts(
 def test_each_cut_of_signals_has_a_ledger_of_exactly_the_acked_counts_it_covers(
     tmp_path: Path,
 ) -> None:
-    from dagstorm.analysis.stream import read_signal_cuts
+    from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
 
     producer = FakeProducer()
     producer.on_flush = lambda p: p.resolve(lambda i: i % 5 != 2)

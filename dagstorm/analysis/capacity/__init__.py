@@ -6,7 +6,8 @@
   it broke, the stage whose time grew first, and the headroom (extrapolated);
 - :mod:`.stages`: the pipeline stages the ramp times (the reference pipeline's
   task ids, hard-coded until issue 14's stage map);
-- :mod:`.declared`: what the scenario declared (``scenario.yaml``, typed);
+- what the scenario declared (``scenario.yaml``, typed) is read with the run data
+  (:mod:`dagstorm.analysis.rundata.declared`);
 - :mod:`.compute`: :func:`capacity_of`, the :class:`Capacity` of ``Result.capacity``.
 
 Definitions: docs/measures.md, section Capacity.

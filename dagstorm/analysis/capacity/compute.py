@@ -11,7 +11,7 @@ from dagstorm.analysis.capacity.traffic import (
     totals_of,
     workload_capacity,
 )
-from dagstorm.analysis.load import RunData
+from dagstorm.analysis.rundata.model import RunData
 
 __all__ = ["Capacity", "capacity_of"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from dagstorm.analysis.capacity.declared import first_by_kind
+from dagstorm.analysis.rundata.declared import first_by_kind
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = [

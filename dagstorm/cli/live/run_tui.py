@@ -28,6 +28,7 @@ import click
 from dagstorm.cli.common import Settings
 from dagstorm.core.errors import ExitCode, InfrastructureError, UsageError
 from dagstorm.core.polling import poll_until
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import load_scenario
 
 #: How long the engine may take to create the run directory (preflight included).
@@ -141,7 +142,7 @@ def run_with_tui(settings: Settings, scenario_file: Path, runs_dir: Path) -> Exi
             code = child.wait()
         click.echo(log_path.read_text(errors="replace"), nl=False)
         if run_dir is not None and run_dir.is_dir():
-            shutil.copy(log_path, run_dir / "engine.log")
+            shutil.copy(log_path, RunDirectory(run_dir).engine_log)
     try:
         return ExitCode(code)
     except ValueError:

@@ -41,7 +41,7 @@ def watch(run_dir: Path, mode: str, speed: float, paused: bool) -> None:
       dagstorm watch runs/20261124T041804Z-smoke
       dagstorm watch runs/20261124T041804Z-smoke --speed 10 --paused
     """
-    from dagstorm.analysis.load import journal_of
+    from dagstorm.analysis.rundata.load import journal_of
 
     if speed <= 0:
         raise UsageError(f"--speed must be > 0, not {speed:g}", where="--speed", fix="--speed 10")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from dagstorm.core.errors import ScenarioError
 from dagstorm.run.clock import Clock
 from dagstorm.run.journal import RunJournal
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
@@ -102,7 +103,7 @@ class LocustSwarm(Workload):
                 where=str(ctx.scenario_path),
                 fix="set its `start` before the scenario's `duration`",
             )
-        work_dir = ctx.run_dir / "locust" / spec.name
+        work_dir = RunDirectory(ctx.run_dir).locust / spec.name
         work_dir.mkdir(parents=True, exist_ok=True)
         config = SwarmConfig(
             name=spec.name,

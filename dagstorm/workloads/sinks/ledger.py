@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dagstorm.core.atomic import atomic_write
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.workloads.model.catalog import Catalog
 from dagstorm.workloads.model.events import EventColumns
 from dagstorm.workloads.model.schema import COUNTED_LABELS, EVENT_TYPES, SCHEMA_VERSION, Label
@@ -255,8 +256,8 @@ def _sum_or_null(values: pd.Series) -> object:
 def load_ledger(path: Path) -> pd.DataFrame:
     """The ledger under ``path`` (a run directory or its ``ledger/``), one row per key."""
     directory = Path(path)
-    if (directory / "ledger").is_dir():
-        directory = directory / "ledger"
+    if RunDirectory(directory).ledger.is_dir():
+        directory = RunDirectory(directory).ledger
     chunks = sorted(directory.glob("counts-*.parquet"))
     if not chunks:
         if (directory / "summary.json").exists():

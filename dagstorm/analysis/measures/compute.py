@@ -1,0 +1,116 @@
+"""Every measure of a run, computed once from its :class:`RunData`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match_alerts
+from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
+from dagstorm.analysis.measures.fault_windows import fault_windows
+from dagstorm.analysis.measures.recovery import RetryRecovery, retry_recovery
+from dagstorm.analysis.measures.scheduler_metrics import SchedulerMetrics, scheduler_metrics
+from dagstorm.analysis.measures.sla import SlaCompliance, sla_compliance
+from dagstorm.analysis.measures.stream import stream_completeness
+from dagstorm.analysis.measures.throughput import SchedulerThroughput, scheduler_throughput
+from dagstorm.analysis.rundata.model import RunData
+from dagstorm.scenarios.slos import RecoveryTimeSlo, SlaSlo
+
+
+@dataclass(frozen=True)
+class Measures:
+    """The measures of one run.
+
+    ``sla`` has one entry per distinct (dag, within, measure_from) of the
+    scenario's SLA SLOs (a deadline only exists through an SLO); ``recovery``
+    has the all-DAG recovery first, then one per DAG named by a recovery SLO.
+    """
+
+    sla: tuple[SlaCompliance, ...]
+    recovery: tuple[RetryRecovery, ...]
+    alerts: AlertLatency
+    throughput: SchedulerThroughput
+    scheduler_metrics: SchedulerMetrics
+    completeness: DataCompleteness
+    #: The stream path (Kafka ledger's acked vs ``ad_events_stats``); None without a Kafka workload.
+    stream_completeness: DataCompleteness | None = None
+
+    def sla_for(self, slo: SlaSlo) -> SlaCompliance:
+        """The SLA measure ``slo`` is judged on."""
+        return next(
+            m
+            for m in self.sla
+            if (m.dag_id, m.within_sim_s, m.measure_from) == (slo.dag, slo.within, slo.measure_from)
+        )
+
+    def recovery_for(self, dag_id: str | None) -> RetryRecovery:
+        """Recovery over ``dag_id``'s runs (all DAGs when None)."""
+        return next(m for m in self.recovery if m.dag_id == dag_id)
+
+
+def in_scope(dag_runs: pd.DataFrame, dag_id: str) -> pd.DataFrame:
+    """The runs of ``dag_id`` this run is about.
+
+    When dagstorm triggered runs of the DAG, only those count: the DAG's own
+    schedule fires on wall-clock hours, which in a time-compressed run have no
+    landing partition. Otherwise, runs queued after the run started.
+    """
+    runs = dag_runs[dag_runs["dag_id"] == dag_id]
+    if "triggered" in runs and runs["triggered"].any():
+        return runs[runs["triggered"]]
+    if "queued_at_t" in runs:
+        return runs[runs["queued_at_t"].isna() | (runs["queued_at_t"] >= 0)]
+    return runs
+
+
+def compute_measures(data: RunData) -> Measures:
+    """Compute every measure of ``data``."""
+    slas: dict[tuple[str, float, str], SlaCompliance] = {}
+    for slo in data.scenario.slos:
+        if isinstance(slo, SlaSlo) and (slo.dag, slo.within, slo.measure_from) not in slas:
+            slas[(slo.dag, slo.within, slo.measure_from)] = sla_compliance(
+                in_scope(data.dag_runs, slo.dag),
+                dag_id=slo.dag,
+                within_s=slo.within,
+                compression=data.compression,
+                end_t=data.end_t,
+                measure_from=slo.measure_from,
+            )
+    windows = fault_windows(data.faults, data.end_t)
+    matched = match_alerts(data.task_tries, data.alerts)
+    dags: list[str | None] = [None]
+    for slo in data.scenario.slos:
+        if isinstance(slo, RecoveryTimeSlo) and slo.dag not in dags:
+            dags.append(slo.dag)
+    recovery = tuple(
+        retry_recovery(
+            windows,
+            dag_runs=data.dag_runs,
+            task_tries=data.task_tries,
+            matched_alerts=matched,
+            alerts=data.alerts,
+            compression=data.compression,
+            end_t=data.end_t,
+            dag_id=dag,
+        )
+        for dag in dags
+    )
+    return Measures(
+        sla=tuple(slas.values()),
+        recovery=recovery,
+        alerts=alert_latency(matched, data.alerts),
+        throughput=scheduler_throughput(
+            data.task_tries, data.dag_runs, end_t=data.end_t, phases=data.scenario.phases
+        ),
+        scheduler_metrics=scheduler_metrics(data.statsd),
+        completeness=data_completeness(
+            data.ledger,
+            data.serving,
+            partitions=data.partitions,
+            partition_loads=data.partition_loads,
+            dag_runs=data.dag_runs,
+            absent=data.absent,
+        ),
+        stream_completeness=stream_completeness(data),
+    )

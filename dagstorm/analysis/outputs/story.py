@@ -1,0 +1,61 @@
+"""The one-line story of a run, e.g.
+
+``broker kill at 2m (sim 48m): 3 runs retried, recovered in 6m sim, SLA 97.9%, 0 lost
+— 5 of 5 SLOs passed``.
+"""
+
+from __future__ import annotations
+
+from dagstorm.analysis.measures.compute import Measures
+from dagstorm.analysis.texts import percent_text, plural
+from dagstorm.analysis.verdict.judgement import Verdict
+from dagstorm.core.durations import duration_text
+
+#: Faults named in the story; the rest are counted.
+NAMED_FAULTS = 2
+
+
+def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
+    """What happened, in one line: faults, retries, recovery, SLA, loss, verdict."""
+    recovery = measures.recovery_for(None)
+    parts: list[str] = []
+    if recovery.faults:
+        named = ", ".join(
+            f"{f.fault} at {duration_text(f.start_t)} (sim {duration_text(f.start_sim_s)})"
+            for f in recovery.faults[:NAMED_FAULTS]
+        )
+        extra = len(recovery.faults) - NAMED_FAULTS
+        head = named + (f" and {plural(extra, 'more fault')}" if extra > 0 else "")
+        parts.append(f"{plural(recovery.runs_retried, 'run')} retried")
+        if recovery.unrecovered:
+            parts.append(f"{recovery.unrecovered} of {len(recovery.faults)} never recovered")
+        else:
+            parts.append(f"recovered in {duration_text(recovery.max_sim_s)} sim")
+    else:
+        head = "no fault applied"
+    if recovery.fault_errors:
+        parts.append(plural(len(recovery.fault_errors), "fault error"))
+    several = len({m.dag_id for m in measures.sla}) > 1
+    for sla in measures.sla:
+        label = f"SLA {sla.dag_id}" if several else "SLA"
+        parts.append(f"{label} {percent_text(sla.compliance)}")
+    paths = [("", measures.completeness)]
+    if measures.stream_completeness is not None:
+        paths = [("landing ", measures.completeness), ("stream ", measures.stream_completeness)]
+        paths = [p for p in paths if p[1].measured] or paths[1:]
+    for label, completeness in paths:
+        if completeness.measured:
+            loss = f"{label}{completeness.lost_events} lost"
+            if completeness.duplicate_events:
+                loss += f", {completeness.duplicate_events} duplicated"
+            parts.append(loss)
+        else:
+            parts.append(f"{label}loss not measured")
+    total = len(verdict.slos)
+    outcome = (
+        f"{total - len(verdict.failed)} of {plural(total, 'SLO')} passed" if total else "no SLOs"
+    )
+    if verdict.findings:
+        outcome += f", {plural(len(verdict.findings), 'finding')}"
+    prefix = "" if status == "completed" else f"run {status}; "
+    return f"{prefix}{head}: {', '.join(parts)} — {outcome}"

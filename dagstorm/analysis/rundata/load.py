@@ -1,0 +1,338 @@
+# mypy: disable-error-code="import-untyped"
+"""Read a run directory into typed frames, one per event kind the measures use.
+
+Times: every journal event has ``t`` (wall seconds since the run started). Times
+that come from other systems (Airflow's ``queued_at``, ``start_date``, …, an
+alert's ``received_at``) are converted to the same axis: ``<field>_t`` = epoch
+seconds − the run's origin (the ``wall`` of ``run_start`` minus its ``t``).
+Simulated seconds are always ``t × time_compression``.
+
+:func:`load_run` reads the files; :func:`build_run_data` does the rest from a
+list of events and is what tests use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import TypeAdapter, ValidationError
+
+from dagstorm.analysis.rundata.declared import read_workloads
+from dagstorm.analysis.rundata.frames import (
+    event_frame,
+    last_state,
+    statsd_frame,
+    with_times,
+    workload_stats_frame,
+)
+from dagstorm.analysis.rundata.journal_scan import JournalScan, scan_journal
+from dagstorm.analysis.rundata.model import Phase, RunData, RunDirectoryError, ScenarioInfo, Slo
+from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
+from dagstorm.run.rundir import RunDirectory
+from dagstorm.scenarios.slos import SloSpec, normalise_slo
+from dagstorm.workloads.kinds import WorkloadSpec
+from dagstorm.workloads.sinks.ledger import load_ledger
+
+JOURNAL = RunDirectory.JOURNAL
+LEDGER = RunDirectory.LEDGER
+SERVING = RunDirectory.SERVING
+#: Optional: the pipeline's per-partition load records (``ad_partition_loads``).
+PARTITION_LOADS = RunDirectory.PARTITION_LOADS
+#: The stream path: the Kafka workload's ledger (``LEDGER_SUBDIR`` of workloads/kafka/burst.py)
+#: and what ``ad_events_stream`` served.
+KAFKA_LEDGER = "kafka"
+STREAM_LEDGER = f"{LEDGER}/{KAFKA_LEDGER}"
+STREAM_SERVING = RunDirectory.STREAM_SERVING
+#: The ``ad_events_batches`` rows of the run's signals: which signals were served.
+STREAM_BATCHES = RunDirectory.STREAM_BATCHES
+
+SERVING_COLUMNS = ("campaign_id", "ad_id", "hour", "impressions", "clicks", "conversions")
+
+DAG_RUN_FIELDS = (
+    "dag_id",
+    "run_id",
+    "state",
+    "run_type",
+    "queued_at",
+    "start_date",
+    "end_date",
+    "logical_date",
+    "conf",
+)
+DAG_RUN_TIMES = ("queued_at", "start_date", "end_date", "logical_date")
+DAG_RUN_KEY = ["dag_id", "run_id"]
+
+TASK_TRY_FIELDS = (
+    "dag_id",
+    "run_id",
+    "task_id",
+    "map_index",
+    "try_number",
+    "state",
+    "queued_when",
+    "start_date",
+    "end_date",
+    "duration",
+    "pool",
+    "hostname",
+)
+TASK_TRY_TIMES = ("queued_when", "start_date", "end_date")
+TASK_TRY_KEY = ["dag_id", "run_id", "task_id", "map_index", "try_number"]
+
+FAULT_KINDS = ("fault_intent", "fault_applied", "fault_reverted", "fault_error")
+FAULT_FIELDS = ("fault_id", "fault", "took_s", "error")
+ALERT_FIELDS = (
+    "alert_kind",
+    "dag_id",
+    "task_id",
+    "run_id",
+    "try_number",
+    "exception_class",
+    "time",
+    "received_at",
+)
+PARTITION_FIELDS = ("workload", "dt", "hour", "records", "valid")
+
+_SLO_ADAPTER: TypeAdapter[Slo] = TypeAdapter(SloSpec)
+
+
+def journal_of(run_dir: Path) -> Path:
+    """``run_dir``'s journal; a :class:`RunDirectoryError` when it is not a run directory.
+
+    The one check every reader of a run directory makes first (``analyze``,
+    ``report``, ``watch``), so they all refuse a wrong directory the same way.
+    """
+    journal = RunDirectory(Path(run_dir)).journal
+    if not journal.is_file():
+        raise RunDirectoryError(
+            f"no {JOURNAL} in the directory: not a run directory",
+            where=str(run_dir),
+            fix="pass a run directory (runs/<timestamp>-<scenario>/)",
+        )
+    return journal
+
+
+def load_run(run_dir: Path) -> RunData:
+    """Read ``run_dir`` (journal, ledger, serving data) into :class:`RunData`."""
+    run_dir = Path(run_dir)
+    journal = journal_of(run_dir)
+    run = RunDirectory(run_dir)
+    absent: dict[str, str] = {}
+    ledger = _read_ledger(run.ledger, LEDGER, absent)
+    serving = _read_parquet(run.serving, SERVING_COLUMNS, "serving", absent)
+    loads = _read_parquet(run.partition_loads, ("hour",), "partition_loads", absent)
+    workloads, why = read_workloads(run_dir)
+    if why is not None:
+        absent["scenario"] = why
+    data = build_run_data(
+        [],
+        run_dir=run_dir,
+        ledger=ledger,
+        serving=serving,
+        partition_loads=loads,
+        absent=absent,
+        journal=scan_journal(journal),
+        workloads=workloads,
+    )
+    kafka_ledger = run.ledger / KAFKA_LEDGER
+    if not kafka_ledger.is_dir():
+        return data
+    stream_ledger = _read_ledger(kafka_ledger, STREAM_LEDGER, absent, "stream_ledger")
+    stream = _read_parquet(run.stream_serving, SERVING_COLUMNS, "stream_serving", absent)
+    batches = _read_parquet(run.stream_batches, ("signal_id",), "stream_batches", absent)
+    try:
+        cuts = read_signal_cuts(kafka_ledger)
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        absent["stream_cuts"] = f"signal ledgers unreadable: {exc}"
+        cuts = ()
+    served = None if batches is None else frozenset(batches["signal_id"].astype(str))
+    return replace(
+        data,
+        stream_ledger=stream_ledger,
+        stream_serving=stream,
+        stream_cuts=cuts,
+        stream_served=served,
+        absent=absent,
+    )
+
+
+def _read_ledger(
+    directory: Path, sub: str, absent: dict[str, str], name: str = "ledger"
+) -> pd.DataFrame | None:
+    """The ledger in ``directory`` (``sub`` in the run directory), or None and why."""
+    if not directory.is_dir():
+        absent[name] = f"no {sub}/ in the run directory"
+        return None
+    try:
+        return load_ledger(directory)
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        absent[name] = f"{sub}/ unreadable: {exc}"
+        return None
+
+
+def _read_parquet(
+    path: Path, required: Sequence[str], name: str, absent: dict[str, str]
+) -> pd.DataFrame | None:
+    if not path.is_file():
+        absent[name] = f"no {path.name} in the run directory"
+        return None
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        absent[name] = f"{path.name} unreadable: {exc}"
+        return None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        absent[name] = f"{path.name} lacks column(s) {', '.join(missing)}"
+        return None
+    return frame
+
+
+def build_run_data(
+    events: Sequence[Mapping[str, Any]],
+    *,
+    run_dir: Path,
+    ledger: pd.DataFrame | None = None,
+    serving: pd.DataFrame | None = None,
+    partition_loads: pd.DataFrame | None = None,
+    absent: Mapping[str, str] | None = None,
+    journal: JournalScan | None = None,
+    workloads: Sequence[WorkloadSpec] = (),
+) -> RunData:
+    """:class:`RunData` from journal events (in any order; ``seq`` orders them).
+
+    With ``journal`` (a :func:`scan_journal`), its events are used too, and its
+    periodic samples come from its frames instead of dicts. ``workloads`` are the
+    scenario's (``scenario.yaml``; ``run_start`` does not carry them).
+    """
+    where = str(RunDirectory(Path(run_dir)).journal)
+    if journal is not None:
+        events = [*journal.events, *events]
+    ordered = sorted(events, key=lambda e: (_number(e.get("seq")), _number(e.get("t"))))
+    start = next((e for e in ordered if e.get("kind") == "run_start"), None)
+    if start is None:
+        raise RunDirectoryError(
+            "the journal has no run_start event",
+            where=where,
+            fix="the run never started; there is nothing to analyse",
+        )
+    scenario = _scenario(start, where)
+    origin = _number(start.get("wall")) - _number(start.get("t"))
+    end = next((e for e in reversed(ordered) if e.get("kind") == "run_end"), None)
+    if end is not None:
+        end_t = _number(end.get("t"))
+    else:
+        end_t = max(_number(e.get("t")) for e in ordered)
+        if journal is not None:
+            end_t = max(end_t, journal.max_t())
+    by_kind: dict[str, list[Mapping[str, Any]]] = {}
+    for event in ordered:
+        by_kind.setdefault(str(event.get("kind")), []).append(event)
+
+    def kinds(*names: str) -> list[Mapping[str, Any]]:
+        return [e for name in names for e in by_kind.get(name, [])]
+
+    dag_runs = last_state(kinds("dag_run"), DAG_RUN_FIELDS, DAG_RUN_KEY)
+    dag_runs = with_times(dag_runs, DAG_RUN_TIMES, origin)
+    dag_runs["partition_hour"] = [
+        str(c["partition_hour"]) if isinstance(c, Mapping) and c.get("partition_hour") else None
+        for c in dag_runs["conf"]
+    ]
+    triggered = {str(e.get("run_id")) for e in kinds("dag_triggered") if e.get("ok")}
+    dag_runs["triggered"] = [str(run_id) in triggered for run_id in dag_runs["run_id"]]
+    task_tries = last_state(kinds("task_try"), TASK_TRY_FIELDS, TASK_TRY_KEY)
+    task_tries = with_times(task_tries, TASK_TRY_TIMES, origin)
+    faults = event_frame(
+        sorted(kinds(*FAULT_KINDS), key=lambda e: _number(e.get("seq"))), FAULT_FIELDS
+    )
+    alerts = event_frame(kinds("alert"), ALERT_FIELDS)
+    alerts["received_t"] = alerts["received_at"] - origin
+    return RunData(
+        run_dir=Path(run_dir),
+        scenario=scenario,
+        origin_wall=origin,
+        end_t=end_t,
+        status=str(end.get("status", "completed")) if end is not None else "unfinished",
+        reason=(_text(end.get("reason")) or None) if end is not None else None,
+        end_fault_errors=_texts(end.get("fault_errors")) if end is not None else (),
+        events=len(ordered) + (journal.total - len(journal.events) if journal else 0),
+        dag_runs=dag_runs,
+        task_tries=task_tries,
+        faults=faults,
+        alerts=alerts,
+        statsd=statsd_frame(kinds("statsd"), journal),
+        partitions=event_frame(kinds("partition_written"), PARTITION_FIELDS),
+        workload_stats=workload_stats_frame(kinds("workload_stats"), journal),
+        workloads=tuple(workloads),
+        ledger=ledger,
+        serving=serving,
+        partition_loads=partition_loads,
+        absent=dict(absent or {}),
+        journal=journal,
+    )
+
+
+def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
+    compression = start.get("time_compression")
+    if isinstance(compression, bool) or not isinstance(compression, int | float):
+        raise RunDirectoryError(
+            "run_start has no numeric time_compression", where=where, fix="check the journal"
+        )
+    if compression <= 0:
+        raise RunDirectoryError(
+            f"run_start's time_compression must be > 0, not {compression}", where=where
+        )
+    slos: list[Slo] = []
+    for number, raw in enumerate(start.get("slos") or [], start=1):
+        try:
+            slos.append(_SLO_ADAPTER.validate_python(normalise_slo(raw)))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise RunDirectoryError(
+                f"SLO #{number} in run_start is not valid: {loc}: {first['msg']}",
+                where=where,
+                fix="re-run with a valid scenario (`dagstorm validate`)",
+            ) from None
+    phases = tuple(
+        Phase(str(p.get("name")), _number(p.get("start_s")), _number(p.get("end_s")))
+        for p in start.get("phases") or []
+        if isinstance(p, Mapping)
+    )
+    seed = start.get("seed")
+    duration = start.get("duration_s")
+    return ScenarioInfo(
+        name=str(start.get("scenario") or "unnamed"),
+        description=str(start.get("description") or ""),
+        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        time_compression=float(compression),
+        duration_s=float(duration) if isinstance(duration, int | float) else None,
+        stack_kind=_text(start.get("stack_kind")),
+        dagstorm_version=_text(start.get("dagstorm_version")),
+        phases=phases,
+        slos=tuple(slos),
+    )
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return 0.0
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def iso_at(origin_wall: float, t: float) -> str:
+    """The UTC ISO-8601 time (milliseconds) of wall second ``t`` of the run."""
+    stamp = pd.Timestamp(round((origin_wall + t) * 1000), unit="ms", tz="UTC")
+    return str(stamp.strftime("%Y-%m-%dT%H:%M:%S.")) + f"{stamp.microsecond // 1000:03d}Z"

@@ -1,0 +1,87 @@
+"""Live SLO checks while a run is under way (the runner's ``live_check`` hook).
+
+Only SLOs marked ``abort: true`` are checked, and only on what is already
+certain, so an SLO that could still pass never stops a run:
+
+- sla: compliance over the runs so far (a run unfinished past its deadline has
+  missed it for good; one still within its deadline is left out);
+- recovery_time: recovered faults count with their recovery time; a reverted,
+  not yet recovered fault counts only once the time since its end already fails
+  the target; a fault still in effect is left out;
+- scheduler_throughput: the median over the complete busy minutes so far;
+- lost_events / duplicate_events: never live (the serving data is read at the end).
+
+Not measured yet is never a failure here; the final verdict is :func:`analyze`'s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagstorm.analysis.measures.alerts import match_alerts
+from dagstorm.analysis.measures.fault_windows import fault_windows
+from dagstorm.analysis.measures.recovery import retry_recovery
+from dagstorm.analysis.measures.sla import sla_compliance
+from dagstorm.analysis.measures.throughput import scheduler_throughput
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.analysis.rundata.model import RunData, Slo
+from dagstorm.core.quantiles import quantile
+from dagstorm.run.journal import read_journal
+from dagstorm.scenarios.slos import RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
+
+
+def live_check(journal_path: Path) -> list[str]:
+    """Names of the ``abort: true`` SLOs that have already failed (the runner's hook)."""
+    data = build_run_data(read_journal(Path(journal_path)), run_dir=Path(journal_path).parent)
+    return [slo.name for slo in data.scenario.slos if slo.abort and failed_live(slo, data)]
+
+
+def failed_live(slo: Slo, data: RunData) -> bool:
+    """True if ``slo`` has certainly failed on the journal so far."""
+    target = slo.target()
+    match slo:
+        case SlaSlo():
+            measure = sla_compliance(
+                data.dag_runs,
+                dag_id=slo.dag,
+                within_s=slo.within,
+                compression=data.compression,
+                end_t=data.end_t,
+                measure_from=slo.measure_from,
+            )
+            return measure.compliance is not None and not target.passes(measure.compliance)
+        case RecoveryTimeSlo():
+            return _recovery_failed(slo, data)
+        case SchedulerThroughputSlo():
+            median = scheduler_throughput(
+                data.task_tries, data.dag_runs, end_t=data.end_t
+            ).median_finished_per_min
+            return median is not None and not target.passes(median)
+        case _:
+            return False
+
+
+def _recovery_failed(slo: RecoveryTimeSlo, data: RunData) -> bool:
+    target = slo.target()
+    recovery = retry_recovery(
+        fault_windows(data.faults, data.end_t),
+        dag_runs=data.dag_runs,
+        task_tries=data.task_tries,
+        matched_alerts=match_alerts(data.task_tries, data.alerts),
+        alerts=data.alerts,
+        compression=data.compression,
+        end_t=data.end_t,
+        dag_id=slo.dag,
+    )
+    values: list[float] = []
+    for fault in recovery.faults:
+        if fault.recovered:
+            values.append(fault.recovery_sim_s)
+        elif fault.reverted:
+            waited = (data.end_t - fault.end_t) * data.compression
+            if not target.passes(waited):
+                values.append(waited)
+    if not values:
+        return False
+    value = quantile(values, 0.95) if slo.p95 is not None else max(values)
+    return value is not None and not target.passes(value)
