@@ -18,9 +18,10 @@ from dagstorm.control.inbox import ControlInbox, Received
 from dagstorm.control.protocol import Abort, Command, Inject, Outcome, Pause, Resume, Revert
 from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import FaultError
-from dagstorm.engine.fault_lifecycle import inject_fault, revert_fault
+from dagstorm.engine.fault_lifecycle import Adhoc, inject_fault, revert_fault
 from dagstorm.faults.kinds import parse_fault_spec
 from dagstorm.faults.specs import FaultSpecBase
+from dagstorm.run.events import Control, ControlAck
 
 if TYPE_CHECKING:
     from dagstorm.engine.live_run import LiveRun
@@ -158,9 +159,7 @@ class ControlHandler:
         self.runner.progress.info(
             f"{clock_text(now)} inject {key}: {spec.describe()} (by {command.by})"
         )
-        error = inject_fault(
-            key, spec, live, adhoc=True, by=command.by, duration_s=command.duration_s
-        )
+        error = inject_fault(key, spec, live, Adhoc(by=command.by, duration_s=command.duration_s))
         if error:
             return "failed", {"fault_id": key, "reason": error}
         if command.duration_s is not None:
@@ -182,33 +181,47 @@ class ControlHandler:
 
     def _take(self, received: Received) -> None:
         command = received.command
-        fields: dict[str, Any] = {"command_id": received.command_id}
-        if command is None:
+        command_id = received.command_id
+        if command is None:  # unreadable: what could be read of it
             raw = received.raw or {}
-            name = raw.get("command")
-            fields["command"] = name if isinstance(name, str) else None
-            by = raw.get("by")
-            fields["by"] = by[:200] if isinstance(by, str) else None
+            name, by = raw.get("command"), raw.get("by")
+            event = Control(
+                command_id=command_id,
+                command=name if isinstance(name, str) else None,
+                by=by[:200] if isinstance(by, str) else None,
+            )
+        elif isinstance(command, Inject):
+            try:
+                described = fault_spec(command).describe()
+            except Rejected:
+                described = str(command.fault.get("kind"))
+            event = Control(
+                command_id=command_id,
+                command=command.command,
+                by=command.by,
+                fault=described,
+                spec=command.fault,
+                duration_s=command.duration_s,
+            )
+        elif isinstance(command, Revert):
+            event = Control(
+                command_id=command_id,
+                command=command.command,
+                by=command.by,
+                fault_id=command.fault_id,
+            )
         else:
-            fields.update(command=command.command, by=command.by)
-            if isinstance(command, Inject):
-                try:
-                    fields["fault"] = fault_spec(command).describe()
-                except Rejected:
-                    fields["fault"] = str(command.fault.get("kind"))
-                fields["spec"] = command.fault
-                fields["duration_s"] = command.duration_s
-            elif isinstance(command, Revert):
-                fields["fault_id"] = command.fault_id
-        self.live.journal.emit("control", **fields)
+            event = Control(command_id=command_id, command=command.command, by=command.by)
+        self.live.journal.emit(event)
 
     def _ack(self, received: Received, outcome: Outcome, **fields: Any) -> None:
         command = received.command
         name = command.command if command is not None else (received.raw or {}).get("command")
         self.live.journal.emit(
-            "control_ack",
-            command_id=received.command_id,
-            command=name if isinstance(name, str) else None,
-            outcome=outcome,
-            **fields,
+            ControlAck(
+                command_id=received.command_id,
+                command=name if isinstance(name, str) else None,
+                outcome=outcome,
+                **fields,
+            )
         )

@@ -13,6 +13,7 @@ from typing import Any
 import psutil
 
 from dagstorm import __version__
+from dagstorm.run.events import RunStart
 from dagstorm.run.journal import RunJournal
 from dagstorm.scenarios.plan import Plan
 from dagstorm.stack.embedded.context import StackContext
@@ -26,23 +27,24 @@ def emit_run_start(
     """Journal ``run_start`` for ``plan`` on ``stack`` (the run reads a control inbox)."""
     scenario = plan.scenario
     journal.emit(
-        "run_start",
-        scenario=scenario.name,
-        description=scenario.description,
-        seed=scenario.seed,
-        time_compression=scenario.time_compression,
-        duration_s=scenario.duration,
-        stack_kind=stack.kind,
-        dagstorm_version=__version__,
-        phases=[{"name": n, "start_s": s, "end_s": e} for n, s, e in plan.phases],
-        faults=[
-            {"key": w.key, "fault": w.spec.describe(), "start_s": w.start, "end_s": w.end}
-            for w in plan.windows
-        ],
-        slos=[slo.model_dump(mode="json") for slo in scenario.slos],
-        environment=environment(embedded),
-        control=True,
-        fault_targets={"links": list(stack.links), "components": list(stack.components)},
+        RunStart(
+            scenario=scenario.name,
+            description=scenario.description,
+            seed=scenario.seed,
+            time_compression=scenario.time_compression,
+            duration_s=scenario.duration,
+            stack_kind=stack.kind,
+            dagstorm_version=__version__,
+            phases=[{"name": n, "start_s": s, "end_s": e} for n, s, e in plan.phases],
+            faults=[
+                {"key": w.key, "fault": w.spec.describe(), "start_s": w.start, "end_s": w.end}
+                for w in plan.windows
+            ],
+            slos=[slo.model_dump(mode="json") for slo in scenario.slos],
+            environment=environment(embedded),
+            control=True,
+            fault_targets={"links": list(stack.links), "components": list(stack.components)},
+        )
     )
 
 

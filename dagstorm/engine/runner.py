@@ -38,6 +38,8 @@ from dagstorm.plugin.context import RunContext
 from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.probes.base import Probe
 from dagstorm.run.clock import Clock, WallClock
+from dagstorm.run.events import Alert as AlertEvent
+from dagstorm.run.events import Log, PhaseEnd, PhaseStart, RunEnd
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
@@ -167,22 +169,23 @@ class Runner:
     def _alert_sink(self, journal: RunJournal) -> AlertSink | None:
         def deliver(alert: Alert) -> None:
             journal.emit(
-                "alert",
-                alert_kind=alert.kind,
-                dag_id=alert.dag_id,
-                task_id=alert.task_id,
-                run_id=alert.run_id,
-                try_number=alert.try_number,
-                exception_class=alert.exception_class,
-                time=alert.time.isoformat() if alert.time else None,
-                received_at=alert.received_at,
+                AlertEvent(
+                    alert_kind=alert.kind,
+                    dag_id=alert.dag_id,
+                    task_id=alert.task_id,
+                    run_id=alert.run_id,
+                    try_number=alert.try_number,
+                    exception_class=alert.exception_class,
+                    time=alert.time.isoformat() if alert.time else None,
+                    received_at=alert.received_at,
+                )
             )
 
         sink = AlertSink(self.stack.alert_sink_port, deliver)
         try:
             sink.start()
         except DagstormError as exc:
-            journal.emit("log", level="warning", message=f"no alert sink: {exc.render()}")
+            journal.emit(Log(level="warning", message=f"no alert sink: {exc.render()}"))
             return None
         return sink
 
@@ -238,13 +241,13 @@ class Runner:
                             f"{errors} probe errors (limit {self.scenario.abort.max_probe_errors}):"
                             " the stack is not observable"
                         )
-                        live.journal.emit("log", level="error", message=live.outcome.reason)
+                        live.journal.emit(Log(level="error", message=live.outcome.reason))
                         return
                     failed = self._live_check(live.journal)
                     if failed:
                         live.outcome.status = "aborted"
                         live.outcome.reason = f"SLO failed live: {', '.join(failed)}"
-                        live.journal.emit("log", level="error", message=live.outcome.reason)
+                        live.journal.emit(Log(level="error", message=live.outcome.reason))
                         return
             self._do(action, live)
 
@@ -254,16 +257,17 @@ class Runner:
         try:
             return self.live_check(journal.path)
         except Exception as exc:  # noqa: BLE001 - a live check never breaks the run
-            journal.emit("log", level="warning", message=f"live SLO check failed: {exc!r}"[:300])
+            journal.emit(Log(level="warning", message=f"live SLO check failed: {exc!r}"[:300]))
             return []
 
     def _do(self, action: Action, live: LiveRun) -> None:
         when = f"{clock_text(action.at)} (sim {clock_text(self.plan.sim(action.at))})"
         match action.kind:
-            case "phase_start" | "phase_end":
-                live.journal.emit(action.kind, phase=action.name)
-                if action.kind == "phase_start":
-                    self.progress.info(f"{when} phase {action.name}")
+            case "phase_start":
+                live.journal.emit(PhaseStart(phase=action.name))
+                self.progress.info(f"{when} phase {action.name}")
+            case "phase_end":
+                live.journal.emit(PhaseEnd(phase=action.name))
             case "workload_start":
                 if live.paused:  # a workload that starts during a pause starts paused
                     live.workloads[action.name].pause()
@@ -296,7 +300,7 @@ class Runner:
         if self.scenario.drain <= 0:
             return
         assert self.controls is not None
-        journal.emit("phase_start", phase="drain")
+        journal.emit(PhaseStart(phase="drain"))
         left = wait_for_runs(
             self.stack,
             journal.path,
@@ -305,7 +309,7 @@ class Runner:
             self._stop,
             between=self.controls.poll,
         )
-        journal.emit("phase_end", phase="drain", unfinished_runs=left)
+        journal.emit(PhaseEnd(phase="drain", unfinished_runs=left))
 
     def _finish(
         self,
@@ -323,14 +327,11 @@ class Runner:
             sink.stop()
         try:
             rows = snapshot_serving(self.stack.serving_db_dsn, run_dir)
-            journal.emit("log", level="info", message=f"serving snapshot: {rows} rows")
+            journal.emit(Log(level="info", message=f"serving snapshot: {rows} rows"))
         except Exception as exc:  # noqa: BLE001 - completeness is then "not measured"
-            journal.emit("log", level="warning", message=f"no serving snapshot: {exc!r}"[:300])
+            journal.emit(Log(level="warning", message=f"no serving snapshot: {exc!r}"[:300]))
         journal.emit(
-            "run_end",
-            status=outcome.status,
-            reason=outcome.reason,
-            fault_errors=outcome.fault_errors,
+            RunEnd(status=outcome.status, reason=outcome.reason, fault_errors=outcome.fault_errors)
         )
         journal.close()
 

@@ -18,6 +18,7 @@ from airflow_client.client import ApiClient, DagRunApi, TaskInstanceApi
 
 from dagstorm.clients.airflow import api_client
 from dagstorm.probes.base import Probe
+from dagstorm.run.events import DagRun, TaskTry
 from dagstorm.stack.endpoints import Stack
 
 FINAL_TI = {"success", "failed", "skipped", "upstream_failed", "removed"}
@@ -103,16 +104,17 @@ class AirflowRunsProbe(Probe):
                 key = (run.dag_id, run.dag_run_id)
                 if self._runs.remember(key, (state, _iso(run.end_date))):
                     self.journal.emit(
-                        "dag_run",
-                        dag_id=run.dag_id,
-                        run_id=run.dag_run_id,
-                        state=state,
-                        run_type=str(getattr(run.run_type, "value", run.run_type)),
-                        queued_at=_iso(run.queued_at),
-                        start_date=_iso(run.start_date),
-                        end_date=_iso(run.end_date),
-                        logical_date=_iso(run.logical_date),
-                        conf=run.conf or {},
+                        DagRun(
+                            dag_id=run.dag_id,
+                            run_id=run.dag_run_id,
+                            state=state,
+                            run_type=str(getattr(run.run_type, "value", run.run_type)),
+                            queued_at=_iso(run.queued_at),
+                            start_date=_iso(run.start_date),
+                            end_date=_iso(run.end_date),
+                            logical_date=_iso(run.logical_date),
+                            conf=run.conf or {},
+                        )
                     )
             offset += len(page.dag_runs)
             if len(page.dag_runs) < PAGE:
@@ -162,17 +164,18 @@ class AirflowRunsProbe(Probe):
 
     def _emit_try(self, ti: Any, state: str, **override: Any) -> None:
         self.journal.emit(
-            "task_try",
-            dag_id=override.get("dag_id", ti.dag_id),
-            run_id=override.get("run_id", ti.dag_run_id),
-            task_id=ti.task_id,
-            map_index=ti.map_index,
-            try_number=ti.try_number,
-            state=state,
-            queued_when=_iso(ti.queued_when),
-            start_date=_iso(ti.start_date),
-            end_date=_iso(ti.end_date),
-            duration=ti.duration,
-            pool=getattr(ti, "pool", None),
-            hostname=getattr(ti, "hostname", None),
+            TaskTry(
+                dag_id=override.get("dag_id", ti.dag_id),
+                run_id=override.get("run_id", ti.dag_run_id),
+                task_id=ti.task_id,
+                map_index=ti.map_index,
+                try_number=ti.try_number,
+                state=state,
+                queued_when=_iso(ti.queued_when),
+                start_date=_iso(ti.start_date),
+                end_date=_iso(ti.end_date),
+                duration=ti.duration,
+                pool=getattr(ti, "pool", None),
+                hostname=getattr(ti, "hostname", None),
+            )
         )

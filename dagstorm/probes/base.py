@@ -6,6 +6,7 @@ import threading
 from abc import ABC, abstractmethod
 
 from dagstorm.run.clock import Clock
+from dagstorm.run.events import ProbeError
 from dagstorm.run.journal import RunJournal
 
 
@@ -67,7 +68,7 @@ class Probe(ABC):
         body = getattr(exc, "body", None)  # the Airflow client's ApiException
         if body:
             message = f"{message} {str(body)[:200]}"
-        self.journal.emit("probe_error", probe=self.name, error=f"{type(exc).__name__}: {message}")
+        self.journal.emit(ProbeError(probe=self.name, error=f"{type(exc).__name__}: {message}"))
 
     def start(self) -> None:
         """Start sampling in a daemon thread."""

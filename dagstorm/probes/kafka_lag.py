@@ -6,6 +6,7 @@ from typing import Any
 
 from dagstorm.clients.kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from dagstorm.probes.base import Probe
+from dagstorm.run.events import KafkaLag, KafkaOffsets
 
 
 class KafkaLagProbe(Probe):
@@ -59,10 +60,11 @@ class KafkaLagProbe(Probe):
         for topic in self.topics:
             ends[topic] = self.end_offsets(topic)
             self.journal.emit(
-                "kafka_offsets",
-                topic=topic,
-                end_offset_total=sum(ends[topic].values()),
-                partitions=len(ends[topic]),
+                KafkaOffsets(
+                    topic=topic,
+                    end_offset_total=sum(ends[topic].values()),
+                    partitions=len(ends[topic]),
+                )
             )
         _, admin = self._clients()
         for group in self.groups:
@@ -72,7 +74,7 @@ class KafkaLagProbe(Probe):
                 for partition, end in ends[topic].items():
                     meta = committed.get(TopicPartition(topic, partition))
                     lag += end - (meta.offset if meta is not None and meta.offset >= 0 else 0)
-                self.journal.emit("kafka_lag", topic=topic, group=group, lag=lag)
+                self.journal.emit(KafkaLag(topic=topic, group=group, lag=lag))
 
     def teardown(self) -> None:
         """Close clients."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psutil
 
 from dagstorm.probes.base import Probe
+from dagstorm.run.events import ProcessStats
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.embedded.processes import process_of
 
@@ -41,11 +42,12 @@ class ProcessProbe(Probe):
             except psutil.Error:
                 continue
         self.journal.emit(
-            "process_stats",
-            component=component,
-            cpu_pct=round(cpu, 1),
-            rss_mb=round(rss / 2**20, 1),
-            processes=count,
+            ProcessStats(
+                component=component,
+                cpu_pct=round(cpu, 1),
+                rss_mb=round(rss / 2**20, 1),
+                processes=count,
+            )
         )
 
     def sample(self) -> None:
@@ -57,7 +59,7 @@ class ProcessProbe(Probe):
                 proc = process_of(record) if record else None
                 if proc is None:
                     self.journal.emit(
-                        "process_stats", component=name, cpu_pct=0.0, rss_mb=0.0, processes=0
+                        ProcessStats(component=name, cpu_pct=0.0, rss_mb=0.0, processes=0)
                     )
                     continue
                 self._measure(name, proc)
@@ -66,11 +68,12 @@ class ProcessProbe(Probe):
         own = self._procs.setdefault(me.pid, me)
         alive.add(me.pid)
         self.journal.emit(
-            "process_stats",
-            component="dagstorm",
-            cpu_pct=round(own.cpu_percent(None), 1),
-            rss_mb=round(own.memory_info().rss / 2**20, 1),
-            processes=1,
+            ProcessStats(
+                component="dagstorm",
+                cpu_pct=round(own.cpu_percent(None), 1),
+                rss_mb=round(own.memory_info().rss / 2**20, 1),
+                processes=1,
+            )
         )
         for pid in list(self._procs):  # keep the cache bounded to live processes
             if pid not in alive:

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from dagstorm.probes.base import Probe
+from dagstorm.run.events import SparkApp, SparkCluster, SparkExecutorLost
 
 _EXIT = re.compile(r"exit(?:ed with)? code (-?\d+)", re.IGNORECASE)
 
@@ -55,12 +56,13 @@ class SparkProbe(Probe):
             state = self._http.get(f"{self.master_ui}/json/").json()
             workers = state.get("workers", [])
             self.journal.emit(
-                "spark_cluster",
-                status=state.get("status"),
-                workers_alive=sum(1 for w in workers if w.get("state") == "ALIVE"),
-                cores_used=state.get("coresused"),
-                cores=state.get("cores"),
-                active_apps=len(state.get("activeapps", [])),
+                SparkCluster(
+                    status=state.get("status"),
+                    workers_alive=sum(1 for w in workers if w.get("state") == "ALIVE"),
+                    cores_used=state.get("coresused"),
+                    cores=state.get("cores"),
+                    active_apps=len(state.get("activeapps", [])),
+                )
             )
         if self.history:
             self._history()
@@ -87,25 +89,27 @@ class SparkProbe(Probe):
                 self._lost.add(key)
                 reason = str(executor.get("removeReason") or "")
                 self.journal.emit(
-                    "spark_executor_lost",
-                    app_id=app["id"],
-                    app_name=app.get("name"),
-                    executor_id=executor.get("id"),
-                    reason=reason[:300],
-                    exit_code=exit_code_of(reason),
-                    failed_tasks=executor.get("failedTasks", 0),
+                    SparkExecutorLost(
+                        app_id=app["id"],
+                        app_name=app.get("name"),
+                        executor_id=executor.get("id"),
+                        reason=reason[:300],
+                        exit_code=exit_code_of(reason),
+                        failed_tasks=executor.get("failedTasks", 0),
+                    )
                 )
             if completed:
                 stages = self._http.get(f"{base}/{app['id']}/stages").json()
                 failed = sum(s.get("numFailedTasks", 0) for s in stages)
                 self.journal.emit(
-                    "spark_app",
-                    app_id=app["id"],
-                    app_name=app.get("name"),
-                    duration_ms=attempt.get("duration"),
-                    failed_tasks=failed,
-                    start=attempt.get("startTime"),
-                    end=attempt.get("endTime"),
+                    SparkApp(
+                        app_id=app["id"],
+                        app_name=app.get("name"),
+                        duration_ms=attempt.get("duration"),
+                        failed_tasks=failed,
+                        start=attempt.get("startTime"),
+                        end=attempt.get("endTime"),
+                    )
                 )
             self._apps[app["id"]] = (completed, len(executors))
         if len(self._lost) > self._max:

@@ -17,6 +17,7 @@ from typing import Any
 
 from dagstorm.core.quantiles import quantile
 from dagstorm.probes.base import Probe
+from dagstorm.run.events import Statsd
 
 #: Prefixes (after Airflow's ``airflow.`` prefix) of the metrics dagstorm keeps.
 INTERESTING = (
@@ -116,19 +117,20 @@ class StatsdProbe(Probe):
             gauges = dict(self._gauges)
             timers, self._timers = dict(self._timers), defaultdict(list)
         for metric, total in counters.items():
-            self.journal.emit("statsd", metric=metric, type="counter", value=total)
+            self.journal.emit(Statsd(metric=metric, type="counter", value=total))
         for metric, value in gauges.items():
-            self.journal.emit("statsd", metric=metric, type="gauge", value=value)
+            self.journal.emit(Statsd(metric=metric, type="gauge", value=value))
         for metric, values in timers.items():
             if values:
                 self.journal.emit(
-                    "statsd",
-                    metric=metric,
-                    type="timer",
-                    count=len(values),
-                    p50_ms=quantile(values, 0.5),
-                    p95_ms=quantile(values, 0.95),
-                    max_ms=max(values),
+                    Statsd(
+                        metric=metric,
+                        type="timer",
+                        count=len(values),
+                        p50_ms=quantile(values, 0.5),
+                        p95_ms=quantile(values, 0.95),
+                        max_ms=max(values),
+                    )
                 )
 
     def teardown(self) -> None:

@@ -4,7 +4,10 @@ One JSON object a line. Every event has ``v`` (schema version), ``seq``, ``t``
 (wall seconds since the run started, monotonic), ``wall`` (epoch seconds),
 ``sim`` (simulated seconds since start) and ``kind``. Each event is flushed as it
 is written and the file is fsync'd at least once a second. The format is
-documented in docs/journal.md.
+documented in docs/journal.md; its event kinds are the classes of
+:mod:`dagstorm.run.events`, the only thing :meth:`RunJournal.emit` takes::
+
+    journal.emit(Log(level="warning", message="no alert sink"))
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from typing import Any, Self
 import orjson
 
 from dagstorm.run.clock import Clock
+from dagstorm.run.events import CATALOGUE, FORMAT_VERSION, EventFields
 
-SCHEMA_VERSION = 1
 FSYNC_INTERVAL = 1.0
 
 
@@ -40,19 +43,30 @@ class RunJournal:
         self._syncer = threading.Thread(target=self._sync_loop, name="journal-fsync", daemon=True)
         self._syncer.start()
 
-    def emit(self, kind: str, **fields: Any) -> dict[str, Any]:
-        """Append one event; returns it."""
+    def emit(self, fields: EventFields) -> dict[str, Any]:
+        """Append one event of a catalogued kind; returns it as written (envelope included).
+
+        The fields were validated when ``fields`` was made; only those given are
+        written. An event class that is not in the catalogue raises ``TypeError``.
+        """
+        kind = getattr(type(fields), "KIND", None)
+        if kind is None or CATALOGUE.get(kind) is not type(fields):
+            raise TypeError(
+                f"{type(fields).__qualname__} is not a kind of the journal's catalogue"
+                " (dagstorm.run.events); a plugin journals a Log event"
+            )
+        body = fields.model_dump(exclude_unset=True)
         elapsed = self.clock.elapsed()
         with self._lock:
             self._seq += 1
             event = {
-                "v": SCHEMA_VERSION,
+                "v": FORMAT_VERSION,
                 "seq": self._seq,
                 "t": round(elapsed, 3),
                 "wall": round(self.clock.wall(), 3),
                 "sim": round(elapsed * self.clock.compression, 3),
-                "kind": kind,
-                **fields,
+                "kind": str(kind),
+                **body,
             }
             line = orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS)
             if self._secrets:

@@ -3,8 +3,8 @@
 Layout (docs/journal.md)::
 
     runs/<UTC-timestamp>-<scenario-name>/
-      scenario.yaml  journal.jsonl  ledger/  serving.parquet  partition_loads.parquet
-      stream_serving.parquet  stream_batches.parquet
+      scenario.yaml  journal.jsonl  ledger/ (kafka/, kafka/signals/)
+      serving.parquet  partition_loads.parquet  stream_serving.parquet  stream_batches.parquet
       result.json  junit.xml  report.html  control/  engine.log  baseline.json  locust/
 
 :class:`RunDirectory` is the one definition of these names: the engine, control
@@ -33,6 +33,10 @@ class RunDirectory:
     SCENARIO: ClassVar[str] = "scenario.yaml"
     JOURNAL: ClassVar[str] = "journal.jsonl"
     LEDGER: ClassVar[str] = "ledger"
+    #: Under the ledger: the ``kafka_burst`` workloads' ledger (the stream path).
+    KAFKA_LEDGER: ClassVar[str] = "kafka"
+    #: Under the Kafka ledger: one small ledger per cut of completion signals.
+    SIGNAL_LEDGERS: ClassVar[str] = "signals"
     SERVING: ClassVar[str] = "serving.parquet"
     PARTITION_LOADS: ClassVar[str] = "partition_loads.parquet"
     STREAM_SERVING: ClassVar[str] = "stream_serving.parquet"
@@ -66,6 +70,16 @@ class RunDirectory:
     def ledger(self) -> Path:
         """Ground truth of generated, written and acknowledged data."""
         return self.path / self.LEDGER
+
+    @property
+    def kafka_ledger(self) -> Path:
+        """The Kafka workloads' ledger (``ledger/kafka/``)."""
+        return self.ledger / self.KAFKA_LEDGER
+
+    @property
+    def signal_ledgers(self) -> Path:
+        """The cuts of completion signals (``ledger/kafka/signals/cut-NNNNN/``)."""
+        return self.kafka_ledger / self.SIGNAL_LEDGERS
 
     @property
     def serving(self) -> Path:

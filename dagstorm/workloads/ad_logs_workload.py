@@ -15,6 +15,7 @@ import orjson
 from dagstorm.core.errors import ScenarioError
 from dagstorm.plugin.context import RunContext
 from dagstorm.run.clock import Clock
+from dagstorm.run.events import DagTriggered, PartitionWritten, WorkloadStats
 from dagstorm.run.journal import RunJournal
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.base import Workload
@@ -114,13 +115,14 @@ class AdLogsRun(Workload):
 
     def _stats(self, records: int, bytes_out: int, interval: float) -> None:
         self.journal.emit(
-            "workload_stats",
-            workload=self.name,
-            workload_kind="ad_logs",
-            records=records,
-            bytes=bytes_out,
-            interval_s=round(interval, 3),
-            sim_generated_s=round(self.generator.sim_seconds, 1),
+            WorkloadStats(
+                workload=self.name,
+                workload_kind="ad_logs",
+                records=records,
+                bytes=bytes_out,
+                interval_s=round(interval, 3),
+                sim_generated_s=round(self.generator.sim_seconds, 1),
+            )
         )
 
     def _markers(self) -> dict[Path, int]:
@@ -141,16 +143,17 @@ class AdLogsRun(Workload):
             dt = marker.parent.parent.name.removeprefix("dt=")
             hour = int(marker.parent.name.removeprefix("hour="))
             self.journal.emit(
-                "partition_written",
-                workload=self.name,
-                dt=dt,
-                hour=hour,
-                records=info.get("records"),
-                valid=info.get("valid"),
-                path=str(marker.parent),
+                PartitionWritten(
+                    workload=self.name,
+                    dt=dt,
+                    hour=hour,
+                    records=info.get("records"),
+                    valid=info.get("valid"),
+                    path=str(marker.parent),
+                )
             )
             if self.trigger is not None and self.trigger_dag is not None:
                 partition = f"{dt}T{hour:02d}"
                 outcome = self.trigger.trigger(self.trigger_dag, {"partition_hour": partition})
                 conf = {"partition_hour": partition}
-                self.journal.emit("dag_triggered", **outcome.event(self.name, conf))
+                self.journal.emit(DagTriggered(**outcome.event(self.name, conf)))

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from dagstorm.run.clock import Clock
+from dagstorm.run.events import Log
 from dagstorm.run.journal import RunJournal
 from dagstorm.workloads.pause import PauseGate
 
@@ -46,7 +47,7 @@ class Workload(ABC):
         except Exception as exc:  # noqa: BLE001 - reported as an event; the run goes on
             self.error = exc
             self.journal.emit(
-                "log", level="error", message=f"workload {self.name} stopped: {exc!r}"[:500]
+                Log(level="error", message=f"workload {self.name} stopped: {exc!r}"[:500])
             )
 
     def start(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dagstorm.run.clock import Clock
+from dagstorm.run.events import DagTriggered, WorkloadStats
 from dagstorm.run.journal import RunJournal
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.base import Workload
@@ -58,7 +59,7 @@ class TriggerStorm(Workload):
                     continue  # paused while waiting: send nothing until resumed
                 outcome = self.trigger.trigger(self.dag, {**self.conf, "dagstorm_storm": self.name})
                 self.sent += 1
-                self.journal.emit("dag_triggered", **outcome.event(self.name))
+                self.journal.emit(DagTriggered(**outcome.event(self.name)))
                 latencies.append(outcome.latency_ms)
                 window_ok += outcome.ok
                 window_failed += not outcome.ok
@@ -66,15 +67,18 @@ class TriggerStorm(Workload):
                 if now - window_start >= self.interval:
                     ordered = sorted(latencies)
                     self.journal.emit(
-                        "workload_stats",
-                        workload=self.name,
-                        workload_kind="trigger_storm",
-                        records=window_ok + window_failed,
-                        acked=window_ok,
-                        failed=window_failed,
-                        p50_ms=round(ordered[len(ordered) // 2], 1),
-                        p99_ms=round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1),
-                        interval_s=round(now - window_start, 3),
+                        WorkloadStats(
+                            workload=self.name,
+                            workload_kind="trigger_storm",
+                            records=window_ok + window_failed,
+                            acked=window_ok,
+                            failed=window_failed,
+                            p50_ms=round(ordered[len(ordered) // 2], 1),
+                            p99_ms=round(
+                                ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1
+                            ),
+                            interval_s=round(now - window_start, 3),
+                        )
                     )
                     window_ok = window_failed = 0
                     latencies = []

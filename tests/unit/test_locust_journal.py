@@ -11,6 +11,7 @@ import orjson
 from dagstorm.analysis.rundata.load import load_run
 from dagstorm.plugin.context import RunContext
 from dagstorm.run.clock import FakeClock
+from dagstorm.run.events import DagRun, RunEnd, RunStart
 from dagstorm.run.journal import RunJournal
 from dagstorm.scenarios.loader import LoadedScenario, load_scenario
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
@@ -72,13 +73,25 @@ def test_the_analysis_counts_runs_the_locust_users_triggered(tmp_path: Path) -> 
         + "\n"
     )
     with RunJournal(run_dir / "journal.jsonl", clock) as journal:
-        journal.emit("run_start", scenario="s", seed=0, time_compression=1.0, duration_s=10.0)
+        journal.emit(
+            RunStart(
+                scenario="s",
+                seed=0,
+                time_compression=1.0,
+                duration_s=10.0,
+                stack_kind="external",
+                dagstorm_version="test",
+                phases=[],
+                slos=[],
+                environment={},
+            )
+        )
         StatsJournaler(journal, "people", "trigger").consume(
             StatsTail(tmp_path / "stats.jsonl").read()
         )
         for run_id in ("r1", "scheduled__x"):
-            journal.emit("dag_run", dag_id="d", run_id=run_id, state="success")
-        journal.emit("run_end", status="completed")
+            journal.emit(DagRun(dag_id="d", run_id=run_id, state="success"))
+        journal.emit(RunEnd(status="completed"))
     runs = load_run(run_dir).dag_runs.set_index("run_id")
     assert bool(runs.loc["r1", "triggered"]) is True
     assert bool(runs.loc["scheduled__x", "triggered"]) is False

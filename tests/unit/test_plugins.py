@@ -29,6 +29,7 @@ from dagstorm.plugin.registry import Kind, Registry
 from dagstorm.probes.base import Probe
 from dagstorm.probes.kinds import PROBE_KINDS, ProbeSpecBase
 from dagstorm.run.clock import FakeClock
+from dagstorm.run.events import Log
 from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.stack.config import StackConfig
@@ -191,7 +192,7 @@ class _FileSizeProbe(Probe):
         self.path = spec.path
 
     def sample(self) -> None:
-        self.journal.emit("log", level="info", message=f"size {self.path.stat().st_size}")
+        self.journal.emit(Log(level="info", message=f"size {self.path.stat().st_size}"))
 
 
 def test_a_probe_kind_from_a_plugin_runs_next_to_the_built_in_probes(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dagstorm.probes.base import Probe
 from dagstorm.run.clock import WallClock
+from dagstorm.run.events import Log
 from dagstorm.run.journal import RunJournal, read_journal
 
 
@@ -24,7 +25,7 @@ class Counting(Probe):
         self.first.set()
         if self.samples == self.fail_at:
             raise RuntimeError("boom")
-        self.journal.emit("log", level="info", message=f"sample {self.samples}")
+        self.journal.emit(Log(level="info", message=f"sample {self.samples}"))
 
 
 def test_stop_takes_one_last_sample_so_the_end_of_the_run_is_seen(tmp_path: Path) -> None:

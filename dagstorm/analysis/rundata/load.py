@@ -42,10 +42,8 @@ LEDGER = RunDirectory.LEDGER
 SERVING = RunDirectory.SERVING
 #: Optional: the pipeline's per-partition load records (``ad_partition_loads``).
 PARTITION_LOADS = RunDirectory.PARTITION_LOADS
-#: The stream path: the Kafka workload's ledger (``LEDGER_SUBDIR`` of workloads/kafka/burst.py)
-#: and what ``ad_events_stream`` served.
-KAFKA_LEDGER = "kafka"
-STREAM_LEDGER = f"{LEDGER}/{KAFKA_LEDGER}"
+#: The stream path: the Kafka workload's ledger, and what ``ad_events_stream`` served.
+STREAM_LEDGER = f"{LEDGER}/{RunDirectory.KAFKA_LEDGER}"
 STREAM_SERVING = RunDirectory.STREAM_SERVING
 #: The ``ad_events_batches`` rows of the run's signals: which signals were served.
 STREAM_BATCHES = RunDirectory.STREAM_BATCHES
@@ -138,7 +136,7 @@ def load_run(run_dir: Path) -> RunData:
         journal=scan_journal(journal),
         workloads=workloads,
     )
-    kafka_ledger = run.ledger / KAFKA_LEDGER
+    kafka_ledger = run.kafka_ledger
     if not kafka_ledger.is_dir():
         return data
     stream_ledger = _read_ledger(kafka_ledger, STREAM_LEDGER, absent, "stream_ledger")

@@ -15,10 +15,8 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.workloads.sinks.ledger import load_ledger
-
-#: The sub-directory of the Kafka ledger the signal sender writes its cuts to.
-SIGNAL_LEDGERS = "signals"
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class SignalCut:
 def read_signal_cuts(kafka_ledger: Path) -> tuple[SignalCut, ...]:
     """Every cut under ``kafka_ledger/signals/`` (none when the directory is absent)."""
     cuts = []
-    for directory in sorted((kafka_ledger / SIGNAL_LEDGERS).glob("cut-*")):
+    for directory in sorted((kafka_ledger / RunDirectory.SIGNAL_LEDGERS).glob("cut-*")):
         summary = orjson.loads((directory / "summary.json").read_bytes())
         ids = tuple(str(i) for i in summary.get("signal_ids", []))
         cuts.append(SignalCut(ids, int(summary.get("records", 0)), load_ledger(directory)))

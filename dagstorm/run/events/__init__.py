@@ -1,9 +1,11 @@
 """The journal's event kinds: one class per kind, with its fields and the format version.
 
 This catalogue is the definition of what ``journal.jsonl`` holds (the event table of
-docs/journal.md is generated from it: ``python -m dagstorm.run.events``). Writers pass
-a catalogued kind; readers compare ``event["kind"]`` with :class:`Kind` members (a
-``StrEnum``, so they equal the plain strings in the file).
+docs/journal.md is generated from it: ``python -m dagstorm.run.events``). Writers make
+an instance of a kind's class and hand it to ``RunJournal.emit`` (its fields are
+validated where it is made: a missing or wrongly typed field raises); readers
+compare ``event["kind"]`` with :class:`Kind` members (a ``StrEnum``, so they equal
+the plain strings in the file).
 
 Every event also has the envelope the journal adds: ``v`` (format version), ``seq``,
 ``t`` (wall seconds since the start), ``wall`` (epoch seconds), ``sim`` (simulated
@@ -94,12 +96,13 @@ CATALOGUE: dict[Kind, type[EventFields]] = {
 
 
 def validate_event(event: dict[str, Any]) -> EventFields:
-    """The event's fields as its kind's class (pydantic's ValidationError if they do not fit).
+    """A journal line's fields as its kind's class (pydantic's ValidationError if they do not fit).
 
-    A kind that is not catalogued raises ``KeyError``: readers skip those, tests do not.
+    Fields the kind does not declare are left out (a later writer of the same format
+    version may add some); a kind that is not catalogued raises ``ValueError``.
     """
     cls = CATALOGUE[Kind(event["kind"])]
-    fields = {k: v for k, v in event.items() if k not in ENVELOPE}
+    fields = {k: v for k, v in event.items() if k in cls.model_fields}
     return cls.model_validate(fields)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 #: The journal's format version (the ``v`` of every event).
 FORMAT_VERSION = 1
@@ -51,9 +51,15 @@ RunStatus = Literal["completed", "aborted", "interrupted", "error"]
 
 
 class EventFields(BaseModel):
-    """The fields of one event kind (the journal adds the envelope)."""
+    """The fields of one event kind (the journal adds the envelope).
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    Writers build one and hand it to ``RunJournal.emit``: a missing required field,
+    a value of the wrong type or a field the kind does not declare raises pydantic's
+    ``ValidationError`` where the event is made. The journal writes the fields that
+    were given (a field left out is absent from the line, not ``null``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     #: The kind this class describes.
     KIND: ClassVar[Kind]
@@ -61,14 +67,8 @@ class EventFields(BaseModel):
     SINCE: ClassVar[int] = 1
 
 
-def required(description: str) -> Any:
-    """A required field with its description (the docs table's text)."""
-    return Field(description=description)
-
-
-def optional(description: str) -> Any:
-    """An optional field (missing where it does not apply)."""
-    return Field(None, description=description)
+#: A number as the writer gave it: an int stays an int in the file (``3``, not ``3.0``).
+Number = int | float
 
 
 #: The fields the journal adds to every event.

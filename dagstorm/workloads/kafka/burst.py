@@ -27,7 +27,9 @@ import numpy as np
 from dagstorm import __version__
 from dagstorm.clients.kafka import KafkaError
 from dagstorm.run.clock import Clock
+from dagstorm.run.events import Log, WorkloadDone, WorkloadStats
 from dagstorm.run.journal import RunJournal
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
 from dagstorm.workloads.kafka.delivery import ACKED, UNSENT, Chunk, DeliveryTracker
@@ -47,8 +49,6 @@ if TYPE_CHECKING:
 
 #: Records per send call: small enough for the buffer bound, large enough to amortise.
 CHUNK_ROWS = 8192
-#: The run directory's sub-directory of the Kafka ledger.
-LEDGER_SUBDIR = "kafka"
 
 
 class KafkaBurst(Workload):
@@ -130,7 +130,7 @@ class KafkaBurst(Workload):
             ctx.clock,
             config=config,
             producer_factory=lambda: make_producer(config, bootstrap),
-            ledger_dir=ctx.ledger_dir / LEDGER_SUBDIR,
+            ledger_dir=RunDirectory(ctx.run_dir).kafka_ledger,
             run_tag=ctx.run_dir.name.split("-")[0].lower(),
         )
 
@@ -274,10 +274,9 @@ class KafkaBurst(Workload):
     def _send_error(self, exc: BaseException) -> None:
         self._send_errors += 1
         if self._send_errors <= 5 or self._send_errors % 100 == 0:
+            failed = f"send failed ({self._send_errors})"
             self.journal.emit(
-                "log",
-                level="warning",
-                message=f"workload {self.name}: send failed ({self._send_errors}): {exc!r}"[:500],
+                Log(level="warning", message=f"workload {self.name}: {failed}: {exc!r}"[:500])
             )
 
     # -- accounting -----------------------------------------------------------------
@@ -326,23 +325,25 @@ class KafkaBurst(Workload):
         if self._live_producer() is None:
             return  # the next send tries again
         self.journal.emit(
-            "log",
-            level="warning",
-            message=f"workload {self.name}: producer stalled; {unknown} records in flight "
-            "counted as failed, producer replaced",
+            Log(
+                level="warning",
+                message=f"workload {self.name}: producer stalled; {unknown} records in flight "
+                "counted as failed, producer replaced",
+            )
         )
 
     def _emit_stats(self, now: float) -> None:
         self.stats.retries(self.retries.delta())
         snap = self.stats.close(now)
         self.journal.emit(
-            "workload_stats",
-            workload=self.name,
-            workload_kind="kafka_burst",
-            topic=self.config.topic,
-            **snap.event_fields(),
-            in_flight=self.tracker.in_flight_records,
-            sim_generated_s=round(self.source.sim_seconds, 1),
+            WorkloadStats(
+                workload=self.name,
+                workload_kind="kafka_burst",
+                topic=self.config.topic,
+                **snap.event_fields(),
+                in_flight=self.tracker.in_flight_records,
+                sim_generated_s=round(self.source.sim_seconds, 1),
+            )
         )
 
     def _flush(self, timeout: float) -> bool:
@@ -372,10 +373,11 @@ class KafkaBurst(Workload):
                     abandon(self.producer)
                 if unknown:
                     self.journal.emit(
-                        "log",
-                        level="warning",
-                        message=f"workload {self.name}: delivery unknown for {unknown} chunk(s) "
-                        "at the end; counted as failed",
+                        Log(
+                            level="warning",
+                            message=f"workload {self.name}: delivery unknown for {unknown}"
+                            " chunk(s) at the end; counted as failed",
+                        )
                     )
                 self._signal("end")
                 self.totals["signalled"] += self.signals.retry(self.config.producer.close_timeout)
@@ -388,10 +390,11 @@ class KafkaBurst(Workload):
             if self.producer is not None:
                 abandon(self.producer)  # a no-op when already closed
             self.journal.emit(
-                "workload_done",
-                workload=self.name,
-                workload_kind="kafka_burst",
-                topic=self.config.topic,
-                **self.totals,
-                unsignalled=self.signals.unsent_records,
+                WorkloadDone(
+                    workload=self.name,
+                    workload_kind="kafka_burst",
+                    topic=self.config.topic,
+                    **self.totals,
+                    unsignalled=self.signals.unsent_records,
+                )
             )

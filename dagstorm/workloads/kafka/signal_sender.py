@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from dagstorm.run.clock import Clock
+from dagstorm.run.events import KafkaSignal
 from dagstorm.run.journal import RunJournal
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
 from dagstorm.workloads.kafka.producer import ProducerFactory, abandon
 from dagstorm.workloads.kafka.signal import AckedRanges, Signal
@@ -32,9 +34,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from dagstorm.workloads.model.catalog import Catalog
-
-#: Under the Kafka ledger: one small ledger per cut of completion signals.
-SIGNAL_LEDGERS = "signals"
 
 
 class SignalSender:
@@ -120,16 +119,17 @@ class SignalSender:
             else:
                 self._unsent.append(signal)
             self.journal.emit(
-                "kafka_signal",
-                workload=self.name,
-                signal_id=signal.signal_id,
-                topic=signal.topic,
-                control_topic=control,
-                ranges={p: list(r) for p, r in signal.ranges.items()},
-                records=signal.records,
-                reason=why,
-                ok=ok,
-                error=error,
+                KafkaSignal(
+                    workload=self.name,
+                    signal_id=signal.signal_id,
+                    topic=signal.topic,
+                    control_topic=control,
+                    ranges={p: list(r) for p, r in signal.ranges.items()},
+                    records=signal.records,
+                    reason=why,
+                    ok=ok,
+                    error=error,
+                )
             )
         return signalled
 
@@ -163,7 +163,7 @@ class SignalSender:
             "signal_ids": [s.signal_id for s in signals],
             "records": sum(s.records for s in signals),
         }
-        directory = self.ledger_dir / SIGNAL_LEDGERS / f"cut-{self._cuts:05d}"
+        directory = self.ledger_dir / RunDirectory.SIGNAL_LEDGERS / f"cut-{self._cuts:05d}"
         cut = LedgerWriter(directory, self.catalog, info=info, kafka=True)
         for hour_ms, counts in self._cut_counts:
             cut.add(hour_ms, counts, "acked")

@@ -7,6 +7,7 @@ the same code as the ``trigger_storm`` workload's, so analysis counts it.
 
 from __future__ import annotations
 
+from dagstorm.run.events import DagTriggered, WorkloadStats
 from dagstorm.run.journal import RunJournal
 from dagstorm.workloads.dag_trigger import Triggered
 from dagstorm.workloads.locust_swarm.stats_lines import (
@@ -47,7 +48,7 @@ class StatsJournaler:
                         line.latency_ms,
                         line.error or "",
                     )
-                    self.journal.emit("dag_triggered", **outcome.event(self.workload, line.conf))
+                    self.journal.emit(DagTriggered(**outcome.event(self.workload, line.conf)))
                 case EndLine():
                     self.end = line
 
@@ -64,9 +65,10 @@ class StatsJournaler:
             for key in self.totals:
                 self.totals[key] += getattr(stats, key)
             self.journal.emit(
-                "workload_stats",
-                workload=self.workload,
-                workload_kind="locust",
-                user=self.user_kind,
-                **stats.event_fields(),
+                WorkloadStats(
+                    workload=self.workload,
+                    workload_kind="locust",
+                    user=self.user_kind,
+                    **stats.event_fields(),
+                )
             )

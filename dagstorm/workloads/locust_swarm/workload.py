@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from dagstorm.core.errors import ScenarioError
 from dagstorm.run.clock import Clock
+from dagstorm.run.events import LocustEnd, Log
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.stack.embedded.layout import StateLayout
@@ -159,12 +160,11 @@ class LocustSwarm(Workload):
             marker=self.marker,
         )
         self.journal.emit(
-            "log",
-            level="info",
-            message=(
-                f"locust {self.name}: master pid {swarm.master.pid}, workers "
-                f"{', '.join(str(w.pid) for w in swarm.workers)}; logs in {self.work_dir}"
-            ),
+            Log(
+                level="info",
+                message=f"locust {self.name}: master pid {swarm.master.pid}, workers "
+                f"{', '.join(str(w.pid) for w in swarm.workers)}; logs in {self.work_dir}",
+            )
         )
         tail = StatsTail(self.config.stats_path)
         try:
@@ -214,20 +214,21 @@ class LocustSwarm(Workload):
     def _emit_end(self, swarm: Swarm, outcomes: list[str]) -> None:
         end = self.stats.end
         self.journal.emit(
-            "locust_end",
-            workload=self.name,
-            user=self.config.user.kind,
-            workers=self.config.workers,
-            reason=end.reason if end else "no end line (stopped by pid)",
-            complete=bool(end and end.complete),
-            master_exit=swarm.master_exit_code(),
-            stopped=outcomes,
-            triggered=self.stats.triggered,
-            **self.stats.totals,
+            LocustEnd(
+                workload=self.name,
+                user=self.config.user.kind,
+                workers=self.config.workers,
+                reason=end.reason if end else "no end line (stopped by pid)",
+                complete=bool(end and end.complete),
+                master_exit=swarm.master_exit_code(),
+                stopped=outcomes,
+                triggered=self.stats.triggered,
+                **self.stats.totals,
+            )
         )
 
     def _log(self, level: str, message: str) -> None:
-        self.journal.emit("log", level=level, message=f"locust {self.name}: {message}")
+        self.journal.emit(Log(level=level, message=f"locust {self.name}: {message}"))
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the load to end by itself (duration or ``max_requests``) and be journaled."""
