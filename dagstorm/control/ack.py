@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from dagstorm.core.polling import poll_until
+from dagstorm.run.events import Kind
 from dagstorm.run.follow import JournalFollower
 from dagstorm.run.rundir import RunDirectory
 
@@ -33,11 +34,11 @@ def wait_for_ack(
         """The ack, or ``run_end`` (no ack will come), among the new lines."""
         while events := follower.read():
             for event in events:
-                if event.get("kind") == "control_ack" and event.get("command_id") == command_id:
+                if event.get("kind") == Kind.CONTROL_ACK and event.get("command_id") == command_id:
                     return event
-                if event.get("kind") == "run_end":
+                if event.get("kind") == Kind.RUN_END:
                     return event
         return None
 
     event = poll_until(answer, timeout=timeout, interval=poll)
-    return event if event is not None and event.get("kind") == "control_ack" else None
+    return event if event is not None and event.get("kind") == Kind.CONTROL_ACK else None

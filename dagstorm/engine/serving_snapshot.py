@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 
+from dagstorm.run.events import Kind
 from dagstorm.run.journal import read_journal
 from dagstorm.run.rundir import RunDirectory
 
@@ -42,7 +43,7 @@ def _ok_values(journal_path: Path, kind: str, field: str) -> list[str]:
 
 def triggered_run_ids(journal_path: Path) -> list[str]:
     """Run ids of the DAG runs this run created."""
-    return _ok_values(journal_path, "dag_triggered", "run_id")
+    return _ok_values(journal_path, Kind.DAG_TRIGGERED, "run_id")
 
 
 STREAM_COLUMNS = [*COLUMNS[:-1], "signal_id"]
@@ -60,7 +61,7 @@ BATCH_COLUMNS = [
 
 def sent_signal_ids(journal_path: Path) -> list[str]:
     """signal_ids of the completion signals this run sent (acknowledged by Kafka)."""
-    return _ok_values(journal_path, "kafka_signal", "signal_id")
+    return _ok_values(journal_path, Kind.KAFKA_SIGNAL, "signal_id")
 
 
 def _export(dsn: str, query: str, run_ids: list[str], columns: list[str], path: Path) -> int:

@@ -29,6 +29,7 @@ from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.rundata.model import RunDirectoryError
 from dagstorm.analysis.verdict.judgement import Verdict, evaluate
 from dagstorm.metrics.families import WORKLOAD_COUNTS, metric_families
+from dagstorm.run.events import FAULT_EVENT_KINDS, Kind
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LiveMetrics"]
@@ -40,7 +41,6 @@ MAX_TRIES = 50_000
 MAX_KEPT = 5_000
 #: workload_stats samples kept for the ramp's per-step rates (one per workload interval).
 MAX_WORKLOAD_SAMPLES = 50_000
-FAULT_KINDS = ("fault_intent", "fault_applied", "fault_reverted", "fault_error")
 
 
 class LiveMetrics:
@@ -90,43 +90,43 @@ class LiveMetrics:
         self.t = max(self.t, _num(event.get("t")))
         self.sim = max(self.sim, _num(event.get("sim")))
         match kind:
-            case "run_start":
+            case Kind.RUN_START:
                 self.start = event
-            case "run_end":
+            case Kind.RUN_END:
                 self.finished = True
                 self.end = event
-            case "phase_start":
+            case Kind.PHASE_START:
                 self.phase = str(event.get("phase") or event.get("name") or "")
-            case "workload_stats":
+            case Kind.WORKLOAD_STATS:
                 self._workload(event)
-            case "dag_run":
+            case Kind.DAG_RUN:
                 self._keep(
                     self.dag_runs,
                     (str(event.get("dag_id")), str(event.get("run_id"))),
                     event,
                     MAX_DAG_RUNS,
                 )
-            case "task_try":
+            case Kind.TASK_TRY:
                 key = tuple(
                     event.get(k) for k in ("dag_id", "run_id", "task_id", "map_index", "try_number")
                 )
                 self._keep(self.tries, key, event, MAX_TRIES)
-            case "dag_triggered":
+            case Kind.DAG_TRIGGERED:
                 self.triggered.append(event)
-            case "alert":
+            case Kind.ALERT:
                 self.alerts[str(event.get("alert_kind"))] += 1
                 self.alert_events.append(event)
-            case "kafka_lag":
+            case Kind.KAFKA_LAG:
                 self.lag[(str(event.get("topic")), str(event.get("group")))] = _num(
                     event.get("lag")
                 )
-            case "process_stats":
+            case Kind.PROCESS_STATS:
                 component = str(event.get("component"))
                 self.cpu[component] = _num(event.get("cpu_pct"))
                 self.rss[component] = _num(event.get("rss_mb")) * 1e6
-            case "probe_error":
+            case Kind.PROBE_ERROR:
                 self.probe_errors[str(event.get("probe"))] += 1
-            case _ if kind in FAULT_KINDS:
+            case _ if kind in FAULT_EVENT_KINDS:
                 self._fault(kind, event)
 
     @staticmethod
@@ -153,11 +153,11 @@ class LiveMetrics:
     def _fault(self, kind: str, event: Event) -> None:
         self.fault_events.append(event)
         fault_id, name = str(event.get("fault_id")), str(event.get("fault"))
-        if kind == "fault_applied":
+        if kind == Kind.FAULT_APPLIED:
             self.faults[fault_id] = (name, "active")
-        elif kind == "fault_reverted":
+        elif kind == Kind.FAULT_REVERTED:
             self.faults[fault_id] = (name, "reverted")
-        elif kind == "fault_error":
+        elif kind == Kind.FAULT_ERROR:
             self.fault_errors += 1
 
     # -- SLOs ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from textual.app import App
 from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
+from dagstorm.run.events import Kind
 from dagstorm.run.follow import JournalFollower, last_event
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.tui.bindings import CONTROL_ACTIONS, KEY_ACTIONS, REPLAY_ACTIONS, WATCH_BINDINGS
@@ -78,7 +79,7 @@ class WatchApp(SteeringActions, App[None]):
         self.sent = {}
         self.journal = RunDirectory(self.run_dir).journal
         tail = last_event(self.journal)
-        finished = tail is not None and tail.get("kind") == "run_end"
+        finished = tail is not None and tail.get("kind") == Kind.RUN_END
         self.replaying = mode == "replay" or (mode == "auto" and finished)
         end_t = float(tail.get("t", 0.0)) if tail is not None else None
         self.replay = ReplayClock(speed=speed, playing=not paused, end_t=end_t)
@@ -186,10 +187,10 @@ class WatchApp(SteeringActions, App[None]):
         self.state.feed_all(message.events)
         if self.sent and not message.reset:
             for event in message.events:
-                if event.get("kind") == "control_ack":
+                if event.get("kind") == Kind.CONTROL_ACK:
                     self._acknowledged(event)
         if len(self.state.dag_runs) != self._seen_dag_runs or any(
-            e.get("kind") == "dag_run" for e in message.events
+            e.get("kind") == Kind.DAG_RUN for e in message.events
         ):
             self._seen_dag_runs = len(self.state.dag_runs)
             self._dag_generation += 1

@@ -16,6 +16,7 @@ import pandas as pd
 
 from dagstorm.analysis.rundata.journal_scan import JournalScan
 from dagstorm.analysis.rundata.model import WORKLOAD_STATS_FIELDS
+from dagstorm.run.events import Kind
 
 STATSD_FIELDS = ("metric", "type", "value", "count", "p50_ms", "p95_ms", "max_ms")
 _EPOCH = pd.Timestamp(0, tz="UTC")
@@ -24,10 +25,10 @@ _EPOCH = pd.Timestamp(0, tz="UTC")
 def statsd_frame(events: Sequence[Mapping[str, Any]], journal: JournalScan | None) -> pd.DataFrame:
     """The statsd frame, from dict events and the scan's batch-read samples."""
     frame = event_frame(events, STATSD_FIELDS)
-    if journal is None or not journal.counts.get("statsd"):
+    if journal is None or not journal.counts.get(Kind.STATSD):
         return frame
-    bulk = journal.frame("statsd").copy(deep=False)  # columns are replaced, never written
-    bulk.insert(2, "kind", "statsd")
+    bulk = journal.frame(Kind.STATSD).copy(deep=False)  # columns are replaced, never written
+    bulk.insert(2, "kind", str(Kind.STATSD))
     if len(frame):
         bulk = pd.concat([frame, bulk.astype({"metric": object, "type": object})])
     return coerce(bulk.reset_index(drop=True))
@@ -38,9 +39,9 @@ def workload_stats_frame(
 ) -> pd.DataFrame:
     """The workload_stats samples, from dict events and the scan's batch-read ones."""
     frame = event_frame(events, WORKLOAD_STATS_FIELDS)
-    if journal is None or not journal.counts.get("workload_stats"):
+    if journal is None or not journal.counts.get(Kind.WORKLOAD_STATS):
         return frame
-    bulk = journal.frame("workload_stats")
+    bulk = journal.frame(Kind.WORKLOAD_STATS)
     return pd.concat([frame, bulk], ignore_index=True) if len(frame) else bulk
 
 

@@ -34,19 +34,21 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 from pandas.api.types import union_categoricals
 
+from dagstorm.run.events import Kind
+
 __all__ = ["BULK_COLUMNS", "JournalScan", "scan_journal"]
 
 #: Periodic kinds and the columns kept of them (``seq`` and ``t`` always).
 BULK_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "statsd": ("metric", "type", "value", "count", "p50_ms", "p95_ms", "max_ms"),
-    "process_stats": ("component", "cpu_pct", "rss_mb"),
-    "workload_stats": (
+    Kind.STATSD: ("metric", "type", "value", "count", "p50_ms", "p95_ms", "max_ms"),
+    Kind.PROCESS_STATS: ("component", "cpu_pct", "rss_mb"),
+    Kind.WORKLOAD_STATS: (
         "workload", "workload_kind", "records", "bytes", "acked", "failed", "interval_s",
     ),
-    "kafka_lag": ("topic", "group", "lag"),
-    "kafka_offsets": (),
-    "spark_cluster": (),
-    "probe_error": (),
+    Kind.KAFKA_LAG: ("topic", "group", "lag"),
+    Kind.KAFKA_OFFSETS: (),
+    Kind.SPARK_CLUSTER: (),
+    Kind.PROBE_ERROR: (),
 }  # fmt: skip
 #: Columns read as text; every other kept column is a number.
 TEXT_COLUMNS = frozenset({"metric", "type", "component", "workload", "workload_kind", "topic",

@@ -32,6 +32,7 @@ from dagstorm.analysis.rundata.frames import (
 from dagstorm.analysis.rundata.journal_scan import JournalScan, scan_journal
 from dagstorm.analysis.rundata.model import Phase, RunData, RunDirectoryError, ScenarioInfo, Slo
 from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
+from dagstorm.run.events import FAULT_EVENT_KINDS, Kind
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.slos import SloSpec, normalise_slo
 from dagstorm.workloads.kinds import WorkloadSpec
@@ -81,7 +82,6 @@ TASK_TRY_FIELDS = (
 TASK_TRY_TIMES = ("queued_when", "start_date", "end_date")
 TASK_TRY_KEY = ["dag_id", "run_id", "task_id", "map_index", "try_number"]
 
-FAULT_KINDS = ("fault_intent", "fault_applied", "fault_reverted", "fault_error")
 FAULT_FIELDS = ("fault_id", "fault", "took_s", "error")
 ALERT_FIELDS = (
     "alert_kind",
@@ -211,7 +211,7 @@ def build_run_data(
     if journal is not None:
         events = [*journal.events, *events]
     ordered = sorted(events, key=lambda e: (_number(e.get("seq")), _number(e.get("t"))))
-    start = next((e for e in ordered if e.get("kind") == "run_start"), None)
+    start = next((e for e in ordered if e.get("kind") == Kind.RUN_START), None)
     if start is None:
         raise RunDirectoryError(
             "the journal has no run_start event",
@@ -220,7 +220,7 @@ def build_run_data(
         )
     scenario = _scenario(start, where)
     origin = _number(start.get("wall")) - _number(start.get("t"))
-    end = next((e for e in reversed(ordered) if e.get("kind") == "run_end"), None)
+    end = next((e for e in reversed(ordered) if e.get("kind") == Kind.RUN_END), None)
     if end is not None:
         end_t = _number(end.get("t"))
     else:
@@ -234,20 +234,20 @@ def build_run_data(
     def kinds(*names: str) -> list[Mapping[str, Any]]:
         return [e for name in names for e in by_kind.get(name, [])]
 
-    dag_runs = last_state(kinds("dag_run"), DAG_RUN_FIELDS, DAG_RUN_KEY)
+    dag_runs = last_state(kinds(Kind.DAG_RUN), DAG_RUN_FIELDS, DAG_RUN_KEY)
     dag_runs = with_times(dag_runs, DAG_RUN_TIMES, origin)
     dag_runs["partition_hour"] = [
         str(c["partition_hour"]) if isinstance(c, Mapping) and c.get("partition_hour") else None
         for c in dag_runs["conf"]
     ]
-    triggered = {str(e.get("run_id")) for e in kinds("dag_triggered") if e.get("ok")}
+    triggered = {str(e.get("run_id")) for e in kinds(Kind.DAG_TRIGGERED) if e.get("ok")}
     dag_runs["triggered"] = [str(run_id) in triggered for run_id in dag_runs["run_id"]]
-    task_tries = last_state(kinds("task_try"), TASK_TRY_FIELDS, TASK_TRY_KEY)
+    task_tries = last_state(kinds(Kind.TASK_TRY), TASK_TRY_FIELDS, TASK_TRY_KEY)
     task_tries = with_times(task_tries, TASK_TRY_TIMES, origin)
     faults = event_frame(
-        sorted(kinds(*FAULT_KINDS), key=lambda e: _number(e.get("seq"))), FAULT_FIELDS
+        sorted(kinds(*FAULT_EVENT_KINDS), key=lambda e: _number(e.get("seq"))), FAULT_FIELDS
     )
-    alerts = event_frame(kinds("alert"), ALERT_FIELDS)
+    alerts = event_frame(kinds(Kind.ALERT), ALERT_FIELDS)
     alerts["received_t"] = alerts["received_at"] - origin
     return RunData(
         run_dir=Path(run_dir),
@@ -262,9 +262,9 @@ def build_run_data(
         task_tries=task_tries,
         faults=faults,
         alerts=alerts,
-        statsd=statsd_frame(kinds("statsd"), journal),
-        partitions=event_frame(kinds("partition_written"), PARTITION_FIELDS),
-        workload_stats=workload_stats_frame(kinds("workload_stats"), journal),
+        statsd=statsd_frame(kinds(Kind.STATSD), journal),
+        partitions=event_frame(kinds(Kind.PARTITION_WRITTEN), PARTITION_FIELDS),
+        workload_stats=workload_stats_frame(kinds(Kind.WORKLOAD_STATS), journal),
         workloads=tuple(workloads),
         ledger=ledger,
         serving=serving,

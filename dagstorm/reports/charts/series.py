@@ -30,6 +30,7 @@ from dagstorm.analysis.rundata.load import load_run
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.core.quantiles import quantile
 from dagstorm.reports.charts.chart import Band
+from dagstorm.run.events import Kind
 
 __all__ = [
     "MAX_POINTS",
@@ -120,8 +121,8 @@ def series_of(data: RunData, result: Result) -> RunSeries:
     by_kind: dict[str, list[Mapping[str, Any]]] = {}
     for event in sorted(scan.events, key=lambda e: (_float(e.get("seq")), _float(e.get("t")))):
         by_kind.setdefault(str(event.get("kind")), []).append(event)
-    start = (by_kind.get("run_start") or [{}])[0]
-    stats = scan.frame("workload_stats")
+    start = (by_kind.get(Kind.RUN_START) or [{}])[0]
+    stats = scan.frame(Kind.WORKLOAD_STATS)
     return RunSeries(
         end_t=end_t,
         bucket_s=bucket,
@@ -145,25 +146,25 @@ def series_of(data: RunData, result: Result) -> RunSeries:
                 reason=str(e.get("reason") or ""),
                 failed_tasks=_int(e.get("failed_tasks")),
             )
-            for e in by_kind.get("spark_executor_lost", [])
+            for e in by_kind.get(Kind.SPARK_EXECUTOR_LOST, [])
         ),
         kafka_lag=_grouped(
-            scan.frame("kafka_lag"),
-            names=_text_column(scan.frame("kafka_lag"), "topic")
+            scan.frame(Kind.KAFKA_LAG),
+            names=_text_column(scan.frame(Kind.KAFKA_LAG), "topic")
             + " / "
-            + _text_column(scan.frame("kafka_lag"), "group"),
+            + _text_column(scan.frame(Kind.KAFKA_LAG), "group"),
             field="lag",
             bucket=bucket,
         ),
         cpu_pct=_grouped(
-            scan.frame("process_stats"),
-            names=_text_column(scan.frame("process_stats"), "component"),
+            scan.frame(Kind.PROCESS_STATS),
+            names=_text_column(scan.frame(Kind.PROCESS_STATS), "component"),
             field="cpu_pct",
             bucket=bucket,
         ),
         rss_mb=_grouped(
-            scan.frame("process_stats"),
-            names=_text_column(scan.frame("process_stats"), "component"),
+            scan.frame(Kind.PROCESS_STATS),
+            names=_text_column(scan.frame(Kind.PROCESS_STATS), "component"),
             field="rss_mb",
             bucket=bucket,
         ),
@@ -204,11 +205,11 @@ def _bands(
     """Phases as they happened (phase_start/phase_end, drain included), then fault windows."""
     opened: dict[str, float] = {}
     bands: list[Band] = []
-    for event in [*by_kind.get("phase_start", []), *by_kind.get("phase_end", [])]:
+    for event in [*by_kind.get(Kind.PHASE_START, []), *by_kind.get(Kind.PHASE_END, [])]:
         name = str(event.get("phase"))
-        if event.get("kind") == "phase_start":
+        if event.get("kind") == Kind.PHASE_START:
             opened[name] = _float(event.get("t"))
-    ends = {str(e.get("phase")): _float(e.get("t")) for e in by_kind.get("phase_end", [])}
+    ends = {str(e.get("phase")): _float(e.get("t")) for e in by_kind.get(Kind.PHASE_END, [])}
     for name, start in sorted(opened.items(), key=lambda item: item[1]):
         bands.append(Band(start, ends.get(name, end_t), name, "phase"))
     if not bands:

@@ -19,7 +19,7 @@ from typing import Any
 
 from dagstorm.run.events.base import (
     ENVELOPE,
-    FAULT_KINDS,
+    FAULT_EVENT_KINDS,
     FORMAT_VERSION,
     EventFields,
     Kind,
@@ -122,7 +122,7 @@ def markdown_table() -> str:
 __all__ = [
     "CATALOGUE",
     "ENVELOPE",
-    "FAULT_KINDS",
+    "FAULT_EVENT_KINDS",
     "FORMAT_VERSION",
     "Alert",
     "Control",

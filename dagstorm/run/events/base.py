@@ -45,7 +45,7 @@ class Kind(StrEnum):
 
 
 #: The fault lifecycle, in order.
-FAULT_KINDS = (Kind.FAULT_INTENT, Kind.FAULT_APPLIED, Kind.FAULT_ERROR, Kind.FAULT_REVERTED)
+FAULT_EVENT_KINDS = (Kind.FAULT_INTENT, Kind.FAULT_APPLIED, Kind.FAULT_ERROR, Kind.FAULT_REVERTED)
 #: How a run can end (``run_end.status``); ``unfinished`` is the readers' word for no run_end.
 RunStatus = Literal["completed", "aborted", "interrupted", "error"]
 

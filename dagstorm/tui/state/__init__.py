@@ -14,7 +14,6 @@ domain handles its events. The public names are re-exported here.
 
 from dagstorm.tui.state.describe import describe
 from dagstorm.tui.state.records import (
-    FAULT_KINDS,
     FINAL_TRY_STATES,
     LOG_LINES,
     MAX_ALERTS,
@@ -34,7 +33,6 @@ from dagstorm.tui.state.records import (
 from dagstorm.tui.state.run_state import RunState
 
 __all__ = [
-    "FAULT_KINDS",
     "FINAL_TRY_STATES",
     "LOG_LINES",
     "MAX_ALERTS",

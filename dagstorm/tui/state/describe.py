@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dagstorm.run.events import Kind
 from dagstorm.tui.state.records import Event, num
 
 
@@ -9,45 +10,45 @@ def describe(e: Event) -> str:  # noqa: PLR0912 (one case per kind)
     """A one-line text of an event for the log pane."""
     kind = e.get("kind")
     match kind:
-        case "run_start":
+        case Kind.RUN_START:
             return f"run {e.get('scenario')} started (×{e.get('time_compression')})"
-        case "run_end":
+        case Kind.RUN_END:
             return f"run {e.get('status')} {e.get('reason') or ''}".rstrip()
-        case "phase_start" | "phase_end":
-            return f"phase {e.get('phase')} {'starts' if kind == 'phase_start' else 'ends'}"
-        case "fault_intent" | "fault_applied" | "fault_reverted":
+        case Kind.PHASE_START | Kind.PHASE_END:
+            return f"phase {e.get('phase')} {'starts' if kind == Kind.PHASE_START else 'ends'}"
+        case Kind.FAULT_INTENT | Kind.FAULT_APPLIED | Kind.FAULT_REVERTED:
             return f"{e.get('fault_id')}: {e.get('fault')}"
-        case "fault_error":
+        case Kind.FAULT_ERROR:
             return f"{e.get('fault_id')}: {e.get('error')}"
-        case "dag_run":
+        case Kind.DAG_RUN:
             return f"{e.get('dag_id')} {e.get('run_id')} → {e.get('state')}"
-        case "dag_triggered":
+        case Kind.DAG_TRIGGERED:
             return f"{e.get('dag_id')} {e.get('run_id')} HTTP {e.get('status')}"
-        case "task_try":
+        case Kind.TASK_TRY:
             return (
                 f"{e.get('dag_id')}.{e.get('task_id')} try {e.get('try_number')} → {e.get('state')}"
             )
-        case "alert":
+        case Kind.ALERT:
             return (
                 f"{e.get('alert_kind')} {e.get('dag_id')}.{e.get('task_id')} "
                 f"try {e.get('try_number')} {e.get('exception_class') or ''}"
             ).rstrip()
-        case "spark_executor_lost":
+        case Kind.SPARK_EXECUTOR_LOST:
             return f"{e.get('app_name')} executor {e.get('executor_id')}: {e.get('reason')}"
-        case "spark_app":
+        case Kind.SPARK_APP:
             return f"{e.get('app_name')} finished in {num(e.get('duration_ms')) / 1000:.0f}s"
-        case "partition_written":
+        case Kind.PARTITION_WRITTEN:
             return f"{e.get('dt')} {e.get('hour'):>02} {e.get('records')} records"
         case "slo_check":
             return f"{e.get('slo')} = {e.get('value')} {'ok' if e.get('passed') else 'FAIL'}"
-        case "probe_error":
+        case Kind.PROBE_ERROR:
             return f"{e.get('probe')}: {e.get('error')}"
-        case "log":
+        case Kind.LOG:
             return str(e.get("message", ""))
-        case "control":
+        case Kind.CONTROL:
             target = e.get("fault") or e.get("fault_id") or ""
             return f"{e.get('command')} {target} by {e.get('by')}".replace("  ", " ")
-        case "control_ack":
+        case Kind.CONTROL_ACK:
             detail = e.get("reason") or e.get("fault_id") or ""
             return f"{e.get('command')} {e.get('outcome')} {detail}".rstrip()
     skip = {"v", "seq", "t", "wall", "sim", "kind"}
@@ -57,16 +58,16 @@ def describe(e: Event) -> str:  # noqa: PLR0912 (one case per kind)
 def level(e: Event) -> str:
     """The log level of an event: error, warning or info."""
     kind = e.get("kind")
-    if kind == "log":
+    if kind == Kind.LOG:
         return str(e.get("level", "info"))
-    if kind in ("fault_error", "probe_error", "spark_executor_lost"):
+    if kind in (Kind.FAULT_ERROR, Kind.PROBE_ERROR, Kind.SPARK_EXECUTOR_LOST):
         return "error"
-    if kind in ("alert", "fault_applied", "fault_intent"):
+    if kind in (Kind.ALERT, Kind.FAULT_APPLIED, Kind.FAULT_INTENT):
         return "warning"
-    if kind == "dag_run" and e.get("state") == "failed":
+    if kind == Kind.DAG_RUN and e.get("state") == "failed":
         return "error"
-    if kind == "run_end" and e.get("status") != "completed":
+    if kind == Kind.RUN_END and e.get("status") != "completed":
         return "error"
-    if kind == "control_ack" and e.get("outcome") != "done":
+    if kind == Kind.CONTROL_ACK and e.get("outcome") != "done":
         return "warning"
     return "info"

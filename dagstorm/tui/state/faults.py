@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dagstorm.tui.state.records import FAULT_KINDS, Event, FaultSpan, num
+from dagstorm.run.events import FAULT_EVENT_KINDS, Kind
+from dagstorm.tui.state.records import Event, FaultSpan, num
 
 if TYPE_CHECKING:
     from dagstorm.tui.state.run_state import Handler, RunState
@@ -18,16 +19,16 @@ def on_fault(state: RunState, e: Event, t: float) -> None:
     if span is None:
         span = state.faults[key] = FaultSpan(key, str(e.get("fault", key)))
     kind = e.get("kind")
-    if kind == "fault_intent" and e.get("adhoc"):  # an ad-hoc fault: planned from now
+    if kind == Kind.FAULT_INTENT and e.get("adhoc"):  # an ad-hoc fault: planned from now
         span.planned_start_s = t
         duration = e.get("duration_s")
         span.planned_end_s = t + float(duration) if isinstance(duration, int | float) else None
-    if kind == "fault_applied":
+    if kind == Kind.FAULT_APPLIED:
         span.applied_t = t - num(e.get("took_s"))
-    elif kind == "fault_reverted":
+    elif kind == Kind.FAULT_REVERTED:
         span.reverted_t = t
-    elif kind == "fault_error":
+    elif kind == Kind.FAULT_ERROR:
         span.error = str(e.get("error", ""))
 
 
-HANDLERS: dict[str, Handler] = dict.fromkeys(FAULT_KINDS, on_fault)
+HANDLERS: dict[str, Handler] = dict.fromkeys(FAULT_EVENT_KINDS, on_fault)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from dagstorm.run.events import Kind
 from dagstorm.tui.state.records import Event, FaultSpan, PhaseSpan, num
 
 if TYPE_CHECKING:
@@ -72,10 +73,10 @@ def on_control_ack(state: RunState, e: Event, t: float) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    "run_start": on_run_start,
-    "run_end": on_run_end,
-    "phase_start": on_phase_start,
+    Kind.RUN_START: on_run_start,
+    Kind.RUN_END: on_run_end,
+    Kind.PHASE_START: on_phase_start,
     "slo_check": on_slo_check,
-    "probe_error": on_probe_error,
-    "control_ack": on_control_ack,
+    Kind.PROBE_ERROR: on_probe_error,
+    Kind.CONTROL_ACK: on_control_ack,
 }

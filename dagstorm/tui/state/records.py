@@ -10,15 +10,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dagstorm.run.events import Kind
+
 Event = Mapping[str, Any]
 
 #: Kinds sampled on an interval: they feed the panes but stay out of the log pane.
 PERIODIC_KINDS = frozenset(
-    {"statsd", "process_stats", "workload_stats", "spark_cluster", "kafka_offsets", "kafka_lag"}
+    {
+        Kind.STATSD,
+        Kind.PROCESS_STATS,
+        Kind.WORKLOAD_STATS,
+        Kind.SPARK_CLUSTER,
+        Kind.KAFKA_OFFSETS,
+        Kind.KAFKA_LAG,
+    }
 )
 FINAL_TRY_STATES = frozenset({"success", "failed", "up_for_retry"})
 NEVER_RAN_STATES = frozenset({"skipped", "upstream_failed", "removed"})
-FAULT_KINDS = ("fault_intent", "fault_applied", "fault_error", "fault_reverted")
 MAX_DAG_RUNS = 200
 MAX_TRIES = 20_000
 MAX_ALERTS = 5_000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dagstorm.run.events import Kind
 from dagstorm.tui.state.describe import describe
 from dagstorm.tui.state.records import (
     FINAL_TRY_STATES,
@@ -77,8 +78,8 @@ def on_alert(state: RunState, e: Event, t: float) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    "dag_triggered": on_dag_triggered,
-    "dag_run": on_dag_run,
-    "task_try": on_task_try,
-    "alert": on_alert,
+    Kind.DAG_TRIGGERED: on_dag_triggered,
+    Kind.DAG_RUN: on_dag_run,
+    Kind.TASK_TRY: on_task_try,
+    Kind.ALERT: on_alert,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dagstorm.core.durations import stopwatch_text
+from dagstorm.run.events import Kind
 from dagstorm.tui.state.records import Event, ProcessSample, num
 
 if TYPE_CHECKING:
@@ -63,10 +64,10 @@ def on_statsd(state: RunState, e: Event, t: float) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    "spark_cluster": on_spark_cluster,
-    "spark_executor_lost": on_spark_executor_lost,
-    "spark_app": on_spark_app,
-    "kafka_lag": on_kafka_lag,
-    "process_stats": on_process_stats,
-    "statsd": on_statsd,
+    Kind.SPARK_CLUSTER: on_spark_cluster,
+    Kind.SPARK_EXECUTOR_LOST: on_spark_executor_lost,
+    Kind.SPARK_APP: on_spark_app,
+    Kind.KAFKA_LAG: on_kafka_lag,
+    Kind.PROCESS_STATS: on_process_stats,
+    Kind.STATSD: on_statsd,
 }

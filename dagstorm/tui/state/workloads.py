@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dagstorm.run.events import Kind
 from dagstorm.tui.state.records import Event, num
 
 if TYPE_CHECKING:
@@ -25,4 +26,4 @@ def on_workload_stats(state: RunState, e: Event, t: float) -> None:
         state.p99_ms = float(e["p99_ms"])
 
 
-HANDLERS: dict[str, Handler] = {"workload_stats": on_workload_stats}
+HANDLERS: dict[str, Handler] = {Kind.WORKLOAD_STATS: on_workload_stats}
