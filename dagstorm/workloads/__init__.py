@@ -6,8 +6,8 @@ Here, the contract and the wiring (library API; ``docs/workloads.md`` has the de
 - :mod:`.specs`: the built-in workloads' scenario entries (``workloads:`` items);
 - :mod:`.config`: ``SourceConfig``, ``GeneratorConfig``, ``LandingConfig`` — pydantic
   models, cheap to import for scenario validation;
-- :mod:`.source`: ``EventSource``, the labelled event stream every sink consumes;
-  ``WallClock``, ``ManualClock``;
+- :mod:`.source`: ``EventSource``, the labelled event stream every sink consumes (paced
+  on the run's one clock, :mod:`dagstorm.run.clock`);
 - the workloads: :mod:`.ad_logs_workload` (the landing zone, paced on the run's clock),
   :mod:`.trigger_storm` (DAG runs through the REST API; :mod:`.dag_trigger` sends one).
 

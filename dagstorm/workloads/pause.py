@@ -9,24 +9,17 @@ resume continues at the planned rate instead of catching up in a burst.
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+
+from dagstorm.run.clock import Clock
 
 #: A paused loop re-checks its stop event at least this often (real seconds).
 RECHECK_S = 0.5
 
 
-class Elapsed(Protocol):
-    """Any clock of the engine or the generator: wall seconds since the start."""
-
-    def elapsed(self) -> float:
-        """Wall seconds since the start."""
-        ...
-
-
 class PauseGate:
     """Open (running) or closed (paused); thread-safe."""
 
-    def __init__(self, clock: Elapsed) -> None:
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._cond = threading.Condition()
         self._paused = False

@@ -1,4 +1,4 @@
-"""The event stream every sink shares: schedule + model + bad data, and the clocks.
+"""The event stream every sink shares: schedule + model + bad data.
 
 :class:`EventSource` turns a :class:`~dagstorm.workloads.config.SourceConfig` into
 successive batches ``(window, events)`` — labelled, sorted by arrival, each inside
@@ -9,9 +9,7 @@ included), never of how often or when the caller asks.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from typing import Protocol
 
 from dagstorm.workloads.config import SourceConfig
 from dagstorm.workloads.encoding.jsonl import mean_record_bytes
@@ -81,54 +79,3 @@ class EventSource:
             events = labelled_batch(self.model, window, self.config, first_hour=self.first_hour_ms)
             done += 1
             yield window, events
-
-
-class SimClock(Protocol):
-    """What a workload needs from a clock; the engine's ``Clock`` has exactly this shape."""
-
-    compression: float
-
-    def elapsed(self) -> float:
-        """Wall seconds since the run started."""
-        ...
-
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` of wall time (a fake clock just advances)."""
-        ...
-
-
-def simulated_seconds(clock: SimClock) -> float:
-    """Simulated seconds since the start: wall seconds x compression."""
-    return clock.elapsed() * clock.compression
-
-
-class WallClock:
-    """Real time since creation, compressed by ``compression``."""
-
-    def __init__(self, compression: float = 1.0) -> None:
-        self.compression = compression
-        self._origin = time.monotonic()
-
-    def elapsed(self) -> float:
-        """Wall seconds since the clock was created."""
-        return time.monotonic() - self._origin
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep for real."""
-        time.sleep(max(0.0, seconds))
-
-
-class ManualClock:
-    """A test clock: ``sleep`` advances time at once; nothing waits."""
-
-    def __init__(self, compression: float = 1.0) -> None:
-        self.compression = compression
-        self.now = 0.0
-
-    def elapsed(self) -> float:
-        """Wall seconds "elapsed" so far."""
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        """Advance instead of sleeping."""
-        self.now += seconds

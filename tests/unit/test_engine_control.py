@@ -283,12 +283,11 @@ def test_stop_releases_a_paused_workload(tmp_path: Path) -> None:
 
 def test_the_generator_leaves_paused_time_out_and_writes_the_same_data(tmp_path: Path) -> None:
     from dagstorm.workloads.sinks.generator import AdLogGenerator
-    from dagstorm.workloads.source import ManualClock
     from tests.unit.test_workloads_generator import config, digest, produce
 
     direct = produce(tmp_path / "a", [1800.0])
     generator = AdLogGenerator(config(tmp_path / "b"), ledger_dir=tmp_path / "b" / "ledger")
-    clock = ManualClock(compression=24)
+    clock = FakeClock(compression=24)
     gate = PauseGate(clock)
     gate.paused_seconds = 100.0  # as if paused for 100 wall seconds already
     generator.run(clock, duration_s=1800.0, poll_wall_seconds=0.5, gate=gate)

@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from dagstorm.run.clock import FakeClock, WallClock, simulated
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig, SourceConfig
 from dagstorm.workloads.encoding.jsonl import mean_record_bytes
 from dagstorm.workloads.model.config import BadDataConfig
 from dagstorm.workloads.model.schedule import MS_PER_HOUR, Schedule
 from dagstorm.workloads.sinks.generator import AdLogGenerator
 from dagstorm.workloads.sinks.ledger import load_ledger
-from dagstorm.workloads.source import EventSource, ManualClock, WallClock, simulated_seconds
+from dagstorm.workloads.source import EventSource
 from dagstorm.workloads.traffic.shapes import Diurnal, Spike
 
 T0 = 1_767_571_200_000
@@ -74,7 +75,7 @@ def test_different_seed_different_bytes(tmp_path: Path) -> None:
 def test_run_on_a_manual_clock_equals_advance_to(tmp_path: Path) -> None:
     direct = produce(tmp_path / "a", [1800.0])
     generator = AdLogGenerator(config(tmp_path / "b"), ledger_dir=tmp_path / "b" / "ledger")
-    clock = ManualClock(compression=24)
+    clock = FakeClock(compression=24)
     generator.run(clock, duration_s=1800.0, poll_wall_seconds=0.5)
     generator.close()
     assert clock.elapsed() * 24 >= 1800.0
@@ -85,7 +86,7 @@ def test_run_stops_when_asked(tmp_path: Path) -> None:
     stop = threading.Event()
     stop.set()
     generator = AdLogGenerator(config(tmp_path), ledger_dir=tmp_path / "ledger")
-    generator.run(ManualClock(), duration_s=1e9, stop=stop)
+    generator.run(FakeClock(), duration_s=1e9, stop=stop)
     assert generator.sim_seconds == 0.0
 
 
@@ -214,7 +215,7 @@ def test_event_source_is_the_generators_stream(tmp_path: Path) -> None:
 
 def test_wall_clock_scales_elapsed_time(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
-    monkeypatch.setattr("dagstorm.workloads.source.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("dagstorm.run.clock.time.monotonic", lambda: now[0])
     clock = WallClock(compression=24)
     now[0] += 150.0
-    assert simulated_seconds(clock) == pytest.approx(3600.0)
+    assert simulated(clock) == pytest.approx(3600.0)

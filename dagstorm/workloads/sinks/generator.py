@@ -6,7 +6,7 @@ Library entry points (the CLI and scenario workloads call these):
 - :class:`AdLogGenerator`: ``advance_to(sim_seconds)`` generates and writes every
   batch window that ends by then and closes finished hours with ``_SUCCESS``;
   ``run(clock, duration_s)`` paces that on a clock; ``close()`` finishes;
-- clocks (:class:`WallClock`, :class:`ManualClock`) live in :mod:`source`.
+- the clock is the run's one clock (:mod:`dagstorm.run.clock`: ``WallClock``, ``FakeClock``).
 
 Output depends only on the config (seed included), never on how time advances.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dagstorm import __version__
+from dagstorm.run.clock import Clock, simulated
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig
 from dagstorm.workloads.encoding.jsonl import mean_record_bytes
 from dagstorm.workloads.encoding.tables import SCHEMA
@@ -29,7 +30,7 @@ from dagstorm.workloads.pause import PauseGate
 from dagstorm.workloads.sinks.landing import LandingWriter, write_marker
 from dagstorm.workloads.sinks.ledger import LedgerWriter
 from dagstorm.workloads.sinks.partition import PartitionWriter
-from dagstorm.workloads.source import EventSource, SimClock, simulated_seconds
+from dagstorm.workloads.source import EventSource
 
 #: The configs are defined in :mod:`config` (cheap to import); re-exported here.
 __all__ = ["AdLogGenerator", "BatchResult", "GeneratorConfig", "LandingConfig"]
@@ -142,7 +143,7 @@ class AdLogGenerator:
 
     def run(
         self,
-        clock: SimClock,
+        clock: Clock,
         duration_s: float,
         *,
         stop: threading.Event | None = None,
@@ -151,8 +152,8 @@ class AdLogGenerator:
     ) -> None:
         """Generate in step with ``clock`` until ``duration_s`` simulated seconds or ``stop``.
 
-        Simulated time is ``clock.elapsed() * clock.compression``; the engine's clock
-        fits, and its compression should be the config's ``time_compression``. When
+        Simulated time is ``clock.elapsed() * clock.compression`` (:mod:`dagstorm.run.clock`);
+        its compression should be the config's ``time_compression``. When
         generation falls behind it catches up in bursts of at most 256 batches, so
         ``stop`` is seen promptly. With a ``gate``, a pause blocks generation and the
         paused span is not generated (the data's clock lags by the pauses).
@@ -162,7 +163,7 @@ class AdLogGenerator:
             if gate is not None:
                 gate.wait(stop or never)
             lag = gate.paused_seconds * clock.compression if gate is not None else 0.0
-            now = simulated_seconds(clock) - lag
+            now = simulated(clock) - lag
             self.advance_to(min(now, duration_s), max_batches=256)
             next_end = (self.source.next_window.end_ms - self.source.start_ms) / 1000.0
             if next_end > duration_s:
