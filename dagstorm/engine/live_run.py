@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dagstorm.faults.manager import ActiveFault, FaultManager
 from dagstorm.probes.base import Probe
+from dagstorm.run.events import RunStatus
 from dagstorm.run.journal import RunJournal
 from dagstorm.workloads.base import Workload
 
@@ -16,7 +17,7 @@ class RunOutcome:
     """How a run ended."""
 
     run_dir: Path
-    status: str  # completed | aborted | interrupted | error
+    status: RunStatus
     reason: str = ""
     fault_errors: list[str] = field(default_factory=list)
 

@@ -23,6 +23,7 @@ from dagstorm.run.events.base import (
     FORMAT_VERSION,
     EventFields,
     Kind,
+    LogLevel,
     RunStatus,
 )
 from dagstorm.run.events.lifecycle import (
@@ -140,6 +141,7 @@ __all__ = [
     "Kind",
     "LocustEnd",
     "Log",
+    "LogLevel",
     "PartitionWritten",
     "PhaseEnd",
     "PhaseStart",

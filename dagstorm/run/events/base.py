@@ -48,6 +48,8 @@ class Kind(StrEnum):
 FAULT_EVENT_KINDS = (Kind.FAULT_INTENT, Kind.FAULT_APPLIED, Kind.FAULT_ERROR, Kind.FAULT_REVERTED)
 #: How a run can end (``run_end.status``); ``unfinished`` is the readers' word for no run_end.
 RunStatus = Literal["completed", "aborted", "interrupted", "error"]
+#: A ``log`` event's level.
+LogLevel = Literal["debug", "info", "warning", "error"]
 
 
 class EventFields(BaseModel):

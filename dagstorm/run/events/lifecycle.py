@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from dagstorm.run.events.base import EventFields, Kind, Number, RunStatus
+from dagstorm.run.events.base import EventFields, Kind, LogLevel, Number, RunStatus
 
 
 class RunStart(EventFields):
@@ -146,7 +146,5 @@ class Log(EventFields):
     """A note from the engine."""
 
     KIND = Kind.LOG
-    level: Literal["debug", "info", "warning", "error"] = Field(
-        description="`info`, `warning`, `error`"
-    )
+    level: LogLevel = Field(description="`info`, `warning`, `error`")
     message: str = Field(description="the note")

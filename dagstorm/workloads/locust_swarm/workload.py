@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from dagstorm.core.errors import ScenarioError
 from dagstorm.run.clock import Clock
-from dagstorm.run.events import LocustEnd, Log
+from dagstorm.run.events import LocustEnd, Log, LogLevel
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.stack.embedded.layout import StateLayout
@@ -227,7 +227,7 @@ class LocustSwarm(Workload):
             )
         )
 
-    def _log(self, level: str, message: str) -> None:
+    def _log(self, level: LogLevel, message: str) -> None:
         self.journal.emit(Log(level=level, message=f"locust {self.name}: {message}"))
 
     def join(self, timeout: float | None = None) -> None:
