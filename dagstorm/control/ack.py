@@ -5,10 +5,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from dagstorm.core.polling import poll_until
 from dagstorm.run.events import Kind
 from dagstorm.run.follow import JournalFollower
 from dagstorm.run.rundir import RunDirectory
+
+
+#: How much of the journal's end :func:`run_end_of` reads: ``run_end`` is the last event.
+_TAIL_BYTES = 64 * 1024
+
+
+def run_end_of(run_dir: Path) -> dict[str, Any] | None:
+    """The run's ``run_end`` event if the run has ended, else None.
+
+    ``run_end`` is the engine's last event, so only the journal's end is read (a
+    soak's journal is large); a torn last line is skipped.
+    """
+    try:
+        with RunDirectory(run_dir).journal.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - _TAIL_BYTES))
+            tail = handle.read()
+    except FileNotFoundError:
+        return None
+    for line in reversed(tail.splitlines()):
+        if b'"run_end"' not in line:
+            continue
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(event, dict) and event.get("kind") == "run_end":
+            return event
+    return None
 
 
 def journal_size(run_dir: Path) -> int:
@@ -24,8 +55,9 @@ def wait_for_ack(
 ) -> dict[str, Any] | None:
     """The ``control_ack`` of ``command_id`` written after byte ``start``, or None.
 
-    None when ``timeout`` seconds pass or the run ends (``run_end``) first. Reads
-    only what the journal gained since the last look (a soak's journal is large).
+    None when ``timeout`` seconds pass or the run ends (``run_end``) first
+    (:func:`run_end_of` tells which). Reads only what the journal gained since the
+    last look (a soak's journal is large).
     """
     follower = JournalFollower(RunDirectory(run_dir).journal)
     follower.offset = start

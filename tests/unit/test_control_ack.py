@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from dagstorm.control.ack import wait_for_ack
+from dagstorm.control.ack import run_end_of, wait_for_ack
 
 
 def _journal(run_dir: Path, *events: dict[str, object], torn: bytes = b"") -> None:
@@ -32,3 +32,12 @@ def test_no_ack_in_time_is_none(tmp_path: Path) -> None:
     assert wait_for_ack(tmp_path, "c1", start=0, timeout=0) is None
     _journal(tmp_path, {"kind": "phase_start"})
     assert wait_for_ack(tmp_path, "c1", start=0, timeout=0.05, poll=0.01) is None
+
+
+def test_run_end_of_reads_the_last_run_end_and_skips_a_torn_line(tmp_path: Path) -> None:
+    assert run_end_of(tmp_path) is None
+    _journal(tmp_path, {"kind": "run_start"}, torn=b'{"kind": "run_end", "sta')
+    assert run_end_of(tmp_path) is None
+    end = {"kind": "run_end", "status": "aborted"}
+    _journal(tmp_path, {"kind": "run_start"}, {"kind": "log", "message": "x" * 70_000}, end)
+    assert run_end_of(tmp_path) == end

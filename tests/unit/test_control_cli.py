@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from dagstorm.cli import cli
 from dagstorm.control.inbox import ControlInbox
-from dagstorm.control.protocol import Command
+from dagstorm.control.protocol import Command, inbox_dir
 
 
 class Engine(threading.Thread):
@@ -73,3 +73,17 @@ def test_a_run_without_an_inbox_and_bad_arguments_exit_2(tmp_path: Path) -> None
     bad = runner.invoke(cli, ["control", str(tmp_path), "inject", "network", "link=moon"])
     assert bad.exit_code == 2 and "link" in bad.output
     assert list((tmp_path / "control" / "inbox").iterdir()) == []
+
+
+def test_a_finished_run_is_refused_at_once_with_its_end(tmp_path: Path) -> None:
+    ControlInbox(tmp_path).open()
+    end = {"kind": "run_end", "wall": 1796578677.7, "status": "completed"}
+    (tmp_path / "journal.jsonl").write_bytes(
+        b'{"kind": "run_start", "t": 0}\n' + orjson.dumps(end) + b"\n"
+    )
+    result = CliRunner().invoke(cli, ["control", str(tmp_path), "pause", "--timeout", "60"])
+    assert result.exit_code == 2, result.output
+    assert "cannot pause: the run has ended (completed at 2026-12-" in result.output
+    assert "Traceback" not in result.output
+    assert inbox_dir(tmp_path).is_dir()
+    assert not list(inbox_dir(tmp_path).glob("*.json")), "nothing was sent"

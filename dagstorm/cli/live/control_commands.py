@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import click
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import handle_errors, out
-from dagstorm.control.ack import journal_size, wait_for_ack
+from dagstorm.control.ack import journal_size, run_end_of, wait_for_ack
 from dagstorm.control.client import ControlClient
 from dagstorm.core.durations import parse_duration
 from dagstorm.core.errors import ControlError, ExitCode, InfrastructureError, UsageError
@@ -41,8 +42,8 @@ def control(
     """Send a command to a running run through its control inbox (docs/control.md).
 
     inject takes a fault as KIND key=value… (as `dagstorm fault inject`); revert takes
-    a fault id. Exit codes: 0 done, 2 rejected (the reason is printed), 3 failed or
-    no acknowledgement in time.
+    a fault id. Exit codes: 0 done, 2 rejected (the reason is printed) or the run
+    has ended, 3 failed or no acknowledgement in time.
 
     \b
     Example:
@@ -52,6 +53,7 @@ def control(
       dagstorm control runs/20261124T101500Z-soak abort
     """
     fields = _fields(command, args, duration)
+    _refuse_an_ended_run(run_dir, command)
     client = ControlClient(run_dir, client="dagstorm-control")
     start = journal_size(run_dir)
     sent = client.send(command, **fields)
@@ -60,6 +62,7 @@ def control(
         return
     ack = wait_for_ack(run_dir, sent.id, start=start, timeout=timeout)
     if ack is None:
+        _refuse_an_ended_run(run_dir, command, sent=True)
         raise InfrastructureError(
             f"no acknowledgement of {command} ({sent.id}) within {timeout:g} s",
             where=str(run_dir),
@@ -73,6 +76,28 @@ def control(
         raise SystemExit(int(ExitCode.USAGE))
     if ack.get("outcome") != "done":
         raise SystemExit(int(ExitCode.INFRASTRUCTURE))
+
+
+def _refuse_an_ended_run(run_dir: Path, command: str, *, sent: bool = False) -> None:
+    """Exit 2 with the run's end when the run is over: nothing steers it any more."""
+    end = run_end_of(run_dir)
+    if end is None:
+        return
+    how = str(end.get("status") or "ended")
+    wall = end.get("wall")
+    when = f" at {_utc(wall)}" if isinstance(wall, int | float) else ""
+    what = "ended before it acknowledged the command" if sent else "has ended"
+    raise ControlError(
+        f"cannot {command}: the run {what} ({how}{when}); a finished run takes no commands",
+        where=str(run_dir),
+        fix=f"read it with `dagstorm watch {run_dir}` or its report.html; "
+        "start a new run with `dagstorm run SCENARIO`",
+    )
+
+
+def _utc(epoch: float) -> str:
+    """An epoch second as ``2026-12-06 17:38:08 UTC``."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _fields(command: str, args: tuple[str, ...], duration: str | None) -> dict[str, Any]:
