@@ -12,7 +12,6 @@ from dagstorm.run.events import Kind
 from dagstorm.run.follow import JournalFollower
 from dagstorm.run.rundir import RunDirectory
 
-
 #: How much of the journal's end :func:`run_end_of` reads: ``run_end`` is the last event.
 _TAIL_BYTES = 64 * 1024
 
@@ -37,7 +36,7 @@ def run_end_of(run_dir: Path) -> dict[str, Any] | None:
             event = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
-        if isinstance(event, dict) and event.get("kind") == "run_end":
+        if isinstance(event, dict) and event.get("kind") == Kind.RUN_END:
             return event
     return None
 
