@@ -38,6 +38,6 @@ def test_run_end_of_reads_the_last_run_end_and_skips_a_torn_line(tmp_path: Path)
     assert run_end_of(tmp_path) is None
     _journal(tmp_path, {"kind": "run_start"}, torn=b'{"kind": "run_end", "sta')
     assert run_end_of(tmp_path) is None
-    end = {"kind": "run_end", "status": "aborted"}
+    end: dict[str, object] = {"kind": "run_end", "status": "aborted"}
     _journal(tmp_path, {"kind": "run_start"}, {"kind": "log", "message": "x" * 70_000}, end)
     assert run_end_of(tmp_path) == end
