@@ -102,9 +102,13 @@ class Runner:
 
     # -- preflight ----------------------------------------------------------------------
 
+    def check_needs(self) -> None:
+        """Refuse (exit 2) a scenario needing a part the stack does not declare."""
+        check_needs(self.loaded, self.stack)
+
     def preflight(self, faults: FaultManager) -> None:
         """The stack declares and answers what the scenario needs (nothing is touched)."""
-        check_needs(self.loaded, self.stack)
+        self.check_needs()
         if self.embedded is None:
             check_reachable(self.loaded, self.stack, self._reach)
         else:

@@ -135,6 +135,7 @@ def run_scenario(
 
 
 def _run(runner: Runner, loaded: LoadedScenario, say: Echo) -> RunOutcome:
+    runner.check_needs()  # a scenario the stack cannot serve is refused before it is announced
     say(
         f"running {loaded.scenario.name} for {loaded.scenario.duration:g} s wall "
         f"(compression {loaded.scenario.time_compression:g})"
