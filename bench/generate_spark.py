@@ -85,7 +85,7 @@ def main() -> int:
 
     stack = load_stack_config()
     ctx = StackContext(config=stack, progress=Progress(quiet=True))
-    master = resolve_stack(stack).spark_master_url
+    master = resolve_stack(stack).endpoint("spark")
     scratch = Path(tempfile.mkdtemp(prefix="bench-spark-", dir=args.out))
     source: dict[str, Any] = {
         "seed": 5,

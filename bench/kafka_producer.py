@@ -299,7 +299,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the dagstorm run")
     parser.add_argument("--skip-plain", action="store_true")
     args = parser.parse_args()
-    bootstrap = resolve_stack(load_stack_config()).kafka_bootstrap
+    bootstrap = resolve_stack(load_stack_config()).endpoint("kafka")
     messages = sample_messages(min(args.records, 100_000))
     size = sum(map(len, messages)) / len(messages)
     print(

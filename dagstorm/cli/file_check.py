@@ -10,9 +10,10 @@ from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import ConfigError, ScenarioError
 from dagstorm.core.problems import Problem
 from dagstorm.scenarios.loader import ScenarioInvalid, load_scenario
+from dagstorm.scenarios.needs import unmet_needs
 from dagstorm.scenarios.plan import build_plan
 from dagstorm.scenarios.suite import is_suite_file, load_suite
-from dagstorm.stack.config import load_stack_config
+from dagstorm.stack.config import StackConfig, load_stack_config
 
 
 @dataclass
@@ -63,8 +64,11 @@ def _kind(path: Path) -> str:
         return "scenario"
 
 
-def check_file(path: Path) -> FileCheck:
-    """Load ``path`` as what it is; every problem and warning, never an exception."""
+def check_file(path: Path, stack: StackConfig | None = None) -> FileCheck:
+    """Load ``path`` as what it is; every problem and warning, never an exception.
+
+    With ``stack``, a scenario is also checked against the parts that stack declares.
+    """
     kind = _kind(path)
     try:
         if kind == "stack":
@@ -82,6 +86,10 @@ def check_file(path: Path) -> FileCheck:
             )
         loaded = load_scenario(path)
         plan = build_plan(loaded.scenario)
+        if stack is not None:
+            unmet = unmet_needs(loaded, stack.parts(), stack.source, stack.kind)
+            if unmet:
+                return FileCheck(path, kind, False, problems=unmet, warnings=loaded.warnings)
         return FileCheck(
             path,
             kind,

@@ -71,7 +71,7 @@ def _spark_options(
                 fix="pass --master URL (spark://host:7077, yarn, k8s://https://host:6443)",
             )
         ctx = settings.context()
-        master = resolve_stack(ctx.config).spark_master_url
+        master = resolve_stack(ctx.config).endpoint("spark")
         env, spark_home = spark_env(ctx), ctx.spark_home
     else:
         spark_home_env = os.environ.get("SPARK_HOME")

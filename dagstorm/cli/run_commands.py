@@ -31,8 +31,9 @@ from dagstorm.scenarios.plan import build_plan, plan_document, timeline_rows
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON document on stdout instead of lines."
 )
+@click.pass_obj
 @handle_errors
-def validate(files: tuple[Path, ...], as_json: bool) -> None:
+def validate(settings: Settings, files: tuple[Path, ...], as_json: bool) -> None:
     """Check scenario, suite and stack files; every problem is listed with file:line:column.
 
     A suite file (top-level `suite:`) is checked with every scenario it lists; a
@@ -40,16 +41,20 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
     problem is one line `file:line:column: what — fix: how` on stderr, warnings
     too (`…: warning: …`). With `--json`, one document on stdout instead: a list
     with each file's `valid`, `kind`, `summary`, `problems` and `warnings`
-    (each `{where, what, fix}`). Exits 0 when all are valid (warnings allowed),
-    2 otherwise. Touches nothing.
+    (each `{where, what, fix}`). With `--stack-file`, each scenario is also
+    checked against the parts that stack declares (a fault needing Kafka on an
+    Airflow-only stack is a problem). Exits 0 when all are valid (warnings
+    allowed), 2 otherwise. Touches nothing.
 
     \b
     Example:
       dagstorm validate scenarios/*.yaml
       dagstorm validate dagstorm.stack.yaml
+      dagstorm validate --stack-file ext.stack.yaml scenarios/kafka-burst.yaml
       dagstorm validate --json scenarios/*.yaml | jq '.[] | select(.valid | not)'
     """
-    checks = [check_file(path) for path in files]
+    stack = settings.config() if settings.stack_file is not None else None
+    checks = [check_file(path, stack) for path in files]
     if as_json:
         click.echo(json.dumps([c.as_dict() for c in checks], indent=2))
     else:

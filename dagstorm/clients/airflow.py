@@ -18,17 +18,8 @@ from dagstorm.core.errors import ServiceUnreachableError
 class AirflowLogin(Protocol):
     """Where Airflow's REST API is and who logs in (a stack's endpoints are one)."""
 
-    @property
-    def airflow_url(self) -> str:
-        """The API server's base URL, without ``/api/v2``."""
-
-    @property
-    def airflow_username(self) -> str:
-        """The user the token is issued to."""
-
-    @property
-    def airflow_password(self) -> str:
-        """That user's password."""
+    def airflow_login(self) -> tuple[str, str, str]:
+        """The API server's base URL (without ``/api/v2``), the user name and password."""
 
 
 def fetch_token(base_url: str, username: str, password: str, *, timeout: float = 10.0) -> str:
@@ -42,7 +33,7 @@ def fetch_token(base_url: str, username: str, password: str, *, timeout: float =
         raise ServiceUnreachableError(
             f"Airflow does not answer ({exc.__class__.__name__})",
             where=url,
-            fix="check `dagstorm stack status`",
+            fix="check that Airflow's API server answers at that URL (`dagstorm stack check`)",
         ) from None
     if response.status_code not in {200, 201}:
         raise ServiceUnreachableError(
@@ -56,5 +47,6 @@ def fetch_token(base_url: str, username: str, password: str, *, timeout: float =
 
 def api_client(login: AirflowLogin) -> ApiClient:
     """An ``airflow_client.client.ApiClient`` authenticated as ``login`` says."""
-    token = fetch_token(login.airflow_url, login.airflow_username, login.airflow_password)
-    return ApiClient(Configuration(host=login.airflow_url, access_token=token))
+    url, username, password = login.airflow_login()
+    token = fetch_token(url, username, password)
+    return ApiClient(Configuration(host=url, access_token=token))

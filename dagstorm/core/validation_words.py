@@ -40,6 +40,10 @@ PATTERNS: dict[str, tuple[str, str]] = {
         "write e.g. ad_events",
     ),
     r"^[A-Za-z0-9._:-]{1,40}$": ("must be 1-40 letters, digits, . _ : or -", "write e.g. nightly"),
+    r"^[A-Za-z_][A-Za-z0-9_]*$": (
+        "must be an environment variable's name (letters, digits, _)",
+        "write e.g. SERVING_DB_DSN",
+    ),
 }
 
 

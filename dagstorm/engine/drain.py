@@ -31,7 +31,7 @@ def served_by(stack: Stack, signal_ids: set[str]) -> dict[str, str]:
     """signal_id → run_id of the DAG run that loaded it (``ad_events_batches``)."""
     if not signal_ids:
         return {}
-    with psycopg.connect(stack.serving_db_dsn, connect_timeout=10) as conn:
+    with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=10) as conn:
         rows = conn.execute(
             "SELECT signal_id, run_id FROM ad_events_batches WHERE signal_id = ANY(%s)",
             (sorted(signal_ids),),

@@ -15,43 +15,49 @@ from dagstorm.stack.embedded.launcher import EmbeddedStack
 
 
 def default_probes(ctx: RunContext, settings: Probes) -> list[Probe]:
-    """Airflow runs/tries, StatsD, Spark, Kafka (if topics are named), process stats, extras."""
+    """The probes of the parts the stack declares, and the scenario's extras.
+
+    Airflow runs/tries (Airflow), StatsD (a StatsD port), Spark (Spark), Kafka lag
+    (Kafka, when topics are named), process stats (dagstorm and the processes it owns).
+    """
     interval = settings.interval
     journal, clock, stack = ctx.journal, ctx.clock, ctx.stack
-    probes: list[Probe] = [
-        AirflowRunsProbe(
-            journal,
-            clock,
-            interval=interval,
-            stack=stack,
-            dag_ids=settings.airflow_dags,
-        ),
-        SparkProbe(
-            journal,
-            clock,
-            interval=max(interval, 5.0),
-            master_ui=stack.spark_ui_url,
-            history=stack.spark_history_url,
-        ),
+    slow = max(interval, 5.0)
+    probes: list[Probe] = []
+    if stack.declares("airflow"):
+        probes.append(
+            AirflowRunsProbe(
+                journal, clock, interval=interval, stack=stack, dag_ids=settings.airflow_dags
+            )
+        )
+    if stack.declares("spark"):
+        probes.append(
+            SparkProbe(
+                journal,
+                clock,
+                interval=slow,
+                master_ui=stack.spark_ui_url,
+                history=stack.spark_history_url,
+            )
+        )
+    probes.append(  # dagstorm itself, and the processes it owns
         ProcessProbe(
             journal,
             clock,
-            interval=max(interval, 5.0),
+            interval=slow,
             embedded=EmbeddedStack(ctx.embedded) if ctx.embedded else None,
-        ),
-    ]
-    if stack.kind != "external":
-        probes.append(
-            StatsdProbe(journal, clock, interval=max(interval, 5.0), port=stack.statsd_port)
         )
+    )
+    if stack.declares("statsd") and stack.statsd_port is not None:
+        probes.append(StatsdProbe(journal, clock, interval=slow, port=stack.statsd_port))
     topics = settings.kafka_topics
     if topics:
         probes.append(
             KafkaLagProbe(
                 journal,
                 clock,
-                interval=max(interval, 5.0),
-                bootstrap=stack.kafka_bootstrap,
+                interval=slow,
+                bootstrap=stack.endpoint("kafka"),
                 topics=topics,
                 groups=settings.kafka_groups,
             )

@@ -1,7 +1,8 @@
 """The runner: one scenario against the real stack, with the rollback guarantee.
 
-Order of a run: preflight (the stack is up, every fault target is declared:
-nothing is touched before both hold) → run directory and ``run_start`` →
+Order of a run: preflight (the stack declares every part the scenario needs,
+those parts answer, every fault target is declared: nothing is touched before
+all hold; :mod:`.preflight`) → run directory and ``run_start`` →
 alert sink and probes → the timeline (phases, workloads, faults) on one clock,
 with live SLO checks → stop workloads, revert every fault (on every exit path:
 normal end, error, Ctrl-C, SIGTERM) → drain in-flight DAG runs → final probe
@@ -18,15 +19,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from dagstorm.control.inbox import ControlInbox
 from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import DagstormError, FaultError, StackNotRunningError
 from dagstorm.core.progress import Progress
+from dagstorm.engine.alert_route import AlertRoute, start_route
 from dagstorm.engine.control_handler import ControlHandler
 from dagstorm.engine.drain import wait_for_runs
 from dagstorm.engine.fault_lifecycle import expired_adhoc, inject_fault, revert_all, revert_fault
 from dagstorm.engine.live_run import LiveRun, RunOutcome
+from dagstorm.engine.preflight import ReachCheck, check_needs, check_reachable
 from dagstorm.engine.probe_set import default_probes
 from dagstorm.engine.run_start import emit_run_start
 from dagstorm.engine.serving_snapshot import snapshot_serving
@@ -35,11 +39,11 @@ from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager, Terminated, sigterm_raises
 from dagstorm.plugin.context import RunContext
-from dagstorm.probes.alert_sink import Alert, AlertSink
+from dagstorm.probes.alert_sink import Alert
 from dagstorm.probes.base import Probe
 from dagstorm.run.clock import Clock, WallClock
 from dagstorm.run.events import Alert as AlertEvent
-from dagstorm.run.events import Log, PhaseEnd, PhaseStart, RunEnd
+from dagstorm.run.events import Log, LogLevel, PhaseEnd, PhaseStart, RunEnd
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
@@ -75,6 +79,7 @@ class Runner:
         workload_factory: Callable[[RunContext], list[Workload]] | None = None,
         probe_factory: Callable[[RunContext], list[Probe]] | None = None,
         on_run_dir: Callable[[Path], None] | None = None,
+        reach: ReachCheck | None = None,
     ) -> None:
         self.loaded = loaded
         self.scenario = loaded.scenario
@@ -92,15 +97,24 @@ class Runner:
         self._probe_factory = probe_factory
         #: Called once the run directory exists and its journal has ``run_start``.
         self._on_run_dir = on_run_dir
+        #: How preflight asks a part of a non-embedded stack for an answer (default: for real).
+        self._reach = reach
         self._stop = threading.Event()
         self.journal: RunJournal | None = None
         self.controls: ControlHandler | None = None
 
     # -- preflight ----------------------------------------------------------------------
 
+    def check_needs(self) -> None:
+        """Refuse (exit 2) a scenario needing a part the stack does not declare."""
+        check_needs(self.loaded, self.stack)
+
     def preflight(self, faults: FaultManager) -> None:
-        """The stack answers and every fault target is declared (nothing is touched)."""
-        if self.embedded is not None:
+        """The stack declares and answers what the scenario needs (nothing is touched)."""
+        self.check_needs()
+        if self.embedded is None:
+            check_reachable(self.loaded, self.stack, self._reach)
+        else:
             rows = EmbeddedStack(self.embedded).status()
             down = [r.name for r in rows if r.state != "running"]
             if down:
@@ -166,7 +180,7 @@ class Runner:
             self._finish(journal, probes, sink, run_dir, outcome)
         return outcome
 
-    def _alert_sink(self, journal: RunJournal) -> AlertSink | None:
+    def _alert_sink(self, journal: RunJournal) -> AlertRoute | None:
         def deliver(alert: Alert) -> None:
             journal.emit(
                 AlertEvent(
@@ -181,13 +195,14 @@ class Runner:
                 )
             )
 
-        sink = AlertSink(self.stack.alert_sink_port, deliver)
-        try:
-            sink.start()
-        except DagstormError as exc:
-            journal.emit(Log(level="warning", message=f"no alert sink: {exc.render()}"))
-            return None
-        return sink
+        return start_route(self.stack, deliver, self._say(journal))
+
+    @staticmethod
+    def _say(journal: RunJournal) -> Callable[[str, str], None]:
+        def say(level: str, message: str) -> None:
+            journal.emit(Log(level=cast(LogLevel, level), message=message))
+
+        return say
 
     def context(self, journal: RunJournal, run_dir: Path) -> RunContext:
         """What workloads and probes of this run are given (never the runner itself)."""
@@ -315,7 +330,7 @@ class Runner:
         self,
         journal: RunJournal,
         probes: list[Probe],
-        sink: AlertSink | None,
+        sink: AlertRoute | None,
         run_dir: Path,
         outcome: RunOutcome,
     ) -> None:
@@ -324,10 +339,11 @@ class Runner:
         for probe in probes:
             probe.stop()
         if sink is not None:
-            sink.stop()
+            sink.stop(self.stack, self._say(journal))
         try:
-            rows = snapshot_serving(self.stack.serving_db_dsn, run_dir)
-            journal.emit(Log(level="info", message=f"serving snapshot: {rows} rows"))
+            if self.stack.serving_db_dsn is not None:  # none declared: nothing to snapshot
+                rows = snapshot_serving(self.stack.serving_db_dsn, run_dir)
+                journal.emit(Log(level="info", message=f"serving snapshot: {rows} rows"))
         except Exception as exc:  # noqa: BLE001 - completeness is then "not measured"
             journal.emit(Log(level="warning", message=f"no serving snapshot: {exc!r}"[:300]))
         journal.emit(

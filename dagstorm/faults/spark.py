@@ -109,7 +109,7 @@ class ExecutorOom(Fault):
         argv = [
             str(ctx.spark_home / "bin" / "spark-submit"),
             "--master",
-            self.ctx.stack.spark_master_url,
+            self.ctx.stack.endpoint("spark"),
             "--name",
             f"dagstorm-oom-{self.fault_id}",
             "--executor-memory",

@@ -13,8 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dagstorm.core.problems import raise_all
+from dagstorm.stack.parts import Part
+from dagstorm.stack.topology import LinkName
 
-LinkName = Literal["kafka", "airflow-db", "serving-db", "airflow-api"]
 StreamChoice = Literal["upstream", "downstream", "both"]
 
 
@@ -33,6 +34,10 @@ class FaultSpecBase(BaseModel):
     def describe(self) -> str:
         """A short human description, e.g. ``network latency 300 ms on kafka``."""
         raise NotImplementedError
+
+    def needs(self) -> frozenset[Part]:
+        """The stack parts this fault acts on (a run refuses it where they are not declared)."""
+        return frozenset()
 
 
 class NetworkFault(FaultSpecBase):
@@ -92,6 +97,10 @@ class NetworkFault(FaultSpecBase):
         }.get(self.effect, "")
         return f"network {self.effect}{detail} on {self.link} ({self.stream})"
 
+    def needs(self) -> frozenset[Part]:
+        """Toxiproxy (the link's proxy is checked against the stack's declared links)."""
+        return frozenset({"toxiproxy"})
+
 
 class BrokerFault(FaultSpecBase):
     """The Kafka broker process: SIGKILL (restarted on revert), SIGSTOP, or a restart."""
@@ -102,6 +111,10 @@ class BrokerFault(FaultSpecBase):
     def describe(self) -> str:
         """Short description."""
         return f"kafka broker {self.action}"
+
+    def needs(self) -> frozenset[Part]:
+        """Kafka, and its broker as a process dagstorm owns."""
+        return frozenset({"kafka", "processes"})
 
 
 class SparkFault(FaultSpecBase):
@@ -114,6 +127,10 @@ class SparkFault(FaultSpecBase):
     def describe(self) -> str:
         """Short description."""
         return f"spark {self.action.replace('_', ' ')}"
+
+    def needs(self) -> frozenset[Part]:
+        """Spark, and its processes (executors, worker, master) as dagstorm's own."""
+        return frozenset({"spark", "processes"})
 
 
 AirflowComponent = Literal["scheduler", "triggerer", "dag-processor", "api-server"]
@@ -140,3 +157,7 @@ class AirflowFault(FaultSpecBase):
         if self.action == "kill_task":
             return "airflow task killed" + (f" ({self.dag_id})" if self.dag_id else "")
         return f"airflow {self.component} {self.action}"
+
+    def needs(self) -> frozenset[Part]:
+        """Airflow, and its processes (a component, a task's process) as dagstorm's own."""
+        return frozenset({"airflow", "processes"})

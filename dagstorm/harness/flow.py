@@ -120,8 +120,11 @@ def run_scenario(
         workload_factory=parts.workload_factory,
         probe_factory=parts.probe_factory,
         on_run_dir=announced,
+        reach=parts.reach,
     )
-    with serve_metrics(runner, options.metrics):
+    with serve_metrics(runner, options.metrics) as server:
+        if server is not None:  # with --metrics-port 0 the system chose the port
+            say(f"metrics on http://{server.host}:{server.port}/metrics")
         outcome = _run(runner, loaded, say)
     if options.baseline is not None:
         write_baseline(outcome.run_dir, options.baseline)
@@ -132,6 +135,7 @@ def run_scenario(
 
 
 def _run(runner: Runner, loaded: LoadedScenario, say: Echo) -> RunOutcome:
+    runner.check_needs()  # a scenario the stack cannot serve is refused before it is announced
     say(
         f"running {loaded.scenario.name} for {loaded.scenario.duration:g} s wall "
         f"(compression {loaded.scenario.time_compression:g})"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dagstorm.analysis.outputs.baseline import Baseline
+    from dagstorm.engine.preflight import ReachCheck
     from dagstorm.metrics.server import MetricsAddress
     from dagstorm.plugin.context import RunContext
     from dagstorm.probes.base import Probe
@@ -37,7 +38,7 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class EngineParts:
-    """Parts the engine uses instead of its own: a clock, the workloads, the probes.
+    """Parts the engine uses instead of its own: a clock, the workloads, the probes, reach.
 
     None keeps the engine's own (the wall clock; the scenario's workloads and
     probes). Tests run a scenario in no time with a ``FakeClock`` and no load.
@@ -46,6 +47,8 @@ class EngineParts:
     clock: Clock | None = None
     workload_factory: Callable[[RunContext], list[Workload]] | None = None
     probe_factory: Callable[[RunContext], list[Probe]] | None = None
+    #: How preflight asks a needed part of a non-embedded stack for an answer.
+    reach: ReachCheck | None = None
 
 
 __all__ = ["Echo", "EngineParts", "RunOptions"]

@@ -36,6 +36,8 @@ def stack_config_for(
         if choice.external is not None:
             update["external"] = choice.external
         config = config.model_copy(update=update)
+        if choice.external is not None:
+            config = config.from_source("the scenario's `stack.external`")
     return config
 
 

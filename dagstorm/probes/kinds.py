@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from dagstorm.plugin.registry import OneOfKinds, Registry
+from dagstorm.stack.parts import Part
 
 if TYPE_CHECKING:
     from dagstorm.plugin.context import RunContext
@@ -27,6 +28,10 @@ class ProbeSpecBase(BaseModel):
 
     #: The probe's kind (each subclass narrows it to one ``Literal``).
     kind: str
+
+    def needs(self) -> frozenset[Part]:
+        """The stack parts this probe watches (a run refuses it where not declared)."""
+        return frozenset()
 
 
 #: Probe kinds plugins provide, looked up by the ``kind`` of a ``probes.extra`` entry.

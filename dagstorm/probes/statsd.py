@@ -77,7 +77,14 @@ class StatsdProbe(Probe):
     def setup(self) -> None:
         """Bind the UDP socket and start reading."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind(("127.0.0.1", self.port))
+        try:
+            sock.bind(("127.0.0.1", self.port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(
+                f"UDP port {self.port} is held ({exc.strerror}): another run receives the"
+                " stack's StatsD metrics, so this run has none"
+            ) from None
         sock.settimeout(0.5)
         self._sock = sock
         self._reader = threading.Thread(target=self._read, name="statsd-reader", daemon=True)

@@ -31,6 +31,7 @@ from pydantic import (
 from dagstorm.core.durations import parse_duration
 from dagstorm.core.problems import FixableValueError, KeyPath, raise_all, show
 from dagstorm.scenarios.comparisons import Target, parse_target
+from dagstorm.stack.parts import Part
 
 #: Every SLO a scenario may list, as written (``- <type>: …``).
 SLO_TYPES = ("sla", "recovery_time", "scheduler_throughput", "lost_events", "duplicate_events")
@@ -56,6 +57,10 @@ class _Slo(BaseModel):
     def target(self) -> Target:
         """The parsed target."""
         raise NotImplementedError
+
+    def needs(self) -> frozenset[Part]:
+        """The stack parts its measure reads (default: Airflow's DAG runs and task tries)."""
+        return frozenset({"airflow"})
 
 
 class SlaSlo(_Slo):
@@ -181,6 +186,10 @@ class CountSlo(_Slo):
     def target(self) -> Target:
         """At most ``max``."""
         return Target("<=", float(self.max), f"<= {self.max}")
+
+    def needs(self) -> frozenset[Part]:
+        """The serving database the events are counted in."""
+        return frozenset({"serving_db"})
 
 
 SloSpec = Annotated[

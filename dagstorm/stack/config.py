@@ -12,13 +12,21 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from dagstorm.core.errors import ConfigError
-from dagstorm.core.problems import KeyPath, Problem, sort_problems
+from dagstorm.core.problems import KeyPath, Problem, raise_all, sort_problems
 from dagstorm.core.validation_words import problems_from_validation
 from dagstorm.core.yamlsource import load_yaml
-from dagstorm.stack.topology import LINKS
+from dagstorm.stack.parts import EMBEDDED_PARTS, LOCAL_PARTS, Part
+from dagstorm.stack.topology import LINKS, LinkName
 
 DEFAULT_STACK_FILE = "dagstorm.stack.yaml"
 DEFAULT_STATE_DIR = ".dagstorm"
@@ -83,14 +91,56 @@ class AirflowSettings(_Strict):
 
 
 class ExternalEndpoints(_Strict):
-    """Endpoints of an existing stack (kind `external`); credentials come from env."""
+    """Endpoints of an existing stack (kind `external`): only the parts that exist.
 
-    airflow_url: str
-    spark_master_url: str = Field(pattern=r"^spark://")
+    Every part is optional and checked only where declared; an Airflow-only
+    cluster is a valid stack. Credentials come from the environment or files,
+    and only for the parts declared (docs/stack.md).
+    """
+
+    airflow_url: str | None = None
+    spark_master_url: str | None = Field(None, pattern=r"^spark://")
     spark_ui_url: str | None = None
-    kafka_bootstrap: str
+    kafka_bootstrap: str | None = None
     toxiproxy_url: str | None = None
-    serving_db_dsn_env: str = "DAGSTORM_SERVING_DB_DSN"
+    #: The Toxiproxy proxies that exist (by link name); default: every link.
+    toxiproxy_links: tuple[LinkName, ...] | None = None
+    #: The environment variable holding the serving database's DSN (declares that database).
+    serving_db_dsn_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    #: The UDP port this machine receives the Airflow's StatsD metrics on (declares StatsD).
+    statsd_port: Port | None = None
+
+    @model_validator(mode="after")
+    def _declares_something(self) -> ExternalEndpoints:
+        findings: list[tuple[KeyPath, str]] = []
+        if not self.parts():
+            findings.append(
+                ((), "an external stack declares at least one part, e.g. `airflow_url:`")
+            )
+        if self.toxiproxy_links is not None and self.toxiproxy_url is None:
+            findings.append((("toxiproxy_links",), "`toxiproxy_links` needs `toxiproxy_url`"))
+        raise_all("ExternalEndpoints", findings)
+        return self
+
+    def parts(self) -> frozenset[Part]:
+        """The parts this stack declares."""
+        declared: dict[Part, object] = {
+            "airflow": self.airflow_url,
+            "spark": self.spark_master_url,
+            "kafka": self.kafka_bootstrap,
+            "toxiproxy": self.toxiproxy_url,
+            "serving_db": self.serving_db_dsn_env,
+            "statsd": self.statsd_port,
+        }
+        return frozenset(part for part, value in declared.items() if value is not None)
+
+    def links(self) -> tuple[str, ...]:
+        """The Toxiproxy links this stack declares (none without Toxiproxy)."""
+        if self.toxiproxy_url is None:
+            return ()
+        if self.toxiproxy_links is None:
+            return tuple(link.name for link in LINKS)
+        return tuple(self.toxiproxy_links)
 
 
 class StackConfig(_Strict):
@@ -110,6 +160,27 @@ class StackConfig(_Strict):
         if self.kind == "external" and self.external is None:
             raise ValueError("kind: external needs an `external:` block with the endpoints")
         return self
+
+    _source: str = PrivateAttr("the stack config")
+
+    @property
+    def source(self) -> str:
+        """Where this config came from (the stack file), for messages."""
+        return self._source
+
+    def from_source(self, source: str) -> StackConfig:
+        """A copy of the config that remembers it was read from ``source``."""
+        copy = self.model_copy()
+        copy._source = source
+        return copy
+
+    def parts(self) -> frozenset[Part]:
+        """The parts this stack declares (embedded: all; compose: all but owned processes)."""
+        if self.kind == "embedded":
+            return EMBEDDED_PARTS
+        if self.kind == "compose" or self.external is None:
+            return LOCAL_PARTS
+        return self.external.parts()
 
     @property
     def link_names(self) -> tuple[str, ...]:
@@ -195,7 +266,7 @@ def load_stack_config(
         raise ConfigInvalid(sort_problems(problems))
     if not config.state_dir.is_absolute():
         config = config.model_copy(update={"state_dir": (base / config.state_dir).resolve()})
-    return config
+    return config.from_source(str(path)) if doc is not None else config
 
 
 def _source(env: dict[str, str]) -> str:

@@ -117,8 +117,8 @@ def _spark_master(url: str) -> tuple[str, int | None]:
 
 def connections(stack: Stack, settings: PipelineSettings) -> list[dict[str, Any]]:
     """The Airflow connections, as REST API bodies (the serving one holds a secret)."""
-    spark_host, spark_port = _spark_master(stack.spark_master_url)
-    serving = _serving_parts(stack.serving_db_dsn)
+    spark_host, spark_port = _spark_master(stack.endpoint("spark"))
+    serving = _serving_parts(stack.endpoint("serving_db"))
     kafka_extra = {
         "bootstrap.servers": stack.kafka_bootstrap,
         "group.id": SIGNAL_GROUP,
@@ -223,7 +223,7 @@ def apply_airflow(stack: Stack, settings: PipelineSettings) -> None:
 def apply_serving_schema(stack: Stack, schema_file: Path) -> None:
     """Create the serving tables (idempotent DDL) through the serving-db proxy."""
     try:
-        with psycopg.connect(stack.serving_db_dsn, connect_timeout=10) as conn:
+        with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=10) as conn:
             conn.execute(schema_file.read_text())
     except psycopg.Error as exc:
         raise DeployError(

@@ -9,37 +9,90 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Literal
 
 from dagstorm.core.errors import ConfigError
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.credentials import Credentials, from_env, load_or_create
 from dagstorm.stack.embedded.components.postgres import SERVING_DB
 from dagstorm.stack.embedded.layout import StateLayout
+from dagstorm.stack.parts import EMBEDDED_PARTS, LOCAL_PARTS, Part, declare_hint, part_text
 from dagstorm.stack.topology import LINKS, START_ORDER
 
 
 @dataclass(frozen=True)
 class Stack:
-    """Where each part of the stack is reached, and with which credentials."""
+    """Where each declared part of the stack is reached, and with which credentials.
+
+    An external stack declares only the parts that exist: the endpoint of a part it
+    does not declare is None (:meth:`endpoint` refuses it in one line).
+    """
 
     kind: str
-    airflow_url: str
-    airflow_username: str
-    airflow_password: str = field(repr=False)
-    spark_master_url: str
+    airflow_url: str | None
+    airflow_username: str | None
+    airflow_password: str | None = field(repr=False)
+    spark_master_url: str | None
     spark_ui_url: str | None
     spark_history_url: str | None
-    kafka_bootstrap: str
+    kafka_bootstrap: str | None
     toxiproxy_url: str | None
-    serving_db_dsn: str = field(repr=False)
-    statsd_port: int = 8125
+    serving_db_dsn: str | None = field(repr=False)
+    statsd_port: int | None = 8125
     alert_sink_port: int = 8127
     links: tuple[str, ...] = ()
     components: tuple[str, ...] = ()
+    #: The parts this stack has (default: every part, as the embedded stack).
+    parts: frozenset[Part] = EMBEDDED_PARTS
+    #: Where the stack was declared (the stack file), for messages.
+    source: str = "the stack config"
 
     def secret_values(self) -> list[str]:
         """Strings that must never appear in output (see credentials.redact)."""
-        return [self.airflow_password, self.serving_db_dsn]
+        return [s for s in (self.airflow_password, self.serving_db_dsn) if s]
+
+    def declares(self, part: Part) -> bool:
+        """True when the stack has ``part``."""
+        return part in self.parts
+
+    def endpoint(self, part: EndpointPart) -> str:
+        """The address of a declared part (a DSN for the serving database).
+
+        Raises :class:`PartNotDeclared` when the stack does not declare it.
+        """
+        value = {
+            "airflow": self.airflow_url,
+            "spark": self.spark_master_url,
+            "kafka": self.kafka_bootstrap,
+            "toxiproxy": self.toxiproxy_url,
+            "serving_db": self.serving_db_dsn,
+        }[part]
+        if value is None or part not in self.parts:
+            raise PartNotDeclared(part, self.source)
+        return value
+
+    def airflow_login(self) -> tuple[str, str, str]:
+        """Airflow's URL, user name and password (refused when Airflow is not declared)."""
+        url = self.endpoint("airflow")
+        if self.airflow_username is None or self.airflow_password is None:
+            raise PartNotDeclared("airflow", self.source)
+        return url, self.airflow_username, self.airflow_password
+
+
+#: The parts that have an address of their own.
+EndpointPart = Literal["airflow", "spark", "kafka", "toxiproxy", "serving_db"]
+
+
+class PartNotDeclared(ConfigError):
+    """Something needs a part the stack does not declare."""
+
+    def __init__(self, part: Part, source: str) -> None:
+        super().__init__(
+            f"{part_text(part)} is needed, but stack {source} does not declare it",
+            where=source,
+            fix=declare_hint(part),
+        )
+        self.part = part
 
 
 def _require(name: str, env: dict[str, str]) -> str:
@@ -80,6 +133,8 @@ def _local(config: StackConfig, creds: Credentials | None, env: dict[str, str]) 
         alert_sink_port=ports.alert_sink,
         links=tuple(link.name for link in LINKS),
         components=config.fault_targets or START_ORDER,
+        parts=EMBEDDED_PARTS if creds is not None else LOCAL_PARTS,
+        source=config.source,
     )
 
 
@@ -93,17 +148,23 @@ def resolve_stack(config: StackConfig, env: dict[str, str] | None = None) -> Sta
         return _local(config, None, env)
     ext = config.external
     assert ext is not None  # guaranteed by StackConfig validation
+    parts = ext.parts()
+    airflow = "airflow" in parts
     return Stack(
         kind="external",
-        airflow_url=ext.airflow_url.rstrip("/"),
-        airflow_username=_require("DAGSTORM_AIRFLOW_USERNAME", env),
-        airflow_password=_require("DAGSTORM_AIRFLOW_PASSWORD", env),
+        airflow_url=ext.airflow_url.rstrip("/") if ext.airflow_url else None,
+        airflow_username=_require("DAGSTORM_AIRFLOW_USERNAME", env) if airflow else None,
+        airflow_password=_require("DAGSTORM_AIRFLOW_PASSWORD", env) if airflow else None,
         spark_master_url=ext.spark_master_url,
         spark_ui_url=ext.spark_ui_url,
         spark_history_url=None,
         kafka_bootstrap=ext.kafka_bootstrap,
         toxiproxy_url=ext.toxiproxy_url,
-        serving_db_dsn=_require(ext.serving_db_dsn_env, env),
-        links=tuple(link.name for link in LINKS) if ext.toxiproxy_url else (),
+        serving_db_dsn=_require(ext.serving_db_dsn_env, env) if ext.serving_db_dsn_env else None,
+        statsd_port=ext.statsd_port,
+        alert_sink_port=config.ports.alert_sink,
+        links=ext.links(),
         components=config.fault_targets or (),
+        parts=parts,
+        source=config.source,
     )

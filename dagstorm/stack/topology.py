@@ -38,6 +38,10 @@ START_ORDER: tuple[ComponentName, ...] = (
 )
 
 
+#: The name of each Toxiproxy link (a network fault's ``link``).
+LinkName = Literal["kafka", "airflow-db", "serving-db", "airflow-api"]
+
+
 @dataclass(frozen=True)
 class Link:
     """A Toxiproxy proxy: clients connect to ``listen``; it forwards to ``upstream``.
@@ -45,7 +49,7 @@ class Link:
     ``listen_port`` and ``upstream_port`` name fields of :class:`Ports`.
     """
 
-    name: str
+    name: LinkName
     listen_port: str
     upstream_port: str
     description: str

@@ -49,9 +49,7 @@ class DagTrigger:
 
     def _headers(self, renew: bool = False) -> dict[str, str]:
         if self._token is None or renew:
-            self._token = fetch_token(
-                self.stack.airflow_url, self.stack.airflow_username, self.stack.airflow_password
-            )
+            self._token = fetch_token(*self.stack.airflow_login())
         return {"Authorization": f"Bearer {self._token}"}
 
     def trigger(self, dag_id: str, conf: dict[str, Any], run_id: str | None = None) -> Triggered:
@@ -59,7 +57,7 @@ class DagTrigger:
         body: dict[str, Any] = {"logical_date": None, "conf": conf}
         if run_id:
             body["dag_run_id"] = run_id
-        url = f"{self.stack.airflow_url}/api/v2/dags/{dag_id}/dagRuns"
+        url = f"{self.stack.endpoint('airflow')}/api/v2/dags/{dag_id}/dagRuns"
         started = time.monotonic()
         try:
             response = self._client.post(url, json=body, headers=self._headers())

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dagstorm.core.durations import Seconds
 from dagstorm.core.problems import raise_all
+from dagstorm.stack.parts import Part
 from dagstorm.workloads.config import Format, SourceConfig
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
 
@@ -37,6 +38,10 @@ class WorkloadSpecBase(BaseModel):
         """When it runs: wall seconds from the start, and for how long (None: to the end)."""
         return 0.0, None
 
+    def needs(self) -> frozenset[Part]:
+        """The stack parts this workload talks to (a run refuses it where not declared)."""
+        return frozenset()
+
 
 class AdLogsWorkload(SourceConfig, WorkloadSpecBase):
     """Synthetic ad logs into the stack's landing zone (seed and compression: the scenario's)."""
@@ -51,6 +56,10 @@ class AdLogsWorkload(SourceConfig, WorkloadSpecBase):
     def _no_own_seed(self) -> AdLogsWorkload:
         _no_own_seed(self, "AdLogsWorkload")
         return self
+
+    def needs(self) -> frozenset[Part]:
+        """A landing zone dagstorm writes, and Airflow when it triggers a DAG."""
+        return frozenset({"landing_zone", "airflow"} if self.trigger_dag else {"landing_zone"})
 
 
 def _no_own_seed(workload: BaseModel, title: str) -> None:
@@ -82,6 +91,10 @@ class TriggerStormWorkload(_Strict, WorkloadSpecBase):
         """From ``start`` for ``duration`` (wall seconds)."""
         return self.start, self.duration
 
+    def needs(self) -> frozenset[Part]:
+        """Airflow's REST API."""
+        return frozenset({"airflow"})
+
 
 class KafkaBurstWorkload(KafkaBurstConfig, WorkloadSpecBase):
     """Ad events produced to Kafka in bursts, with completion signals (seed: the scenario's)."""
@@ -93,3 +106,7 @@ class KafkaBurstWorkload(KafkaBurstConfig, WorkloadSpecBase):
     def _no_own_seed(self) -> KafkaBurstWorkload:
         _no_own_seed(self, "KafkaBurstWorkload")
         return self
+
+    def needs(self) -> frozenset[Part]:
+        """Kafka."""
+        return frozenset({"kafka"})

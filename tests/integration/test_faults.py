@@ -168,7 +168,7 @@ def _api_seconds(stack: Stack, token: str, count: int = 5) -> float:
 
 
 def test_metadata_db_latency_slows_the_airflow_api(stack: Stack, manager: FaultManager) -> None:
-    token = fetch_token(stack.airflow_url, stack.airflow_username, stack.airflow_password)
+    token = fetch_token(*stack.airflow_login())
     before = _api_seconds(stack, token)
     active = manager.inject(NetworkFault(link="airflow-db", effect="latency", latency_ms=100))
     during = _api_seconds(stack, token)

@@ -53,7 +53,7 @@ def _workload(stack: Stack, tmp_path: Path, **extra: object) -> tuple[KafkaBurst
         journal,
         clock,
         config=config,
-        producer_factory=lambda: make_producer(config, stack.kafka_bootstrap),
+        producer_factory=lambda: make_producer(config, stack.endpoint("kafka")),
         ledger_dir=tmp_path / "ledger" / "kafka",
         run_tag="it",
     )

@@ -86,7 +86,7 @@ def run_swarm(
             work_dir=work_dir,
             pid_dir=ctx.layout.run_dir,
             marker=ctx.marker,
-            credentials=(stack.airflow_username, stack.airflow_password),
+            credentials=stack.airflow_login()[1:],
         )
         swarm.start()
         swarm.join(timeout=swarm.hard_timeout_s + 60)
@@ -129,7 +129,7 @@ def test_trigger_users_create_the_runs_they_journal(
     (end,) = events_of(journal, "locust_end")
     assert end["reason"] == "max_requests" and end["complete"] is True, end
     assert len(triggered) == 6
-    token = fetch_token(stack.airflow_url, stack.airflow_username, stack.airflow_password)
+    token = fetch_token(*stack.airflow_login())
     with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=20) as client:
         for event in triggered:
             url = f"{stack.airflow_url}/api/v2/dags/{DAG}/dagRuns/{event['run_id']}"
@@ -137,4 +137,4 @@ def test_trigger_users_create_the_runs_they_journal(
             assert run.status_code == 200, run.text
             assert run.json()["conf"] == {"it_marker": marker, "dagstorm_storm": "it"}
             assert event["conf"] == run.json()["conf"]
-    assert stack.airflow_password not in journal.read_text()
+    assert stack.airflow_login()[2] not in journal.read_text()

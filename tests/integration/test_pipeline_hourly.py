@@ -74,7 +74,7 @@ def runs(stack: Stack, settings: PipelineSettings) -> Iterator[Any]:
 
 def served(stack: Stack, partition: datetime) -> dict[tuple[str, str, str], dict[str, Any]]:
     """ad_stats_hourly rows a partition loaded, by (event hour, campaign, ad)."""
-    with psycopg.connect(stack.serving_db_dsn, connect_timeout=10) as conn:
+    with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=10) as conn:
         rows = conn.execute(
             "SELECT hour, campaign_id, ad_id, impressions, clicks, conversions, spend,"
             " approx_unique_users, run_id FROM ad_stats_hourly WHERE partition_hour = %s",
@@ -104,7 +104,7 @@ def assert_exact(stack: Stack, sample: Any, run_id: str) -> None:
         assert got == {**want, "spend": Decimal(truth["spend"])}, key
         assert abs(row["users"] - truth["users"]) <= max(1, truth["users"] * USERS_TOLERANCE)
         assert row["run_id"] == run_id
-    with psycopg.connect(stack.serving_db_dsn, connect_timeout=10) as conn:
+    with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=10) as conn:
         load = conn.execute(
             "SELECT run_id, input_records, bad_records, duplicate_records"
             " FROM ad_partition_loads WHERE hour = %s",
@@ -144,7 +144,7 @@ def test_clearing_the_run_reruns_it_and_stays_exact(
     stack: Stack, runs: Any, first_run: tuple[Any, str]
 ) -> None:
     sample, run_id = first_run
-    with psycopg.connect(stack.serving_db_dsn) as conn:
+    with psycopg.connect(stack.endpoint("serving_db")) as conn:
         before = conn.execute(
             "SELECT loaded_at FROM ad_partition_loads WHERE hour = %s", (sample.hour,)
         ).fetchone()
@@ -154,7 +154,7 @@ def test_clearing_the_run_reruns_it_and_stays_exact(
     assert run["state"] == "success"
     assert runs.task_instances(DAG, run_id)["load_serving"]["try_number"] >= 2
     assert_exact(stack, sample, run_id)
-    with psycopg.connect(stack.serving_db_dsn) as conn:
+    with psycopg.connect(stack.endpoint("serving_db")) as conn:
         after = conn.execute(
             "SELECT loaded_at FROM ad_partition_loads WHERE hour = %s", (sample.hour,)
         ).fetchone()

@@ -130,7 +130,7 @@ def wait_until(check: Any, timeout: float, what: str) -> Any:
 
 
 def batch(stack: Stack, signal_id: str) -> tuple[Any, ...] | None:
-    with psycopg.connect(stack.serving_db_dsn, connect_timeout=10) as conn:
+    with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=10) as conn:
         return conn.execute(
             "SELECT run_id, loaded_at, input_records, bad_records, duplicate_records"
             " FROM ad_events_batches WHERE signal_id = %s",
@@ -139,7 +139,7 @@ def batch(stack: Stack, signal_id: str) -> tuple[Any, ...] | None:
 
 
 def stats(stack: Stack, signal_id: str) -> dict[tuple[str, str, str], dict[str, Any]]:
-    with psycopg.connect(stack.serving_db_dsn, connect_timeout=10) as conn:
+    with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=10) as conn:
         rows = conn.execute(
             "SELECT hour, campaign_id, ad_id, impressions, clicks, conversions, spend,"
             " approx_unique_users FROM ad_events_stats WHERE signal_id = %s",

@@ -210,7 +210,7 @@ def test_loaded_rows_match_ledger_and_serving_db(smoke: SmokeRun, stack: Stack) 
     """Serving rows by run id (SQL) == the ledger's expected counts == completeness."""
     expected = expected_counts(load_ledger(smoke.run_dir), "written")
     run_ids = smoke.runs_by_dag(triggered_only=True)["ad_logs_hourly"]
-    with psycopg.connect(stack.serving_db_dsn, connect_timeout=5) as conn:
+    with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=5) as conn:
         loaded = conn.execute(
             "SELECT coalesce(sum(impressions), 0), coalesce(sum(clicks), 0),"
             " coalesce(sum(conversions), 0), count(DISTINCT (hour, campaign_id, ad_id))"

@@ -136,16 +136,16 @@ def test_airflow_refuses_a_wrong_password(stack: Stack) -> None:
 def test_postgres_answers_through_its_proxy_and_not_when_the_link_is_down(
     stack: Stack, toxiproxy_url: str
 ) -> None:
-    with psycopg.connect(stack.serving_db_dsn, connect_timeout=5) as conn:
+    with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=5) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
     with ToxiproxyClient(toxiproxy_url) as client:
         client.disable_proxy("serving-db")
         try:
             with pytest.raises(psycopg.OperationalError):
-                psycopg.connect(stack.serving_db_dsn, connect_timeout=3)
+                psycopg.connect(stack.endpoint("serving_db"), connect_timeout=3)
         finally:
             client.enable_proxy("serving-db")
-    with psycopg.connect(stack.serving_db_dsn, connect_timeout=5) as conn:
+    with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=5) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 

@@ -115,13 +115,13 @@ def test_pause_and_resume_reach_every_workload_and_are_acknowledged(scripted: An
 
 
 def test_abort_reverts_every_fault_and_ends_as_interrupted(scripted: Any) -> None:
-    runner, _ = scripted([(200, "abort", {})])  # f1 (broker pause) is applied 180–240 s
+    runner, _ = scripted([(200, "abort", {})])  # f1 (airflow-db latency) is applied 180–240 s
     outcome = runner.run()
     assert outcome.status == "interrupted"
     assert outcome.reason.startswith("aborted by test ")
-    assert LOG.count("inject broker") == 1 and LOG.count("revert broker") == 1
-    assert "inject network" not in LOG  # the timeline stopped before f2.1
+    assert LOG.count("inject network") == 1 and LOG.count("revert network") == 1
     events = events_of(outcome.run_dir)
+    assert "f2.1" not in {e.get("fault_id") for e in events}  # the timeline stopped before it
     kinds = [e["kind"] for e in events]
     assert kinds.index("control_ack") < kinds.index("fault_reverted") < kinds.index("run_end")
     assert events[-1]["status"] == "interrupted" and "aborted by test" in events[-1]["reason"]
@@ -148,7 +148,7 @@ def test_an_adhoc_fault_is_journalled_and_reverted_after_its_duration(scripted: 
     assert by_id[("fault_reverted", "adhoc2")]["t"] >= 600
     ack = [e for e in events if e["kind"] == "control_ack"]
     assert [(a["outcome"], a["fault_id"]) for a in ack] == [("done", "adhoc1"), ("done", "adhoc2")]
-    assert LOG.count("inject network") == LOG.count("revert network") == 4  # 2 planned + 2
+    assert LOG.count("inject network") == LOG.count("revert network") == 5  # 3 planned + 2
 
 
 def test_revert_ends_a_scheduled_fault_early_and_only_once(scripted: Any) -> None:
@@ -158,7 +158,7 @@ def test_revert_ends_a_scheduled_fault_early_and_only_once(scripted: Any) -> Non
     reverted = [e for e in events if e["kind"] == "fault_reverted" and e["fault_id"] == "f1"]
     assert len(reverted) == 1 and 200 <= reverted[0]["t"] <= 200.5
     assert reverted[0]["by"].startswith("test ")
-    assert LOG.count("revert broker") == 1
+    assert LOG.count("revert network") == 3  # f1 once, then f2.1 and f2.2
     assert acks(events) == [("revert", "done", "")]
 
 

@@ -28,7 +28,7 @@ phases:
 faults:
   - at: 3m
     duration: 1m
-    fault: {kind: broker, action: pause}
+    fault: {kind: network, link: airflow-db, effect: latency, latency_ms: 100}
   - at: 5m
     every: 2m
     count: 2
@@ -101,6 +101,7 @@ def runner_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
                 lambda ctx: [FakeWorkload("w", ctx.journal, ctx.clock)] if workloads else []
             ),
             probe_factory=lambda ctx: [],
+            reach=lambda stack, part: "answers",  # its endpoints answer nothing
         )
 
     return build
@@ -155,7 +156,7 @@ def test_an_interrupt_during_a_fault_reverts_it(runner_for: Any, monkeypatch: An
     monkeypatch.setattr(runner, "_do", do)
     outcome = runner.run()
     assert outcome.status == "interrupted"
-    assert LOG.count("inject broker") == 1 and LOG.count("revert broker") == 1
+    assert LOG.count("inject network") == 1 and LOG.count("revert network") == 1
     assert "fault_reverted" in _kinds(outcome.run_dir)
 
 

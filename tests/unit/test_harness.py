@@ -54,7 +54,10 @@ def stack_yaml(state_dir: Path) -> str:
 
 def fake_engine() -> EngineParts:
     return EngineParts(
-        clock=FakeClock(60.0), workload_factory=lambda ctx: [], probe_factory=lambda ctx: []
+        clock=FakeClock(60.0),
+        workload_factory=lambda ctx: [],
+        probe_factory=lambda ctx: [],
+        reach=lambda stack, part: "answers",  # its endpoints answer nothing
     )
 
 

@@ -36,7 +36,10 @@ from dagstorm.run.clock import FakeClock
 @pytest.fixture
 def dagstorm_engine():
     return EngineParts(
-        clock=FakeClock(60.0), workload_factory=lambda ctx: [], probe_factory=lambda ctx: []
+        clock=FakeClock(60.0),
+        workload_factory=lambda ctx: [],
+        probe_factory=lambda ctx: [],
+        reach=lambda stack, part: "answers",  # the stack answers nothing
     )
 """
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -14,6 +13,7 @@ from dagstorm.run.clock import FakeClock
 from dagstorm.run.events import DagRun, RunEnd, RunStart
 from dagstorm.run.journal import RunJournal
 from dagstorm.scenarios.loader import LoadedScenario, load_scenario
+from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.locust_swarm.spec import LocustWorkload
 from dagstorm.workloads.locust_swarm.stats_journal import StatsJournaler
 from dagstorm.workloads.locust_swarm.stats_lines import (
@@ -101,12 +101,7 @@ def test_a_scenario_workload_becomes_a_swarm_config_without_secrets(tmp_path: Pa
     scenario = load_scenario(_scenario_file(tmp_path), env={})
     spec = scenario.scenario.workloads[0]
     assert isinstance(spec, LocustWorkload)
-    stack = SimpleNamespace(
-        kafka_bootstrap="127.0.0.1:9",
-        airflow_url="http://127.0.0.1:8",
-        airflow_username="admin",
-        airflow_password="pw-not-in-files",
-    )
+    stack = _stack("127.0.0.1:9", "http://127.0.0.1:8", "admin", "pw-not-in-files")
     run_dir = tmp_path / "run"
     with RunJournal(tmp_path / "journal.jsonl", FakeClock()) as journal:
         swarm = LocustSwarm.from_spec(spec, _context(tmp_path, scenario, stack, journal))
@@ -120,14 +115,31 @@ def test_a_scenario_workload_becomes_a_swarm_config_without_secrets(tmp_path: Pa
     assert "pw-not-in-files" not in config.model_dump_json()
 
 
+def _stack(kafka: str, airflow: str, username: str, password: str) -> Stack:
+    """An external stack with Kafka and Airflow (nothing listens there)."""
+    return Stack(
+        kind="external",
+        airflow_url=airflow,
+        airflow_username=username,
+        airflow_password=password,
+        spark_master_url=None,
+        spark_ui_url=None,
+        spark_history_url=None,
+        kafka_bootstrap=kafka,
+        toxiproxy_url=None,
+        serving_db_dsn=None,
+        parts=frozenset({"airflow", "kafka"}),
+    )
+
+
 def _context(
-    tmp_path: Path, loaded: LoadedScenario, stack: SimpleNamespace, journal: RunJournal
+    tmp_path: Path, loaded: LoadedScenario, stack: Stack, journal: RunJournal
 ) -> RunContext:
     scenario = loaded.scenario
     return RunContext(
         clock=FakeClock(),
         journal=journal,
-        stack=cast("Stack", stack),
+        stack=stack,
         run_dir=tmp_path / "run",
         state_dir=tmp_path / "state",
         seed=scenario.seed,
@@ -151,9 +163,7 @@ def test_pausing_a_swarm_holds_its_users_through_the_pause_file(tmp_path: Path) 
     scenario = load_scenario(_scenario_file(tmp_path), env={})
     spec = scenario.scenario.workloads[0]
     assert isinstance(spec, LocustWorkload)
-    stack = SimpleNamespace(
-        kafka_bootstrap="", airflow_url="", airflow_username="a", airflow_password="b"
-    )
+    stack = _stack("127.0.0.1:9", "http://127.0.0.1:8", "a", "b")
     with RunJournal(tmp_path / "journal.jsonl", FakeClock()) as journal:
         swarm = LocustSwarm.from_spec(spec, _context(tmp_path, scenario, stack, journal))
     pause_file = swarm.config.pause_path

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from dagstorm.cli import cli
@@ -173,32 +174,32 @@ def stack_logs(settings: Settings, component: str | None, lines: int, follow: bo
 @click.pass_obj
 @handle_errors
 def stack_check(settings: Settings) -> None:
-    """Exercise every part of the stack through its real API (the smoke check).
+    """Exercise each part the stack declares through its real API (the smoke check).
+
+    One line per declared part: ok, or why it failed. Exits 3 when a part fails.
 
     \b
     Example:
       dagstorm stack check
     """
-    from dagstorm.stack.check import run_checks
+    from dagstorm.stack.check import failure_fix, run_checks
     from dagstorm.stack.embedded.components.spark import spark_env
     from dagstorm.stack.endpoints import resolve_stack
 
     config = settings.config()
     stack_endpoints = resolve_stack(config)
     env = spark_env(settings.context()) if config.kind == "embedded" else None
+    out.print(
+        f"dagstorm stack check ({config.kind}, {config.source})", markup=False, soft_wrap=True
+    )
     results = run_checks(stack_endpoints, spark_env=env)
-    table = Table(title=f"dagstorm stack check ({config.kind})", title_justify="left")
-    for column in ("check", "result", "seconds", "detail"):
-        table.add_column(column)
     for r in results:
-        table.add_row(
-            r.name, "[green]ok[/]" if r.ok else "[red]FAILED[/]", f"{r.seconds:.1f}", r.detail
-        )
-    out.print(table)
-    failed = [r.name for r in results if not r.ok]
+        state = "[green]ok[/]    " if r.ok else "[red]FAILED[/]"
+        out.print(f"  {r.name:<11} {state} {r.seconds:5.1f} s  {escape(r.detail)}", soft_wrap=True)
+    failed = [r for r in results if not r.ok]
     if failed:
         fail(
-            f"stack check failed: {', '.join(failed)} — fix: see `dagstorm stack status` "
-            "and `dagstorm stack logs <component>`"
+            f"stack check failed: {', '.join(r.name for r in failed)}"
+            f" — fix: {failure_fix(stack_endpoints, failed)}"
         )
         sys.exit(int(ExitCode.INFRASTRUCTURE))

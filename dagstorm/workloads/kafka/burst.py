@@ -123,7 +123,7 @@ class KafkaBurst(Workload):
         source = spec.model_dump(exclude={"kind", "name"})
         source.update(seed=ctx.seed, time_compression=ctx.compression)
         config = KafkaBurstConfig.model_validate(source)
-        bootstrap = ctx.stack.kafka_bootstrap
+        bootstrap = ctx.stack.endpoint("kafka")
         return cls(
             spec.name,
             ctx.journal,

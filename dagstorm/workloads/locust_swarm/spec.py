@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dagstorm.core.durations import parse_duration
+from dagstorm.stack.parts import Part
 from dagstorm.workloads.model.config import AdModelConfig
 from dagstorm.workloads.specs import WorkloadSpecBase
 from dagstorm.workloads.traffic.shapes import Shape
@@ -100,3 +101,7 @@ class LocustWorkload(_Strict, WorkloadSpecBase):
     def wall_window(self) -> tuple[float, float | None]:
         """From ``start`` for ``duration`` (wall seconds)."""
         return self.start, self.duration
+
+    def needs(self) -> frozenset[Part]:
+        """Kafka (kafka users) or Airflow's REST API (trigger users)."""
+        return frozenset({"kafka"} if self.user.kind == "kafka" else {"airflow"})

@@ -119,8 +119,8 @@ class LocustSwarm(Workload):
             max_requests=spec.max_requests,
             drain_timeout_s=drain_timeout(spec.stop_timeout),
             seed=ctx.seed,
-            kafka_bootstrap=ctx.stack.kafka_bootstrap,
-            airflow_url=ctx.stack.airflow_url,
+            kafka_bootstrap=ctx.stack.endpoint("kafka") if spec.user.kind == "kafka" else "",
+            airflow_url=ctx.stack.endpoint("airflow") if spec.user.kind == "trigger" else "",
             stats_path=work_dir / "stats.jsonl",
             stop_path=work_dir / "stop",
             pause_path=work_dir / "paused",
@@ -128,7 +128,8 @@ class LocustSwarm(Workload):
         state = StateLayout(ctx.state_dir)
         credentials = None
         if spec.user.kind == "trigger":
-            credentials = (ctx.stack.airflow_username, ctx.stack.airflow_password)
+            _, username, password = ctx.stack.airflow_login()
+            credentials = (username, password)
         return cls(
             spec.name,
             ctx.journal,
