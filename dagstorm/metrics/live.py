@@ -182,7 +182,7 @@ class LiveMetrics:
             return None
         data = _with_end(data, self.t)
         self._verdict = evaluate(
-            data.scenario.slos, compute_measures(data), compression=data.compression
+            data.scenario.slos, compute_measures(data), compression=data.compression, data=data
         )
         self._verdict_t = self.t
         return self._verdict

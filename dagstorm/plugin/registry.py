@@ -3,7 +3,8 @@
 Each registry maps a kind (``network``, ``ad_logs``, …) to a :class:`Kind`: the
 pydantic model of its scenario entry and the function that builds it. dagstorm
 registers its own kinds; other packages add theirs through entry points in the
-registry's group (``dagstorm.faults``, ``dagstorm.workloads``, ``dagstorm.probes``)::
+registry's group (``dagstorm.faults``, ``dagstorm.workloads``, ``dagstorm.probes``,
+``dagstorm.slos``)::
 
     # pyproject.toml of a user's package
     [project.entry-points."dagstorm.faults"]
@@ -38,9 +39,10 @@ class Kind(Generic[BuiltT]):
     """One kind: its scenario entry's model and how to build the thing it names.
 
     ``spec`` must have a ``kind`` field whose type is ``Literal["<kind>"]`` (that is
-    how a scenario entry picks its model). ``build``'s arguments depend on the
-    registry (a fault gets its spec, id and fault context; a workload its spec and
-    the run context).
+    how a scenario entry picks its model; SLOs are tagged by ``type`` instead).
+    ``build``'s arguments depend on the registry (a fault gets its spec, id and
+    fault context; a workload its spec and the run context; an SLO's ``build`` is
+    its judge: the spec and the run's evidence, :mod:`dagstorm.plugin.slo`).
     """
 
     spec: type[BaseModel]
@@ -50,38 +52,41 @@ class Kind(Generic[BuiltT]):
 
     @property
     def name(self) -> str:
-        """The kind's name, from its spec's ``kind: Literal[...]`` field."""
-        return kind_name(self.spec)
+        """The kind's name, from its spec's ``kind`` (an SLO's: ``type``) ``Literal[...]``."""
+        tag = "kind" if "kind" in self.spec.model_fields else "type"
+        return kind_name(self.spec, tag)
 
 
-def kind_name(spec: type[BaseModel]) -> str:
-    """The value of ``spec``'s ``kind: Literal["…"]`` field."""
-    field = spec.model_fields.get("kind")
+def kind_name(spec: type[BaseModel], tag: str = "kind") -> str:
+    """The value of ``spec``'s ``<tag>: Literal["…"]`` field (``kind`` by default)."""
+    field = spec.model_fields.get(tag)
     values = get_args(field.annotation) if field is not None else ()
     if len(values) != 1 or not isinstance(values[0], str):
         raise PluginError(
-            f'{spec.__qualname__} has no `kind: Literal["name"]` field',
+            f'{spec.__qualname__} has no `{tag}: Literal["name"]` field',
             where=f"{spec.__module__}.{spec.__qualname__}",
-            fix='declare `kind: Literal["my_kind"] = "my_kind"` on the spec model',
+            fix=f'declare `{tag}: Literal["my_kind"] = "my_kind"` on the spec model',
         )
     return values[0]
 
 
 class Registry(Generic[BuiltT]):
-    """The kinds of one family (faults, workloads or probes), built-in and plugged in."""
+    """The kinds of one family (faults, workloads, probes or SLOs), built-in and plugged in."""
 
-    def __init__(self, group: str, what: str) -> None:
+    def __init__(self, group: str, what: str, *, tag: str = "kind") -> None:
         #: The entry-point group plugins register in (``dagstorm.faults``).
         self.group = group
         #: What one kind is called in messages (``fault``).
         self.what = what
+        #: The spec field that names the kind (``kind``; SLOs: ``type``).
+        self.tag = tag
         self._kinds: dict[str, Kind[BuiltT]] = {}
         self._loaded = False
         self._lock = threading.Lock()
 
     def register(self, kind: Kind[BuiltT]) -> Kind[BuiltT]:
         """Add ``kind``; a name already taken by another provider is refused."""
-        name = kind.name
+        name = kind_name(kind.spec, self.tag)
         with self._lock:
             held = self._kinds.get(name)
             if held is not None and held != kind:
@@ -131,9 +136,10 @@ class Registry(Generic[BuiltT]):
                 fix="point the entry point at a dagstorm.plugin.registry.Kind(spec=…, build=…)",
             )
         kind = Kind(spec=loaded.spec, build=loaded.build, source=source)
-        if kind.name != point.name:
+        name = kind_name(kind.spec, self.tag)
+        if name != point.name:
             raise PluginError(
-                f"the entry point `{point.name}` provides kind `{kind.name}`",
+                f"the entry point `{point.name}` provides kind `{name}`",
                 where=source,
                 fix="name the entry point after the kind it provides",
             )
@@ -173,12 +179,12 @@ class Registry(Generic[BuiltT]):
         """
         if not isinstance(value, dict):
             return value  # already a model, or a wrong type the field's own check refuses
-        name = value.get("kind")
+        name = value.get(self.tag)
         if name is None:
             raise PydanticCustomError(
                 "union_tag_not_found",
-                "Unable to extract tag using discriminator 'kind'",
-                {"discriminator": "'kind'"},
+                "Unable to extract tag using discriminator {discriminator}",
+                {"discriminator": f"'{self.tag}'"},
             )
         self.load_plugins()
         kind = self._kinds.get(name) if isinstance(name, str) else None
@@ -188,7 +194,7 @@ class Registry(Generic[BuiltT]):
                 "union_tag_invalid",
                 "Input tag {tag} found using {discriminator} does not match any of the"
                 " expected tags: {expected_tags}",
-                {"discriminator": "'kind'", "tag": str(name), "expected_tags": expected},
+                {"discriminator": f"'{self.tag}'", "tag": str(name), "expected_tags": expected},
             )
         return kind.spec.model_validate(value)
 

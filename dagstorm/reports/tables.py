@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dagstorm.analysis.measures.completeness import CountsRow
+from dagstorm.analysis.measures.recovery import FaultRecovery
 from dagstorm.analysis.outputs.result import Result
-from dagstorm.analysis.texts import percent_text
+from dagstorm.analysis.texts import number_text, percent_text
 from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Child, Markup, el, join
 
@@ -106,6 +107,24 @@ def sla_misses_table(result: Result) -> Markup:
     return join(parts)
 
 
+def _throughput_text(f: FaultRecovery) -> str:
+    """Baseline → worst minute (drop), and the time back to 90% of the baseline."""
+    if f.throughput_baseline_per_min is None:
+        return "not measured: no minute before the fault"
+    worst = (
+        f"worst minute {f.worst_minute} {f.worst_minute_finished}"
+        f" ({percent_text(f.throughput_drop)} drop)"
+        if f.worst_minute is not None
+        else "no complete minute"
+    )
+    back = (
+        f"back to ≥90% {duration_text(f.throughput_recovery_wall_s)} wall after the revert"
+        if f.throughput_recovered
+        else "never back to ≥90%"
+    )
+    return f"baseline {number_text(f.throughput_baseline_per_min)}/min; {worst}; {back}"
+
+
 def recovery_table(result: Result) -> Markup:
     """Per fault window: recovery time, retries consumed, failed runs, alert latency."""
     if not result.measures.recovery:
@@ -128,6 +147,7 @@ def recovery_table(result: Result) -> Markup:
                     + ("" if f.reverted else " (not reverted)"),
                     _recovery_text(f.recovery_sim_s, f.recovery_wall_s) if f.recovered else "never",
                     duration_text(f.task_recovery_sim_s) + " sim",
+                    _throughput_text(f),
                     str(f.retries),
                     str(f.runs_retried),
                     str(len(f.failed_runs)),
@@ -145,6 +165,7 @@ def recovery_table(result: Result) -> Markup:
                     "window (wall)",
                     "recovery (first successful run)",
                     "task recovery",
+                    "throughput (finished tries/min)",
                     "retries",
                     "runs retried",
                     "failed runs",
@@ -152,7 +173,7 @@ def recovery_table(result: Result) -> Markup:
                     "alert latency (wall)",
                 ],
                 rows,
-                numeric=[5, 6, 7],
+                numeric=[6, 7, 8],
             )
         )
     for error in overall.fault_errors:

@@ -34,7 +34,7 @@ from dagstorm.scenarios.model import (
     Phase,
     Scenario,
 )
-from dagstorm.scenarios.slos import SloEntry
+from dagstorm.scenarios.slo_kinds import SloEntry
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LoadedScenario", "Problem", "ScenarioInvalid", "load_scenario"]

@@ -24,7 +24,7 @@ from dagstorm.core.problems import KeyPath, raise_all
 from dagstorm.faults.kinds import FaultSpec
 from dagstorm.probes.kinds import ProbeSpec
 from dagstorm.scenarios.checks import Parts, check
-from dagstorm.scenarios.slos import SloEntry
+from dagstorm.scenarios.slo_kinds import SloEntry
 from dagstorm.stack.config import ExternalEndpoints
 from dagstorm.workloads.kinds import WorkloadSpec
 

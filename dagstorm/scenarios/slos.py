@@ -8,51 +8,56 @@ In a scenario, ``slos`` is a list of one-key mappings::
       - scheduler_throughput: {min: 200}          # task instances finished per minute
       - lost_events: 0
       - duplicate_events: 0
+      - trigger_errors: {max: 0}                  # API triggers that errored
+      - tries_never_started: 0                    # tries failed before they ran
 
 Durations inside SLOs are **simulated** time (the pipeline's business clock);
 each SLO may carry a ``weight`` (default 1) for the run's resilience score and
 ``abort: true`` to stop the run as soon as a live check fails it.
+
+These are the models of dagstorm's own SLO kinds; :mod:`.slo_kinds` registers
+them (and a plugin's, entry points ``dagstorm.slos``) and reads a scenario's list.
 """
 
 from __future__ import annotations
 
-import difflib
-from typing import Annotated, Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dagstorm.core.durations import parse_duration
 from dagstorm.core.problems import FixableValueError, KeyPath, raise_all, show
 from dagstorm.scenarios.comparisons import Target, parse_target
 from dagstorm.stack.parts import Part
 
-#: Every SLO a scenario may list, as written (``- <type>: …``).
-SLO_TYPES = ("sla", "recovery_time", "scheduler_throughput", "lost_events", "duplicate_events")
-_COUNTS = ("lost_events", "duplicate_events")
-_EXAMPLES = {
-    "sla": "sla: {dag: my_dag, within: 2h, compliance: '>= 95%'}",
-    "recovery_time": "recovery_time: {p95: '<= 10m'}",
-    "scheduler_throughput": "scheduler_throughput: {min: 200}",
-}
 
+class SloSpecBase(BaseModel):
+    """The model of one SLO entry; each kind narrows ``type`` to one literal.
 
-class _Slo(BaseModel):
+    A kind names the analysis' measure that judges it (``measure``) when dagstorm
+    judges it, or comes with its own judge (docs/plugins.md). ``shorthand`` is the
+    field a bare value fills (``- lost_events: 0`` is ``{max: 0}``); ``example`` is
+    shown when an entry is written wrong.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    #: The kind (``sla``, ``lost_events``, …): the key the scenario writes.
+    type: str
     weight: float = Field(1.0, gt=0)
     abort: bool = False
 
+    #: The analysis' measure that judges this kind (None: its kind's own judge does).
+    measure: ClassVar[str | None] = None
+    #: The field a bare value fills (``- lost_events: 0``); None: a mapping is required.
+    shorthand: ClassVar[str | None] = None
+    #: One entry as a scenario writes it.
+    example: ClassVar[str] = ""
+
     @property
     def name(self) -> str:
-        """A stable name (JUnit test case, result.json key)."""
-        raise NotImplementedError
+        """A stable name (JUnit test case, result.json key): the kind unless it says more."""
+        return self.type
 
     def target(self) -> Target:
         """The parsed target."""
@@ -63,10 +68,12 @@ class _Slo(BaseModel):
         return frozenset({"airflow"})
 
 
-class SlaSlo(_Slo):
+class SlaSlo(SloSpecBase):
     """Share of DAG runs that finished successfully within ``within`` (simulated)."""
 
     type: Literal["sla"] = "sla"
+    measure: ClassVar[str | None] = "sla"
+    example: ClassVar[str] = "sla: {dag: my_dag, within: 2h, compliance: '>= 95%'}"
     dag: str
     within: float = Field(gt=0)  # simulated seconds
     compliance: str = ">= 95%"
@@ -112,10 +119,12 @@ class SlaSlo(_Slo):
         return parse_target(self.compliance, unit="percent", default_op=">=")
 
 
-class RecoveryTimeSlo(_Slo):
+class RecoveryTimeSlo(SloSpecBase):
     """Time from a fault's end to the first successful DAG run after it (simulated)."""
 
     type: Literal["recovery_time"] = "recovery_time"
+    measure: ClassVar[str | None] = "recovery_time"
+    example: ClassVar[str] = "recovery_time: {p95: '<= 10m'}"
     p95: str | None = None
     max: str | None = None
     dag: str | None = None
@@ -156,10 +165,12 @@ class RecoveryTimeSlo(_Slo):
         return parse_target(self.p95 or self.max or "", unit="duration")
 
 
-class SchedulerThroughputSlo(_Slo):
+class SchedulerThroughputSlo(SloSpecBase):
     """Task instances finished per wall minute (median over the run's busy minutes)."""
 
     type: Literal["scheduler_throughput"] = "scheduler_throughput"
+    measure: ClassVar[str | None] = "scheduler_throughput"
+    example: ClassVar[str] = "scheduler_throughput: {min: 200}"
     min: float = Field(gt=0)
 
     @property
@@ -172,16 +183,11 @@ class SchedulerThroughputSlo(_Slo):
         return Target(">=", self.min, f">= {self.min:g}/min")
 
 
-class CountSlo(_Slo):
-    """lost_events / duplicate_events: a maximum count (default 0)."""
+class CountSlo(SloSpecBase):
+    """A maximum count (default 0); ``- <kind>: N`` is ``{max: N}``."""
 
-    type: Literal["lost_events", "duplicate_events"]
+    shorthand: ClassVar[str | None] = "max"
     max: int = Field(0, ge=0)
-
-    @property
-    def name(self) -> str:
-        """The type."""
-        return self.type
 
     def target(self) -> Target:
         """At most ``max``."""
@@ -192,51 +198,33 @@ class CountSlo(_Slo):
         return frozenset({"serving_db"})
 
 
-SloSpec = Annotated[
-    SlaSlo | RecoveryTimeSlo | SchedulerThroughputSlo | CountSlo, Field(discriminator="type")
-]
+class LostEventsSlo(CountSlo):
+    """Generated events the pipeline never loaded (landing and stream paths)."""
+
+    type: Literal["lost_events"] = "lost_events"
+    measure: ClassVar[str | None] = "completeness"
+    example: ClassVar[str] = "lost_events: 0"
 
 
-def normalise_slo(item: Any) -> Any:
-    """``{sla: {...}}`` → ``{type: sla, ...}``; ``{lost_events: 0}`` → ``{type: …, max: 0}``."""
-    if isinstance(item, dict) and len(item) == 1 and "type" not in item:
-        ((key, value),) = item.items()
-        if isinstance(value, dict):
-            return {"type": key, **value}
-        if key in _COUNTS:
-            return {"type": key, "max": value}
-        return {"type": key, "value": value}
-    return item
+class DuplicateEventsSlo(CountSlo):
+    """Generated events the pipeline loaded more than once."""
+
+    type: Literal["duplicate_events"] = "duplicate_events"
+    measure: ClassVar[str | None] = "completeness"
+    example: ClassVar[str] = "duplicate_events: 0"
 
 
-def slo_entry(item: Any) -> Any:
-    """:func:`normalise_slo` for a scenario's list, with a clear error for anything else.
+class TriggerErrorsSlo(CountSlo):
+    """API triggers that errored (timeouts, refusals), whether or not the run appeared."""
 
-    Raises ValueError (with a fix) for what is not one SLO written as one key.
-    """
-    if isinstance(item, dict) and "type" in item:
-        return item
-    if not isinstance(item, dict) or len(item) != 1:
-        raise FixableValueError(
-            "an SLO is one key naming it, with its settings",
-            "write e.g. `- lost_events: 0` or `- sla: {dag: …, within: 2h}`",
-        )
-    ((key, value),) = item.items()
-    if key not in SLO_TYPES:
-        close = difflib.get_close_matches(str(key), SLO_TYPES, n=1)
-        raise FixableValueError(
-            f"unknown SLO {show(key)}; known: {', '.join(SLO_TYPES)}",
-            f"did you mean `{close[0]}`?" if close else "use one of the known ones",
-        )
-    if isinstance(value, dict) and "type" in value:
-        raise FixableValueError(f"`{key}` already says the SLO type", "remove `type:`")
-    if not isinstance(value, dict) and key not in _COUNTS:
-        raise FixableValueError(
-            f"`{key}` takes a mapping of settings, got {show(value)}",
-            f"write e.g. `{_EXAMPLES[key]}`",
-        )
-    return normalise_slo(item)
+    type: Literal["trigger_errors"] = "trigger_errors"
+    measure: ClassVar[str | None] = "trigger_errors"
+    example: ClassVar[str] = "trigger_errors: {max: 0}"
 
 
-SloEntry = Annotated[SloSpec, BeforeValidator(slo_entry)]
-"""One item of a scenario's ``slos`` list, as written."""
+class TriesNeverStartedSlo(CountSlo):
+    """Task tries that ended without ever starting (work the executor lost)."""
+
+    type: Literal["tries_never_started"] = "tries_never_started"
+    measure: ClassVar[str | None] = "tries_never_started"
+    example: ClassVar[str] = "tries_never_started: {max: 0}"

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from dagstorm.clients.airflow import fetch_token
 from dagstorm.stack.endpoints import Stack
+
+
+def run_id_prefix(workload: str) -> str:
+    """``dagstorm__<UTC stamp>_<random>__<workload>``: run ids a trigger asks for start so.
+
+    A trigger that asks for its own ``dag_run_id`` can be matched with the run
+    Airflow created even when the request errored (a timeout after the commit).
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"dagstorm__{stamp}_{secrets.token_hex(3)}__{workload}"
 
 
 @dataclass(frozen=True)

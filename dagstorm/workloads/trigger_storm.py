@@ -9,11 +9,15 @@ from dagstorm.run.events import DagTriggered, WorkloadStats
 from dagstorm.run.journal import RunJournal
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.base import Workload
-from dagstorm.workloads.dag_trigger import DagTrigger
+from dagstorm.workloads.dag_trigger import DagTrigger, run_id_prefix
 
 
 class TriggerStorm(Workload):
-    """``rate`` triggers per wall second until stopped or ``max_total`` reached."""
+    """``rate`` triggers per wall second until stopped or ``max_total`` reached.
+
+    Each trigger asks for its own run id (``<run_id_prefix>_<n>``), so a trigger that
+    errored can still be matched with the run Airflow created (docs/measures.md).
+    """
 
     pausable = True
 
@@ -38,6 +42,7 @@ class TriggerStorm(Workload):
         self.conf = conf
         self.interval = interval
         self.sent = 0
+        self.run_prefix = run_id_prefix(name)
 
     def run(self) -> None:
         """Trigger on schedule; one `dag_triggered` event each, stats per interval.
@@ -57,7 +62,11 @@ class TriggerStorm(Workload):
                     break
                 if self.paused:
                     continue  # paused while waiting: send nothing until resumed
-                outcome = self.trigger.trigger(self.dag, {**self.conf, "dagstorm_storm": self.name})
+                outcome = self.trigger.trigger(
+                    self.dag,
+                    {**self.conf, "dagstorm_storm": self.name},
+                    run_id=f"{self.run_prefix}_{self.sent + 1}",
+                )
                 self.sent += 1
                 self.journal.emit(DagTriggered(**outcome.event(self.name)))
                 latencies.append(outcome.latency_ms)

@@ -108,7 +108,7 @@ def test_scenario_info() -> None:
         ([start(time_compression=None)], "no numeric time_compression"),
         ([start(time_compression=0)], "must be > 0"),
         ([start(slos=[{"type": "sla", "within": 60}])], "SLO #1 in run_start is not valid: sla"),
-        ([start(slos=[{"type": "uptime"}])], "SLO #1 in run_start is not valid"),
+        ([start(slos=[{"type": "uptime"}])], "SLO #1 in run_start is of kind `uptime`, which no"),
     ],
 )
 def test_bad_journals_are_clear_errors(events: list[dict[str, Any]], message: str) -> None:

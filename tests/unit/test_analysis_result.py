@@ -163,6 +163,8 @@ def test_result_json_format(run_dir: Path) -> None:
         "scheduler_metrics",
         "completeness",
         "stream_completeness",
+        "trigger_errors",
+        "tries_never_started",
     }
     (miss,) = measures["sla"][0]["misses"]
     assert miss["run_id"] == "manual__2026-03-02T00"

@@ -9,11 +9,13 @@ import pandas as pd
 from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match_alerts
 from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
 from dagstorm.analysis.measures.fault_windows import fault_windows
+from dagstorm.analysis.measures.never_started import TriesNeverStarted, tries_never_started
 from dagstorm.analysis.measures.recovery import RetryRecovery, retry_recovery
 from dagstorm.analysis.measures.scheduler_metrics import SchedulerMetrics, scheduler_metrics
 from dagstorm.analysis.measures.sla import SlaCompliance, sla_compliance
 from dagstorm.analysis.measures.stream import stream_completeness
 from dagstorm.analysis.measures.throughput import SchedulerThroughput, scheduler_throughput
+from dagstorm.analysis.measures.trigger_errors import TriggerErrors, trigger_errors
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SlaSlo
 
@@ -35,6 +37,10 @@ class Measures:
     completeness: DataCompleteness
     #: The stream path (Kafka ledger's acked vs ``ad_events_stats``); None without a Kafka workload.
     stream_completeness: DataCompleteness | None = None
+    #: API triggers that errored, and whether their run appeared anyway.
+    trigger_errors: TriggerErrors | None = None
+    #: Tries that ended without ever starting (left out of the throughput).
+    tries_never_started: TriesNeverStarted | None = None
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -66,6 +72,7 @@ def in_scope(dag_runs: pd.DataFrame, dag_id: str) -> pd.DataFrame:
 
 def compute_measures(data: RunData) -> Measures:
     """Compute every measure of ``data``."""
+    triggers = trigger_errors(data.triggers, data.dag_runs)
     slas: dict[tuple[str, float, str], SlaCompliance] = {}
     for slo in data.scenario.slos:
         if isinstance(slo, SlaSlo) and (slo.dag, slo.within, slo.measure_from) not in slas:
@@ -76,6 +83,7 @@ def compute_measures(data: RunData) -> Measures:
                 compression=data.compression,
                 end_t=data.end_t,
                 measure_from=slo.measure_from,
+                failed_triggers=triggers.for_dag(slo.dag),
             )
     windows = fault_windows(data.faults, data.end_t)
     matched = match_alerts(data.task_tries, data.alerts)
@@ -113,4 +121,6 @@ def compute_measures(data: RunData) -> Measures:
             absent=data.absent,
         ),
         stream_completeness=stream_completeness(data),
+        trigger_errors=triggers,
+        tries_never_started=tries_never_started(data.task_tries),
     )

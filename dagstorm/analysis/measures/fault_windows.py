@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from dagstorm.analysis.measures.cells import is_missing
+from dagstorm.run.events import Kind
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,14 @@ def fault_windows(faults: pd.DataFrame, end_t: float) -> FaultWindows:
         fault_id = str(row["fault_id"])
         name = _name(row)
         t = float(row["t"])
-        if row["kind"] == "fault_applied":
+        if row["kind"] == Kind.FAULT_APPLIED:
             took = 0.0 if is_missing(row["took_s"]) else float(row["took_s"])
             open_[fault_id] = (max(0.0, t - took), t, name)
             applied_ids.add(fault_id)
-        elif row["kind"] == "fault_reverted" and fault_id in open_:
+        elif row["kind"] == Kind.FAULT_REVERTED and fault_id in open_:
             start, applied, name = open_.pop(fault_id)
             windows.append(FaultWindow(fault_id, name, start, t, applied, reverted=True))
-        elif row["kind"] == "fault_error":
+        elif row["kind"] == Kind.FAULT_ERROR:
             errors.append(
                 FaultErrorRow(fault_id, name, t, str(row["error"]), fault_id in applied_ids)
             )

@@ -21,15 +21,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency
+from dagstorm.analysis.measures.fault_throughput import FaultThroughput, fault_throughput
 from dagstorm.analysis.measures.fault_windows import (
     FaultErrorRow,
     FaultWindow,
     FaultWindows,
     horizon,
 )
+from dagstorm.analysis.measures.throughput import finished_times
 from dagstorm.core.quantiles import quantile
 
 INFINITY = math.inf
@@ -63,6 +66,19 @@ class FaultRecovery:
     failed_runs: tuple[str, ...]
     horizon_t: float
     alerts: AlertLatency
+    #: Finished tries per minute before the fault (median of up to 5 minutes); None:
+    #: no minute before it to compare with (then the throughput fields are None).
+    throughput_baseline_per_min: float | None = None
+    throughput_baseline_minutes: int = 0
+    #: The complete minute with the fewest finished tries from the fault's start to
+    #: the throughput's recovery, its count, and 1 − count ÷ baseline.
+    worst_minute: int | None = None
+    worst_minute_finished: int | None = None
+    throughput_drop: float | None = None
+    #: Back to ≥ 90% of the baseline over the last 60 s (``inf``: never).
+    throughput_recovered: bool | None = None
+    throughput_recovery_wall_s: float | None = None
+    throughput_recovery_sim_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -103,9 +119,14 @@ def retry_recovery(
     ok_runs = ok_runs.sort_values(["end_date_t", "dag_id", "run_id"], kind="stable")
     ok_tries = task_tries[(task_tries["state"] == "success") & task_tries["end_date_t"].notna()]
     ok_tries = ok_tries.sort_values(["end_date_t", *_TRY_ORDER], kind="stable")
+    finished = np.sort(finished_times(task_tries).to_numpy(dtype=float))
     faults = []
     for index, window in enumerate(windows.windows):
         limit = horizon(windows.windows, index, end_t)
+        previous = max((w.end_t for w in windows.windows[:index]), default=0.0)
+        around = fault_throughput(
+            finished, start_t=window.start_t, end_t=window.end_t, run_end_t=end_t, after_t=previous
+        )
         faults.append(
             _one(
                 window,
@@ -117,6 +138,7 @@ def retry_recovery(
                 compression=compression,
                 end_t=end_t,
                 horizon_t=limit,
+                around=around,
             )
         )
     times = [f.recovery_sim_s for f in faults]
@@ -149,6 +171,7 @@ def _one(
     compression: float,
     end_t: float,
     horizon_t: float,
+    around: FaultThroughput,
 ) -> FaultRecovery:
     after = ok_runs[ok_runs["end_date_t"] > window.end_t]
     first = after.iloc[0] if len(after) else None
@@ -196,6 +219,16 @@ def _one(
         failed_runs=tuple(f"{r['dag_id']}/{r['run_id']}" for r in failed.to_dict("records")),
         horizon_t=horizon_t,
         alerts=alert_latency(matched, received, since_t=window.start_t, until_t=horizon_t),
+        throughput_baseline_per_min=around.baseline_per_min,
+        throughput_baseline_minutes=around.baseline_minutes,
+        worst_minute=around.worst_minute,
+        worst_minute_finished=around.worst_minute_finished,
+        throughput_drop=around.drop,
+        throughput_recovered=around.recovered,
+        throughput_recovery_wall_s=around.recovery_wall_s,
+        throughput_recovery_sim_s=(
+            None if around.recovery_wall_s is None else around.recovery_wall_s * compression
+        ),
     )
 
 

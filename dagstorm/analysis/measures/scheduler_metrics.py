@@ -9,7 +9,14 @@ The StatsD probe emits one event per metric per interval. Over the run:
   interval p95 (an upper bound of the run's p95) and the highest max, in ms.
 
 Headlines: executable and starving tasks (``scheduler.tasks.*``), open executor
-slots (``executor.open_slots*``) and the scheduler loop duration.
+slots (``executor.open_slots*``), running tasks and the scheduler loop duration.
+
+A gauge whose value never changed during the run is **constant**: listed in
+``constant_gauges`` with its value, and not a headline figure (LocalExecutor
+reports ``executor.open_slots`` and ``executor.running_tasks`` once, unchanged,
+while its tasks show in ``pool.running_slots.<pool>``). Running tasks come from
+``executor.running_tasks`` when it changed, else from
+``pool.running_slots.default_pool`` (``running_tasks_metric`` says which).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ EXECUTABLE = "scheduler.tasks.executable"
 STARVING = "scheduler.tasks.starving"
 OPEN_SLOTS = "executor.open_slots"
 LOOP_DURATION = "scheduler.scheduler_loop_duration"
+RUNNING_TASKS = ("executor.running_tasks", "pool.running_slots.default_pool")
 
 
 #: The columns a metric's summary reads (grouping only these keeps millions of rows cheap).
@@ -47,6 +55,8 @@ class MetricSummary:
     p50_ms: float | None = None
     p95_ms: float | None = None
     max_ms: float | None = None
+    #: A gauge that never changed during the run (None: not a gauge).
+    constant: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,12 @@ class SchedulerMetrics:
     loop_duration_p50_ms: float | None
     loop_duration_max_ms: float | None
     metrics: tuple[MetricSummary, ...]
+    #: ``{metric: value}`` of the gauges that never changed (not headline figures).
+    constant_gauges: dict[str, float | None] | None = None
+    #: The gauge running tasks are read from, and its max and mean (None: none changed).
+    running_tasks_metric: str | None = None
+    running_tasks_max: float | None = None
+    running_tasks_mean: float | None = None
 
 
 def scheduler_metrics(statsd: pd.DataFrame) -> SchedulerMetrics:
@@ -78,6 +94,9 @@ def scheduler_metrics(statsd: pd.DataFrame) -> SchedulerMetrics:
 
     loop = statsd[starts_with(statsd["metric"], LOOP_DURATION) & (statsd["type"] == "timer")]
     executable, starving, slots = gauge(EXECUTABLE), gauge(STARVING), gauge(OPEN_SLOTS)
+    constant = {m.metric: m.min for m in summaries if m.constant}
+    varying = {m.metric: m for m in summaries if m.type == "gauge" and m.constant is False}
+    running = next((varying[name] for name in RUNNING_TASKS if name in varying), None)
     return SchedulerMetrics(
         measured=len(statsd) > 0,
         executable_max=opt_float(executable.max()),
@@ -89,6 +108,10 @@ def scheduler_metrics(statsd: pd.DataFrame) -> SchedulerMetrics:
         loop_duration_p50_ms=_median(loop["p50_ms"]),
         loop_duration_max_ms=opt_float(loop["max_ms"].max()),
         metrics=summaries,
+        constant_gauges=constant,
+        running_tasks_metric=None if running is None else running.metric,
+        running_tasks_max=None if running is None else running.max,
+        running_tasks_mean=None if running is None else running.mean,
     )
 
 
@@ -115,6 +138,7 @@ def _summary(metric: str, kind: str, rows: pd.DataFrame) -> MetricSummary:
             mean=opt_float(values.mean()),
             min=opt_float(values.min()),
             max=opt_float(values.max()),
+            constant=bool(len(values)) and bool(values.min() == values.max()),
         )
     if kind == "counter":
         return MetricSummary(metric, kind, len(rows), total=float(rows["value"].fillna(0).sum()))

@@ -10,26 +10,38 @@ compression, compared with ``within`` in simulated seconds:
 - anything else (queued, running) when the run ended: missed (``unfinished past
   deadline``) if the deadline had already passed at the end of the run, else
   excluded (``unfinished within deadline``) — it could still have made it;
-- no reference time: excluded.
+- no reference time: excluded;
+- an API trigger of the DAG that errored and whose run never appeared: missed
+  (``trigger failed``); one that named no run id, so the journal cannot tell:
+  excluded (``trigger failed, run unknown``). One whose run appeared is that run.
 
 Compliance = met / (met + missed); None when no run counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
 from dagstorm.analysis.measures.cells import opt_float, opt_str
+from dagstorm.analysis.measures.trigger_errors import TriggerError
 
 #: Slack for float noise when a run ends exactly on its deadline.
 _EPSILON = 1e-6
 
 Reason = Literal[
-    "late", "failed", "unfinished past deadline", "unfinished within deadline", "no reference"
+    "late",
+    "failed",
+    "unfinished past deadline",
+    "unfinished within deadline",
+    "no reference",
+    "trigger failed",
+    "trigger failed, run unknown",
 ]
+_EXCLUDED = ("unfinished within deadline", "no reference", "trigger failed, run unknown")
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ class SlaCompliance:
     within_sim_s: float
     within_wall_s: float
     measure_from: Literal["queued", "logical_date"]
-    #: Runs of the DAG in the journal.
+    #: Runs of the DAG in the journal, and triggers of it that errored with no run.
     runs: int
     met: int
     missed: int
@@ -76,8 +88,13 @@ def sla_compliance(
     compression: float,
     end_t: float,
     measure_from: Literal["queued", "logical_date"] = "queued",
+    failed_triggers: Sequence[TriggerError] = (),
 ) -> SlaCompliance:
-    """SLA compliance of ``dag_id``'s runs (the last state of each run)."""
+    """SLA compliance of ``dag_id``'s runs (the last state of each run).
+
+    ``failed_triggers``: the DAG's trigger errors (:mod:`.trigger_errors`); those
+    whose run never appeared count as missed, those with no run id are excluded.
+    """
     field = "queued_at" if measure_from == "queued" else "logical_date"
     runs = dag_runs[dag_runs["dag_id"] == dag_id].sort_values(
         [f"{field}_t", "run_id"], kind="stable", na_position="last"
@@ -89,23 +106,44 @@ def sla_compliance(
         outcome = _classify(row, field, within_s, compression, end_t)
         if outcome is None:
             met += 1
-        elif outcome.reason in ("unfinished within deadline", "no reference"):
+        elif outcome.reason in _EXCLUDED:
             excluded.append(outcome)
         else:
             misses.append(outcome)
+    lost = [t for t in failed_triggers if t.dag_id == dag_id and t.created is not True]
+    for trigger in lost:
+        outcome = _not_created(trigger)
+        (excluded if outcome.reason in _EXCLUDED else misses).append(outcome)
     counted = met + len(misses)
     return SlaCompliance(
         dag_id=dag_id,
         within_sim_s=within_s,
         within_wall_s=within_s / compression,
         measure_from=measure_from,
-        runs=len(runs),
+        runs=len(runs) + len(lost),
         met=met,
         missed=len(misses),
         excluded=len(excluded),
         compliance=met / counted if counted else None,
         misses=tuple(misses),
         excluded_runs=tuple(excluded),
+    )
+
+
+def _not_created(trigger: TriggerError) -> SlaRun:
+    """A trigger that errored and left no run: missed, or excluded when it named none."""
+    what = trigger.error or (f"HTTP {trigger.status}" if trigger.status else "error")
+    return SlaRun(
+        dag_id=trigger.dag_id,
+        run_id=trigger.run_id or f"(trigger at {trigger.t:.1f}s: {what})",
+        state="not created",
+        reason="trigger failed" if trigger.created is False else "trigger failed, run unknown",
+        reference=None,
+        end_date=None,
+        elapsed_wall_s=None,
+        elapsed_sim_s=None,
+        over_by_wall_s=None,
+        over_by_sim_s=None,
     )
 
 

@@ -5,8 +5,10 @@ Minute ``m`` is wall seconds ``[60m, 60m + 60)`` since the start of the run.
 
 - started: tries with a ``start_date`` (skipped, upstream_failed and removed tries
   never ran and are left out), by the minute of their start;
-- finished: tries that ended ``success``, ``failed`` or ``up_for_retry``, by the
-  minute of their ``end_date``;
+- finished: tries that started and ended ``success``, ``failed`` or
+  ``up_for_retry``, by the minute of their ``end_date``. A try that ended without
+  a ``start_date`` never ran (a restarted scheduler fails the queued tries it
+  finds): it is not finished work, and is counted by :mod:`.never_started`;
 - a minute is *busy* when at least one try was queued or running during it (from
   ``queued_when``, or ``start_date``, to ``end_date``, or to the end of the run
   while still queued/running), and *complete* when it ended before the run did;
@@ -93,7 +95,7 @@ def scheduler_throughput(
     n = max(0, math.ceil(end_t / MINUTE - 1e-9))
     ran = task_tries[~task_tries["state"].isin(NEVER_RAN)]
     start_t = ran["start_date_t"].dropna()
-    finished_t = ran.loc[ran["state"].isin(FINISHED), "end_date_t"].dropna()
+    finished_t = finished_times(ran)
     started = _per_minute(start_t, n)
     finished = _per_minute(finished_t, n)
     busy = _busy_minutes(ran, n, end_t)
@@ -128,6 +130,12 @@ def scheduler_throughput(
         run_to_first_task_queued_s=Percentiles.of(_first_queued(dag_runs, task_tries)),
         started_before_run=int((start_t < 0).sum()),
     )
+
+
+def finished_times(tries: pd.DataFrame) -> pd.Series:
+    """``end_date_t`` of the tries that started and finished (the throughput's tries)."""
+    done = tries["state"].isin(FINISHED) & tries["start_date_t"].notna()
+    return tries.loc[done, "end_date_t"].dropna()
 
 
 def _per_minute(times: pd.Series, n: int) -> np.ndarray:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from dagstorm.analysis.rundata.declared import read_workloads
 from dagstorm.analysis.rundata.frames import (
@@ -30,11 +30,18 @@ from dagstorm.analysis.rundata.frames import (
     workload_stats_frame,
 )
 from dagstorm.analysis.rundata.journal_scan import JournalScan, scan_journal
-from dagstorm.analysis.rundata.model import Phase, RunData, RunDirectoryError, ScenarioInfo, Slo
+from dagstorm.analysis.rundata.model import (
+    TRIGGER_FIELDS,
+    Phase,
+    RunData,
+    RunDirectoryError,
+    ScenarioInfo,
+    Slo,
+)
 from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
 from dagstorm.run.events import FAULT_EVENT_KINDS, Kind
 from dagstorm.run.rundir import RunDirectory
-from dagstorm.scenarios.slos import SloSpec, normalise_slo
+from dagstorm.scenarios.slo_kinds import normalise_slo, parse_slo, slo_types
 from dagstorm.workloads.kinds import WorkloadSpec
 from dagstorm.workloads.sinks.ledger import load_ledger
 
@@ -94,8 +101,6 @@ ALERT_FIELDS = (
     "received_at",
 )
 PARTITION_FIELDS = ("workload", "dt", "hour", "records", "valid")
-
-_SLO_ADAPTER: TypeAdapter[Slo] = TypeAdapter(SloSpec)
 
 
 def journal_of(run_dir: Path) -> Path:
@@ -240,7 +245,9 @@ def build_run_data(
         str(c["partition_hour"]) if isinstance(c, Mapping) and c.get("partition_hour") else None
         for c in dag_runs["conf"]
     ]
-    triggered = {str(e.get("run_id")) for e in kinds(Kind.DAG_TRIGGERED) if e.get("ok")}
+    # A run dagstorm asked for is dagstorm's, even when its trigger errored (a timeout
+    # after Airflow created it): its trigger named the run id.
+    triggered = {str(e.get("run_id")) for e in kinds(Kind.DAG_TRIGGERED) if e.get("run_id")}
     dag_runs["triggered"] = [str(run_id) in triggered for run_id in dag_runs["run_id"]]
     task_tries = last_state(kinds(Kind.TASK_TRY), TASK_TRY_FIELDS, TASK_TRY_KEY)
     task_tries = with_times(task_tries, TASK_TRY_TIMES, origin)
@@ -266,6 +273,8 @@ def build_run_data(
         partitions=event_frame(kinds(Kind.PARTITION_WRITTEN), PARTITION_FIELDS),
         workload_stats=workload_stats_frame(kinds(Kind.WORKLOAD_STATS), journal),
         workloads=tuple(workloads),
+        triggers=event_frame(kinds(Kind.DAG_TRIGGERED), TRIGGER_FIELDS),
+        events_by_kind={kind: tuple(listed) for kind, listed in by_kind.items()},
         ledger=ledger,
         serving=serving,
         partition_loads=partition_loads,
@@ -286,8 +295,16 @@ def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
         )
     slos: list[Slo] = []
     for number, raw in enumerate(start.get("slos") or [], start=1):
+        kind = normalise_slo(raw).get("type") if isinstance(raw, Mapping) else None
+        if isinstance(kind, str) and kind not in slo_types():
+            raise RunDirectoryError(
+                f"SLO #{number} in run_start is of kind `{kind}`, which no installed"
+                " package provides",
+                where=where,
+                fix="install the plugin that provides it (entry points `dagstorm.slos`)",
+            )
         try:
-            slos.append(_SLO_ADAPTER.validate_python(normalise_slo(raw)))
+            slos.append(parse_slo(normalise_slo(raw)))
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(str(p) for p in first["loc"])

@@ -10,19 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from dagstorm.analysis.rundata.journal_scan import JournalScan
 from dagstorm.analysis.rundata.signal_cuts import SignalCut
 from dagstorm.core.errors import DagstormError, ExitCode
-from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
+from dagstorm.scenarios.slos import SloSpecBase
 from dagstorm.workloads.kinds import WorkloadSpec
 
-#: An SLO of the scenario, parsed.
-Slo = SlaSlo | RecoveryTimeSlo | SchedulerThroughputSlo | CountSlo
+#: An SLO of the scenario, parsed (its kind's model: dagstorm's own, or a plugin's).
+Slo = SloSpecBase
 
 WORKLOAD_STATS_FIELDS = ("workload", "workload_kind", "records", "bytes", "interval_s")
+#: The fields of the ``triggers`` frame (``dag_triggered`` events).
+TRIGGER_FIELDS = ("dag_id", "run_id", "ok", "status", "error", "workload")
 
 
 class RunDirectoryError(DagstormError):
@@ -74,6 +77,7 @@ class RunData:
     - ``statsd``: statsd events.
     - ``partitions``: partition_written events.
     - ``workload_stats``: workload_stats samples (the generated traffic).
+    - ``triggers``: dag_triggered events (the API triggers, ok or not).
 
     ``ledger``, ``serving`` and ``partition_loads`` are None when absent; ``absent``
     says why for each of them. ``workloads`` are the scenario's, from ``scenario.yaml``
@@ -118,6 +122,13 @@ class RunData:
     workload_stats: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["seq", "t", *WORKLOAD_STATS_FIELDS])
     )
+    #: ``dag_triggered`` events (API triggers, ok or not): ``TRIGGER_FIELDS``.
+    triggers: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["seq", "t", "kind", *TRIGGER_FIELDS])
+    )
+    #: The journal's events read as dicts, by kind, in journal order (periodic samples
+    #: read as frames are not here): what a plugin SLO's judge reads.
+    events_by_kind: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
     @property
     def compression(self) -> float:

@@ -206,10 +206,18 @@ def _short(seconds: float | None) -> str:
 
 def scheduler_gauges_chart(series: RunSeries, result: Result) -> Markup:
     """Airflow's StatsD gauges: executable and starving tasks, open executor slots."""
-    title = "Scheduler (StatsD): executable, starving tasks and open slots"
-    if not series.scheduler_gauges:
-        return not_measured(title, "no StatsD scheduler gauges in the journal")
+    title = "Scheduler (StatsD): executable, starving tasks, open slots and running tasks"
     metrics = result.measures.scheduler_metrics
+    constant = "; ".join(
+        f"{name} {number_text(value)}" for name, value in (metrics.constant_gauges or {}).items()
+    )
+    constant_note = f" Constant all run (not drawn): {constant}." if constant else ""
+    if not series.scheduler_gauges:
+        return not_measured(
+            title,
+            "no StatsD scheduler gauge changed in the journal"
+            + (f" ({constant_note.strip()})" if constant else ""),
+        )
     return _chart(
         series,
         title=title,
@@ -219,7 +227,7 @@ def scheduler_gauges_chart(series: RunSeries, result: Result) -> Markup:
         ),
         note=f"Mean per {number_text(series.bucket_s)} s bucket. Scheduler loop duration: "
         f"p50 {number_text(metrics.loop_duration_p50_ms)} ms, "
-        f"max {number_text(metrics.loop_duration_max_ms)} ms.",
+        f"max {number_text(metrics.loop_duration_max_ms)} ms.{constant_note}",
     )
 
 

@@ -339,6 +339,7 @@ SCHEDULER_GAUGES = (
     ("executable tasks", EXECUTABLE),
     ("starving tasks", STARVING),
     ("open executor slots", OPEN_SLOTS),
+    ("running tasks (default pool)", "pool.running_slots.default_pool"),
 )
 
 
@@ -350,8 +351,8 @@ def _scheduler_gauges(statsd: pd.DataFrame, bucket: float) -> dict[str, Points]:
     out: dict[str, Points] = {}
     for name, prefix in SCHEDULER_GAUGES:
         rows = gauges[starts_with(gauges["metric"], prefix)]
-        if rows.empty:
-            continue
+        if rows.empty or rows["value"].nunique(dropna=True) <= 1:
+            continue  # a gauge that never changed is named in the note, not drawn
         per_t = rows.groupby("t", sort=True)["value"].sum()
         frame = pd.DataFrame({"index": (per_t.index.to_series() // bucket).astype(int)})
         frame["value"] = per_t.to_numpy(dtype=float)

@@ -6,12 +6,17 @@ Like data scientists triggering runs by hand: each user fetches a JWT from
 ``/api/v2/dags/{dag}/dagRuns`` with the configured ``conf`` and waits. Locust's
 HTTP client fires the request events; each trigger's outcome (run id included)
 goes to dagstorm through the stats file, which becomes a ``dag_triggered`` event.
+Each trigger asks for its own run id (``dagstorm__<stamp>_<random>__<swarm>_w<worker>_<n>``),
+so one that errored can still be matched with the run Airflow created.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import secrets
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from locust import HttpUser, between, task
@@ -34,6 +39,14 @@ def _spec() -> TriggerUserSpec:
     if not isinstance(spec, TriggerUserSpec):
         raise RuntimeError("trigger_locustfile.py needs a `user: {kind: trigger}` config")
     return spec
+
+
+#: The run ids this worker asks for: ``<prefix>_<n>``, n counting from 1.
+_RUN_PREFIX = (
+    f"dagstorm__{datetime.now(UTC):%Y%m%dT%H%M%S}_{secrets.token_hex(3)}"
+    f"__{config().name}_w{WORKER.index}"
+)
+_RUN_NUMBERS = itertools.count(1)
 
 
 class AirflowTriggerUser(HttpUser):
@@ -61,11 +74,13 @@ class AirflowTriggerUser(HttpUser):
         """One POST dagRuns; its outcome goes to the stats file."""
         spec = _spec()
         conf: dict[str, Any] = {**spec.conf, "dagstorm_storm": config().name}
-        body = {"logical_date": None, "conf": conf}
+        asked = f"{_RUN_PREFIX}_{next(_RUN_NUMBERS)}"
+        body = {"logical_date": None, "conf": conf, "dag_run_id": asked}
         with WORKER.request_slot():
             started = time.perf_counter()
-            run_id: str | None = None
+            run_id: str | None = asked
             error: str | None = None
+            ok = False
             with self.client.post(
                 f"/api/v2/dags/{spec.dag}/dagRuns",
                 json=body,
@@ -76,7 +91,8 @@ class AirflowTriggerUser(HttpUser):
             ) as response:
                 status = response.status_code
                 if status in (200, 201):
-                    run_id = response.json().get("dag_run_id")
+                    run_id = response.json().get("dag_run_id") or asked
+                    ok = True
                     response.success()
                 else:
                     error = (response.text or f"HTTP {status}")[:200]
@@ -88,7 +104,7 @@ class AirflowTriggerUser(HttpUser):
                     worker=WORKER.index,
                     dag_id=spec.dag,
                     run_id=run_id,
-                    ok=run_id is not None,
+                    ok=ok,
                     status=status,
                     latency_ms=round((time.perf_counter() - started) * 1000, 1),
                     error=error,

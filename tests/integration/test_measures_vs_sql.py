@@ -1,0 +1,153 @@
+"""dagstorm's scheduler measures on a run with a scheduler kill, against Airflow's own rows.
+
+One short scenario on the real stack: a REST trigger storm of ``scheduler_bench_000``
+and a SIGKILL of the scheduler (restarted after 20 s). The storm asks for its own
+run ids, so the runs it asked for are known from the journal's ``dag_triggered``
+events alone — not from what the probe saw. Airflow's metadata database
+(``task_instance`` + ``task_instance_history``) then gives, independently, the tries
+started and finished per wall minute, the tries that ended without ever starting,
+and the queued→running delays; dagstorm's ``result.json`` must agree exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dagstorm.analysis.measures.percentiles import Percentiles
+from dagstorm.analysis.measures.throughput import FINISHED, NEVER_RAN
+from dagstorm.analysis.rundata.load import load_run
+from dagstorm.run.journal import read_journal
+from dagstorm.stack.embedded.components.postgres import AIRFLOW_DB, Postgres
+from dagstorm.stack.embedded.context import StackContext
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DAG = "scheduler_bench_000"
+SCENARIO = f"""
+name: measures-vs-sql
+description: a short trigger storm with a scheduler kill, cross-checked with SQL
+duration: 2m20s
+seed: 3
+time_compression: 30
+workloads:
+  - kind: trigger_storm
+    name: storm
+    dag: {DAG}
+    rate: 1.5
+    max_total: 150
+    duration: 1m50s
+faults:
+  - name: scheduler-kill
+    at: 1m05s
+    duration: 20s
+    fault: {{kind: airflow, action: kill, component: scheduler}}
+slos:
+  - scheduler_throughput: {{min: 1}}
+  - trigger_errors: {{max: 150}}
+  - tries_never_started: {{max: 1000}}
+probes:
+  airflow_dags: [{DAG}]
+drain: 1m
+"""
+
+_TRIES_SQL = """
+SELECT try_number, state, queued_dttm, start_date, end_date
+  FROM task_instance WHERE dag_id = %(dag)s AND run_id = ANY(%(runs)s)
+UNION ALL
+SELECT try_number, state, queued_dttm, start_date, end_date
+  FROM task_instance_history WHERE dag_id = %(dag)s AND run_id = ANY(%(runs)s)
+"""
+
+
+def _minute(moment: datetime, origin: float) -> int:
+    return math.floor((moment.timestamp() - origin) / 60.0)
+
+
+def test_throughput_never_started_and_delays_agree_with_sql(
+    stack_context: StackContext, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "measures-vs-sql.yaml"
+    scenario.write_text(SCENARIO)
+    runs = tmp_path / "runs"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "dagstorm", "--state-dir", str(stack_context.layout.root)),
+            *("run", str(scenario), "--runs-dir", str(runs)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output
+    (run_dir,) = [p for p in runs.iterdir() if p.is_dir()]
+    result = json.loads((run_dir / "result.json").read_text())
+    data = load_run(run_dir)
+    asked = [
+        str(e["run_id"])
+        for e in read_journal(run_dir / "journal.jsonl")
+        if e["kind"] == "dag_triggered" and e.get("run_id")
+    ]
+    assert len(asked) > 50 and all(r.startswith("dagstorm__") for r in asked)
+
+    origin, until = data.origin_wall, datetime.fromtimestamp(data.origin_wall + data.end_t, UTC)
+    with Postgres(stack_context).connect(AIRFLOW_DB) as conn:
+        rows = conn.execute(_TRIES_SQL, {"dag": DAG, "runs": asked}).fetchall()
+    ran = [r for r in rows if r[1] not in NEVER_RAN]
+    started = [r for r in ran if r[3] is not None and r[3] <= until]
+    finished = [
+        r
+        for r in ran
+        if r[1] in FINISHED and r[3] is not None and r[4] is not None and r[4] <= until
+    ]
+    never_started = [r for r in rows if r[1] in FINISHED and r[3] is None]
+    delays = Percentiles.of((r[3] - r[2]).total_seconds() for r in started if r[2] is not None)
+
+    throughput = result["measures"]["throughput"]
+    minutes = throughput["minutes"]
+    sql_started = Counter(_minute(r[3], origin) for r in started)
+    sql_finished = Counter(_minute(r[4], origin) for r in finished)
+    side_by_side = [
+        (
+            m["minute"],
+            m["started"],
+            sql_started[m["minute"]],
+            m["finished"],
+            sql_finished[m["minute"]],
+        )
+        for m in minutes
+    ]
+    lost = result["measures"]["tries_never_started"]
+    print("minute, started (dagstorm, SQL), finished (dagstorm, SQL):", side_by_side)
+    print(
+        f"tries started {throughput['tries_started']} vs {len(started)}; finished"
+        f" {throughput['tries_finished']} vs {len(finished)}; never started"
+        f" {lost['count']} vs {len(never_started)}; queued→running p50"
+        f" {throughput['task_queue_delay_s']['p50']} vs {delays.p50}, p95"
+        f" {throughput['task_queue_delay_s']['p95']} vs {delays.p95}"
+    )
+    assert [(m, a) for m, a, _, _, _ in side_by_side] == [(m, b) for m, _, b, _, _ in side_by_side]
+    assert [(m, a) for m, _, _, a, _ in side_by_side] == [(m, b) for m, _, _, _, b in side_by_side]
+    assert throughput["tries_started"] == len(started) > 0
+    assert throughput["tries_finished"] == len(finished) > 0
+    assert lost["count"] == len(never_started)
+    for name in ("count", "p50", "p95"):
+        assert throughput["task_queue_delay_s"][name] == pytest.approx(
+            getattr(delays, name), abs=1e-6
+        ), name
+    # The scheduler kill is a fault window with its throughput story next to run recovery.
+    (fault,) = result["measures"]["recovery"][0]["faults"]
+    assert fault["fault"].startswith("airflow") and fault["reverted"]
+    assert fault["throughput_baseline_per_min"] is not None
+    assert fault["worst_minute_finished"] is not None
+    triggers = result["measures"]["trigger_errors"]
+    assert triggers["triggers"] == len(asked)
