@@ -27,6 +27,7 @@ from dagstorm.core.errors import ScenarioError
 from dagstorm.core.problems import Problem, sort_problems
 from dagstorm.core.validation_words import problems_from_validation
 from dagstorm.core.yamlsource import KeyPath, load_yaml
+from dagstorm.profiles.loader import LoadedProfile, ProfileInvalid, default_profile, find_profile
 from dagstorm.scenarios.checks import Parts, check
 from dagstorm.scenarios.model import (
     DEFER_CHECKS,
@@ -76,6 +77,9 @@ class LoadedScenario:
     resolved: dict[str, Any]
     positions: dict[KeyPath, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    #: The pipeline profile under test (None: the scenario names none and no
+    #: profile is the default, or the loader was asked not to resolve it).
+    profile: LoadedProfile | None = None
 
 
 def _merge(
@@ -283,6 +287,7 @@ def load_scenario(
     env: dict[str, str] | None = None,
     overrides: dict[str, Any] | None = None,
     override_positions: dict[KeyPath, str] | None = None,
+    pipeline: bool = True,
 ) -> LoadedScenario:
     """Load and validate ``path``; raises :class:`ScenarioInvalid` listing every problem.
 
@@ -291,7 +296,8 @@ def load_scenario(
     over whatever parts are valid. Warnings (e.g. no SLOs) ride along in
     :attr:`LoadedScenario.warnings`. ``overrides`` (a suite's per-scenario changes)
     merge over the file like an ``extends`` child; ``override_positions`` say where
-    they were written.
+    they were written. With ``pipeline`` (the default) the pipeline profile is
+    resolved too and its problems are the scenario's.
     """
     env = dict(os.environ) if env is None else env
     problems: list[Problem] = []
@@ -328,6 +334,7 @@ def load_scenario(
         if finding.warning:
             problem = Problem(problem.where, problem.what, problem.fix, warning=True)
         problems.append(problem)
+    profile = _profile(scenario, path, env, positions, problems) if pipeline else None
     errors = sort_problems(p for p in problems if not p.warning)
     warnings = [p for p in problems if p.warning]
     if scenario is None and not errors:  # every error was an unset ${VAR} reported above
@@ -336,5 +343,31 @@ def load_scenario(
         raise ScenarioInvalid(path, errors, warnings)
     assert scenario is not None
     return LoadedScenario(
-        scenario=scenario, path=path, resolved=data, positions=positions, warnings=warnings
+        scenario=scenario,
+        path=path,
+        resolved=data,
+        positions=positions,
+        warnings=warnings,
+        profile=profile,
     )
+
+
+def _profile(
+    scenario: Scenario | None,
+    path: Path,
+    env: dict[str, str],
+    positions: dict[KeyPath, str],
+    problems: list[Problem],
+) -> LoadedProfile | None:
+    """The scenario's pipeline profile; its problems go to ``problems``."""
+    if scenario is None:
+        return None
+    try:
+        if scenario.pipeline is None:
+            return default_profile(env)
+        return find_profile(scenario.pipeline, base=path.parent, env=env)
+    except ProfileInvalid as exc:
+        problems.extend(exc.problems)
+    except ScenarioError as exc:
+        problems.append(Problem(_where(("pipeline",), positions), exc.what, exc.fix or _FIX))
+    return None

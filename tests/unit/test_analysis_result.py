@@ -163,6 +163,7 @@ def test_result_json_format(run_dir: Path) -> None:
         "scheduler_metrics",
         "completeness",
         "stream_completeness",
+        "output_checks",
     }
     (miss,) = measures["sla"][0]["misses"]
     assert miss["run_id"] == "manual__2026-03-02T00"

@@ -9,6 +9,7 @@ import pandas as pd
 from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match_alerts
 from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
 from dagstorm.analysis.measures.fault_windows import fault_windows
+from dagstorm.analysis.measures.output_checks import OutputCheckMeasure, output_check_measures
 from dagstorm.analysis.measures.recovery import RetryRecovery, retry_recovery
 from dagstorm.analysis.measures.scheduler_metrics import SchedulerMetrics, scheduler_metrics
 from dagstorm.analysis.measures.sla import SlaCompliance, sla_compliance
@@ -35,6 +36,8 @@ class Measures:
     completeness: DataCompleteness
     #: The stream path (Kafka ledger's acked vs ``ad_events_stats``); None without a Kafka workload.
     stream_completeness: DataCompleteness | None = None
+    #: The pipeline profile's ``count`` output checks (declared counts or ids).
+    output_checks: tuple[OutputCheckMeasure, ...] = ()
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -113,4 +116,7 @@ def compute_measures(data: RunData) -> Measures:
             absent=data.absent,
         ),
         stream_completeness=stream_completeness(data),
+        output_checks=output_check_measures(
+            data.pipeline.checks, int(data.dag_runs["triggered"].sum())
+        ),
     )

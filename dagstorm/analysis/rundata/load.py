@@ -31,6 +31,7 @@ from dagstorm.analysis.rundata.frames import (
 )
 from dagstorm.analysis.rundata.journal_scan import JournalScan, scan_journal
 from dagstorm.analysis.rundata.model import Phase, RunData, RunDirectoryError, ScenarioInfo, Slo
+from dagstorm.analysis.rundata.pipeline import read_pipeline
 from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.slos import SloSpec, normalise_slo
@@ -138,6 +139,7 @@ def load_run(run_dir: Path) -> RunData:
         journal=scan_journal(journal),
         workloads=workloads,
     )
+    data = replace(data, pipeline=read_pipeline(run_dir))
     kafka_ledger = run.ledger / KAFKA_LEDGER
     if not kafka_ledger.is_dir():
         return data
