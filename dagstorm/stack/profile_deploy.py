@@ -150,7 +150,7 @@ def ensure_database(ctx: StackContext, name: str) -> None:
         with psycopg.connect(
             host="127.0.0.1",
             port=ctx.config.ports.postgres,
-            user="postgres",
+            user=creds.postgres_superuser,
             password=creds.postgres_superuser_password,
             dbname="postgres",
             connect_timeout=10,
@@ -176,12 +176,15 @@ def deploy_profile(
 ) -> list[str]:
     """Deploy ``loaded`` onto the embedded stack of ``ctx`` (idempotent); the linked entries.
 
-    With ``check_folder``, refuse (before waiting) when the running Airflow parses
-    its DAGs from another folder: the linked files would never be seen.
+    With ``check_folder``, refuse first when the running Airflow parses its DAGs
+    from another folder: the linked files would never be seen.
     """
     profile = loaded.profile
     stack = resolve_stack(ctx.config)
-    names = _link(ctx, loaded) if profile.source.kind == "embedded" else []
+    embedded = profile.source.kind == "embedded"
+    if embedded and check_folder:
+        check_dags_folder(stack, managed_dags_folder(ctx))
+    names = _link(ctx, loaded) if embedded else []
     database = profile.source.database
     if database is not None:
         ensure_database(ctx, database.name)
@@ -193,8 +196,6 @@ def deploy_profile(
         deploy_to(stack, PipelineSettings.for_embedded(ctx))
     _schema(stack, loaded)
     if wait:
-        if names and check_folder:
-            check_dags_folder(stack, managed_dags_folder(ctx))
         wait_for_dags(stack, tuple(d.id for d in profile.dags if d.id), DAG_WAIT_SECONDS)
     return names
 
