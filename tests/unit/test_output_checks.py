@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from dagstorm.analysis import analyze, result_document
 from dagstorm.analysis.measures.output_checks import output_check_measures
 from dagstorm.analysis.rundata.pipeline import CheckFigures, read_pipeline
 from dagstorm.core.progress import Progress
 from dagstorm.engine.output_sources import file_rows
 from dagstorm.profiles.loader import load_profile
+from dagstorm.reports.page import write_report
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.deploy import DeployError
 from dagstorm.stack.embedded.context import StackContext
@@ -132,3 +135,32 @@ def test_profiles_link_into_the_folder_dagstorm_owns_and_undeploy(tmp_path: Path
     assert undeploy_profile(ctx, "two") == ["shared.py", "two.py"]
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["one.py"]
     assert undeploy_profile(ctx, "two") == []
+
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
+
+
+def test_count_checks_judge_the_count_slos_and_reach_the_report(tmp_path: Path) -> None:
+    run_dir = tmp_path / "20260301T220000Z-broker-outage-fixture"
+    shutil.copytree(FIXTURE, run_dir)  # no ledger, no serving.parquet: only the check
+    check = {
+        "name": "orders",
+        "kind": "sql",
+        "compare": "count",
+        "count": 45,
+        "distinct_ids": 40,
+        "id_column": "order_id",
+        "expected": 50,
+    }
+    (run_dir / "output_checks.json").write_text(json.dumps({"checks": [check]}))
+    result = analyze(run_dir)
+    (measure,) = result.measures.output_checks
+    assert (measure.basis, measure.lost, measure.duplicated) == ("ids", 10, 5)
+    verdicts = {v.name: v for v in result.verdict.slos}
+    assert verdicts["lost_events"].value == 10 and not verdicts["lost_events"].passed
+    assert "orders: 45 found of 50 expected (ids), 10 lost" in verdicts["lost_events"].detail
+    assert verdicts["duplicate_events"].value == 5
+    assert result_document(result)["measures"]["output_checks"][0]["basis"] == "ids"
+    page = write_report(run_dir, result).read_text()
+    assert "Output checks (counts the pipeline profile declares)" in page
+    assert "ids known: duplicated = rows − distinct ids" in page
