@@ -35,7 +35,7 @@ from dagstorm.scenarios.model import (
     Phase,
     Scenario,
 )
-from dagstorm.scenarios.slos import SloEntry
+from dagstorm.scenarios.slos import SlaSlo, SloEntry
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LoadedScenario", "Problem", "ScenarioInvalid", "load_scenario"]
@@ -364,10 +364,25 @@ def _profile(
         return None
     try:
         if scenario.pipeline is None:
-            return default_profile(env)
-        return find_profile(scenario.pipeline, base=path.parent, env=env)
+            loaded = default_profile(env)
+        else:
+            loaded = find_profile(scenario.pipeline, base=path.parent, env=env)
     except ProfileInvalid as exc:
         problems.extend(exc.problems)
+        return None
     except ScenarioError as exc:
         problems.append(Problem(_where(("pipeline",), positions), exc.what, exc.fix or _FIX))
-    return None
+        return None
+    if loaded is not None:
+        for index, slo in enumerate(scenario.slos):
+            if isinstance(slo, SlaSlo) and loaded.profile.dag_of(slo.dag) is None:
+                problems.append(
+                    Problem(
+                        _where(("slos", index), positions),
+                        f"slos.{index}: the SLA's DAG `{slo.dag}` is not a DAG of pipeline "
+                        f"profile `{loaded.profile.name}`",
+                        f"name one of its DAGs, or add it to {loaded.path}",
+                        warning=True,
+                    )
+                )
+    return loaded

@@ -150,3 +150,15 @@ def test_a_profile_by_path_from_the_scenario(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="no pipeline profile"):
         find_profile("mine", env={"DAGSTORM_PIPELINES": str(tmp_path / "none")})
     assert find_profile("mine", env={"DAGSTORM_PIPELINES": str(tmp_path)}).profile.name == "mine"
+
+
+def test_an_sla_on_a_dag_outside_the_profile_is_a_warning(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: s\nduration: 10s\nslos:\n  - sla: {dag: orders_etl, within: 1h}\n"
+        "  - sla: {dag: scheduler_bench_003, within: 1h}\n"
+    )
+    loaded = load_scenario(scenario)
+    (warning,) = loaded.warnings
+    assert str(warning).startswith(f"{scenario}:4:5: warning: slos.0: the SLA's DAG `orders_etl`")
+    assert "pipeline profile `ad_logs`" in str(warning)
