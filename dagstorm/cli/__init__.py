@@ -60,12 +60,13 @@ from dagstorm.cli import (  # noqa: E402
     trend_commands,
 )
 from dagstorm.cli.live import control_commands, tui_commands  # noqa: E402
-from dagstorm.cli.stack import fault_commands, stack_commands  # noqa: E402
+from dagstorm.cli.stack import deploy_commands, fault_commands, stack_commands  # noqa: E402
 
 __all__ = [
     "bench_commands",
     "cli",
     "control_commands",
+    "deploy_commands",
     "fault_commands",
     "generate_commands",
     "main",

@@ -1,4 +1,4 @@
-"""`dagstorm validate`'s check of one file: scenario, suite or stack config, never raising."""
+"""`dagstorm validate`'s check of one file: scenario, suite, stack config or pipeline profile."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import ConfigError, ScenarioError
 from dagstorm.core.problems import Problem
+from dagstorm.profiles.loader import ProfileInvalid, is_profile_file, load_profile
 from dagstorm.scenarios.loader import ScenarioInvalid, load_scenario
 from dagstorm.scenarios.needs import unmet_needs
 from dagstorm.scenarios.plan import build_plan
@@ -58,6 +59,8 @@ class FileCheck:
 def _kind(path: Path) -> str:
     if path.name.endswith((".stack.yaml", ".stack.yml")):
         return "stack"
+    if is_profile_file(path):
+        return "pipeline"
     try:
         return "suite" if is_suite_file(path) else "scenario"
     except (OSError, ScenarioError):
@@ -74,6 +77,16 @@ def check_file(path: Path, stack: StackConfig | None = None) -> FileCheck:
         if kind == "stack":
             config = load_stack_config(path, env={})
             return FileCheck(path, kind, True, f"stack config, kind {config.kind}")
+        if kind == "pipeline":
+            profile = load_profile(path).profile
+            return FileCheck(
+                path,
+                kind,
+                True,
+                f"pipeline {profile.name}, {len(profile.dags)} DAG entr"
+                f"{'y' if len(profile.dags) == 1 else 'ies'}, "
+                f"{len(profile.outputs)} output check(s)",
+            )
         if kind == "suite":
             suite = load_suite(path)
             return FileCheck(
@@ -101,5 +114,7 @@ def check_file(path: Path, stack: StackConfig | None = None) -> FileCheck:
         )
     except ScenarioInvalid as exc:
         return FileCheck(path, kind, False, problems=exc.problems, warnings=exc.warnings)
+    except ProfileInvalid as exc:
+        return FileCheck(path, kind, False, problems=exc.problems)
     except (ScenarioError, ConfigError) as exc:
         return FileCheck(path, kind, False, error=exc.render())

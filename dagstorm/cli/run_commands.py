@@ -34,10 +34,11 @@ from dagstorm.scenarios.plan import build_plan, plan_document, timeline_rows
 @click.pass_obj
 @handle_errors
 def validate(settings: Settings, files: tuple[Path, ...], as_json: bool) -> None:
-    """Check scenario, suite and stack files; every problem is listed with file:line:column.
+    """Check scenario, suite, stack and pipeline files; every problem listed with file:line:column.
 
     A suite file (top-level `suite:`) is checked with every scenario it lists; a
-    file named *.stack.yaml is checked as a stack config (docs/stack.md). Each
+    file named *.stack.yaml is checked as a stack config (docs/stack.md), one
+    named pipeline.yaml as a pipeline profile (docs/own-pipeline.md). Each
     problem is one line `file:line:column: what — fix: how` on stderr, warnings
     too (`…: warning: …`). With `--json`, one document on stdout instead: a list
     with each file's `valid`, `kind`, `summary`, `problems` and `warnings`
@@ -51,6 +52,7 @@ def validate(settings: Settings, files: tuple[Path, ...], as_json: bool) -> None
       dagstorm validate scenarios/*.yaml
       dagstorm validate dagstorm.stack.yaml
       dagstorm validate --stack-file ext.stack.yaml scenarios/kafka-burst.yaml
+      dagstorm validate pipelines/*/pipeline.yaml
       dagstorm validate --json scenarios/*.yaml | jq '.[] | select(.valid | not)'
     """
     stack = settings.config() if settings.stack_file is not None else None
@@ -68,15 +70,20 @@ def validate(settings: Settings, files: tuple[Path, ...], as_json: bool) -> None
 
 
 @cli.command("schema")
+@click.option("--pipeline", is_flag=True, help="The pipeline profile's schema (pipeline.yaml).")
 @handle_errors
-def schema() -> None:
-    """Print the scenario JSON Schema (for editor completion).
+def schema(pipeline: bool) -> None:
+    """Print the scenario JSON Schema, or the pipeline profile's (for editor completion).
 
     \b
     Example:
       dagstorm schema > scenario.schema.json
+      dagstorm schema --pipeline > pipeline.schema.json
     """
-    click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+    from dagstorm.profiles.model import PipelineProfile
+
+    model = PipelineProfile if pipeline else Scenario
+    click.echo(json.dumps(model.model_json_schema(), indent=2))
 
 
 def _print_timeline(loaded_path: Path, *, as_json: bool = False) -> None:

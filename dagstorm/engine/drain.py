@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from airflow_client.client import DagRunApi
 
 from dagstorm.clients.airflow import api_client
 from dagstorm.core.polling import poll_until
-from dagstorm.engine.serving_snapshot import sent_signal_ids, triggered_run_ids
+from dagstorm.engine.output_checks import sent_signal_ids, sql_rows, triggered_run_ids
 from dagstorm.run.clock import Clock
 from dagstorm.stack.endpoints import Stack
 
@@ -27,16 +27,24 @@ def unfinished(stack: Stack, run_ids: set[str]) -> int:
     return sum(1 for run in page.dag_runs if run.dag_run_id in run_ids)
 
 
-def served_by(stack: Stack, signal_ids: set[str]) -> dict[str, str]:
-    """signal_id → run_id of the DAG run that loaded it (``ad_events_batches``)."""
-    if not signal_ids:
+@dataclass(frozen=True)
+class SignalLoads:
+    """Where the loads of completion signals are recorded: the profile's ``stream_loads`` check.
+
+    Its query takes ``%(signal_ids)s`` and returns ``signal_id`` and ``run_id`` columns.
+    """
+
+    dsn: str
+    query: str
+
+
+def served_by(loads: SignalLoads | None, signal_ids: set[str]) -> dict[str, str]:
+    """signal_id → run_id of the DAG run that loaded it."""
+    if not signal_ids or loads is None:
         return {}
-    with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=10) as conn:
-        rows = conn.execute(
-            "SELECT signal_id, run_id FROM ad_events_batches WHERE signal_id = ANY(%s)",
-            (sorted(signal_ids),),
-        ).fetchall()
-    return {str(signal): str(run) for signal, run in rows}
+    columns, rows = sql_rows(loads.dsn, loads.query, {"signal_ids": sorted(signal_ids)})
+    signal, run = columns.index("signal_id"), columns.index("run_id")
+    return {str(row[signal]): str(row[run]) for row in rows}
 
 
 def wait_for_runs(
@@ -47,11 +55,13 @@ def wait_for_runs(
     stop: threading.Event,
     *,
     between: Callable[[], None] | None = None,
+    signal_loads: SignalLoads | None = None,
 ) -> int:
     """Poll until this run's DAG runs and completion signals are all done, or ``timeout``.
 
     Done: no DAG run it triggered is queued or running, and every completion signal
-    it sent has its ``ad_events_batches`` row (and the run that loaded it finished).
+    it sent has its row in ``signal_loads`` (and the run that loaded it finished);
+    without ``signal_loads`` signals are not waited for.
     Returns how many are left. ``between`` is called before each poll (the engine
     reads its control inbox there).
     """
@@ -62,8 +72,8 @@ def wait_for_runs(
         if between is not None:
             between()
         try:
-            signals = set(sent_signal_ids(journal_path))
-            served = served_by(stack, signals)
+            signals = set(sent_signal_ids(journal_path)) if signal_loads else set()
+            served = served_by(signal_loads, signals)
             # A served signal's run still checks and acknowledges it after the load.
             runs = set(triggered_run_ids(journal_path)) | set(served.values())
             left = unfinished(stack, runs) + len(signals) - len(served)

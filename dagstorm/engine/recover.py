@@ -12,7 +12,7 @@ is the whole heal: nothing is started or deployed and nothing is waited for.
 Only after a change is the stack watched until it stays whole. Each component is
 started at most once, unless the report says why it was started again: it was
 wedged (running but not working: stopped and started anew) or it died after its
-start. The reference pipeline is deployed once, only if something was started.
+start. The stack's pipeline profiles are deployed once, only if something was started.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class RecoverReport:
     wedged: list[str] = field(default_factory=list)
     #: Components this recover started that then died, and were started again.
     died: list[str] = field(default_factory=list)
-    #: Whether the reference pipeline was deployed (once, only if something started).
+    #: Whether the pipeline profiles were deployed (once, only if something started).
     deployed: bool = False
     swarms_stopped: list[str] = field(default_factory=list)
 

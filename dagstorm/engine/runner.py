@@ -6,7 +6,7 @@ all hold; :mod:`.preflight`) → run directory and ``run_start`` →
 alert sink and probes → the timeline (phases, workloads, faults) on one clock,
 with live SLO checks → stop workloads, revert every fault (on every exit path:
 normal end, error, Ctrl-C, SIGTERM) → drain in-flight DAG runs → final probe
-samples → serving snapshot → ``run_end``. Analysis reads the run directory
+samples → output checks → ``run_end``. Analysis reads the run directory
 afterwards.
 
 The faults' lifecycle (intent, inject, revert) is :mod:`.fault_lifecycle`, the
@@ -16,24 +16,26 @@ control inbox :mod:`.control_handler`.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
 from dagstorm.control.inbox import ControlInbox
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import DagstormError, FaultError, StackNotRunningError
 from dagstorm.core.progress import Progress
 from dagstorm.engine.alert_route import AlertRoute, start_route
 from dagstorm.engine.control_handler import ControlHandler
-from dagstorm.engine.drain import wait_for_runs
+from dagstorm.engine.drain import SignalLoads, wait_for_runs
 from dagstorm.engine.fault_lifecycle import expired_adhoc, inject_fault, revert_all, revert_fault
 from dagstorm.engine.live_run import LiveRun, RunOutcome
+from dagstorm.engine.output_checks import OutputChecks
 from dagstorm.engine.preflight import ReachCheck, check_needs, check_reachable
 from dagstorm.engine.probe_set import default_probes
 from dagstorm.engine.run_start import emit_run_start
-from dagstorm.engine.serving_snapshot import snapshot_serving
 from dagstorm.engine.workload_set import default_workloads
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
@@ -41,6 +43,7 @@ from dagstorm.faults.manager import FaultManager, Terminated, sigterm_raises
 from dagstorm.plugin.context import RunContext
 from dagstorm.probes.alert_sink import Alert
 from dagstorm.probes.base import Probe
+from dagstorm.profiles.model import SqlCheck
 from dagstorm.run.clock import Clock, WallClock
 from dagstorm.run.events import Alert as AlertEvent
 from dagstorm.run.events import Log, LogLevel, PhaseEnd, PhaseStart, RunEnd
@@ -53,6 +56,7 @@ from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.stack.endpoints import Stack, resolve_stack
+from dagstorm.stack.profile_env import check_env
 from dagstorm.workloads.base import Workload
 
 __all__ = ["CONTROL_POLL_S", "LiveCheck", "LiveRun", "RunOutcome", "Runner"]
@@ -146,6 +150,7 @@ class Runner:
         run_dir = directory.path
         secrets = self.stack.secret_values()
         directory.write_scenario(self.loaded.resolved, secrets)
+        outputs = self._output_checks(directory)
         journal = RunJournal(directory.journal, self.clock, secrets=secrets)
         self.journal = journal
         outcome = RunOutcome(run_dir, "completed")
@@ -177,8 +182,31 @@ class Runner:
             outcome.status, outcome.reason = "error", exc.render()
         finally:
             controls.close()
-            self._finish(journal, probes, sink, run_dir, outcome)
+            self._finish(journal, probes, sink, outputs, outcome)
         return outcome
+
+    def _output_checks(self, directory: RunDirectory) -> OutputChecks | None:
+        """The profile's output checks (their start offsets taken now); writes pipeline.json."""
+        profile = self.loaded.profile
+        if profile is None:
+            return None
+        atomic_write(directory.pipeline, json.dumps(profile.document(), indent=2) + "\n")
+        outputs = OutputChecks(
+            profile, self.stack, directory.path, state_dir=self.config.resolved_state_dir()
+        )
+        outputs.begin()
+        return outputs
+
+    def _signal_loads(self) -> SignalLoads | None:
+        """The profile's record of loaded completion signals (what the drain waits for)."""
+        loaded = self.loaded.profile
+        if loaded is None:
+            return None
+        check = next((c for c in loaded.profile.outputs if c.compare == "stream_loads"), None)
+        if not isinstance(check, SqlCheck):
+            return None
+        dsn = check_env(self.stack, loaded.profile).get(check.dsn_env)
+        return SignalLoads(dsn, check.query) if dsn else None
 
     def _alert_sink(self, journal: RunJournal) -> AlertRoute | None:
         def deliver(alert: Alert) -> None:
@@ -217,6 +245,7 @@ class Runner:
             duration_s=self.scenario.duration,
             scenario_path=self.loaded.path,
             embedded=self.embedded,
+            pipeline=None if self.loaded.profile is None else self.loaded.profile.profile,
         )
 
     def _probes(self, ctx: RunContext) -> list[Probe]:
@@ -323,6 +352,7 @@ class Runner:
             self.scenario.drain,
             self._stop,
             between=self.controls.poll,
+            signal_loads=self._signal_loads(),
         )
         journal.emit(PhaseEnd(phase="drain", unfinished_runs=left))
 
@@ -331,7 +361,7 @@ class Runner:
         journal: RunJournal,
         probes: list[Probe],
         sink: AlertRoute | None,
-        run_dir: Path,
+        outputs: OutputChecks | None,
         outcome: RunOutcome,
     ) -> None:
         for probe in probes:
@@ -340,12 +370,11 @@ class Runner:
             probe.stop()
         if sink is not None:
             sink.stop(self.stack, self._say(journal))
-        try:
-            if self.stack.serving_db_dsn is not None:  # none declared: nothing to snapshot
-                rows = snapshot_serving(self.stack.serving_db_dsn, run_dir)
-                journal.emit(Log(level="info", message=f"serving snapshot: {rows} rows"))
-        except Exception as exc:  # noqa: BLE001 - completeness is then "not measured"
-            journal.emit(Log(level="warning", message=f"no serving snapshot: {exc!r}"[:300]))
+        if outputs is not None:
+            for figures in outputs.finish():  # a failed check is "not measured", never raises
+                level = "warning" if figures.error else "info"
+                found = figures.error or f"{figures.count} rows"
+                journal.emit(Log(level=level, message=f"output check {figures.name}: {found}"))
         journal.emit(
             RunEnd(status=outcome.status, reason=outcome.reason, fault_errors=outcome.fault_errors)
         )

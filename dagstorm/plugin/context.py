@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagstorm.profiles.model import PipelineProfile
 from dagstorm.run.clock import Clock
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
@@ -40,6 +41,8 @@ class RunContext:
     scenario_path: Path
     #: The embedded stack (processes dagstorm owns), or None for compose/external.
     embedded: StackContext | None = None
+    #: The pipeline profile under test (its DAGs, how their runs start), if any.
+    pipeline: PipelineProfile | None = None
 
     @property
     def ledger_dir(self) -> Path:

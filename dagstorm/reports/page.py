@@ -23,7 +23,12 @@ from dagstorm.reports.markup import Markup, el
 from dagstorm.reports.ramp import ramp_section
 from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
-from dagstorm.reports.tables import completeness_table, recovery_table, sla_misses_table
+from dagstorm.reports.tables import (
+    completeness_table,
+    output_checks_table,
+    recovery_table,
+    sla_misses_table,
+)
 from dagstorm.reports.trends import trends_section
 from dagstorm.run.rundir import RunDirectory
 
@@ -72,10 +77,17 @@ def render_report_of(
         _section("completeness", "Data completeness per hour", completeness_table(result)),
         _section(
             "stream-completeness",
-            "Stream completeness per hour (Kafka → ad_events_stream)",
+            "Stream completeness per hour (the Kafka path)",
             completeness_table(result, stream=True),
         )
         if result.measures.stream_completeness is not None
+        else "",
+        _section(
+            "output-checks",
+            "Output checks (counts the pipeline profile declares)",
+            output_checks_table(result),
+        )
+        if result.measures.output_checks
         else "",
         _section(
             "capacity",

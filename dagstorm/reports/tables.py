@@ -14,6 +14,7 @@ from dagstorm.reports.markup import Child, Markup, el, join
 __all__ = [
     "completeness_table",
     "html_table",
+    "output_checks_table",
     "recovery_table",
     "sla_misses_table",
     "slo_table",
@@ -260,3 +261,30 @@ def _counts(row: CountsRow) -> list[Child]:
         el("span", _count(row.lost), class_="bad" if row.lost else None),
         el("span", _count(row.duplicated), class_="bad" if row.duplicated else None),
     ]
+
+
+_BASIS = {
+    "ids": "ids known: duplicated = rows − distinct ids, lost = expected − distinct ids",
+    "counts": "counts only: a surplus can hide a loss",
+    "lag": "a consumer group's lag at the end: lost",
+}
+
+
+def output_checks_table(result: Result) -> Markup:
+    """The pipeline profile's count checks: found vs expected, lost, duplicated, and the basis."""
+    checks = result.measures.output_checks
+    rows: list[list[Child]] = [
+        [
+            m.name,
+            m.kind,
+            _count(m.found),
+            _count(m.distinct_ids) if m.distinct_ids is not None else "n/a",
+            _count(m.expected) if m.expected is not None else "n/a",
+            el("span", _count(m.lost), class_="bad" if m.lost else None),
+            el("span", _count(m.duplicated), class_="bad" if m.duplicated else None),
+            _BASIS.get(m.basis or "", f"not measured: {m.reason}"),
+        ]
+        for m in checks
+    ]
+    headers = ["check", "kind", "found", "distinct ids", "expected", "lost", "duplicated", "basis"]
+    return html_table(headers, rows, numeric=[2, 3, 4, 5, 6])

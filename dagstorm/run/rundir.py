@@ -5,10 +5,11 @@ Layout (docs/journal.md)::
     runs/<UTC-timestamp>-<scenario-name>/
       scenario.yaml  journal.jsonl  ledger/ (kafka/, kafka/signals/)
       serving.parquet  partition_loads.parquet  stream_serving.parquet  stream_batches.parquet
+      pipeline.json  output_checks.json
       result.json  junit.xml  report.html  control/  engine.log  baseline.json  locust/
 
 :class:`RunDirectory` is the one definition of these names: the engine, control
-and the serving snapshot use its paths, and the readers' own constants (analysis,
+and the output checks use its paths, and the readers' own constants (analysis,
 reports, TUI) are taken from its names.
 """
 
@@ -41,6 +42,8 @@ class RunDirectory:
     PARTITION_LOADS: ClassVar[str] = "partition_loads.parquet"
     STREAM_SERVING: ClassVar[str] = "stream_serving.parquet"
     STREAM_BATCHES: ClassVar[str] = "stream_batches.parquet"
+    PIPELINE: ClassVar[str] = "pipeline.json"
+    OUTPUT_CHECKS: ClassVar[str] = "output_checks.json"
     RESULT: ClassVar[str] = "result.json"
     JUNIT: ClassVar[str] = "junit.xml"
     REPORT: ClassVar[str] = "report.html"
@@ -100,6 +103,16 @@ class RunDirectory:
     def stream_batches(self) -> Path:
         """Per loaded signal: the batch the streaming DAG wrote."""
         return self.path / self.STREAM_BATCHES
+
+    @property
+    def pipeline(self) -> Path:
+        """The pipeline profile the run tested, as resolved (stage map, output checks)."""
+        return self.path / self.PIPELINE
+
+    @property
+    def output_checks(self) -> Path:
+        """The output checks' figures (counts, ids), read at the end of the run."""
+        return self.path / self.OUTPUT_CHECKS
 
     @property
     def result(self) -> Path:

@@ -27,6 +27,7 @@ from dagstorm.core.errors import ScenarioError
 from dagstorm.core.problems import Problem, sort_problems
 from dagstorm.core.validation_words import problems_from_validation
 from dagstorm.core.yamlsource import KeyPath, load_yaml
+from dagstorm.profiles.loader import LoadedProfile, ProfileInvalid, default_profile, find_profile
 from dagstorm.scenarios.checks import Parts, check
 from dagstorm.scenarios.model import (
     DEFER_CHECKS,
@@ -35,6 +36,7 @@ from dagstorm.scenarios.model import (
     Scenario,
 )
 from dagstorm.scenarios.slo_kinds import SloEntry
+from dagstorm.scenarios.slos import SlaSlo
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LoadedScenario", "Problem", "ScenarioInvalid", "load_scenario"]
@@ -76,6 +78,9 @@ class LoadedScenario:
     resolved: dict[str, Any]
     positions: dict[KeyPath, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    #: The pipeline profile under test (None: the scenario names none and no
+    #: profile is the default, or the loader was asked not to resolve it).
+    profile: LoadedProfile | None = None
 
 
 def _merge(
@@ -283,6 +288,7 @@ def load_scenario(
     env: dict[str, str] | None = None,
     overrides: dict[str, Any] | None = None,
     override_positions: dict[KeyPath, str] | None = None,
+    pipeline: bool = True,
 ) -> LoadedScenario:
     """Load and validate ``path``; raises :class:`ScenarioInvalid` listing every problem.
 
@@ -291,7 +297,8 @@ def load_scenario(
     over whatever parts are valid. Warnings (e.g. no SLOs) ride along in
     :attr:`LoadedScenario.warnings`. ``overrides`` (a suite's per-scenario changes)
     merge over the file like an ``extends`` child; ``override_positions`` say where
-    they were written.
+    they were written. With ``pipeline`` (the default) the pipeline profile is
+    resolved too and its problems are the scenario's.
     """
     env = dict(os.environ) if env is None else env
     problems: list[Problem] = []
@@ -328,6 +335,7 @@ def load_scenario(
         if finding.warning:
             problem = Problem(problem.where, problem.what, problem.fix, warning=True)
         problems.append(problem)
+    profile = _profile(scenario, path, env, positions, problems) if pipeline else None
     errors = sort_problems(p for p in problems if not p.warning)
     warnings = [p for p in problems if p.warning]
     if scenario is None and not errors:  # every error was an unset ${VAR} reported above
@@ -336,5 +344,46 @@ def load_scenario(
         raise ScenarioInvalid(path, errors, warnings)
     assert scenario is not None
     return LoadedScenario(
-        scenario=scenario, path=path, resolved=data, positions=positions, warnings=warnings
+        scenario=scenario,
+        path=path,
+        resolved=data,
+        positions=positions,
+        warnings=warnings,
+        profile=profile,
     )
+
+
+def _profile(
+    scenario: Scenario | None,
+    path: Path,
+    env: dict[str, str],
+    positions: dict[KeyPath, str],
+    problems: list[Problem],
+) -> LoadedProfile | None:
+    """The scenario's pipeline profile; its problems go to ``problems``."""
+    if scenario is None:
+        return None
+    try:
+        if scenario.pipeline is None:
+            loaded = default_profile(env)
+        else:
+            loaded = find_profile(scenario.pipeline, base=path.parent, env=env)
+    except ProfileInvalid as exc:
+        problems.extend(exc.problems)
+        return None
+    except ScenarioError as exc:
+        problems.append(Problem(_where(("pipeline",), positions), exc.what, exc.fix or _FIX))
+        return None
+    if loaded is not None:
+        for index, slo in enumerate(scenario.slos):
+            if isinstance(slo, SlaSlo) and loaded.profile.dag_of(slo.dag) is None:
+                problems.append(
+                    Problem(
+                        _where(("slos", index), positions),
+                        f"slos.{index}: the SLA's DAG `{slo.dag}` is not a DAG of pipeline "
+                        f"profile `{loaded.profile.name}`",
+                        f"name one of its DAGs, or add it to {loaded.path}",
+                        warning=True,
+                    )
+                )
+    return loaded

@@ -110,6 +110,9 @@ class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     description: str = ""
     stack: Literal["embedded"] | StackChoice = "embedded"
+    #: The pipeline profile under test: a name in the pipelines folders, or the path
+    #: of its ``pipeline.yaml`` (docs/own-pipeline.md). None: the default profile.
+    pipeline: str | None = Field(None, min_length=1, max_length=300)
     duration: PositiveSeconds
     seed: int = Field(0, ge=0, lt=2**63)
     time_compression: float = Field(1.0, gt=0, le=10_000)

@@ -88,6 +88,8 @@ class AirflowSettings(_Strict):
     max_active_tasks_per_dag: int = Field(16, ge=1, le=1024)
     api_workers: int = Field(2, ge=1, le=16)
     dags_folder: Path | None = None
+    #: Pipeline profiles `stack up` deploys (names or paths; default: the default profile).
+    pipelines: list[str] | None = None
 
 
 class ExternalEndpoints(_Strict):

@@ -1,4 +1,4 @@
-"""Deploy the reference ad pipeline (pipelines/) onto a running stack, idempotently.
+"""The reference pipeline's setup on a running stack (profile `setup: reference`), idempotently.
 
 What it sets up, all through public APIs:
 
@@ -7,9 +7,11 @@ What it sets up, all through public APIs:
   two lists agree);
 * Kafka: the ``ad_events`` and ``ad_events_control`` topics;
 * PostgreSQL: the serving schema (pipelines/sql/serving_schema.sql) in the
-  serving database, through the ``serving-db`` proxy;
-* then it waits until the DAG processor has parsed the pipeline's DAGs and
-  reports any import error.
+  serving database, through the ``serving-db`` proxy.
+
+:mod:`dagstorm.stack.profile_deploy` deploys a profile's DAG files, runs this
+setup when the profile asks for it, and waits until Airflow has parsed its DAGs
+(:func:`wait_for_dags`, which reports any import error).
 
 Running it twice changes nothing the second time (upserts, IF NOT EXISTS).
 """
@@ -57,8 +59,6 @@ VARIABLE_KEYS = (
 #: Kafka topics and their partition counts.
 TOPICS: Mapping[str, int] = {"ad_events": 3, "ad_events_control": 1}
 SIGNAL_GROUP = "ad_events_stream"
-#: The DAGs deploy waits for.
-PIPELINE_DAGS = ("ad_logs_hourly", "ad_events_stream")
 #: Seconds to wait for the DAG processor to parse them.
 DAG_WAIT_SECONDS = 90.0
 
@@ -80,14 +80,13 @@ class PipelineSettings:
     scheduler_bench: Mapping[str, Any] = field(
         default_factory=lambda: {"dags": 2, "tasks": 5, "shape": "linear"}
     )
-    #: Wait for these DAGs to be parsed (empty: the DAGs folder is not the pipeline's).
-    wait_for_dags: tuple[str, ...] = PIPELINE_DAGS
+    #: Wait for these DAGs to be parsed (profile deploys wait for their own DAGs).
+    wait_for_dags: tuple[str, ...] = ()
 
     @classmethod
     def for_embedded(cls, ctx: StackContext) -> PipelineSettings:
         """Settings of the embedded stack: everything below the state directory."""
         pipelines = ctx.project_root / "pipelines"
-        ours = ctx.dags_folder.resolve() == (pipelines / "dags").resolve()
         return cls(
             landing_dir=ctx.layout.landing_dir,
             work_dir=ctx.layout.root / "pipeline",
@@ -95,8 +94,43 @@ class PipelineSettings:
             schema_file=pipelines / "sql" / "serving_schema.sql",
             kafka_jars=tuple(sorted(ctx.layout.spark_jars.glob("*.jar"))),
             spark_pool_slots=ctx.config.spark.worker_cores,
-            wait_for_dags=PIPELINE_DAGS if ours else (),
         )
+
+
+def postgres_connection(connection_id: str, dsn: str) -> dict[str, Any]:
+    """An Airflow ``postgres`` connection body for ``dsn`` (holds its secret)."""
+    parts = _serving_parts(dsn)
+    return {
+        "connection_id": connection_id,
+        "conn_type": "postgres",
+        "host": parts["host"],
+        "port": parts["port"],
+        "login": parts["login"],
+        "password": parts["password"],
+        "schema": parts["schema"],
+        "description": "A pipeline profile's database (dagstorm)",
+    }
+
+
+def upsert_connection(stack: Stack, body: dict[str, Any]) -> None:
+    """Create or overwrite one Airflow connection through the REST API."""
+    connection_body = af.BulkBodyConnectionBody.from_dict(_upsert([body]))
+    assert connection_body is not None
+    with api_client(stack) as api:
+        response = af.ConnectionApi(api).bulk_connections(connection_body, _request_timeout=30)
+        _check_bulk("connections", response)
+
+
+def dag_files_outside(stack: Stack, folder: Path) -> Path | None:
+    """A file of a live DAG that Airflow parsed outside ``folder`` (None: none does)."""
+    root = folder.resolve()
+    with api_client(stack) as api:
+        dags = af.DAGApi(api).get_dags(limit=50, exclude_stale=True, _request_timeout=15).dags
+    for dag in dags:
+        path = Path(dag.fileloc)
+        if not path.is_relative_to(root) and not path.resolve().is_relative_to(root):
+            return path
+    return None
 
 
 def _serving_parts(dsn: str) -> dict[str, Any]:
@@ -220,14 +254,14 @@ def apply_airflow(stack: Stack, settings: PipelineSettings) -> None:
         _check_bulk("variables", response)
 
 
-def apply_serving_schema(stack: Stack, schema_file: Path) -> None:
-    """Create the serving tables (idempotent DDL) through the serving-db proxy."""
+def apply_schema(dsn: str, schema_file: Path) -> None:
+    """Run ``schema_file`` (idempotent DDL) on the database of ``dsn``."""
     try:
-        with psycopg.connect(stack.endpoint("serving_db"), connect_timeout=10) as conn:
+        with psycopg.connect(dsn, connect_timeout=10) as conn:
             conn.execute(schema_file.read_text())
     except psycopg.Error as exc:
         raise DeployError(
-            f"serving schema not applied ({exc.__class__.__name__})",
+            f"schema not applied ({exc.__class__.__name__})",
             where=str(schema_file),
             fix="check `dagstorm stack check` (postgres) and the SQL file",
         ) from None
@@ -260,15 +294,25 @@ def ensure_topics(stack: Stack) -> None:
 
 
 def wait_for_dags(stack: Stack, dag_ids: tuple[str, ...], timeout: float) -> None:
-    """Wait until Airflow lists every DAG; raise with the import errors if not."""
+    """Wait until Airflow knows every DAG of ``dag_ids``; raise with the import errors if not."""
     missing = set(dag_ids)
+    if not missing:
+        return
     with api_client(stack) as api:
         dags_api = af.DAGApi(api)
 
+        def listed(dag_id: str) -> bool:
+            try:
+                dags_api.get_dag(dag_id, _request_timeout=15)
+            except af.ApiException as exc:
+                if exc.status == 404:
+                    return False
+                raise
+            return True
+
         def all_listed() -> bool | None:
             nonlocal missing
-            listed = dags_api.get_dags(limit=100, dag_id_pattern="ad_", _request_timeout=15)
-            missing = set(dag_ids) - {dag.dag_id for dag in listed.dags}
+            missing = {dag_id for dag_id in missing if not listed(dag_id)}
             return True if not missing else None
 
         if poll_until(all_listed, timeout=timeout, interval=2.0):
@@ -282,7 +326,8 @@ def wait_for_dags(stack: Stack, dag_ids: tuple[str, ...], timeout: float) -> Non
             f"DAGs not parsed after {timeout:.0f} s: {', '.join(sorted(missing))}"
             + (f" (import errors: {detail})" if detail else ""),
             where="airflow-dag-processor",
-            fix="see `dagstorm stack logs airflow-dag-processor`",
+            fix="see `dagstorm stack logs airflow-dag-processor`; the running Airflow must "
+            "read the DAGs folder dagstorm deploys into (docs/own-pipeline.md)",
         )
 
 
@@ -296,7 +341,7 @@ def deploy_to(stack: Stack, settings: PipelineSettings) -> None:
             where="spark jars directory",
             fix="run `dagstorm stack install` (it resolves them from Maven Central)",
         )
-    apply_serving_schema(stack, settings.schema_file)
+    apply_schema(stack.endpoint("serving_db"), settings.schema_file)
     ensure_topics(stack)
     apply_airflow(stack, settings)
     if settings.wait_for_dags:
@@ -304,5 +349,5 @@ def deploy_to(stack: Stack, settings: PipelineSettings) -> None:
 
 
 def deploy_pipeline(ctx: StackContext) -> None:
-    """Deploy the reference pipeline onto the embedded stack of ``ctx``."""
+    """The reference setup onto the embedded stack of ``ctx`` (profiles: ``profile_deploy``)."""
     deploy_to(resolve_stack(ctx.config), PipelineSettings.for_embedded(ctx))

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dagstorm.core.errors import ConfigError
+from dagstorm.profiles.loader import default_database
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.credentials import Credentials, from_env, load_or_create
-from dagstorm.stack.embedded.components.postgres import SERVING_DB
 from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.stack.parts import EMBEDDED_PARTS, LOCAL_PARTS, Part, declare_hint, part_text
 from dagstorm.stack.topology import LINKS, START_ORDER
@@ -127,7 +127,8 @@ def _local(config: StackConfig, creds: Credentials | None, env: dict[str, str]) 
         kafka_bootstrap=f"127.0.0.1:{ports.kafka}",
         toxiproxy_url=f"http://127.0.0.1:{ports.toxiproxy_api}",
         serving_db_dsn=(
-            f"postgresql://{serving_user}:{serving_password}@127.0.0.1:{ports.serving_db}/{SERVING_DB}"
+            f"postgresql://{serving_user}:{serving_password}@127.0.0.1:{ports.serving_db}/"
+            f"{default_database(env)}"
         ),
         statsd_port=ports.statsd,
         alert_sink_port=ports.alert_sink,

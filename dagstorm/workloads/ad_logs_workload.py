@@ -22,7 +22,7 @@ from dagstorm.workloads.base import Workload
 from dagstorm.workloads.config import GeneratorConfig, LandingConfig
 from dagstorm.workloads.dag_trigger import DagTrigger
 from dagstorm.workloads.sinks.generator import AdLogGenerator
-from dagstorm.workloads.specs import AdLogsWorkload
+from dagstorm.workloads.specs import PIPELINE_DAG, AdLogsWorkload
 
 MARKER = "_SUCCESS"
 #: The landing sub-directory the reference pipeline reads (docs/pipeline.md).
@@ -80,7 +80,7 @@ class AdLogsRun(Workload):
             generator=generator,
             root=root,
             stack=ctx.stack,
-            trigger_dag=spec.trigger_dag,
+            trigger_dag=_trigger_dag(spec.trigger_dag, ctx),
         )
 
     def run(self) -> None:
@@ -157,3 +157,10 @@ class AdLogsRun(Workload):
                 outcome = self.trigger.trigger(self.trigger_dag, {"partition_hour": partition})
                 conf = {"partition_hour": partition}
                 self.journal.emit(DagTriggered(**outcome.event(self.name, conf)))
+
+
+def _trigger_dag(declared: str | None, ctx: RunContext) -> str | None:
+    """The DAG to trigger per partition: as declared, or the pipeline profile's."""
+    if declared != PIPELINE_DAG:
+        return declared
+    return None if ctx.pipeline is None else ctx.pipeline.partition_dag

@@ -16,6 +16,9 @@ from dagstorm.stack.parts import Part
 from dagstorm.workloads.config import Format, SourceConfig
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
 
+#: ``trigger_dag``'s default: the pipeline profile's DAG that starts per partition.
+PIPELINE_DAG = "@pipeline"
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -49,8 +52,9 @@ class AdLogsWorkload(SourceConfig, WorkloadSpecBase):
     kind: Literal["ad_logs"] = "ad_logs"
     name: str = "ad-logs"
     format: Format = "jsonl"
-    #: Trigger the pipeline's hourly DAG for each finished partition.
-    trigger_dag: str | None = "ad_logs_hourly"
+    #: The DAG triggered for each finished partition (``conf.partition_hour``): by
+    #: default the pipeline profile's DAG that starts ``per: partition``; null: none.
+    trigger_dag: str | None = PIPELINE_DAG
 
     @model_validator(mode="after")
     def _no_own_seed(self) -> AdLogsWorkload:

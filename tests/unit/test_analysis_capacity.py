@@ -152,12 +152,14 @@ def test_known_answers(tmp_path: Path) -> None:
     assert [s.wall_bytes_per_s for s in ramp.steps] == [1e6, 2e6, 3e6]
     assert (ramp.sustained, ramp.broke) == (1, 2)
     # Stage medians in sim seconds (wall × 30): sensor 10 s → 300, Spark 20 s → 600,
-    # load 5 s → 150; queueing = 3 tasks × wait.
+    # load 5 s → 150; queueing = 3 tasks × wait. The stage map is the reference
+    # profile's (the run directory has no pipeline.json: it tested the default one).
     assert ramp.steps[0].stages == {
-        "sensor wait": 300.0,
+        "wait": 300.0,
         "queueing": 90.0,
-        "Spark": 600.0,
+        "transform": 600.0,
         "load": 150.0,
+        "check": None,
     }
     assert ramp.steps[1].stages["queueing"] == 450.0
     # Queueing grew first (+360 s sim at step 2); the other stages stayed flat.
@@ -245,10 +247,12 @@ def test_no_workload_stats_is_not_measured(tmp_path: Path) -> None:
     assert capacity.ramp.headroom is None
 
 
-def test_reference_stage_names() -> None:
-    # Issue 14 replaces these with the scenario's stage map; until then they are fixed.
-    assert STAGES == ("sensor wait", "queueing", "Spark", "load")
-    assert stage_of("wait_for_partition") == "sensor wait"
-    assert stage_of("aggregate_small") == "Spark" and stage_of("aggregate") == "Spark"
-    assert stage_of("load_serving") == "load"
-    assert stage_of("load_serving_x") is None and stage_of("report") is None
+def test_stages_come_from_the_stage_map() -> None:
+    assert STAGES == ("wait", "queueing", "transform", "load", "check")
+    stages = {"wait": ("sensor",), "transform": ("aggregate*",), "load": ("load_x",)}
+    assert stage_of("sensor", stages) == "wait"
+    assert stage_of("aggregate_small", stages) == "transform"
+    assert stage_of("aggregate", stages) == "transform"
+    assert stage_of("load_x", stages) == "load"
+    assert stage_of("load_x_y", stages) is None and stage_of("report", stages) is None
+    assert stage_of("sensor", {}) is None

@@ -165,6 +165,7 @@ def test_result_json_format(run_dir: Path) -> None:
         "stream_completeness",
         "trigger_errors",
         "tries_never_started",
+        "output_checks",
     }
     (miss,) = measures["sla"][0]["misses"]
     assert miss["run_id"] == "manual__2026-03-02T00"

@@ -96,7 +96,7 @@ def test_embedded_settings_live_under_the_state_dir(tmp_path: Path) -> None:
     assert settings.work_dir == tmp_path / "state" / "pipeline"
     assert (settings.jobs_dir / "aggregate_ad_logs.py").exists()
     assert settings.schema_file.exists()
-    assert settings.wait_for_dags == deploy.PIPELINE_DAGS
+    assert settings.wait_for_dags == ()  # profile deploys wait for their own DAGs
 
 
 def test_the_serving_schema_is_idempotent_ddl() -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagstorm.analysis.capacity.stages import QUEUEING, STAGES, stage_of
+from dagstorm.analysis.capacity.stages import QUEUEING, STAGES, StageMap, stage_of
 from dagstorm.analysis.measures.compute import in_scope
 from dagstorm.analysis.measures.sla import sla_compliance
 from dagstorm.analysis.rundata.declared import declared_of
@@ -151,7 +151,7 @@ def ramp_capacity(data: RunData) -> RampCapacity | None:
                 wall_bytes_per_s=_rate(data.workload_stats, spec.name, lo, hi),
                 runs=len(window),
                 compliance=compliance,
-                stages=_stage_medians(window, data.task_tries, compression),
+                stages=_stage_medians(window, data.task_tries, compression, data.stage_map),
                 holds=None if compliance is None else target.passes(compliance),
             )
         )
@@ -197,7 +197,7 @@ def _rate(stats: pd.DataFrame, workload: str, lo: float, hi: float) -> float | N
 
 
 def _stage_medians(
-    runs: pd.DataFrame, tries: pd.DataFrame, compression: float
+    runs: pd.DataFrame, tries: pd.DataFrame, compression: float, stages: StageMap
 ) -> dict[str, float | None]:
     keys = set(zip(runs["dag_id"], runs["run_id"], strict=True))
     if not keys or tries.empty:
@@ -208,7 +208,7 @@ def _stage_medians(
     )
     took = last["end_date_t"] - last["start_date_t"]
     waited = (last["start_date_t"] - last["queued_when_t"]).clip(lower=0)
-    stage = last["task_id"].astype(str).map(stage_of)
+    stage = last["task_id"].astype(str).map(lambda task: stage_of(task, stages))
     run_id = last["run_id"]
     medians: dict[str, float | None] = {}
     for name in STAGES:

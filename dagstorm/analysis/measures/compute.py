@@ -10,6 +10,7 @@ from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match
 from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
 from dagstorm.analysis.measures.fault_windows import fault_windows
 from dagstorm.analysis.measures.never_started import TriesNeverStarted, tries_never_started
+from dagstorm.analysis.measures.output_checks import OutputCheckMeasure, output_check_measures
 from dagstorm.analysis.measures.recovery import RetryRecovery, retry_recovery
 from dagstorm.analysis.measures.scheduler_metrics import SchedulerMetrics, scheduler_metrics
 from dagstorm.analysis.measures.sla import SlaCompliance, sla_compliance
@@ -41,6 +42,8 @@ class Measures:
     trigger_errors: TriggerErrors | None = None
     #: Tries that ended without ever starting (left out of the throughput).
     tries_never_started: TriesNeverStarted | None = None
+    #: The pipeline profile's ``count`` output checks (declared counts or ids).
+    output_checks: tuple[OutputCheckMeasure, ...] = ()
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -123,4 +126,7 @@ def compute_measures(data: RunData) -> Measures:
         stream_completeness=stream_completeness(data),
         trigger_errors=triggers,
         tries_never_started=tries_never_started(data.task_tries),
+        output_checks=output_check_measures(
+            data.pipeline.checks, int(data.dag_runs["triggered"].sum())
+        ),
     )

@@ -40,7 +40,7 @@ def read_workloads(run_dir: Path) -> tuple[tuple[WorkloadSpec, ...], str | None]
     if not path.is_file():
         return (), f"no {SCENARIO_FILE} in the run directory"
     try:
-        loaded = load_scenario(path, env={})
+        loaded = load_scenario(path, env={}, pipeline=False)
     except DagstormError as exc:
         return (), f"{SCENARIO_FILE} unreadable: {exc.what}"
     return tuple(loaded.scenario.workloads), None

@@ -38,6 +38,7 @@ from dagstorm.analysis.rundata.model import (
     ScenarioInfo,
     Slo,
 )
+from dagstorm.analysis.rundata.pipeline import read_pipeline
 from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
 from dagstorm.run.events import FAULT_EVENT_KINDS, Kind
 from dagstorm.run.rundir import RunDirectory
@@ -141,6 +142,7 @@ def load_run(run_dir: Path) -> RunData:
         journal=scan_journal(journal),
         workloads=workloads,
     )
+    data = replace(data, pipeline=read_pipeline(run_dir))
     kafka_ledger = run.kafka_ledger
     if not kafka_ledger.is_dir():
         return data

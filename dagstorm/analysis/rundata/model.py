@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from dagstorm.analysis.rundata.journal_scan import JournalScan
+from dagstorm.analysis.rundata.pipeline import PipelineInfo
 from dagstorm.analysis.rundata.signal_cuts import SignalCut
 from dagstorm.core.errors import DagstormError, ExitCode
 from dagstorm.scenarios.slos import SloSpecBase
@@ -119,6 +120,8 @@ class RunData:
     end_fault_errors: tuple[str, ...] = ()
     #: The scenario's workloads as declared in ``scenario.yaml`` (capacity targets, ramps).
     workloads: tuple[WorkloadSpec, ...] = ()
+    #: The pipeline profile the run tested (stage map, output checks' figures).
+    pipeline: PipelineInfo = field(default_factory=lambda: PipelineInfo(None))
     workload_stats: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["seq", "t", *WORKLOAD_STATS_FIELDS])
     )
@@ -129,6 +132,11 @@ class RunData:
     #: The journal's events read as dicts, by kind, in journal order (periodic samples
     #: read as frames are not here): what a plugin SLO's judge reads.
     events_by_kind: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+
+    @property
+    def stage_map(self) -> Mapping[str, tuple[str, ...]]:
+        """Stage → task-id patterns, from the pipeline profile (empty: unknown)."""
+        return self.pipeline.stages
 
     @property
     def compression(self) -> float:

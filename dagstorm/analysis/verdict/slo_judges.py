@@ -156,15 +156,23 @@ def _count(slo: CountSlo, measures: Measures) -> SloReading:
     if measures.stream_completeness is not None:
         paths.append(("stream", measures.stream_completeness))
     judged = [(n, c) for n, c in paths if c.measured and c.total is not None and c.total.expected]
-    if not judged:
+    lost = slo.type == "lost_events"
+    word = "lost" if lost else "duplicate"
+    checks = [m for m in measures.output_checks if (m.lost if lost else m.duplicated) is not None]
+    if not judged and not checks:
         reasons = [c.reason for _, c in paths if c.reason]
+        reasons += [f"{m.name}: {m.reason}" for m in measures.output_checks if m.reason]
         if any(c.measured for _, c in paths):
             reasons = ["the ledger expects no event (nothing in finished partitions)"]
         return SloReading.unmeasured("; ".join(reasons) or "no completeness data")
-    lost = slo.type == "lost_events"
-    word = "lost" if lost else "duplicate"
     value = 0
     parts = []
+    for check in checks:
+        count = check.lost if lost else check.duplicated
+        assert count is not None
+        value += count
+        against = f"of {check.expected} expected" if check.expected is not None else "by ids"
+        parts.append(f"{check.name}: {check.found} found {against} ({check.basis}), {count} {word}")
     for name, c in judged:
         assert c.total is not None
         count = c.lost_events if lost else c.duplicate_events

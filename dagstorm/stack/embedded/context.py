@@ -89,8 +89,8 @@ class StackContext:
 
     @property
     def dags_folder(self) -> Path:
-        """The DAGs Airflow loads (default: the reference pipeline)."""
-        return self.config.airflow.dags_folder or self.project_root / "pipelines" / "dags"
+        """The DAGs Airflow loads: dagstorm's own folder, where profiles are deployed."""
+        return self.config.airflow.dags_folder or self.layout.root / "airflow" / "dags"
 
     def base_env(self) -> dict[str, str]:
         """A minimal environment for child processes (no inherited secrets)."""

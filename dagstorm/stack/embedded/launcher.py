@@ -19,7 +19,6 @@ import psutil
 
 from dagstorm.core.errors import ComponentStartError, DagstormError, InstallError
 from dagstorm.core.polling import poll_until
-from dagstorm.stack.deploy import deploy_pipeline
 from dagstorm.stack.embedded.components.airflow import (
     AirflowApiServer,
     AirflowDagProcessor,
@@ -35,6 +34,7 @@ from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.install import Installer
 from dagstorm.stack.embedded.ports import check_free
 from dagstorm.stack.embedded.processes import exit_code_of, process_of, stop, sweep, tail
+from dagstorm.stack.profile_deploy import deploy_profile, stack_profiles
 from dagstorm.stack.topology import START_ORDER, ComponentName
 
 #: A component is called unhealthy only after this many failed probes in a row,
@@ -138,7 +138,7 @@ class EmbeddedStack:
     def up(self, *, deploy: bool = True, roll_back: bool = True) -> list[ComponentStatus]:
         """Start whatever is not running and wait until every component is healthy.
 
-        Then deploy the reference pipeline, unless ``deploy`` is false (a fault's
+        Then deploy the stack's pipeline profiles, unless ``deploy`` is false (a fault's
         revert or `recover` restarting a component: what was deployed is still there,
         and `recover` deploys once itself when it started anything).
 
@@ -200,9 +200,10 @@ class EmbeddedStack:
         return self.status()
 
     def deploy(self) -> None:
-        """Deploy the reference pipeline onto the running stack (idempotent)."""
-        with self.ctx.progress.step("deploy the reference pipeline"):
-            deploy_pipeline(self.ctx)
+        """Deploy the stack's pipeline profiles onto the running stack (idempotent)."""
+        for loaded in stack_profiles(self.ctx):
+            with self.ctx.progress.step(f"deploy pipeline {loaded.profile.name}"):
+                deploy_profile(self.ctx, loaded)
 
     @staticmethod
     def _guard(

@@ -13,10 +13,10 @@ import psycopg
 from psycopg import sql
 
 from dagstorm.core.errors import ComponentStartError, InstallError
+from dagstorm.profiles.loader import default_database
 from dagstorm.stack.embedded.components.base import Component, Health
 
 AIRFLOW_DB = "airflow"
-SERVING_DB = "ad_serving"
 
 
 def postgres_bin_dir() -> Path:
@@ -147,7 +147,7 @@ class Postgres(Component):
         creds = self.ctx.credentials
         wanted = (
             (creds.airflow_db_user, creds.airflow_db_password, AIRFLOW_DB),
-            (creds.serving_db_user, creds.serving_db_password, SERVING_DB),
+            (creds.serving_db_user, creds.serving_db_password, default_database()),
         )
         with self.connect() as conn:
             for role, password, database in wanted:

@@ -1,0 +1,1 @@
+"""Pipeline profiles: the pipeline under test, declared in ``pipelines/<name>/pipeline.yaml``."""
