@@ -35,17 +35,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pyarrow as pa
 from faker import Faker
 
-from dagstorm.workloads.config import GeneratorConfig, LandingConfig
+from dagstorm.workloads.config import Format, GeneratorConfig, LandingConfig
 from dagstorm.workloads.encoding.jsonl import JsonlEncoder, mean_record_bytes
 from dagstorm.workloads.model.admodel import AdLogModel
 from dagstorm.workloads.model.config import AdModelConfig
 from dagstorm.workloads.model.schedule import Schedule
 from dagstorm.workloads.sinks.generator import AdLogGenerator
 from dagstorm.workloads.sinks.ledger import LedgerWriter
+from dagstorm.workloads.traffic.rates import parse_rate
 
 TWO_TB_PER_DAY = 2e12 / 86_400  # bytes per second
 GOAL_MB_S, GOAL_RECORDS_S, GOAL_VS_FAKER = 231.0, 1e6, 40.0
@@ -144,8 +146,8 @@ def bench_landing(fmt: str, seconds: float, out: Path) -> Result:
     root = out / fmt
     config = GeneratorConfig(
         seed=1,
-        rate="5M events/s",
-        landing=LandingConfig(root=root / "landing", format=fmt),
+        rate=parse_rate("5M events/s"),
+        landing=LandingConfig(root=root / "landing", format=cast(Format, fmt)),
     )
     generator = AdLogGenerator(config, ledger_dir=root / "ledger")
 

@@ -85,7 +85,7 @@ def run_once(
         duration_s=300,
         max_requests=records // BATCH,
         drain_timeout_s=drain_timeout(30),
-        kafka_bootstrap=stack.kafka_bootstrap,
+        kafka_bootstrap=stack.endpoint("kafka"),
         stats_path=work / "stats.jsonl",
         stop_path=work / "stop",
     )

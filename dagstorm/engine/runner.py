@@ -372,7 +372,7 @@ class Runner:
             sink.stop(self.stack, self._say(journal))
         if outputs is not None:
             for figures in outputs.finish():  # a failed check is "not measured", never raises
-                level = "warning" if figures.error else "info"
+                level: LogLevel = "warning" if figures.error else "info"
                 found = figures.error or f"{figures.count} rows"
                 journal.emit(Log(level=level, message=f"output check {figures.name}: {found}"))
         journal.emit(

@@ -142,7 +142,7 @@ def test_helpers_take_name_stream_and_toxicity() -> None:
         lambda: latency(100, name=""),
         lambda: Toxic(name="t", type="latency", attributes={"latency": 1}),  # jitter missing
         lambda: Toxic(name="t", type="latency", attributes={"latency": 1, "jitter": 0, "ms": 1}),
-        lambda: Toxic(name="t", type="flood", attributes={}),  # not a toxic type
+        lambda: Toxic(name="t", type="flood", attributes={}),  # type: ignore[arg-type]  # not a toxic type
     ],
 )
 def test_invalid_toxics_are_refused_before_anything_is_sent(build: Callable[[], Toxic]) -> None:

@@ -15,6 +15,7 @@ from dagstorm.workloads.config import GeneratorConfig, LandingConfig
 from dagstorm.workloads.model.config import BadDataConfig
 from dagstorm.workloads.sinks.generator import AdLogGenerator
 from dagstorm.workloads.sinks.landing import LandingWriter, partition_name
+from dagstorm.workloads.traffic.rates import parse_rate
 
 HOUR_MS = 3_600_000
 T0 = 1_767_571_200_000  # 2026-01-05T00:00Z
@@ -71,7 +72,7 @@ def test_abort_drops_the_open_part(tmp_path: Path) -> None:
 def _config(tmp: Path, **landing: Any) -> GeneratorConfig:
     return GeneratorConfig(
         seed=4,
-        rate="30 events/s",
+        rate=parse_rate("30 events/s"),
         bad_data=BadDataConfig(duplicate=0.01, late=0.01),
         landing=LandingConfig(root=tmp / "landing", part_max_bytes=700_000, **landing),
     )

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
@@ -20,13 +20,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from dagstorm.workloads.config import GeneratorConfig, LandingConfig, SourceConfig
+from dagstorm.workloads.config import Format, GeneratorConfig, LandingConfig, SourceConfig
 from dagstorm.workloads.encoding.tables import SCHEMA
 from dagstorm.workloads.model.config import BadDataConfig
 from dagstorm.workloads.model.schema import FIELD_NAMES, FIELDS, Label
 from dagstorm.workloads.sinks.generator import AdLogGenerator
 from dagstorm.workloads.sinks.ledger import LedgerWriter, expected_counts, load_ledger
 from dagstorm.workloads.source import EventSource
+from dagstorm.workloads.traffic.rates import parse_rate
 
 JSON_TYPES = {"string": str, "integer": int, "number": float}
 LABELS = [label.slug for label in Label]
@@ -44,11 +45,13 @@ def generate(tmp: Path, fmt: str) -> Path:
     bad = BAD if fmt == "jsonl" else BAD.model_copy(update={"malformed": 0.0})
     config = GeneratorConfig(
         seed=21,
-        rate="20 events/s",
+        rate=parse_rate("20 events/s"),
         start=datetime(2026, 3, 1, 22, 40, tzinfo=UTC),
         bad_data=bad,
         max_window_seconds=60,
-        landing=LandingConfig(root=tmp / "landing", format=fmt, part_max_bytes=2_000_000),
+        landing=LandingConfig(
+            root=tmp / "landing", format=cast(Format, fmt), part_max_bytes=2_000_000
+        ),
     )
     generator = AdLogGenerator(config, ledger_dir=tmp / "ledger")
     generator.advance_to(3.3 * 3600)
@@ -202,7 +205,7 @@ def test_summary(run: Any) -> None:
 
 def test_acked_column_for_kafka(tmp_path: Path) -> None:
     """The Kafka producer's path: count a batch, add it as generated and (partly) acked."""
-    source = EventSource(SourceConfig(seed=3, rate="50 events/s", bad_data=BAD))
+    source = EventSource(SourceConfig(seed=3, rate=parse_rate("50 events/s"), bad_data=BAD))
     writer = LedgerWriter(tmp_path, source.model.catalog, info={}, kafka=True)
     sent = acked = 0
     for window, events in source.batches(1200):

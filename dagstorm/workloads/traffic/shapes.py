@@ -46,10 +46,10 @@ class _Shape(BaseModel):
         raise NotImplementedError
 
     def __mul__(self, other: _Shape) -> Product:
-        return Product(factors=[self, other])
+        return Product.model_validate({"factors": [self, other]})
 
     def __add__(self, other: _Shape) -> Sum:
-        return Sum(terms=[self, other])
+        return Sum.model_validate({"terms": [self, other]})
 
 
 class Steady(_Shape):
