@@ -364,6 +364,9 @@ class Runner:
         outputs: OutputChecks | None,
         outcome: RunOutcome,
     ) -> None:
+        # Anything Airflow did before this moment, the last samples below still see:
+        # it is where the run's measures end (RunEnd.observed_until).
+        observed_until = round(journal.clock.elapsed(), 3)
         for probe in probes:
             probe.request_stop()  # their last samples run side by side
         for probe in probes:
@@ -376,7 +379,12 @@ class Runner:
                 found = figures.error or f"{figures.count} rows"
                 journal.emit(Log(level=level, message=f"output check {figures.name}: {found}"))
         journal.emit(
-            RunEnd(status=outcome.status, reason=outcome.reason, fault_errors=outcome.fault_errors)
+            RunEnd(
+                status=outcome.status,
+                reason=outcome.reason,
+                fault_errors=outcome.fault_errors,
+                observed_until=observed_until,
+            )
         )
         journal.close()
 

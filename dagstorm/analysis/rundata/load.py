@@ -229,7 +229,9 @@ def build_run_data(
     origin = _number(start.get("wall")) - _number(start.get("t"))
     end = next((e for e in reversed(ordered) if e.get("kind") == Kind.RUN_END), None)
     if end is not None:
-        end_t = _number(end.get("t"))
+        # The end of what the probes observed, where the run says (older journals: its end).
+        observed = end.get("observed_until")
+        end_t = _number(observed if observed is not None else end.get("t"))
     else:
         end_t = max(_number(e.get("t")) for e in ordered)
         if journal is not None:

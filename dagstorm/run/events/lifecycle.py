@@ -46,6 +46,11 @@ class RunEnd(EventFields):
     fault_errors: list[str] | None = Field(
         None, description="faults that could not be applied or reverted"
     )
+    observed_until: float | None = Field(
+        None,
+        description="`t` when the probes began their last samples: the end of what the run"
+        " measured (a try that started in Airflow after it was not seen); measures end here",
+    )
 
 
 class Control(EventFields):
