@@ -62,8 +62,21 @@ def _spark(spec: SparkFault, fault_id: str, ctx: FaultContext) -> Fault:
 
 def _airflow(spec: AirflowFault, fault_id: str, ctx: FaultContext) -> Fault:
     from dagstorm.faults.airflow import TaskKill
+    from dagstorm.faults.airflow_api.connections import BreakConnection
+    from dagstorm.faults.airflow_api.dag_files import BreakDag, DeployDag
+    from dagstorm.faults.airflow_api.objects import ClearRuns, PauseDag, SqueezePool
     from dagstorm.faults.process import ProcessFault
 
+    through_api: dict[str, type[Fault]] = {
+        "squeeze_pool": SqueezePool,
+        "pause_dag": PauseDag,
+        "clear_runs": ClearRuns,
+        "break_connection": BreakConnection,
+        "break_dag": BreakDag,
+        "deploy_dag": DeployDag,
+    }
+    if spec.action in through_api:
+        return through_api[spec.action](spec, fault_id, ctx)
     if spec.action == "kill_task":
         return TaskKill(spec, fault_id, ctx)
     assert spec.component is not None  # enforced by the model

@@ -111,6 +111,9 @@ class ExternalEndpoints(_Strict):
     serving_db_dsn_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     #: The UDP port this machine receives the Airflow's StatsD metrics on (declares StatsD).
     statsd_port: Port | None = None
+    #: The folder on this machine the Airflow reads its DAG files from (a shared volume, a
+    #: git-sync source): declares the DAG-file faults (`break_dag`, `deploy_dag`).
+    dags_folder: Path | None = None
 
     @model_validator(mode="after")
     def _declares_something(self) -> ExternalEndpoints:
@@ -133,6 +136,7 @@ class ExternalEndpoints(_Strict):
             "toxiproxy": self.toxiproxy_url,
             "serving_db": self.serving_db_dsn_env,
             "statsd": self.statsd_port,
+            "dag_files": self.dags_folder,
         }
         return frozenset(part for part, value in declared.items() if value is not None)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from dagstorm.core.errors import ConfigError
@@ -46,6 +47,8 @@ class Stack:
     parts: frozenset[Part] = EMBEDDED_PARTS
     #: Where the stack was declared (the stack file), for messages.
     source: str = "the stack config"
+    #: The folder the Airflow reads DAG files from, where dagstorm may write (else None).
+    dags_folder: Path | None = None
 
     def secret_values(self) -> list[str]:
         """Strings that must never appear in output (see credentials.redact)."""
@@ -136,7 +139,14 @@ def _local(config: StackConfig, creds: Credentials | None, env: dict[str, str]) 
         components=config.fault_targets or START_ORDER,
         parts=EMBEDDED_PARTS if creds is not None else LOCAL_PARTS,
         source=config.source,
+        dags_folder=_dags_folder(config) if creds is not None else None,
     )
+
+
+def _dags_folder(config: StackConfig) -> Path:
+    """The embedded Airflow's DAGs folder (its own, or ``airflow.dags_folder``)."""
+    own = StateLayout(config.resolved_state_dir()).root / "airflow" / "dags"
+    return config.airflow.dags_folder or own
 
 
 def resolve_stack(config: StackConfig, env: dict[str, str] | None = None) -> Stack:
@@ -168,4 +178,5 @@ def resolve_stack(config: StackConfig, env: dict[str, str] | None = None) -> Sta
         components=config.fault_targets or (),
         parts=parts,
         source=config.source,
+        dags_folder=ext.dags_folder.expanduser().resolve() if ext.dags_folder else None,
     )

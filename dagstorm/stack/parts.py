@@ -20,13 +20,15 @@ Part = Literal[
     "statsd",
     "landing_zone",
     "processes",
+    "dag_files",
 ]
 
 #: Every part, in the order checks and messages list them.
 PARTS: tuple[Part, ...] = get_args(Part)
 
-#: Parts an embedded or compose stack always has (compose: no processes dagstorm owns).
-LOCAL_PARTS: frozenset[Part] = frozenset(PARTS) - {"processes"}
+#: Parts an embedded or compose stack always has (compose: no processes dagstorm owns, and
+#: its DAGs folder is a volume of the compose file, not a folder dagstorm writes).
+LOCAL_PARTS: frozenset[Part] = frozenset(PARTS) - {"processes", "dag_files"}
 EMBEDDED_PARTS: frozenset[Part] = frozenset(PARTS)
 
 #: How a message names each part, and the stack-file key that declares it on an external stack.
@@ -39,6 +41,7 @@ PART_WORDS: dict[Part, tuple[str, str]] = {
     "statsd": ("StatsD metrics", "external.statsd_port"),
     "landing_zone": ("a landing zone dagstorm writes", "kind: embedded or compose"),
     "processes": ("processes dagstorm owns", "kind: embedded"),
+    "dag_files": ("a DAGs folder dagstorm can write", "external.dags_folder"),
 }
 
 
