@@ -20,7 +20,7 @@ from dagstorm.clients.airflow import api_client
 from dagstorm.core.errors import ExitCode
 from dagstorm.harness import run_scenario
 from dagstorm.run.journal import read_journal
-from dagstorm.stack.config import load_stack_config
+from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack, resolve_stack
 
 pytestmark = pytest.mark.integration
@@ -51,13 +51,14 @@ workloads:
 
 
 @pytest.fixture(scope="module")
-def shared() -> Stack:
-    """The shared embedded stack's endpoints (it is not ours: only its Airflow API is used).
+def shared(stack_context: StackContext) -> Stack:
+    """The shared embedded stack's endpoints (up: the suite's fixture starts it once).
 
-    Its processes are not asked about: seen as an external stack, the run's own
-    preflight asks Airflow for a token and fails in one line if it does not answer.
+    Only its Airflow API is used; its processes are not asked about by the runs:
+    seen as an external stack, a run's own preflight asks Airflow for a token and
+    fails in one line if it does not answer.
     """
-    return resolve_stack(load_stack_config())
+    return resolve_stack(stack_context.config)
 
 
 @pytest.fixture
