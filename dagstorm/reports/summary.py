@@ -88,8 +88,8 @@ def provenance(result: Result) -> Markup:
         el(
             "li",
             el("strong", "Extrapolated"),
-            ": only the full-scale traffic rate in the "
-            "capacity table (sim rate ÷ scale). Nothing else is projected.",
+            ": only the full-scale rates: the generated load's (sim rate ÷ scale) and the"
+            " ramp's headroom. Nothing else is projected.",
         ),
         el(
             "li",
