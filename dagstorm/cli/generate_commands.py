@@ -13,8 +13,10 @@ import click
 
 from dagstorm.cli import cli
 from dagstorm.cli.common import Settings, handle_errors, out
+from dagstorm.core.durations import duration_text as human_duration
 from dagstorm.core.durations import parse_duration
 from dagstorm.core.errors import UsageError
+from dagstorm.core.progress import Progress
 
 if TYPE_CHECKING:  # the generator pulls numpy and Arrow: imported when the command runs
     from dagstorm.workloads.config import GeneratorConfig
@@ -45,6 +47,38 @@ def _spark_conf(items: tuple[str, ...]) -> dict[str, str]:
 def _echo(settings: Settings, text: str) -> None:
     if not settings.quiet:
         click.echo(text, err=True)
+
+
+class _ProgressLines:
+    """Lines for a long generation: each simulated hour, and every few seconds within one."""
+
+    #: Wall seconds between two lines within a simulated hour.
+    EVERY_S = 5.0
+
+    def __init__(self, progress: Progress, duration_s: float) -> None:
+        self.progress = progress
+        self.duration_s = duration_s
+        self.last_wall_s = 0.0
+
+    def hour(self, event: dict[str, Any]) -> None:
+        """A simulated hour (or the end) is written."""
+        self.progress.info(progress_line(event, self.duration_s))
+        self.last_wall_s = event["wall_s"]
+
+    def within_hour(self, event: dict[str, Any]) -> None:
+        """Part of an hour is written: a line when the last is a few seconds old."""
+        if event["wall_s"] - self.last_wall_s >= self.EVERY_S:
+            self.hour(event)
+
+
+def progress_line(event: dict[str, Any], duration_s: float) -> str:
+    """``simulated 1h of 6h (17%): 36,000 records, 12.3 MB, 1.2 s wall``."""
+    share = 100.0 * event["sim_s"] / duration_s if duration_s else 100.0
+    return (
+        f"simulated {human_duration(event['sim_s'])} of {human_duration(duration_s)}"
+        f" ({share:.0f}%): {event['records']:,} records, {event['bytes'] / 1e6:,.1f} MB,"
+        f" {event['wall_s']:.1f} s wall"
+    )
 
 
 def _spark_options(
@@ -263,21 +297,21 @@ def generate(
         )
         check_master(options.master)
     prepare_output(config, ledger_dir, duration_s, overwrite=overwrite)
-    _echo(
-        settings, f"generating {duration_s / 3600:g} simulated hour(s) into {config.landing.root}"
-    )
+    title = f"generating {human_duration(duration_s)} simulated into {config.landing.root}"
     if options is not None:
+        _echo(settings, title)
         summary = _run_spark(settings, config, duration_s, options, ledger=ledger_dir)
     else:
-
-        def on_hour(event: dict[str, Any]) -> None:
-            _echo(
-                settings,
-                f"  simulated {event['sim_s'] / 3600:.2f} h: {event['records']:,} records, "
-                f"{event['bytes'] / 1e6:,.1f} MB, {event['wall_s']:.1f} s",
+        progress = Progress(quiet=settings.quiet)
+        report = _ProgressLines(progress, duration_s)
+        with progress.step(title):
+            summary = generate_local(
+                config,
+                duration_s,
+                ledger_dir=ledger_dir,
+                on_hour=report.hour,
+                on_progress=report.within_hour,
             )
-
-        summary = generate_local(config, duration_s, ledger_dir=ledger_dir, on_hour=on_hour)
     result = {
         "backend": backend,
         "out": str(config.landing.root),

@@ -39,8 +39,9 @@ DEFAULT_SUITE = Path("scenarios/nightly.yaml")
 )
 @click.option(
     "--baseline",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="A history file: each scenario is judged against its last recorded run.",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A history file: each scenario is judged against its last recorded run"
+    " (absent, or no run of a scenario yet: that scenario runs without a baseline).",
 )
 @tolerance_option
 @metrics_options("each run's live metrics")
@@ -93,6 +94,9 @@ def nightly(
     from dagstorm.scenarios.loader import LoadedScenario
 
     chosen = parse_tolerances(tolerances)
+    if baseline is not None and not baseline.is_file():
+        # The first night of a CI job: nothing to compare with yet, not an error.
+        click.echo(f"no history at {baseline} yet: no scenario has a baseline", err=True)
     if dry_run:
         _print_plan(suite)
         return

@@ -20,6 +20,7 @@ from dagstorm.reports.charts.run_charts import all_charts
 from dagstorm.reports.charts.series import run_data_of, series_of
 from dagstorm.reports.environment import environment_section
 from dagstorm.reports.markup import Markup, el
+from dagstorm.reports.next_steps import next_steps_section
 from dagstorm.reports.ramp import ramp_section
 from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
@@ -69,6 +70,7 @@ def render_report_of(
         el("h1", title),
         el("p", result.scenario.description, class_="sub") if result.scenario.description else "",
         summary_section(result),
+        _section("what-next", "What next", next_steps_section(result.next_steps)),
         _section("summary-provenance", "Measured, derived, extrapolated", provenance(result)),
         _section("charts", "Over time", all_charts(series, result)),
         _section("trends", "Against earlier runs", trends_section(history, result)),
@@ -91,7 +93,7 @@ def render_report_of(
         else "",
         _section(
             "capacity",
-            "Capacity: generated traffic",
+            "Generated load (what the test offered, not the pipeline's capacity)",
             capacity_section(result.capacity),
         ),
         _section(

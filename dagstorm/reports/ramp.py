@@ -7,6 +7,7 @@ Only draws: the figures are the analysis' (``Result.capacity.ramp``,
 from __future__ import annotations
 
 from dagstorm.analysis.capacity import STAGES, RampCapacity
+from dagstorm.analysis.texts import plain_number
 from dagstorm.core.durations import duration_text
 from dagstorm.reports.capacity import per_day
 from dagstorm.reports.markup import Markup, el, join
@@ -34,9 +35,9 @@ def ramp_section(ramp: RampCapacity | None) -> Markup:
         rows.append(
             [
                 str(step.index + 1),
-                f"×{step.factor:.3g}",
+                f"×{plain_number(step.factor, 3)}",
                 f"{duration_text(round(step.start_t))}–{duration_text(round(step.end_t))}",
-                "n/a" if step.wall_bytes_per_s is None else f"{step.wall_bytes_per_s / 1e6:.4g}",
+                _mb(step.wall_bytes_per_s),
                 str(step.runs),
                 "n/a" if step.compliance is None else f"{step.compliance * 100:.1f}%",
                 mark,
@@ -69,10 +70,10 @@ def ramp_answer(ramp: RampCapacity) -> list[str]:
         )
     else:
         step = ramp.steps[ramp.sustained]
-        rate = "n/a" if step.wall_bytes_per_s is None else f"{step.wall_bytes_per_s / 1e6:.4g}"
+        rate = _mb(step.wall_bytes_per_s)
         lines.append(
             f"Measured: the highest sustained rate within the SLA ({ramp.dag_id}"
-            f" {ramp.target_text}) was step {step.index + 1} (×{step.factor:.3g}),"
+            f" {ramp.target_text}) was step {step.index + 1} (×{plain_number(step.factor, 3)}),"
             f" {rate} MB/s wall."
         )
     if ramp.broke is None:
@@ -81,7 +82,8 @@ def ramp_answer(ramp: RampCapacity) -> list[str]:
         broke = ramp.steps[ramp.broke]
         compliance = "n/a" if broke.compliance is None else f"{broke.compliance * 100:.1f}%"
         lines.append(
-            f"Measured: it broke at step {broke.index + 1} (×{broke.factor:.3g}), SLA {compliance}."
+            f"Measured: it broke at step {broke.index + 1}"
+            f" (×{plain_number(broke.factor, 3)}), SLA {compliance}."
         )
     if ramp.bottleneck is None:
         lines.append("Measured: no stage's time grew beyond noise before the break.")
@@ -105,3 +107,7 @@ def ramp_answer(ramp: RampCapacity) -> list[str]:
 
 def _sim(seconds: float | None) -> str:
     return "n/a" if seconds is None else duration_text(seconds)
+
+
+def _mb(bytes_per_s: float | None) -> str:
+    return "n/a" if bytes_per_s is None else plain_number(bytes_per_s / 1e6)

@@ -8,7 +8,10 @@ from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Markup, el, join
 from dagstorm.reports.tables import slo_table
 
-__all__ = ["findings_list", "provenance", "summary_section"]
+__all__ = ["SCORE_MEANING", "findings_list", "provenance", "summary_section"]
+
+#: What the resilience score is, said wherever it is shown.
+SCORE_MEANING = "the weighted share of SLOs passed"
 
 
 def summary_section(result: Result) -> Markup:
@@ -40,6 +43,7 @@ def summary_section(result: Result) -> Markup:
             "div",
             el("div", "resilience score", class_="label"),
             el("div", score, class_="score"),
+            el("div", SCORE_MEANING, class_="label"),
             class_="score-box",
         ),
         el("p", result.story, class_="story"),
@@ -84,8 +88,8 @@ def provenance(result: Result) -> Markup:
         el(
             "li",
             el("strong", "Extrapolated"),
-            ": only the full-scale traffic rate in the "
-            "capacity table (sim rate ÷ scale). Nothing else is projected.",
+            ": only the full-scale rates: the generated load's (sim rate ÷ scale) and the"
+            " ramp's headroom. Nothing else is projected.",
         ),
         el(
             "li",

@@ -146,7 +146,7 @@ def recovery_table(result: Result) -> Markup:
                     el("code", f.fault_id),
                     f"{duration_text(f.start_t)} – {duration_text(f.end_t)}"
                     + ("" if f.reverted else " (not reverted)"),
-                    _recovery_text(f.recovery_sim_s, f.recovery_wall_s) if f.recovered else "never",
+                    _recovery_cell(f),
                     duration_text(f.task_recovery_sim_s) + " sim",
                     _throughput_text(f),
                     str(f.retries),
@@ -203,6 +203,17 @@ def _recovery_text(sim_s: float, wall_s: float) -> str:
     return f"{duration_text(sim_s)} sim / {duration_text(wall_s)} wall"
 
 
+def _recovery_cell(f: FaultRecovery) -> str:
+    """The recovery, or "no visible impact" when the fault cost no retry and no run."""
+    if not f.recovered:
+        return "never"
+    if f.retries == 0 and not f.failed_runs:
+        return "no visible impact (0 retries, 0 failed runs); next success after " + _recovery_text(
+            f.recovery_sim_s, f.recovery_wall_s
+        )
+    return _recovery_text(f.recovery_sim_s, f.recovery_wall_s)
+
+
 def completeness_table(result: Result, *, stream: bool = False) -> Markup:
     """Generated / acked / expected / loaded / lost / duplicated per hour, and the total.
 
@@ -219,7 +230,7 @@ def completeness_table(result: Result, *, stream: bool = False) -> Markup:
     table = html_table(
         [
             "hour (event time, UTC)",
-            "generated",
+            "generated (valid + late events)",
             "acked",
             "expected",
             "loaded",
@@ -229,7 +240,11 @@ def completeness_table(result: Result, *, stream: bool = False) -> Markup:
         rows,
         numeric=[1, 2, 3, 4, 5, 6],
     )
-    notes = [f"Expected = {c.basis} (what a correct pipeline loads)."]
+    notes = [
+        f"Expected = {c.basis} (what a correct pipeline loads). Counts are the ledger's valid"
+        " and late events of the partitions judged; bad lines and duplicates are counted"
+        " apart (below), so the generated-load table, which counts every line written, differs."
+    ]
     if c.unfinished_partitions:
         notes.append(
             f"{c.unfinished_partitions} unfinished partitions "

@@ -89,7 +89,9 @@ class AdLogsRun(Workload):
         Paused, nothing is generated; the simulated time of the data then lags the
         run's by the time spent paused.
         """
-        records = bytes_out = 0
+        # Stats report the generator's totals in differences, so the samples add up to
+        # every record and byte written, the last interval (up to the stop) included.
+        reported_records = reported_bytes = 0
         last = self.clock.elapsed()
         try:
             while not self._stop.is_set():
@@ -97,33 +99,42 @@ class AdLogsRun(Workload):
                 # by the pauses, so a resume continues where it stopped, without a burst.
                 last += self.wait_if_paused()  # the stats interval leaves the pause out
                 sim = (self.clock.elapsed() - self.paused_seconds) * self.clock.compression
-                for batch in self.generator.advance_to(sim, max_batches=512):
-                    records += batch.records
-                    bytes_out += batch.bytes
+                self.generator.advance_to(sim, max_batches=512)
                 now = self.clock.elapsed()
                 if now - last >= self.interval:
-                    self._stats(records, bytes_out, now - last)
-                    records = bytes_out = 0
+                    reported_records, reported_bytes = self._stats_since(
+                        reported_records, reported_bytes, now - last
+                    )
                     last = now
                 self._new_partitions()
                 self.clock.wait(self._stop, min(0.2, self.interval))
         finally:
             self.generator.close()
+            if (self.generator.records, self.generator.bytes) != (reported_records, reported_bytes):
+                self._stats_since(
+                    reported_records, reported_bytes, max(self.clock.elapsed() - last, 0.001)
+                )
             self._new_partitions()
             if self.trigger is not None:
                 self.trigger.close()
 
-    def _stats(self, records: int, bytes_out: int, interval: float) -> None:
+    def _stats_since(self, records: int, bytes_out: int, interval: float) -> tuple[int, int]:
+        """Emit the records and bytes written since the totals ``records``, ``bytes_out``.
+
+        Returns the generator's totals now (what has been reported).
+        """
+        total_records, total_bytes = self.generator.records, self.generator.bytes
         self.journal.emit(
             WorkloadStats(
                 workload=self.name,
                 workload_kind="ad_logs",
-                records=records,
-                bytes=bytes_out,
+                records=total_records - records,
+                bytes=total_bytes - bytes_out,
                 interval_s=round(interval, 3),
                 sim_generated_s=round(self.generator.sim_seconds, 1),
             )
         )
+        return total_records, total_bytes
 
     def _markers(self) -> dict[Path, int]:
         found = {}

@@ -132,6 +132,7 @@ async def test_the_verdict_line_stays_at_80_columns(smoke_run: Path) -> None:
         # The first line fits the header (a wrapped one pushes the verdict line out).
         assert len(lines[0]) <= header.content_size.width, lines
         assert "COMPLETED" in lines[0] and lines[1].startswith("FAIL exit 1"), lines
+        assert "the weighted share of SLOs passed" in str(header.tooltip)
 
 
 async def test_enter_on_a_dag_run_shows_its_task_tries(live_run: Path) -> None:

@@ -232,7 +232,10 @@ def test_summary_lines(run_dir: Path) -> None:
     assert lines[0].startswith("broker-outage-fixture: run completed after 10m wall (4h sim")
     assert any(line.lstrip().startswith("FAIL  sla:ad_logs_hourly") for line in lines)
     assert any(line.lstrip().startswith("PASS  recovery_time:p95") for line in lines)
-    assert "score 62.5/100; run completed; no findings — FAIL (exit 1)" in lines
+    assert (
+        "score 62.5/100 (weighted share of SLOs passed); run completed; no findings — FAIL (exit 1)"
+        in lines
+    )
     assert lines[-1] == STORY
 
 

@@ -67,7 +67,8 @@ def test_github_workflow_shape() -> None:
 def test_gitlab_job_shape() -> None:
     job = yaml.safe_load(GITLAB.read_text())["dagstorm-nightly"]
     assert {"if": '$CI_PIPELINE_SOURCE == "schedule"'} in job["rules"]
-    assert ".cache/m2" in job["cache"]["paths"] and ".dagstorm/installed" in job["cache"]["paths"]
+    (stack, _history) = job["cache"]
+    assert ".cache/m2" in stack["paths"] and ".dagstorm/installed" in stack["paths"]
     assert job["artifacts"]["when"] == "always"
     assert "runs/" in job["artifacts"]["paths"]
     assert job["artifacts"]["reports"]["junit"] == "runs/*-suite-*/junit.xml"
@@ -181,3 +182,53 @@ def test_the_nightly_command_they_run_plans_the_shipped_suite() -> None:
     )
     assert planned.returncode == 0, planned.stderr
     assert planned.stdout.startswith("suite nightly (scenarios/nightly.yaml)")
+
+
+HISTORY = "runs/history.jsonl"
+
+
+def _nightly_args(commands: list[str]) -> list[str]:
+    (nightly,) = [c for c in commands if c.startswith(f"{DAGSTORM} nightly ")]
+    return shlex.split(nightly)[1:]
+
+
+def test_github_carries_the_history_between_nights_and_judges_against_it() -> None:
+    doc = yaml.safe_load(GITHUB.read_text())
+    (job,) = doc["jobs"].values()
+    steps = job["steps"]
+    names = [step.get("uses", "") or step.get("run", "") for step in steps]
+    nightly = next(i for i, n in enumerate(names) if f"{DAGSTORM} nightly " in n)
+    restore = next(i for i, n in enumerate(names) if n.startswith("actions/cache/restore@"))
+    save = next(i for i, n in enumerate(names) if n.startswith("actions/cache/save@"))
+    assert restore < nightly < save
+    assert steps[restore]["with"]["path"] == steps[save]["with"]["path"] == HISTORY
+    # A new key each night (caches are immutable), the newest restored by prefix.
+    assert steps[save]["with"]["key"] == steps[restore]["with"]["key"]
+    assert steps[save]["with"]["key"].startswith(steps[restore]["with"]["restore-keys"])
+    assert steps[save]["if"] == "always()"  # a failed night still records its runs
+    args = _nightly_args(github_commands())
+    assert args[args.index("--baseline") + 1] == HISTORY
+
+
+def test_gitlab_carries_the_history_between_nights_and_judges_against_it() -> None:
+    job = yaml.safe_load(GITLAB.read_text())["dagstorm-nightly"]
+    history = next(c for c in job["cache"] if HISTORY in c["paths"])
+    assert history["when"] == "always"
+    args = _nightly_args(gitlab_commands())
+    assert args[args.index("--baseline") + 1] == HISTORY
+
+
+def test_the_first_night_runs_without_a_baseline(tmp_path: Path) -> None:
+    missing = tmp_path / "history.jsonl"
+    args = [*_nightly_args(github_commands()), "--dry-run"]
+    args[args.index("--baseline") + 1] = str(missing)
+    planned = subprocess.run(
+        [sys.executable, "-m", "dagstorm", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert f"no history at {missing} yet: no scenario has a baseline" in planned.stderr

@@ -45,7 +45,7 @@ def test_local_backend_writes_partitions_and_ledger(tmp_path: Path) -> None:
     assert code == ExitCode.OK, stderr
     summary = json.loads(stdout)
     assert summary["partitions"] == 2 == len(list(out.glob("dt=*/hour=*/_SUCCESS")))
-    assert "simulated 1.00 h" in stderr
+    assert "simulated 1h of 1h30m (67%)" in stderr
     ledger = load_ledger(out / "_ledger")
     assert int(ledger["written"].sum()) == summary["records"] > 20_000
 
@@ -141,3 +141,34 @@ def test_submit_argv(tmp_path: Path) -> None:
     assert argv[argv.index("--py-files") + 1] == str(tmp_path / "d.zip")
     assert argv.index("--py-files") < argv.index(str(JOB))
     assert argv[argv.index("--chunks-per-hour") + 1] == "4"
+
+
+def test_parquet_bytes_are_the_files_and_durations_read_as_durations(tmp_path: Path) -> None:
+    out = tmp_path / "landing"
+    args = ["--rate", "5 events/s", "--duration", "10m", "--no-fsync", "--format", "parquet"]
+    code, stdout, stderr = run([*args, "--out", str(out), "--json"])
+    assert code == ExitCode.OK, stderr
+    summary = json.loads(stdout)
+    on_disk = sum(p.stat().st_size for p in out.glob("dt=*/hour=*/part-*"))
+    assert summary["bytes"] == on_disk > 0
+    assert summary["mb_per_s"] > 0
+    assert "generating 10m simulated into" in stderr
+    assert "0.166667" not in stderr
+    assert "simulated 10m of 10m (100%)" in stderr
+
+
+def test_progress_lines_within_a_long_hour(tmp_path: Path) -> None:
+    from dagstorm.cli.generate_commands import _ProgressLines, progress_line
+    from dagstorm.core.progress import Progress
+
+    event = {"sim_s": 5400.0, "records": 1234, "bytes": 2_500_000, "wall_s": 3.0}
+    line = progress_line(event, 21600.0)
+    assert line == "simulated 1h30m of 6h (25%): 1,234 records, 2.5 MB, 3.0 s wall"
+    stream = (tmp_path / "err.txt").open("w")
+    lines = _ProgressLines(Progress(stream), 21600.0)
+    lines.within_hour({**event, "wall_s": 1.0})  # too soon after the start: no line
+    lines.within_hour({**event, "wall_s": 6.0})
+    lines.within_hour({**event, "wall_s": 7.0})  # a second after the last line: none
+    lines.hour({**event, "wall_s": 8.0})  # an hour done: always a line
+    stream.close()
+    assert (tmp_path / "err.txt").read_text().count("simulated 1h30m of 6h") == 2

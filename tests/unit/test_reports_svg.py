@@ -98,3 +98,32 @@ def test_categorical_axis_labels_the_last_category_and_stays_inside() -> None:
 def test_default_point_titles_name_the_series_value_and_time() -> None:
     chart = Chart("t", "y", (Series("lag", ((90.0, 1500.0),), "points"),), 120.0)
     assert "<title>lag: 1500 at 1m30s</title>" in render_chart(chart)
+
+
+def test_every_line_point_has_a_hover_title_up_to_the_cap() -> None:
+    from dagstorm.reports.charts.svg import HOVER_POINTS
+
+    few = Chart(
+        title="t",
+        y_label="y",
+        series=(Series("lag", ((0, 1.0), (30, 2.5), (60, 0.00005))),),
+        x_end=60.0,
+    )
+    svg = render_chart(few)
+    hover = re.search(r'<g[^>]*class="hover"[^>]*>(.*?)</g>', svg, re.S)
+    assert hover is not None
+    assert re.findall(r"<title>(.*?)</title>", hover.group(1)) == [
+        "lag: 1 at 0s",
+        "lag: 2.5 at 30s",
+        "lag: 0.00005 at 1m",
+    ]
+    values = [(float(i), float(i % 7)) for i in range(500)]
+    values[333] = (333.0, 99.0)  # the peak is always hoverable
+    many = render_chart(
+        Chart(title="t", y_label="y", series=(Series("n", tuple(values)),), x_end=500.0)
+    )
+    hover = re.search(r'<g[^>]*class="hover"[^>]*>(.*?)</g>', many, re.S)
+    assert hover is not None
+    titles = re.findall(r"<title>(.*?)</title>", hover.group(1))
+    assert HOVER_POINTS <= len(titles) <= HOVER_POINTS + 3
+    assert any(t.startswith("n: 99 at") for t in titles)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from dagstorm.analysis.outputs.headline import HEADLINES, HeadlineSpec, headline_spec
+from dagstorm.analysis.texts import plain_number
 from dagstorm.core.errors import UsageError
 
 __all__ = [
@@ -153,12 +154,12 @@ def _judge(
 def _amount(spec: HeadlineSpec, value: float) -> str:
     match spec.unit:
         case "fraction":
-            return f"{value * 100:.4g} pp"
+            return f"{plain_number(value * 100)} pp"
         case "seconds":
-            return f"{value:.4g} s"
+            return f"{plain_number(value)} s"
         case "per_min":
-            return f"{value:.4g}/min"
+            return f"{plain_number(value)}/min"
         case "bytes_per_s":
-            return f"{value / 1e6:.4g} MB/s"
+            return f"{plain_number(value / 1e6)} MB/s"
         case _:
-            return f"{value:.4g}"
+            return plain_number(value)

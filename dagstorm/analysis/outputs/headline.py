@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dagstorm.analysis.texts import number_text, percent_text
+from dagstorm.analysis.texts import number_text, percent_text, plain_number
 from dagstorm.core.durations import duration_text
 
 __all__ = ["HEADLINES", "HeadlineSpec", "headline_of", "headline_spec", "value_text"]
@@ -114,8 +114,8 @@ def value_text(spec: HeadlineSpec, value: float | None) -> str:
         case "per_min":
             return f"{number_text(value)}/min"
         case "ratio":
-            return f"{value:.3g}×"
+            return f"{plain_number(value, 3)}×"
         case "bytes_per_s":
-            return f"{value / 1e6:.4g} MB/s"
+            return f"{plain_number(value / 1e6)} MB/s"
         case _:
             return number_text(value)

@@ -26,6 +26,7 @@ from dagstorm.analysis.outputs.baseline import (
 )
 from dagstorm.analysis.outputs.compare import Comparison
 from dagstorm.analysis.outputs.jsonable import to_jsonable
+from dagstorm.analysis.outputs.next_steps import NextSteps, next_steps
 from dagstorm.analysis.outputs.story import run_story
 from dagstorm.analysis.outputs.summary import summary_lines
 from dagstorm.analysis.rundata.load import iso_at, load_run
@@ -79,6 +80,9 @@ class Result:
     capacity: Capacity
     #: The run it was judged against (``dagstorm run --baseline``) and how it compares.
     baseline: tuple[Baseline, Comparison] | None = None
+    #: What next: the SLO closest to failing, the fault that hurt most, the stage that
+    #: grew first, with advice (None only for a Result built by hand).
+    next_steps: NextSteps | None = None
     #: The run data it was computed from (the report reuses it rather than read again).
     data: RunData | None = field(default=None, repr=False, compare=False)
 
@@ -106,6 +110,7 @@ def result_of(data: RunData) -> Result:
         sim_s=data.end_t * data.compression,
         events=data.events,
     )
+    capacity = capacity_of(data)
     result = Result(
         run_dir=data.run_dir,
         scenario=data.scenario,
@@ -113,7 +118,10 @@ def result_of(data: RunData) -> Result:
         measures=measures,
         verdict=verdict,
         story=run_story(measures, verdict, status=data.status),
-        capacity=capacity_of(data),
+        capacity=capacity,
+        next_steps=next_steps(
+            data.scenario.slos, verdict, measures, capacity.ramp, dag_runs=data.dag_runs
+        ),
         data=data,
     )
     baseline = read_baseline(data.run_dir)
@@ -166,6 +174,7 @@ def result_document(result: Result) -> dict[str, Any]:
         "slos": to_jsonable(verdict.slos),
         "measures": to_jsonable(result.measures),
         "capacity": to_jsonable(result.capacity),
+        **({"next_steps": to_jsonable(result.next_steps)} if result.next_steps else {}),
         **({"baseline": _baseline_document(*result.baseline)} if result.baseline else {}),
     }
 

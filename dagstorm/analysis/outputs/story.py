@@ -1,12 +1,14 @@
 """The one-line story of a run, e.g.
 
 ``broker kill at 2m (sim 48m): 3 runs retried, recovered in 6m sim, SLA 97.9%, 0 lost
-— 5 of 5 SLOs passed``.
+— 5 of 5 SLOs passed``; a fault that caused no retry and no failed run says
+``no visible impact (0 retries, 0 failed runs); next success after 22m sim`` instead.
 """
 
 from __future__ import annotations
 
 from dagstorm.analysis.measures.compute import Measures
+from dagstorm.analysis.measures.recovery import RetryRecovery
 from dagstorm.analysis.texts import percent_text, plural
 from dagstorm.analysis.verdict.judgement import Verdict
 from dagstorm.core.durations import duration_text
@@ -26,11 +28,7 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
         )
         extra = len(recovery.faults) - NAMED_FAULTS
         head = named + (f" and {plural(extra, 'more fault')}" if extra > 0 else "")
-        parts.append(f"{plural(recovery.runs_retried, 'run')} retried")
-        if recovery.unrecovered:
-            parts.append(f"{recovery.unrecovered} of {len(recovery.faults)} never recovered")
-        else:
-            parts.append(f"recovered in {duration_text(recovery.max_sim_s)} sim")
+        parts.extend(_recovery_parts(recovery))
     else:
         head = "no fault applied"
     if recovery.fault_errors:
@@ -59,3 +57,22 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
         outcome += f", {plural(len(verdict.findings), 'finding')}"
     prefix = "" if status == "completed" else f"run {status}; "
     return f"{prefix}{head}: {', '.join(parts)} — {outcome}"
+
+
+def _recovery_parts(recovery: RetryRecovery) -> list[str]:
+    """Retries and recovery; a fault that cost nothing has no recovery to speak of."""
+    if recovery.unrecovered:
+        return [
+            f"{plural(recovery.runs_retried, 'run')} retried",
+            f"{recovery.unrecovered} of {len(recovery.faults)} never recovered",
+        ]
+    if recovery.retries == 0 and recovery.failed_runs == 0:
+        # Nothing to recover from: the time to the next success is not a recovery.
+        return [
+            "no visible impact (0 retries, 0 failed runs); next success after"
+            f" {duration_text(recovery.max_sim_s)} sim"
+        ]
+    return [
+        f"{plural(recovery.runs_retried, 'run')} retried",
+        f"recovered in {duration_text(recovery.max_sim_s)} sim",
+    ]

@@ -45,13 +45,18 @@ def summary_lines(result: Result) -> list[str]:
 
 
 def outcome_line(verdict: Verdict, status: str) -> str:
-    """The last word, e.g. ``score 62.5/100; run completed; no findings — FAIL (exit 1)``.
+    """The last word: the score (the weighted share of SLOs passed), status, findings, verdict.
+
+    E.g. ``score 62.5/100 (weighted share of SLOs passed); run completed; no findings —
+    FAIL (exit 1)``.
 
     Without SLOs it says so, and still fails on a finding: ``no SLOs declared; run
     interrupted; 2 findings — FAIL (exit 130)``.
     """
     score = (
-        "no SLOs declared" if verdict.score is None else f"score {number_text(verdict.score)}/100"
+        "no SLOs declared"
+        if verdict.score is None
+        else f"score {number_text(verdict.score)}/100 (weighted share of SLOs passed)"
     )
     findings = plural(len(verdict.findings), "finding") if verdict.findings else "no findings"
     outcome = "PASS" if verdict.passed else "FAIL"

@@ -16,6 +16,7 @@ from typing import Any
 from dagstorm.analysis.measures.compute import Measures
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.analysis.texts import number_text, percent_text, plural
+from dagstorm.analysis.verdict.sample_size import sample_note
 from dagstorm.core.durations import duration_text
 from dagstorm.plugin.slo import SloReading
 from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
@@ -92,6 +93,9 @@ def _sla(slo: SlaSlo, measures: Measures, compression: float) -> SloReading:
                 f"worst {worst.run_id} over by {duration_text(worst.over_by_sim_s)} sim"
                 f" ({duration_text(worst.over_by_wall_s)} wall)"
             )
+    small = sample_note(counted, slo.target())
+    if small:
+        parts.append(small)
     if m.excluded:
         why: dict[str, int] = {}
         for run in m.excluded_runs:

@@ -2,7 +2,8 @@
 
 No JavaScript and no library: a chart is a pure function of its :class:`Chart`,
 so the report opens offline in any browser and the same input gives the same
-bytes. Phases and fault windows are shaded bands behind the data; an optional
+bytes. Every point, bar and line point carries a ``<title>``: hovering shows its
+value, with no script. Phases and fault windows are shaded bands behind the data; an optional
 horizontal threshold (an SLA deadline) is drawn dashed. The x axis is wall time
 (the run's charts) or categories evenly spaced (the trends: one per run).
 """
@@ -13,6 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from dagstorm.analysis.texts import plain_number
 from dagstorm.core.durations import duration_text
 from dagstorm.reports.charts.chart import PALETTE, Band, Chart, Frame, Series
 from dagstorm.reports.markup import Markup, el, join, num
@@ -21,6 +23,8 @@ __all__ = ["nice_ticks", "render_chart", "value_label"]
 
 #: Data → pixels along one axis.
 _Scale = Callable[[float], float]
+#: Hover dots per line at most (each is a ``<circle>`` with a ``<title>``).
+HOVER_POINTS = 40
 #: Room for one category label (``11-24`` at the tick font size, and a gap).
 _CATEGORY_LABEL_PX = 40
 
@@ -46,16 +50,16 @@ def _time_ticks(x_end: float) -> list[float]:
     return [i * step for i in range(int(x_end // step) + 1)]
 
 
-def value_label(value: float) -> str:
-    """A tick label: ``1.5k``, ``250``, ``0.25``."""
+def value_label(value: float, digits: int = 6) -> str:
+    """A tick or hover label to ``digits`` significant digits: ``1.5k``, ``250``, ``0.25``."""
     magnitude = abs(value)
     if magnitude >= 1e9:
-        return f"{value / 1e9:g}G"
+        return f"{plain_number(value / 1e9, digits)}G"
     if magnitude >= 1e6:
-        return f"{value / 1e6:g}M"
+        return f"{plain_number(value / 1e6, digits)}M"
     if magnitude >= 1e4:
-        return f"{value / 1e3:g}k"
-    return f"{value:g}"
+        return f"{plain_number(value / 1e3, digits)}k"
+    return plain_number(value, digits).replace(",", "")
 
 
 @dataclass(frozen=True)
@@ -311,9 +315,37 @@ def _series(series: Series, color: str, x_axis: _XAxis, y: _Scale) -> Markup:
             coords.append(f"{num(x(t))},{num(y(previous))}")
         coords.append(f"{num(x(t))},{num(y(v))}")
         previous = v
-    return el(
+    line = el(
         "polyline", el("title", series.name), points=" ".join(coords), stroke=color, class_="line"
     )
+    # One invisible dot per point, shown on hover with its value: the browser's own
+    # tooltip (the <title>), so no script is needed and nothing loads.
+    hover = el(
+        "g",
+        *(
+            el("circle", el("title", title), cx=num(x(t)), cy=num(y(v)), r="4")
+            for t, v, title in _hover_points(points)
+        ),
+        fill=color,
+        class_="hover",
+    )
+    return join([line, hover])
+
+
+def _hover_points(
+    points: Sequence[tuple[float, float, str]],
+) -> list[tuple[float, float, str]]:
+    """At most :data:`HOVER_POINTS` of a line's points, its highest and lowest among them.
+
+    Evenly spread: a hover dot for every point would double a report's size.
+    """
+    if len(points) <= HOVER_POINTS:
+        return list(points)
+    step = len(points) / HOVER_POINTS
+    keep = {int(i * step) for i in range(HOVER_POINTS)}
+    values = [v for _, v, _ in points]
+    keep.update((values.index(max(values)), values.index(min(values)), len(points) - 1))
+    return [points[i] for i in sorted(keep)]
 
 
 def _title(series: Series, index: int, x_axis: _XAxis) -> str:
@@ -321,4 +353,4 @@ def _title(series: Series, index: int, x_axis: _XAxis) -> str:
     if index < len(series.titles):
         return series.titles[index]
     t, v = series.points[index]
-    return f"{series.name}: {value_label(v)} at {x_axis.label(t)}"
+    return f"{series.name}: {value_label(v, 4)} at {x_axis.label(t)}"

@@ -60,6 +60,7 @@ class RunHeader(TextPane):
         else:
             second = styled("no SLO verdict yet", "$text-muted")
         badge, finding = outcome(verdict)
+        self.tooltip = "score: the resilience score, the weighted share of SLOs passed"
         self.put(f"{first}\n{badge}score [b]{score}[/b]  {second}{finding}")
 
 

@@ -90,7 +90,7 @@ class AdLogGenerator:
         self.partition = PartitionWriter(self.writer, self.model.catalog, self.ledger)
         self._hour_start_ms: int | None = None
         self._hour_end_ms = 0
-        #: Totals so far: lines and bytes handed to the landing writer.
+        #: Totals so far: lines handed to the landing writer, bytes in its part files.
         self.records = 0
         self.bytes = 0
         self.closed = False
@@ -128,7 +128,10 @@ class AdLogGenerator:
 
     def _finish_hour(self, hour: int) -> None:
         assert self._hour_start_ms is not None
+        before = self.writer.bytes_written
         parts = self.partition.release(hour)
+        # Parquet writes its footer and the drift side parts only now.
+        self.bytes += max(0, self.writer.bytes_written - before)
         marker = write_marker(
             self.writer.root,
             hour,

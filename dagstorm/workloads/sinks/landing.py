@@ -127,6 +127,13 @@ class LandingWriter:
         self._seq = 0
         self._open: _OpenPart | None = None
         self._parts: list[CommittedPart] = []
+        self._committed_bytes = 0
+
+    @property
+    def bytes_written(self) -> int:
+        """Bytes in the part files so far: committed parts, and the open part's file."""
+        open_part = self._open.file.tell() if self._open is not None else 0
+        return self._committed_bytes + open_part
 
     def partition_dir(self, hour_ms: int) -> Path:
         """Directory of the partition for the hour starting at ``hour_ms``."""
@@ -182,6 +189,7 @@ class LandingWriter:
         if self.fsync:
             fsync_dir(part.final.parent)
         done = CommittedPart(part.final, part.records, size, tuple(part.labels))
+        self._committed_bytes += size
         self._parts.append(done)
         return done
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
+import pyarrow as pa
 
 from dagstorm.workloads.encoding.jsonl import JsonlEncoder
 from dagstorm.workloads.encoding.tables import drift_table, to_table
@@ -52,7 +53,12 @@ class PartitionWriter:
         self._drift: list[EventColumns] = []
 
     def write(self, hour_ms: int, events: EventColumns) -> tuple[int, int, list[int]]:
-        """Write one non-empty batch; its (records, bytes, labels) — bytes 0 for Parquet."""
+        """Write one non-empty batch; its (records, bytes, labels).
+
+        Bytes are what the part files grew by: the encoded lines (JSONL), or the row
+        group Parquet wrote (its footer and drift side parts count when the
+        partition is released: :attr:`LandingWriter.bytes_written`).
+        """
         counts = self.sink.count(hour_ms, events)
         self.sink.add(hour_ms, counts, "generated")
         if self.writer.fmt == "parquet":
@@ -61,15 +67,20 @@ class PartitionWriter:
                 self._drift.append(events.take(drift))
                 events = events.take(~drift)
                 counts = self.sink.count(hour_ms, events)
-            payload = to_table(events, self.catalog)
-            size = 0
-        else:
-            payload = self.encoder.encode(events)
-            size = len(payload)
+            table = to_table(events, self.catalog)
+            before = self.writer.bytes_written
+            self._append(hour_ms, table, counts)
+            return len(events), max(0, self.writer.bytes_written - before), counts.labels
+        payload = self.encoder.encode(events)
+        self._append(hour_ms, payload, counts)
+        return len(events), len(payload), counts.labels
+
+    def _append(
+        self, hour_ms: int, payload: pa.Buffer | bytes | pa.Table, counts: KeyCounts
+    ) -> None:
         self._uncommitted.append(counts)
         if self.writer.append(hour_ms, payload, counts.labels) is not None:
             self._mark_written(hour_ms)
-        return len(events), size, counts.labels
 
     def _mark_written(self, hour_ms: int) -> None:
         for counts in self._uncommitted:

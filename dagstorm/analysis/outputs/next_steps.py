@@ -1,0 +1,445 @@
+# mypy: disable-error-code="import-untyped"
+"""What next: the SLO closest to failing, the fault that hurt most, the stage that grew first.
+
+Derived from the verdict, the measures and the capacity (nothing new is measured),
+so ``result.json`` (``next_steps``) and the report say the same. Every finding
+comes with advice. Nothing here names a DAG, task or fault of any pipeline: the
+texts use the names the run itself carries (docs/measures.md, section What next).
+
+- **margin** of an SLO: the signed distance from its measured value to its target
+  in the target's unit (positive: room left), and relative to the target; the
+  closest to failing is the passed SLO with the smallest relative margin (a
+  zero-tolerance count, whose target is 0, only when no other SLO passed);
+- **impact** of a fault window (all DAGs): never recovered first, then failed runs
+  plus SLA misses of runs that overlapped the window up to its horizon, then the
+  throughput drop, the retries and the recovery time; the fault that hurt most is
+  the highest, when any fault had a visible impact;
+- **first growth**: the capacity ramp's bottleneck (the stage whose time grew first).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dagstorm.analysis.capacity import Bottleneck, RampCapacity
+from dagstorm.analysis.measures.compute import Measures
+from dagstorm.analysis.measures.recovery import FaultRecovery
+from dagstorm.analysis.rundata.model import Slo
+from dagstorm.analysis.texts import percent_text, plain_number, plural
+from dagstorm.analysis.verdict.judgement import SloVerdict, Verdict
+from dagstorm.analysis.verdict.sample_size import sample_note
+from dagstorm.core.durations import duration_text
+from dagstorm.scenarios.comparisons import Target
+from dagstorm.scenarios.slos import CountSlo, RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
+
+__all__ = ["Advice", "FaultImpact", "NextSteps", "SloMargin", "StageGrowth", "next_steps"]
+
+#: A drop in finished tries per minute at least this large is a visible impact.
+VISIBLE_DROP = 0.1
+
+
+@dataclass(frozen=True)
+class SloMargin:
+    """How far one measured SLO is from its target."""
+
+    name: str
+    type: str
+    passed: bool
+    value_text: str
+    target: str
+    #: Measured − target for a lower bound, target − measured for an upper bound, in
+    #: the target's unit (a fraction, seconds, per minute, a count); positive: room left.
+    margin: float
+    margin_text: str
+    #: ``margin`` ÷ |target| (None: the target is 0, or never recovered).
+    relative: float | None
+    #: Bad outcomes it takes to fail (SLA: more missed runs; counts: more events).
+    outcomes_to_fail: int | None
+    #: The sample-size note of a share measured over too few runs (None: enough).
+    sample: str | None
+
+
+@dataclass(frozen=True)
+class FaultImpact:
+    """What one fault window cost (over all DAGs)."""
+
+    fault_id: str
+    fault: str
+    recovered: bool
+    failed_runs: int
+    sla_misses: int
+    retries: int
+    throughput_drop: float | None
+    recovery_sim_s: float
+    throughput_recovery_wall_s: float | None
+    #: Any retry, failed run, SLA miss, drop ≥ :data:`VISIBLE_DROP`, or no recovery.
+    visible: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class StageGrowth:
+    """The stage whose time grew first under a capacity ramp."""
+
+    stage: str
+    #: 1-based ramp step and its rate factor.
+    step: int
+    factor: float
+    rise_sim_s: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One finding and what to do about it."""
+
+    #: ``failed_slo``, ``closest_slo``, ``sample``, ``fault`` or ``stage``.
+    topic: str
+    finding: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """The report's "What next" (``result.json`` ``next_steps``)."""
+
+    margins: tuple[SloMargin, ...]
+    closest_slo: SloMargin | None
+    faults: tuple[FaultImpact, ...]
+    worst_fault: FaultImpact | None
+    first_growth: StageGrowth | None
+    advice: tuple[Advice, ...]
+
+
+def next_steps(
+    slos: Sequence[Slo],
+    verdict: Verdict,
+    measures: Measures,
+    ramp: RampCapacity | None,
+    dag_runs: pd.DataFrame | None = None,
+) -> NextSteps:
+    """What next, from the scenario's SLOs, the verdict, the measures and the ramp."""
+    specs = {slo.name: slo for slo in slos}
+    margins = tuple(
+        m for v in verdict.slos if (m := _margin(v, specs.get(v.name), measures)) is not None
+    )
+    closest = _closest(margins)
+    faults = tuple(_impact(f, measures, dag_runs) for f in measures.recovery_for(None).faults)
+    visible = [f for f in faults if f.visible]
+    worst = max(visible, key=_impact_rank) if visible else None
+    growth = _growth(ramp)
+    advice = _advice(margins, closest=closest, faults=faults, worst=worst, ramp=ramp, growth=growth)
+    return NextSteps(margins, closest, faults, worst, growth, tuple(advice))
+
+
+def _margin(v: SloVerdict, spec: Slo | None, measures: Measures) -> SloMargin | None:
+    if spec is None or not v.measured or v.value is None:
+        return None
+    target = spec.target()
+    if target.op in (">=", ">"):
+        margin = v.value - target.value
+    elif target.op in ("<=", "<"):
+        margin = target.value - v.value
+    else:
+        return None
+    relative = None
+    if target.value and math.isfinite(margin):
+        relative = margin / abs(target.value)
+    outcomes: int | None = None
+    sample = None
+    if isinstance(spec, SlaSlo):
+        sla = measures.sla_for(spec)
+        counted = sla.met + sla.missed
+        outcomes = _misses_to_fail(sla.met, counted, target)
+        sample = sample_note(counted, target)
+    elif isinstance(spec, CountSlo):
+        outcomes = max(0, int(target.value - v.value)) + (1 if target.op == "<=" else 0)
+    return SloMargin(
+        name=v.name,
+        type=v.type,
+        passed=v.passed,
+        value_text=v.value_text,
+        target=v.target,
+        margin=margin,
+        margin_text=_margin_text(spec, margin, target.text),
+        relative=relative,
+        outcomes_to_fail=outcomes if v.passed else None,
+        sample=sample,
+    )
+
+
+def _misses_to_fail(met: int, counted: int, target: Target) -> int | None:
+    """How many more of the counted runs missing the deadline would fail the target."""
+    if counted == 0:
+        return None
+    for extra in range(1, met + 1):
+        if not target.passes((met - extra) / counted):
+            return extra
+    return None
+
+
+def _margin_text(spec: Slo, margin: float, target: str) -> str:
+    if not math.isfinite(margin):
+        return f"target {target}"
+    if margin == 0:
+        return f"exactly at the limit of {target}"
+    side = "within" if margin > 0 else "beyond"
+    size = abs(margin)
+    if isinstance(spec, SlaSlo):
+        amount = f"{plain_number(size * 100, 3)} percentage points"
+    elif isinstance(spec, RecoveryTimeSlo):
+        amount = f"{duration_text(size)} sim"
+    elif isinstance(spec, SchedulerThroughputSlo):
+        amount = f"{plain_number(size, 3)} tries/min"
+    elif isinstance(spec, CountSlo):
+        amount = plural(round(size), "event")
+    else:
+        amount = plain_number(size)
+    return f"{amount} {side} {target}"
+
+
+def _closest(margins: Sequence[SloMargin]) -> SloMargin | None:
+    passed = [m for m in margins if m.passed]
+    ranked = [m for m in passed if m.relative is not None]
+    if ranked:
+        return min(ranked, key=lambda m: (m.relative, m.name))
+    return min(passed, key=lambda m: (m.margin, m.name)) if passed else None
+
+
+def _impact(f: FaultRecovery, measures: Measures, dag_runs: pd.DataFrame | None) -> FaultImpact:
+    misses = _sla_misses_in(f, measures, dag_runs)
+    drop = f.throughput_drop
+    visible = (
+        not f.recovered
+        or f.retries > 0
+        or bool(f.failed_runs)
+        or misses > 0
+        or (drop is not None and drop >= VISIBLE_DROP)
+    )
+    if not f.recovered:
+        what = "never recovered: no successful run after its end"
+    elif visible:
+        what = f"recovered {duration_text(f.recovery_sim_s)} sim after its end"
+    else:
+        what = (
+            f"no visible impact; next success {duration_text(f.recovery_sim_s)} sim after its end"
+        )
+    costs = [
+        plural(len(f.failed_runs), "failed run"),
+        _counted(misses, "SLA miss", "SLA misses"),
+        _counted(f.retries, "retry", "retries"),
+    ]
+    if drop is not None:
+        costs.append(f"throughput −{percent_text(max(drop, 0.0))} at worst")
+    return FaultImpact(
+        fault_id=f.fault_id,
+        fault=f.fault,
+        recovered=f.recovered,
+        failed_runs=len(f.failed_runs),
+        sla_misses=misses,
+        retries=f.retries,
+        throughput_drop=drop,
+        recovery_sim_s=f.recovery_sim_s,
+        throughput_recovery_wall_s=f.throughput_recovery_wall_s,
+        visible=visible,
+        text=f"{f.fault} [{f.fault_id}]: {', '.join(costs)}; {what}",
+    )
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _sla_misses_in(f: FaultRecovery, measures: Measures, dag_runs: pd.DataFrame | None) -> int:
+    """SLA misses (any SLA SLO) of runs whose life overlapped the window up to its horizon."""
+    if dag_runs is None or dag_runs.empty:
+        return 0
+    spans = {
+        (str(d), str(r)): (q, e)
+        for d, r, q, e in zip(
+            dag_runs["dag_id"],
+            dag_runs["run_id"],
+            dag_runs["queued_at_t"],
+            dag_runs["end_date_t"],
+            strict=True,
+        )
+    }
+    count = 0
+    for sla in measures.sla:
+        for miss in sla.misses:
+            queued, ended = spans.get((miss.dag_id, miss.run_id), (math.nan, math.nan))
+            start = queued if not pd.isna(queued) else f.start_t
+            end = ended if not pd.isna(ended) else math.inf
+            if start <= f.horizon_t and end >= f.start_t:
+                count += 1
+    return count
+
+
+def _impact_rank(f: FaultImpact) -> tuple[bool, int, float, int, float]:
+    drop = f.throughput_drop if f.throughput_drop is not None else 0.0
+    return (not f.recovered, f.failed_runs + f.sla_misses, drop, f.retries, f.recovery_sim_s)
+
+
+def _growth(ramp: RampCapacity | None) -> StageGrowth | None:
+    grew: Bottleneck | None = ramp.bottleneck if ramp is not None else None
+    if ramp is None or grew is None:
+        return None
+    step = ramp.steps[grew.step]
+    factor = step.factor
+    text = (
+        f"{grew.stage} grew first: +{duration_text(grew.rise_sim_s)} sim per run at ramp step"
+        f" {grew.step + 1} (×{plain_number(factor, 3)} the declared rate)"
+    )
+    return StageGrowth(grew.stage, grew.step + 1, factor, grew.rise_sim_s, text)
+
+
+#: What to change when an SLO of this type is failing or close to it.
+_SLO_ADVICE = {
+    "sla": (
+        "read its slowest runs in 'Runs that missed the SLA' and the run-duration chart;"
+        " shorten the longest stage, or let more runs and tasks go in parallel"
+        " (max_active_runs, pool slots, executor parallelism) before traffic grows"
+    ),
+    "recovery_time": (
+        "make work resume sooner after a fault: retries whose retry_delay × retries outlast"
+        " the fault, shorter connection timeouts, and a sensor or reschedule instead of"
+        " a failure while a dependency is down"
+    ),
+    "scheduler_throughput": (
+        "give the scheduler more room: raise parallelism and pool slots, lower the"
+        " scheduler loop's work (fewer, larger tasks), and watch the queued→running delay"
+    ),
+    "lost_events": (
+        "make loads exactly-once: commit a partition's load and its marker together,"
+        " and re-run a failed partition until it succeeds (see the completeness tables)"
+    ),
+    "duplicate_events": (
+        "make loads idempotent: overwrite or merge a partition's rows instead of"
+        " appending, so a retried load cannot count an event twice"
+    ),
+}
+_GENERIC_SLO_ADVICE = "read its detail in the SLO table; it names what the measure counted"
+
+#: What to change when a stage's time grows first under load.
+_STAGE_ADVICE = {
+    "queueing": (
+        "tasks waited for a slot: raise executor parallelism, pool slots and"
+        " max_active_tasks, or give the scheduler more CPU"
+    ),
+    "wait": (
+        "the pipeline waited longer for its input: check the sensors' poke interval"
+        " and mode, and how late the upstream data lands"
+    ),
+    "transform": (
+        "the transform is the bottleneck: give its jobs more cores, executors or"
+        " memory, or split a partition's work"
+    ),
+    "load": (
+        "writes to the serving store slowed first: batch the writes, add connections"
+        " or write capacity, and check the store's locks and indexes"
+    ),
+    "check": "the checks grew first: make them incremental (per partition) rather than full scans",
+}
+
+
+def _advice(
+    margins: Sequence[SloMargin],
+    *,
+    closest: SloMargin | None,
+    faults: Sequence[FaultImpact],
+    worst: FaultImpact | None,
+    ramp: RampCapacity | None,
+    growth: StageGrowth | None,
+) -> list[Advice]:
+    out: list[Advice] = []
+    for m in margins:
+        if not m.passed:
+            out.append(
+                Advice(
+                    "failed_slo",
+                    f"{m.name} failed: {m.value_text}; {m.margin_text}",
+                    "Fix this first: " + _SLO_ADVICE.get(m.type, _GENERIC_SLO_ADVICE) + ".",
+                )
+            )
+    if closest is not None:
+        more = ""
+        if closest.outcomes_to_fail is not None:
+            unit = "missed run" if closest.type == "sla" else "event"
+            more = f"; {plural(closest.outcomes_to_fail, 'more ' + unit)} would fail it"
+        out.append(
+            Advice(
+                "closest_slo",
+                f"Closest to failing: {closest.name}, {closest.value_text};"
+                f" {closest.margin_text}{more}",
+                "Before raising the load: "
+                + _SLO_ADVICE.get(closest.type, _GENERIC_SLO_ADVICE)
+                + ".",
+            )
+        )
+    for m in margins:
+        if m.sample is not None:
+            out.append(
+                Advice(
+                    "sample",
+                    f"{m.name}: {m.sample}",
+                    "Run longer, or compress time less, so that enough runs are judged;"
+                    " until then read its value as a smoke test, not as compliance.",
+                )
+            )
+    if worst is not None:
+        out.append(Advice("fault", f"The fault that hurt most: {worst.text}", _fault_advice(worst)))
+    elif faults:
+        out.append(
+            Advice(
+                "fault",
+                f"No fault had a visible impact ({plural(len(faults), 'fault')}: no retry,"
+                " no failed run, no SLA miss, no throughput drop of 10% or more)",
+                "The pipeline absorbed these faults: make them harder (a longer window, a"
+                " higher severity, or during peak load) to find where it starts to hurt.",
+            )
+        )
+    if growth is not None:
+        out.append(
+            Advice(
+                "stage",
+                growth.text,
+                _STAGE_ADVICE.get(growth.stage, f"give the {growth.stage} stage more capacity")
+                + "; then run the ramp again to see the next stage to grow.",
+            )
+        )
+    elif ramp is not None:
+        out.append(
+            Advice(
+                "stage",
+                "No stage's time grew beyond noise during the ramp",
+                "Extend the ramp (a higher end factor or more steps) to reach the break.",
+            )
+        )
+    return out
+
+
+def _fault_advice(f: FaultImpact) -> str:
+    if not f.recovered:
+        return (
+            "Nothing succeeded after this fault ended: make the affected tasks retry for"
+            " longer than the fault lasts, and check that the pipeline reconnects by itself."
+        )
+    if f.failed_runs or f.sla_misses:
+        return (
+            "Runs failed or missed the SLA: give the affected tasks retries whose"
+            " retry_delay × retries outlasts the fault, and keep the DAG's timeouts"
+            " below its SLA deadline so a retry still fits."
+        )
+    if f.retries:
+        return (
+            "Retries absorbed it: check the retry budget; a fault longer than"
+            " retries × retry_delay would fail runs."
+        )
+    return (
+        "Throughput fell but nothing failed: the pipeline queues work during the fault;"
+        " check that the backlog drains before the next peak."
+    )
