@@ -34,8 +34,11 @@ def journal_lines() -> list[bytes]:
     return (FIXTURE / "journal.jsonl").read_bytes().splitlines(keepends=True)
 
 
-async def wait_for(pilot: Pilot[None], predicate: Callable[[], bool], steps: int = 1000) -> None:
-    """Let the app run until ``predicate`` holds (a condition, not a timed assertion)."""
+async def wait_for(pilot: Pilot[None], predicate: Callable[[], bool], steps: int = 6000) -> None:
+    """Let the app run until ``predicate`` holds (a condition, not a timed assertion).
+
+    Bounded generously (about a minute of pauses): a loaded CI box replays slowly.
+    """
     for _ in range(steps):
         if predicate():
             return
