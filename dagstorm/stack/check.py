@@ -219,6 +219,17 @@ def check_statsd(stack: Stack, wait_s: float = 15.0) -> str:
     return f"metrics arrive on UDP {port} (e.g. {first})"
 
 
+def check_dags_folder(stack: Stack) -> str:
+    """The declared DAGs folder is a directory dagstorm can write (DAG-file faults)."""
+    folder = stack.dags_folder
+    if folder is None or not folder.is_dir():
+        raise AssertionError(f"{folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise AssertionError(f"{folder} is not writable by this user")
+    count = sum(1 for _ in folder.rglob("*.py"))
+    return f"{folder} writable ({count} Python files)"
+
+
 #: The checks, in the order they run, with the part each checks.
 CHECKS: tuple[tuple[Part, str], ...] = (
     ("toxiproxy", "toxiproxy"),
@@ -227,13 +238,15 @@ CHECKS: tuple[tuple[Part, str], ...] = (
     ("airflow", "airflow"),
     ("spark", "spark"),
     ("statsd", "statsd"),
+    ("dag_files", "dags-folder"),
 )
 
 
 def run_checks(stack: Stack, *, spark_env: dict[str, str] | None = None) -> list[CheckResult]:
     """Check every part the stack declares; a failing check is reported, never raised.
 
-    StatsD is checked on external stacks only (dagstorm configures the others').
+    StatsD and the DAGs folder are checked on external stacks only (dagstorm
+    configures the others').
     """
     run: dict[Part, Callable[[], str]] = {
         "toxiproxy": lambda: check_toxiproxy(stack),
@@ -242,10 +255,13 @@ def run_checks(stack: Stack, *, spark_env: dict[str, str] | None = None) -> list
         "airflow": lambda: check_airflow(stack),
         "spark": lambda: check_spark(stack, spark_env),
         "statsd": lambda: check_statsd(stack),
+        "dag_files": lambda: check_dags_folder(stack),
     }
     results: list[CheckResult] = []
     for part, name in CHECKS:
-        if not stack.declares(part) or (part == "statsd" and stack.kind != "external"):
+        if not stack.declares(part) or (
+            part in ("statsd", "dag_files") and stack.kind != "external"
+        ):
             continue
         started = time.monotonic()
         try:

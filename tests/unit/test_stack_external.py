@@ -190,3 +190,20 @@ def test_unreachable_error_is_one_line_without_an_address_twice() -> None:
     with pytest.raises(ServiceUnreachableError) as info:
         connect("spark", f"spark://127.0.0.1:{port}", 7077)
     assert info.value.render() == f"Spark does not answer at 127.0.0.1:{port} (Connection refused)"
+
+
+def test_a_declared_dags_folder_is_a_part_and_stack_check_checks_it(tmp_path: Path) -> None:
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "a.py").write_text("# airflow dag\n")
+    path = tmp_path / "ext.stack.yaml"
+    path.write_text(AIRFLOW_ONLY.format(port=closed_port()) + f"  dags_folder: {folder}\n")
+    stack = resolve_stack(load_stack_config(path, env={}, cwd=tmp_path), env=ENV)
+    assert stack.parts == frozenset({"airflow", "dag_files"})
+    assert stack.dags_folder == folder
+    results = {r.name: r for r in run_checks(stack)}
+    assert results["dags-folder"].ok and "1 Python files" in results["dags-folder"].detail
+    (folder / "a.py").unlink()
+    folder.rmdir()
+    results = {r.name: r for r in run_checks(stack)}
+    assert not results["dags-folder"].ok and "not a directory" in results["dags-folder"].detail
