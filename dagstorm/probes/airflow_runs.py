@@ -114,6 +114,7 @@ class AirflowRunsProbe(Probe):
                             end_date=_iso(run.end_date),
                             logical_date=_iso(run.logical_date),
                             conf=run.conf or {},
+                            dag_versions=_versions(run),
                         )
                     )
             offset += len(page.dag_runs)
@@ -179,3 +180,11 @@ class AirflowRunsProbe(Probe):
                 hostname=getattr(ti, "hostname", None),
             )
         )
+
+
+def _versions(run: Any) -> list[int] | None:
+    """The DAG versions a run ran on (None where the API does not say)."""
+    versions = getattr(run, "dag_versions", None)
+    if not versions:
+        return None
+    return sorted({int(v.version_number) for v in versions})

@@ -18,6 +18,7 @@ from dagstorm.core.atomic import atomic_write
 from dagstorm.reports.capacity import capacity_section
 from dagstorm.reports.charts.run_charts import all_charts
 from dagstorm.reports.charts.series import run_data_of, series_of
+from dagstorm.reports.dag_faults import dag_faults_table
 from dagstorm.reports.environment import environment_section
 from dagstorm.reports.markup import Markup, el
 from dagstorm.reports.next_steps import next_steps_section
@@ -90,6 +91,13 @@ def render_report_of(
             output_checks_table(result),
         )
         if result.measures.output_checks
+        else "",
+        _section(
+            "dag-faults",
+            "Faults on DAGs (time to effect from the API; the DAG's runs around each)",
+            dag_faults_table(result),
+        )
+        if result.measures.dag_faults
         else "",
         _section(
             "capacity",

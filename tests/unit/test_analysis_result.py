@@ -166,6 +166,7 @@ def test_result_json_format(run_dir: Path) -> None:
         "trigger_errors",
         "tries_never_started",
         "output_checks",
+        "dag_faults",
     }
     (miss,) = measures["sla"][0]["misses"]
     assert miss["run_id"] == "manual__2026-03-02T00"

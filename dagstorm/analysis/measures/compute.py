@@ -8,6 +8,7 @@ import pandas as pd
 
 from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match_alerts
 from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
+from dagstorm.analysis.measures.dag_faults import DagFaultImpact, dag_fault_impacts
 from dagstorm.analysis.measures.fault_windows import fault_windows
 from dagstorm.analysis.measures.never_started import TriesNeverStarted, tries_never_started
 from dagstorm.analysis.measures.output_checks import OutputCheckMeasure, output_check_measures
@@ -18,6 +19,7 @@ from dagstorm.analysis.measures.stream import stream_completeness
 from dagstorm.analysis.measures.throughput import SchedulerThroughput, scheduler_throughput
 from dagstorm.analysis.measures.trigger_errors import TriggerErrors, trigger_errors
 from dagstorm.analysis.rundata.model import RunData
+from dagstorm.run.events import Kind
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SlaSlo
 
 
@@ -44,6 +46,8 @@ class Measures:
     tries_never_started: TriesNeverStarted | None = None
     #: The pipeline profile's ``count`` output checks (declared counts or ids).
     output_checks: tuple[OutputCheckMeasure, ...] = ()
+    #: Faults on one DAG (deploy, broken file, pause, reruns) and what its runs did.
+    dag_faults: tuple[DagFaultImpact, ...] = ()
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -128,5 +132,8 @@ def compute_measures(data: RunData) -> Measures:
         tries_never_started=tries_never_started(data.task_tries),
         output_checks=output_check_measures(
             data.pipeline.checks, int(data.dag_runs["triggered"].sum())
+        ),
+        dag_faults=dag_fault_impacts(
+            data.events_by_kind.get(Kind.FAULT_INTENT, ()), windows, data.dag_runs
         ),
     )

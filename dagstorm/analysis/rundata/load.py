@@ -69,6 +69,7 @@ DAG_RUN_FIELDS = (
     "end_date",
     "logical_date",
     "conf",
+    "dag_versions",
 )
 DAG_RUN_TIMES = ("queued_at", "start_date", "end_date", "logical_date")
 DAG_RUN_KEY = ["dag_id", "run_id"]

@@ -22,6 +22,9 @@ class DagRun(EventFields):
     end_date: str | None = Field(None, description="ISO time")
     logical_date: str | None = Field(None, description="ISO time")
     conf: dict[str, Any] | None = Field(None, description="the run's conf")
+    dag_versions: list[int] | None = Field(
+        None, description="the DAG versions the run ran on (Airflow 3 keeps them per run)"
+    )
 
 
 class TaskTry(EventFields):
