@@ -147,6 +147,10 @@ def _faults(parts: Parts) -> list[Finding]:
         "faults",
         "give each fault its own `name:` (results and the journal key on it)",
     )
+    for index, plan in parts.faults:
+        deprecated = plan.fault.deprecation()
+        if deprecated is not None:
+            out.append(Finding(("faults", index, "fault"), deprecated[0], deprecated[1], True))
     if parts.duration is None:
         return out
     for index, plan in parts.faults:
