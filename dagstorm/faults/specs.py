@@ -39,8 +39,8 @@ class FaultSpecBase(BaseModel):
         """The stack parts this fault acts on (a run refuses it where they are not declared)."""
         return frozenset()
 
-    def deprecation(self) -> tuple[str, str] | None:
-        """(what, fix) if this spec is written in a deprecated way (a validation warning)."""
+    def deprecation(self) -> tuple[str, str, str] | None:
+        """(key, what, fix) if this spec is written in a deprecated way (a validation warning)."""
         return None
 
 
@@ -140,11 +140,12 @@ class SparkFault(FaultSpecBase):
         """Short description."""
         return f"spark {self.action.replace('_', ' ')}"
 
-    def deprecation(self) -> tuple[str, str] | None:
+    def deprecation(self) -> tuple[str, str, str] | None:
         """``executor_oom`` is ``cluster_pressure`` now: the OOM is not the pipeline's."""
         if self.action != "executor_oom":
             return None
         return (
+            "action",
             "`executor_oom` is deprecated: it runs a bystander job that OOMs on its own "
             "executor, the pipeline's jobs only wait for cores",
             "write `action: cluster_pressure` for that, or `{kind: jvm, action: memory_stress, "

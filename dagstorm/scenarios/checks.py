@@ -150,7 +150,8 @@ def _faults(parts: Parts) -> list[Finding]:
     for index, plan in parts.faults:
         deprecated = plan.fault.deprecation()
         if deprecated is not None:
-            out.append(Finding(("faults", index, "fault"), deprecated[0], deprecated[1], True))
+            key, what, fix = deprecated
+            out.append(Finding(("faults", index, "fault", key), what, fix, warning=True))
     if parts.duration is None:
         return out
     for index, plan in parts.faults:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import httpx
 import psutil
 
+from dagstorm.core.errors import FaultError
 from dagstorm.stack.embedded.byteman import AGENT_PORTS
 
 EXECUTOR_CLASS = "org.apache.spark.executor.CoarseGrainedExecutorBackend"
@@ -62,6 +63,12 @@ def running_apps(master_ui: str, *, client: httpx.Client | None = None) -> list[
     http = client or httpx.Client(timeout=5.0)
     try:
         state = http.get(f"{master_ui.rstrip('/')}/json/").json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise FaultError(
+            f"the Spark master does not answer ({exc.__class__.__name__})",
+            where=f"{master_ui}/json/",
+            fix="`dagstorm stack status`",
+        ) from None
     finally:
         if client is None:
             http.close()
