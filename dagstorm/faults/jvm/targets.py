@@ -6,7 +6,7 @@ host: an executor names its application (``--app-id``) and its driver's RPC
 address (``--driver-url``) on its command line; the driver is the JVM listening
 on that address (or, before any executor runs, the ``spark-submit`` JVM started
 ``--name`` the application). Only JVMs that load the stack's Byteman agent jar
-are candidates, so nothing outside the stack is touched. Evidence of an
+get a port (and a rule), so nothing outside the stack is touched. Evidence of an
 executor's end comes from the driver's (or the history server's) REST API.
 """
 
@@ -138,36 +138,39 @@ def _listening(proc: psutil.Process) -> list[tuple[str, int]]:
 
 
 def find_jvms(apps: Sequence[SparkApp], agent_jar: str, roles: frozenset[Role]) -> list[TargetJvm]:
-    """The JVMs on this host of ``apps`` (in ``roles``) that were started with the agent."""
+    """The JVMs on this host of ``apps`` (in ``roles``).
+
+    A JVM started without the stack's agent is listed with ``port`` None (so a
+    fault can say why it loads nothing); only those with the agent get a port.
+    """
     wanted = {app.app_id: app for app in apps}
     by_name = {app.name: app for app in apps}
-    executors: list[tuple[psutil.Process, str, str, int | None]] = []
-    submits: list[tuple[psutil.Process, str]] = []
+    executors: list[tuple[psutil.Process, str, str, int | None, bool]] = []
+    submits: list[tuple[psutil.Process, str, bool]] = []
     for proc in psutil.process_iter(["pid", "cmdline", "create_time"]):
         cmdline = proc.info.get("cmdline") or []
-        if not loads_agent(cmdline, agent_jar):
-            continue
+        agent = loads_agent(cmdline, agent_jar)
         found = executor_of(cmdline)
         if found is not None and found[0] in wanted:
-            executors.append((proc, *found))
+            executors.append((proc, *found, agent))
             continue
         name = submitted_name(cmdline)
         if name is not None:
-            submits.append((proc, name))
+            submits.append((proc, name, agent))
     out: list[TargetJvm] = []
-    driver_ports = {app_id: port for _, app_id, _, port in executors if port is not None}
+    driver_ports = {app_id: port for _, app_id, _, port, _ in executors if port is not None}
     if "executor" in roles:
-        for proc, app_id, executor_id, _ in executors:
-            out.append(_target(proc, "executor", app_id, executor_id))
+        for proc, app_id, executor_id, _, agent in executors:
+            out.append(_target(proc, "executor", app_id, executor_id, None if agent else []))
     if "driver" in roles:
-        for proc, name in submits:
+        for proc, name, agent in submits:
             listening = _listening(proc)
             ports = {port for _, port in listening}
             owner = next((a for a, p in driver_ports.items() if p in ports), None)
             if owner is None and name in by_name:
                 owner = by_name[name].app_id
             if owner is not None:
-                out.append(_target(proc, "driver", owner, None, listening))
+                out.append(_target(proc, "driver", owner, None, listening if agent else []))
     return out
 
 
