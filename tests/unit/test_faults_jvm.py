@@ -7,6 +7,7 @@ import socket
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -380,3 +381,61 @@ def test_revert_deletes_the_rule_in_recorded_jvms_still_running(tmp_path: Path) 
         assert sum(r.startswith("DELETE") for r in agent.requests) == 1
     finally:
         agent.close()
+
+
+def _embedded_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: JvmFault
+) -> JvmRuleFault:
+    """A fault whose master and host are fakes: apps from a /json/ answer, JVMs given."""
+    from dagstorm.core.progress import Progress
+    from dagstorm.stack.config import StackConfig
+    from dagstorm.stack.embedded.context import StackContext
+
+    embedded = StackContext(config=StackConfig(state_dir=tmp_path), progress=Progress(quiet=True))
+    ctx = FaultContext(
+        stack=_external_stack(), journal=FaultJournal(tmp_path / "j.jsonl"), embedded=embedded
+    )
+    monkeypatch.setattr(targets, "running_apps", lambda url: targets.apps_of(MASTER))
+    return JvmRuleFault(spec, "f8", ctx)
+
+
+def test_the_rule_goes_to_the_matching_apps_jvms_recorded_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = _FakeAgent()
+    try:
+        seen: list[tuple[list[str], frozenset[str]]] = []
+
+        def jvms(apps: list[targets.SparkApp], jar: str, roles: frozenset[str]) -> list[Any]:
+            seen.append(([a.app_id for a in apps], roles))
+            return [targets.TargetJvm(os.getpid(), 1.0, "executor", "app-1", "0", agent.port)]
+
+        monkeypatch.setattr(targets, "find_jvms", jvms)
+        spec = JvmFault(action="memory_stress", app="ad_logs_hourly-light-*")
+        fault = _embedded_fault(tmp_path, monkeypatch, spec)
+        assert fault.scan() == 1
+        assert fault.scan() == 0  # a JVM gets the rule once
+        assert seen[0] == (["app-1"], frozenset({"executor"}))
+        assert [e["port"] for e in fault.recorded()] == [agent.port]
+        assert agent.loaded == {"dagstorm f8 memory_stress"}
+    finally:
+        agent.close()
+
+
+def test_jvms_without_the_agent_are_refused_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagstorm.faults.jvm import fault as fault_module
+
+    monkeypatch.setattr(fault_module, "WAIT_S", 0.2)
+    monkeypatch.setattr(fault_module, "POLL_S", 0.05)
+    monkeypatch.setattr(
+        targets,
+        "find_jvms",
+        lambda apps, jar, roles: [targets.TargetJvm(1, 1.0, "executor", "app-1", "0", None)],
+    )
+    fault = _embedded_fault(tmp_path, monkeypatch, JvmFault(action="memory_stress", app="ad_*"))
+    with pytest.raises(FaultError, match="no Byteman agent listening") as info:
+        fault.inject()
+    assert "dagstorm stack install" in (info.value.fix or "")
+    assert fault.recorded() == []
