@@ -52,7 +52,7 @@ PATTERNS: dict[str, tuple[str, str]] = {
         "must be one line without double quotes or backslashes",
         "write e.g. injected by dagstorm",
     ),
-    r"^[^\n]+$": ("must be one line", "write e.g. ad_logs_hourly-*"),
+    r"^[^\n]+$": ("must be one line", "write e.g. my_dag-aggregate-*"),
 }
 
 

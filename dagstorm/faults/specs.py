@@ -312,7 +312,7 @@ class JvmFault(FaultSpecBase):
         min_length=1,
         max_length=200,
         pattern=r"^[^\n]+$",
-        description="glob over running Spark application names, e.g. ad_logs_hourly-*",
+        description="glob over running Spark application names, e.g. my_dag-aggregate-*",
     )
     jvm: Literal["executor", "driver", "all"] = "executor"
     method: str | None = Field(
