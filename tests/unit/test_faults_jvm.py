@@ -114,16 +114,17 @@ def test_memory_stress_fills_the_heap_in_held_chunks_at_task_start() -> None:
     rule = build_rule("f1", JvmFault(action="memory_stress", app="x"))
     lines = rule.text.splitlines()
     assert rule.name == "dagstorm f1 memory_stress"
-    assert lines[:5] == [
+    assert lines[:6] == [
         "RULE dagstorm f1 memory_stress",
         "CLASS org.apache.spark.scheduler.Task",
         "METHOD run",
         "AT ENTRY",
+        "BIND rt:java.lang.Runtime = java.lang.Runtime.getRuntime()",
         "IF TRUE",
     ]
-    assert lines[-1] == "ENDRULE"
-    assert rule.text.count("new byte[") == CHUNKS
-    assert rule.text.count('link("dagstorm-f1"') == CHUNKS + 1
+    assert lines[-2:] == ['   throw new java.lang.OutOfMemoryError("Java heap space")', "ENDRULE"]
+    assert rule.text.count("? new byte[") == CHUNKS
+    assert rule.text.count('link("dagstorm-f1"') == CHUNKS
 
 
 def test_each_action_writes_its_body() -> None:

@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from dagstorm.faults.specs import JvmFault
 
 #: memory_stress fills the heap in chunks of this many bytes, held until the JVM dies.
-CHUNK_BYTES = 64 * 1024 * 1024
-#: Chunks tried (16 GiB): the heap of any executor here is smaller.
-CHUNKS = 256
-#: After the chunks, one array no heap below 16 GiB can hold (never reached in practice).
-LAST_LONGS = 2_000_000_000
+CHUNK_BYTES = 32 * 1024 * 1024
+#: Chunks at most (16 GiB): the heap of any executor here is smaller.
+CHUNKS = 512
 
 
 @dataclass(frozen=True)
@@ -43,14 +41,18 @@ def _action_body(fault_id: str, spec: JvmFault) -> str:
     link_map = f'"dagstorm-{fault_id}"'
     match spec.action:
         case "memory_stress":
-            # Real filling: each chunk stays reachable (Byteman's link map), the
-            # collector runs and fails to make room, and an allocation throws
-            # OutOfMemoryError: Java heap space in the task's thread — Spark's
-            # handler exits the executor with code 52.
+            # Real filling: chunks that stay reachable (Byteman's link map) while
+            # the heap has room for more than one (the collector runs as it fills),
+            # then the error a full heap gives, thrown in the task's thread as
+            # itself (an allocation failing inside a rule would reach Spark wrapped
+            # in Byteman's ExecuteException): Spark's handler exits with code 52.
+            room = "rt.maxMemory() - rt.totalMemory() + rt.freeMemory()"
             chunks = ";\n   ".join(
-                f'link({link_map}, "{i}", new byte[{CHUNK_BYTES}])' for i in range(CHUNKS)
+                f'link({link_map}, "{i}", {room} > rt.maxMemory() / 4 '
+                f"? new byte[{CHUNK_BYTES}] : null)"
+                for i in range(CHUNKS)
             )
-            return f'{chunks};\n   link({link_map}, "last", new long[{LAST_LONGS}])'
+            return f'{chunks};\n   throw new java.lang.OutOfMemoryError("Java heap space")'
         case "gc_pressure":
             return ";\n   ".join(["System.gc()"] * spec.gc_count)
         case "latency":
@@ -65,11 +67,13 @@ def build_rule(fault_id: str, spec: JvmFault) -> Rule:
     cls, method = split_method(spec.rule_method())
     name = rule_name(fault_id, spec)
     trace = f'traceln("dagstorm {fault_id}: {spec.action} in {cls}.{method}")'
+    bind = "BIND rt:java.lang.Runtime = java.lang.Runtime.getRuntime()\n"
     text = (
         f"RULE {name}\n"
         f"CLASS {cls}\n"
         f"METHOD {method}\n"
         "AT ENTRY\n"
+        f"{bind if spec.action == 'memory_stress' else ''}"
         "IF TRUE\n"
         f"DO {trace};\n   {_action_body(fault_id, spec)}\n"
         "ENDRULE\n"
