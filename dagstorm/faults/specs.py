@@ -337,11 +337,11 @@ class JvmFault(FaultSpecBase):
             findings.append(
                 (("latency_ms",), f"latency_ms is for action latency, not {self.action}")
             )
-        if (
-            self.action in ("memory_stress", "gc_pressure")
-            and self.jvm == "all"
-            and self.method is None
-        ):
+        if self.action == "memory_stress" and self.jvm != "executor":
+            # An executor that OOMs exits (52) and its held heap goes with it; a
+            # driver survives an OOM in a caller's thread and would keep it after revert.
+            findings.append((("jvm",), "memory_stress is for executors (jvm: executor)"))
+        if self.action == "gc_pressure" and self.jvm == "all" and self.method is None:
             findings.append(
                 (("method",), f"{self.action} on jvm all needs a method both run (no default)")
             )

@@ -142,10 +142,12 @@ def test_each_action_writes_its_body() -> None:
     assert "delay(250)" in build_rule("f3", latency).text
     gc = JvmFault(action="gc_pressure", app="x", gc_count=2)
     assert build_rule("f4", gc).text.count("System.gc()") == 2
-    driver = JvmFault(action="memory_stress", app="x", jvm="driver")
+    driver = JvmFault(action="gc_pressure", app="x", jvm="driver")
     assert "CLASS org.apache.spark.scheduler.DAGScheduler\nMETHOD submitJob" in (
         build_rule("f5", driver).text
     )
+    with pytest.raises(ValueError, match="memory_stress is for executors"):
+        JvmFault(action="memory_stress", app="x", jvm="driver")
 
 
 def test_nested_classes_keep_their_dollar() -> None:
