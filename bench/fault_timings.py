@@ -30,7 +30,7 @@ SPECS = [
     AirflowFault(action="pause", component="triggerer"),
     SparkFault(action="worker_loss"),
     SparkFault(action="master_restart"),
-    SparkFault(action="executor_oom"),
+    SparkFault(action="cluster_pressure"),
 ]
 
 

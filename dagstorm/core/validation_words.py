@@ -44,6 +44,15 @@ PATTERNS: dict[str, tuple[str, str]] = {
         "must be an environment variable's name (letters, digits, _)",
         "write e.g. SERVING_DB_DSN",
     ),
+    r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$": (
+        "must be a fully qualified Java name (package.Class or package.Class.method)",
+        "write e.g. org.apache.spark.scheduler.Task.run",
+    ),
+    r'^[^"\\\n\r]*$': (
+        "must be one line without double quotes or backslashes",
+        "write e.g. injected by dagstorm",
+    ),
+    r"^[^\n]+$": ("must be one line", "write e.g. my_dag-aggregate-*"),
 }
 
 

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, TypeAdapter
 
-from dagstorm.faults.specs import AirflowFault, BrokerFault, FaultSpecBase, NetworkFault, SparkFault
+from dagstorm.faults.specs import (
+    AirflowFault,
+    BrokerFault,
+    FaultSpecBase,
+    JvmFault,
+    NetworkFault,
+    SparkFault,
+)
 from dagstorm.plugin.registry import Kind, OneOfKinds, Registry
 
 if TYPE_CHECKING:
@@ -50,7 +57,7 @@ def _spark(spec: SparkFault, fault_id: str, ctx: FaultContext) -> Fault:
     from dagstorm.faults.spark import ExecutorKill, ExecutorOom
 
     match spec.action:
-        case "executor_oom":
+        case "cluster_pressure" | "executor_oom":
             return ExecutorOom(spec, fault_id, ctx)
         case "executor_kill":
             return ExecutorKill(spec, fault_id, ctx)
@@ -58,6 +65,12 @@ def _spark(spec: SparkFault, fault_id: str, ctx: FaultContext) -> Fault:
             return ProcessFault(spec, fault_id, ctx, component="spark-worker", action="kill")
         case _:
             return ProcessFault(spec, fault_id, ctx, component="spark-master", action="restart")
+
+
+def _jvm(spec: JvmFault, fault_id: str, ctx: FaultContext) -> Fault:
+    from dagstorm.faults.jvm.fault import JvmRuleFault
+
+    return JvmRuleFault(spec, fault_id, ctx)
 
 
 def _airflow(spec: AirflowFault, fault_id: str, ctx: FaultContext) -> Fault:
@@ -89,6 +102,7 @@ for _kind in (
     Kind(spec=BrokerFault, build=_broker),
     Kind(spec=SparkFault, build=_spark),
     Kind(spec=AirflowFault, build=_airflow),
+    Kind(spec=JvmFault, build=_jvm),
 ):
     FAULT_KINDS.register(_kind)
 

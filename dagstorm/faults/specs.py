@@ -39,6 +39,10 @@ class FaultSpecBase(BaseModel):
         """The stack parts this fault acts on (a run refuses it where they are not declared)."""
         return frozenset()
 
+    def deprecation(self) -> tuple[str, str, str] | None:
+        """(key, what, fix) if this spec is written in a deprecated way (a validation warning)."""
+        return None
+
 
 class NetworkFault(FaultSpecBase):
     """A Toxiproxy toxic (or the proxy down / flapping) on one declared link."""
@@ -118,15 +122,35 @@ class BrokerFault(FaultSpecBase):
 
 
 class SparkFault(FaultSpecBase):
-    """Spark: executor heap OOM, executor JVM killed, worker lost, master restarted."""
+    """Spark: a bystander OOM job, an executor JVM killed, the worker lost, the master restarted.
+
+    ``cluster_pressure`` submits a job of dagstorm's own that exhausts its own
+    executor's heap (exit 52) while the pipeline's jobs wait for the cores; the
+    pipeline's own jobs run out of memory with ``{kind: jvm, action: memory_stress}``.
+    ``executor_oom`` is the old name of ``cluster_pressure`` (accepted, with a warning).
+    """
 
     kind: Literal["spark"] = "spark"
-    action: Literal["executor_oom", "executor_kill", "worker_loss", "master_restart"]
+    action: Literal[
+        "cluster_pressure", "executor_oom", "executor_kill", "worker_loss", "master_restart"
+    ]
     executor_memory: str = Field("512m", pattern=r"^\d+[mg]$")
 
     def describe(self) -> str:
         """Short description."""
         return f"spark {self.action.replace('_', ' ')}"
+
+    def deprecation(self) -> tuple[str, str, str] | None:
+        """``executor_oom`` is ``cluster_pressure`` now: the OOM is not the pipeline's."""
+        if self.action != "executor_oom":
+            return None
+        return (
+            "action",
+            "`executor_oom` is deprecated: it runs a bystander job that OOMs on its own "
+            "executor, the pipeline's jobs only wait for cores",
+            "write `action: cluster_pressure` for that, or `{kind: jvm, action: memory_stress, "
+            "app: ...}` to OOM the pipeline's own executor",
+        )
 
     def needs(self) -> frozenset[Part]:
         """Spark, and its processes (executors, worker, master) as dagstorm's own."""
@@ -260,3 +284,84 @@ class AirflowFault(FaultSpecBase):
         if self.through_api:
             return frozenset({"airflow"})
         return frozenset({"airflow", "processes"})
+
+
+JvmAction = Literal["memory_stress", "exception", "latency", "gc_pressure"]
+#: A Java class or method name, dotted (``$`` for nested classes); nothing a rule could
+#: be broken out of.
+_JAVA_NAME = r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$"
+#: Where a task's work starts on an executor: memory_stress and gc_pressure fire there.
+TASK_START = "org.apache.spark.scheduler.Task.run"
+#: Where a job starts on the driver.
+JOB_START = "org.apache.spark.scheduler.DAGScheduler.submitJob"
+
+
+class JvmFault(FaultSpecBase):
+    """A Byteman rule in the JVMs of a running Spark application: the pipeline's own job.
+
+    ``memory_stress`` fills the heap until ``OutOfMemoryError: Java heap space``
+    (an executor exits 52); ``exception`` throws in a method; ``latency`` delays
+    one; ``gc_pressure`` forces full collections at each call. The application is
+    found by name (``app``, a glob: SparkSubmitOperator's ``name``) among the
+    running ones, in its ``jvm``: executors (default), the driver, or both.
+    """
+
+    kind: Literal["jvm"] = "jvm"
+    action: JvmAction
+    app: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\n]+$",
+        description="glob over running Spark application names, e.g. my_dag-aggregate-*",
+    )
+    jvm: Literal["executor", "driver", "all"] = "executor"
+    method: str | None = Field(
+        None,
+        pattern=_JAVA_NAME,
+        max_length=300,
+        description="Class.method the rule fires in (memory_stress/gc_pressure: a default)",
+    )
+    exception: str = Field("java.lang.RuntimeException", pattern=_JAVA_NAME, max_length=300)
+    message: str = Field("dagstorm jvm fault", max_length=200, pattern=r'^[^"\\\n\r]*$')
+    latency_ms: int = Field(0, ge=0, le=600_000)
+    gc_count: int = Field(3, ge=1, le=100, description="gc_pressure: full collections a call")
+
+    @model_validator(mode="after")
+    def _needs(self) -> JvmFault:
+        findings: list[tuple[tuple[str, ...], str]] = []
+        if self.action in ("exception", "latency") and self.method is None:
+            findings.append((("method",), f"action {self.action} needs a method (Class.method)"))
+        if self.action == "latency" and self.latency_ms <= 0:
+            findings.append((("latency_ms",), "action latency needs latency_ms > 0"))
+        if self.action != "latency" and self.latency_ms:
+            findings.append(
+                (("latency_ms",), f"latency_ms is for action latency, not {self.action}")
+            )
+        if self.action == "memory_stress" and self.jvm != "executor":
+            # An executor that OOMs exits (52) and its held heap goes with it; a
+            # driver survives an OOM in a caller's thread and would keep it after revert.
+            findings.append((("jvm",), "memory_stress is for executors (jvm: executor)"))
+        if self.action == "gc_pressure" and self.jvm == "all" and self.method is None:
+            findings.append(
+                (("method",), f"{self.action} on jvm all needs a method both run (no default)")
+            )
+        raise_all("JvmFault", findings)
+        return self
+
+    def rule_method(self) -> str:
+        """The method the rule fires in: the one written, or where tasks (jobs) start."""
+        if self.method is not None:
+            return self.method
+        return JOB_START if self.jvm == "driver" else TASK_START
+
+    def describe(self) -> str:
+        """Short description."""
+        detail = {
+            "latency": f" {self.latency_ms} ms in {self.method}",
+            "exception": f" {self.exception} in {self.method}",
+        }.get(self.action, "")
+        return f"jvm {self.action.replace('_', ' ')}{detail} ({self.jvm} of {self.app})"
+
+    def needs(self) -> frozenset[Part]:
+        """Spark, and its JVMs on this host (the agent listens on loopback only)."""
+        return frozenset({"spark", "processes"})

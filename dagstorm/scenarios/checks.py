@@ -147,6 +147,11 @@ def _faults(parts: Parts) -> list[Finding]:
         "faults",
         "give each fault its own `name:` (results and the journal key on it)",
     )
+    for index, plan in parts.faults:
+        deprecated = plan.fault.deprecation()
+        if deprecated is not None:
+            key, what, fix = deprecated
+            out.append(Finding(("faults", index, "fault", key), what, fix, warning=True))
     if parts.duration is None:
         return out
     for index, plan in parts.faults:

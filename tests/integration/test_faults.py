@@ -119,10 +119,10 @@ def test_a_paused_broker_accepts_nothing_until_resumed(stack: Stack, manager: Fa
     assert _recovers(stack, topic)
 
 
-def test_executor_oom_is_a_real_exit_52_visible_in_spark_rest(
+def test_cluster_pressure_is_a_real_exit_52_visible_in_spark_rest(
     stack: Stack, manager: FaultManager
 ) -> None:
-    active = manager.inject(SparkFault(action="executor_oom"))
+    active = manager.inject(SparkFault(action="cluster_pressure"))
     assert "code 52" in active.evidence
     manager.revert(active)
     # After the application ends, the history server keeps the evidence.

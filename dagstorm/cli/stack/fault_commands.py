@@ -68,7 +68,7 @@ def fault_inject(
     \b
     Example:
       dagstorm fault inject broker action=pause --duration 30s
-      dagstorm fault inject spark action=executor_oom
+      dagstorm fault inject jvm action=memory_stress "app=my_dag-aggregate-*" --duration 2m
       dagstorm fault inject airflow action=kill component=scheduler
     """
     spec = spec_from_args(kind, fields)

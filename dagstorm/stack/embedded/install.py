@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagstorm.core.errors import InstallError
+from dagstorm.stack.embedded import byteman
 from dagstorm.stack.embedded.components.postgres import postgres_bin_dir
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.processes import tail
@@ -242,6 +243,39 @@ class Installer:
             if _artifact(jar.name) in shipped:
                 jar.unlink()
 
+    # -- byteman ------------------------------------------------------------------------
+
+    def _byteman_present(self) -> bool:
+        names = [coord.split(":")[1] for coord in byteman.artifacts(self.recipes)]
+        return all((self.ctx.layout.byteman_dir / f"{name}.jar").exists() for name in names)
+
+    def _byteman_run(self) -> None:
+        # Each jar alone (-Dtransitive=false): `byteman` names a `byteman-agent` POM
+        # dependency Maven Central does not serve, and needs nothing else at run time.
+        target = self.ctx.layout.byteman_dir
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        with tempfile.TemporaryDirectory(prefix="dagstorm-byteman-") as tmp:
+            for coord in byteman.artifacts(self.recipes):
+                self._run(
+                    "byteman",
+                    [
+                        "mvn",
+                        "-B",
+                        "-q",
+                        "dependency:copy",
+                        f"-Dartifact={coord}",
+                        "-Dtransitive=false",
+                        f"-DoutputDirectory={tmp}",
+                    ],
+                    cwd=Path(tmp),
+                )
+                _group, artifact, version = coord.split(":")
+                fetched = Path(tmp) / f"{artifact}-{version}.jar"
+                # Versionless names: spark-defaults.conf names the agent by path.
+                shutil.move(str(fetched), target / f"{artifact}.jar")
+
     def steps(self) -> list[InstallStep]:
         """All steps, in order."""
         layout = self.ctx.layout
@@ -280,6 +314,13 @@ class Installer:
                 self._spark_fingerprint,
                 self._spark_present,
                 self._spark_run,
+            ),
+            InstallStep(
+                "byteman",
+                "Byteman agent for JVM faults (Maven Central)",
+                lambda: _digest((self.recipes / byteman.ARTIFACTS_FILE).read_bytes()),
+                self._byteman_present,
+                self._byteman_run,
             ),
         ]
 

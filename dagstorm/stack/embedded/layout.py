@@ -107,6 +107,21 @@ class StateLayout:
         return self.spark_dir / "events"
 
     @property
+    def byteman_dir(self) -> Path:
+        """The Byteman agent and its submit client, resolved at install time."""
+        return self.root / "byteman"
+
+    @property
+    def byteman_jar(self) -> Path:
+        """The Byteman agent jar the Spark JVMs load (``-javaagent``)."""
+        return self.byteman_dir / "byteman.jar"
+
+    @property
+    def spark_java_home(self) -> Path:
+        """The JAVA_HOME of Spark's JVMs: ``bin/java`` gives each agent a port of its own."""
+        return self.spark_dir / "java"
+
+    @property
     def airflow_home(self) -> Path:
         """AIRFLOW_HOME."""
         return self.root / "airflow" / "home"

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from dagstorm.stack.embedded import byteman
 from dagstorm.stack.embedded.components.base import Component, Health
 from dagstorm.stack.embedded.context import StackContext
 
@@ -15,7 +16,7 @@ from dagstorm.stack.embedded.context import StackContext
 def spark_env(ctx: StackContext) -> dict[str, str]:
     """Environment for spark-class and spark-submit: every directory under the state dir."""
     spark = ctx.layout.spark_dir
-    return {
+    env = {
         **ctx.base_env(),
         "SPARK_HOME": str(ctx.spark_home),
         "SPARK_CONF_DIR": str(ctx.layout.spark_conf_dir),
@@ -28,6 +29,15 @@ def spark_env(ctx: StackContext) -> dict[str, str]:
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
     }
+    if byteman_loaded(ctx):
+        # Spark's launchers run $JAVA_HOME/bin/java: the one that fills in the agent's port.
+        env["JAVA_HOME"] = str(ctx.layout.spark_java_home)
+    return env
+
+
+def byteman_loaded(ctx: StackContext) -> bool:
+    """Whether the stack loads the Byteman agent into Spark's JVMs (it is installed)."""
+    return ctx.layout.byteman_jar.exists()
 
 
 def render_spark_conf(ctx: StackContext) -> None:
@@ -43,7 +53,14 @@ def render_spark_conf(ctx: StackContext) -> None:
         "spark_history": str(ctx.config.ports.spark_history),
         "ivy_dir": str(spark / "ivy"),
     }
-    (ctx.layout.spark_conf_dir / "spark-defaults.conf").write_text(template.substitute(values))
+    text = template.substitute(values)
+    if byteman_loaded(ctx):
+        byteman.write_java_home(ctx.layout.spark_java_home, ctx.java_home)
+        text = (
+            text.rstrip("\n") + "\n" + "\n".join(byteman.spark_conf_lines(ctx.layout.byteman_jar))
+        )
+        text += "\n"
+    (ctx.layout.spark_conf_dir / "spark-defaults.conf").write_text(text)
 
 
 def master_state(ctx: StackContext) -> dict[str, Any] | None:

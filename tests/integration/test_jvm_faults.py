@@ -1,0 +1,231 @@
+"""JVM faults on the real stack: the pipeline's own Spark job, not a bystander.
+
+A partition with a known answer is written and ad_logs_hourly is triggered for it;
+its aggregation application is named ``ad_logs_hourly-<profile>-<hour>``, so the
+fault's ``app`` glob names this test's application and no other. Needs the
+Byteman agent in the stack's Spark JVMs: `dagstorm stack install`, then a stack
+restart (docs/faults.md, JVM faults).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+from dagstorm.faults.base import FaultContext
+from dagstorm.faults.journal import FaultJournal
+from dagstorm.faults.jvm import targets
+from dagstorm.faults.jvm.agent import AgentClient
+from dagstorm.faults.jvm.fault import JvmRuleFault
+from dagstorm.faults.manager import FaultManager
+from dagstorm.faults.specs import JvmFault
+from dagstorm.stack.deploy import PipelineSettings, deploy_pipeline
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.endpoints import Stack
+
+pytestmark = pytest.mark.integration
+
+TOOLS = Path(__file__).resolve().parents[2] / "pipelines" / "tools"
+DAG = "ad_logs_hourly"
+TASK = "aggregate_light"
+RUN_TIMEOUT = 900.0
+_EVIDENCE = re.compile(r"executor (\S+) of (app-\S+) lost: (.*)$")
+
+
+def tool(name: str) -> ModuleType:
+    """A module of pipelines/tools, imported by path."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def settings(stack_context: StackContext) -> PipelineSettings:
+    deploy_pipeline(stack_context)  # idempotent; `stack up` did it already
+    return PipelineSettings.for_embedded(stack_context)
+
+
+@pytest.fixture(scope="module")
+def runs(stack: Stack, settings: PipelineSettings) -> Iterator[Any]:
+    client = tool("airflow_runs").AirflowRuns(stack)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def journal(stack_context: StackContext) -> FaultJournal:
+    return FaultJournal(stack_context.layout.root / "faults" / "journal.jsonl")
+
+
+def _partition(settings: PipelineSettings, tag: str) -> str:
+    """A fresh partition with a known answer; its hour as the DAG's ``partition_hour``."""
+    data = tool("sample_data")
+    hour = datetime(2024, 1, 2, tzinfo=UTC) + timedelta(hours=random.randrange(24 * 365 * 2))
+    data.write_partition(settings.landing_dir, data.make_sample(hour, scale=2, tag=tag))
+    return hour.strftime("%Y-%m-%dT%H")
+
+
+def _wait_for(what: str, check: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(1.0)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+
+
+def _rules_left(fault: JvmRuleFault) -> dict[int, list[str]]:
+    """The rules of this fault still loaded in recorded JVMs that still run."""
+    left: dict[int, list[str]] = {}
+    for entry in fault.recorded():
+        if targets.still_running(entry["pid"], entry["create_time"]) is None:
+            continue
+        names = [n for n in AgentClient(entry["port"]).rules() if fault.fault_id in n]
+        left[entry["pid"]] = names
+    return left
+
+
+def _history_executor(stack: Stack, app_id: str, executor_id: str) -> dict[str, Any]:
+    assert stack.spark_history_url is not None
+
+    def found() -> dict[str, Any] | None:
+        url = f"{stack.spark_history_url}/api/v1/applications/{app_id}/allexecutors"
+        response = httpx.get(url, timeout=5)
+        if response.status_code != 200:
+            return None
+        return next((e for e in response.json() if e["id"] == executor_id), None)
+
+    executor: dict[str, Any] = _wait_for(f"executor {executor_id} in history", found, 120)
+    return executor
+
+
+def test_the_pipelines_own_aggregation_dies_with_exit_52_and_airflow_retries(
+    stack: Stack,
+    stack_context: StackContext,
+    runs: Any,
+    settings: PipelineSettings,
+    journal: FaultJournal,
+) -> None:
+    hour = _partition(settings, "jvm-oom")
+    run_id = runs.trigger(DAG, {"partition_hour": hour})
+    spec = JvmFault(action="memory_stress", app=f"{DAG}-*-{hour}")
+    ctx = FaultContext(stack=stack, journal=journal, embedded=stack_context)
+    with FaultManager(ctx) as manager:
+        active = manager.inject(spec)  # waits for the application, then for an exit 52
+        fault = active.fault
+        assert isinstance(fault, JvmRuleFault)
+        # Held until Airflow has failed the task's first try and started another.
+        _wait_for(
+            "a second try of the aggregation",
+            lambda: len(runs.tries(DAG, run_id, TASK)) >= 2,
+            RUN_TIMEOUT,
+        )
+        manager.revert(active)
+    recorded = fault.recorded()
+    assert recorded and {e["role"] for e in recorded} == {"executor"}
+    assert all(names == [] for names in _rules_left(fault).values())
+    run = runs.wait(DAG, run_id, RUN_TIMEOUT)
+    tries = runs.tries(DAG, run_id, TASK)
+    assert tries[0]["state"] == "failed", tries[0]
+    # Reverted once the second try started: that try (if its executors got the rule
+    # first) or the next succeeds, within the DAG's 3 retries.
+    assert run["state"] == "success", tries
+    assert tries[-1]["state"] == "success" and 2 <= len(tries) <= 4
+    # The journal's evidence is what Spark's REST API says about that executor.
+    verified = [
+        e for e in journal.entries() if e["id"] == fault.fault_id and e["event"] == "verified"
+    ]
+    match = _EVIDENCE.search(verified[0]["detail"]["evidence"])
+    assert match is not None, verified
+    executor_id, app_id, reason = match.groups()
+    executor = _history_executor(stack, app_id, executor_id)
+    assert executor["isActive"] is False
+    assert "code 52" in executor["removeReason"]
+    assert executor["removeReason"].startswith(reason.strip()[:40])
+    assert app_id in fault.applied["apps"]
+
+
+def _dagstorm(ctx: StackContext, *args: str) -> list[str]:
+    return [sys.executable, "-m", "dagstorm", "--state-dir", str(ctx.layout.root), *args]
+
+
+def test_recover_after_a_sigkill_leaves_no_rule_loaded(
+    stack: Stack,
+    stack_context: StackContext,
+    runs: Any,
+    settings: PipelineSettings,
+    journal: FaultJournal,
+) -> None:
+    hour = _partition(settings, "jvm-recover")
+    run_id = runs.trigger(DAG, {"partition_hour": hour})
+    # Each task of the aggregation starts 20 s late: its JVMs outlive the kill and recover.
+    spec = [
+        "jvm",
+        "action=latency",
+        f"app={DAG}-*-{hour}",
+        "jvm=all",
+        "method=org.apache.spark.scheduler.Task.run",
+        "latency_ms=20000",
+    ]
+    child = subprocess.Popen(
+        _dagstorm(stack_context, "-q", "fault", "inject", *spec, "--duration", "10m"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        applied = _wait_for(
+            "the fault applied",
+            lambda: next(
+                (
+                    e
+                    for e in journal.entries()
+                    if e.get("event") == "verified" and e.get("pid") == child.pid
+                ),
+                None,
+            ),
+            300,
+        )
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    ctx = FaultContext(stack=stack, journal=journal, embedded=stack_context)
+    spec_data = _spec_of(journal, applied["id"])
+    orphan = JvmRuleFault(JvmFault.model_validate(spec_data), applied["id"], ctx)
+    loaded = _rules_left(orphan)
+    assert loaded and all(names for names in loaded.values()), loaded  # still there: orphaned
+    recovered = subprocess.run(
+        _dagstorm(stack_context, "recover"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    left = _rules_left(orphan)
+    assert set(left) and all(names == [] for names in left.values()), left
+    assert runs.wait(DAG, run_id, RUN_TIMEOUT)["state"] == "success"
+
+
+def _spec_of(journal: FaultJournal, fault_id: str) -> dict[str, Any]:
+    intent = next(e for e in journal.entries() if e["id"] == fault_id and e["event"] == "intent")
+    spec: dict[str, Any] = intent["spec"]
+    return spec
