@@ -243,11 +243,11 @@ class AirflowFault(FaultSpecBase):
             for name in required
             if getattr(self, name) is None
         ]
-        for name in _OPTIONAL:
-            if name in self.model_fields_set and name not in allowed:
-                findings.append(((name,), f"action {self.action} takes no `{name}`"))
-        for name in ("breaks", "only_failed"):
-            if name in self.model_fields_set and name not in allowed:
+        # A setting counts as given when it differs from its default: a spec read back
+        # from a journal (every field written out) is the same spec.
+        defaults = {"breaks": "host", "only_failed": False, "runs": 5}
+        for name in (*_OPTIONAL, "breaks", "only_failed"):
+            if name not in allowed and getattr(self, name) != defaults.get(name):
                 findings.append(((name,), f"action {self.action} takes no `{name}`"))
         raise_all("AirflowFault", findings)
         return self

@@ -114,9 +114,10 @@ class BreakConnection(ApiFault):
             login=kept.login,
         )
         try:
-            api.patch_connection(
-                cid, body, update_mask=_fields(self.spec.breaks), _request_timeout=TIMEOUT
-            )
+            with contextlib.suppress(NotFoundException):  # gone: nothing left to restore
+                api.patch_connection(
+                    cid, body, update_mask=_fields(self.spec.breaks), _request_timeout=TIMEOUT
+                )
             api.delete_connection(self._backup_id(), _request_timeout=TIMEOUT)
         except ApiException as exc:
             raise api_error(f"restoring connection {cid}", exc) from None

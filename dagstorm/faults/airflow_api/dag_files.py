@@ -16,7 +16,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from airflow_client.client import ApiClient, DAGApi, DAGParsingApi, DagVersionApi, ImportErrorApi
+from airflow_client.client import (
+    ApiClient,
+    DAGApi,
+    DAGParsingApi,
+    DagSourceApi,
+    DagVersionApi,
+    ImportErrorApi,
+)
 from airflow_client.client.exceptions import ApiException
 
 from dagstorm.core.atomic import atomic_write
@@ -185,22 +192,30 @@ class DeployDag(_DagFileFault):
         return Path(str(self.spec.dag_file)).read_text()
 
     def wait_for_effect(self, client: ApiClient, relative: str) -> str:
-        """A newer DAG version is parsed (and the file imports)."""
-        before = int(self.applied.get("version_before", 0))
+        """Airflow serves the new file's source for the DAG (and the file imports).
 
-        def parsed() -> str | None:
+        The DAG version is reported, not waited for: Airflow 3 makes a new version
+        only when the old one has runs; otherwise it updates that version in place.
+        """
+        before = int(self.applied.get("version_before", 0))
+        wanted = self.new_source().strip()
+
+        def serving() -> str | None:
             error = self._import_error(client, relative)
             if error is not None:
                 raise FaultError(f"the new version of {relative} fails to import: {error}")
-            latest = self._latest_version(client)
-            return (
-                f"DAG {self.spec.dag_id} version {before} → {latest}" if latest > before else None
+            source = DagSourceApi(client).get_dag_source(
+                str(self.spec.dag_id), _request_timeout=TIMEOUT
             )
+            if (source.content or "").strip() != wanted:
+                return None
+            latest = source.version_number or self._latest_version(client)
+            return f"DAG {self.spec.dag_id} serves the new file (version {before} → {latest})"
 
-        found = poll_until(parsed, timeout=PARSE_WAIT_S, interval=_POLL_S)
+        found = poll_until(serving, timeout=PARSE_WAIT_S, interval=_POLL_S)
         if found is None:
             raise FaultError(
-                f"no new version of DAG {self.spec.dag_id} within {PARSE_WAIT_S:.0f} s",
-                fix="does the new file define the same dag_id, and differ from the old one?",
+                f"DAG {self.spec.dag_id} does not serve the new file within {PARSE_WAIT_S:.0f} s",
+                fix="does the new file define the same dag_id, and is the DAG processor running?",
             )
         return found

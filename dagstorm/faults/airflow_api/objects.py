@@ -12,7 +12,7 @@ from airflow_client.client import (
     PoolApi,
     PoolPatchBody,
 )
-from airflow_client.client.exceptions import ApiException
+from airflow_client.client.exceptions import ApiException, NotFoundException
 
 from dagstorm.core.errors import FaultError
 from dagstorm.faults.airflow_api.base import TIMEOUT, ApiFault, api_error
@@ -21,6 +21,11 @@ __all__ = ["ClearRuns", "PauseDag", "SqueezePool"]
 
 #: Run states that mean "finished"; clearing one puts it back to queued.
 _FINISHED = ("success", "failed")
+
+
+def _slots_body(pool: str, slots: int, include_deferred: bool) -> PoolPatchBody:
+    """A pool PATCH body: Airflow wants the name and ``include_deferred`` even with a mask."""
+    return PoolPatchBody(pool=pool, slots=slots, include_deferred=include_deferred)
 
 
 class SqueezePool(ApiFault):
@@ -33,10 +38,16 @@ class SqueezePool(ApiFault):
             api = PoolApi(client)
             try:
                 before = api.get_pool(pool, _request_timeout=TIMEOUT)
-                kept = self.backup(client).save({"pool": pool, "slots": before.slots})
+                kept = self.backup(client).save(
+                    {
+                        "pool": pool,
+                        "slots": before.slots,
+                        "include_deferred": bool(before.include_deferred),
+                    }
+                )
                 api.patch_pool(
                     pool,
-                    PoolPatchBody(slots=slots),
+                    _slots_body(pool, slots, bool(before.include_deferred)),
                     update_mask=["slots"],
                     _request_timeout=TIMEOUT,
                 )
@@ -70,10 +81,14 @@ class SqueezePool(ApiFault):
             try:
                 PoolApi(client).patch_pool(
                     str(kept["pool"]),
-                    PoolPatchBody(slots=int(kept["slots"])),
+                    _slots_body(
+                        str(kept["pool"]), int(kept["slots"]), bool(kept.get("include_deferred"))
+                    ),
                     update_mask=["slots"],
                     _request_timeout=TIMEOUT,
                 )
+            except NotFoundException:
+                pass  # the pool is gone: nothing left to restore
             except ApiException as exc:
                 raise api_error(f"restoring pool {kept['pool']}", exc) from None
             backup.drop()
@@ -126,6 +141,8 @@ class PauseDag(ApiFault):
                     update_mask=["is_paused"],
                     _request_timeout=TIMEOUT,
                 )
+            except NotFoundException:
+                pass  # the DAG is gone: nothing left to restore
             except ApiException as exc:
                 raise api_error(f"unpausing DAG {kept['dag_id']}", exc) from None
             backup.drop()
