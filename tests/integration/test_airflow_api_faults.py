@@ -193,7 +193,7 @@ def test_dag_file_faults_show_in_airflow_and_the_file_comes_back(
         assert served.strip() == DAG_V2.strip()
 
         def tasks() -> set[str]:
-            return {t.task_id for t in TaskApi(client).get_tasks(DAG).tasks}
+            return {str(t.task_id) for t in TaskApi(client).get_tasks(DAG).tasks}
 
         started = time.monotonic()
         _wait(lambda: tasks() == {"one", "two"}, "the API lists v2's tasks", timeout=120)
