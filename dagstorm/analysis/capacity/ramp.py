@@ -136,10 +136,10 @@ def ramp_capacity(data: RunData) -> RampCapacity | None:
         measure = sla_compliance(
             window,
             dag_id=slo.dag,
-            within_s=slo.within,
+            within_s=slo.deadline_s,
             compression=compression,
             end_t=data.end_t,
-            measure_from=slo.measure_from,
+            measure_from=slo.reference,
         )
         compliance = measure.compliance
         steps.append(
