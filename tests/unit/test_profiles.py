@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dagstorm.analysis.capacity.stages import stage_of
+from dagstorm.analysis.rundata.stages import stage_of
 from dagstorm.cli.file_check import check_file
 from dagstorm.core.errors import ScenarioError
 from dagstorm.profiles.loader import (

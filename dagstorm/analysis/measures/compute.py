@@ -109,6 +109,7 @@ def compute_measures(data: RunData) -> Measures:
             compression=data.compression,
             end_t=data.end_t,
             dag_id=dag,
+            stages=data.stage_map,
         )
         for dag in dags
     )
