@@ -166,7 +166,7 @@ class _Check(_Strict):
     #: ``count``: a number compared with ``expected`` (lost = expected − count).
     compare: Literal["ledger", "stream_ledger", "load_stats", "stream_loads", "count"] = "count"
     #: ``count`` only: the declared number the pipeline must have produced, in total
-    #: or ``per_run`` (× the DAG runs this run triggered that succeeded).
+    #: or ``per_run`` (× the DAG runs this run triggered).
     expected: int | None = Field(None, ge=0)
     per_run: bool = False
     #: A column (or JSON field) with each record's id: duplicated = count − distinct ids.
