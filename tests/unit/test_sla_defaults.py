@@ -12,6 +12,7 @@ from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.rundata.model import RunDirectoryError
 from dagstorm.cli.file_check import check_file
 from dagstorm.scenarios.loader import ScenarioInvalid, load_scenario
+from dagstorm.scenarios.sla_defaults import fill_sla_defaults
 from dagstorm.scenarios.slos import SlaSlo
 
 PROFILE = (
@@ -91,15 +92,23 @@ def test_an_sla_with_no_deadline_anywhere_is_a_problem_with_a_fix(tmp_path: Path
     assert "`elsewhere` is not a DAG of pipeline profile `mine`" in second.what
 
 
-def test_no_profile_at_all_is_a_problem(tmp_path: Path) -> None:
+def test_the_default_profile_answers_for_a_scenario_that_names_none(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text("name: s\nduration: 10s\nslos:\n  - sla: {dag: d}\n")
-    empty = tmp_path / "pipelines"
-    empty.mkdir()
-    # The project's pipelines/ has a default profile; without `within` its DAG has
-    # to be a DAG of it.
-    with pytest.raises(ScenarioInvalid, match="not a DAG of pipeline profile"):
-        load_scenario(path, env={"DAGSTORM_PIPELINES": str(empty)})
+    # The project's pipelines/ has a default profile (ad_logs); `d` is not one of its DAGs.
+    with pytest.raises(ScenarioInvalid, match="not a DAG of pipeline profile `ad_logs`"):
+        load_scenario(path)
+
+
+def test_without_any_profile_the_slo_must_say_within(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nduration: 10s\nslos:\n  - sla: {dag: d}\n")
+    scenario = load_scenario(path, pipeline=False).scenario
+    filled = fill_sla_defaults(scenario, None, lambda key_path: f"s.yaml:{key_path}")
+    (problem,) = filled.problems
+    assert problem.where == "s.yaml:('slos', 0, 'sla')"
+    assert "no pipeline profile is named (`pipeline:`) or marked default" in problem.what
+    assert filled.notes == [] and filled.scenario is scenario
 
 
 def test_validate_shows_what_it_took(tmp_path: Path) -> None:
