@@ -27,6 +27,8 @@ class FileCheck:
     summary: str = ""
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: What the loader took from elsewhere (an SLA's deadline from the profile).
+    notes: list[str] = field(default_factory=list)
     #: An error that is not a list of problems (its one rendered line).
     error: str = ""
 
@@ -53,6 +55,7 @@ class FileCheck:
             "summary": self.summary or None,
             "problems": problems,
             "warnings": [problem(w) for w in self.warnings],
+            "notes": list(self.notes),
         }
 
 
@@ -111,6 +114,7 @@ def check_file(path: Path, stack: StackConfig | None = None) -> FileCheck:
             f"(sim {clock_text(plan.sim(loaded.scenario.duration))}), "
             f"{len(plan.windows)} fault(s), {len(loaded.scenario.slos)} SLO(s)",
             warnings=list(loaded.warnings),
+            notes=list(loaded.notes),
         )
     except ScenarioInvalid as exc:
         return FileCheck(path, kind, False, problems=exc.problems, warnings=exc.warnings)

@@ -40,9 +40,11 @@ def validate(settings: Settings, files: tuple[Path, ...], as_json: bool) -> None
     file named *.stack.yaml is checked as a stack config (docs/stack.md), one
     named pipeline.yaml as a pipeline profile (docs/own-pipeline.md). Each
     problem is one line `file:line:column: what — fix: how` on stderr, warnings
-    too (`…: warning: …`). With `--json`, one document on stdout instead: a list
-    with each file's `valid`, `kind`, `summary`, `problems` and `warnings`
-    (each `{where, what, fix}`). With `--stack-file`, each scenario is also
+    too (`…: warning: …`). A valid scenario's notes follow its `ok` line (an SLA
+    that takes its deadline from the pipeline profile says so, and where). With
+    `--json`, one document on stdout instead: a list with each file's `valid`,
+    `kind`, `summary`, `problems` and `warnings` (each `{where, what, fix}`) and
+    `notes`. With `--stack-file`, each scenario is also
     checked against the parts that stack declares (a fault needing Kafka on an
     Airflow-only stack is a problem). Exits 0 when all are valid (warnings
     allowed), 2 otherwise. Touches nothing.
@@ -65,6 +67,8 @@ def validate(settings: Settings, files: tuple[Path, ...], as_json: bool) -> None
                 click.echo(line, err=True)
             if check.valid:
                 out.print(f"{check.path}: ok — {check.summary}", markup=False)
+                for note in check.notes:
+                    click.echo(f"  {note}")  # unwrapped: a file:line to copy
     if not all(c.valid for c in checks):
         sys.exit(int(ExitCode.USAGE))
 

@@ -9,6 +9,7 @@ checks that measure completeness. Unknown keys are errors everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,6 +31,7 @@ __all__ = [
     "PipelineProfile",
     "Sla",
     "SqlCheck",
+    "stage_of",
 ]
 
 #: The stages a stage map may name, in the order reports show them.
@@ -164,7 +166,7 @@ class _Check(_Strict):
     #: ``count``: a number compared with ``expected`` (lost = expected − count).
     compare: Literal["ledger", "stream_ledger", "load_stats", "stream_loads", "count"] = "count"
     #: ``count`` only: the declared number the pipeline must have produced, in total
-    #: or ``per_run`` (× the DAG runs this run triggered that succeeded).
+    #: or ``per_run`` (× the DAG runs this run triggered).
     expected: int | None = Field(None, ge=0)
     per_run: bool = False
     #: A column (or JSON field) with each record's id: duplicated = count − distinct ids.
@@ -270,7 +272,15 @@ class PipelineProfile(_Strict):
 
     def stage_of(self, task_id: str) -> str | None:
         """The stage ``task_id`` belongs to (None: only timed in queueing)."""
-        for stage, patterns in self.stages.items():
-            if any(fnmatchcase(task_id, pattern) for pattern in patterns):
-                return stage
-        return None
+        return stage_of(task_id, {str(stage): patterns for stage, patterns in self.stages.items()})
+
+
+def stage_of(task_id: str, stages: Mapping[str, Sequence[str]]) -> str | None:
+    """The stage of a stage map (stage → task-id glob patterns) ``task_id`` belongs to.
+
+    The first stage with a matching pattern, in the map's order; None when none matches.
+    """
+    for stage, patterns in stages.items():
+        if any(fnmatchcase(task_id, pattern) for pattern in patterns):
+            return stage
+    return None

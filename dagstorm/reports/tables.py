@@ -126,6 +126,13 @@ def _throughput_text(f: FaultRecovery) -> str:
     return f"baseline {number_text(f.throughput_baseline_per_min)}/min; {worst}; {back}"
 
 
+def _stages_text(f: FaultRecovery) -> str:
+    """``load 4 / 3; queueing 1 / 0``: failed / retried tries per stage of the pipeline."""
+    if not f.stages:
+        return "none"
+    return "; ".join(f"{s.stage} {s.failed} / {s.retried}" for s in f.stages)
+
+
 def recovery_table(result: Result) -> Markup:
     """Per fault window: recovery time, retries consumed, failed runs, alert latency."""
     if not result.measures.recovery:
@@ -150,6 +157,7 @@ def recovery_table(result: Result) -> Markup:
                     duration_text(f.task_recovery_sim_s) + " sim",
                     _throughput_text(f),
                     str(f.retries),
+                    _stages_text(f),
                     str(f.runs_retried),
                     str(len(f.failed_runs)),
                     f"{f.alerts.alerted} of {f.alerts.failures}",
@@ -168,13 +176,14 @@ def recovery_table(result: Result) -> Markup:
                     "task recovery",
                     "throughput (finished tries/min)",
                     "retries",
+                    "tries failed / retried, by stage",
                     "runs retried",
                     "failed runs",
                     "failures alerted",
                     "alert latency (wall)",
                 ],
                 rows,
-                numeric=[6, 7, 8],
+                numeric=[6, 8, 9],
             )
         )
     for error in overall.fault_errors:

@@ -35,6 +35,7 @@ from dagstorm.scenarios.model import (
     Phase,
     Scenario,
 )
+from dagstorm.scenarios.sla_defaults import fill_sla_defaults
 from dagstorm.scenarios.slo_kinds import SloEntry
 from dagstorm.scenarios.slos import SlaSlo
 from dagstorm.workloads.kinds import WorkloadSpec
@@ -81,6 +82,9 @@ class LoadedScenario:
     #: The pipeline profile under test (None: the scenario names none and no
     #: profile is the default, or the loader was asked not to resolve it).
     profile: LoadedProfile | None = None
+    #: What the loader took from elsewhere, one ``file:line:column: what`` line each
+    #: (an SLA's deadline from the profile); ``dagstorm validate`` prints them.
+    notes: list[str] = field(default_factory=list)
 
 
 def _merge(
@@ -335,7 +339,14 @@ def load_scenario(
         if finding.warning:
             problem = Problem(problem.where, problem.what, problem.fix, warning=True)
         problems.append(problem)
-    profile = _profile(scenario, path, env, positions, problems) if pipeline else None
+    profile: LoadedProfile | None = None
+    notes: list[str] = []
+    if pipeline and scenario is not None:
+        profile, resolved = _profile(scenario, path, env, positions, problems)
+        if resolved:
+            filled = fill_sla_defaults(scenario, profile, lambda kp: _where(kp, positions))
+            scenario, notes = filled.scenario, filled.notes
+            problems += filled.problems
     errors = sort_problems(p for p in problems if not p.warning)
     warnings = [p for p in problems if p.warning]
     if scenario is None and not errors:  # every error was an unset ${VAR} reported above
@@ -350,19 +361,22 @@ def load_scenario(
         positions=positions,
         warnings=warnings,
         profile=profile,
+        notes=notes,
     )
 
 
 def _profile(
-    scenario: Scenario | None,
+    scenario: Scenario,
     path: Path,
     env: dict[str, str],
     positions: dict[KeyPath, str],
     problems: list[Problem],
-) -> LoadedProfile | None:
-    """The scenario's pipeline profile; its problems go to ``problems``."""
-    if scenario is None:
-        return None
+) -> tuple[LoadedProfile | None, bool]:
+    """The scenario's pipeline profile, and whether it was resolved.
+
+    The profile is None when none is named and none is the default; its problems
+    go to ``problems``.
+    """
     try:
         if scenario.pipeline is None:
             loaded = default_profile(env)
@@ -370,13 +384,18 @@ def _profile(
             loaded = find_profile(scenario.pipeline, base=path.parent, env=env)
     except ProfileInvalid as exc:
         problems.extend(exc.problems)
-        return None
+        return None, False
     except ScenarioError as exc:
         problems.append(Problem(_where(("pipeline",), positions), exc.what, exc.fix or _FIX))
-        return None
+        return None, False
     if loaded is not None:
         for index, slo in enumerate(scenario.slos):
-            if isinstance(slo, SlaSlo) and loaded.profile.dag_of(slo.dag) is None:
+            # Without `within` it is an error (sla_defaults), not a warning.
+            if (
+                isinstance(slo, SlaSlo)
+                and slo.within is not None
+                and loaded.profile.dag_of(slo.dag) is None
+            ):
                 problems.append(
                     Problem(
                         _where(("slos", index), positions),
@@ -386,4 +405,4 @@ def _profile(
                         warning=True,
                     )
                 )
-    return loaded
+    return loaded, True

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dagstorm.core.durations import parse_duration
+from dagstorm.core.errors import ScenarioError
 from dagstorm.core.problems import FixableValueError, KeyPath, raise_all, show
 from dagstorm.scenarios.comparisons import Target, parse_target
 from dagstorm.stack.parts import Part
@@ -69,21 +70,44 @@ class SloSpecBase(BaseModel):
 
 
 class SlaSlo(SloSpecBase):
-    """Share of DAG runs that finished successfully within ``within`` (simulated)."""
+    """Share of DAG runs that finished successfully within ``within`` (simulated).
+
+    Without ``within`` (or ``measure_from``) the scenario loader takes the DAG's
+    ``sla: {deadline, reference}`` from the pipeline profile (docs/own-pipeline.md);
+    a loaded scenario's SLAs always have both.
+    """
 
     type: Literal["sla"] = "sla"
     measure: ClassVar[str | None] = "sla"
     example: ClassVar[str] = "sla: {dag: my_dag, within: 2h, compliance: '>= 95%'}"
     dag: str
-    within: float = Field(gt=0)  # simulated seconds
+    #: The deadline in simulated seconds (None: the profile's, filled in by the loader).
+    within: float | None = Field(None, gt=0)
     compliance: str = ">= 95%"
-    #: Where a run's clock starts: when it was queued, or its logical date (data interval).
-    measure_from: Literal["queued", "logical_date"] = "queued"
+    #: Where a run's clock starts: when it was queued, or its logical date (data
+    #: interval). None: the profile's ``reference``, else ``queued``.
+    measure_from: Literal["queued", "logical_date"] | None = None
 
     @field_validator("within", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
+    def _duration(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
+
+    @property
+    def deadline_s(self) -> float:
+        """The deadline (simulated seconds); an error if neither the SLO nor a profile gave one."""
+        if self.within is None:
+            raise ScenarioError(
+                f"sla:{self.dag} has no deadline",
+                fix="write `within: 2h` in the SLO, or declare `sla: {deadline: 2h}` on the DAG"
+                " in its pipeline profile",
+            )
+        return self.within
+
+    @property
+    def reference(self) -> Literal["queued", "logical_date"]:
+        """Where a run's clock starts (``measure_from``; ``queued`` when unset)."""
+        return self.measure_from or "queued"
 
     @field_validator("compliance", mode="before")
     @classmethod

@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from dagstorm.analysis.capacity import Capacity, RampCapacity, capacity_of
-from dagstorm.analysis.capacity.stages import STAGES, stage_of
 from dagstorm.analysis.rundata.load import load_run
 from dagstorm.analysis.rundata.model import RunData
+from dagstorm.analysis.rundata.stages import STAGES, stage_of
 from dagstorm.reports.capacity import capacity_section
 from dagstorm.reports.ramp import ramp_answer, ramp_section
 

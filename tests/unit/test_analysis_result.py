@@ -28,8 +28,8 @@ FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
 H22 = pd.Timestamp("2026-03-01T22:00", tz="UTC")
 H23 = pd.Timestamp("2026-03-01T23:00", tz="UTC")
 STORY = (
-    "kafka broker kill at 2m (sim 48m): 1 run retried, recovered in 18m sim, SLA 66.7%,"
-    " 0 lost — 4 of 5 SLOs passed"
+    "kafka broker kill at 2m (sim 48m): 1 run retried (failed tries: transform 1),"
+    " recovered in 18m sim, SLA 66.7%, 0 lost — 4 of 5 SLOs passed"
 )
 
 

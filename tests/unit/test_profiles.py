@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dagstorm.analysis.capacity.stages import stage_of
+from dagstorm.analysis.rundata.stages import stage_of
 from dagstorm.cli.file_check import check_file
 from dagstorm.core.errors import ScenarioError
 from dagstorm.profiles.loader import (
@@ -31,16 +31,50 @@ REFERENCE_NAMES = (
 )
 
 
-def test_the_package_never_names_the_reference_pipeline() -> None:
-    pattern = re.compile("|".join(REFERENCE_NAMES))
-    hits = [
-        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-        for path in sorted((ROOT / "dagstorm").rglob("*"))
-        if path.is_file() and path.suffix in (".py", ".tcss", ".html", ".j2", ".yaml", ".json")
-        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
-        if pattern.search(line)
+#: Any of the names, in any letter case, anywhere in a line.
+NAMED = re.compile("|".join(REFERENCE_NAMES), re.IGNORECASE)
+
+
+def _files_under(root: Path) -> list[Path]:
+    """Every file under ``root`` but compiled bytecode and a built wheel's data copy."""
+    return [
+        path
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        # `_data/` is where a wheel build copies pipelines/ (the profiles themselves).
+        and "_data" not in path.relative_to(root).parts
     ]
-    assert hits == []
+
+
+def _naming_lines(root: Path) -> list[str]:
+    """``file:line: text`` of each line under ``root`` that names the reference pipeline."""
+    return [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in _files_under(root)
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if NAMED.search(line)
+    ]
+
+
+def test_the_package_never_names_the_reference_pipeline() -> None:
+    # Every file of every kind (code, styles, templates, data), in any letter case.
+    files = _files_under(ROOT / "dagstorm")
+    assert len(files) > 250, "the scan must see the whole package"
+    assert {".py", ".tcss"} <= {path.suffix for path in files}
+    assert _naming_lines(ROOT / "dagstorm") == []
+
+
+def test_the_scan_finds_a_name_in_any_file(tmp_path: Path) -> None:
+    (tmp_path / "widgets").mkdir()
+    (tmp_path / "widgets" / "pane.tcss").write_text("#x { }\n/* WAIT_FOR_PARTITION */\n")
+    (tmp_path / "notes.md").write_text("orders_etl\nsee ad_serving_v2\n")
+    (tmp_path / "_data").mkdir()
+    (tmp_path / "_data" / "pipeline.yaml").write_text("id: ad_logs_hourly\n")
+    assert _naming_lines(tmp_path) == [
+        "notes.md:2: see ad_serving_v2",
+        "widgets/pane.tcss:2: /* WAIT_FOR_PARTITION */",
+    ]
 
 
 def test_every_shipped_profile_is_valid() -> None:

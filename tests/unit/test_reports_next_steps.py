@@ -148,11 +148,17 @@ def test_a_fault_without_retries_or_failures_has_no_visible_impact(outage: Resul
         retries=0,
         runs_retried=0,
         failed_runs=0,
-        faults=tuple(replace(f, retries=0, failed_runs=()) for f in overall.faults),
+        faults=tuple(replace(f, retries=0, failed_runs=(), stages=()) for f in overall.faults),
     )
     story = run_story(replace(measures, recovery=(calm,)), outage.verdict, status="completed")
     assert "no visible impact (0 retries, 0 failed runs); next success after 18m sim" in story
     assert "recovered in" not in story
+    # A try that failed in the window is an impact, even when nothing was retried.
+    failing = replace(
+        calm, faults=tuple(replace(f, retries=0, failed_runs=()) for f in overall.faults)
+    )
+    story = run_story(replace(measures, recovery=(failing,)), outage.verdict, status="completed")
+    assert "0 runs retried (failed tries: transform 1), recovered in 18m sim" in story
     assert "recovered in 18m sim" in outage.story  # with a retry it is a recovery
 
 

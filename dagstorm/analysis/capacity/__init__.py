@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dagstorm.analysis.capacity.compute import Capacity, capacity_of
 from dagstorm.analysis.capacity.ramp import Bottleneck, RampCapacity, RampStep
-from dagstorm.analysis.capacity.stages import STAGES
 from dagstorm.analysis.capacity.traffic import WorkloadCapacity, WorkloadTotals
+from dagstorm.analysis.rundata.stages import STAGES
 
 __all__ = [
     "STAGES",

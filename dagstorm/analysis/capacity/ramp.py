@@ -9,7 +9,7 @@ wall-time window (simulated ÷ compression):
   the window ÷ the seconds their intervals cover;
 - the DAG runs of the SLA's DAG queued in the window, and their SLA compliance
   (the same rules as the verdict: :func:`dagstorm.analysis.measures.sla.sla_compliance`);
-- per pipeline stage (:mod:`dagstorm.analysis.capacity.stages`), the median time
+- per pipeline stage (:mod:`dagstorm.analysis.rundata.stages`), the median time
   per run (simulated), from the last try of each task: the timed stages' task
   durations, and **queueing** (queued → running, summed over the run's tasks).
 
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagstorm.analysis.capacity.stages import QUEUEING, STAGES, StageMap, stage_of
 from dagstorm.analysis.measures.compute import in_scope
 from dagstorm.analysis.measures.sla import sla_compliance
 from dagstorm.analysis.rundata.declared import declared_of
 from dagstorm.analysis.rundata.model import RunData
+from dagstorm.analysis.rundata.stages import QUEUEING, STAGES, StageMap, stage_of
 from dagstorm.scenarios.slos import SlaSlo
 from dagstorm.workloads.kinds import WorkloadSpec
 from dagstorm.workloads.traffic.shapes import Ramp
@@ -136,10 +136,10 @@ def ramp_capacity(data: RunData) -> RampCapacity | None:
         measure = sla_compliance(
             window,
             dag_id=slo.dag,
-            within_s=slo.within,
+            within_s=slo.deadline_s,
             compression=compression,
             end_t=data.end_t,
-            measure_from=slo.measure_from,
+            measure_from=slo.reference,
         )
         compliance = measure.compliance
         steps.append(

@@ -54,7 +54,8 @@ class Measures:
         return next(
             m
             for m in self.sla
-            if (m.dag_id, m.within_sim_s, m.measure_from) == (slo.dag, slo.within, slo.measure_from)
+            if (m.dag_id, m.within_sim_s, m.measure_from)
+            == (slo.dag, slo.deadline_s, slo.reference)
         )
 
     def recovery_for(self, dag_id: str | None) -> RetryRecovery:
@@ -82,14 +83,14 @@ def compute_measures(data: RunData) -> Measures:
     triggers = trigger_errors(data.triggers, data.dag_runs)
     slas: dict[tuple[str, float, str], SlaCompliance] = {}
     for slo in data.scenario.slos:
-        if isinstance(slo, SlaSlo) and (slo.dag, slo.within, slo.measure_from) not in slas:
-            slas[(slo.dag, slo.within, slo.measure_from)] = sla_compliance(
+        if isinstance(slo, SlaSlo) and (slo.dag, slo.deadline_s, slo.reference) not in slas:
+            slas[(slo.dag, slo.deadline_s, slo.reference)] = sla_compliance(
                 in_scope(data.dag_runs, slo.dag),
                 dag_id=slo.dag,
-                within_s=slo.within,
+                within_s=slo.deadline_s,
                 compression=data.compression,
                 end_t=data.end_t,
-                measure_from=slo.measure_from,
+                measure_from=slo.reference,
                 failed_triggers=triggers.for_dag(slo.dag),
             )
     windows = fault_windows(data.faults, data.end_t)
@@ -108,6 +109,7 @@ def compute_measures(data: RunData) -> Measures:
             compression=data.compression,
             end_t=data.end_t,
             dag_id=dag,
+            stages=data.stage_map,
         )
         for dag in dags
     )

@@ -11,7 +11,10 @@ For each window ``[start, end]`` (see :mod:`fault_windows`), optionally for one 
 - failed runs = dag runs whose last state is ``failed`` and that ended between
   the window's start and its horizon (the next window starting after this one
   ends, or the end of the run);
-- alerts = the task failures in the same range and their alert latency.
+- alerts = the task failures in the same range and their alert latency;
+- stages = per stage of the profile's stage map (:mod:`.stage_tries`), the tries
+  that failed in the same range (``queueing`` for those that never started) and
+  the retries counted above.
 
 Times are wall seconds; ``*_sim_s`` are × the time compression.
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency
+from dagstorm.analysis.measures.alerts import FAILED_TRY_STATES, AlertLatency, alert_latency
 from dagstorm.analysis.measures.fault_throughput import FaultThroughput, fault_throughput
 from dagstorm.analysis.measures.fault_windows import (
     FaultErrorRow,
@@ -32,7 +35,9 @@ from dagstorm.analysis.measures.fault_windows import (
     FaultWindows,
     horizon,
 )
+from dagstorm.analysis.measures.stage_tries import StageTries, stage_tries
 from dagstorm.analysis.measures.throughput import finished_times
+from dagstorm.analysis.rundata.stages import StageMap
 from dagstorm.core.quantiles import quantile
 
 INFINITY = math.inf
@@ -79,6 +84,9 @@ class FaultRecovery:
     throughput_recovered: bool | None = None
     throughput_recovery_wall_s: float | None = None
     throughput_recovery_sim_s: float | None = None
+    #: Per stage of the pipeline: the tries that failed from the fault's start to its
+    #: horizon, and the retries (see the module docstring).
+    stages: tuple[StageTries, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,8 +116,13 @@ def retry_recovery(
     compression: float,
     end_t: float,
     dag_id: str | None = None,
+    stages: StageMap | None = None,
 ) -> RetryRecovery:
-    """Recovery after each window of ``windows``, over ``dag_id``'s work (or all DAGs)."""
+    """Recovery after each window of ``windows``, over ``dag_id``'s work (or all DAGs).
+
+    ``stages``: the pipeline's stage map, for each window's failed and retried tries
+    per stage (None: every task is ``unmapped``).
+    """
     if dag_id is not None:
         dag_runs = dag_runs[dag_runs["dag_id"] == dag_id]
         task_tries = task_tries[task_tries["dag_id"] == dag_id]
@@ -139,6 +152,7 @@ def retry_recovery(
                 end_t=end_t,
                 horizon_t=limit,
                 around=around,
+                stages=stages or {},
             )
         )
     times = [f.recovery_sim_s for f in faults]
@@ -172,6 +186,7 @@ def _one(
     end_t: float,
     horizon_t: float,
     around: FaultThroughput,
+    stages: StageMap,
 ) -> FaultRecovery:
     after = ok_runs[ok_runs["end_date_t"] > window.end_t]
     first = after.iloc[0] if len(after) else None
@@ -192,6 +207,12 @@ def _one(
         & (dag_runs["end_date_t"] < horizon_t)
     ].sort_values(["end_date_t", "dag_id", "run_id"], kind="stable")
     matched, received = alerts
+    ended = task_tries["end_date_t"].fillna(task_tries["first_seen_t"])
+    failed_tries = task_tries[
+        task_tries["state"].isin(FAILED_TRY_STATES)
+        & (ended >= window.start_t)
+        & (ended < horizon_t)
+    ]
 
     def since(moment: float | None, origin: float) -> float:
         return INFINITY if moment is None else moment - origin
@@ -229,6 +250,7 @@ def _one(
         throughput_recovery_sim_s=(
             None if around.recovery_wall_s is None else around.recovery_wall_s * compression
         ),
+        stages=stage_tries(failed_tries, retried, stages),
     )
 
 

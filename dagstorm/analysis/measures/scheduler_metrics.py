@@ -22,6 +22,7 @@ while its tasks show in ``pool.running_slots.<pool>``). Running tasks come from
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,32 @@ STARVING = "scheduler.tasks.starving"
 OPEN_SLOTS = "executor.open_slots"
 LOOP_DURATION = "scheduler.scheduler_loop_duration"
 RUNNING_TASKS = ("executor.running_tasks", "pool.running_slots.default_pool")
+
+
+@dataclass(frozen=True)
+class GaugeRange:
+    """The lowest and highest value a gauge reported (so far, for a live reader)."""
+
+    low: float
+    high: float
+
+    @property
+    def constant(self) -> bool:
+        """True when the gauge never changed: not a headline figure."""
+        return self.low == self.high
+
+    def widened(self, value: float) -> GaugeRange:
+        """The range once ``value`` is reported too."""
+        return GaugeRange(min(self.low, value), max(self.high, value))
+
+
+def running_tasks_gauge(ranges: Mapping[str, GaugeRange]) -> str | None:
+    """The gauge running tasks are read from: the first of :data:`RUNNING_TASKS` that changed.
+
+    LocalExecutor reports ``executor.running_tasks`` once and never again, while its
+    tasks show in ``pool.running_slots.default_pool``; None when neither changed.
+    """
+    return next((n for n in RUNNING_TASKS if n in ranges and not ranges[n].constant), None)
 
 
 #: The columns a metric's summary reads (grouping only these keeps millions of rows cheap).
@@ -95,8 +122,14 @@ def scheduler_metrics(statsd: pd.DataFrame) -> SchedulerMetrics:
     loop = statsd[starts_with(statsd["metric"], LOOP_DURATION) & (statsd["type"] == "timer")]
     executable, starving, slots = gauge(EXECUTABLE), gauge(STARVING), gauge(OPEN_SLOTS)
     constant = {m.metric: m.min for m in summaries if m.constant}
-    varying = {m.metric: m for m in summaries if m.type == "gauge" and m.constant is False}
-    running = next((varying[name] for name in RUNNING_TASKS if name in varying), None)
+    gauges = {m.metric: m for m in summaries if m.type == "gauge" and m.constant is not None}
+    ranges = {
+        name: GaugeRange(m.min, m.max)
+        for name, m in gauges.items()
+        if m.min is not None and m.max is not None
+    }
+    running_name = running_tasks_gauge(ranges)
+    running = None if running_name is None else gauges[running_name]
     return SchedulerMetrics(
         measured=len(statsd) > 0,
         executable_max=opt_float(executable.max()),
@@ -138,7 +171,8 @@ def _summary(metric: str, kind: str, rows: pd.DataFrame) -> MetricSummary:
             mean=opt_float(values.mean()),
             min=opt_float(values.min()),
             max=opt_float(values.max()),
-            constant=bool(len(values)) and bool(values.min() == values.max()),
+            constant=bool(len(values))
+            and GaugeRange(float(values.min()), float(values.max())).constant,
         )
     if kind == "counter":
         return MetricSummary(metric, kind, len(rows), total=float(rows["value"].fillna(0).sum()))

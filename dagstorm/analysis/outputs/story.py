@@ -1,14 +1,19 @@
 """The one-line story of a run, e.g.
 
-``broker kill at 2m (sim 48m): 3 runs retried, recovered in 6m sim, SLA 97.9%, 0 lost
-— 5 of 5 SLOs passed``; a fault that caused no retry and no failed run says
-``no visible impact (0 retries, 0 failed runs); next success after 22m sim`` instead.
+``broker kill at 2m (sim 48m): 3 runs retried (failed tries: load 4, queueing 1),
+recovered in 6m sim, SLA 97.9%, 0 lost — 5 of 5 SLOs passed``; a fault that caused
+no retry, no failed run and no failed try says ``no visible impact (0 retries, 0
+failed runs); next success after 22m sim`` instead.
+
+The failed tries are those of the fault windows, by the stage of the pipeline's
+stage map they belonged to (``queueing``: failed before they started;
+:mod:`~dagstorm.analysis.measures.stage_tries`).
 """
 
 from __future__ import annotations
 
 from dagstorm.analysis.measures.compute import Measures
-from dagstorm.analysis.measures.recovery import RetryRecovery
+from dagstorm.analysis.measures.recovery import FaultRecovery, RetryRecovery
 from dagstorm.analysis.texts import percent_text, plural
 from dagstorm.analysis.verdict.judgement import Verdict
 from dagstorm.core.durations import duration_text
@@ -60,19 +65,35 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
 
 
 def _recovery_parts(recovery: RetryRecovery) -> list[str]:
-    """Retries and recovery; a fault that cost nothing has no recovery to speak of."""
+    """Retries (with the failed tries' stages) and recovery.
+
+    A fault that cost nothing has no recovery to speak of.
+    """
+    failed = failed_by_stage(recovery.faults)
+    where = f" (failed tries: {stage_counts_text(failed)})" if failed else ""
+    retried = f"{plural(recovery.runs_retried, 'run')} retried{where}"
     if recovery.unrecovered:
-        return [
-            f"{plural(recovery.runs_retried, 'run')} retried",
-            f"{recovery.unrecovered} of {len(recovery.faults)} never recovered",
-        ]
-    if recovery.retries == 0 and recovery.failed_runs == 0:
+        return [retried, f"{recovery.unrecovered} of {len(recovery.faults)} never recovered"]
+    if recovery.retries == 0 and recovery.failed_runs == 0 and not failed:
         # Nothing to recover from: the time to the next success is not a recovery.
         return [
             "no visible impact (0 retries, 0 failed runs); next success after"
             f" {duration_text(recovery.max_sim_s)} sim"
         ]
-    return [
-        f"{plural(recovery.runs_retried, 'run')} retried",
-        f"recovered in {duration_text(recovery.max_sim_s)} sim",
-    ]
+    return [retried, f"recovered in {duration_text(recovery.max_sim_s)} sim"]
+
+
+def failed_by_stage(faults: tuple[FaultRecovery, ...]) -> dict[str, int]:
+    """Failed tries per stage over ``faults``' windows, in stage order (none: left out)."""
+    counts: dict[str, int] = {}
+    for fault in faults:
+        for stage in fault.stages:
+            if stage.failed:
+                counts[stage.stage] = counts.get(stage.stage, 0) + stage.failed
+    return counts
+
+
+def stage_counts_text(counts: dict[str, int]) -> str:
+    """``load 4, queueing 1``: the stages with the most first (ties in stage order)."""
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return ", ".join(f"{stage} {count}" for stage, count in ranked)

@@ -43,6 +43,7 @@ from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
 from dagstorm.run.events import FAULT_EVENT_KINDS, Kind
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.slo_kinds import normalise_slo, parse_slo, slo_types
+from dagstorm.scenarios.slos import SlaSlo
 from dagstorm.workloads.kinds import WorkloadSpec
 from dagstorm.workloads.sinks.ledger import load_ledger
 
@@ -309,7 +310,7 @@ def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
                 fix="install the plugin that provides it (entry points `dagstorm.slos`)",
             )
         try:
-            slos.append(parse_slo(normalise_slo(raw)))
+            slo = parse_slo(normalise_slo(raw))
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(str(p) for p in first["loc"])
@@ -318,6 +319,14 @@ def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
                 where=where,
                 fix="re-run with a valid scenario (`dagstorm validate`)",
             ) from None
+        if isinstance(slo, SlaSlo) and slo.within is None:
+            # The loader fills it from the profile; a journal without one cannot be judged.
+            raise RunDirectoryError(
+                f"SLO #{number} in run_start (sla:{slo.dag}) has no deadline (`within`)",
+                where=where,
+                fix="re-run with a scenario `dagstorm validate` accepts",
+            )
+        slos.append(slo)
     phases = tuple(
         Phase(str(p.get("name")), _number(p.get("start_s")), _number(p.get("end_s")))
         for p in start.get("phases") or []

@@ -44,10 +44,10 @@ def failed_live(slo: Slo, data: RunData) -> bool:
             measure = sla_compliance(
                 data.dag_runs,
                 dag_id=slo.dag,
-                within_s=slo.within,
+                within_s=slo.deadline_s,
                 compression=data.compression,
                 end_t=data.end_t,
-                measure_from=slo.measure_from,
+                measure_from=slo.reference,
             )
             return measure.compliance is not None and not target.passes(measure.compliance)
         case RecoveryTimeSlo():

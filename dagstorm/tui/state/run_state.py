@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from dagstorm.analysis.measures.scheduler_metrics import GaugeRange
 from dagstorm.tui.series import MinuteCounts, SecondBins
 from dagstorm.tui.state import faults, lifecycle, runs, stack_health, workloads
 from dagstorm.tui.state.describe import describe, level
@@ -73,7 +74,10 @@ class RunState:
         self.spark = SparkState()
         self.kafka_lag: dict[tuple[str, str], int] = {}
         self.processes: dict[str, ProcessSample] = {}
+        #: The last value of each scheduler, executor and pool gauge, and its range so
+        #: far (a gauge that never changed is shown as constant, not as a headline).
         self.statsd: dict[str, float] = {}
+        self.statsd_ranges: dict[str, GaugeRange] = {}
         self.slo_checks: dict[str, tuple[bool, Any]] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         self.probe_errors = 0

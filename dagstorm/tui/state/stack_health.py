@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dagstorm.analysis.measures.scheduler_metrics import GaugeRange
 from dagstorm.core.durations import stopwatch_text
 from dagstorm.run.events import Kind
 from dagstorm.tui.state.records import Event, ProcessSample, num
@@ -56,11 +57,23 @@ def on_process_stats(state: RunState, e: Event, t: float) -> None:
     sample.cpu_history.append(sample.cpu_pct)
 
 
+#: The gauges the scheduler pane reads (pools: their running and open slots).
+GAUGE_PREFIXES = ("scheduler.", "executor.", "pool.running_slots.", "pool.open_slots.")
+
+
 def on_statsd(state: RunState, e: Event, t: float) -> None:
-    """The scheduler's and executor's gauges."""
+    """The scheduler's, executor's and pools' gauges: the last value and the range."""
     metric = str(e.get("metric", ""))
-    if e.get("type") == "gauge" and metric.startswith(("scheduler.", "executor.")):
-        state.statsd[metric] = num(e.get("value"))
+    value = e.get("value")
+    if e.get("type") != "gauge" or not metric.startswith(GAUGE_PREFIXES):
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    state.statsd[metric] = float(value)
+    seen = state.statsd_ranges.get(metric)
+    state.statsd_ranges[metric] = (
+        GaugeRange(float(value), float(value)) if seen is None else seen.widened(float(value))
+    )
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,25 +1,77 @@
-"""The scheduler: task tries started and finished per minute, StatsD gauges."""
+"""The scheduler: task tries started and finished per minute, StatsD gauges.
+
+The gauges shown are the ones that move: a gauge that never changed (LocalExecutor
+reports ``executor.open_slots`` and ``executor.running_tasks`` once) is listed as
+constant with its value, and running tasks are read where they change
+(``pool.running_slots.default_pool`` under LocalExecutor) — the analysis' rules
+(:mod:`dagstorm.analysis.measures.scheduler_metrics`), applied to what has arrived.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline
 
+from dagstorm.analysis.measures.scheduler_metrics import (
+    EXECUTABLE,
+    OPEN_SLOTS,
+    RUNNING_TASKS,
+    STARVING,
+    GaugeRange,
+    running_tasks_gauge,
+)
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
 
 MINUTES = 30
+#: What each headline gauge is called in the pane.
+LABELS = {
+    EXECUTABLE: "executable",
+    STARVING: "starving",
+    OPEN_SLOTS: "open slots",
+    RUNNING_TASKS[0]: "executor running",
+    RUNNING_TASKS[1]: "pool running",
+}
+#: The constant ones, the executor's first (the ones LocalExecutor never updates).
+CONSTANT_ORDER = (OPEN_SLOTS, *RUNNING_TASKS, EXECUTABLE, STARVING)
+
+
+def gauge_lines(values: Mapping[str, float], ranges: Mapping[str, GaugeRange]) -> tuple[str, str]:
+    """The moving headline gauges, and the constant ones (``constant: name value, …``)."""
+    if not ranges:
+        return "no StatsD yet", ""
+    running = running_tasks_gauge(ranges)
+    moving = [
+        f"{LABELS[name]} {values[name]:g}"
+        for name in (EXECUTABLE, STARVING, OPEN_SLOTS)
+        if name in ranges and not ranges[name].constant
+    ]
+    if running is not None:
+        source = "" if running.startswith("executor.") else f" ({running.rsplit('.', 1)[-1]})"
+        moving.append(f"running {values[running]:g}{source}")
+    constant = [
+        f"{LABELS[name]} {values[name]:g}"
+        for name in CONSTANT_ORDER
+        if name in ranges and ranges[name].constant
+    ]
+    return (
+        "  ".join(moving) or "no gauge has changed yet",
+        f"constant: {', '.join(constant)}" if constant else "",
+    )
 
 
 class SchedulerPane(Vertical, can_focus=True):
     """Tries per minute (sparkline of finished), retries and the scheduler's gauges."""
 
     def compose(self) -> ComposeResult:
-        """A summary line, a sparkline and the gauges."""
+        """A summary line, a sparkline, the moving gauges and the constant ones."""
         yield TextPane("tries/min -", id="scheduler-summary", classes="line")
         yield Sparkline([], id="scheduler-finished")
         yield TextPane("", id="scheduler-gauges", classes="line")
+        yield TextPane("", id="scheduler-constant", classes="line muted")
 
     def show(self, state: RunState) -> None:
         """Render the last minutes of scheduling."""
@@ -32,15 +84,6 @@ class SchedulerPane(Vertical, can_focus=True):
             f"  retries {state.retries}"
         )
         self.query_one("#scheduler-finished", Sparkline).data = [float(v) for v in finished]
-        gauges = state.statsd
-        parts = [
-            f"{label} {gauges[metric]:g}"
-            for label, metric in (
-                ("executable", "scheduler.tasks.executable"),
-                ("starving", "scheduler.tasks.starving"),
-                ("open slots", "executor.open_slots"),
-                ("running", "executor.running_tasks"),
-            )
-            if metric in gauges
-        ]
-        self.query_one("#scheduler-gauges", TextPane).put("  ".join(parts) or "no StatsD yet")
+        moving, constant = gauge_lines(state.statsd, state.statsd_ranges)
+        self.query_one("#scheduler-gauges", TextPane).put(moving)
+        self.query_one("#scheduler-constant", TextPane).put(constant)
