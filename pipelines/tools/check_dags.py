@@ -135,6 +135,19 @@ def _render_task(task: Any, dag: Any, sample: dict[str, Any], when: datetime) ->
     }
 
 
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _asset_names(values: Any) -> list[str]:
+    """The names of the assets among ``values`` (a schedule or a task's outlets)."""
+    if not isinstance(values, list | tuple):
+        return []
+    return [str(v.name) for v in values if type(v).__name__ == "Asset"]
+
+
 def _task_report(task: Any, dag: Any, sample: dict[str, Any], when: datetime) -> dict[str, Any]:
     conn_ids = sorted({str(getattr(task, a)) for a in CONN_ATTRIBUTES if getattr(task, a, None)})
     return {
@@ -148,6 +161,15 @@ def _task_report(task: Any, dag: Any, sample: dict[str, Any], when: datetime) ->
         "pool": task.pool,
         "conn_ids": conn_ids,
         "trigger_rule": str(task.trigger_rule),
+        "weight_rule": str(getattr(task, "weight_rule", None)),
+        # Cross-DAG dependencies: what a sensor waits for, what a trigger starts, what
+        # assets the task emits.
+        "external_dag_id": getattr(task, "external_dag_id", None),
+        "trigger_dag_id": getattr(task, "trigger_dag_id", None),
+        "mode": getattr(task, "mode", None),
+        "sensor_timeout": _seconds(getattr(task, "timeout", None)),
+        "poke_interval": _seconds(getattr(task, "poke_interval", None)),
+        "outlets": sorted(_asset_names(task.outlets)),
         **_render_task(task, dag, sample, when),
     }
 
@@ -173,6 +195,8 @@ def report(dags_folder: Path, sample: dict[str, Any]) -> dict[str, Any]:
             "file": Path(dag.fileloc).name,
             "catchup": dag.catchup,
             "schedule": str(dag.schedule),
+            "asset_schedule": sorted(_asset_names(dag.schedule)),
+            "tags": sorted(dag.tags),
             "has_deadline": bool(getattr(dag, "deadline", None)),
             "cycle": cycle,
             "tasks": {t.task_id: _task_report(t, dag, sample, when) for t in dag.tasks},
