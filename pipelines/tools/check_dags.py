@@ -1,7 +1,8 @@
 """DAG integrity report of a DAGs folder, as JSON (run with Airflow's own Python).
 
 Loads every DAG with Airflow's DagBag and reports, per DAG and task: import
-errors, parse time per file, cycles, retries and callbacks, pools, connection
+errors, parse time per file, serialisation errors (as the DAG processor
+serialises), cycles, retries and callbacks, pools, connection
 ids, and each templated field rendered for a sample date with sample Variables
 and Connections. dagstorm's unit test (tests/unit/test_pipeline_dags.py) runs
 it in Airflow's virtualenv, because dagstorm's own has no Airflow::
@@ -174,6 +175,20 @@ def _task_report(task: Any, dag: Any, sample: dict[str, Any], when: datetime) ->
     }
 
 
+def _serialize(bag: Any) -> tuple[float, dict[str, str]]:
+    """Serialise every DAG as the DAG processor does (a failure there is an import error)."""
+    from airflow.serialization.serialized_objects import DagSerialization  # noqa: PLC0415
+
+    started = time.monotonic()
+    errors: dict[str, str] = {}
+    for dag_id, dag in bag.dags.items():
+        try:
+            DagSerialization.to_dict(dag)
+        except Exception as exc:  # noqa: BLE001 - reported, the test asserts on it
+            errors[dag_id] = f"{exc.__class__.__name__}: {exc}"
+    return round(time.monotonic() - started, 3), errors
+
+
 def report(dags_folder: Path, sample: dict[str, Any]) -> dict[str, Any]:
     """Everything the integrity test asserts on."""
     started = time.monotonic()
@@ -183,6 +198,7 @@ def report(dags_folder: Path, sample: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     bag = BundleDagBag(str(dags_folder), bundle_path=dags_folder)
     fill_seconds = time.monotonic() - started
+    serialize_seconds, serialize_errors = _serialize(bag)
     when = datetime.fromisoformat(sample.get("logical_date", "2024-05-01T13:00:00+00:00"))
     dags: dict[str, Any] = {}
     for dag_id, dag in sorted(bag.dags.items()):
@@ -205,6 +221,8 @@ def report(dags_folder: Path, sample: dict[str, Any]) -> dict[str, Any]:
         "airflow_import_seconds": round(import_seconds, 3),
         "dagbag_fill_seconds": round(fill_seconds, 3),
         "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
+        "serialize_seconds": serialize_seconds,
+        "serialize_errors": serialize_errors,
         "file_parse_seconds": {
             str(stat.file): stat.duration.total_seconds() for stat in bag.dagbag_stats
         },

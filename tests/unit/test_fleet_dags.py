@@ -78,6 +78,7 @@ def _tasks_of(report: dict[str, Any], operator: str) -> list[tuple[str, dict[str
 
 def test_fifty_plus_dags_parse_without_errors_and_fast(report: dict[str, Any]) -> None:
     assert report["import_errors"] == {}
+    assert report["serialize_errors"] == {}
     assert len(report["dags"]) >= 50
     assert set(report["dags"]) >= UPSTREAMS
     assert report["dagbag_fill_seconds"] < FOLDER_PARSE_BUDGET_S
@@ -144,6 +145,7 @@ def test_v2_of_the_shared_upstream_parses_in_place_of_v1(
     report: dict[str, Any], v2_report: dict[str, Any]
 ) -> None:
     assert v2_report["import_errors"] == {}
+    assert v2_report["serialize_errors"] == {}
     v1 = report["dags"]["ingest_raw_events"]
     v2 = v2_report["dags"]["ingest_raw_events"]
     assert set(v2["tasks"]) > set(v1["tasks"])  # the same triggers and asset, plus new steps
