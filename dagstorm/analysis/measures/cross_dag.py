@@ -27,6 +27,7 @@ fault was held (``in_faults``): the delay the fault propagated downstream.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -95,7 +96,7 @@ def cross_dag_waits(
         if not members:
             continue
         for upstream in entry.upstream:
-            upstream_runs = by_dag.get(upstream)
+            upstream_runs = _UpstreamRuns.of(by_dag.get(upstream))
             paired: list[_Paired] = []
             total = 0
             for dag_id in members:
@@ -140,32 +141,55 @@ def _sensor_waits(
     return {(str(d), str(r)): float(v) for (d, r), v in summed.items()}
 
 
+@dataclass(frozen=True)
+class _UpstreamRuns:
+    """An upstream DAG's runs, indexed for pairing: by logical date, and by start."""
+
+    end_by_logical: Mapping[float, float | None]
+    starts: tuple[float, ...]
+    ends: tuple[float | None, ...]
+
+    @classmethod
+    def of(cls, runs: pd.DataFrame | None) -> _UpstreamRuns:
+        """Index ``runs`` (None or empty: nothing pairs)."""
+        if runs is None or not len(runs):
+            return cls({}, (), ())
+        rows = runs.to_dict("records")
+        by_logical: dict[float, float | None] = {}
+        for row in rows:
+            logical = opt_float(row.get("logical_date_t"))
+            if logical is not None:
+                by_logical.setdefault(logical, opt_float(row.get("end_date_t")))
+        started = sorted(
+            (float(row["start_date_t"]), opt_float(row.get("end_date_t")))
+            for row in rows
+            if opt_float(row.get("start_date_t")) is not None
+        )
+        return cls(by_logical, tuple(s for s, _ in started), tuple(e for _, e in started))
+
+    def end_of_pair(self, logical: float | None, before: float | None) -> tuple[bool, float | None]:
+        """(paired, its end): same logical date, else the run started last by ``before``."""
+        if logical is not None and logical in self.end_by_logical:
+            return True, self.end_by_logical[logical]
+        if before is None:
+            return False, None
+        index = bisect_right(self.starts, before)
+        return (True, self.ends[index - 1]) if index else (False, None)
+
+
 def _pair(
     row: Mapping[str, Any],
-    upstream_runs: pd.DataFrame | None,
+    upstream: _UpstreamRuns,
     waits: Mapping[tuple[str, str], float],
     windows: Sequence[FaultWindow],
 ) -> _Paired | None:
     """The run's figures against its paired upstream run; None when none pairs."""
-    if upstream_runs is None or not len(upstream_runs):
-        return None
     queued = opt_float(row.get("queued_at_t"))
     started = opt_float(row.get("start_date_t"))
-    same = upstream_runs[
-        upstream_runs["logical_date_t"].notna()
-        & (upstream_runs["logical_date_t"] == opt_float(row.get("logical_date_t")))
-    ]
-    if len(same):
-        upstream = same.iloc[0]
-    else:
-        before = queued if queued is not None else started
-        if before is None:
-            return None
-        earlier = upstream_runs[upstream_runs["start_date_t"] <= before]
-        if not len(earlier):
-            return None
-        upstream = earlier.sort_values("start_date_t", kind="stable").iloc[-1]
-    upstream_end = opt_float(upstream.get("end_date_t"))
+    logical = opt_float(row.get("logical_date_t"))
+    paired, upstream_end = upstream.end_of_pair(logical, queued if queued is not None else started)
+    if not paired:
+        return None
     start_after = (
         math.nan if started is None or upstream_end is None else max(0.0, started - upstream_end)
     )
