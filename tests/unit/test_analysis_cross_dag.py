@@ -26,6 +26,7 @@ PIPELINE = {
         {"id": "report_a", "start": {"kind": "schedule"}, "upstream": ["up"]},
         {"pattern": "report_*", "start": {"kind": "schedule"}, "upstream": ["up"]},
         {"id": "features", "start": {"kind": "asset", "asset": "x"}, "upstream": ["up"]},
+        {"id": "orphan", "start": {"kind": "asset", "asset": "y"}, "upstream": ["silent"]},
     ],
     "stages": {"wait": ["wait_for_*"]},
 }
@@ -78,7 +79,8 @@ class Journal:
 
 def _estate() -> Journal:
     j = Journal()
-    j.run("up", "u1", queued=0, end=20, logical=L1)
+    j.run("up", "u0", queued=-300, end=-280, logical=L1 - 300)  # before the run: not counted …
+    j.run("up", "u1", queued=-2, end=20, logical=L1)  # … but it may be waited on
     j.add("fault_applied", 100, fault_id="f1", fault="deploy v2", took_s=0)
     j.run("up", "u2", queued=150, end=190, logical=L2)  # slower: v2 is live
     j.add("fault_reverted", 200, fault_id="f1", fault="deploy v2", took_s=0)
@@ -91,10 +93,12 @@ def _estate() -> Journal:
     j.sensor("report_b", "b1", start=1, end=5, n=1)  # a first try that timed out early …
     j.sensor("report_b", "b1", start=6, end=24, n=2)  # … the last try is the one counted
     # Asset-triggered: no logical date; paired with the upstream run started last before.
-    j.run("features", "f0", queued=0.5, end=30, logical=None)  # before any upstream started
+    j.run("features", "f0", queued=0.5, end=30, logical=None)  # u1 in flight: no wait after it
+    j.run("orphan", "x1", queued=10, end=30, logical=None)  # its upstream has no run at all
     j.run("features", "f1", queued=25, end=60, logical=None)
     j.run("features", "f2", queued=195, end=230, logical=None)
     j.run("other", "o1", queued=0, end=10, logical=L1)  # not in the profile: no row
+    j.run("report_a", "a0", queued=-300, end=-250, logical=L1 - 300)  # before the run
     j.add("run_end", 300, status="completed")
     return j
 
@@ -114,9 +118,9 @@ def _rows(tmp_path: Path) -> dict[str, CrossDagWait]:
 
 def test_sensor_waits_pair_runs_by_logical_date(tmp_path: Path) -> None:
     rows = _rows(tmp_path)
-    assert set(rows) == {"report_a", "report_*", "features"}
+    assert set(rows) == {"report_a", "report_*", "features", "orphan"}
     a = rows["report_a"]
-    assert (a.upstream, a.dags, a.runs, a.paired) == ("up", 1, 2, 2)
+    assert (a.upstream, a.dags, a.runs, a.paired) == ("up", 1, 2, 2)  # a0 is before the run
     assert a.sensor_wait.p50 == pytest.approx(21)
     assert a.sensor_wait.max == pytest.approx(44)
     # Each started when queued (+1 s), before the upstream's run ended: no wait after it.
@@ -130,12 +134,17 @@ def test_sensor_waits_pair_runs_by_logical_date(tmp_path: Path) -> None:
 
 
 def test_asset_runs_pair_with_the_upstream_run_started_last(tmp_path: Path) -> None:
-    f = _rows(tmp_path)["features"]
-    assert (f.runs, f.paired) == (3, 2)  # f0 was queued before any upstream run started
+    rows = _rows(tmp_path)
+    f = rows["features"]
+    assert (f.runs, f.paired) == (3, 3)  # f0 pairs with u1, queued before the run started
     assert f.sensor_wait.count == 0  # no wait-stage task
-    # f1: start 26 − u1's end 20; f2: start 196 − u2's end 190.
+    # f0 started before u1 ended: 0; f1: start 26 − u1's end 20; f2: 196 − u2's end 190.
     assert f.start_after_upstream.p50 == pytest.approx(6)
     assert f.start_after_upstream.max == pytest.approx(6)
+    assert f.start_after_upstream.count == 3
+    orphan = rows["orphan"]
+    assert (orphan.upstream, orphan.runs, orphan.paired) == ("silent", 1, 0)
+    assert orphan.start_after_upstream.p50 is None
     assert f.start_after_upstream_in_faults.count == 1  # f2, queued at 195 < 200
 
 
@@ -144,7 +153,7 @@ def test_result_json_and_the_report_carry_the_table(tmp_path: Path) -> None:
     result = analyze(run_dir)
     document = result_document(result)
     rows = document["measures"]["cross_dag"]["rows"]
-    assert {r["downstream"] for r in rows} == {"report_a", "report_*", "features"}
+    assert {r["downstream"] for r in rows} == {"report_a", "report_*", "features", "orphan"}
     assert rows[0]["sensor_wait"]["p95"] is not None
     html = render_report(run_dir, result)
     assert "Cross-DAG waits" in html and "report_*" in html

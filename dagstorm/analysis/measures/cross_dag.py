@@ -3,7 +3,8 @@
 
 The pipeline profile declares the dependencies (a DAG entry's ``upstream``: an
 ExternalTaskSensor, a TriggerDagRunOperator or an asset the upstream emits).
-Each run of a downstream DAG is paired with one run of each of its upstreams:
+Each run of a downstream DAG queued after the run started is paired with one run
+of each of its upstreams (queued at any time):
 
 - the upstream's run with the **same logical date**, when there is one (a sensor
   waits for exactly that run: downstream and upstream share a schedule);
@@ -87,8 +88,10 @@ def cross_dag_waits(
     """The cross-DAG waits of the runs in ``dag_runs`` (see the module docstring)."""
     if not len(dag_runs) or not any(d.upstream for d in dependencies):
         return CrossDagWaits(())
-    runs = _in_scope(dag_runs)
-    by_dag = {str(k): g for k, g in runs.groupby("dag_id", sort=True)}
+    # Downstream runs queued during the run; upstream runs whenever (a run queued just
+    # before the start may be the one a downstream run of the run waited on).
+    by_dag = {str(k): g for k, g in _in_scope(dag_runs).groupby("dag_id", sort=True)}
+    every = {str(k): g for k, g in dag_runs.groupby("dag_id", sort=True)}
     waits = _sensor_waits(task_tries, wait_patterns)
     rows: list[CrossDagWait] = []
     for entry in dependencies:
@@ -96,7 +99,7 @@ def cross_dag_waits(
         if not members:
             continue
         for upstream in entry.upstream:
-            upstream_runs = _UpstreamRuns.of(by_dag.get(upstream))
+            upstream_runs = _UpstreamRuns.of(every.get(upstream))
             paired: list[_Paired] = []
             total = 0
             for dag_id in members:
