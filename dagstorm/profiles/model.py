@@ -50,10 +50,11 @@ class DagStart(_Strict):
     ``schedule``: Airflow's own timetable. ``api``: dagstorm triggers runs through
     the REST API with ``conf``; ``per: partition`` triggers one run per landing
     partition a generator finishes (``conf.partition_hour``). ``asset``: an asset
-    event on ``asset``. ``kafka``: a message on ``topic``.
+    event on ``asset``. ``kafka``: a message on ``topic``. ``trigger``: a
+    TriggerDagRunOperator of the DAG the entry names as its ``upstream``.
     """
 
-    kind: Literal["schedule", "api", "asset", "kafka"]
+    kind: Literal["schedule", "api", "asset", "kafka", "trigger"]
     conf: dict[str, Any] = Field(default_factory=dict)
     per: Literal["partition"] | None = None
     asset: str | None = None
@@ -94,11 +95,21 @@ class DagEntry(_Strict):
     pattern: str | None = Field(None, min_length=1, max_length=250)
     start: DagStart
     sla: Sla | None = None
+    #: DAG ids its runs wait for (an ExternalTaskSensor, a TriggerDagRunOperator or
+    #: an asset the upstream emits): the cross-DAG waits measure pairs each of its
+    #: runs with the upstream's run it waited on.
+    upstream: list[Annotated[str, Field(min_length=1, max_length=250)]] = Field(
+        default_factory=list
+    )
 
     @model_validator(mode="after")
     def _one_name(self) -> DagEntry:
         if (self.id is None) == (self.pattern is None):
             raise_all("DagEntry", [((), "give exactly one of `id` or `pattern`")])
+        if self.start.kind == "trigger" and not self.upstream:
+            raise_all(
+                "DagEntry", [(("upstream",), "a `trigger` start needs `upstream: [<dag id>]`")]
+            )
         return self
 
     def matches(self, dag_id: str) -> bool:
@@ -141,6 +152,10 @@ class DagSource(_Strict):
     #: SQL run (idempotent DDL) on the database of ``schema_dsn_env`` at deploy.
     schema_file: Path | None = None
     schema_dsn_env: str | None = None
+    #: Airflow pools the DAGs name (pool → slots), created or reset by deploy.
+    pools: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,256}$")], int] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _folders(self) -> DagSource:
@@ -151,6 +166,9 @@ class DagSource(_Strict):
             findings.append((("folders",), "an external source has no folders to deploy"))
         if (self.schema_file is None) != (self.schema_dsn_env is None):
             findings.append((("schema_file",), "give both `schema_file` and `schema_dsn_env`"))
+        for pool, slots in self.pools.items():
+            if slots < 0:
+                findings.append((("pools", pool), f"pool {pool}: slots must be 0 or more"))
         raise_all("DagSource", findings)
         return self
 
@@ -269,6 +287,11 @@ class PipelineProfile(_Strict):
     def dag_of(self, dag_id: str) -> DagEntry | None:
         """The entry ``dag_id`` belongs to."""
         return next((d for d in self.dags if d.matches(dag_id)), None)
+
+    def upstream_of(self, dag_id: str) -> tuple[str, ...]:
+        """The DAGs ``dag_id``'s runs wait for (its entry's ``upstream``)."""
+        entry = self.dag_of(dag_id)
+        return tuple(entry.upstream) if entry is not None else ()
 
     def stage_of(self, task_id: str) -> str | None:
         """The stage ``task_id`` belongs to (None: only timed in queueing)."""

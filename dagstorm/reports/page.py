@@ -27,6 +27,7 @@ from dagstorm.reports.style import CSS
 from dagstorm.reports.summary import provenance, summary_section
 from dagstorm.reports.tables import (
     completeness_table,
+    cross_dag_table,
     output_checks_table,
     recovery_table,
     sla_misses_table,
@@ -77,6 +78,13 @@ def render_report_of(
         _section("trends", "Against earlier runs", trends_section(history, result)),
         _section("sla", "Runs that missed the SLA", sla_misses_table(result)),
         _section("recovery", "Recovery per fault", recovery_table(result)),
+        _section(
+            "cross-dag",
+            "Cross-DAG waits (downstream runs on the upstream the profile declares)",
+            cross_dag_table(result),
+        )
+        if result.measures.cross_dag.rows
+        else "",
         _section("completeness", "Data completeness per hour", completeness_table(result)),
         _section(
             "stream-completeness",

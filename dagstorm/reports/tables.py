@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dagstorm.analysis.measures.completeness import CountsRow
+from dagstorm.analysis.measures.percentiles import Percentiles
 from dagstorm.analysis.measures.recovery import FaultRecovery
 from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.texts import number_text, percent_text
@@ -13,6 +14,7 @@ from dagstorm.reports.markup import Child, Markup, el, join
 
 __all__ = [
     "completeness_table",
+    "cross_dag_table",
     "html_table",
     "output_checks_table",
     "recovery_table",
@@ -311,4 +313,37 @@ def output_checks_table(result: Result) -> Markup:
         for m in checks
     ]
     headers = ["check", "kind", "found", "distinct ids", "expected", "lost", "duplicated", "basis"]
+    return html_table(headers, rows, numeric=[2, 3, 4, 5, 6])
+
+
+def _spread(p: Percentiles) -> str:
+    """``p50 / p95 / max`` of some waits, or ``n/a`` when none was measured."""
+    if not p.count:
+        return "n/a"
+    return " / ".join(duration_text(v) for v in (p.p50, p.p95, p.max))
+
+
+def cross_dag_table(result: Result) -> Markup:
+    """How long downstream runs waited on their upstream: all runs, and those queued in a fault."""
+    rows: list[list[Child]] = [
+        [
+            w.upstream,
+            w.downstream,
+            f"{w.paired:,} of {w.runs:,}",
+            _spread(w.sensor_wait),
+            _spread(w.start_after_upstream),
+            _spread(w.sensor_wait_in_faults),
+            _spread(w.start_after_upstream_in_faults),
+        ]
+        for w in result.measures.cross_dag.rows
+    ]
+    headers = [
+        "upstream",
+        "downstream (profile entry)",
+        "runs paired",
+        "sensor wait p50 / p95 / max",
+        "start after upstream's end",
+        "sensor wait, queued in a fault",
+        "start after upstream, queued in a fault",
+    ]
     return html_table(headers, rows, numeric=[2, 3, 4, 5, 6])

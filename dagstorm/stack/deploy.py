@@ -254,6 +254,20 @@ def apply_airflow(stack: Stack, settings: PipelineSettings) -> None:
         _check_bulk("variables", response)
 
 
+def apply_pools(stack: Stack, pools: Mapping[str, int], description: str) -> None:
+    """Create the pools (name → slots) through the REST API, overwriting their slots."""
+    bodies = [
+        {"name": name, "slots": slots, "include_deferred": False, "description": description}
+        for name, slots in sorted(pools.items())
+    ]
+    if not bodies:
+        return
+    body = af.BulkBodyPoolBody.from_dict(_upsert(bodies))
+    assert body is not None
+    with api_client(stack) as api:
+        _check_bulk("pools", af.PoolApi(api).bulk_pools(body, _request_timeout=30))
+
+
 def apply_schema(dsn: str, schema_file: Path) -> None:
     """Run ``schema_file`` (idempotent DDL) on the database of ``dsn``."""
     try:

@@ -4,7 +4,7 @@ The embedded Airflow reads one DAGs folder that dagstorm owns, under the state
 directory (``<state>/airflow/dags``). Deploying a profile links each top-level
 entry of its ``source.folders`` into it (so a DAG's own package imports work as
 in its folder), records them in ``.deployed.json``, creates the profile's
-database, runs its setup and schema, then waits until Airflow has parsed every
+database and pools, runs its setup and schema, then waits until Airflow has parsed every
 DAG the profile names by id (the DAG processor rescans the folder every 20 s).
 Undeploying removes the links; Airflow then marks those DAGs stale.
 
@@ -26,6 +26,7 @@ from dagstorm.stack.deploy import (
     DAG_WAIT_SECONDS,
     DeployError,
     PipelineSettings,
+    apply_pools,
     apply_schema,
     dag_files_outside,
     deploy_to,
@@ -194,6 +195,8 @@ def deploy_profile(
             upsert_connection(stack, postgres_connection(database.connection_id, dsn))
     if profile.source.setup == "reference":
         deploy_to(stack, PipelineSettings.for_embedded(ctx))
+    if profile.source.pools:
+        apply_pools(stack, profile.source.pools, f"pool of the pipeline profile {profile.name}")
     _schema(stack, loaded)
     if wait:
         wait_for_dags(stack, tuple(d.id for d in profile.dags if d.id), DAG_WAIT_SECONDS)

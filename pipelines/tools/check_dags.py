@@ -1,7 +1,8 @@
 """DAG integrity report of a DAGs folder, as JSON (run with Airflow's own Python).
 
 Loads every DAG with Airflow's DagBag and reports, per DAG and task: import
-errors, parse time per file, cycles, retries and callbacks, pools, connection
+errors, parse time per file, serialisation errors (as the DAG processor
+serialises), cycles, retries and callbacks, pools, connection
 ids, and each templated field rendered for a sample date with sample Variables
 and Connections. dagstorm's unit test (tests/unit/test_pipeline_dags.py) runs
 it in Airflow's virtualenv, because dagstorm's own has no Airflow::
@@ -135,6 +136,19 @@ def _render_task(task: Any, dag: Any, sample: dict[str, Any], when: datetime) ->
     }
 
 
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _asset_names(values: Any) -> list[str]:
+    """The names of the assets among ``values`` (a schedule or a task's outlets)."""
+    if not isinstance(values, list | tuple):
+        return []
+    return [str(v.name) for v in values if type(v).__name__ == "Asset"]
+
+
 def _task_report(task: Any, dag: Any, sample: dict[str, Any], when: datetime) -> dict[str, Any]:
     conn_ids = sorted({str(getattr(task, a)) for a in CONN_ATTRIBUTES if getattr(task, a, None)})
     return {
@@ -148,8 +162,31 @@ def _task_report(task: Any, dag: Any, sample: dict[str, Any], when: datetime) ->
         "pool": task.pool,
         "conn_ids": conn_ids,
         "trigger_rule": str(task.trigger_rule),
+        "weight_rule": str(getattr(task, "weight_rule", None)),
+        # Cross-DAG dependencies: what a sensor waits for, what a trigger starts, what
+        # assets the task emits.
+        "external_dag_id": getattr(task, "external_dag_id", None),
+        "trigger_dag_id": getattr(task, "trigger_dag_id", None),
+        "mode": getattr(task, "mode", None),
+        "sensor_timeout": _seconds(getattr(task, "timeout", None)),
+        "poke_interval": _seconds(getattr(task, "poke_interval", None)),
+        "outlets": sorted(_asset_names(task.outlets)),
         **_render_task(task, dag, sample, when),
     }
+
+
+def _serialize(bag: Any) -> tuple[float, dict[str, str]]:
+    """Serialise every DAG as the DAG processor does (a failure there is an import error)."""
+    from airflow.serialization.serialized_objects import DagSerialization  # noqa: PLC0415
+
+    started = time.monotonic()
+    errors: dict[str, str] = {}
+    for dag_id, dag in bag.dags.items():
+        try:
+            DagSerialization.to_dict(dag)
+        except Exception as exc:  # noqa: BLE001 - reported, the test asserts on it
+            errors[dag_id] = f"{exc.__class__.__name__}: {exc}"
+    return round(time.monotonic() - started, 3), errors
 
 
 def report(dags_folder: Path, sample: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +198,7 @@ def report(dags_folder: Path, sample: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     bag = BundleDagBag(str(dags_folder), bundle_path=dags_folder)
     fill_seconds = time.monotonic() - started
+    serialize_seconds, serialize_errors = _serialize(bag)
     when = datetime.fromisoformat(sample.get("logical_date", "2024-05-01T13:00:00+00:00"))
     dags: dict[str, Any] = {}
     for dag_id, dag in sorted(bag.dags.items()):
@@ -173,6 +211,8 @@ def report(dags_folder: Path, sample: dict[str, Any]) -> dict[str, Any]:
             "file": Path(dag.fileloc).name,
             "catchup": dag.catchup,
             "schedule": str(dag.schedule),
+            "asset_schedule": sorted(_asset_names(dag.schedule)),
+            "tags": sorted(dag.tags),
             "has_deadline": bool(getattr(dag, "deadline", None)),
             "cycle": cycle,
             "tasks": {t.task_id: _task_report(t, dag, sample, when) for t in dag.tasks},
@@ -181,6 +221,8 @@ def report(dags_folder: Path, sample: dict[str, Any]) -> dict[str, Any]:
         "airflow_import_seconds": round(import_seconds, 3),
         "dagbag_fill_seconds": round(fill_seconds, 3),
         "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
+        "serialize_seconds": serialize_seconds,
+        "serialize_errors": serialize_errors,
         "file_parse_seconds": {
             str(stat.file): stat.duration.total_seconds() for stat in bag.dagbag_stats
         },

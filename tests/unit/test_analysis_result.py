@@ -167,6 +167,7 @@ def test_result_json_format(run_dir: Path) -> None:
         "tries_never_started",
         "output_checks",
         "dag_faults",
+        "cross_dag",
     }
     (miss,) = measures["sla"][0]["misses"]
     assert miss["run_id"] == "manual__2026-03-02T00"

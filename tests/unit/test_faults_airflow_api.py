@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from dagstorm.core.atomic import atomic_write
+from dagstorm.core.errors import FaultError
 from dagstorm.faults.airflow_api.backup import BACKUP_PREFIX, backup_name
 from dagstorm.faults.airflow_api.connections import BreakConnection
-from dagstorm.faults.airflow_api.dag_files import BreakDag, DeployDag, broken_source
+from dagstorm.faults.airflow_api.dag_files import (
+    BreakDag,
+    DeployDag,
+    broken_source,
+    dag_file_in,
+    file_record,
+    restore_file,
+)
 from dagstorm.faults.airflow_api.objects import ClearRuns, PauseDag, SqueezePool
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
@@ -163,3 +173,34 @@ def test_a_spec_read_back_from_the_journal_is_the_same_spec(data: dict[str, Any]
     assert parse_fault_spec(spec.model_dump(mode="json")) == spec
     kill = parse_fault_spec({"kind": "airflow", "action": "kill", "component": "scheduler"})
     assert parse_fault_spec(kill.model_dump(mode="json")) == kill
+
+
+def test_a_linked_dag_file_is_replaced_and_restored_as_a_link(tmp_path: Path) -> None:
+    source = tmp_path / "profile" / "dags"
+    source.mkdir(parents=True)
+    (source / "up.py").write_text("# v1\n")
+    (source / "pkg").mkdir()
+    (source / "pkg" / "inner.py").write_text("# inner\n")
+    folder = tmp_path / "airflow" / "dags"
+    folder.mkdir(parents=True)
+    (folder / "up.py").symlink_to(source / "up.py")  # what `stack deploy` makes
+    (folder / "pkg").symlink_to(source / "pkg")
+    (folder / "own.py").write_text("# own\n")
+
+    path = dag_file_in(folder, "up.py")
+    kept = file_record(path)
+    assert kept == {"content": "# v1\n", "link": str(source / "up.py")}
+    atomic_write(path, "# v2\n")  # what inject does
+    assert (source / "up.py").read_text() == "# v1\n"  # the profile's file is untouched
+    restore_file(path, kept)
+    assert path.is_symlink() and os.readlink(path) == str(source / "up.py")
+
+    own = dag_file_in(folder, "own.py")
+    kept = file_record(own)
+    atomic_write(own, "# broken\n")
+    restore_file(own, kept)
+    assert not own.is_symlink() and own.read_text() == "# own\n"
+
+    for outside in ("pkg/inner.py", "../elsewhere.py", "missing.py"):
+        with pytest.raises(FaultError, match="not a file of the declared DAGs folder"):
+            dag_file_in(folder, outside)

@@ -165,6 +165,35 @@ def test_count_checks_and_kafka_lag_validate(tmp_path: Path) -> None:
     assert [c.kind for c in profile.outputs] == ["sql", "kafka", "files"]
 
 
+def test_upstreams_trigger_starts_and_pools(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "name: mine\n"
+        "dags:\n"
+        "  - {id: up, start: {kind: schedule}}\n"
+        "  - {id: down_1, upstream: [up], start: {kind: trigger}, sla: {deadline: 2m}}\n"
+        "  - {pattern: 'down_*', upstream: [up], start: {kind: asset, asset: a}}\n"
+        "source: {folders: [dags], pools: {small: 2}}\n",
+    )
+    profile = load_profile(path).profile
+    assert profile.source.pools == {"small": 2}
+    assert profile.upstream_of("down_1") == ("up",)
+    assert profile.upstream_of("down_7") == ("up",)
+    assert profile.upstream_of("up") == ()
+    (tmp_path / "bad").mkdir()
+    bad = _write(
+        tmp_path / "bad",
+        "name: mine\n"
+        "dags: [{id: d, start: {kind: trigger}}]\n"
+        "source: {folders: [dags], pools: {small: -1}}\n",
+    )
+    with pytest.raises(ProfileInvalid) as caught:
+        load_profile(bad)
+    text = caught.value.render()
+    assert "`trigger` start needs `upstream" in text
+    assert "slots must be 0 or more" in text
+
+
 def test_scenarios_name_a_profile_or_get_the_default(tmp_path: Path) -> None:
     smoke = load_scenario(ROOT / "scenarios" / "smoke.yaml")
     assert smoke.profile is not None and smoke.profile.profile.name == "ad_logs"

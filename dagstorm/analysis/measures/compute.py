@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match_alerts
 from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
+from dagstorm.analysis.measures.cross_dag import CrossDagWaits, cross_dag_waits
 from dagstorm.analysis.measures.dag_faults import DagFaultImpact, dag_fault_impacts
 from dagstorm.analysis.measures.fault_windows import fault_windows
 from dagstorm.analysis.measures.never_started import TriesNeverStarted, tries_never_started
@@ -48,6 +49,8 @@ class Measures:
     output_checks: tuple[OutputCheckMeasure, ...] = ()
     #: Faults on one DAG (deploy, broken file, pause, reruns) and what its runs did.
     dag_faults: tuple[DagFaultImpact, ...] = ()
+    #: How long downstream DAG runs waited on the upstreams the profile declares.
+    cross_dag: CrossDagWaits = field(default_factory=lambda: CrossDagWaits(()))
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -137,5 +140,12 @@ def compute_measures(data: RunData) -> Measures:
         ),
         dag_faults=dag_fault_impacts(
             data.events_by_kind.get(Kind.FAULT_INTENT, ()), windows, data.dag_runs
+        ),
+        cross_dag=cross_dag_waits(
+            data.dag_runs,
+            data.task_tries,
+            data.pipeline.dependencies,
+            wait_patterns=data.stage_map.get("wait", ()),
+            windows=windows.windows,
         ),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from dagstorm.core.errors import DagstormError
 from dagstorm.profiles.loader import default_profile
 from dagstorm.run.rundir import RunDirectory
 
-__all__ = ["CheckFigures", "PipelineInfo", "read_pipeline"]
+__all__ = ["CheckFigures", "DagDependency", "PipelineInfo", "read_pipeline"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,33 @@ class CheckFigures:
 
 
 @dataclass(frozen=True)
+class DagDependency:
+    """A DAG entry of the profile (an id, or a glob pattern) and the DAGs its runs wait for."""
+
+    dag: str
+    pattern: bool
+    upstream: tuple[str, ...]
+
+    def matches(self, dag_id: str) -> bool:
+        """True when ``dag_id`` is this entry's DAG (or matches its pattern)."""
+        return fnmatchcase(dag_id, self.dag) if self.pattern else dag_id == self.dag
+
+
+def _dependencies(dags: Any) -> tuple[DagDependency, ...]:
+    """Every DAG entry of a profile document, in order (entries match first to last)."""
+    found: list[DagDependency] = []
+    for entry in dags if isinstance(dags, list) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        pattern = entry.get("id") is None
+        name = entry.get("pattern") if pattern else entry.get("id")
+        if isinstance(name, str):
+            upstream = tuple(str(u) for u in entry.get("upstream") or ())
+            found.append(DagDependency(name, pattern, upstream))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class PipelineInfo:
     """The profile's name and stage map, and the output checks' figures."""
 
@@ -47,6 +75,17 @@ class PipelineInfo:
     checks: tuple[CheckFigures, ...] = ()
     #: Why the checks are absent (None when ``output_checks.json`` was read).
     checks_absent: str | None = None
+    #: The profile's DAG entries with their declared ``upstream`` DAGs.
+    dependencies: tuple[DagDependency, ...] = ()
+
+    def upstream_of(self, dag_id: str) -> tuple[str, ...]:
+        """The DAGs ``dag_id``'s runs wait for (its first matching entry's ``upstream``)."""
+        entry = self.entry_of(dag_id)
+        return entry.upstream if entry is not None else ()
+
+    def entry_of(self, dag_id: str) -> DagDependency | None:
+        """The profile entry ``dag_id`` belongs to (entries match first to last)."""
+        return next((d for d in self.dependencies if d.matches(dag_id)), None)
 
 
 def _figures(row: Mapping[str, Any]) -> CheckFigures:
@@ -73,10 +112,12 @@ def read_pipeline(run_dir: Path) -> PipelineInfo:
     directory = RunDirectory(Path(run_dir))
     name: str | None = None
     stages: dict[str, tuple[str, ...]] = {}
+    dependencies: tuple[DagDependency, ...] = ()
     try:
         document = json.loads(directory.pipeline.read_text())
         name = str(document.get("name"))
         stages = {str(k): tuple(v) for k, v in (document.get("stages") or {}).items()}
+        dependencies = _dependencies(document.get("dags"))
     except FileNotFoundError:
         try:
             default = default_profile()
@@ -85,14 +126,16 @@ def read_pipeline(run_dir: Path) -> PipelineInfo:
         if default is not None:
             name = default.profile.name
             stages = {k: tuple(v) for k, v in default.profile.stages.items()}
+            dependencies = _dependencies(default.profile.model_dump(mode="json")["dags"])
     except (OSError, ValueError, AttributeError):
         pass
     try:
         checks_doc = json.loads(directory.output_checks.read_text())
         rows = checks_doc.get("checks") or []
         checks = tuple(_figures(row) for row in rows if isinstance(row, Mapping))
-        return PipelineInfo(name, stages, checks, None)
+        return PipelineInfo(name, stages, checks, None, dependencies)
     except FileNotFoundError:
-        return PipelineInfo(name, stages, (), f"no {RunDirectory.OUTPUT_CHECKS}")
+        return PipelineInfo(name, stages, (), f"no {RunDirectory.OUTPUT_CHECKS}", dependencies)
     except (OSError, ValueError, AttributeError) as exc:
-        return PipelineInfo(name, stages, (), f"{RunDirectory.OUTPUT_CHECKS} unreadable: {exc}")
+        absent = f"{RunDirectory.OUTPUT_CHECKS} unreadable: {exc}"
+        return PipelineInfo(name, stages, (), absent, dependencies)

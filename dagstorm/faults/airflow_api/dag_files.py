@@ -12,6 +12,7 @@ version. The time that takes is the fault's time to effect.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from dagstorm.core.errors import FaultError
 from dagstorm.core.polling import poll_until
 from dagstorm.faults.airflow_api.base import TIMEOUT, ApiFault, api_error
 
-__all__ = ["BreakDag", "DeployDag", "broken_source"]
+__all__ = ["BreakDag", "DeployDag", "broken_source", "dag_file_in", "file_record", "restore_file"]
 
 #: How long inject waits for Airflow to show the effect, and revert for the restore.
 PARSE_WAIT_S = 150.0
@@ -45,6 +46,46 @@ def broken_source(fault_id: str) -> str:
         f" ({fault_id}); the original comes back when the fault is reverted.\n"
         f'raise ImportError("DAG file broken by dagstorm fault {fault_id}")\n'
     )
+
+
+def dag_file_in(folder: Path, relative: str) -> Path:
+    """The DAG file ``relative`` inside ``folder``, as a path in it (a link is not followed).
+
+    A DAG file may be a symlink in the folder (``dagstorm stack deploy`` links a
+    profile's files there): the fault replaces the link, never the file it points
+    to. A file under a linked *directory* is refused: writing it would write into
+    the directory the link points to (the profile's own source tree).
+    """
+    root = folder.resolve()
+    path = root / relative
+    inside = os.path.normpath(path).startswith(str(root) + os.sep)
+    if not inside or not path.parent.resolve().is_relative_to(root) or not path.is_file():
+        raise FaultError(
+            f"the DAG file {relative} is not a file of the declared DAGs folder {folder}"
+            " (or sits in a linked directory)",
+            where=str(folder),
+            fix="point the stack's DAGs folder at the folder this Airflow reads; deploy the"
+            " DAG as a file (or a link to one) at the folder's top level or in a real folder",
+        )
+    return path
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    """What a revert needs to put ``path`` back: its text, and its link target if a link."""
+    link = os.readlink(path) if path.is_symlink() else None
+    return {"content": path.read_text(), "link": link}
+
+
+def restore_file(path: Path, kept: dict[str, Any]) -> None:
+    """Put ``path`` back as ``kept`` recorded it: the same link, or the same text."""
+    link = kept.get("link")
+    if link:
+        temporary = path.with_name(f".{path.name}.dagstorm-restore")
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(str(link))
+        os.replace(temporary, path)
+    else:
+        atomic_write(path, str(kept["content"]))
 
 
 class _DagFileFault(ApiFault):
@@ -74,13 +115,7 @@ class _DagFileFault(ApiFault):
         except ApiException as exc:
             raise api_error(f"finding DAG {dag_id}", exc) from None
         relative = dag.relative_fileloc or Path(dag.fileloc).name
-        path = (folder / relative).resolve()
-        if not path.is_relative_to(folder.resolve()) or not path.is_file():
-            raise FaultError(
-                f"DAG {dag_id}'s file {relative} is not in the declared DAGs folder {folder}",
-                where=self.ctx.stack.source,
-                fix="point the stack's DAGs folder at the folder this Airflow reads",
-            )
+        path = dag_file_in(folder, relative)
         return path, relative, getattr(dag, "file_token", None)
 
     def _reparse(self, client: ApiClient, token: str | None) -> None:
@@ -112,7 +147,7 @@ class _DagFileFault(ApiFault):
             path, relative, token = self._locate(client)
             version = self._latest_version(client)
             kept = self.backup(client).save(
-                {"path": relative, "content": path.read_text(), "version": version}
+                {"path": relative, **file_record(path), "version": version}
             )
             atomic_write(path, source)
             self._reparse(client, token)
@@ -139,7 +174,7 @@ class _DagFileFault(ApiFault):
             if kept is None or folder is None:
                 return
             relative = str(kept["path"])
-            atomic_write(folder / relative, str(kept["content"]))
+            restore_file(folder.resolve() / relative, kept)
             token = None
             with contextlib.suppress(ApiException):
                 token = getattr(DAGApi(client).get_dag(str(self.spec.dag_id)), "file_token", None)
