@@ -99,11 +99,11 @@ def _recover(ctx: StackContext, *flags: str) -> subprocess.CompletedProcess[str]
 
 
 def _deploys(done: subprocess.CompletedProcess[str]) -> int:
-    """Deploys of the reference pipeline, from the progress lines (not with -q)."""
+    """Deploys of the stack's pipelines, from the progress lines (not with -q)."""
     return sum(
         1
         for line in (done.stdout + done.stderr).splitlines()
-        if line.startswith("✓ deploy the reference pipeline")
+        if line.startswith("✓ deploy pipeline ")
     )
 
 

@@ -192,18 +192,19 @@ def test_recover_after_a_sigkill_leaves_no_rule_loaded(
         stderr=subprocess.DEVNULL,
     )
     try:
-        applied = _wait_for(
-            "the fault applied",
-            lambda: next(
+
+        def verified() -> dict[str, Any] | None:
+            assert child.poll() is None, f"`dagstorm fault inject` exited ({child.returncode})"
+            return next(
                 (
                     e
                     for e in journal.entries()
                     if e.get("event") == "verified" and e.get("pid") == child.pid
                 ),
                 None,
-            ),
-            300,
-        )
+            )
+
+        applied = _wait_for("the fault applied", verified, 300)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)

@@ -16,7 +16,7 @@ from dagstorm.cli import cli
 from dagstorm.cli.common import Settings, fail, handle_errors, out
 from dagstorm.core.durations import duration_text, parse_duration
 from dagstorm.core.errors import ExitCode, UsageError
-from dagstorm.faults.kinds import parse_fault_spec
+from dagstorm.faults.kinds import FAULT_KINDS, parse_fault_spec
 
 # The fault manager and recover load every fault family and its clients (~0.7 s): they
 # are imported where used, so other commands (`validate`) start quickly.
@@ -53,7 +53,7 @@ def fault() -> None:
 
 
 @fault.command("inject")
-@click.argument("kind", type=click.Choice(["network", "broker", "spark", "airflow"]))
+@click.argument("kind", metavar="KIND")
 @click.argument("fields", nargs=-1)
 @click.option("--duration", help="Hold the fault this long, then revert (e.g. 30s, 2m).")
 @click.pass_obj
@@ -63,7 +63,9 @@ def fault_inject(
 ) -> None:
     """Inject one fault; it stays applied until `fault revert` unless --duration is given.
 
-    Ctrl-C or SIGTERM during --duration reverts it at once.
+    KIND is a fault kind: network, broker, spark, airflow, jvm, or one a plugin
+    adds (docs/faults.md, docs/plugins.md). Ctrl-C or SIGTERM during --duration
+    reverts it at once.
 
     \b
     Example:
@@ -71,6 +73,13 @@ def fault_inject(
       dagstorm fault inject jvm action=memory_stress "app=my_dag-aggregate-*" --duration 2m
       dagstorm fault inject airflow action=kill component=scheduler
     """
+    known = FAULT_KINDS.names()
+    if kind not in known:
+        raise UsageError(
+            f"unknown fault kind `{kind}`",
+            where="KIND",
+            fix=f"use one of: {', '.join(known)}",
+        )
     spec = spec_from_args(kind, fields)
     hold = None
     if duration is not None:
