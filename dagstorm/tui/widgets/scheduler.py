@@ -77,11 +77,12 @@ class SchedulerPane(Vertical, can_focus=True):
         """Render the last minutes of scheduling."""
         now = state.now_t
         finished = state.tries_finished.series(now, MINUTES)
-        started = state.tries_started.series(now, MINUTES)
-        # The last complete minute: the current one is still counting (0 at its start).
+        # The last 60 s, whatever the minute: a minute's count would read 0 at its start
+        # while the sparkline (per minute, the current one included) shows tries.
+        started_60 = state.recent_started.count(now, 60)
+        finished_60 = state.recent_finished.count(now, 60)
         self.query_one("#scheduler-summary", TextPane).put(
-            f"tries last min: started {started[-2]} finished {finished[-2]}"
-            f"  retries {state.retries}"
+            f"tries last 60 s: started {started_60} finished {finished_60}  retries {state.retries}"
         )
         self.query_one("#scheduler-finished", Sparkline).data = [float(v) for v in finished]
         moving, constant = gauge_lines(state.statsd, state.statsd_ranges)
