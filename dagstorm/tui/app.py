@@ -100,6 +100,7 @@ class WatchApp(SteeringActions, App[None]):
         self._verdict_generation = -1
         self._verdict_busy = False
         self._seen_dag_runs = 0
+        self._result_stamp = 0
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -215,10 +216,30 @@ class WatchApp(SteeringActions, App[None]):
 
     def _maybe_verdict(self) -> None:
         generation = self.state.verdict_generation
-        if self._verdict_busy or generation == self._verdict_generation:
+        if self._verdict_busy:
+            return
+        if generation == self._verdict_generation and not self._result_written():
             return
         self._verdict_busy = True
         self.compute_verdict(self.state.verdict_events(), generation)
+
+    def _result_written(self) -> bool:
+        """Whether ``result.json`` came after the verdict shown: read it.
+
+        A live run is analysed after its end, so its first final verdict is the
+        events' (no PASS without the analysis). Each version of the file is tried
+        once: one the TUI cannot read is not read again every few seconds.
+        """
+        if not (self.state.ended and self.verdict.final) or self.verdict.from_result:
+            return False
+        try:
+            stamp = RunDirectory(self.run_dir).result.stat().st_mtime_ns
+        except OSError:
+            return False
+        if stamp == self._result_stamp:
+            return False
+        self._result_stamp = stamp
+        return True
 
     @work(thread=True, exclusive=True, group="verdict")
     def compute_verdict(self, events: list[Any], generation: int) -> None:

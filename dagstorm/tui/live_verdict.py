@@ -55,6 +55,8 @@ class LiveVerdict:
     exit_code: int | None = None
     #: The findings' texts (what fails the run besides its SLOs).
     findings: tuple[str, ...] = ()
+    #: True when read from ``result.json`` (the analysis' own verdict, not the events').
+    from_result: bool = False
 
 
 EMPTY = LiveVerdict((), None, final=False)
@@ -149,4 +151,5 @@ def stored_verdict(run_dir: Path) -> LiveVerdict | None:
         passed=passed,
         exit_code=exit_code,
         findings=findings,
+        from_result=True,
     )

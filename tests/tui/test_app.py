@@ -132,6 +132,25 @@ async def test_the_final_verdict_comes_when_a_replay_reaches_the_end(
         assert app.verdict.score == 16.7
 
 
+async def test_a_live_run_shows_result_json_once_the_analysis_wrote_it(
+    smoke_run: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    run_dir = tmp_path / smoke_run.name
+    run_dir.mkdir()
+    for name in ("scenario.yaml", "journal.jsonl"):
+        shutil.copy(smoke_run / name, run_dir)
+    app = create_app(run_dir, mode="live")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.state.ended and app.verdict.final)
+        assert not app.verdict.from_result  # judged from the events: no result.json yet
+        shutil.copy(smoke_run / "result.json", run_dir)  # the engine's analysis, after
+        app._maybe_verdict()  # the next timer tick
+        await wait_for(pilot, lambda: app.verdict.from_result)
+        assert (app.verdict.score, app.verdict.exit_code) == (16.7, 1)
+
+
 async def test_the_verdict_line_stays_at_80_columns(smoke_run: Path) -> None:
     from dagstorm.tui.widgets.run_header import RunHeader
 
@@ -304,6 +323,28 @@ async def test_a_running_runs_duration_is_never_cut_as_it_grows(tmp_path: Path) 
         await wait_for(pilot, lambda: not table._require_update_dimensions)
         sim = list(table.columns.values())[2]
         assert sim.get_render_width(table) - 2 * table.cell_padding >= len("1h00m")
+
+
+async def test_the_cursor_stays_on_its_run_when_a_new_run_comes(live_run: Path) -> None:
+    from dagstorm.tui.widgets.dag_runs import DagRunsTable
+
+    app = create_app(live_run)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: len(app.state.dag_runs) == 2)
+        app.redraw(force=True)
+        table = app.screen.query_one(DagRunsTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+        await pilot.press("2", "down")  # focus the DAG runs, select the older run
+        chosen = table.run_at(table.cursor_row)
+        assert chosen is not None and "03:00" in chosen[1]
+        new = orjson.loads(journal_lines()[682])  # the first manual run (t = 90.9)
+        assert new["kind"] == "dag_run"
+        with (live_run / "journal.jsonl").open("ab") as journal:
+            journal.write(orjson.dumps({**new, "seq": 100_000}) + b"\n")
+        await wait_for(pilot, lambda: len(app.state.dag_runs) == 3)
+        app.redraw(force=True)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        assert table.cursor_row == 2 and table.run_at(2) == chosen
 
 
 def test_bindings_have_ids() -> None:

@@ -171,7 +171,9 @@ class DagRunsTable(DataTable[Text]):
             self.clear()
             for row in cells:
                 self.add_row(*(self._text(cell) for cell in row))
-            if selected in keys:  # the cursor stays on its run (clear moved it to the top)
+            # While someone moves through the runs, the cursor stays on its run (clear
+            # moved it to the top); otherwise it stays on the newest.
+            if self.has_focus and selected in keys:
                 self.move_cursor(row=keys.index(selected), animate=False)
         else:
             for y, (old, new) in enumerate(zip(self._cells, cells, strict=True)):
