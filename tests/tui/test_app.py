@@ -284,6 +284,9 @@ async def test_at_80x30_the_verdict_timeline_and_whole_dag_run_cells_stay(live_r
             ["…hourly", "04:00"],
             ["…hourly", "03:00"],
         ]
+        await pilot.resize_terminal(160, 48)  # a 53-cell pane: only the shared prefix goes
+        await wait_for(pilot, lambda: str(table.get_row_at(0)[0]) == "…daily_rollup")
+        assert str(table.get_row_at(0)[1]) == "11-24 00:00"
 
 
 async def test_a_running_runs_duration_is_never_cut_as_it_grows(tmp_path: Path) -> None:
