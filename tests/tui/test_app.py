@@ -271,6 +271,8 @@ async def test_at_80x30_the_verdict_timeline_and_whole_dag_run_cells_stay(live_r
         timeline = app.screen.query_one(Timeline)
         assert header.region.height == 2 and timeline.region.height == 3
         assert timeline.region.bottom <= app.screen.region.height
+        summary = app.screen.query_one("#scheduler-summary")
+        assert str(summary.render()) == "tries last 60 s: started 0 finished 0"  # no "retr"
         used = sum(c.get_render_width(table) for c in table.columns.values())
         assert used <= table.size.width, (used, table.size.width)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]

@@ -23,6 +23,7 @@ from dagstorm.analysis.measures.scheduler_metrics import (
     GaugeRange,
     running_tasks_gauge,
 )
+from dagstorm.tui.format import fit
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
 
@@ -81,8 +82,16 @@ class SchedulerPane(Vertical, can_focus=True):
         # while the sparkline (per minute, the current one included) shows tries.
         started_60 = state.recent_started.count(now, 60)
         finished_60 = state.recent_finished.count(now, 60)
-        self.query_one("#scheduler-summary", TextPane).put(
-            f"tries last 60 s: started {started_60} finished {finished_60}  retries {state.retries}"
+        summary = self.query_one("#scheduler-summary", TextPane)
+        # Whole words on a narrow pane: retries give way while there are none.
+        summary.put(
+            fit(
+                [
+                    (0, f"tries last 60 s: started {started_60} finished {finished_60}"),
+                    (0 if state.retries else 1, f"retries {state.retries}"),
+                ],
+                summary.size.width or 200,
+            )
         )
         self.query_one("#scheduler-finished", Sparkline).data = [float(v) for v in finished]
         moving, constant = gauge_lines(state.statsd, state.statsd_ranges)
