@@ -25,11 +25,16 @@ from dagstorm.cli.common import handle_errors
 )
 @handle_errors
 def report(run_dir: Path, output: Path | None, history: Path | None) -> None:
-    """Analyse RUN_DIR and write its capacity report (report.html).
+    """Write RUN_DIR's capacity report (report.html, or -o FILE) and print its path.
 
     Reads only the run directory; the page is one file with no script and no
     network access, so it can be attached to a CI job or mailed as is
     (docs/reports.md).
+
+    How it differs from `dagstorm analyze`: report writes the page only —
+    result.json and junit.xml stay as they are — and exits 0 whatever the verdict
+    (2 if RUN_DIR is not a run). `analyze` rewrites result.json, junit.xml and
+    report.html, prints the verdict and exits with its code.
 
     \b
     Example:

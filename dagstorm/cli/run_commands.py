@@ -241,6 +241,10 @@ def analyze(run_dir: Path, history: Path | None) -> None:
     with every SLO passed and no finding; docs/measures.md). The run is not recorded
     in the history again (`dagstorm history add` does that).
 
+    How it differs from `dagstorm report`: analyze rewrites every output and judges
+    the run (use it in CI, or after upgrading dagstorm); `report` writes only the
+    page, to RUN_DIR/report.html or -o FILE, and exits 0 whatever the verdict.
+
     \b
     Example:
       dagstorm analyze runs/20261124T101500Z-smoke

@@ -46,6 +46,13 @@ VERDICT_S = 5.0
 REPLAY_CHUNK = 256 * 1024
 #: At most this many events a message, so the UI stays responsive while catching up.
 MAX_BATCH = 20_000
+#: What a steering key says in a replay: why it does nothing, and what does instead.
+REPLAY_STEERING = {
+    "pause_workloads": "replay: p pauses a live run's workloads; space pauses the replay clock",
+    "abort_run": "replay: a finished run cannot be aborted (a needs a live run)",
+    "inject_fault": "replay: inject needs a live run (`dagstorm run --tui`)",
+    "revert_fault": "replay: revert needs a live run (`dagstorm run --tui`)",
+}
 
 
 class WatchApp(SteeringActions, App[None]):
@@ -93,6 +100,7 @@ class WatchApp(SteeringActions, App[None]):
         self._verdict_generation = -1
         self._verdict_busy = False
         self._seen_dag_runs = 0
+        self._result_stamp = 0
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -185,6 +193,10 @@ class WatchApp(SteeringActions, App[None]):
             if isinstance(screen, WatchScreen):
                 screen.reset()
         self.state.feed_all(message.events)
+        if self.state.ended and not self.verdict.final:
+            # The final verdict now, not on the next timer tick: until it comes the
+            # header would show the last live one (a stale score, SLOs still pending).
+            self._maybe_verdict()
         if self.sent and not message.reset:
             for event in message.events:
                 if event.get("kind") == Kind.CONTROL_ACK:
@@ -204,10 +216,30 @@ class WatchApp(SteeringActions, App[None]):
 
     def _maybe_verdict(self) -> None:
         generation = self.state.verdict_generation
-        if self._verdict_busy or generation == self._verdict_generation:
+        if self._verdict_busy:
+            return
+        if generation == self._verdict_generation and not self._result_written():
             return
         self._verdict_busy = True
         self.compute_verdict(self.state.verdict_events(), generation)
+
+    def _result_written(self) -> bool:
+        """Whether ``result.json`` came after the verdict shown: read it.
+
+        A live run is analysed after its end, so its first final verdict is the
+        events' (no PASS without the analysis). Each version of the file is tried
+        once: one the TUI cannot read is not read again every few seconds.
+        """
+        if not (self.state.ended and self.verdict.final) or self.verdict.from_result:
+            return False
+        try:
+            stamp = RunDirectory(self.run_dir).result.stat().st_mtime_ns
+        except OSError:
+            return False
+        if stamp == self._result_stamp:
+            return False
+        self._result_stamp = stamp
+        return True
 
     @work(thread=True, exclusive=True, group="verdict")
     def compute_verdict(self, events: list[Any], generation: int) -> None:
@@ -220,6 +252,8 @@ class WatchApp(SteeringActions, App[None]):
         self._verdict_generation = message.generation
         self.verdict = message.verdict
         self._dirty = True
+        if self.state.ended and not message.verdict.final:
+            self._maybe_verdict()  # the run ended while this one was computed
 
     # ---- actions (steering the engine: tui/steering/actions.py) -------------------
 
@@ -249,11 +283,7 @@ class WatchApp(SteeringActions, App[None]):
         """
         action = KEY_ACTIONS.get(event.key)
         if action in CONTROL_ACTIONS and self.replaying:
-            self.notify(
-                "a replay cannot be steered: pause, abort, inject and revert work on a live "
-                "run (`dagstorm run --tui`)",
-                severity="warning",
-            )
+            self.notify(REPLAY_STEERING[action], severity="warning")
         elif action in REPLAY_ACTIONS and not self.replaying and action != "toggle_play":
             self.notify("live: seeking and speed work in a replay of a finished run")
 

@@ -27,6 +27,13 @@ def si(value: float) -> str:
     return f"{value:.0f}"
 
 
+def megabytes(value: float) -> str:
+    """Megabytes with two decimals, more when that would show a trickle as ``0.00``."""
+    if value == 0 or value >= 0.01:
+        return f"{value:.2f}"
+    return f"{value:.2g}" if value >= 1e-4 else "<0.0001"
+
+
 def styled(text: str, style: str) -> str:
     """Content markup for ``text`` in ``style`` (the text is escaped)."""
     return f"[{style}]{escape(text)}[/]"

@@ -22,11 +22,13 @@ from typing import Any, Literal
 import orjson
 
 from dagstorm.analysis.measures.compute import compute_measures
+from dagstorm.analysis.measures.fault_windows import fault_windows
 from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.verdict.judgement import SloVerdict, judge
 from dagstorm.analysis.verdict.live import failed_live
 from dagstorm.core.errors import DagstormError
 from dagstorm.run.rundir import RunDirectory
+from dagstorm.scenarios.slos import RecoveryTimeSlo
 
 Light = Literal["green", "amber", "red"]
 
@@ -53,6 +55,8 @@ class LiveVerdict:
     exit_code: int | None = None
     #: The findings' texts (what fails the run besides its SLOs).
     findings: tuple[str, ...] = ()
+    #: True when read from ``result.json`` (the analysis' own verdict, not the events').
+    from_result: bool = False
 
 
 EMPTY = LiveVerdict((), None, final=False)
@@ -78,6 +82,7 @@ def live_verdict(events: Sequence[Mapping[str, Any]], *, run_dir: Path) -> LiveV
         if verdict.findings:  # a finding fails the run whatever the analysis adds
             passed, exit_code = False, int(verdict.exit_code)
             findings = tuple(f.text for f in verdict.findings)
+    applied = any(not w.reverted for w in fault_windows(data.faults, data.end_t).windows)
     lights: list[SloLight] = []
     weights: dict[Light, float] = {"green": 0.0, "amber": 0.0, "red": 0.0}
     for spec, slo in zip(data.scenario.slos, verdict.slos, strict=True):
@@ -89,7 +94,11 @@ def live_verdict(events: Sequence[Mapping[str, Any]], *, run_dir: Path) -> LiveV
         else:
             light = "amber"  # failing or not measured so far, but could still pass
         weights[light] += spec.weight
-        lights.append(SloLight(slo.name, light, _live_text(slo, light, final), slo.target))
+        text = _live_text(slo, light, final)
+        if text == "not yet" and isinstance(spec, RecoveryTimeSlo):
+            # Recovery is timed from a fault's end: while one is applied, it has not begun.
+            text = "fault still applied" if applied else "not recovered yet"
+        lights.append(SloLight(slo.name, light, text, slo.target))
     score = verdict.score if final else _decided_score(weights)
     return LiveVerdict(tuple(lights), score, final, passed, exit_code, findings)
 
@@ -142,4 +151,5 @@ def stored_verdict(run_dir: Path) -> LiveVerdict | None:
         passed=passed,
         exit_code=exit_code,
         findings=findings,
+        from_result=True,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 
 
@@ -77,3 +78,26 @@ class MinuteCounts:
     def get(self, minute: int) -> int:
         """The count of one minute."""
         return self._counts.get(minute, 0)
+
+
+class RecentTimes:
+    """The times of events in the last ``window`` seconds, to count a sliding span.
+
+    Times may come out of order (a task try's start reaches the journal when a probe
+    sees it): each is kept in order, and times older than the window go.
+    """
+
+    def __init__(self, window: float = 120.0) -> None:
+        self.window = window
+        self._times: list[float] = []
+
+    def add(self, t: float) -> None:
+        """Record an event at ``t``."""
+        insort(self._times, t)
+        old = bisect_left(self._times, self._times[-1] - self.window)
+        if old:
+            del self._times[:old]
+
+    def count(self, now_t: float, span: float) -> int:
+        """How many events fell in ``(now_t - span, now_t]``."""
+        return bisect_right(self._times, now_t) - bisect_right(self._times, now_t - span)

@@ -110,9 +110,45 @@ async def test_a_steering_key_in_a_replay_says_why_it_does_nothing(smoke_run: Pa
             await pilot.press(key)
         await pilot.pause()
         messages = [n.message for n in app._notifications]
-        assert len(messages) == 2 and all("cannot be steered" in m for m in messages)
+        assert len(messages) == 2, messages
+        assert "space pauses the replay clock" in messages[0]
+        assert "inject needs a live run" in messages[1]
         await pilot.press("question_mark")  # a key that applies says nothing of the kind
         assert len(app._notifications) == 2
+
+
+async def test_the_final_verdict_comes_when_a_replay_reaches_the_end(
+    smoke_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagstorm.tui.app
+
+    # No timer tick: only the end of the run can ask for the verdict.
+    monkeypatch.setattr(dagstorm.tui.app, "VERDICT_S", 3600.0)
+    app = create_app(smoke_run, paused=True, advance=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("end")
+        await wait_for(pilot, lambda: app.state.ended)
+        await wait_for(pilot, lambda: app.verdict.final)
+        assert app.verdict.score == 16.7
+
+
+async def test_a_live_run_shows_result_json_once_the_analysis_wrote_it(
+    smoke_run: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    run_dir = tmp_path / smoke_run.name
+    run_dir.mkdir()
+    for name in ("scenario.yaml", "journal.jsonl"):
+        shutil.copy(smoke_run / name, run_dir)
+    app = create_app(run_dir, mode="live")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.state.ended and app.verdict.final)
+        assert not app.verdict.from_result  # judged from the events: no result.json yet
+        shutil.copy(smoke_run / "result.json", run_dir)  # the engine's analysis, after
+        app._maybe_verdict()  # the next timer tick
+        await wait_for(pilot, lambda: app.verdict.from_result)
+        assert (app.verdict.score, app.verdict.exit_code) == (16.7, 1)
 
 
 async def test_the_verdict_line_stays_at_80_columns(smoke_run: Path) -> None:
@@ -201,6 +237,119 @@ async def test_enter_on_a_dag_run_shows_its_task_tries(live_run: Path) -> None:
         assert rows[0][3:5] == ["2s", "8s"] and rows[2][4] == "never started"
         await pilot.press("escape")
         assert isinstance(app.screen, WatchScreen)
+
+
+async def test_at_80x30_the_verdict_timeline_and_whole_dag_run_cells_stay(live_run: Path) -> None:
+    from datetime import UTC, datetime
+
+    from textual.widgets import DataTable
+
+    from dagstorm.tui.widgets.run_header import RunHeader
+    from dagstorm.tui.widgets.timeline import Timeline
+
+    origin = 1795493884.321 - 0.678  # the fixture's run_start: wall - t
+
+    def iso(t: float) -> str:
+        return datetime.fromtimestamp(origin + t, UTC).isoformat()
+
+    # A second DAG with a long id: its column joins the table in a 40-cell pane.
+    daily = {"dag_id": "ad_logs_daily_rollup", "run_id": "scheduled__2026-11-24T00:00:00+00:00"}
+    run = {**daily, "state": "success", "queued_at": iso(-60), "end_date": iso(37.5)}
+    line = {"v": 1, "seq": 100_000, "t": 40.9, "wall": origin + 40.9, "sim": 0.0}
+    with (live_run / "journal.jsonl").open("ab") as journal:
+        journal.write(orjson.dumps({**line, "kind": "dag_run", **run}) + b"\n")
+    app = create_app(live_run)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await wait_for(pilot, lambda: len(app.state.dag_runs) == 3)
+        app._maybe_verdict()
+        await wait_for(pilot, lambda: bool(app.verdict.slos))
+        app.redraw(force=True)
+        table = app.screen.query_one("#dag-runs", DataTable)
+        await wait_for(pilot, lambda: not table._require_update_dimensions)
+        header = app.screen.query_one(RunHeader)
+        assert str(header.render()).splitlines()[1].startswith("score pending")
+        timeline = app.screen.query_one(Timeline)
+        assert header.region.height == 2 and timeline.region.height == 3
+        assert timeline.region.bottom <= app.screen.region.height
+        summary = app.screen.query_one("#scheduler-summary")
+        assert str(summary.render()) == "tries last 60 s: started 0 finished 0"  # no "retr"
+        used = sum(c.get_render_width(table) for c in table.columns.values())
+        assert used <= table.size.width, (used, table.size.width)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [r[2:4] for r in rows] == [
+            ["success", "1h05m"],
+            ["running", "12h29m"],
+            ["running", "1d01h"],
+        ]
+        assert [r[:2] for r in rows] == [
+            ["…daily…", "00:00"],
+            ["…hourly", "04:00"],
+            ["…hourly", "03:00"],
+        ]
+        await pilot.resize_terminal(160, 48)  # a 53-cell pane: only the shared prefix goes
+        await wait_for(pilot, lambda: str(table.get_row_at(0)[0]) == "…daily_rollup")
+        assert str(table.get_row_at(0)[1]) == "11-24 00:00"
+
+
+async def test_a_running_runs_duration_is_never_cut_as_it_grows(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from textual.widgets import DataTable
+
+    origin = 1795493884.321 - 0.678  # the fixture's run_start: wall - t
+    run_dir = tmp_path / "20261124T041804Z-smoke"
+    run_dir.mkdir()
+    queued = datetime.fromtimestamp(origin + 1.0 - 88.5, UTC).isoformat()  # 59m sim ago
+    event = {
+        "v": 1,
+        "seq": 15,
+        "t": 1.0,
+        "wall": origin + 1.0,
+        "sim": 0.0,
+        "kind": "dag_run",
+        "dag_id": "ad_logs_hourly",
+        "run_id": "manual__2026-11-24T04:19:33+00:00",
+        "state": "running",
+        "queued_at": queued,
+    }
+    head = b"".join(journal_lines()[:14])
+    (run_dir / "journal.jsonl").write_bytes(head + orjson.dumps(event) + b"\n")
+    app = create_app(run_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(app.state.dag_runs) == 1)
+        app.redraw(force=True)
+        table = app.screen.query_one("#dag-runs", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1)
+        assert str(table.get_row_at(0)[2]) == "59m"
+        await wait_for(pilot, lambda: not table._require_update_dimensions)  # sized to 59m
+        app.state.now_t = 3.0  # 1h00m sim: the cell grows by two characters
+        app.redraw(force=True)
+        await wait_for(pilot, lambda: str(table.get_row_at(0)[2]) == "1h00m")
+        await wait_for(pilot, lambda: not table._require_update_dimensions)
+        sim = list(table.columns.values())[2]
+        assert sim.get_render_width(table) - 2 * table.cell_padding >= len("1h00m")
+
+
+async def test_the_cursor_stays_on_its_run_when_a_new_run_comes(live_run: Path) -> None:
+    from dagstorm.tui.widgets.dag_runs import DagRunsTable
+
+    app = create_app(live_run)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: len(app.state.dag_runs) == 2)
+        app.redraw(force=True)
+        table = app.screen.query_one(DagRunsTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+        await pilot.press("2", "down")  # focus the DAG runs, select the older run
+        chosen = table.run_at(table.cursor_row)
+        assert chosen is not None and "03:00" in chosen[1]
+        new = orjson.loads(journal_lines()[682])  # the first manual run (t = 90.9)
+        assert new["kind"] == "dag_run"
+        with (live_run / "journal.jsonl").open("ab") as journal:
+            journal.write(orjson.dumps({**new, "seq": 100_000}) + b"\n")
+        await wait_for(pilot, lambda: len(app.state.dag_runs) == 3)
+        app.redraw(force=True)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        assert table.cursor_row == 2 and table.run_at(2) == chosen
 
 
 def test_bindings_have_ids() -> None:

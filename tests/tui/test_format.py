@@ -29,3 +29,16 @@ def test_run_labels_are_the_logical_date_short() -> None:
     assert run_label("scheduled__2026-11-24T04:00:00+00:00") == "11-24 04:00"
     assert run_label("manual__2026-11-24T04:21:03.512+00:00") == "11-24 04:21"
     assert run_label("my-own-run-id") == "my-own-run-id"
+
+
+def test_slo_chips_are_shown_whole_or_counted() -> None:
+    from dagstorm.tui.format import cells, light
+    from dagstorm.tui.widgets.run_header import whole_chips
+
+    chips = [
+        light(n, "red", "") for n in ("sla:ad_logs_hourly", "recovery_time:max", "lost_events")
+    ]
+    assert whole_chips(chips, 200) == "  ".join(chips)
+    narrow = whole_chips(chips, 55)
+    assert narrow == "  ".join(chips[:2]) + "  +1 more" and cells(narrow) <= 55
+    assert whole_chips(chips, 5) == chips[0] + "  +2 more"  # the first stays

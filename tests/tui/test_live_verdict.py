@@ -88,4 +88,23 @@ def test_a_fault_not_recovered_yet_is_not_never_during_the_run(
     state.feed_all(e for e in events if e["t"] < 70)  # inside the fault window
     verdict = live_verdict(state.verdict_events(), run_dir=tmp_path)
     recovery = next(s for s in verdict.slos if s.name.startswith("recovery_time"))
-    assert recovery.light == "amber" and recovery.value_text == "not yet"
+    assert recovery.light == "amber" and recovery.value_text == "fault still applied"
+    state.feed_all(e for e in events if 70 <= e["t"] < 110)  # reverted at 100 s
+    verdict = live_verdict(state.verdict_events(), run_dir=tmp_path)
+    recovery = next(s for s in verdict.slos if s.name.startswith("recovery_time"))
+    assert recovery.light == "amber" and recovery.value_text == "not recovered yet"
+
+
+def test_the_header_says_pending_then_judging_never_a_stale_score() -> None:
+    from dagstorm.tui.live_verdict import LiveVerdict, SloLight
+    from dagstorm.tui.widgets.run_header import score_text
+
+    amber = (SloLight("lost_events", "amber", "pending", "<= 0"),)
+    green = (SloLight("lost_events", "green", "0 lost events", "<= 0"),)
+    # Every SLO pending: no number (0.0 would read as "everything failed").
+    assert score_text(LiveVerdict(amber, None, final=False), ended=False) == "pending"
+    assert score_text(LiveVerdict(green, 100.0, final=False), ended=False) == "100.0"
+    # The run ended, its final verdict not computed yet: not the last live score.
+    assert score_text(LiveVerdict(green, 66.7, final=False), ended=True) == "judging…"
+    assert score_text(LiveVerdict(green, 100.0, final=True), ended=True) == "100.0"
+    assert score_text(LiveVerdict((), None, final=True), ended=True) == "-"  # no SLO

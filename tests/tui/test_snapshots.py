@@ -57,7 +57,7 @@ def test_watch_during_the_fault(snap_compare: Any, size: tuple[int, int]) -> Non
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", [(80, 24), (80, 30), (160, 48)], ids=["80x24", "80x30", "160x48"])
 def test_watch_finished_run(snap_compare: Any, size: tuple[int, int]) -> None:
     app, run_before = at(10_000)
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -168,6 +168,20 @@ def test_unmeasurable_slos_fail_with_the_reason(slo: dict[str, Any], why: str) -
     assert v.score == 0.0 and v.exit_code is ExitCode.SLO_FAILED
 
 
+def test_a_run_still_running_at_the_end_is_named_in_the_sla_text() -> None:
+    going = ("dag_run", 150, {"dag_id": "d", "run_id": "late_one", "state": "running",
+                              "queued_at": iso(115)})  # fmt: skip
+    slo = {"type": "sla", "dag": "d", "within": 100}
+    v = verdict_of([slo], [run("a", 0, 50), run("b", 60, 120), going], end_t=180)
+    (sla,) = v.slos
+    # Not counted (it could still have made it), but not passed over in silence either.
+    assert sla.value_text == (
+        "100.0% (2 of 2 runs within deadline; 1 still running at the end, not counted)"
+    )
+    assert "1 excluded (1 unfinished within deadline)" in sla.detail
+    assert "still running at the end: late_one (running, 65% of its deadline)" in sla.detail
+
+
 def test_sla_with_only_excluded_runs_is_not_measured() -> None:
     pending = ("dag_run", 5, {"dag_id": "d", "run_id": "r", "state": "running",
                               "queued_at": iso(0)})  # fmt: skip

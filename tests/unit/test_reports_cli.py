@@ -47,3 +47,25 @@ def test_report_command_on_a_directory_without_journal(tmp_path: Path) -> None:
 def test_report_help_has_an_example() -> None:
     outcome = CliRunner().invoke(cli, ["report", "--help"])
     assert "Example:" in outcome.output
+
+
+def test_report_and_analyze_say_how_they_differ_and_do_so(tmp_path: Path) -> None:
+    runner = CliRunner()
+    report_help = runner.invoke(cli, ["report", "--help"]).output
+    analyze_help = runner.invoke(cli, ["analyze", "--help"]).output
+    assert "How it differs from `dagstorm analyze`" in report_help
+    assert "How it differs from `dagstorm report`" in analyze_help
+    # What the help says: report writes the page only and exits 0 on a failed run;
+    # analyze writes result.json and junit.xml too and exits with the verdict's code.
+    run_dir = tmp_path / "run"
+    shutil.copytree(SMOKE, run_dir)
+    for name in ("result.json", "junit.xml", "report.html"):
+        (run_dir / name).unlink(missing_ok=True)
+    state = ["--state-dir", str(tmp_path / "state")]
+    reported = runner.invoke(cli, [*state, "report", str(run_dir)])
+    assert reported.exit_code == 0, reported.output
+    assert (run_dir / "report.html").exists()
+    assert not (run_dir / "result.json").exists() and not (run_dir / "junit.xml").exists()
+    analysed = runner.invoke(cli, [*state, "analyze", str(run_dir)])
+    assert analysed.exit_code == 1, analysed.output  # the smoke run failed its SLOs
+    assert (run_dir / "result.json").exists() and (run_dir / "junit.xml").exists()

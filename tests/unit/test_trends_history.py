@@ -149,3 +149,23 @@ def test_cli_history_add_and_list(tmp_path: Path) -> None:
     other = runner.invoke(cli, ["history", "--history", str(history), "--scenario", "smoke"])
     assert "no run of scenario 'smoke'" in other.output
     assert "it has runs of: broker-outage-fixture" in other.output
+
+
+def test_cli_history_never_cuts_a_run_name(tmp_path: Path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from dagstorm.cli import cli
+
+    # A name longer than the room the other columns leave: it must stay pasteable.
+    name = "20261124T041804Z-broker-outage-with-a-long-name-" + "x" * 60
+    run_dir = tmp_path / name
+    shutil.copytree(FIXTURE, run_dir)
+    history = tmp_path / "h.jsonl"
+    runner = CliRunner()
+    added = runner.invoke(cli, ["history", "--history", str(history), "add", str(run_dir)])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(cli, ["history", "--history", str(history)])
+    assert listed.exit_code == 0
+    assert any(name in line for line in listed.output.splitlines()), listed.output

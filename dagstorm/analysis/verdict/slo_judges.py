@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dagstorm.analysis.measures.compute import Measures
+from dagstorm.analysis.measures.sla import SlaCompliance, SlaRun
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.analysis.texts import number_text, percent_text, plural
 from dagstorm.analysis.verdict.sample_size import sample_note
@@ -77,7 +78,13 @@ def _sla(slo: SlaSlo, measures: Measures, compression: float) -> SloReading:
             " (still running within the deadline, or no reference time)",
         )
     counted = m.met + m.missed
-    text = f"{percent_text(m.compliance)} ({m.met} of {plural(counted, 'run')} within deadline)"
+    # Runs still going at the end within their deadline are not counted either way:
+    # say so where the figure is, or a run the TUI shows "running" goes unmentioned.
+    going = [r for r in m.excluded_runs if r.reason == "unfinished within deadline"]
+    still = f"; {len(going)} still running at the end, not counted" if going else ""
+    text = (
+        f"{percent_text(m.compliance)} ({m.met} of {plural(counted, 'run')} within deadline{still})"
+    )
     parts = [deadline]
     if m.misses:
         reasons: dict[str, int] = {}
@@ -103,7 +110,21 @@ def _sla(slo: SlaSlo, measures: Measures, compression: float) -> SloReading:
         parts.append(
             f"{m.excluded} excluded (" + ", ".join(f"{n} {r}" for r, n in why.items()) + ")"
         )
+    if going:
+        parts.append("still running at the end: " + ", ".join(_share(r, m) for r in going[:3]))
+        if len(going) > 3:
+            parts[-1] += f" and {len(going) - 3} more"
     return _reading(m.compliance, text, "; ".join(parts))
+
+
+def _share(run: SlaRun, m: SlaCompliance) -> str:
+    """``RUN_ID (running, 65% of its deadline)``: how far an unfinished run had got."""
+    used = (
+        f", {run.elapsed_sim_s / m.within_sim_s:.0%} of its deadline"
+        if run.elapsed_sim_s is not None and m.within_sim_s > 0
+        else ""
+    )
+    return f"{run.run_id} ({run.state}{used})"
 
 
 def _recovery(slo: RecoveryTimeSlo, measures: Measures) -> SloReading:

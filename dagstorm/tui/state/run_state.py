@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from dagstorm.analysis.measures.scheduler_metrics import GaugeRange
-from dagstorm.tui.series import MinuteCounts, SecondBins
+from dagstorm.tui.series import MinuteCounts, RecentTimes, SecondBins
 from dagstorm.tui.state import faults, lifecycle, runs, stack_health, workloads
 from dagstorm.tui.state.describe import describe, level
 from dagstorm.tui.state.records import (
@@ -66,6 +66,9 @@ class RunState:
         self.dag_runs: OrderedDict[tuple[str, str], DagRunRow] = OrderedDict()
         self.tries_started = MinuteCounts()
         self.tries_finished = MinuteCounts()
+        #: The same starts and finishes, for the last 60 s at any moment (not per minute).
+        self.recent_started = RecentTimes()
+        self.recent_finished = RecentTimes()
         self.retries = 0
         #: Per task try: its start and its finish counted yet (each counts once).
         self.tries_seen: OrderedDict[tuple[Any, ...], tuple[bool, bool]] = OrderedDict()

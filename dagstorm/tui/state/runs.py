@@ -58,12 +58,14 @@ def on_task_try(state: RunState, e: Event, t: float) -> None:
     start_t = state.t_of(e.get("start_date"))
     if not started and start_t is not None:
         state.tries_started.add(start_t)
+        state.recent_started.add(start_t)
         started = True
         if num(e.get("try_number"), 1) > 1:
             state.retries += 1
     end_t = state.t_of(e.get("end_date"))
     if not finished and try_state in FINAL_TRY_STATES and end_t is not None:
         state.tries_finished.add(end_t)
+        state.recent_finished.add(end_t)
         finished = True
     state.tries_seen[key] = (started, finished)
     trim(state.tries_seen, MAX_TRIES)

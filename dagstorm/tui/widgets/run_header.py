@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.markup import escape
 
 from dagstorm.core.durations import coarse_text, stopwatch_text
-from dagstorm.tui.format import fit, light, styled
+from dagstorm.tui.format import cells, fit, light, styled
 from dagstorm.tui.live_verdict import LiveVerdict
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
@@ -52,16 +52,45 @@ class RunHeader(TextPane):
             light(s.name, s.light, s.value_text.split(" (")[0] if wide else "")
             for s in verdict.slos
         ]
-        score = "-" if verdict.score is None else f"{verdict.score:.1f}"
+        score = score_text(verdict, ended=state.ended)
+        badge, finding = outcome(verdict)
         if chips:
-            second = "  ".join(chips)
+            lead = cells(f"{badge}score {score}  ")
+            second = whole_chips(chips, width - lead)  # the finding after them may be cut
         elif verdict.final:
             second = styled("no SLOs declared", "$text-muted")
         else:
             second = styled("no SLO verdict yet", "$text-muted")
-        badge, finding = outcome(verdict)
         self.tooltip = "score: the resilience score, the weighted share of SLOs passed"
         self.put(f"{first}\n{badge}score [b]{score}[/b]  {second}{finding}")
+
+
+def whole_chips(chips: list[str], width: int) -> str:
+    """As many whole SLO chips as fit in ``width`` cells, then ``+N more``.
+
+    A chip cut at the edge (``✖ lost_ev``) would name an SLO wrongly; the first chip
+    stays whatever the width.
+    """
+    for shown in range(len(chips), 0, -1):
+        more = f"  +{len(chips) - shown} more" if shown < len(chips) else ""
+        line = "  ".join(chips[:shown]) + more
+        if cells(line) <= width or shown == 1:
+            return line
+    return ""
+
+
+def score_text(verdict: LiveVerdict, *, ended: bool) -> str:
+    """The score as the run stands: a number only once some SLO is decided.
+
+    ``pending`` while every SLO could still pass or fail (0.0 would read as "all
+    failed"); ``judging…`` between the run's end and its final verdict, rather than
+    the last live score.
+    """
+    if ended and not verdict.final:
+        return "judging…"
+    if verdict.score is not None:
+        return f"{verdict.score:.1f}"
+    return "pending" if verdict.slos and not verdict.final else "-"
 
 
 def outcome(verdict: LiveVerdict) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from dagstorm.analysis.measures.scheduler_metrics import (
     GaugeRange,
     running_tasks_gauge,
 )
+from dagstorm.tui.format import fit
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
 
@@ -77,11 +78,20 @@ class SchedulerPane(Vertical, can_focus=True):
         """Render the last minutes of scheduling."""
         now = state.now_t
         finished = state.tries_finished.series(now, MINUTES)
-        started = state.tries_started.series(now, MINUTES)
-        # The last complete minute: the current one is still counting (0 at its start).
-        self.query_one("#scheduler-summary", TextPane).put(
-            f"tries last min: started {started[-2]} finished {finished[-2]}"
-            f"  retries {state.retries}"
+        # The last 60 s, whatever the minute: a minute's count would read 0 at its start
+        # while the sparkline (per minute, the current one included) shows tries.
+        started_60 = state.recent_started.count(now, 60)
+        finished_60 = state.recent_finished.count(now, 60)
+        summary = self.query_one("#scheduler-summary", TextPane)
+        # Whole words on a narrow pane: retries give way while there are none.
+        summary.put(
+            fit(
+                [
+                    (0, f"tries last 60 s: started {started_60} finished {finished_60}"),
+                    (0 if state.retries else 1, f"retries {state.retries}"),
+                ],
+                summary.size.width or 200,
+            )
         )
         self.query_one("#scheduler-finished", Sparkline).data = [float(v) for v in finished]
         moving, constant = gauge_lines(state.statsd, state.statsd_ranges)

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline
 
-from dagstorm.tui.format import si
+from dagstorm.tui.format import megabytes, si
 from dagstorm.tui.series import SecondBins
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
@@ -43,7 +43,8 @@ class TrafficPane(Vertical, can_focus=True):
         )
         self.query_one("#traffic-records", Sparkline).data = records
         self.query_one("#traffic-mb-label", TextPane).put(
-            f"MB/s {rate(state.bytes, now) / 1e6:.2f}  total {state.total_bytes / 1e6:.1f} MB"
+            f"MB/s {megabytes(rate(state.bytes, now) / 1e6)}"
+            f"  total {state.total_bytes / 1e6:.1f} MB"
         )
         self.query_one("#traffic-mb", Sparkline).data = mb
         self.query_one("#traffic-failed-label", TextPane).put(
