@@ -58,7 +58,7 @@ def fit_rows(columns: tuple[str, ...], rows: list[list[Cell]], width: int) -> li
     """Shorten cells so the table fits ``width`` instead of being cut at the pane's edge.
 
     State, duration and SLA are never shortened (a cut ``1h0`` or ``su`` misleads).
-    The DAG ids lose the prefix they share (``ad_logs_hourly`` → ``…hourly``), then
+    The DAG ids lose the prefix they share (``orders_daily`` → ``…daily``), then
     get an ellipsis (down to 8 characters); then the run label drops its date
     (``11-24 04:00`` → ``04:00``: the rows are newest first), then the DAG id goes
     down to :data:`MIN_DAG` characters. ``width`` 0 (not laid out yet): as is.
