@@ -237,7 +237,7 @@ def slo_families(live: LiveMetrics) -> list[Metric]:
         return []
     labels = ("slo", "type")
     slos = [((v.name, v.type), v) for v in verdict.slos]
-    return [
+    families: list[Metric] = [
         _gauge(
             "dagstorm_slo_value",
             "The SLO's measured value so far (fraction for %, seconds for durations).",
@@ -256,10 +256,19 @@ def slo_families(live: LiveMetrics) -> list[Metric]:
             labels,
             ((key, int(v.measured)) for key, v in slos),
         ),
-        GaugeMetricFamily(
-            "dagstorm_score", "Weighted resilience score so far, 0-100.", verdict.score
-        ),
     ]
+    # While no SLO is measured yet the score is unknown, not 0: it is left out (a
+    # dashboard shows "no data" instead of a false zero).
+    if any(v.measured for v in verdict.slos):
+        families.append(
+            GaugeMetricFamily(
+                "dagstorm_score",
+                "Weighted resilience score so far, 0-100 (the weighted share of SLOs passed);"
+                " absent while no SLO is measured.",
+                verdict.score,
+            )
+        )
+    return families
 
 
 #: Samples of a family: label values (in the order of its label names) and the value.

@@ -174,6 +174,8 @@ def test_known_answers_from_hand_built_events(tmp_path: Path) -> None:
     assert value(samples, "dagstorm_run_info", scenario="hand", run="run") == 1
     name = "scheduler_throughput"
     assert value(samples, "dagstorm_slo_measured", slo=name, type=name) == 0  # < 1 minute
+    # Nothing measured yet: the score is unknown, so it is absent rather than a false 0.
+    assert not [key for key in samples if key[0] == "dagstorm_score"]
 
 
 def test_label_values_are_escaped(tmp_path: Path) -> None:
