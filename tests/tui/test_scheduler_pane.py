@@ -10,7 +10,7 @@ from dagstorm.analysis.measures.scheduler_metrics import GaugeRange
 from dagstorm.run.follow import JournalFollower
 from dagstorm.tui.app import create_app
 from dagstorm.tui.state import RunState
-from dagstorm.tui.widgets.scheduler import gauge_lines
+from dagstorm.tui.widgets.scheduler import fit_items, gauge_lines
 from dagstorm.tui.widgets.text_pane import TextPane
 from tests.tui.conftest import wait_for
 
@@ -91,3 +91,13 @@ async def test_the_pane_shows_them(smoke_run: Path) -> None:
         await wait_for(pilot, lambda: gauges._text == "running 1 (default_pool)")
         assert constant._text is not None and constant._text.startswith("constant: ")
         assert "executor running 0" in constant._text
+
+
+def test_the_constant_line_is_cut_at_a_whole_gauge_never_mid_word() -> None:
+    line = "constant: open slots 8, executor running 0, executable 0, starving 0"
+    assert fit_items(line, 200) == line
+    cut = fit_items(line, 52)
+    assert cut == "constant: open slots 8, executor running 0, +2 more"
+    assert len(cut) <= 52
+    assert fit_items(line, 31) == "constant: open slots 8, +3 more"
+    assert fit_items(line, 10) == "constant: 4 gauges"

@@ -23,7 +23,7 @@ from dagstorm.analysis.measures.scheduler_metrics import (
     GaugeRange,
     running_tasks_gauge,
 )
-from dagstorm.tui.format import fit
+from dagstorm.tui.format import cells, fit
 from dagstorm.tui.state import RunState
 from dagstorm.tui.widgets.text_pane import TextPane
 
@@ -64,6 +64,19 @@ def gauge_lines(values: Mapping[str, float], ranges: Mapping[str, GaugeRange]) -
     )
 
 
+def fit_items(line: str, width: int) -> str:
+    """``constant: a 8, b 0, …`` cut at a whole item (``+N more``), never mid-word."""
+    if cells(line) <= width or ": " not in line:
+        return line
+    head, _, rest = line.partition(": ")
+    items = rest.split(", ")
+    for keep in range(len(items) - 1, 0, -1):
+        shown = f"{head}: {', '.join(items[:keep])}, +{len(items) - keep} more"
+        if cells(shown) <= width:
+            return shown
+    return f"{head}: {len(items)} gauges"
+
+
 class SchedulerPane(Vertical, can_focus=True):
     """Tries per minute (sparkline of finished), retries and the scheduler's gauges."""
 
@@ -96,4 +109,5 @@ class SchedulerPane(Vertical, can_focus=True):
         self.query_one("#scheduler-finished", Sparkline).data = [float(v) for v in finished]
         moving, constant = gauge_lines(state.statsd, state.statsd_ranges)
         self.query_one("#scheduler-gauges", TextPane).put(moving)
-        self.query_one("#scheduler-constant", TextPane).put(constant)
+        pane = self.query_one("#scheduler-constant", TextPane)
+        pane.put(fit_items(constant, pane.size.width or 200))
