@@ -74,7 +74,7 @@ def test_the_orders_scenario_judges_what_sql_counts(
         check=False,
         cwd=ROOT,
     )
-    run_dir = next(runs.iterdir())
+    run_dir = next(p for p in runs.iterdir() if p.is_dir())  # runs/history.jsonl beside it
     result = json.loads(RunDirectory(run_dir).result.read_text())
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert result["verdict"]["passed"] is True

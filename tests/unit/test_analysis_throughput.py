@@ -163,3 +163,16 @@ def test_no_statsd() -> None:
     m = scheduler_metrics(build([]).statsd)
     assert not m.measured
     assert (m.executable_max, m.loop_duration_p50_ms, m.metrics) == (None, None, ())
+
+
+def test_tries_after_the_end_of_observation_are_not_counted() -> None:
+    """A last sample may see a try that started after the run's end: it is not this run's."""
+    late = [*TRIES, ("late", "success", 240, 248, 249), ("later", "running", 251, 252, None)]
+    data = build(late, end_t=250)
+    m = scheduler_throughput(data.task_tries, data.dag_runs, end_t=247)
+    assert [x.started for x in m.minutes] == [3, 2, 0, 1, 0]  # 248 and 252 > 247
+    assert (m.tries_started, m.tries_finished) == (7, 6)
+    assert m.task_queue_delay_s.count == 7  # the late try's delay is left out too
+    m = scheduler_throughput(data.task_tries, data.dag_runs, end_t=250)
+    assert [x.started for x in m.minutes] == [3, 2, 0, 1, 1]  # 248 counted, 252 not
+    assert (m.tries_started, m.tries_finished) == (8, 7)

@@ -94,8 +94,13 @@ def scheduler_throughput(
     """Throughput and delays over every DAG's task tries."""
     n = max(0, math.ceil(end_t / MINUTE - 1e-9))
     ran = task_tries[~task_tries["state"].isin(NEVER_RAN)]
+    # What happened after the end of observation is not this run's: a last sample may
+    # still see a try that started after it, and Airflow's own rows cut there too.
     start_t = ran["start_date_t"].dropna()
+    start_t = start_t[start_t <= end_t]
     finished_t = finished_times(ran)
+    finished_t = finished_t[finished_t <= end_t]
+    started_in = ran[ran["start_date_t"] <= end_t]
     started = _per_minute(start_t, n)
     finished = _per_minute(finished_t, n)
     busy = _busy_minutes(ran, n, end_t)
@@ -122,7 +127,7 @@ def scheduler_throughput(
         minutes=minutes,
         per_phase=tuple(_phase(p.name, counted) for p in phases),
         task_queue_delay_s=Percentiles.of(
-            (ran["start_date_t"] - ran["queued_when_t"]).dropna().tolist()
+            (started_in["start_date_t"] - started_in["queued_when_t"]).dropna().tolist()
         ),
         run_start_delay_s=Percentiles.of(
             (dag_runs["start_date_t"] - dag_runs["queued_at_t"]).dropna().tolist()
