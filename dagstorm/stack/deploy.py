@@ -316,13 +316,15 @@ def wait_for_dags(stack: Stack, dag_ids: tuple[str, ...], timeout: float) -> Non
         dags_api = af.DAGApi(api)
 
         def listed(dag_id: str) -> bool:
+            # Known and not stale: a DAG undeployed a moment ago is still listed, but
+            # stale (triggering it gives 404) until its file is parsed again.
             try:
-                dags_api.get_dag(dag_id, _request_timeout=15)
+                dag = dags_api.get_dag(dag_id, _request_timeout=15)
             except af.ApiException as exc:
                 if exc.status == 404:
                     return False
                 raise
-            return True
+            return not getattr(dag, "is_stale", False)
 
         def all_listed() -> bool | None:
             nonlocal missing
