@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import urllib3
 from airflow_client.client import ApiClient
-from airflow_client.client.exceptions import ApiException
+from airflow_client.client.exceptions import ApiException, NotFoundException
 
 from dagstorm.clients.airflow import api_client
 from dagstorm.core.errors import FaultError
@@ -60,6 +61,29 @@ class ApiFault(Fault):
                 where=self.ctx.stack.endpoint("airflow"),
                 fix="check `dagstorm stack check`",
             ) from None
+
+    def restore_from_backup(
+        self,
+        what: Callable[[dict[str, Any]], str],
+        restore: Callable[[ApiClient, dict[str, Any]], None],
+    ) -> None:
+        """Revert from this fault's backup: ``restore`` it, then drop it.
+
+        No backup: never applied, or already reverted — nothing to do. A target
+        that is gone (404) leaves nothing to restore; the backup is dropped too.
+        """
+        with self.client() as client:
+            backup = self.backup(client)
+            kept = backup.load()
+            if kept is None:
+                return
+            try:
+                restore(client, kept)
+            except NotFoundException:
+                pass
+            except ApiException as exc:
+                raise api_error(what(kept), exc) from None
+            backup.drop()
 
     def backup(self, client: ApiClient) -> AirflowBackup:
         """The backup of this fault inside Airflow."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_client.client import (
+    ApiClient,
     DAGApi,
     DAGPatchBody,
     DagRunApi,
@@ -12,7 +13,7 @@ from airflow_client.client import (
     PoolApi,
     PoolPatchBody,
 )
-from airflow_client.client.exceptions import ApiException, NotFoundException
+from airflow_client.client.exceptions import ApiException
 
 from dagstorm.core.errors import FaultError
 from dagstorm.faults.airflow_api.base import TIMEOUT, ApiFault, api_error
@@ -73,25 +74,17 @@ class SqueezePool(ApiFault):
 
     def revert(self) -> None:
         """Put the slots kept in the backup back, then drop the backup."""
-        with self.client() as client:
-            backup = self.backup(client)
-            kept = backup.load()
-            if kept is None:
-                return
-            try:
-                PoolApi(client).patch_pool(
-                    str(kept["pool"]),
-                    _slots_body(
-                        str(kept["pool"]), int(kept["slots"]), bool(kept.get("include_deferred"))
-                    ),
-                    update_mask=["slots"],
-                    _request_timeout=TIMEOUT,
-                )
-            except NotFoundException:
-                pass  # the pool is gone: nothing left to restore
-            except ApiException as exc:
-                raise api_error(f"restoring pool {kept['pool']}", exc) from None
-            backup.drop()
+
+        def restore(client: ApiClient, kept: dict[str, Any]) -> None:
+            pool = str(kept["pool"])
+            PoolApi(client).patch_pool(
+                pool,
+                _slots_body(pool, int(kept["slots"]), bool(kept.get("include_deferred"))),
+                update_mask=["slots"],
+                _request_timeout=TIMEOUT,
+            )
+
+        self.restore_from_backup(lambda kept: f"restoring pool {kept['pool']}", restore)
 
 
 class PauseDag(ApiFault):
@@ -129,23 +122,16 @@ class PauseDag(ApiFault):
 
     def revert(self) -> None:
         """Restore the paused state kept in the backup, then drop the backup."""
-        with self.client() as client:
-            backup = self.backup(client)
-            kept = backup.load()
-            if kept is None:
-                return
-            try:
-                DAGApi(client).patch_dag(
-                    str(kept["dag_id"]),
-                    DAGPatchBody(is_paused=bool(kept["is_paused"])),
-                    update_mask=["is_paused"],
-                    _request_timeout=TIMEOUT,
-                )
-            except NotFoundException:
-                pass  # the DAG is gone: nothing left to restore
-            except ApiException as exc:
-                raise api_error(f"unpausing DAG {kept['dag_id']}", exc) from None
-            backup.drop()
+
+        def restore(client: ApiClient, kept: dict[str, Any]) -> None:
+            DAGApi(client).patch_dag(
+                str(kept["dag_id"]),
+                DAGPatchBody(is_paused=bool(kept["is_paused"])),
+                update_mask=["is_paused"],
+                _request_timeout=TIMEOUT,
+            )
+
+        self.restore_from_backup(lambda kept: f"unpausing DAG {kept['dag_id']}", restore)
 
 
 class ClearRuns(ApiFault):
