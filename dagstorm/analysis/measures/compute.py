@@ -134,7 +134,7 @@ def compute_measures(data: RunData) -> Measures:
         ),
         stream_completeness=stream_completeness(data),
         trigger_errors=triggers,
-        tries_never_started=tries_never_started(data.task_tries),
+        tries_never_started=tries_never_started(data.task_tries, end_t=data.end_t),
         output_checks=output_check_measures(
             data.pipeline.checks, int(data.dag_runs["triggered"].sum())
         ),

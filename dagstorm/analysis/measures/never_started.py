@@ -33,9 +33,16 @@ class TriesNeverStarted:
     tries: tuple[str, ...]
 
 
-def tries_never_started(task_tries: pd.DataFrame) -> TriesNeverStarted:
-    """The tries of ``task_tries`` that finished without having started."""
+def tries_never_started(task_tries: pd.DataFrame, *, end_t: float) -> TriesNeverStarted:
+    """The tries of ``task_tries`` that finished without having started, during the run.
+
+    A try counts when its end (or, without one, when the probe first saw it) lies
+    in ``[0, end_t]``: one a leftover run ended just before the run began, or the
+    last sample saw end after observation stopped, is not this run's.
+    """
     lost = task_tries[task_tries["state"].isin(FINISHED) & task_tries["start_date_t"].isna()]
+    moment = lost["end_date_t"].fillna(lost["first_seen_t"])
+    lost = lost[(moment >= 0) & (moment <= end_t)]
     lost = lost.sort_values(["end_date_t", "dag_id", "run_id", "task_id"], kind="stable")
     when = lost["end_date_t"].fillna(lost["first_seen_t"])
     minutes: dict[int, int] = {}

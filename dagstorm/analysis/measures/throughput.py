@@ -3,10 +3,10 @@
 
 Minute ``m`` is wall seconds ``[60m, 60m + 60)`` since the start of the run.
 
-- started: tries with a ``start_date`` (skipped, upstream_failed and removed tries
+- started: tries with a ``start_date`` within the run (skipped, upstream_failed and removed tries
   never ran and are left out), by the minute of their start;
 - finished: tries that started and ended ``success``, ``failed`` or
-  ``up_for_retry``, by the minute of their ``end_date``. A try that ended without
+  ``up_for_retry``, by the minute of their ``end_date`` within the run. A try that ended without
   a ``start_date`` never ran (a restarted scheduler fails the queued tries it
   finds): it is not finished work, and is counted by :mod:`.never_started`;
 - a minute is *busy* when at least one try was queued or running during it (from
@@ -94,13 +94,14 @@ def scheduler_throughput(
     """Throughput and delays over every DAG's task tries."""
     n = max(0, math.ceil(end_t / MINUTE - 1e-9))
     ran = task_tries[~task_tries["state"].isin(NEVER_RAN)]
-    # What happened after the end of observation is not this run's: a last sample may
-    # still see a try that started after it, and Airflow's own rows cut there too.
-    start_t = ran["start_date_t"].dropna()
-    start_t = start_t[start_t <= end_t]
+    # Only what happened during observation is this run's: a last sample may still see
+    # a try that started after its end, and the first may see one a leftover run of an
+    # earlier test started just before the run began (counted in started_before_run).
+    every_start = ran["start_date_t"].dropna()
+    start_t = every_start[(every_start >= 0) & (every_start <= end_t)]
     finished_t = finished_times(ran)
-    finished_t = finished_t[finished_t <= end_t]
-    started_in = ran[ran["start_date_t"] <= end_t]
+    finished_t = finished_t[(finished_t >= 0) & (finished_t <= end_t)]
+    started_in = ran[(ran["start_date_t"] >= 0) & (ran["start_date_t"] <= end_t)]
     started = _per_minute(start_t, n)
     finished = _per_minute(finished_t, n)
     busy = _busy_minutes(ran, n, end_t)
@@ -133,7 +134,7 @@ def scheduler_throughput(
             (dag_runs["start_date_t"] - dag_runs["queued_at_t"]).dropna().tolist()
         ),
         run_to_first_task_queued_s=Percentiles.of(_first_queued(dag_runs, task_tries)),
-        started_before_run=int((start_t < 0).sum()),
+        started_before_run=int((every_start < 0).sum()),
     )
 
 
