@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything dagstorm needs on a fresh Debian machine, idempotently:
-#   1. system packages (PostgreSQL server, Java 17, Maven) when missing (needs root),
+#   1. system packages (PostgreSQL server, Java 17, Maven, Redis) when missing (needs root),
 #   2. the harness virtualenv .venv with dagstorm and its dev tools,
 #   3. the embedded stack's components (`dagstorm stack install`: Kafka jars from
 #      Maven Central, Toxiproxy from the Go module proxy, Airflow's own venv from PyPI).
@@ -14,6 +14,7 @@ need_apt=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)   # Celery's broker
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)   # the report's browser test
 if [ "${#need_apt[@]}" -gt 0 ]; then
   step "apt-get install ${need_apt[*]}"

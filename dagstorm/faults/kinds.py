@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, TypeAdapter
 from dagstorm.faults.specs import (
     AirflowFault,
     BrokerFault,
+    CeleryFault,
     FaultSpecBase,
     JvmFault,
     NetworkFault,
@@ -50,6 +51,15 @@ def _broker(spec: BrokerFault, fault_id: str, ctx: FaultContext) -> Fault:
     from dagstorm.faults.process import ProcessFault
 
     return ProcessFault(spec, fault_id, ctx, component="kafka", action=spec.action)
+
+
+def _celery(spec: CeleryFault, fault_id: str, ctx: FaultContext) -> Fault:
+    from dagstorm.faults.process import ProcessFault
+    from dagstorm.stack.topology import worker_name
+
+    # A warm shutdown is the worker's graceful stop (SIGTERM), started again on revert.
+    action = "restart" if spec.action == "warm_shutdown" else spec.action
+    return ProcessFault(spec, fault_id, ctx, component=worker_name(spec.worker), action=action)
 
 
 def _spark(spec: SparkFault, fault_id: str, ctx: FaultContext) -> Fault:
@@ -100,6 +110,7 @@ def _airflow(spec: AirflowFault, fault_id: str, ctx: FaultContext) -> Fault:
 for _kind in (
     Kind(spec=NetworkFault, build=_network),
     Kind(spec=BrokerFault, build=_broker),
+    Kind(spec=CeleryFault, build=_celery),
     Kind(spec=SparkFault, build=_spark),
     Kind(spec=AirflowFault, build=_airflow),
     Kind(spec=JvmFault, build=_jvm),

@@ -20,7 +20,6 @@ from dagstorm.faults.specs import FaultSpecBase
 from dagstorm.stack.embedded.components.base import Component
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.embedded.processes import PidRecord, group_members, process_of, stop
-from dagstorm.stack.topology import ComponentName
 
 Action = str  # "kill" | "pause" | "restart"
 #: Seconds a killed process has to disappear, a paused one to reach the stopped state.
@@ -49,7 +48,7 @@ class ProcessFault(Fault):
         fault_id: str,
         ctx: FaultContext,
         *,
-        component: ComponentName,
+        component: str,
         action: Action,
     ) -> None:
         super().__init__(spec, fault_id, ctx)

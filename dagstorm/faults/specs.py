@@ -121,6 +121,29 @@ class BrokerFault(FaultSpecBase):
         return frozenset({"kafka", "processes"})
 
 
+class CeleryFault(FaultSpecBase):
+    """A Celery worker of a CeleryExecutor stack: SIGKILL mid-task, SIGSTOP, warm shutdown.
+
+    ``kill`` loses the tasks the worker was running (Airflow must notice and retry
+    them); ``pause`` freezes it (its tasks stop heartbeating); ``warm_shutdown`` is
+    Celery's SIGTERM: it takes no new tasks and finishes the running ones. Every
+    action is reverted by starting the worker again (or SIGCONT for a pause).
+    """
+
+    kind: Literal["celery"] = "celery"
+    action: Literal["kill", "pause", "warm_shutdown"]
+    #: Which worker (``airflow-celery-worker-<n>``), from 1.
+    worker: int = Field(1, ge=1, le=16)
+
+    def describe(self) -> str:
+        """Short description."""
+        return f"celery worker {self.worker} {self.action.replace('_', ' ')}"
+
+    def needs(self) -> frozenset[Part]:
+        """Airflow, and its workers as processes dagstorm owns."""
+        return frozenset({"airflow", "processes"})
+
+
 class SparkFault(FaultSpecBase):
     """Spark: a bystander OOM job, an executor JVM killed, the worker lost, the master restarted.
 

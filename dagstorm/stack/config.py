@@ -26,7 +26,7 @@ from dagstorm.core.problems import KeyPath, Problem, raise_all, sort_problems
 from dagstorm.core.validation_words import problems_from_validation
 from dagstorm.core.yamlsource import load_yaml
 from dagstorm.stack.parts import EMBEDDED_PARTS, LOCAL_PARTS, Part
-from dagstorm.stack.topology import LINKS, LinkName
+from dagstorm.stack.topology import LINKS, Executor, LinkName, component_order, stack_links
 
 DEFAULT_STACK_FILE = "dagstorm.stack.yaml"
 DEFAULT_STATE_DIR = ".dagstorm"
@@ -57,6 +57,9 @@ class Ports(_Strict):
     airflow_api_server: Port = 28080
     statsd: Port = 8125
     alert_sink: Port = 8127
+    #: Redis, the Celery broker (CeleryExecutor stacks only), and its Toxiproxy link.
+    redis: Port = 6390
+    celery_broker: Port = 16379
 
     @model_validator(mode="after")
     def _distinct(self) -> Ports:
@@ -84,12 +87,24 @@ class SparkSettings(_Strict):
 class AirflowSettings(_Strict):
     """Embedded Airflow settings that matter on a small machine."""
 
+    #: ``local``: LocalExecutor in the scheduler; ``celery``: CeleryExecutor, Redis as the
+    #: broker (through the ``celery-broker`` link), results in the metadata database.
+    executor: Executor = "local"
     parallelism: int = Field(8, ge=1, le=128)
     max_active_tasks_per_dag: int = Field(16, ge=1, le=1024)
     api_workers: int = Field(2, ge=1, le=16)
     dags_folder: Path | None = None
     #: Pipeline profiles `stack up` deploys (names or paths; default: the default profile).
     pipelines: list[str] | None = None
+
+
+class CelerySettings(_Strict):
+    """The Celery workers of an embedded CeleryExecutor stack."""
+
+    #: How many ``airflow celery worker`` processes (components ``airflow-celery-worker-<n>``).
+    workers: int = Field(2, ge=1, le=16)
+    #: Task slots per worker.
+    concurrency: int = Field(4, ge=1, le=64)
 
 
 class ExternalEndpoints(_Strict):
@@ -157,6 +172,7 @@ class StackConfig(_Strict):
     ports: Ports = Ports()
     spark: SparkSettings = SparkSettings()
     airflow: AirflowSettings = AirflowSettings()
+    celery: CelerySettings = CelerySettings()
     external: ExternalEndpoints | None = None
     #: Components faults may touch. Default: every component and link of the stack.
     fault_targets: tuple[str, ...] | None = None
@@ -190,8 +206,13 @@ class StackConfig(_Strict):
 
     @property
     def link_names(self) -> tuple[str, ...]:
-        """Names of the Toxiproxy links."""
-        return tuple(link.name for link in LINKS)
+        """Names of the Toxiproxy links (``celery-broker`` on a CeleryExecutor stack)."""
+        return tuple(link.name for link in stack_links(self.airflow.executor))
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        """The embedded stack's components in start order (Redis and workers with Celery)."""
+        return component_order(self.airflow.executor, self.celery.workers)
 
     def resolved_state_dir(self) -> Path:
         """The state directory as an absolute path."""

@@ -10,7 +10,7 @@ import base64
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from dagstorm.core.atomic import atomic_write
@@ -30,6 +30,8 @@ class Credentials:
     airflow_jwt_secret: str
     airflow_api_secret_key: str
     airflow_fernet_key: str
+    #: The Celery broker's (Redis ``requirepass``); absent from files written before Celery.
+    redis_password: str = ""
 
     #: Fixed, non-secret user names.
     postgres_superuser = "dagstorm"
@@ -55,13 +57,17 @@ def load_or_create(secrets_dir: Path) -> Credentials:
     if path.exists():
         try:
             raw = json.loads(path.read_text())
-            return Credentials(**raw)
+            creds = Credentials(**raw)
         except (ValueError, TypeError) as exc:
             raise ConfigError(
                 f"credentials file is corrupt ({exc.__class__.__name__})",
                 where=str(path),
                 fix="remove it and the state directory's postgres/ to start afresh",
             ) from None
+        if not creds.redis_password:  # written by an older dagstorm: add the new secret
+            creds = replace(creds, redis_password=secrets.token_urlsafe(24))
+            atomic_write(path, json.dumps(asdict(creds)), mode=0o600, fsync=True)
+        return creds
     secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     creds = _generate()
     atomic_write(path, json.dumps(asdict(creds)), mode=0o600, fsync=True)

@@ -18,7 +18,6 @@ from dagstorm.stack.config import StackConfig
 from dagstorm.stack.credentials import Credentials, from_env, load_or_create
 from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.stack.parts import EMBEDDED_PARTS, LOCAL_PARTS, Part, declare_hint, part_text
-from dagstorm.stack.topology import LINKS, START_ORDER
 
 
 @dataclass(frozen=True)
@@ -135,8 +134,8 @@ def _local(config: StackConfig, creds: Credentials | None, env: dict[str, str]) 
         ),
         statsd_port=ports.statsd,
         alert_sink_port=ports.alert_sink,
-        links=tuple(link.name for link in LINKS),
-        components=config.fault_targets or START_ORDER,
+        links=config.link_names,
+        components=config.fault_targets or config.component_names,
         parts=EMBEDDED_PARTS if creds is not None else LOCAL_PARTS,
         source=config.source,
         dags_folder=_dags_folder(config) if creds is not None else None,

@@ -13,6 +13,7 @@ from typing import Literal
 ComponentName = Literal[
     "postgres",
     "toxiproxy",
+    "redis",
     "kafka",
     "spark-master",
     "spark-worker",
@@ -23,7 +24,7 @@ ComponentName = Literal[
     "airflow-triggerer",
 ]
 
-#: Start order; `down` walks it backwards.
+#: Start order of the LocalExecutor stack; `down` walks it backwards.
 START_ORDER: tuple[ComponentName, ...] = (
     "postgres",
     "toxiproxy",
@@ -38,8 +39,34 @@ START_ORDER: tuple[ComponentName, ...] = (
 )
 
 
+Executor = Literal["local", "celery"]
+
+#: The Celery worker components' names: ``airflow-celery-worker-<n>``, from 1.
+WORKER_PREFIX = "airflow-celery-worker-"
+
+
+def worker_name(index: int) -> str:
+    """The component name of Celery worker ``index`` (from 1)."""
+    return f"{WORKER_PREFIX}{index}"
+
+
+def component_order(executor: Executor, workers: int = 0) -> tuple[str, ...]:
+    """Every component of the stack in start order (`down` walks it backwards).
+
+    CeleryExecutor adds Redis (the broker, right after Toxiproxy, which fronts it)
+    and ``workers`` Celery workers, started after the scheduler.
+    """
+    if executor == "local":
+        return START_ORDER
+    order: list[str] = list(START_ORDER)
+    order.insert(order.index("toxiproxy") + 1, "redis")
+    after = order.index("airflow-scheduler") + 1
+    order[after:after] = [worker_name(i) for i in range(1, workers + 1)]
+    return tuple(order)
+
+
 #: The name of each Toxiproxy link (a network fault's ``link``).
-LinkName = Literal["kafka", "airflow-db", "serving-db", "airflow-api"]
+LinkName = Literal["kafka", "airflow-db", "serving-db", "airflow-api", "celery-broker"]
 
 
 @dataclass(frozen=True)
@@ -64,3 +91,13 @@ LINKS: tuple[Link, ...] = (
         "airflow-api", "airflow_api", "airflow_api_server", "dagstorm and users → Airflow REST API"
     ),
 )
+
+#: The Celery broker's link (CeleryExecutor stacks only).
+CELERY_BROKER_LINK = Link(
+    "celery-broker", "celery_broker", "redis", "the scheduler and Celery workers → Redis broker"
+)
+
+
+def stack_links(executor: Executor) -> tuple[Link, ...]:
+    """The Toxiproxy links of a stack with this executor."""
+    return (*LINKS, CELERY_BROKER_LINK) if executor == "celery" else LINKS

@@ -25,7 +25,9 @@ from dagstorm.stack.embedded.components.postgres import postgres_bin_dir
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.processes import tail
 
-APT_PACKAGES = ("postgresql", "openjdk-17-jdk-headless", "maven")
+#: redis-server is the Celery broker of CeleryExecutor stacks (small, and not started
+#: unless the stack config asks for Celery).
+APT_PACKAGES = ("postgresql", "openjdk-17-jdk-headless", "maven", "redis-server")
 
 
 @dataclass(frozen=True)
@@ -108,10 +110,10 @@ class Installer:
             postgres_bin_dir()
         except InstallError:
             return False
-        return all(shutil.which(tool) for tool in ("java", "mvn", "go"))
+        return all(shutil.which(tool) for tool in ("java", "mvn", "go", "redis-server"))
 
     def _system_run(self) -> None:
-        missing = [tool for tool in ("java", "mvn") if not shutil.which(tool)]
+        missing = [tool for tool in ("java", "mvn", "redis-server") if not shutil.which(tool)]
         try:
             postgres_bin_dir()
         except InstallError:
@@ -282,7 +284,7 @@ class Installer:
         return [
             InstallStep(
                 "system",
-                "system tools (PostgreSQL, Java 17, Maven, Go)",
+                "system tools (PostgreSQL, Java 17, Maven, Go, Redis)",
                 lambda: _digest(*APT_PACKAGES),
                 self._system_present,
                 self._system_run,

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -21,6 +22,7 @@ from dagstorm.core.errors import ComponentStartError, DagstormError, InstallErro
 from dagstorm.core.polling import poll_until
 from dagstorm.stack.embedded.components.airflow import (
     AirflowApiServer,
+    AirflowCeleryWorker,
     AirflowDagProcessor,
     AirflowScheduler,
     AirflowTriggerer,
@@ -28,6 +30,7 @@ from dagstorm.stack.embedded.components.airflow import (
 from dagstorm.stack.embedded.components.base import Component, Health
 from dagstorm.stack.embedded.components.kafka import Kafka
 from dagstorm.stack.embedded.components.postgres import Postgres
+from dagstorm.stack.embedded.components.redis import Redis
 from dagstorm.stack.embedded.components.spark import SparkHistory, SparkMaster, SparkWorker
 from dagstorm.stack.embedded.components.toxiproxy import Toxiproxy
 from dagstorm.stack.embedded.context import StackContext
@@ -35,7 +38,7 @@ from dagstorm.stack.embedded.install import Installer
 from dagstorm.stack.embedded.ports import check_free
 from dagstorm.stack.embedded.processes import exit_code_of, process_of, stop, sweep, tail
 from dagstorm.stack.profile_deploy import deploy_profile, stack_profiles
-from dagstorm.stack.topology import START_ORDER, ComponentName
+from dagstorm.stack.topology import WORKER_PREFIX, ComponentName
 
 #: A component is called unhealthy only after this many failed probes in a row,
 #: ``_HEALTH_RETRY_S`` apart: a JVM in a GC pause, or a history server busy on two
@@ -58,6 +61,7 @@ def _settled_health(comp: Component) -> Health:
 COMPONENT_TYPES: dict[ComponentName, type[Component]] = {
     "postgres": Postgres,
     "toxiproxy": Toxiproxy,
+    "redis": Redis,
     "kafka": Kafka,
     "spark-master": SparkMaster,
     "spark-worker": SparkWorker,
@@ -72,6 +76,7 @@ COMPONENT_TYPES: dict[ComponentName, type[Component]] = {
 COMPONENT_PORTS: dict[ComponentName, tuple[str, ...]] = {
     "postgres": ("postgres",),
     "toxiproxy": ("toxiproxy_api", "kafka", "airflow_db", "serving_db", "airflow_api"),
+    "redis": ("redis",),
     "kafka": ("kafka_broker", "kafka_controller", "kafka_internal"),
     "spark-master": ("spark_master", "spark_master_ui"),
     "spark-worker": ("spark_worker_ui",),
@@ -81,6 +86,25 @@ COMPONENT_PORTS: dict[ComponentName, tuple[str, ...]] = {
     "airflow-dag-processor": (),
     "airflow-triggerer": (),
 }
+
+
+def build_components(ctx: StackContext) -> dict[str, Component]:
+    """Every component of the stack config, in start order (Celery workers numbered)."""
+    built: dict[str, Component] = {}
+    for name in ctx.config.component_names:
+        if name.startswith(WORKER_PREFIX):
+            built[name] = AirflowCeleryWorker(ctx, int(name.removeprefix(WORKER_PREFIX)))
+        else:
+            built[name] = COMPONENT_TYPES[name](ctx)  # type: ignore[index]
+    return built
+
+
+def ports_of(ctx: StackContext, name: str) -> tuple[str, ...]:
+    """The :class:`~dagstorm.stack.config.Ports` fields component ``name`` binds."""
+    if name == "toxiproxy" and ctx.config.airflow.executor == "celery":
+        return (*COMPONENT_PORTS["toxiproxy"], "celery_broker")
+    ports: tuple[str, ...] = COMPONENT_PORTS.get(name, ())  # type: ignore[call-overload]
+    return ports
 
 
 @dataclass(frozen=True)
@@ -127,11 +151,11 @@ class EmbeddedStack:
 
     def __init__(self, ctx: StackContext) -> None:
         self.ctx = ctx
-        self.components: dict[ComponentName, Component] = {
-            name: COMPONENT_TYPES[name](ctx) for name in START_ORDER
-        }
+        self.components: dict[str, Component] = build_components(ctx)
+        #: Start order; `down` walks it backwards.
+        self.order: tuple[str, ...] = tuple(self.components)
         #: Every component this object started, in order (a name twice if started twice).
-        self.started: list[ComponentName] = []
+        self.started: list[str] = []
 
     # -- up -----------------------------------------------------------------------------
 
@@ -155,17 +179,18 @@ class EmbeddedStack:
                 fix="run `dagstorm stack install`",
             )
         self.ctx.layout.ensure()
+        self._settle_executor()
         running = {name for name, comp in self.components.items() if comp.running()}
-        to_start = [name for name in START_ORDER if name not in running]
+        to_start = [name for name in self.order if name not in running]
         ports = self.ctx.config.ports.model_dump()
-        check_free({p: ports[p] for name in to_start for p in COMPONENT_PORTS[name]})
+        check_free({p: ports[p] for name in to_start for p in ports_of(self.ctx, name)})
 
-        started: list[ComponentName] = []
+        started: list[str] = []
         lock = threading.Lock()
         failed = threading.Event()
-        futures: dict[ComponentName, Future[None]] = {}
+        futures: dict[str, Future[None]] = {}
 
-        def bring_up(name: ComponentName) -> None:
+        def bring_up(name: str) -> None:
             comp = self.components[name]
             for dep in comp.depends_on:
                 futures[dep].result()
@@ -183,21 +208,58 @@ class EmbeddedStack:
                 self._wait_healthy(comp, failed)
                 comp.after_start()
 
-        with ThreadPoolExecutor(max_workers=len(START_ORDER), thread_name_prefix="up") as pool:
-            for name in START_ORDER:
+        with ThreadPoolExecutor(max_workers=len(self.order), thread_name_prefix="up") as pool:
+            for name in self.order:
                 futures[name] = pool.submit(self._guard, bring_up, name, failed)
             errors = [f.exception() for f in futures.values()]
         first = next((e for e in errors if e is not None), None)
         if first is not None:
             if started and roll_back:
                 with self.ctx.progress.step("stop what did start"):
-                    self._stop(list(reversed([n for n in START_ORDER if n in started])))
+                    self._stop(list(reversed([n for n in self.order if n in started])))
             if isinstance(first, DagstormError):
                 raise first
             raise ComponentStartError("stack", f"{first.__class__.__name__}: {first}")
+        self._executor_file.write_text(self._executor_setting())
         if deploy:
             self.deploy()
         return self.status()
+
+    @property
+    def _executor_file(self) -> Path:
+        return self.ctx.layout.run_dir / "airflow-executor"
+
+    def _executor_setting(self) -> str:
+        config = self.ctx.config
+        if config.airflow.executor == "local":
+            return "local"
+        return f"celery workers={config.celery.workers} concurrency={config.celery.concurrency}"
+
+    def _settle_executor(self) -> None:
+        """Stop Airflow (and Celery) when they run with another executor setting.
+
+        A stack switched from ``local`` to ``celery`` (or to other Celery sizes) must
+        not keep a scheduler that queues to the wrong place: its Airflow processes,
+        Redis and workers stop here and :meth:`up` starts them as configured.
+        """
+        try:
+            was = self._executor_file.read_text().strip()
+        except OSError:
+            return
+        now = self._executor_setting()
+        if was == now:
+            return
+        moved = [
+            n
+            for n in self._every_known()
+            if n == "redis" or n.startswith("airflow-")
+            if self._component(n).running() is not None
+        ]
+        if moved:
+            self.ctx.progress.info(f"Airflow ran with `{was}`, the stack config says `{now}`")
+            with self.ctx.progress.step("stop Airflow to switch its executor"):
+                self._stop(list(reversed(moved)))
+        self._executor_file.unlink(missing_ok=True)
 
     def deploy(self) -> None:
         """Deploy the stack's pipeline profiles onto the running stack (idempotent)."""
@@ -206,9 +268,7 @@ class EmbeddedStack:
                 deploy_profile(self.ctx, loaded)
 
     @staticmethod
-    def _guard(
-        fn: Callable[[ComponentName], None], name: ComponentName, failed: threading.Event
-    ) -> None:
+    def _guard(fn: Callable[[str], None], name: str, failed: threading.Event) -> None:
         try:
             fn(name)
         except BaseException:
@@ -257,7 +317,7 @@ class EmbeddedStack:
 
     def down(self) -> list[tuple[str, str]]:
         """Stop every component of ours, in reverse order; returns (name, outcome)."""
-        outcome = self._stop(list(reversed(START_ORDER)))
+        outcome = self._stop(list(reversed(self._every_known())))
         strays = sweep(self.ctx.marker)
         if strays:
             self.ctx.progress.info(f"stopped {strays} stray process(es) of this stack")
@@ -266,7 +326,7 @@ class EmbeddedStack:
 
     def stop_components(self, names: Sequence[str]) -> None:
         """Stop these components (in reverse start order); :meth:`up` starts them again."""
-        self._stop([n for n in reversed(START_ORDER) if n in names])
+        self._stop([n for n in reversed(self.order) if n in names])
 
     def stop_unhealthy(self) -> list[str]:
         """Stop every component that runs but fails its health check; their names.
@@ -275,18 +335,44 @@ class EmbeddedStack:
         scheduler can stay up with its loop dead (it logs the DB error, then waits
         forever "for running tasks to finish"). :meth:`up` then starts it anew.
         """
-        wedged: list[ComponentName] = [
+        wedged: list[str] = [
             name
-            for name in START_ORDER
+            for name in self.order
             if self.components[name].running() is not None and not self.components[name].health().ok
         ]
         self._stop(list(reversed(wedged)))
         return list(wedged)
 
-    def _stop(self, names: list[ComponentName]) -> list[tuple[str, str]]:
+    def _every_known(self) -> list[str]:
+        """The config's components, then any other component with a pid file here.
+
+        A stack started with more Celery workers, or with CeleryExecutor before a
+        switch to LocalExecutor, still stops whole: ``down`` reads the pid files.
+        """
+        known = list(self.order)
+        for pid_file in sorted(self.ctx.layout.run_dir.glob("*.pid")):
+            name = pid_file.name.removesuffix(".pid")
+            if name not in known and (name == "redis" or name.startswith(WORKER_PREFIX)):
+                known.insert(self._slot_for(name, known), name)
+        return known
+
+    @staticmethod
+    def _slot_for(name: str, known: list[str]) -> int:
+        anchor = "toxiproxy" if name == "redis" else "airflow-scheduler"
+        return known.index(anchor) + 1 if anchor in known else len(known)
+
+    def _component(self, name: str) -> Component:
+        """The config's component, or one a differently configured stack left running."""
+        if name in self.components:
+            return self.components[name]
+        if name.startswith(WORKER_PREFIX):
+            return AirflowCeleryWorker(self.ctx, int(name.removeprefix(WORKER_PREFIX)))
+        return COMPONENT_TYPES[name](self.ctx)  # type: ignore[index]
+
+    def _stop(self, names: list[str]) -> list[tuple[str, str]]:
         outcome: list[tuple[str, str]] = []
         for name in names:
-            comp = self.components[name]
+            comp = self._component(name)
             record = comp.record()
             if record is None:
                 outcome.append((name, "not running"))

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +17,8 @@ from dagstorm.stack.embedded.components.base import Component, Health
 from dagstorm.stack.embedded.components.postgres import AIRFLOW_DB
 from dagstorm.stack.embedded.components.spark import spark_env
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.processes import tail
-from dagstorm.stack.topology import ComponentName
+from dagstorm.stack.embedded.processes import PidRecord, tail
+from dagstorm.stack.topology import worker_name
 
 PASSWORDS_FILE = "airflow-passwords.json"
 
@@ -35,12 +36,12 @@ def airflow_env(ctx: StackContext) -> dict[str, str]:
     )
     return {
         **spark,
+        **_executor_env(ctx),
         # spark-submit (full pyspark) on PATH for SparkSubmitOperator; Airflow's venv first.
         "PATH": os.pathsep.join(
             [str(venv_bin), str(ctx.spark_home / "bin"), spark.get("PATH", "")]
         ),
         "AIRFLOW_HOME": str(ctx.layout.airflow_home),
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ctx.dags_folder),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
@@ -68,6 +69,26 @@ def airflow_env(ctx: StackContext) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(ctx.layout.airflow_home / "logs"),
         "DAGSTORM_LANDING_DIR": str(ctx.layout.landing_dir),
         "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _executor_env(ctx: StackContext) -> dict[str, str]:
+    """The executor's settings: LocalExecutor, or CeleryExecutor through the proxies."""
+    if ctx.config.airflow.executor == "local":
+        return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+    creds, ports = ctx.credentials, ctx.config.ports
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        # The broker through the celery-broker link, so a network fault reaches it.
+        "AIRFLOW__CELERY__BROKER_URL": (
+            f"redis://:{creds.redis_password}@127.0.0.1:{ports.celery_broker}/0"
+        ),
+        # Task states through the airflow-db link, like every other Airflow component.
+        "AIRFLOW__CELERY__RESULT_BACKEND": (
+            f"db+postgresql://{creds.airflow_db_user}:{creds.airflow_db_password}"
+            f"@127.0.0.1:{ports.airflow_db}/{AIRFLOW_DB}"
+        ),
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(ctx.config.celery.concurrency),
     }
 
 
@@ -141,7 +162,7 @@ class AirflowApiServer(_AirflowProcess):
     """REST API + UI + the execution API tasks call."""
 
     name = "airflow-api-server"
-    depends_on: tuple[ComponentName, ...] = ("postgres", "toxiproxy")
+    depends_on: tuple[str, ...] = ("postgres", "toxiproxy")
     subcommand = ("api-server",)
     start_timeout = 120.0
 
@@ -185,12 +206,17 @@ class AirflowApiServer(_AirflowProcess):
 
 
 class AirflowScheduler(_AirflowProcess):
-    """The scheduler with LocalExecutor (log server skipped: it binds 0.0.0.0)."""
+    """The scheduler with LocalExecutor or CeleryExecutor (no log server: it binds 0.0.0.0)."""
 
     name = "airflow-scheduler"
-    depends_on = ("airflow-api-server",)
+    depends_on: tuple[str, ...] = ("airflow-api-server",)
     subcommand = ("scheduler", "--skip-serve-logs")
     health_key = "scheduler"
+
+    def __init__(self, ctx: StackContext) -> None:
+        super().__init__(ctx)
+        if ctx.config.airflow.executor == "celery":  # it sends tasks to the broker
+            self.depends_on = (*self.depends_on, "redis")
 
 
 class AirflowDagProcessor(_AirflowProcess):
@@ -209,3 +235,67 @@ class AirflowTriggerer(_AirflowProcess):
     depends_on = ("airflow-api-server",)
     subcommand = ("triggerer", "--skip-serve-logs")
     health_key = "triggerer"
+
+
+class AirflowCeleryWorker(_AirflowProcess):
+    """``airflow celery worker`` number ``index``: runs the tasks CeleryExecutor queues.
+
+    Its node name is ``worker<index>@dagstorm``, which task instances record as their
+    ``hostname``. Healthy once Celery logged ``ready`` after this process started (the
+    worker is connected to the broker and consuming); the api-server's health document
+    does not list Celery workers.
+    """
+
+    depends_on = ("airflow-scheduler", "redis")
+    start_timeout = 120.0
+    #: SIGTERM is Celery's warm shutdown (finish running tasks); give them time.
+    stop_timeout = 30.0
+
+    def __init__(self, ctx: StackContext, index: int) -> None:
+        super().__init__(ctx)
+        self.index = index
+        self.name = worker_name(index)
+
+    @property
+    def hostname(self) -> str:
+        """The Celery node name (``worker<n>@dagstorm``)."""
+        return f"worker{self.index}@dagstorm"
+
+    def argv(self) -> list[str]:
+        """``airflow celery worker`` with its node name, no log server."""
+        return [
+            self._airflow(),
+            *("celery", "worker", "--skip-serve-logs"),
+            *("--celery-hostname", self.hostname),
+            *("--concurrency", str(self.ctx.config.celery.concurrency)),
+        ]
+
+    def start(self) -> PidRecord:
+        """Remember where the log stood, so only a ``ready`` of this process counts."""
+        log = self.ctx.layout.log(self.name)
+        offset = log.stat().st_size if log.exists() else 0
+        self._offset_file.write_text(str(offset))
+        return super().start()
+
+    @property
+    def _offset_file(self) -> Path:
+        return self.ctx.layout.run_dir / f"{self.name}.log-offset"
+
+    def health(self) -> Health:
+        """Alive, and ``celery@… ready.`` logged since this process started."""
+        if self.running() is None:
+            return Health(False, "not running")
+        try:
+            offset = int(self._offset_file.read_text())
+        except (OSError, ValueError):
+            offset = 0
+        log = self.ctx.layout.log(self.name)
+        try:
+            with log.open("rb") as handle:
+                handle.seek(offset)
+                text = handle.read().decode(errors="replace")
+        except OSError:
+            return Health(False, "no log yet")
+        if f"{self.hostname} ready." in text:
+            return Health(True, f"{self.hostname} ready")
+        return Health(False, f"waiting for {self.hostname} to connect to the broker")

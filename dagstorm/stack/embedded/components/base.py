@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.processes import PidRecord, process_of, spawn
-from dagstorm.stack.topology import ComponentName
 
 
 @dataclass(frozen=True)
@@ -22,9 +21,11 @@ class Health:
 class Component(ABC):
     """One process of the embedded stack: how to prepare, start, probe and stop it."""
 
-    name: ComponentName
+    #: A :data:`~dagstorm.stack.topology.ComponentName`, or a numbered Celery worker
+    #: (``airflow-celery-worker-2``).
+    name: str
     #: Components that must be healthy before this one starts.
-    depends_on: tuple[ComponentName, ...] = ()
+    depends_on: tuple[str, ...] = ()
     #: Seconds to wait for the health signal after start.
     start_timeout: float = 90.0
     #: Signal for a graceful stop.

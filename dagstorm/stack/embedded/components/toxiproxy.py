@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.core.errors import ToxiproxyError
 from dagstorm.stack.embedded.components.base import Component, Health
-from dagstorm.stack.topology import LINKS
+from dagstorm.stack.topology import stack_links
 
 
 class Toxiproxy(Component):
@@ -48,7 +48,7 @@ class Toxiproxy(Component):
         """Create (or correct) one proxy per link, all listening on 127.0.0.1."""
         ports = self.ctx.config.ports.model_dump()
         with self.client() as client:
-            for link in LINKS:
+            for link in stack_links(self.ctx.config.airflow.executor):
                 client.ensure_proxy(
                     link.name,
                     listen=f"127.0.0.1:{ports[link.listen_port]}",
