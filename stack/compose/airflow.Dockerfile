@@ -1,17 +1,18 @@
 # Airflow image of the dagstorm compose stack (see docker-compose.yml at the repo root).
 #
 # The pinned Airflow image plus:
-#   - the two providers the reference pipeline uses, pinned;
+#   - the two providers the reference pipeline uses and the Celery provider (the
+#     CeleryExecutor of the `celery` profile), pinned as in stack/airflow/requirements.txt;
 #   - the Spark distribution and Java runtime of the pinned Spark image, because the
 #     Spark provider installs only pyspark-client (no spark-submit) and
 #     SparkSubmitOperator needs spark-submit on PATH with a JVM.
 #
 # The same image also runs the Spark *worker*: PySpark refuses to run when the
-# executors' Python minor version differs from the driver's. The driver runs here
-# (LocalExecutor: tasks run inside the scheduler container) on Python 3.11 (the
-# providers require >= 3.11), while the apache/spark image ships Ubuntu 22.04's
-# Python 3.10. Running the worker from this image gives driver and executors the
-# same Python and the same Spark build.
+# executors' Python minor version differs from the driver's. The driver runs in this
+# image (LocalExecutor: in the scheduler container; CeleryExecutor: in the worker
+# containers) on Python 3.11 (the providers require >= 3.11), while the apache/spark
+# image ships Ubuntu 22.04's Python 3.10. Running the worker from this image gives
+# driver and executors the same Python and the same Spark build.
 #
 # Keep the Spark tag equal to the one of spark-master/spark-history in
 # docker-compose.yml (tests/unit/test_compose.py checks it).
@@ -48,4 +49,5 @@ USER airflow
 RUN pip install --no-cache-dir \
         "apache-airflow==3.3.2" \
         "apache-airflow-providers-apache-spark==6.3.4" \
-        "apache-airflow-providers-apache-kafka==2.1.0"
+        "apache-airflow-providers-apache-kafka==2.1.0" \
+        "apache-airflow-providers-celery==3.26.0"

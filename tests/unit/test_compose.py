@@ -3,7 +3,10 @@
 No Docker engine runs on the project's machines, so the compose stack is never
 started here: these tests parse docker-compose.yml, stack/compose/toxiproxy.json,
 stack/compose/airflow.Dockerfile and .env.example and compare them with
-:mod:`dagstorm.stack.topology` and the defaults of :class:`dagstorm.stack.config.Ports`.
+:mod:`dagstorm.stack.topology` and the defaults of :class:`dagstorm.stack.config.Ports`
+and :class:`~dagstorm.stack.config.CelerySettings`. The compose file holds the
+CeleryExecutor stack's components too (Redis, the Celery workers) under the profile
+``celery``; the executor itself is the variable ``DAGSTORM_AIRFLOW_EXECUTOR``.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 
 from dagstorm.stack import topology
-from dagstorm.stack.config import Ports
+from dagstorm.stack.config import AirflowSettings, CelerySettings, Ports
+from dagstorm.stack.embedded.components.airflow import AirflowCeleryWorker
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -29,13 +34,23 @@ TOXIPROXY_CONFIG = COMPOSE_DIR / "toxiproxy.json"
 AIRFLOW_DOCKERFILE = COMPOSE_DIR / "airflow.Dockerfile"
 POSTGRES_INIT = COMPOSE_DIR / "postgres-init.sh"
 ENV_EXAMPLE = ROOT / ".env.example"
+AIRFLOW_REQUIREMENTS = ROOT / "stack" / "airflow" / "requirements.txt"
 
 PORTS = Ports()
+CELERY = CelerySettings()
 
-#: Embedded component (topology.START_ORDER) -> compose service that plays it.
+#: The compose file holds every component and link of the CeleryExecutor stack.
+FULL: topology.Executor = "celery"
+#: The profile that switches on what only the CeleryExecutor stack has.
+CELERY_PROFILE = "celery"
+#: The stack config's executor -> Airflow's executor class.
+EXECUTOR_CLASS: dict[str, str] = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
+
+#: Embedded component (topology.component_order, Celery workers aside) -> compose service.
 COMPONENT_SERVICES: dict[str, str] = {
     "postgres": "postgres",
     "toxiproxy": "toxiproxy",
+    "redis": "redis",
     "kafka": "kafka",
     "spark-master": "spark-master",
     "spark-worker": "spark-worker",
@@ -45,6 +60,11 @@ COMPONENT_SERVICES: dict[str, str] = {
     "airflow-dag-processor": "airflow-dag-processor",
     "airflow-triggerer": "airflow-triggerer",
 }
+#: The one service every Celery worker component (``airflow-celery-worker-<n>``) is a
+#: replica of: ``deploy.replicas`` / ``--scale`` says how many.
+WORKER_SERVICE = "airflow-celery-worker"
+#: The .env variable that picks Airflow's executor for every Airflow service.
+EXECUTOR_VARIABLE = "DAGSTORM_AIRFLOW_EXECUTOR"
 
 #: Compose-only services that run once and exit (`db migrate`, volume ownership).
 ONE_SHOT_SERVICES = frozenset({"airflow-init"})
@@ -67,6 +87,8 @@ PORT_LOCATIONS: dict[str, tuple[str, int]] = {
     "spark_history": ("spark-history", PORTS.spark_history),
     "airflow_api": ("toxiproxy", PORTS.airflow_api),
     "airflow_api_server": ("airflow-api-server", PORTS.airflow_api_server),
+    "redis": ("redis", PORTS.redis),
+    "celery_broker": ("toxiproxy", PORTS.celery_broker),
 }
 
 #: Ports published on the host (127.0.0.1): the ones clients use.
@@ -82,11 +104,12 @@ PUBLISHED_PORTS = frozenset(
         "spark_worker_ui",
         "spark_history",
         "airflow_api",
+        "celery_broker",
     }
 )
 #: Ports that stay inside the compose network: clients must cross Toxiproxy.
 UNPUBLISHED_PORTS = frozenset(
-    {"kafka_broker", "kafka_controller", "kafka_internal", "airflow_api_server"}
+    {"kafka_broker", "kafka_controller", "kafka_internal", "airflow_api_server", "redis"}
 )
 #: Ports of listeners dagstorm itself runs on the host (containers send to them).
 HOST_SIDE_PORTS = frozenset({"statsd", "alert_sink"})
@@ -97,12 +120,16 @@ AIRFLOW_SERVICES = (
     "airflow-scheduler",
     "airflow-dag-processor",
     "airflow-triggerer",
+    WORKER_SERVICE,
 )
 SECRET_KEY_RE = re.compile(r"PASSWORD|SECRET|FERNET", re.IGNORECASE)
 #: A whole value that is one interpolation: ${VAR}, ${VAR:?msg}, ${VAR?msg} or an
 #: empty default (${VAR:-} / ${VAR-}); a non-empty default would be a literal secret.
 SECRET_VALUE_RE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?\?)[^}]*|:?-)?\}$")
 INTERPOLATION_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}")
+#: The password of a URL's userinfo (the user may be empty, as in redis://:PASSWORD@):
+#: one ${...} interpolation (its message may hold spaces) or a literal.
+URL_PASSWORD_RE = re.compile(r"://[^:/@\s]*:(\$\{[^}]*\}|[^@\s/]+)@")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -277,28 +304,104 @@ def referenced_variables() -> dict[str, str]:
     return {m[1]: m[2] for m in INTERPOLATION_RE.finditer(text)}
 
 
+def interpolation_default(value: str) -> tuple[str, str]:
+    """(variable, default) of a value that is exactly ``${VAR:-default}``."""
+    match = re.fullmatch(r"\$\{([A-Za-z_][A-Za-z0-9_]*):-([^}]*)\}", value.strip())
+    assert match, f"{value!r} must be ${{VARIABLE:-default}}"
+    return match[1], match[2]
+
+
+def url_passwords(value: str) -> list[str]:
+    """The password of each URL with userinfo in ``value``."""
+    return [m[1] for m in URL_PASSWORD_RE.finditer(value)]
+
+
+def service_of(component: str) -> str:
+    """The compose service playing an embedded component (workers: replicas of one)."""
+    if component.startswith(topology.WORKER_PREFIX):
+        return WORKER_SERVICE
+    return COMPONENT_SERVICES[component]
+
+
+def celery_only_services() -> frozenset[str]:
+    """Services of the components only a CeleryExecutor stack has (Redis, the workers)."""
+    local = set(topology.component_order("local"))
+    return frozenset(
+        service_of(c) for c in topology.component_order(FULL, CELERY.workers) if c not in local
+    )
+
+
+def profiles(svc: dict[str, Any]) -> list[str]:
+    return [str(p) for p in svc.get("profiles") or []]
+
+
+def unescaped(text: str) -> str:
+    """What a container receives of a compose string: ``$$`` becomes ``$``."""
+    return text.replace("$$", "$")
+
+
+def seconds(duration: str) -> float:
+    """A compose duration such as ``30s``, ``1m30s`` or ``500ms`` in seconds."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, f"bad duration {duration!r}"
+    return sum(float(n) * units[u] for n, u in parts)
+
+
 # ------------------------------------------------------------------------ services
 
 
 def test_every_component_of_the_embedded_stack_is_a_compose_service() -> None:
-    assert set(COMPONENT_SERVICES) == set(topology.START_ORDER), (
-        "COMPONENT_SERVICES must map exactly topology.START_ORDER; differs by "
-        f"{sorted(set(COMPONENT_SERVICES) ^ set(topology.START_ORDER))}"
+    fixed = set(topology.component_order(FULL, 0))  # every component but the workers
+    assert set(COMPONENT_SERVICES) == fixed, (
+        "COMPONENT_SERVICES must map exactly topology.component_order('celery') without "
+        f"its workers; differs by {sorted(set(COMPONENT_SERVICES) ^ fixed)}"
     )
+    workers = [c for c in topology.component_order(FULL, 3) if c not in fixed]
+    assert workers == [topology.worker_name(n) for n in (1, 2, 3)], workers
     missing = sorted(
-        f"{component} (service {svc})"
-        for component, svc in COMPONENT_SERVICES.items()
-        if svc not in services()
+        f"{component} (service {service_of(component)})"
+        for component in topology.component_order(FULL, 3)
+        if service_of(component) not in services()
     )
     assert not missing, f"components without a compose service: {missing}"
 
 
 def test_compose_has_no_service_outside_the_topology() -> None:
-    extra = sorted(set(services()) - set(COMPONENT_SERVICES.values()) - ONE_SHOT_SERVICES)
+    played = {service_of(c) for c in topology.component_order(FULL, 1)}
+    extra = sorted(set(services()) - played - ONE_SHOT_SERVICES)
     assert not extra, (
         f"services {extra} are neither embedded components nor known one-shot jobs: "
         "add them to dagstorm/stack/topology.py (and COMPONENT_SERVICES) or remove them"
     )
+
+
+def test_celery_components_are_exactly_the_celery_profile() -> None:
+    celery = celery_only_services()
+    assert celery == {COMPONENT_SERVICES["redis"], WORKER_SERVICE}, sorted(celery)
+    wrong = {
+        name: profiles(svc)
+        for name, svc in services().items()
+        if profiles(svc) != ([CELERY_PROFILE] if name in celery else [])
+    }
+    assert not wrong, (
+        f"only {sorted(celery)} carry `profiles: [{CELERY_PROFILE}]` (what a LocalExecutor "
+        f"stack lacks); every other service has no profile: {wrong}"
+    )
+
+
+def test_no_always_on_service_requires_a_profiled_one() -> None:
+    # A `depends_on` on a service of an inactive profile makes the whole project
+    # invalid ("depends on undefined service") unless it says `required: false`.
+    problems = [
+        f"{name} -> {dep}: needs `required: false` (without the {profiles(service(dep))} "
+        "profile the project would be invalid)"
+        for name, svc in services().items()
+        if not profiles(svc)
+        for dep, spec in depends_on(svc).items()
+        if dep in services() and profiles(service(dep)) and (spec or {}).get("required", True)
+    ]
+    assert not problems, "\n".join(problems)
 
 
 def test_every_image_is_pinned() -> None:
@@ -326,21 +429,28 @@ def test_dockerfile_base_images_are_pinned() -> None:
     )
 
 
-def test_dockerfile_pins_airflow_and_the_two_providers() -> None:
+def test_dockerfile_pins_airflow_and_the_embedded_providers() -> None:
     runs = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "RUN")
     pins = dict(re.findall(r"(apache-airflow[\w-]*)==([\w.]+)", runs))
     airflow_version = re.match(r"[\d.]+\d", image_tag(dockerfile_stages()[-1][0]))
     assert airflow_version, "the apache/airflow tag must start with the Airflow version"
-    expected = {
-        "apache-airflow": airflow_version[0],
-        "apache-airflow-providers-apache-spark": pins.get("apache-airflow-providers-apache-spark"),
-        "apache-airflow-providers-apache-kafka": pins.get("apache-airflow-providers-apache-kafka"),
-    }
-    unpinned = sorted(pkg for pkg, version in expected.items() if pins.get(pkg) is None)
-    assert not unpinned, f"{AIRFLOW_DOCKERFILE.name}: pip install must pin {unpinned} with =="
-    assert pins["apache-airflow"] == airflow_version[0], (
-        f"pip pins apache-airflow=={pins['apache-airflow']} but the base image is "
-        f"Airflow {airflow_version[0]}: pip would change Airflow inside the image"
+    embedded = dict(
+        re.findall(
+            r"^(apache-airflow-providers-[\w-]+)==([\w.]+)",
+            AIRFLOW_REQUIREMENTS.read_text(encoding="utf-8"),
+            re.M,
+        )
+    )
+    assert "apache-airflow-providers-celery" in embedded, embedded
+    expected = {"apache-airflow": airflow_version[0], **embedded}
+    wrong = sorted(
+        f"{pkg}=={pins.get(pkg)} (expected {version})"
+        for pkg, version in expected.items()
+        if pins.get(pkg) != version
+    )
+    assert not wrong, (
+        f"{AIRFLOW_DOCKERFILE.name}: pip install must pin Airflow to the base image's "
+        f"version and every provider as {AIRFLOW_REQUIREMENTS.name} does: {wrong}"
     )
 
 
@@ -396,21 +506,22 @@ def test_depends_on_waits_for_health_or_completion() -> None:
 
 
 def test_depends_on_follows_the_embedded_start_order() -> None:
-    component_of = {svc: comp for comp, svc in COMPONENT_SERVICES.items()}
+    order = topology.component_order(FULL, 1)
+    component_of = {service_of(comp): comp for comp in order}
     rank: dict[str, float] = {}
 
     def rank_of(name: str, seen: tuple[str, ...] = ()) -> float:
         assert name not in seen, f"dependency cycle: {' -> '.join((*seen, name))}"
         if name not in rank:
             if name in component_of:
-                rank[name] = float(topology.START_ORDER.index(component_of[name]))
+                rank[name] = float(order.index(component_of[name]))
             else:  # a one-shot job runs right after its own dependencies
                 deps = depends_on(service(name))
                 rank[name] = max((rank_of(d, (*seen, name)) for d in deps), default=-1.0) + 0.5
         return rank[name]
 
     backwards = [
-        f"{name} depends on {dep}, which starts after it in topology.START_ORDER"
+        f"{name} depends on {dep}, which starts after it in topology.component_order"
         for name, svc in services().items()
         for dep in depends_on(svc)
         if dep in services() and rank_of(dep) >= rank_of(name)
@@ -430,9 +541,9 @@ def proxies() -> list[dict[str, Any]]:
 
 def test_toxiproxy_config_has_exactly_the_topology_links() -> None:
     names = [str(p.get("name")) for p in proxies()]
-    expected = [link.name for link in topology.LINKS]
+    expected = [link.name for link in topology.stack_links(FULL)]
     assert sorted(names) == sorted(expected), (
-        f"{TOXIPROXY_CONFIG.name} proxies {names} != topology.LINKS {expected}"
+        f"{TOXIPROXY_CONFIG.name} proxies {names} != topology.stack_links('celery') {expected}"
     )
     disabled = [p["name"] for p in proxies() if p.get("enabled") is not True]
     assert not disabled, f"proxies must start enabled: {disabled}"
@@ -441,7 +552,7 @@ def test_toxiproxy_config_has_exactly_the_topology_links() -> None:
 def test_toxiproxy_listen_ports_match_ports_defaults() -> None:
     by_name = {p["name"]: p for p in proxies()}
     wrong = []
-    for link in topology.LINKS:
+    for link in topology.stack_links(FULL):
         proxy = by_name.get(link.name)
         assert proxy is not None, f"proxy {link.name} missing from {TOXIPROXY_CONFIG.name}"
         host, _, port = str(proxy["listen"]).rpartition(":")
@@ -454,10 +565,10 @@ def test_toxiproxy_listen_ports_match_ports_defaults() -> None:
 def test_toxiproxy_upstreams_are_the_linked_services() -> None:
     by_name = {p["name"]: p for p in proxies()}
     wrong = []
-    for link in topology.LINKS:
+    for link in topology.stack_links(FULL):
         svc, container_port = PORT_LOCATIONS[link.upstream_port]
         expected = f"{svc}:{container_port}"
-        actual = by_name[link.name]["upstream"]
+        actual = by_name.get(link.name, {}).get("upstream")
         if actual != expected:
             wrong.append(f"{link.name}: upstream {actual}, expected {expected}")
     assert not wrong, "\n".join(wrong)
@@ -475,6 +586,17 @@ def test_toxiproxy_service_loads_the_config_file() -> None:
     )
     api_port = flag_value(command_words(svc), "-port") or "8474"
     assert int(api_port) == PORTS.toxiproxy_api, f"toxiproxy API port {api_port}"
+
+
+def test_toxiproxy_healthcheck_waits_for_the_last_proxy_of_the_config() -> None:
+    # The config file is loaded in order before the API answers: the last proxy
+    # existing means every proxy does.
+    test = service(COMPONENT_SERVICES["toxiproxy"])["healthcheck"]["test"]
+    last = proxies()[-1]["name"]
+    assert test[0] == "CMD" and test[-2:] == ["inspect", last], (
+        f"toxiproxy's healthcheck must `toxiproxy-cli inspect {last}` (the last proxy of "
+        f"{TOXIPROXY_CONFIG.name}), is {test}"
+    )
 
 
 # ---------------------------------------------------------------------------- ports
@@ -558,15 +680,31 @@ def test_kafka_advertises_the_toxiproxy_address() -> None:
 # -------------------------------------------------------------------------- airflow
 
 
-def test_scheduler_and_triggerer_skip_serve_logs() -> None:
-    for component in ("airflow-scheduler", "airflow-triggerer"):
-        words = command_words(service(COMPONENT_SERVICES[component]))
-        subcommand = component.removeprefix("airflow-")
-        assert subcommand in words, f"{component} must run `airflow {subcommand}`, runs {words}"
-        assert "--skip-serve-logs" in words, (
-            f"{component} must run with --skip-serve-logs (its log server binds 0.0.0.0), "
-            f"runs {words}"
+def test_scheduler_triggerer_and_workers_skip_serve_logs() -> None:
+    subcommands = {
+        COMPONENT_SERVICES["airflow-scheduler"]: ["scheduler"],
+        COMPONENT_SERVICES["airflow-triggerer"]: ["triggerer"],
+        WORKER_SERVICE: ["celery", "worker"],
+    }
+    for name, subcommand in subcommands.items():
+        words = command_words(service(name))
+        assert words[: len(subcommand)] == subcommand, (
+            f"{name} must run `airflow {' '.join(subcommand)}`, runs {words}"
         )
+        assert "--skip-serve-logs" in words, (
+            f"{name} must run with --skip-serve-logs (its log server binds 0.0.0.0), runs {words}"
+        )
+
+
+def test_every_airflow_service_shares_the_image_and_environment() -> None:
+    shared = {str(k): str(v) for k, v in compose()["x-airflow-env"].items()}
+    image = service(COMPONENT_SERVICES["airflow-scheduler"])["image"]
+    for name in AIRFLOW_SERVICES:
+        svc = service(name)
+        assert svc["image"] == image, f"{name} runs {svc['image']}, the scheduler {image}"
+        env = environment(svc)
+        differs = sorted(k for k, v in shared.items() if env.get(k) != v)
+        assert not differs, f"{name}: environment must include x-airflow-env; differs: {differs}"
 
 
 def test_airflow_reaches_its_metadata_db_through_toxiproxy() -> None:
@@ -579,9 +717,130 @@ def test_airflow_reaches_its_metadata_db_through_toxiproxy() -> None:
             f"{name}: metadata DB must be reached at {expected[0]}:{expected[1]} "
             f"(the airflow-db link), got {conn!r}"
         )
-        assert env.get("AIRFLOW__CORE__EXECUTOR") == "LocalExecutor", (
-            f"{name}: executor must be LocalExecutor like the embedded stack"
+
+
+def test_one_variable_picks_the_executor_local_by_default() -> None:
+    values = {
+        name: environment(service(name)).get("AIRFLOW__CORE__EXECUTOR", "")
+        for name in AIRFLOW_SERVICES
+    }
+    assert len(set(values.values())) == 1, f"every Airflow service, one executor: {values}"
+    variable, default = interpolation_default(values[AIRFLOW_SERVICES[0]])
+    assert variable == EXECUTOR_VARIABLE, f"the executor's variable is {variable}"
+    expected = EXECUTOR_CLASS[AirflowSettings().executor]
+    assert default == expected, f"default executor {default}, the embedded stack's is {expected}"
+    example = ENV_EXAMPLE.read_text(encoding="utf-8")
+    assert re.search(rf"^#\s*COMPOSE_PROFILES={CELERY_PROFILE}$", example, re.M), (
+        f".env.example must show (commented) COMPOSE_PROFILES={CELERY_PROFILE} with "
+        f"{EXECUTOR_VARIABLE}"
+    )
+
+
+def test_celery_broker_and_result_backend_cross_toxiproxy() -> None:
+    toxiproxy = COMPONENT_SERVICES["toxiproxy"]
+    broker_at = (toxiproxy, getattr(PORTS, topology.CELERY_BROKER_LINK.listen_port))
+    redis_password = environment(service(COMPONENT_SERVICES["redis"])).get("REDIS_PASSWORD", "")
+    for name in AIRFLOW_SERVICES:
+        env = environment(service(name))
+        broker_url = env.get("AIRFLOW__CELERY__BROKER_URL", "")
+        broker = urlsplit(without_interpolations(broker_url))
+        assert broker.scheme == "redis" and (broker.hostname, broker.port) == broker_at, (
+            f"{name}: the Celery broker must be reached at {broker_at[0]}:{broker_at[1]} "
+            f"(the celery-broker link), got {broker_url!r}"
         )
+        assert url_passwords(broker_url) == [redis_password], (
+            f"{name}: the broker URL's password must be the redis service's "
+            f"REDIS_PASSWORD {redis_password!r}, got {url_passwords(broker_url)}"
+        )
+        backend_url = env.get("AIRFLOW__CELERY__RESULT_BACKEND", "")
+        backend = urlsplit(without_interpolations(backend_url))
+        metadata = urlsplit(without_interpolations(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
+        assert backend.scheme == "db+postgresql" and (
+            backend.hostname,
+            backend.port,
+            backend.username,
+            backend.path,
+        ) == (metadata.hostname, metadata.port, metadata.username, metadata.path), (
+            f"{name}: Celery's result backend must be the metadata DB through the airflow-db "
+            f"link (db+postgresql://…), got {backend_url!r}"
+        )
+
+
+def test_celery_worker_is_scalable_with_the_embedded_defaults() -> None:
+    svc = service(WORKER_SERVICE)
+    fixed = sorted(key for key in ("container_name", "hostname", "ports") if svc.get(key))
+    assert not fixed, f"{WORKER_SERVICE} must scale (`--scale`): remove {fixed}"
+    _, replicas = interpolation_default(str((svc.get("deploy") or {}).get("replicas", "")))
+    assert int(replicas) == CELERY.workers, (
+        f"{WORKER_SERVICE}: default replicas {replicas}, CelerySettings.workers {CELERY.workers}"
+    )
+    env = environment(svc)
+    _, concurrency = interpolation_default(env.get("AIRFLOW__CELERY__WORKER_CONCURRENCY", ""))
+    assert int(concurrency) == CELERY.concurrency, (
+        f"{WORKER_SERVICE}: default concurrency {concurrency}, "
+        f"CelerySettings.concurrency {CELERY.concurrency}"
+    )
+    assert env.get("DUMB_INIT_SETSID") == "0", (
+        f"{WORKER_SERVICE}: DUMB_INIT_SETSID=0, so SIGTERM reaches Celery alone (warm shutdown)"
+    )
+    grace = seconds(str(svc.get("stop_grace_period", "10s")))
+    assert grace >= AirflowCeleryWorker.stop_timeout, (
+        f"{WORKER_SERVICE}: stop_grace_period {grace} s < the embedded worker's "
+        f"{AirflowCeleryWorker.stop_timeout} s for a warm shutdown"
+    )
+    assert {COMPONENT_SERVICES["airflow-scheduler"], COMPONENT_SERVICES["redis"]} <= set(
+        depends_on(svc)
+    ), f"{WORKER_SERVICE} must wait for the scheduler and Redis, waits for {depends_on(svc)}"
+
+
+def run_guard(tmp_path: Path, name: str, executor: str, redis: bool) -> tuple[int, str, str]:
+    """Run a service's entrypoint + command with fake ``getent`` and ``dumb-init``."""
+    entrypoint = [unescaped(str(word)) for word in service(name).get("entrypoint") or []]
+    assert entrypoint[:2] == ["/bin/bash", "-c"], f"{name}: entrypoint {entrypoint[:2]}"
+    fake = tmp_path / "bin"
+    fake.mkdir(exist_ok=True)
+    found = 0 if redis else 2
+    (fake / "getent").write_text(f'#!/bin/sh\n[ "$*" = "hosts redis" ] && exit {found}\nexit 2\n')
+    (fake / "dumb-init").write_text('#!/bin/sh\necho "dumb-init $*"\n')
+    for tool in fake.iterdir():
+        tool.chmod(0o755)
+    bash = shutil.which("bash")
+    assert bash is not None
+    done = subprocess.run(
+        [bash, *entrypoint[1:], *command_words(service(name))],
+        env={"PATH": f"{fake}:/usr/bin:/bin", "AIRFLOW__CORE__EXECUTOR": executor},
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    return done.returncode, done.stdout.strip(), done.stderr.strip()
+
+
+def test_scheduler_and_workers_share_the_executor_guard() -> None:
+    scheduler = service(COMPONENT_SERVICES["airflow-scheduler"]).get("entrypoint")
+    assert scheduler and scheduler == service(WORKER_SERVICE).get("entrypoint")
+
+
+@pytest.mark.parametrize(
+    ("name", "executor", "redis", "refusal"),
+    [
+        (WORKER_SERVICE, "LocalExecutor", True, f"{EXECUTOR_VARIABLE}=CeleryExecutor"),
+        ("airflow-scheduler", "CeleryExecutor", False, f"COMPOSE_PROFILES={CELERY_PROFILE}"),
+        (WORKER_SERVICE, "CeleryExecutor", True, None),
+        ("airflow-scheduler", "CeleryExecutor", True, None),
+        ("airflow-scheduler", "LocalExecutor", False, None),
+    ],
+)
+def test_the_executor_guard_refuses_a_profile_the_executor_disagrees_with(
+    tmp_path: Path, name: str, executor: str, redis: bool, refusal: str | None
+) -> None:
+    code, out, err = run_guard(tmp_path, name, executor, redis)
+    if refusal is not None:
+        assert code == 1 and not out and refusal in err, (code, out, err)
+    else:
+        words = " ".join(command_words(service(name)))
+        assert (code, out, err) == (0, f"dumb-init -- /entrypoint {words}", "")
 
 
 def test_airflow_api_server_port_and_execution_api() -> None:
@@ -648,7 +907,60 @@ def test_spark_master_rest_submission_is_disabled() -> None:
     )
 
 
+# ---------------------------------------------------------------------------- redis
+
+
+def redis_script() -> str:
+    """The shell script the redis service runs (``sh -c SCRIPT``), as the container sees it."""
+    svc = service(COMPONENT_SERVICES["redis"])
+    assert svc.get("entrypoint") == ["/bin/sh", "-c"], f"redis entrypoint {svc.get('entrypoint')}"
+    command = svc.get("command")
+    assert isinstance(command, list) and len(command) == 1, f"redis command {command!r}"
+    return unescaped(str(command[0]))
+
+
+def redis_config() -> dict[str, str]:
+    """Directive -> value of the config the script writes (one quoted line each)."""
+    lines = [m[2] for m in re.finditer(r"^\s*(['\"])(.*)\1 \\$", redis_script(), re.M)]
+    return dict(line.partition(" ")[::2] for line in lines)
+
+
+def test_redis_listens_on_the_ports_default_with_its_password_from_env() -> None:
+    config = redis_config()
+    assert config.get("port") == str(PORTS.redis), f"redis port {config.get('port')}"
+    password = environment(service(COMPONENT_SERVICES["redis"])).get("REDIS_PASSWORD", "")
+    assert SECRET_VALUE_RE.match(password), f"REDIS_PASSWORD {password!r}"
+    assert config.get("requirepass") == "$REDIS_PASSWORD", (
+        f"requirepass must come from $REDIS_PASSWORD, is {config.get('requirepass')!r}"
+    )
+
+
+def test_redis_password_stays_off_command_lines() -> None:
+    script = redis_script()
+    target = re.search(r"> (\S+)\s*$", script, re.M)
+    assert target, "the redis script must write its config file with `> FILE`"
+    umask = script.find("umask 077")
+    assert 0 <= umask < target.start(), "umask 077 before the config file is written"
+    assert re.search(rf"^exec redis-server {re.escape(target[1])}$", script, re.M), (
+        f"redis-server must start from {target[1]} alone (no options on its command line)"
+    )
+    check = " ".join(service(COMPONENT_SERVICES["redis"])["healthcheck"]["test"])
+    assert 'REDISCLI_AUTH="$$REDIS_PASSWORD"' in check and " -a " not in check, check
+    assert f"-p {PORTS.redis}" in check, f"redis healthcheck must ping port {PORTS.redis}"
+
+
+def test_redis_persists_nothing_like_the_embedded_broker() -> None:
+    config = redis_config()
+    assert (config.get("save"), config.get("appendonly")) == ('""', "no"), config
+
+
 # ---------------------------------------------------------------------- credentials
+
+
+def test_the_url_password_scan_finds_literals_and_accepts_interpolations() -> None:
+    assert url_passwords("redis://:hunter2@toxiproxy:16379/0") == ["hunter2"]
+    assert url_passwords("postgresql://u:${PW:?set PW in .env}@h:1/db") == ["${PW:?set PW in .env}"]
+    assert url_passwords("http://airflow-api-server:28080/execution/") == []
 
 
 def test_no_literal_passwords_in_environment() -> None:
@@ -657,7 +969,7 @@ def test_no_literal_passwords_in_environment() -> None:
         for key, value in environment(svc).items():
             if is_secret_key(key) and not SECRET_VALUE_RE.match(value):
                 literal.append(f"{name}.{key}={value!r}")
-            for userinfo_pw in re.findall(r"://[^:/@\s]+:([^@\s]+)@", value):
+            for userinfo_pw in url_passwords(value):
                 if not SECRET_VALUE_RE.match(userinfo_pw):
                     literal.append(f"{name}.{key}: password {userinfo_pw!r} in a URL")
     assert not literal, (
@@ -683,6 +995,25 @@ def test_env_example_lists_every_variable_with_placeholders() -> None:
     assert not real, (
         f".env.example must hold placeholders (change-me...), not secrets: {sorted(real)}"
     )
+
+
+def test_env_example_values_are_the_compose_defaults() -> None:
+    listed = dict(
+        line.partition("=")[::2]
+        for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+    text = COMPOSE_FILE.read_text(encoding="utf-8").replace("$$", "")
+    defaults: dict[str, set[str]] = {}
+    for match in INTERPOLATION_RE.finditer(text):
+        if match[2].startswith(":-"):
+            defaults.setdefault(match[1], set()).add(match[2][2:])
+    wrong = {
+        var: (listed.get(var), sorted(values))
+        for var, values in defaults.items()
+        if len(values) != 1 or listed.get(var) not in values
+    }
+    assert not wrong, f".env.example must show the compose file's one default: {wrong}"
 
 
 def test_postgres_init_script_creates_both_databases_from_env() -> None:
