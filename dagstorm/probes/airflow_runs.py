@@ -1,11 +1,18 @@
 """Dag runs and task instances (with every try) from Airflow's REST API.
 
 Polled incrementally: each poll asks only for what changed since the previous
-one (``updated_at_gte``, with a small overlap for clock skew), never a full
-scan. A change of state is one journal event. When a task instance reaches a
-final state after more than one try, its earlier tries are fetched once
-(``get_task_instance_tries``) so every try's outcome is in the journal.
-Memory stays bounded: the last-seen state of at most ``max_tracked`` keys.
+one, never a full scan. A change of state is one journal event.
+
+Pages come by offset, and the set they page through moves while it is read (a
+row updated during a poll enters it; a retried task instance gets a new id), so
+one poll can skip a row at a page boundary. Each poll's window therefore reaches
+back to the start of the poll before it (``updated_at_gte``, plus a small overlap
+for clock skew): a row one poll skipped, the next one reads. Rows are ordered by
+id, which an update does not move. And a try can end and be replaced by the next
+within one poll interval: whenever a task instance is first seen on a later try,
+and again when it reaches a final state, its earlier tries are fetched
+(``get_task_instance_tries``), so every try's outcome is in the journal. Memory
+stays bounded: the last-seen state of at most ``max_tracked`` keys.
 """
 
 from __future__ import annotations
@@ -64,12 +71,21 @@ class AirflowRunsProbe(Probe):
         self._client: ApiClient | None = None
         self._token_at = 0.0
         self._since: datetime | None = None
+        self._last_poll: datetime | None = None
         self._runs = _Bounded(max_tracked)
         self._tries = _Bounded(max_tracked)
+        #: Task instances whose earlier tries were fetched, with the try they were on.
+        self._fetched = _Bounded(max_tracked)
 
     def setup(self) -> None:
-        """Start from the run's beginning (earlier changes are not this run's)."""
-        self._since = datetime.fromtimestamp(self.clock.wall(), UTC) - OVERLAP
+        """Start from the run's beginning (earlier changes are not this run's).
+
+        From the clock's start, not from now: the probe starts seconds after the run
+        did (the other probes are built first), and a try that started and ended in
+        between happened during the run.
+        """
+        began = self.clock.wall() - self.clock.elapsed()
+        self._since = datetime.fromtimestamp(began, UTC) - OVERLAP
 
     def _api(self) -> ApiClient:
         # Tokens live 24 h; renew hourly so a long soak never polls with a stale one.
@@ -86,7 +102,9 @@ class AirflowRunsProbe(Probe):
         for dag_id in self.dag_ids or ["~"]:
             self._poll_runs(client, dag_id, since)
             self._poll_tasks(client, dag_id, since)
-        self._since = started - OVERLAP
+        # The next window starts where this poll's did (or the run's, on the first).
+        self._since = (self._last_poll or started) - OVERLAP
+        self._last_poll = started
 
     def _poll_runs(self, client: ApiClient, dag_id: str, since: datetime) -> None:
         api = DagRunApi(client)
@@ -97,7 +115,7 @@ class AirflowRunsProbe(Probe):
                 updated_at_gte=since,
                 limit=PAGE,
                 offset=offset,
-                order_by=["updated_at"],
+                order_by=["id"],  # an update does not move a row (updated_at would)
             )
             for run in page.dag_runs:
                 state = str(run.state.value if hasattr(run.state, "value") else run.state)
@@ -144,8 +162,15 @@ class AirflowRunsProbe(Probe):
         key = (ti.dag_id, ti.dag_run_id, ti.task_id, ti.map_index, ti.try_number)
         if not self._tries.remember(key, state):
             return
-        if state in FINAL_TI and ti.try_number > 1:
-            self._earlier_tries(api, ti)
+        if ti.try_number > 1:
+            instance = (ti.dag_id, ti.dag_run_id, ti.task_id, ti.map_index)
+            # Once when a try is first seen, once more when it is final: a predecessor's
+            # outcome may have been replaced between two polls.
+            mark = (ti.try_number, state in FINAL_TI)
+            fetched = self._fetched.get(instance)
+            if fetched is None or fetched < mark:
+                self._earlier_tries(api, ti)
+                self._fetched.remember(instance, mark)
         self._emit_try(ti, state)
 
     def _earlier_tries(self, api: TaskInstanceApi, ti: Any) -> None:

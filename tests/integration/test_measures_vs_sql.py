@@ -61,10 +61,10 @@ drain: 1m
 """
 
 _TRIES_SQL = """
-SELECT try_number, state, queued_dttm, start_date, end_date
+SELECT try_number, state, queued_dttm, start_date, end_date, run_id, task_id
   FROM task_instance WHERE dag_id = %(dag)s
 UNION ALL
-SELECT try_number, state, queued_dttm, start_date, end_date
+SELECT try_number, state, queued_dttm, start_date, end_date, run_id, task_id
   FROM task_instance_history WHERE dag_id = %(dag)s
 """
 
@@ -138,8 +138,20 @@ def test_throughput_never_started_and_delays_agree_with_sql(
         f" {throughput['task_queue_delay_s']['p50']} vs {delays.p50}, p95"
         f" {throughput['task_queue_delay_s']['p95']} vs {delays.p95}"
     )
-    assert [(m, a) for m, a, _, _, _ in side_by_side] == [(m, b) for m, _, b, _, _ in side_by_side]
-    assert [(m, a) for m, _, _, a, _ in side_by_side] == [(m, b) for m, _, _, _, b in side_by_side]
+    mine = data.task_tries
+    seen = {
+        (r.run_id, r.task_id, int(r.try_number), r.state)
+        for r in mine[mine["start_date_t"].notna()].itertuples()
+    }
+    unseen = sorted({(r[5], r[6], r[0], r[1]) for r in finished} - seen)
+    tried = {(r.run_id, r.task_id, int(r.try_number)) for r in mine.itertuples()}
+    unstarted = sorted({(r[5], r[6], r[0]) for r in started} - tried)
+    assert [(m, a) for m, a, _, _, _ in side_by_side] == [
+        (m, b) for m, _, b, _, _ in side_by_side
+    ], f"started in Airflow, unseen by dagstorm: {unstarted[:10]}"
+    assert [(m, a) for m, _, _, a, _ in side_by_side] == [
+        (m, b) for m, _, _, _, b in side_by_side
+    ], f"finished in Airflow, not seen so by dagstorm: {unseen[:10]}"
     assert throughput["tries_started"] == len(started) > 0
     assert throughput["tries_finished"] == len(finished) > 0
     assert lost["count"] == len(never_started)
