@@ -24,8 +24,9 @@ unit:
 integration:
 	$(VENV)/pytest tests/integration
 
+# The slowest tests are listed at the end, so CI's time budget can be read off its log.
 test: setup lint
-	$(VENV)/pytest
+	$(VENV)/pytest --durations=25
 
 down:
 	$(VENV)/dagstorm stack down

@@ -29,6 +29,7 @@ from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.core.errors import DagstormError
 from dagstorm.stack.embedded.context import find_java_home, find_spark_home
 from dagstorm.stack.endpoints import Stack
+from dagstorm.stack.executor_check import CHECK_DAG, run_check_task
 from dagstorm.stack.parts import PART_WORDS, Part
 from dagstorm.stack.reach import connect
 
@@ -271,7 +272,27 @@ def run_checks(stack: Stack, *, spark_env: dict[str, str] | None = None) -> list
         except Exception as exc:  # noqa: BLE001 - a check reports every failure as data
             detail, ok = one_line(failure_text(exc)), False
         results.append(CheckResult(name, ok, time.monotonic() - started, detail, part))
+    if stack.executor == "celery" and stack.declares("airflow"):
+        started = time.monotonic()
+        try:
+            detail, ok = check_celery(stack), True
+        except Exception as exc:  # noqa: BLE001 - a check reports every failure as data
+            detail, ok = one_line(failure_text(exc)), False
+        results.append(CheckResult("celery", ok, time.monotonic() - started, detail, "airflow"))
     return results
+
+
+def check_celery(stack: Stack) -> str:
+    """A task of dagstorm's check DAG runs to success on a Celery worker."""
+    done = run_check_task(stack, timeout=120.0)
+    if done.state != "success":
+        raise AssertionError(
+            f"{CHECK_DAG} run {done.run_id} ended {done.state} after {done.seconds:.0f} s"
+            " (is a Celery worker consuming? `dagstorm stack logs airflow-celery-worker-1`)"
+        )
+    if done.ran_on != "celery":
+        raise AssertionError(f"the check task ran under {done.ran_on}, not a Celery worker")
+    return f"a task ran on Celery worker {done.worker} in {done.seconds:.1f} s"
 
 
 def failure_text(exc: Exception) -> str:

@@ -90,6 +90,10 @@ class AirflowSettings(_Strict):
     #: ``local``: LocalExecutor in the scheduler; ``celery``: CeleryExecutor, Redis as the
     #: broker (through the ``celery-broker`` link), results in the metadata database.
     executor: Executor = "local"
+    #: ``[scheduler] task_instance_heartbeat_timeout``: how long a running task may go
+    #: without a heartbeat before the scheduler fails it (None: Airflow's 300 s). A lost
+    #: Celery worker's tasks are noticed this late.
+    task_heartbeat_timeout_s: int | None = Field(None, ge=10, le=86400)
     parallelism: int = Field(8, ge=1, le=128)
     max_active_tasks_per_dag: int = Field(16, ge=1, le=1024)
     api_workers: int = Field(2, ge=1, le=16)

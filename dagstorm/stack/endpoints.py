@@ -48,6 +48,9 @@ class Stack:
     source: str = "the stack config"
     #: The folder the Airflow reads DAG files from, where dagstorm may write (else None).
     dags_folder: Path | None = None
+    #: The embedded stack's executor (``local`` or ``celery``); None where dagstorm
+    #: does not configure Airflow.
+    executor: str | None = None
 
     def secret_values(self) -> list[str]:
         """Strings that must never appear in output (see credentials.redact)."""
@@ -139,6 +142,7 @@ def _local(config: StackConfig, creds: Credentials | None, env: dict[str, str]) 
         parts=EMBEDDED_PARTS if creds is not None else LOCAL_PARTS,
         source=config.source,
         dags_folder=_dags_folder(config) if creds is not None else None,
+        executor=config.airflow.executor if creds is not None else None,
     )
 
 

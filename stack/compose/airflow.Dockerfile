@@ -50,4 +50,5 @@ RUN pip install --no-cache-dir \
         "apache-airflow==3.3.2" \
         "apache-airflow-providers-apache-spark==6.3.4" \
         "apache-airflow-providers-apache-kafka==2.1.0" \
-        "apache-airflow-providers-celery==3.26.0"
+        "apache-airflow-providers-celery==3.26.0" \
+        "celery[redis]==5.6.3"

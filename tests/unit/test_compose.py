@@ -452,6 +452,10 @@ def test_dockerfile_pins_airflow_and_the_embedded_providers() -> None:
         f"{AIRFLOW_DOCKERFILE.name}: pip install must pin Airflow to the base image's "
         f"version and every provider as {AIRFLOW_REQUIREMENTS.name} does: {wrong}"
     )
+    # Celery itself too: 5.7.0 broke the provider's import of celery.backends.database.retry.
+    celery_pin = r"celery\[redis\]==([\w.]+)"
+    embedded_celery = re.findall(celery_pin, AIRFLOW_REQUIREMENTS.read_text(encoding="utf-8"))
+    assert embedded_celery and re.findall(celery_pin, runs) == embedded_celery, runs
 
 
 def test_dockerfile_spark_matches_the_compose_spark_image() -> None:

@@ -63,7 +63,7 @@ def fault_inject(
 ) -> None:
     """Inject one fault; it stays applied until `fault revert` unless --duration is given.
 
-    KIND is a fault kind: network, broker, spark, airflow, jvm, or one a plugin
+    KIND is a fault kind: network, broker, celery, spark, airflow, jvm, or one a plugin
     adds (docs/faults.md, docs/plugins.md). Ctrl-C or SIGTERM during --duration
     reverts it at once.
 

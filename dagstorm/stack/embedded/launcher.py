@@ -9,6 +9,7 @@ dependency order, gracefully and then forcefully.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,10 +36,14 @@ from dagstorm.stack.embedded.components.spark import SparkHistory, SparkMaster, 
 from dagstorm.stack.embedded.components.toxiproxy import Toxiproxy
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.install import Installer
+from dagstorm.stack.embedded.layout import project_root
 from dagstorm.stack.embedded.ports import check_free
 from dagstorm.stack.embedded.processes import exit_code_of, process_of, stop, sweep, tail
 from dagstorm.stack.profile_deploy import deploy_profile, stack_profiles
 from dagstorm.stack.topology import WORKER_PREFIX, ComponentName
+
+#: dagstorm's check DAG (CeleryExecutor stacks: where does a task run?).
+CHECK_DAG_FILE = project_root() / "stack" / "airflow" / "dags" / "dagstorm_stack_check.py"
 
 #: A component is called unhealthy only after this many failed probes in a row,
 #: ``_HEALTH_RETRY_S`` apart: a JVM in a GC pause, or a history server busy on two
@@ -231,9 +236,12 @@ class EmbeddedStack:
 
     def _executor_setting(self) -> str:
         config = self.ctx.config
+        timeout = config.airflow.task_heartbeat_timeout_s
+        heartbeat = "" if timeout is None else f" task_heartbeat_timeout={timeout}s"
         if config.airflow.executor == "local":
-            return "local"
-        return f"celery workers={config.celery.workers} concurrency={config.celery.concurrency}"
+            return f"local{heartbeat}"
+        celery = config.celery
+        return f"celery workers={celery.workers} concurrency={celery.concurrency}{heartbeat}"
 
     def _settle_executor(self) -> None:
         """Stop Airflow (and Celery) when they run with another executor setting.
@@ -262,7 +270,17 @@ class EmbeddedStack:
         self._executor_file.unlink(missing_ok=True)
 
     def deploy(self) -> None:
-        """Deploy the stack's pipeline profiles onto the running stack (idempotent)."""
+        """Deploy the stack's pipeline profiles onto the running stack (idempotent).
+
+        A CeleryExecutor stack also gets dagstorm's check DAG (`stack check` runs it to
+        see a task on a worker); a LocalExecutor stack has it removed.
+        """
+        check = self.ctx.dags_folder / CHECK_DAG_FILE.name
+        if self.ctx.config.airflow.executor == "celery":
+            if not check.exists() or check.read_bytes() != CHECK_DAG_FILE.read_bytes():
+                shutil.copyfile(CHECK_DAG_FILE, check)
+        else:
+            check.unlink(missing_ok=True)
         for loaded in stack_profiles(self.ctx):
             with self.ctx.progress.step(f"deploy pipeline {loaded.profile.name}"):
                 deploy_profile(self.ctx, loaded)

@@ -74,10 +74,18 @@ def airflow_env(ctx: StackContext) -> dict[str, str]:
 
 def _executor_env(ctx: StackContext) -> dict[str, str]:
     """The executor's settings: LocalExecutor, or CeleryExecutor through the proxies."""
-    if ctx.config.airflow.executor == "local":
-        return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+    settings = ctx.config.airflow
+    timeout = settings.task_heartbeat_timeout_s
+    heartbeat = (
+        {}
+        if timeout is None
+        else {"AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(timeout)}
+    )
+    if settings.executor == "local":
+        return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", **heartbeat}
     creds, ports = ctx.credentials, ctx.config.ports
     return {
+        **heartbeat,
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         # The broker through the celery-broker link, so a network fault reaches it.
         "AIRFLOW__CELERY__BROKER_URL": (
