@@ -168,6 +168,7 @@ def test_result_json_format(run_dir: Path) -> None:
         "output_checks",
         "dag_faults",
         "cross_dag",
+        "task_split",
     }
     (miss,) = measures["sla"][0]["misses"]
     assert miss["run_id"] == "manual__2026-03-02T00"
@@ -177,6 +178,11 @@ def test_result_json_format(run_dir: Path) -> None:
     assert fault["alerts"]["latency_wall_s"]["p50"] == pytest.approx(1.5)
     assert len(measures["throughput"]["minutes"]) == 10
     assert measures["completeness"]["lost_events"] == 0
+    # Three successful ad_logs_hourly runs split, one left out; no executor named.
+    (split,) = measures["task_split"]["groups"]
+    assert (split["dag_id"], split["executor"]) == ("ad_logs_hourly", "unknown")
+    assert (split["runs"], split["runs_left_out"], split["path_tries"]) == (3, 1, 10)
+    assert doc["scenario"]["executor"] is None
 
 
 def test_an_unrecovered_fault_is_null_in_json(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from dagstorm.analysis.measures.recovery import RetryRecovery, retry_recovery
 from dagstorm.analysis.measures.scheduler_metrics import SchedulerMetrics, scheduler_metrics
 from dagstorm.analysis.measures.sla import SlaCompliance, sla_compliance
 from dagstorm.analysis.measures.stream import stream_completeness
+from dagstorm.analysis.measures.task_split import TaskSplit, task_split
 from dagstorm.analysis.measures.throughput import SchedulerThroughput, scheduler_throughput
 from dagstorm.analysis.measures.trigger_errors import TriggerErrors, trigger_errors
 from dagstorm.analysis.rundata.model import RunData
@@ -51,6 +52,8 @@ class Measures:
     dag_faults: tuple[DagFaultImpact, ...] = ()
     #: How long downstream DAG runs waited on the upstreams the profile declares.
     cross_dag: CrossDagWaits = field(default_factory=lambda: CrossDagWaits(()))
+    #: Each DAG's run time split into assignment, execution and transition, per executor.
+    task_split: TaskSplit = field(default_factory=lambda: TaskSplit(()))
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -79,6 +82,13 @@ def in_scope(dag_runs: pd.DataFrame, dag_id: str) -> pd.DataFrame:
     if "queued_at_t" in runs:
         return runs[runs["queued_at_t"].isna() | (runs["queued_at_t"] >= 0)]
     return runs
+
+
+def runs_in_scope(dag_runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs of every DAG this run is about (:func:`in_scope` for each DAG)."""
+    if dag_runs.empty:
+        return dag_runs
+    return pd.concat([in_scope(dag_runs, dag) for dag in dag_runs["dag_id"].unique()])
 
 
 def compute_measures(data: RunData) -> Measures:
@@ -147,5 +157,8 @@ def compute_measures(data: RunData) -> Measures:
             data.pipeline.dependencies,
             wait_patterns=data.stage_map.get("wait", ()),
             windows=windows.windows,
+        ),
+        task_split=task_split(
+            runs_in_scope(data.dag_runs), data.task_tries, executor=data.scenario.executor
         ),
     )

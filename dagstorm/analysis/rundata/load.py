@@ -344,7 +344,17 @@ def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
         dagstorm_version=_text(start.get("dagstorm_version")),
         phases=phases,
         slos=tuple(slos),
+        executor=_executor(start),
     )
+
+
+def _executor(start: Mapping[str, Any]) -> str | None:
+    """The executor ``run_start`` names: its own field, else the environment's."""
+    environment = start.get("environment")
+    named = start.get("executor")
+    if named is None and isinstance(environment, Mapping):
+        named = environment.get("executor")
+    return str(named) if named else None
 
 
 def _number(value: Any) -> float:

@@ -59,6 +59,9 @@ class ScenarioInfo:
     dagstorm_version: str | None
     phases: tuple[Phase, ...]
     slos: tuple[Slo, ...]
+    #: The stack's Airflow executor (``run_start``'s ``executor``, else its
+    #: ``environment.executor``); None when the run does not say.
+    executor: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
