@@ -32,6 +32,7 @@ from dagstorm.reports.tables import (
     recovery_table,
     sla_misses_table,
 )
+from dagstorm.reports.task_split import task_split_table
 from dagstorm.reports.trends import trends_section
 from dagstorm.run.rundir import RunDirectory
 
@@ -84,6 +85,13 @@ def render_report_of(
             cross_dag_table(result),
         )
         if result.measures.cross_dag.rows
+        else "",
+        _section(
+            "task-split",
+            "Where DAG run time goes (assignment, execution, transition; Windmill's split)",
+            task_split_table(result),
+        )
+        if result.measures.task_split.groups
         else "",
         _section("completeness", "Data completeness per hour", completeness_table(result)),
         _section(

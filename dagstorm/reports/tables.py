@@ -24,10 +24,20 @@ __all__ = [
 
 
 def html_table(
-    headers: Sequence[str], rows: Sequence[Sequence[Child]], *, numeric: Sequence[int] = ()
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Child]],
+    *,
+    numeric: Sequence[int] = (),
+    titles: Sequence[str | None] = (),
 ) -> Markup:
-    """A ``<table>``; cells are escaped unless trusted; ``numeric`` columns align right."""
-    head = el("thead", el("tr", *(el("th", h) for h in headers)))
+    """A ``<table>``; cells are escaped unless trusted; ``numeric`` columns align right.
+
+    ``titles``: a hover text per header (what the column measures), None for none.
+    """
+    hover = [*titles, *[None] * len(headers)][: len(headers)]
+    head = el(
+        "thead", el("tr", *(el("th", h, title=t) for h, t in zip(headers, hover, strict=True)))
+    )
     body = el(
         "tbody",
         *(
