@@ -16,6 +16,7 @@ from dagstorm import __version__
 from dagstorm.run.events import RunStart
 from dagstorm.run.journal import RunJournal
 from dagstorm.scenarios.plan import Plan
+from dagstorm.stack.embedded.components.airflow import executor_name
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.endpoints import Stack
@@ -49,7 +50,7 @@ def emit_run_start(
 
 
 def environment(embedded: StackContext | None) -> dict[str, Any]:
-    """The machine, and the embedded stack's component versions (when there is one)."""
+    """The machine, and the embedded stack's executor and component versions (if one)."""
     env: dict[str, Any] = {
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -57,6 +58,8 @@ def environment(embedded: StackContext | None) -> dict[str, Any]:
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
     }
     if embedded is not None:
+        # The analysis groups its task split per executor (docs/measures.md).
+        env["executor"] = executor_name(embedded)
         for row in EmbeddedStack(embedded).status():
             env[f"version.{row.name}"] = row.version
     return env

@@ -25,7 +25,9 @@ class RunStart(EventFields):
         None, description="`{key, fault, start_s, end_s}` per scheduled fault"
     )
     slos: list[dict[str, Any]] = Field(description="the SLO specs")
-    environment: dict[str, Any] = Field(description="versions of the stack's parts, machine")
+    environment: dict[str, Any] = Field(
+        description="versions of the stack's parts, machine, the Airflow `executor` (embedded)"
+    )
     control: bool | None = Field(None, description="true: the engine reads the control inbox")
     fault_targets: dict[str, list[str]] | None = Field(
         None, description="`{links, components}` the stack declares"

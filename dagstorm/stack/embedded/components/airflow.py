@@ -21,6 +21,13 @@ from dagstorm.stack.embedded.processes import PidRecord, tail
 from dagstorm.stack.topology import worker_name
 
 PASSWORDS_FILE = "airflow-passwords.json"
+#: ``airflow.executor`` → Airflow's executor (``core.executor``, set by ``_executor_env``).
+EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
+
+
+def executor_name(ctx: StackContext) -> str:
+    """The executor the embedded scheduler runs (``core.executor``); ``run_start`` names it."""
+    return EXECUTORS[ctx.config.airflow.executor]
 
 
 def airflow_env(ctx: StackContext) -> dict[str, str]:
