@@ -162,6 +162,7 @@ def _task_report(task: Any, dag: Any, sample: dict[str, Any], when: datetime) ->
         "pool": task.pool,
         "conn_ids": conn_ids,
         "trigger_rule": str(task.trigger_rule),
+        "upstream": sorted(task.upstream_task_ids),
         "weight_rule": str(getattr(task, "weight_rule", None)),
         # Cross-DAG dependencies: what a sensor waits for, what a trigger starts, what
         # assets the task emits.

@@ -37,6 +37,7 @@ EXPECTED_DAGS = {
     "scheduler_bench_000",
     "scheduler_bench_001",
     "scheduler_bench_002",
+    "windmill_chain_40",
 }
 
 
@@ -238,3 +239,13 @@ def test_scheduler_bench_sizes_come_from_the_environment(report: dict[str, Any])
     assert len(bench) == int(BENCH["DAGSTORM_BENCH_DAGS"])
     assert {len(d["tasks"]) for d in bench.values()} == {int(BENCH["DAGSTORM_BENCH_TASKS"])}
     assert all(d["schedule"] == "None" for d in bench.values())
+
+
+def test_windmill_chain_is_a_line_of_forty_python_tasks(report: dict[str, Any]) -> None:
+    dag = report["dags"]["windmill_chain_40"]
+    assert dag["schedule"] == "None"
+    names = [f"fibo_{n:02d}" for n in range(40)]
+    assert sorted(dag["tasks"]) == names
+    assert {t["operator"] for t in dag["tasks"].values()} == {"PythonOperator"}
+    upstream = {task_id: t["upstream"] for task_id, t in dag["tasks"].items()}
+    assert upstream == {name: names[n - 1 : n] for n, name in enumerate(names)}
