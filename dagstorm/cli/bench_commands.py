@@ -52,6 +52,13 @@ BENCHES = {
         " processes, and the scaling ratio (needs a running stack)",
         "dagstorm bench kafka-locust --configs 1x4,2x8 --rounds 1",
     ),
+    "task-split": Bench(
+        "task_split.py",
+        "a DAG's run time split into assignment, execution and transition beside"
+        " Windmill's Airflow 2.7.3 figures (from run directories; --trigger runs"
+        " scenarios/windmill-chain.yaml first and needs a running stack)",
+        "dagstorm bench task-split --trigger",
+    ),
 }
 
 
