@@ -34,6 +34,8 @@ carry one; ``unknown`` when neither says.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dagstorm.analysis.measures.cells import is_missing
 from dagstorm.analysis.measures.percentiles import Percentiles
 from dagstorm.analysis.measures.throughput import NEVER_RAN
 
@@ -137,60 +140,79 @@ class TaskSplit:
 
 def run_split(run_start: float, tries: Sequence[TryTimes]) -> RunSplit | None:
     """The split of one run that started at ``run_start``; None without a try."""
-    if not tries:
+    return _split(
+        run_start, [t.queued for t in tries], [t.start for t in tries], [t.end for t in tries]
+    )
+
+
+def _split(
+    run_start: float, queued: list[float], start: list[float], end: list[float]
+) -> RunSplit | None:
+    """:func:`run_split` on the tries' columns (plain lists: runs have few tries)."""
+    if not end:
         return None
-    ends = np.array([t.end for t in tries], dtype=float)
-    order = np.argsort(ends, kind="stable")
-    sorted_ends = ends[order]
-    current = int(order[-1])
+    order = sorted(range(len(end)), key=end.__getitem__)
+    sorted_ends = [end[i] for i in order]
+    current = order[-1]
     seen: set[int] = set()
-    parts = {"assignment": 0.0, "execution": 0.0, "transition": 0.0}
+    assignment = execution = transition = 0.0
     # Each step goes to a try that ended no later than this one was queued; the bound
     # (and ``seen``) stop the walk if zero-length tries ever point at each other.
-    for _ in range(len(tries)):
+    for _ in range(len(end)):
         seen.add(current)
-        one = tries[current]
-        started = not math.isnan(one.start)
-        parts["assignment"] += (one.start if started else one.end) - one.queued
-        parts["execution"] += one.end - one.start if started else 0.0
-        previous = _previous(sorted_ends, order, one.queued, seen)
-        before = run_start if previous is None else tries[previous].end
-        parts["transition"] += one.queued - before
+        started = not math.isnan(start[current])
+        assignment += (start[current] if started else end[current]) - queued[current]
+        execution += end[current] - start[current] if started else 0.0
+        previous = _previous(sorted_ends, order, queued[current], seen)
+        transition += queued[current] - (run_start if previous is None else end[previous])
         if previous is None:
             break
         current = previous
-    return RunSplit(path_tries=len(seen), **parts)
+    return RunSplit(assignment, execution, transition, path_tries=len(seen))
 
 
 def _previous(
-    sorted_ends: np.ndarray, order: np.ndarray, queued: float, seen: set[int]
+    sorted_ends: list[float], order: list[int], queued: float, seen: set[int]
 ) -> int | None:
     """The not yet seen try with the latest end at or before ``queued``."""
-    index = int(np.searchsorted(sorted_ends, queued, side="right")) - 1
+    index = bisect.bisect_right(sorted_ends, queued) - 1
     while index >= 0:
-        candidate = int(order[index])
-        if candidate not in seen:
-            return candidate
+        if order[index] not in seen:
+            return order[index]
         index -= 1
     return None
 
 
 def _try_times(tries: pd.DataFrame) -> pd.DataFrame:
-    """The tries that ran or waited to, with ``queued`` (``queued_when``, else the start)."""
+    """The tries that ran or waited to, with ``queued`` (``queued_when``, else the start).
+
+    Sorted by DAG and run, so each run's tries are one slice.
+    """
     kept = tries[~tries["state"].isin(NEVER_RAN) & tries["end_date_t"].notna()]
-    queued = kept["queued_when_t"].fillna(kept["start_date_t"])
     frame = pd.DataFrame(
         {
             "dag_id": kept["dag_id"].astype(str),
             "run_id": kept["run_id"].astype(str),
-            "queued": queued,
-            "start": kept["start_date_t"],
-            "end": kept["end_date_t"],
+            "queued": kept["queued_when_t"].fillna(kept["start_date_t"]).astype(float),
+            "start": kept["start_date_t"].astype(float),
+            "end": kept["end_date_t"].astype(float),
         }
     )
     if "executor" in kept:
         frame["executor"] = kept["executor"]
-    return frame[frame["queued"].notna()]
+    frame = frame[frame["queued"].notna()]
+    return frame.sort_values(["dag_id", "run_id"], kind="stable").reset_index(drop=True)
+
+
+def _slices(times: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """(dag_id, run_id) → the [first, last) rows of its tries in ``times``."""
+    if times.empty:
+        return {}
+    dags = times["dag_id"].to_numpy()
+    runs = times["run_id"].to_numpy()
+    changes = np.flatnonzero((dags[1:] != dags[:-1]) | (runs[1:] != runs[:-1])) + 1
+    bounds = [0, *changes.tolist(), len(times)]
+    return {(str(dags[lo]), str(runs[lo])): (lo, hi) for lo, hi in itertools.pairwise(bounds)}
 
 
 def task_split(
@@ -200,34 +222,36 @@ def task_split(
     if dag_runs.empty or task_tries.empty:
         return TaskSplit(())
     times = _try_times(task_tries)
-    by_run = {key: group for key, group in times.groupby(["dag_id", "run_id"], sort=False)}
+    slices = _slices(times)
+    queued, start, end = (times[c].tolist() for c in ("queued", "start", "end"))
+    executors = times["executor"].tolist() if "executor" in times else None
+    default = executor or UNKNOWN_EXECUTOR
     split: dict[tuple[str, str], list[tuple[float, RunSplit, int]]] = {}
     left_out: dict[tuple[str, str], int] = {}
-    default = executor or UNKNOWN_EXECUTOR
     columns = ("dag_id", "run_id", "state", "start_date_t", "end_date_t")
-    for dag_id, run_id, state, start, end in zip(*(dag_runs[c] for c in columns), strict=True):
-        group = by_run.get((str(dag_id), str(run_id)))
-        runs_executor = _executor_of(group, default)
-        key = (str(dag_id), runs_executor)
+    for dag_id, run_id, state, run_start, run_end in zip(
+        *(dag_runs[c] for c in columns), strict=True
+    ):
+        lo, hi = slices.get((str(dag_id), str(run_id)), (0, 0))
+        key = (str(dag_id), _executor_of(executors, lo, hi, default))
         one = None
-        if state == "success" and not pd.isna(start) and not pd.isna(end) and group is not None:
-            records = zip(group["queued"], group["start"], group["end"], strict=True)
-            one = run_split(float(start), [TryTimes(*map(float, r)) for r in records])
+        if state == "success" and not pd.isna(run_start) and not pd.isna(run_end):
+            one = _split(float(run_start), queued[lo:hi], start[lo:hi], end[lo:hi])
         if one is None:
             left_out[key] = left_out.get(key, 0) + 1
             continue
-        tries = 0 if group is None else len(group)
-        split.setdefault(key, []).append((float(end) - float(start), one, tries))
+        wall = float(run_end) - float(run_start)
+        split.setdefault(key, []).append((wall, one, hi - lo))
     keys = sorted(set(split) | set(left_out))
     return TaskSplit(tuple(_group(k, split.get(k, []), left_out.get(k, 0)) for k in keys))
 
 
-def _executor_of(group: pd.DataFrame | None, default: str) -> str:
-    """The tries' own executor when they name one, else the run's."""
-    if group is None or "executor" not in group:
-        return default
-    named = group["executor"].dropna()
-    return str(named.iloc[0]) if len(named) else default
+def _executor_of(executors: list[object] | None, lo: int, hi: int, default: str) -> str:
+    """The first executor a try of the run names, else the run's."""
+    for named in (executors or [])[lo:hi]:
+        if not is_missing(named):
+            return str(named)
+    return default
 
 
 def _group(
