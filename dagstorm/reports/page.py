@@ -88,7 +88,8 @@ def render_report_of(
         else "",
         _section(
             "task-split",
-            "Where DAG run time goes (assignment, execution, transition; Windmill's split)",
+            "Where DAG run time goes (wall time: assignment, execution, transition;"
+            " Windmill's split)",
             task_split_table(result),
         )
         if result.measures.task_split.groups
