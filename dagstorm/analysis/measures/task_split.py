@@ -54,6 +54,7 @@ __all__ = [
     "SplitPart",
     "TaskSplit",
     "TaskSplitGroup",
+    "TryTimes",
     "run_split",
     "task_split",
 ]
