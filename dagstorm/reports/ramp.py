@@ -6,7 +6,7 @@ Only draws: the figures are the analysis' (``Result.capacity.ramp``,
 
 from __future__ import annotations
 
-from dagstorm.analysis.capacity import STAGES, RampCapacity
+from dagstorm.analysis.capacity import STAGES, RampCapacity, RampStep
 from dagstorm.analysis.texts import plain_number
 from dagstorm.core.durations import duration_text
 from dagstorm.reports.capacity import per_day
@@ -27,11 +27,12 @@ def ramp_section(ramp: RampCapacity | None) -> Markup:
         )
     rows = []
     for step in ramp.steps:
-        mark = (
-            el("span", "holds", class_="badge pass")
-            if step.holds
-            else el("span", "breaks" if step.holds is False else "no runs", class_="badge fail")
-        )
+        if step.holds is None:
+            mark = el("span", "not measured", class_="badge not-measured")
+        elif step.holds:
+            mark = el("span", "holds", class_="badge pass")
+        else:
+            mark = el("span", "breaks", class_="badge fail")
         rows.append(
             [
                 str(step.index + 1),
@@ -39,7 +40,9 @@ def ramp_section(ramp: RampCapacity | None) -> Markup:
                 f"{duration_text(round(step.start_t))}–{duration_text(round(step.end_t))}",
                 _mb(step.wall_bytes_per_s),
                 str(step.runs),
+                f"{step.met}/{step.counted}",
                 "n/a" if step.compliance is None else f"{step.compliance * 100:.1f}%",
+                "n/a" if step.interval is None else step.interval.text,
                 mark,
                 *(_sim(step.stages.get(stage)) for stage in STAGES),
             ]
@@ -51,12 +54,14 @@ def ramp_section(ramp: RampCapacity | None) -> Markup:
             "wall window",
             "measured MB/s (wall)",
             "runs",
+            "met/counted",
             "SLA",
+            "compliance interval (Wilson)",
             "",
             *(f"{s} (median, sim)" for s in STAGES),
         ],
         rows,
-        numeric=[3, 4, 5, 7, 8, 9, 10],
+        numeric=[3, 4, 6, 9, 10, 11, 12],
     )
     return join([table, el("ul", *(el("li", line) for line in ramp_answer(ramp)))])
 
@@ -64,26 +69,40 @@ def ramp_section(ramp: RampCapacity | None) -> Markup:
 def ramp_answer(ramp: RampCapacity) -> list[str]:
     """The answer in sentences, each saying whether it is measured or extrapolated."""
     lines = []
-    if ramp.sustained is None:
+    sla = f"{ramp.dag_id} {ramp.target_text}"
+    unmeasured = [s.index + 1 for s in ramp.steps if not s.measured]
+    if unmeasured:
         lines.append(
-            f"Measured: not even the first step met the SLA ({ramp.dag_id} {ramp.target_text})."
+            f"Not measured: step(s) {', '.join(map(str, unmeasured))} had no counted run of"
+            f" {ramp.dag_id}; they neither hold nor break and are skipped."
+        )
+    if len(unmeasured) == len(ramp.steps):
+        lines.append(f"Not measured: no step had a run of {ramp.dag_id}, so no capacity answer.")
+    elif ramp.sustained is None:
+        first = next(s for s in ramp.steps if s.measured)
+        lines.append(
+            f"Measured: the first measured step (step {first.index + 1},"
+            f" ×{plain_number(first.factor, 3)}) already missed the SLA ({sla}){_sample(first)}."
         )
     else:
         step = ramp.steps[ramp.sustained]
         rate = _mb(step.wall_bytes_per_s)
         lines.append(
-            f"Measured: the highest sustained rate within the SLA ({ramp.dag_id}"
-            f" {ramp.target_text}) was step {step.index + 1} (×{plain_number(step.factor, 3)}),"
-            f" {rate} MB/s wall."
+            f"Measured: the highest sustained rate within the SLA ({sla}) was step"
+            f" {step.index + 1} (×{plain_number(step.factor, 3)}), {rate} MB/s wall"
+            f"{_sample(step)}."
         )
     if ramp.broke is None:
-        lines.append("Measured: the SLA never broke within the ramp; capacity is above its top.")
+        if len(unmeasured) < len(ramp.steps):
+            lines.append(
+                "Measured: the SLA never broke within the ramp; capacity is above its top."
+            )
     else:
         broke = ramp.steps[ramp.broke]
         compliance = "n/a" if broke.compliance is None else f"{broke.compliance * 100:.1f}%"
         lines.append(
             f"Measured: it broke at step {broke.index + 1}"
-            f" (×{plain_number(broke.factor, 3)}), SLA {compliance}."
+            f" (×{plain_number(broke.factor, 3)}), SLA {compliance}{_sample(broke)}."
         )
     if ramp.bottleneck is None:
         lines.append("Measured: no stage's time grew beyond noise before the break.")
@@ -103,6 +122,14 @@ def ramp_answer(ramp: RampCapacity) -> list[str]:
             f" — headroom {(ramp.headroom - 1) * 100:+.0f}%."
         )
     return lines
+
+
+def _sample(step: RampStep) -> str:
+    """How much the step's verdict rests on: ``, 4/5 runs met, 38–96% (95% CI)``."""
+    if step.counted == 1:
+        return ", a verdict on one run only"
+    interval = "" if step.interval is None else f", {step.interval.text}"
+    return f", {step.met}/{step.counted} runs met{interval}"
 
 
 def _sim(seconds: float | None) -> str:

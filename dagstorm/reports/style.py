@@ -31,6 +31,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .badge{display:inline-block;font-size:11px;font-weight:700;padding:1px 6px;border-radius:4px;
 color:#fff;white-space:nowrap}
 .badge.pass{background:var(--pass)}.badge.fail{background:var(--fail)}
+.badge.not-measured{background:var(--muted);font-style:normal}
 .bad{color:var(--fail);font-weight:600}
 .not-measured{color:var(--muted);font-style:italic}
 .warn{color:var(--fail)}

@@ -173,13 +173,19 @@ def test_known_answers(tmp_path: Path) -> None:
     assert ramp.headroom == pytest.approx(2e6 / 30 * 20000 / (2e12 / 86400))
     answer = ramp_answer(ramp)
     assert answer[0].startswith("Measured: the highest sustained rate within the SLA")
-    assert "step 2 (×2), 2 MB/s wall" in answer[0]
-    assert answer[1] == "Measured: it broke at step 3 (×3), SLA 50.0%."
+    assert "step 2 (×2), 2 MB/s wall, 2/2 runs met, 34–100% (95% CI)" in answer[0]
+    assert answer[1] == (
+        "Measured: it broke at step 3 (×3), SLA 50.0%, 1/2 runs met, 9–91% (95% CI)."
+    )
+    assert [(s.met, s.counted) for s in ramp.steps] == [(2, 2), (2, 2), (1, 2)]
+    assert ramp.steps[2].interval is not None
+    assert ramp.steps[2].interval.low == pytest.approx(0.0945, abs=1e-4)
     assert "was queueing (+6m sim per run at step 2)" in answer[2]
     assert answer[3].startswith("Extrapolated (linear in volume")
     assert "57.60× the target 2TB/day" in answer[3]
     html = str(ramp_section(ramp))
     assert html.count("<tr>") == 4 and "breaks" in html
+    assert "compliance interval (Wilson)" in html and "1/2" in html
 
 
 def test_not_a_ramp(tmp_path: Path) -> None:
@@ -202,7 +208,50 @@ def test_a_ramp_that_never_breaks_and_never_holds(tmp_path: Path) -> None:
     ramp = ramp_of(loaded(tmp_path / "b", events))
     assert ramp is not None and (ramp.sustained, ramp.broke) == (None, 0)
     assert ramp.headroom is None
-    assert ramp_answer(ramp)[0].startswith("Measured: not even the first step met the SLA")
+    assert ramp_answer(ramp)[0].startswith(
+        "Measured: the first measured step (step 1, ×1) already missed the SLA"
+    )
+
+
+def test_a_step_without_runs_is_not_measured_never_a_failure(tmp_path: Path) -> None:
+    # Issue 16: step 1 had no run; the ramp held everywhere else. It must not say
+    # "not even the first step met the SLA" beside "the SLA never broke".
+    events = [e for e in journal() if e.get("run_id") not in {"r0a", "r0b", "r2b"}]
+    ramp = ramp_of(loaded(tmp_path, events))
+    assert ramp is not None
+    assert [s.holds for s in ramp.steps] == [None, True, True]
+    assert [s.measured for s in ramp.steps] == [False, True, True]
+    assert ramp.steps[0].interval is None and ramp.steps[0].counted == 0
+    assert (ramp.sustained, ramp.broke) == (2, None)
+    answer = ramp_answer(ramp)
+    assert answer[0].startswith("Not measured: step(s) 1 had no counted run")
+    assert "step 3 (×3)" in answer[1]
+    assert "never broke" in answer[2]
+    assert not any("not even" in line or "already missed" in line for line in answer)
+    html = str(ramp_section(ramp))
+    assert "not measured" in html
+    # An unmeasured step in the middle is skipped, not a break.
+    events = [e for e in journal() if e.get("run_id") not in {"r1a", "r1b"}]
+    ramp = ramp_of(loaded(tmp_path / "mid", events))
+    assert ramp is not None
+    assert [s.holds for s in ramp.steps] == [True, None, False]
+    assert (ramp.sustained, ramp.broke) == (0, 2)
+
+
+def test_a_verdict_on_one_run_says_so(tmp_path: Path) -> None:
+    events = [e for e in journal() if e.get("run_id") not in {"r0b", "r1b", "r2b"}]
+    ramp = ramp_of(loaded(tmp_path, events))
+    assert ramp is not None and [s.counted for s in ramp.steps] == [1, 1, 1]
+    assert "a verdict on one run only" in ramp_answer(ramp)[0]
+
+
+def test_no_step_measured(tmp_path: Path) -> None:
+    events = [e for e in journal() if "run_id" not in e]
+    ramp = ramp_of(loaded(tmp_path, events))
+    assert ramp is not None and (ramp.sustained, ramp.broke) == (None, None)
+    answer = ramp_answer(ramp)
+    assert any(line.startswith("Not measured: no step had a run") for line in answer)
+    assert not any("never broke" in line for line in answer)
 
 
 def test_generated_traffic_against_the_declared_target(tmp_path: Path) -> None:

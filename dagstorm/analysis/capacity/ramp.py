@@ -13,10 +13,16 @@ wall-time window (simulated ÷ compression):
   per run (simulated), from the last try of each task: the timed stages' task
   durations, and **queueing** (queued → running, summed over the run's tasks).
 
-The highest sustained rate is the last step of the unbroken run of steps, from
-the first, whose compliance meets the SLA target; the ramp **broke** at the first
-step that misses it. The stage whose time **grew first** is the first stage whose
-median rose above its first-step median by more than half of it and more than
+A step without a counted run of the SLA's DAG is **not measured**: it neither
+holds nor breaks, and the sustained/broke logic skips it. The highest sustained
+rate is the last measured step of the unbroken run of measured steps, from the
+first, whose compliance meets the SLA target; the ramp **broke** at the first
+measured step that misses it. Each step carries its counted runs (met + missed)
+and the Wilson score interval of its compliance (:mod:`.wilson`): a verdict over
+one run is one run's verdict, and says so.
+
+The stage whose time **grew first** is the first stage whose median rose
+above its first-step median by more than half of it and more than
 :data:`MIN_GROWTH_SIM_S` (the largest rise when several do at the same step).
 Headroom is **extrapolated**: the sustained simulated rate ÷ the scale, against
 the declared target rate, assuming cost grows linearly with volume.
@@ -29,6 +35,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dagstorm.analysis.capacity.wilson import Interval, wilson_interval
 from dagstorm.analysis.measures.compute import in_scope
 from dagstorm.analysis.measures.sla import sla_compliance
 from dagstorm.analysis.rundata.declared import declared_of
@@ -46,6 +53,7 @@ __all__ = [
     "RampStep",
     "ramp_capacity",
     "ramp_workload",
+    "sustained_index",
 ]
 
 #: A ramp without ``steps`` is judged in this many steps.
@@ -70,7 +78,18 @@ class RampStep:
     compliance: float | None
     #: Median simulated seconds per run for each of :data:`STAGES` (None: no data).
     stages: Mapping[str, float | None]
+    #: None: not measured (no counted run of the SLA's DAG in the step).
     holds: bool | None
+    #: Runs that met the SLA, and runs counted (met + missed; the compliance's base).
+    met: int = 0
+    counted: int = 0
+    #: Wilson score interval of the compliance (None: not measured).
+    interval: Interval | None = None
+
+    @property
+    def measured(self) -> bool:
+        """True when at least one run of the SLA's DAG counted in the step."""
+        return self.holds is not None
 
 
 @dataclass(frozen=True)
@@ -90,9 +109,10 @@ class RampCapacity:
     dag_id: str
     target_text: str
     steps: tuple[RampStep, ...]
-    #: Index into ``steps`` of the highest sustained step (None: not even the first held).
+    #: Index into ``steps`` of the highest sustained step (None: no measured step held
+    #: before the first that broke, or no step was measured).
     sustained: int | None
-    #: Index of the first step that missed the SLA (None: it never broke).
+    #: Index of the first measured step that missed the SLA (None: it never broke).
     broke: int | None
     bottleneck: Bottleneck | None
     compression: float
@@ -153,13 +173,12 @@ def ramp_capacity(data: RunData) -> RampCapacity | None:
                 compliance=compliance,
                 stages=_stage_medians(window, data.task_tries, compression, data.stage_map),
                 holds=None if compliance is None else target.passes(compliance),
+                met=measure.met,
+                counted=measure.met + measure.missed,
+                interval=wilson_interval(measure.met, measure.met + measure.missed),
             )
         )
-    sustained = None
-    for step in steps:
-        if not step.holds:
-            break
-        sustained = step.index
+    sustained = sustained_index(steps)
     broke = next((s.index for s in steps if s.holds is False), None)
     declared = declared_of(spec)
     wall = None if sustained is None else steps[sustained].wall_bytes_per_s
@@ -182,6 +201,18 @@ def ramp_capacity(data: RunData) -> RampCapacity | None:
         full_scale_bytes_per_s=full,
         headroom=None if full is None or not rate else full / rate,
     )
+
+
+def sustained_index(steps: Sequence[RampStep]) -> int | None:
+    """The last measured step of the unbroken run of held steps; unmeasured ones are skipped."""
+    sustained = None
+    for step in steps:
+        if step.holds is None:
+            continue
+        if not step.holds:
+            break
+        sustained = step.index
+    return sustained
 
 
 def _rate(stats: pd.DataFrame, workload: str, lo: float, hi: float) -> float | None:
