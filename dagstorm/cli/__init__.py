@@ -53,6 +53,7 @@ def main() -> None:
 # Command groups register themselves on `cli` when imported.
 from dagstorm.cli import (  # noqa: E402
     bench_commands,
+    capacity_commands,
     generate_commands,
     nightly_commands,
     report_commands,
@@ -64,6 +65,7 @@ from dagstorm.cli.stack import deploy_commands, fault_commands, stack_commands  
 
 __all__ = [
     "bench_commands",
+    "capacity_commands",
     "cli",
     "control_commands",
     "deploy_commands",

@@ -48,6 +48,8 @@ class Parts:
     faults: Sequence[tuple[int, Any]]
     slos: Sequence[tuple[int, Any]]
     slos_written: int
+    #: The ``capacity:`` block when it is valid on its own (None: none, or invalid).
+    capacity: Any = None
 
     @classmethod
     def of(cls, scenario: Any) -> Parts:
@@ -60,6 +62,7 @@ class Parts:
             faults=list(enumerate(scenario.faults)),
             slos=list(enumerate(scenario.slos)),
             slos_written=len(scenario.slos),
+            capacity=scenario.capacity,
         )
 
 
@@ -70,6 +73,7 @@ def check(parts: Parts) -> list[Finding]:
     findings += _workloads(parts)
     findings += _faults(parts)
     findings += _slos(parts)
+    findings += _capacity(parts)
     return findings
 
 
@@ -202,6 +206,31 @@ def _slos(parts: Parts) -> list[Finding]:
                 " reverted or never recovered, an error); no target is checked",
                 "add e.g. `slos: [{lost_events: 0}]` (docs/scenarios.md)",
                 warning=True,
+            )
+        )
+    return out
+
+
+def _capacity(parts: Parts) -> list[Finding]:
+    """A search needs an SLA to judge steps by and a workload whose rate it can scale."""
+    if parts.capacity is None:
+        return []
+    out = []
+    if not any(slo.type == "sla" for _, slo in parts.slos):
+        out.append(
+            Finding(
+                ("capacity",),
+                "a capacity search judges each step by an `sla` SLO, and the scenario has none",
+                "add e.g. `- sla: {dag: ad_logs_hourly, within: 2h, compliance: '>= 95%'}`",
+            )
+        )
+    if not any(hasattr(spec, "scale") for _, spec in parts.workloads):
+        out.append(
+            Finding(
+                ("capacity",),
+                "a capacity search multiplies a workload's `scale`, and no workload has one",
+                "add a rate-bearing workload, e.g. `- {kind: ad_logs, rate: 2TB/day,"
+                " scale: 1/20000}`",
             )
         )
     return out

@@ -28,6 +28,7 @@ from dagstorm.core.problems import Problem, sort_problems
 from dagstorm.core.validation_words import problems_from_validation
 from dagstorm.core.yamlsource import KeyPath, load_yaml
 from dagstorm.profiles.loader import LoadedProfile, ProfileInvalid, default_profile, find_profile
+from dagstorm.scenarios.capacity import CapacityBlock
 from dagstorm.scenarios.checks import Parts, check
 from dagstorm.scenarios.model import (
     DEFER_CHECKS,
@@ -274,6 +275,9 @@ def _partial(data: dict[str, Any]) -> Parts:
         duration = _DURATION.validate_python(data.get("duration"))
     phases, complete = _valid_items(data.get("phases"), Phase.model_validate)
     slos_raw = data.get("slos")
+    capacity: CapacityBlock | None = None
+    with contextlib.suppress(ValidationError):
+        capacity = CapacityBlock.model_validate(data.get("capacity") or {})
     return Parts(
         duration=duration,
         phases=phases,
@@ -283,6 +287,7 @@ def _partial(data: dict[str, Any]) -> Parts:
         slos=_valid_items(slos_raw, _SLO.validate_python)[0],
         # Anything but an empty or missing list counts as written (its errors are reported).
         slos_written=len(slos_raw) if isinstance(slos_raw, list) else int(slos_raw is not None),
+        capacity=capacity if data.get("capacity") is not None else None,
     )
 
 

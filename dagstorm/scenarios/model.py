@@ -23,6 +23,7 @@ from dagstorm.core.durations import PositiveSeconds, Seconds
 from dagstorm.core.problems import KeyPath, raise_all
 from dagstorm.faults.kinds import FaultSpec
 from dagstorm.probes.kinds import ProbeSpec
+from dagstorm.scenarios.capacity import CapacityBlock
 from dagstorm.scenarios.checks import Parts, check
 from dagstorm.scenarios.slo_kinds import SloEntry
 from dagstorm.stack.config import ExternalEndpoints
@@ -124,6 +125,8 @@ class Scenario(_Strict):
     abort: Abort = Abort()
     #: Wall seconds to wait after the last action for in-flight DAG runs to finish.
     drain: Seconds = 60.0
+    #: A breakpoint search (``dagstorm capacity``, docs/capacity.md); None: a single run.
+    capacity: CapacityBlock | None = None
 
     @model_validator(mode="after")
     def _checks(self, info: ValidationInfo) -> Scenario:

@@ -51,8 +51,10 @@ __all__ = [
     "Bottleneck",
     "RampCapacity",
     "RampStep",
+    "first_growth",
     "ramp_capacity",
     "ramp_workload",
+    "stage_medians",
     "sustained_index",
 ]
 
@@ -171,7 +173,7 @@ def ramp_capacity(data: RunData) -> RampCapacity | None:
                 wall_bytes_per_s=_rate(data.workload_stats, spec.name, lo, hi),
                 runs=len(window),
                 compliance=compliance,
-                stages=_stage_medians(window, data.task_tries, compression, data.stage_map),
+                stages=stage_medians(window, data.task_tries, compression, data.stage_map),
                 holds=None if compliance is None else target.passes(compliance),
                 met=measure.met,
                 counted=measure.met + measure.missed,
@@ -227,9 +229,10 @@ def _rate(stats: pd.DataFrame, workload: str, lo: float, hi: float) -> float | N
     return size / seconds if seconds else None
 
 
-def _stage_medians(
+def stage_medians(
     runs: pd.DataFrame, tries: pd.DataFrame, compression: float, stages: StageMap
 ) -> dict[str, float | None]:
+    """Per stage, the median simulated seconds per run of ``runs`` (their tasks' last tries)."""
     keys = set(zip(runs["dag_id"], runs["run_id"], strict=True))
     if not keys or tries.empty:
         return dict.fromkeys(STAGES)
@@ -254,14 +257,24 @@ def _stage_medians(
 
 
 def _first_growth(steps: Sequence[RampStep], broke: int | None) -> Bottleneck | None:
+    last = broke if broke is not None else len(steps) - 1
+    return first_growth([(step.index, step.stages) for step in steps[: last + 1]])
+
+
+def first_growth(steps: Sequence[tuple[int, Mapping[str, float | None]]]) -> Bottleneck | None:
+    """The stage whose median grew first over ``steps`` (index, stage medians), lowest first.
+
+    Growth is against the first step's medians: by more than :data:`GROWTH_FRACTION`
+    of it and more than :data:`MIN_GROWTH_SIM_S` (the largest rise when several
+    stages grow at the same step). The ramp and the breakpoint search share it.
+    """
     if not steps:
         return None
-    first = steps[0].stages
-    last = broke if broke is not None else len(steps) - 1
-    for step in steps[1 : last + 1]:
+    first = steps[0][1]
+    for index, stages in steps[1:]:
         grown = []
         for stage in STAGES:
-            base, now = first.get(stage), step.stages.get(stage)
+            base, now = first.get(stage), stages.get(stage)
             if base is None or now is None:
                 continue
             rise = now - base
@@ -269,5 +282,5 @@ def _first_growth(steps: Sequence[RampStep], broke: int | None) -> Bottleneck | 
                 grown.append((rise, stage))
         if grown:
             rise, stage = max(grown)
-            return Bottleneck(stage, step.index, rise)
+            return Bottleneck(stage, index, rise)
     return None

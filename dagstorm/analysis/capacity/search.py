@@ -56,7 +56,8 @@ Ending = Literal[
     "max steps",
     "in progress",
 ]
-Phase = Literal["grow", "bisect"]
+#: ``verify``: a steady run after the search (:mod:`dagstorm.harness.capacity`).
+Phase = Literal["grow", "bisect", "verify"]
 
 
 @dataclass(frozen=True)

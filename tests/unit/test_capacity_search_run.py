@@ -1,0 +1,308 @@
+"""The breakpoint search end to end with a fake step runner and the real analysis.
+
+Each "sub-run" is a run directory written by hand (journal + scenario.yaml) for a
+pipeline whose limit is known: below ×LIMIT every run of ad_logs_hourly takes 60 s
+wall (30 min sim at ×30: met), at or above it 300 s (150 min: missed against 2 h).
+The Spark stage's time grows with the rate and the spark-worker's CPU too, so the
+limiting stage and resource are known. The search, its outputs (search.json,
+junit.xml, capacity.html, the history line) and the CLI's refusal are checked.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from dagstorm.analysis.outputs.history import read_history
+from dagstorm.cli import cli
+from dagstorm.core.errors import ExitCode
+from dagstorm.harness.capacity import run_capacity_search, step_scenario
+from dagstorm.harness.flow import RunReport, analyse_and_report
+from dagstorm.scenarios.loader import LoadedScenario, ScenarioInvalid, load_scenario
+from dagstorm.workloads.specs import AdLogsWorkload
+
+ORIGIN = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+SCALE = 1 / 20000
+SCENARIO = """\
+name: cap
+duration: 10m
+time_compression: 30
+workloads:
+  - {kind: ad_logs, rate: 2TB/day, scale: 1/20000}
+slos:
+  - sla: {dag: ad_logs_hourly, within: 2h, compliance: ">= 95%"}
+  - lost_events: 0
+drain: 1m
+capacity:
+  search: {start: 1, growth: 2, ceiling: 8, min_runs: 5, max_sub_runs: 2,
+           tolerance: 30%, budget: BUDGET, target: 1TB/day}
+  verify: {below: 0.9, above: 1.1}
+"""
+
+
+def iso(t: float) -> str:
+    return datetime.fromtimestamp(ORIGIN + t, UTC).isoformat()
+
+
+class FakePipeline:
+    """Writes a run directory per sub-run, as a pipeline with a limit at ×``limit`` would."""
+
+    def __init__(self, root: Path, limit: float, runs: int = 3) -> None:
+        self.root, self.limit, self.runs = root, limit, runs
+        self.clock = 0.0
+        self.count = 0
+        self.multipliers: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.clock
+
+    def __call__(self, step: LoadedScenario) -> RunReport:
+        (spec,) = step.scenario.workloads
+        assert isinstance(spec, AdLogsWorkload)
+        multiplier = round(spec.scale / SCALE, 6)
+        self.multipliers.append(multiplier)
+        self.count += 1
+        self.clock += 1020.0  # a 17-minute sub-run
+        run_dir = self.root / f"{self.count:02d}-{step.scenario.name}"
+        run_dir.mkdir(parents=True)
+        (run_dir / "scenario.yaml").write_text(yaml.safe_dump(step.resolved), encoding="utf-8")
+        events = self.journal(step, multiplier)
+        (run_dir / "journal.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+        return analyse_and_report(run_dir)
+
+    def journal(self, step: LoadedScenario, m: float) -> list[dict[str, Any]]:
+        seq = [0]
+        events: list[dict[str, Any]] = []
+
+        def emit(t: float, kind: str, **fields: Any) -> None:
+            seq[0] += 1
+            events.append({"seq": seq[0], "t": t, "kind": kind, **fields})
+
+        emit(
+            0.0,
+            "run_start",
+            wall=ORIGIN,
+            scenario=step.scenario.name,
+            time_compression=30,
+            slos=[
+                {"sla": {"dag": "ad_logs_hourly", "within": "2h", "compliance": ">= 95%"}},
+                {"lost_events": 0},
+            ],
+        )
+        elapsed = 60.0 if m < self.limit else 300.0
+        for k in range(self.runs):
+            queued = 10.0 + 120.0 * k
+            run_id = f"r{k}"
+            emit(queued, "dag_triggered", dag_id="ad_logs_hourly", run_id=run_id, ok=True)
+            t = queued + 1
+            for task, took in (
+                ("wait_for_partition", 5.0),
+                ("aggregate_small", 10.0 * m),
+                ("load_serving", 5.0),
+            ):
+                emit(
+                    t + took,
+                    "task_try",
+                    dag_id="ad_logs_hourly",
+                    run_id=run_id,
+                    task_id=task,
+                    map_index=-1,
+                    try_number=1,
+                    state="success",
+                    queued_when=iso(t),
+                    start_date=iso(t),
+                    end_date=iso(t + took),
+                )
+                t += took
+            emit(
+                queued + elapsed,
+                "dag_run",
+                dag_id="ad_logs_hourly",
+                run_id=run_id,
+                state="success",
+                run_type="manual",
+                queued_at=iso(queued),
+                start_date=iso(queued + 1),
+                end_date=iso(queued + elapsed),
+                logical_date=iso(queued),
+                conf={},
+            )
+        for t in range(0, 600, 10):
+            emit(float(t), "process_stats", component="spark-worker",
+                 cpu_pct=min(100.0, 20.0 * m), rss_mb=500.0, processes=2)  # fmt: skip
+            emit(float(t), "process_stats", component="airflow-scheduler",
+                 cpu_pct=30.0, rss_mb=300.0, processes=1)  # fmt: skip
+        emit(
+            60.0,
+            "workload_stats",
+            workload="ad-logs",
+            workload_kind="ad_logs",
+            records=1000,
+            bytes=1e6 * m * 60,
+            interval_s=60.0,
+        )
+        emit(1000.0, "run_end", status="completed")
+        events.sort(key=lambda e: e["t"])
+        for number, event in enumerate(events, start=1):
+            event["seq"] = number
+        return events
+
+
+def scenario(tmp_path: Path, budget: str = "2h") -> LoadedScenario:
+    path = tmp_path / "cap.yaml"
+    path.write_text(SCENARIO.replace("BUDGET", budget), encoding="utf-8")
+    return load_scenario(path)
+
+
+def test_step_scenario_multiplies_the_scale_and_drops_the_block(tmp_path: Path) -> None:
+    loaded = scenario(tmp_path)
+    step = step_scenario(loaded, 2.5)
+    (spec,) = step.scenario.workloads
+    assert isinstance(spec, AdLogsWorkload) and spec.scale == pytest.approx(2.5 * SCALE)
+    assert step.scenario.capacity is None and step.scenario.name == "cap-x2_5"
+    assert step.scenario.slos == loaded.scenario.slos
+
+
+def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
+    pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
+    history = tmp_path / "history.jsonl"
+    done = run_capacity_search(
+        scenario(tmp_path, budget="4h"),
+        run_step=pipeline,
+        runs_dir=tmp_path / "runs",
+        history=history,
+        monotonic=pipeline.monotonic,
+        now=lambda: datetime(2026, 12, 6, 23, 0, tzinfo=UTC),
+    )
+    s = done.summary
+    # ×1, ×2 hold (3 runs a sub-run: two sub-runs for 5 runs); ×4 breaks on its first;
+    # bisection: ×2.83 holds, ×3.36 breaks; 3.36 / 2.83 = 1.19 is within 30%.
+    assert [round(r.multiplier, 2) for r in s.steps] == [1, 2, 4, 2.83, 3.36]
+    assert [r.verdict for r in s.steps] == ["holds", "holds", "breaks", "holds", "breaks"]
+    assert [len(r.run_dirs) for r in s.steps] == [2, 2, 1, 2, 1]
+    assert [(r.met, r.counted) for r in s.steps] == [(6, 6), (6, 6), (0, 3), (6, 6), (0, 3)]
+    assert s.steps[2].early and "exceed the 0 that 5 runs may have" in s.steps[2].reason
+    assert s.ended == "converged" and not s.bounded_by_wall
+    assert s.sustained == pytest.approx(2**1.5) and s.breaking == pytest.approx(2 ** (1.75))
+    assert s.sustained is not None and s.breaking is not None
+    assert s.sustained < 3.0 <= s.breaking
+    interval = s.steps[0].interval
+    assert (
+        interval is not None
+        and interval.high == 1.0
+        and interval.low == pytest.approx(0.6097, abs=1e-3)
+    )
+    # Extrapolated: 2 TB/day × 2.83 at full scale, against the 1 TB/day target.
+    rate = 2e12 / 86400
+    assert s.sustained_full_scale_bytes_per_s == pytest.approx(rate * 2**1.5)
+    assert s.headroom == pytest.approx(2 * 2**1.5)
+    # The Spark stage (transform) grew first: 10 s × m wall → +300 s sim at ×2.
+    assert s.limiting_stage is not None and s.limiting_stage.stage == "transform"
+    assert s.limiting_stage_multiplier == 2
+    assert s.limiting_cpu is not None and s.limiting_cpu.component == "spark-worker"
+    assert s.limiting_memory is None
+    # Verify: 0.9 × 2.83 = 2.55 holds; 1.1 × 3.36 = 3.70 breaks.
+    assert [(c.name, c.step.verdict, c.passed) for c in s.verify] == [
+        ("below", "holds", True),
+        ("above", "breaks", True),
+    ]
+    assert done.exit_code == ExitCode.OK
+    # Every sub-run is a normal run directory whose own result agrees with the step.
+    for row in s.steps:
+        met = counted = 0
+        for run_dir in row.run_dirs:
+            result = orjson.loads((Path(run_dir) / "result.json").read_bytes())
+            (sla,) = result["measures"]["sla"]
+            met, counted = met + sla["met"], counted + sla["met"] + sla["missed"]
+        assert (met, counted) == (row.met, row.counted)
+    # The outputs.
+    document = orjson.loads((done.search_dir / "search.json").read_bytes())
+    assert document["kind"] == "dagstorm.capacity_search" and document["exit_code"] == 0
+    assert document["sustained"] == pytest.approx(2**1.5, abs=1e-6)
+    assert document["steps"][0]["interval"]["low"] == pytest.approx(0.6097, abs=1e-3)
+    assert [c["passed"] for c in document["verify"]] == [True, True]
+    suite = ET.parse(done.search_dir / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0"
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["capacity.search.ended"] == "converged"
+    assert props["capacity.search.limiting_stage"] == "transform"
+    assert props["capacity.search.limiting_cpu"] == "spark-worker"
+    assert float(props["capacity.search.headroom"] or 0) == pytest.approx(2 * 2**1.5, rel=1e-5)
+    (entry,) = read_history(history)
+    assert entry.scenario == "cap" and entry.passed and entry.status == "converged"
+    assert entry.measures["capacity_headroom"] == pytest.approx(2 * 2**1.5)
+    assert entry.slos == {"verify below": True, "verify above": True}
+    page = done.page.read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in page and "compliance interval (Wilson)" in page
+    assert "the stage whose time grew first was transform" in page
+    # Up to the breaking step (×3.36): 20% × 3.36 = 67%.
+    assert "spark-worker CPU 20% → 67% of a core from ×1 to ×3.36" in page
+
+
+def test_the_wall_budget_ends_the_search_and_says_so(tmp_path: Path) -> None:
+    # 17 min a sub-run against a 1 h budget: 3 sub-runs (×1 twice, ×2 once).
+    pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
+    done = run_capacity_search(
+        scenario(tmp_path, budget="1h"),
+        run_step=pipeline,
+        runs_dir=tmp_path / "runs",
+        monotonic=pipeline.monotonic,
+    )
+    s = done.summary
+    assert pipeline.multipliers == [1, 1, 2, 0.9, 0.9]  # then verify below, twice
+    assert s.ended == "budget" and s.bounded_by_wall
+    assert [r.verdict for r in s.steps] == ["holds", "undecided"]
+    assert (s.sustained, s.breaking) == (1, None)
+    # No verify without a breaking rate above; below runs at 0.9 × 1.
+    assert [c.name for c in s.verify] == ["below"]
+    assert done.exit_code == ExitCode.SLO_FAILED
+    assert "The wall budget ended the search" in done.page.read_text(encoding="utf-8")
+
+
+def test_the_block_is_validated_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        SCENARIO.replace("BUDGET", "2h")
+        .replace("ceiling: 8", "ceiling: 0.5")
+        .replace('- sla: {dag: ad_logs_hourly, within: 2h, compliance: ">= 95%"}\n', ""),
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioInvalid) as caught:
+        load_scenario(path)
+    text = caught.value.render()
+    assert f"{path}:10:" in text and "ceiling (0.5) must be >= start (1)" in text
+    path.write_text(SCENARIO.replace("BUDGET", "soon"), encoding="utf-8")
+    with pytest.raises(ScenarioInvalid) as caught:
+        load_scenario(path)
+    assert "capacity.search.budget" in caught.value.render()
+    path.write_text(
+        SCENARIO.replace("BUDGET", "2h").replace(
+            '  - sla: {dag: ad_logs_hourly, within: 2h, compliance: ">= 95%"}\n', ""
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioInvalid, match="judges each step by an `sla` SLO"):
+        load_scenario(path)
+
+
+def test_the_cli_refuses_a_scenario_without_a_block_and_prints_a_dry_run(
+    tmp_path: Path,
+) -> None:
+    runner = CliRunner()
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(
+        SCENARIO.split("capacity:", maxsplit=1)[0].replace("BUDGET", "2h"), encoding="utf-8"
+    )
+    refused = runner.invoke(cli, ["capacity", str(plain)])
+    assert refused.exit_code == 2 and "has no capacity: block" in refused.output
+    scenario(tmp_path)
+    dry = runner.invoke(cli, ["capacity", str(tmp_path / "cap.yaml"), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "×1 growing ×2 to ×8, >= 5 runs a step" in dry.output
