@@ -50,6 +50,17 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
         "10%",
     ),
     HeadlineSpec("ramp_headroom", "ramp: headroom vs target", "ratio", "higher", "10%"),
+    # A breakpoint search's answer (`dagstorm capacity`, its history line): docs/capacity.md.
+    HeadlineSpec(
+        "capacity_sustained_full_scale_bytes_per_s",
+        "capacity search: sustained rate (full scale)",
+        "bytes_per_s",
+        "higher",
+        "10%",
+    ),
+    HeadlineSpec(
+        "capacity_headroom", "capacity search: headroom vs target", "ratio", "higher", "10%"
+    ),
 )
 
 
@@ -85,6 +96,9 @@ def headline_of(document: Mapping[str, Any]) -> dict[str, float | None]:
         "generated_vs_target": _number(capacity.get("generated_vs_target")),
         "ramp_sustained_sim_bytes_per_s": _number(ramp.get("sustained_sim_bytes_per_s")),
         "ramp_headroom": _number(ramp.get("headroom")),
+        # A search's history line carries these itself; a run's result.json has none.
+        "capacity_sustained_full_scale_bytes_per_s": None,
+        "capacity_headroom": None,
     }
 
 
