@@ -207,6 +207,12 @@ def run(
     # Bad input is refused before the analysis stack (pandas) is even imported.
     loaded = load_scenario(scenario_file)
     print_warnings(loaded.warnings)
+    if loaded.scenario.capacity is not None:
+        click.echo(
+            f"dagstorm: {scenario_file} has a capacity: block; this runs it once at ×1"
+            f" (`dagstorm capacity {scenario_file}` runs the search)",
+            err=True,
+        )
     from dagstorm.analysis.outputs.baseline import resolve_baseline
     from dagstorm.analysis.outputs.compare import parse_tolerances
     from dagstorm.analysis.outputs.history import default_history_path

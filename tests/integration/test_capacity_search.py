@@ -1,0 +1,114 @@
+"""A short breakpoint search on the real stack, cross-checked against its step runs.
+
+scenarios/capacity-search.yaml, shortened through the loader's overrides (the same
+path a suite's overrides take): 2 m wall a sub-run at ×72 (2.4 simulated hours: two
+hourly partitions), 1 m drain, one sub-run a step, min_runs 1, start ×1, ceiling ×2,
+budget 7 m — two steps when the first takes under 4 min, ≤ 8 min wall. The search runs through the
+library with the real step runner (:func:`dagstorm.harness.flow.run_scenario`);
+then each step's runs and compliance in search.json are held against the step run's
+own result.json and its journal's dag_run events.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from dagstorm.analysis.outputs.history import read_history
+from dagstorm.core.progress import Progress
+from dagstorm.harness.capacity import run_capacity_search
+from dagstorm.harness.flow import RunReport, run_scenario
+from dagstorm.run.journal import read_journal
+from dagstorm.scenarios.loader import LoadedScenario, load_scenario
+from dagstorm.stack.embedded.context import StackContext
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).parents[2]
+SCENARIO = ROOT / "scenarios" / "capacity-search.yaml"
+WALL_BOUND_S = 8 * 60
+SHORT: dict[str, Any] = {
+    "duration": "2m",
+    "drain": "1m",
+    "time_compression": 72,
+    "capacity": {
+        "search": {
+            "start": 1,
+            "growth": 2,
+            "ceiling": 2,
+            "min_runs": 1,
+            "max_sub_runs": 1,
+            "tolerance": "15%",
+            "budget": "7m",
+        },
+        "verify": None,
+    },
+}
+
+
+def last_dag_runs(run_dir: Path, dag_id: str) -> dict[str, dict[str, Any]]:
+    """The last dag_run event of each run of ``dag_id`` in the step run's journal."""
+    runs: dict[str, dict[str, Any]] = {}
+    for event in read_journal(run_dir / "journal.jsonl"):
+        if event.get("kind") == "dag_run" and event.get("dag_id") == dag_id:
+            runs[str(event["run_id"])] = event
+    return runs
+
+
+def test_a_short_search_on_the_real_stack(stack_context: StackContext, tmp_path: Path) -> None:
+    loaded = load_scenario(SCENARIO, overrides=SHORT)
+    assert loaded.scenario.capacity is not None
+    runs_dir = tmp_path / "runs"
+
+    def run_step(step: LoadedScenario) -> RunReport:
+        return run_scenario(
+            step,
+            stack=stack_context.config,
+            runs_dir=runs_dir,
+            progress=Progress(quiet=True),
+        )
+
+    began = time.monotonic()
+    done = run_capacity_search(
+        loaded, run_step=run_step, runs_dir=runs_dir, history=tmp_path / "history.jsonl"
+    )
+    took = time.monotonic() - began
+    assert took <= WALL_BOUND_S + 60, f"the search took {took:.0f} s"
+    summary = done.summary
+    assert summary.ended != "error", summary.ended_text
+    assert 1 <= len(summary.steps) <= 2
+    assert summary.steps[0].multiplier == 1
+    document = orjson.loads((done.search_dir / "search.json").read_bytes())
+    assert len(document["steps"]) == len(summary.steps)
+    for row, written in zip(summary.steps, document["steps"], strict=True):
+        assert len(row.run_dirs) == 1
+        run_dir = Path(row.run_dirs[0])
+        result = orjson.loads((run_dir / "result.json").read_bytes())
+        (sla,) = [m for m in result["measures"]["sla"] if m["dag_id"] == "ad_logs_hourly"]
+        # The step's counts are the step run's own.
+        assert (row.met, row.counted) == (sla["met"], sla["met"] + sla["missed"])
+        assert (written["met"], written["counted"]) == (row.met, row.counted)
+        assert written["compliance"] == sla["compliance"]
+        # And the run's own result agrees with its journal: every counted run is there.
+        journal_runs = last_dag_runs(run_dir, "ad_logs_hourly")
+        assert row.counted <= len(journal_runs) + sla["missed"]  # + triggers that never ran
+        succeeded = sum(1 for e in journal_runs.values() if e.get("state") == "success")
+        assert row.met <= succeeded
+        if row.counted:
+            assert row.interval is not None
+            assert row.interval.low <= row.met / row.counted <= row.interval.high
+        else:
+            assert row.verdict in ("not measured", "undecided")
+        # The sub-run ran at the step's rate: its scenario.yaml has the scale multiplied.
+        scenario = load_scenario(run_dir / "scenario.yaml", env={}, pipeline=False).scenario
+        (workload,) = scenario.workloads
+        assert getattr(workload, "scale", None) == pytest.approx(row.multiplier / 20000)
+    props = (done.search_dir / "junit.xml").read_text(encoding="utf-8")
+    assert "capacity.search.ended" in props
+    (entry,) = read_history(tmp_path / "history.jsonl")
+    assert entry.scenario == "capacity-search" and entry.status == summary.ended
+    assert (done.search_dir / "capacity.html").is_file()
