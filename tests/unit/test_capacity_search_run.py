@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from dagstorm.analysis.outputs.history import read_history
 from dagstorm.cli import cli
-from dagstorm.core.errors import ExitCode
+from dagstorm.core.errors import ExitCode, StackNotRunningError
 from dagstorm.harness.capacity import run_capacity_search, step_scenario
 from dagstorm.harness.flow import RunReport, analyse_and_report
 from dagstorm.scenarios.loader import LoadedScenario, ScenarioInvalid, load_scenario
@@ -306,3 +306,31 @@ def test_the_cli_refuses_a_scenario_without_a_block_and_prints_a_dry_run(
     dry = runner.invoke(cli, ["capacity", str(tmp_path / "cap.yaml"), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "×1 growing ×2 to ×8, >= 5 runs a step" in dry.output
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (StackNotRunningError("the stack is down"), ExitCode.INFRASTRUCTURE),
+        (KeyboardInterrupt(), ExitCode.INTERRUPTED),
+    ],
+)
+def test_a_step_that_cannot_run_ends_the_search(
+    tmp_path: Path, error: BaseException, code: ExitCode
+) -> None:
+    pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
+
+    def run_step(step: LoadedScenario) -> RunReport:
+        if pipeline.count == 2:  # the third sub-run: ×2's first
+            raise error
+        return pipeline(step)
+
+    done = run_capacity_search(scenario(tmp_path), run_step=run_step, runs_dir=tmp_path / "runs")
+    s = done.summary
+    assert s.ended == "error" and done.exit_code == code
+    assert [r.verdict for r in s.steps] == ["holds", "undecided"]
+    assert s.verify == ()  # nothing is verified after an error
+    document = orjson.loads((done.search_dir / "search.json").read_bytes())
+    assert document["exit_code"] == int(code) and not document["passed"]
+    suite = ET.parse(done.search_dir / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("errors") == "1"

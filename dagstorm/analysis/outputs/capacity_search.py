@@ -288,9 +288,15 @@ def _row_at(rows: Sequence[StepRow], multiplier: float | None) -> StepRow | None
 
 
 def search_exit_code(summary: CapacitySearchSummary) -> ExitCode:
-    """0 an answer (and every verify check passed); 1 no answer or a verify failed; 3 error."""
+    """0 an answer (and every verify check passed); 1 no answer or a verify failed; 3 error.
+
+    An interrupted sub-run (Ctrl-C: its faults were reverted) is 130, like `dagstorm run`.
+    """
     if summary.ended == "error":
-        return ExitCode.INFRASTRUCTURE
+        interrupted = summary.ended_text.endswith("interrupted") or "(exit 130)" in (
+            summary.ended_text
+        )
+        return ExitCode.INTERRUPTED if interrupted else ExitCode.INFRASTRUCTURE
     if summary.ended not in ANSWERED or not all(c.passed for c in summary.verify):
         return ExitCode.SLO_FAILED
     return ExitCode.OK
