@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from dagstorm.harness.capacity import CapacitySearchRun, run_capacity_search
     from dagstorm.harness.flow import (
         FinishedRun,
         RunReport,
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Public name → the module that defines it.
 _WHERE = {
+    "CapacitySearchRun": "capacity",
+    "run_capacity_search": "capacity",
     "FinishedRun": "flow",
     "RunReport": "flow",
     "analyse": "flow",
@@ -54,6 +57,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CapacitySearchRun",
     "Echo",
     "EngineParts",
     "FinishedRun",
@@ -64,6 +68,7 @@ __all__ = [
     "analyse_and_report",
     "record_history",
     "report",
+    "run_capacity_search",
     "run_scenario",
     "run_suite",
     "stack_config_for",
