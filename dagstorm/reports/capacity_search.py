@@ -83,7 +83,7 @@ def _limits(summary: CapacitySearchSummary) -> list[str]:
         lines.append(
             f"Measured: the stage whose time grew first was {grew.stage}"
             f" (+{duration_text(grew.rise_sim_s)} sim per run"
-            + ("" if at is None else f" from ×{at:.4g}")
+            + ("" if at is None else f", first at ×{at:.4g}")
             + ")."
         )
     for leader in (summary.limiting_cpu, summary.limiting_memory):
