@@ -147,10 +147,14 @@ def run_capacity_search(
     )
     # Bounded: at most max_steps steps of max_sub_runs sub-runs each (the controller's).
     for _ in range(settings.max_steps * settings.max_sub_runs + 1):
+        # The next sub-run is expected to take as long as the longest so far (preflight,
+        # drain and analysis included), and at least the scenario's duration + drain.
         multiplier = search.next_multiplier(monotonic() - clock0, planned)
         if multiplier is None:
             break
-        step = search.record(runner.run(multiplier, "x"))
+        sub = runner.run(multiplier, "x")
+        planned = max(planned, sub.wall_s)
+        step = search.record(sub)
         if step.decision is not None:
             echo(f"step ×{step.multiplier:.4g}: {step.decision.verdict} ({step.decision.reason})")
     result = search.result()

@@ -264,6 +264,17 @@ def test_the_wall_budget_ends_the_search_and_says_so(tmp_path: Path) -> None:
     assert [c.name for c in s.verify] == ["below"]
     assert done.exit_code == ExitCode.SLO_FAILED
     assert "The wall budget ended the search" in done.page.read_text(encoding="utf-8")
+    # The next sub-run is expected to take as long as the longest so far (17 min), not
+    # the planned 11 min: at 51 min spent, a 65 min budget has no room for another.
+    pipeline = FakePipeline(tmp_path / "runs-b", limit=3.0)
+    done = run_capacity_search(
+        scenario(tmp_path, budget="65m"),
+        run_step=pipeline,
+        runs_dir=tmp_path / "runs-b",
+        monotonic=pipeline.monotonic,
+    )
+    assert pipeline.multipliers[:3] == [1, 1, 2] and pipeline.multipliers[3] == 0.9
+    assert done.summary.ended == "budget"
 
 
 def test_the_block_is_validated_with_file_and_line(tmp_path: Path) -> None:
