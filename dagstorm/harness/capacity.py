@@ -102,9 +102,11 @@ def step_scenario(loaded: LoadedScenario, multiplier: float, *, tag: str = "x") 
         workloads.append(written)
     mark = f"{multiplier:.4g}".replace(".", "_").replace("+", "")
     name = f"{loaded.scenario.name[:48]}-{tag}{mark}"[:63]
+    # Over the whole resolved scenario, not the file alone: overrides it was loaded with
+    # (a suite's, a test's) stay.
     return load_scenario(
         loaded.path,
-        overrides={"name": name, "workloads": workloads, "capacity": None},
+        overrides={**loaded.resolved, "name": name, "workloads": workloads, "capacity": None},
         override_positions=dict(loaded.positions),
     )
 

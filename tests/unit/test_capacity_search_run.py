@@ -168,6 +168,10 @@ def test_step_scenario_multiplies_the_scale_and_drops_the_block(tmp_path: Path) 
     assert isinstance(spec, AdLogsWorkload) and spec.scale == pytest.approx(2.5 * SCALE)
     assert step.scenario.capacity is None and step.scenario.name == "cap-x2_5"
     assert step.scenario.slos == loaded.scenario.slos
+    # Overrides the scenario was loaded with (a suite's, a test's) stay in every step.
+    shorter = load_scenario(loaded.path, overrides={"duration": "2m", "time_compression": 72})
+    step = step_scenario(shorter, 2.0)
+    assert (step.scenario.duration, step.scenario.time_compression) == (120.0, 72.0)
 
 
 def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
