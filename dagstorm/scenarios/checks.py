@@ -221,7 +221,7 @@ def _capacity(parts: Parts) -> list[Finding]:
             Finding(
                 ("capacity",),
                 "a capacity search judges each step by an `sla` SLO, and the scenario has none",
-                "add e.g. `- sla: {dag: ad_logs_hourly, within: 2h, compliance: '>= 95%'}`",
+                "add e.g. `- sla: {dag: my_dag, within: 2h, compliance: '>= 95%'}`",
             )
         )
     if not any(hasattr(spec, "scale") for _, spec in parts.workloads):
