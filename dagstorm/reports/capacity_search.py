@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dagstorm import __version__
 from dagstorm.analysis.capacity import STAGES
+from dagstorm.analysis.capacity.step_profile import StepProfile
 from dagstorm.analysis.outputs.capacity_search import CapacitySearchSummary, StepRow
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.durations import duration_text
@@ -152,6 +153,10 @@ def _steps_table(rows: tuple[StepRow, ...]) -> Markup:
             "verdict",
             "why",
             *(f"{s} (median, sim)" for s in STAGES),
+            "busiest CPU (median, % of a core)",
+            "scheduler loop p50",
+            "tasks running / starving (max)",
+            "Kafka lag (max)",
         ],
         [
             [
@@ -166,6 +171,7 @@ def _steps_table(rows: tuple[StepRow, ...]) -> Markup:
                 _badge(r.verdict),
                 r.reason + (" (stopped early)" if r.early else ""),
                 *(_stage(r, s) for s in STAGES),
+                *_platform(r.profile),
             ]
             for r in rows
         ],
@@ -213,6 +219,23 @@ def _settings(summary: CapacitySearchSummary) -> Markup:
         " their verdict (docs/capacity.md).",
         class_="note",
     )
+
+
+def _platform(profile: StepProfile | None) -> list[str]:
+    """Busiest component, scheduler loop, running/starving tasks and Kafka lag of a step."""
+    if profile is None:
+        return ["n/a"] * 4
+    busiest = max(profile.resources, key=lambda u: u.cpu_pct_median, default=None)
+    return [
+        "n/a" if busiest is None else f"{busiest.component} {busiest.cpu_pct_median:.0f}%",
+        "n/a" if profile.loop_p50_ms is None else f"{profile.loop_p50_ms:.0f} ms",
+        f"{_count(profile.running_max)} / {_count(profile.starving_max)}",
+        _count(profile.kafka_lag_max),
+    ]
+
+
+def _count(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
 
 
 def _badge(verdict: str) -> Markup:

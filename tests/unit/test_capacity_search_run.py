@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from dagstorm.analysis.outputs.history import read_history
 from dagstorm.cli import cli
 from dagstorm.core.errors import ExitCode, StackNotRunningError
-from dagstorm.harness.capacity import run_capacity_search, step_scenario
+from dagstorm.harness.capacity import CapacitySearchRun, run_capacity_search, step_scenario
 from dagstorm.harness.flow import RunReport, analyse_and_report
 from dagstorm.scenarios.loader import LoadedScenario, ScenarioInvalid, load_scenario
 from dagstorm.workloads.specs import AdLogsWorkload
@@ -139,6 +139,10 @@ class FakePipeline:
                  cpu_pct=min(100.0, 20.0 * m), rss_mb=500.0, processes=2)  # fmt: skip
             emit(float(t), "process_stats", component="airflow-scheduler",
                  cpu_pct=30.0, rss_mb=300.0, processes=1)  # fmt: skip
+        for t in range(0, 600, 30):
+            emit(float(t), "statsd", metric="scheduler.scheduler_loop_duration", type="timer",
+                 count=10, p50_ms=100.0 * m, p95_ms=150.0 * m, max_ms=200.0 * m)  # fmt: skip
+            emit(float(t), "kafka_lag", topic="ad_events", group="g", lag=1000.0 * m)
         emit(
             60.0,
             "workload_stats",
@@ -212,6 +216,10 @@ def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
     assert s.limiting_stage_multiplier == 2
     assert s.limiting_cpu is not None and s.limiting_cpu.component == "spark-worker"
     assert s.limiting_memory is None
+    first = s.steps[0].profile
+    assert first is not None
+    assert (first.loop_p50_ms, first.kafka_lag_max) == (100.0, 1000.0)
+    assert s.steps[2].profile is not None and s.steps[2].profile.kafka_lag_max == 4000.0
     # Verify: 0.9 × 2.83 = 2.55 holds; 1.1 × 3.36 = 3.70 breaks.
     assert [(c.name, c.step.verdict, c.passed) for c in s.verify] == [
         ("below", "holds", True),
@@ -226,7 +234,11 @@ def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
             (sla,) = result["measures"]["sla"]
             met, counted = met + sla["met"], counted + sla["met"] + sla["missed"]
         assert (met, counted) == (row.met, row.counted)
-    # The outputs.
+    check_outputs(done, history)
+
+
+def check_outputs(done: CapacitySearchRun, history: Path) -> None:
+    """search.json, junit.xml, the history line and capacity.html of the known search."""
     document = orjson.loads((done.search_dir / "search.json").read_bytes())
     assert document["kind"] == "dagstorm.capacity_search" and document["exit_code"] == 0
     assert document["sustained"] == pytest.approx(2**1.5, abs=1e-6)
@@ -246,6 +258,7 @@ def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
     page = done.page.read_text(encoding="utf-8")
     assert "Content-Security-Policy" in page and "compliance interval (Wilson)" in page
     assert "the stage whose time grew first was transform" in page
+    assert "Kafka lag (max)" in page and "spark-worker 40%" in page and "100 ms" in page
     # Up to the breaking step (×3.36): 20% × 3.36 = 67%.
     assert "spark-worker CPU 20% → 67% of a core from ×1 to ×3.36" in page
 
