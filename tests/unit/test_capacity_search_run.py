@@ -362,3 +362,32 @@ def test_a_step_that_cannot_run_ends_the_search(
     assert document["exit_code"] == int(code) and not document["passed"]
     suite = ET.parse(done.search_dir / "junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("errors") == "1"
+
+
+def test_the_cli_wires_each_step_to_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The command's step runner is `execute_loaded` (the one `dagstorm run` uses); here
+    # it writes the fake pipeline's run directories instead of running the engine.
+    from dagstorm.cli import run_flow
+
+    pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
+    seen: list[tuple[str, Any]] = []
+
+    def execute_loaded(
+        settings: Any, loaded: LoadedScenario, runs_dir: Path, *, options: Any
+    ) -> RunReport:
+        seen.append((loaded.scenario.name, options.history))
+        return pipeline(loaded)
+
+    monkeypatch.setattr(run_flow, "execute_loaded", execute_loaded)
+    scenario(tmp_path, budget="4h")
+    history = tmp_path / "h.jsonl"
+    outcome = CliRunner().invoke(
+        cli,
+        ["capacity", str(tmp_path / "cap.yaml"), "--runs-dir", str(tmp_path / "runs"),
+         "--history", str(history)],
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    assert "The search ended: converged" in outcome.output and "search: " in outcome.output
+    # Each sub-run is its own scenario, never recorded in the history; the search is.
+    assert seen[0] == ("cap-x1", None) and len(seen) == pipeline.count
+    assert [e.scenario for e in read_history(history)] == ["cap"]
