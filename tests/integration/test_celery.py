@@ -87,10 +87,10 @@ def _poll(what: str, check: Any, timeout: float) -> Any:
 def _worker_running(ctx: StackContext, pid: int) -> int:
     """The number of the Celery worker whose process tree holds ``pid``."""
     stack = EmbeddedStack(ctx)
-    leaders = {
-        stack.components[f"airflow-celery-worker-{i}"].running(): i for i in range(1, WORKERS + 1)
+    records = {
+        i: stack.components[f"airflow-celery-worker-{i}"].running() for i in range(1, WORKERS + 1)
     }
-    by_pid = {record.pid: i for record, i in leaders.items() if record is not None}
+    by_pid = {record.pid: i for i, record in records.items() if record is not None}
     for parent in psutil.Process(pid).parents():
         if parent.pid in by_pid:
             return by_pid[parent.pid]

@@ -123,3 +123,24 @@ def test_a_fault_windows_failed_and_retried_tries_by_stage() -> None:
 
 def test_the_story_ranks_stages_by_count() -> None:
     assert stage_counts_text({"queueing": 1, "load": 4}) == "load 4, queueing 1"
+
+
+def test_without_a_ledger_the_story_names_the_output_checks_that_measured_loss() -> None:
+    from dagstorm.analysis.measures.output_checks import OutputCheckMeasure
+
+    journal = Journal()
+    journal.try_("load_a", 1, "success", (10, 20))
+    journal.add("run_end", t=300, status="completed")
+    data = build_run_data(journal.events, run_dir=Path("run"))
+    measures = compute_measures(data)
+    assert not measures.completeness.measured
+    check = OutputCheckMeasure("orders_loaded", "sql", "ids", 12, 10, 10, 0, 2, None)
+    unmeasured = OutputCheckMeasure("lag", "kafka", None, None, None, None, None, None, "down")
+    story = run_story(
+        replace(measures, output_checks=(check, unmeasured)),
+        judge(data, measures),
+        status="completed",
+    )
+    assert "orders_loaded: 0 lost, 2 duplicated" in story and "not measured" not in story
+    story = run_story(measures, judge(data, measures), status="completed")
+    assert "loss not measured" in story

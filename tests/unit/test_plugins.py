@@ -106,7 +106,7 @@ def test_an_installed_plugin_kind_validates_and_an_absent_one_is_refused(
     assert with_plugin.returncode == 0, with_plugin.stderr
     without = _validate(scenario, None)
     assert without.returncode == ExitCode.USAGE
-    assert "unknown fault kind `flag_file`; known: network, broker, spark, airflow" in (
+    assert "unknown fault kind `flag_file`; known: network, broker, celery, spark, airflow" in (
         without.stderr
     )
     assert "Traceback" not in without.stderr
@@ -175,7 +175,7 @@ def test_a_clash_of_kind_names_is_refused() -> None:
 
 
 def test_the_built_in_kinds_are_registered_in_their_order() -> None:
-    assert FAULT_KINDS.names()[:4] == ["network", "broker", "spark", "airflow"]
+    assert FAULT_KINDS.names()[:5] == ["network", "broker", "celery", "spark", "airflow"]
     assert WORKLOAD_KINDS.names()[:4] == ["ad_logs", "trigger_storm", "locust", "kafka_burst"]
 
 

@@ -13,6 +13,7 @@ stage map they belonged to (``queueing``: failed before they started;
 from __future__ import annotations
 
 from dagstorm.analysis.measures.compute import Measures
+from dagstorm.analysis.measures.output_checks import OutputCheckMeasure
 from dagstorm.analysis.measures.recovery import FaultRecovery, RetryRecovery
 from dagstorm.analysis.texts import percent_text, plural
 from dagstorm.analysis.verdict.judgement import Verdict
@@ -46,14 +47,20 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
     if measures.stream_completeness is not None:
         paths = [("landing ", measures.completeness), ("stream ", measures.stream_completeness)]
         paths = [p for p in paths if p[1].measured] or paths[1:]
+    checked = [c for c in measures.output_checks if c.lost is not None]
     for label, completeness in paths:
         if completeness.measured:
             loss = f"{label}{completeness.lost_events} lost"
             if completeness.duplicate_events:
                 loss += f", {completeness.duplicate_events} duplicated"
             parts.append(loss)
-        else:
+        elif not checked:
             parts.append(f"{label}loss not measured")
+    if checked and not any(c.measured for _, c in paths):
+        # No ledger to compare with: the pipeline profile's output checks measured it.
+        parts.extend(_check_loss(c) for c in checked[:NAMED_FAULTS])
+        if len(checked) > NAMED_FAULTS:
+            parts.append(f"{plural(len(checked) - NAMED_FAULTS, 'more output check')}")
     total = len(verdict.slos)
     outcome = (
         f"{total - len(verdict.failed)} of {plural(total, 'SLO')} passed" if total else "no SLOs"
@@ -62,6 +69,14 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
         outcome += f", {plural(len(verdict.findings), 'finding')}"
     prefix = "" if status == "completed" else f"run {status}; "
     return f"{prefix}{head}: {', '.join(parts)} — {outcome}"
+
+
+def _check_loss(check: OutputCheckMeasure) -> str:
+    """``orders_loaded: 0 lost, 2 duplicated`` (an output check's loss)."""
+    text = f"{check.name}: {check.lost} lost"
+    if check.duplicated:
+        text += f", {check.duplicated} duplicated"
+    return text
 
 
 def _recovery_parts(recovery: RetryRecovery) -> list[str]:

@@ -203,6 +203,8 @@ class EmbeddedStack:
                 return
             if name in running:
                 self._wait_healthy(comp, failed, already_running=True)
+                if comp.reconcile_when_running:  # e.g. proxies a new stack config adds
+                    comp.after_start()
                 return
             with self.ctx.progress.step(f"start {name}"):
                 comp.prepare()

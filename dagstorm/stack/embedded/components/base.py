@@ -32,6 +32,9 @@ class Component(ABC):
     stop_signal: signal.Signals = signal.SIGTERM
     #: Seconds between the graceful signal and SIGKILL.
     stop_timeout: float = 20.0
+    #: Whether `up` runs :meth:`after_start` on it when it is already running (its
+    #: setup follows the stack config, which may have changed since it started).
+    reconcile_when_running: bool = False
 
     def __init__(self, ctx: StackContext) -> None:
         self.ctx = ctx

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.core.errors import ToxiproxyError
 from dagstorm.stack.embedded.components.base import Component, Health
-from dagstorm.stack.topology import stack_links
+from dagstorm.stack.topology import CELERY_BROKER_LINK, stack_links
 
 
 class Toxiproxy(Component):
@@ -13,6 +13,8 @@ class Toxiproxy(Component):
 
     name = "toxiproxy"
     start_timeout = 20.0
+    #: A switch to CeleryExecutor adds the celery-broker proxy to a running server.
+    reconcile_when_running = True
 
     def api_url(self) -> str:
         """Toxiproxy's REST API."""
@@ -47,13 +49,16 @@ class Toxiproxy(Component):
     def after_start(self) -> None:
         """Create (or correct) one proxy per link, all listening on 127.0.0.1."""
         ports = self.ctx.config.ports.model_dump()
+        links = stack_links(self.ctx.config.airflow.executor)
         with self.client() as client:
-            for link in stack_links(self.ctx.config.airflow.executor):
+            for link in links:
                 client.ensure_proxy(
                     link.name,
                     listen=f"127.0.0.1:{ports[link.listen_port]}",
                     upstream=f"127.0.0.1:{ports[link.upstream_port]}",
                 )
+            if CELERY_BROKER_LINK not in links:  # back on LocalExecutor: no broker link
+                client.delete_proxy(CELERY_BROKER_LINK.name, missing_ok=True)
 
     def version(self) -> str:
         """The server's own answer."""
