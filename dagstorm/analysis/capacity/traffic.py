@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dagstorm.analysis.rundata.declared import first_by_kind
@@ -72,8 +73,8 @@ def totals_of(stats: pd.DataFrame | None) -> tuple[WorkloadTotals, ...]:
         return ()
     frame = pd.DataFrame(
         {
-            "name": stats["workload"].astype(object).map(_text),
-            "kind": stats["workload_kind"].astype(object).map(_text),
+            "name": _texts(stats["workload"]),
+            "kind": _texts(stats["workload_kind"]),
             "records": pd.to_numeric(stats["records"], errors="coerce").fillna(0.0),
             "bytes": pd.to_numeric(stats["bytes"], errors="coerce").fillna(0.0),
             "interval_s": pd.to_numeric(stats["interval_s"], errors="coerce").fillna(0.0),
@@ -124,6 +125,13 @@ def lowest_target_ratio(rows: Iterable[WorkloadCapacity]) -> float | None:
     """The lowest generated-vs-target ratio over the workloads that declare a target."""
     ratios = [r.target_ratio for r in rows if r.target_ratio is not None]
     return min(ratios) if ratios else None
+
+
+def _texts(column: pd.Series) -> pd.Series:
+    """:func:`_text` of each value, computed once per distinct value (a few, millions of rows)."""
+    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=False)
+    texts = np.array([_text(u) for u in uniques], dtype=object)
+    return pd.Series(texts[codes], index=column.index, dtype=object)
 
 
 def _text(value: Any) -> str:

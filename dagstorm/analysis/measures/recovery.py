@@ -133,6 +133,15 @@ def retry_recovery(
     ok_tries = task_tries[(task_tries["state"] == "success") & task_tries["end_date_t"].notna()]
     ok_tries = ok_tries.sort_values(["end_date_t", *_TRY_ORDER], kind="stable")
     finished = np.sort(finished_times(task_tries).to_numpy(dtype=float))
+    # What every window filters by time, selected once (a long soak has ~10^5 tries).
+    retry_rows = task_tries[task_tries["try_number"].fillna(0) > 1]
+    failed_rows = task_tries[task_tries["state"].isin(FAILED_TRY_STATES)]
+    failed_rows = failed_rows.assign(
+        _ended=failed_rows["end_date_t"].fillna(failed_rows["first_seen_t"])
+    )
+    failed_runs = dag_runs[dag_runs["state"] == "failed"].sort_values(
+        ["end_date_t", "dag_id", "run_id"], kind="stable"
+    )
     faults = []
     for index, window in enumerate(windows.windows):
         limit = horizon(windows.windows, index, end_t)
@@ -145,8 +154,9 @@ def retry_recovery(
                 window,
                 ok_runs=ok_runs,
                 ok_tries=ok_tries,
-                dag_runs=dag_runs,
-                task_tries=task_tries,
+                failed_runs=failed_runs,
+                retry_rows=retry_rows,
+                failed_rows=failed_rows,
                 alerts=(matched_alerts, alerts),
                 compression=compression,
                 end_t=end_t,
@@ -179,8 +189,9 @@ def _one(
     *,
     ok_runs: pd.DataFrame,
     ok_tries: pd.DataFrame,
-    dag_runs: pd.DataFrame,
-    task_tries: pd.DataFrame,
+    failed_runs: pd.DataFrame,
+    retry_rows: pd.DataFrame,
+    failed_rows: pd.DataFrame,
     alerts: tuple[pd.DataFrame, pd.DataFrame],
     compression: float,
     end_t: float,
@@ -188,31 +199,25 @@ def _one(
     around: FaultThroughput,
     stages: StageMap,
 ) -> FaultRecovery:
-    after = ok_runs[ok_runs["end_date_t"] > window.end_t]
-    first = after.iloc[0] if len(after) else None
+    # ok_runs and ok_tries ascend by end_date_t: the first after the window is a search away
+    at = int(np.searchsorted(ok_runs["end_date_t"].to_numpy(dtype=float), window.end_t, "right"))
+    first = ok_runs.iloc[at] if at < len(ok_runs) else None
     first_t = float(first["end_date_t"]) if first is not None else None
-    task_after = ok_tries[ok_tries["end_date_t"] > window.end_t]
-    first_task = task_after.iloc[0] if len(task_after) else None
+    at = int(np.searchsorted(ok_tries["end_date_t"].to_numpy(dtype=float), window.end_t, "right"))
+    first_task = ok_tries.iloc[at] if at < len(ok_tries) else None
     task_t = float(first_task["end_date_t"]) if first_task is not None else None
 
     until = first_t if first_t is not None else end_t
-    retried = task_tries[
-        (task_tries["try_number"].fillna(0) > 1)
-        & (task_tries["start_date_t"] >= window.start_t)
-        & (task_tries["start_date_t"] <= until)
+    retried = retry_rows[
+        (retry_rows["start_date_t"] >= window.start_t) & (retry_rows["start_date_t"] <= until)
     ]
-    failed = dag_runs[
-        (dag_runs["state"] == "failed")
-        & (dag_runs["end_date_t"] >= window.start_t)
-        & (dag_runs["end_date_t"] < horizon_t)
-    ].sort_values(["end_date_t", "dag_id", "run_id"], kind="stable")
+    failed = failed_runs[
+        (failed_runs["end_date_t"] >= window.start_t) & (failed_runs["end_date_t"] < horizon_t)
+    ]
     matched, received = alerts
-    ended = task_tries["end_date_t"].fillna(task_tries["first_seen_t"])
-    failed_tries = task_tries[
-        task_tries["state"].isin(FAILED_TRY_STATES)
-        & (ended >= window.start_t)
-        & (ended < horizon_t)
-    ]
+    failed_tries = failed_rows[
+        (failed_rows["_ended"] >= window.start_t) & (failed_rows["_ended"] < horizon_t)
+    ].drop(columns="_ended")
 
     def since(moment: float | None, origin: float) -> float:
         return INFINITY if moment is None else moment - origin

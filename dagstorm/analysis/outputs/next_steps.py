@@ -128,7 +128,8 @@ def next_steps(
         m for v in verdict.slos if (m := _margin(v, specs.get(v.name), measures)) is not None
     )
     closest = _closest(margins)
-    faults = tuple(_impact(f, measures, dag_runs) for f in measures.recovery_for(None).faults)
+    spans = _run_spans(dag_runs)  # once: a long soak has tens of thousands of runs
+    faults = tuple(_impact(f, measures, spans) for f in measures.recovery_for(None).faults)
     visible = [f for f in faults if f.visible]
     worst = max(visible, key=_impact_rank) if visible else None
     growth = _growth(ramp)
@@ -210,8 +211,8 @@ def _closest(margins: Sequence[SloMargin]) -> SloMargin | None:
     return min(passed, key=lambda m: (m.margin, m.name)) if passed else None
 
 
-def _impact(f: FaultRecovery, measures: Measures, dag_runs: pd.DataFrame | None) -> FaultImpact:
-    misses = _sla_misses_in(f, measures, dag_runs)
+def _impact(f: FaultRecovery, measures: Measures, spans: RunSpans) -> FaultImpact:
+    misses = _sla_misses_in(f, measures, spans)
     drop = f.throughput_drop
     visible = (
         not f.recovered
@@ -254,11 +255,15 @@ def _counted(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _sla_misses_in(f: FaultRecovery, measures: Measures, dag_runs: pd.DataFrame | None) -> int:
-    """SLA misses (any SLA SLO) of runs whose life overlapped the window up to its horizon."""
+#: Each run's (queued_at_t, end_date_t), by (dag_id, run_id).
+RunSpans = dict[tuple[str, str], tuple[float, float]]
+
+
+def _run_spans(dag_runs: pd.DataFrame | None) -> RunSpans:
+    """When each run was queued and ended (wall seconds; NaN when unknown)."""
     if dag_runs is None or dag_runs.empty:
-        return 0
-    spans = {
+        return {}
+    return {
         (str(d), str(r)): (q, e)
         for d, r, q, e in zip(
             dag_runs["dag_id"],
@@ -268,6 +273,12 @@ def _sla_misses_in(f: FaultRecovery, measures: Measures, dag_runs: pd.DataFrame 
             strict=True,
         )
     }
+
+
+def _sla_misses_in(f: FaultRecovery, measures: Measures, spans: RunSpans) -> int:
+    """SLA misses (any SLA SLO) of runs whose life overlapped the window up to its horizon."""
+    if not spans:
+        return 0
     count = 0
     for sla in measures.sla:
         for miss in sla.misses:

@@ -243,11 +243,16 @@ def _table_frame(kind: str, table: pa.Table) -> pd.DataFrame:
     """The kept columns of ``kind``'s rows read by Arrow, text as categories."""
     columns = ["seq", "t", *BULK_COLUMNS[kind]]
     present = [c for c in columns if c in table.column_names]
-    frame = table.select(present).to_pandas()
+    # Text as Arrow dictionaries: pandas gets categoricals without hashing each row again.
+    encoded = [
+        table.column(c).dictionary_encode() if c in TEXT_COLUMNS else table.column(c)
+        for c in present
+    ]
+    frame = pa.Table.from_arrays(encoded, names=present).to_pandas()
     for column in columns:
         if column not in frame:
             frame[column] = None
-        if column in TEXT_COLUMNS:
+        if column in TEXT_COLUMNS and not isinstance(frame[column].dtype, pd.CategoricalDtype):
             frame[column] = frame[column].astype("category")
     return frame[columns]
 
