@@ -79,13 +79,15 @@ class Result:
 
 #: Topics this run created (deleted at the end: a big run writes gigabytes).
 CREATED: list[str] = []
+#: Partitions of each fresh topic (bench/kafka_locust.py sets its own).
+PARTITIONS = 3
 
 
 def fresh_topic(bootstrap: str, prefix: str) -> str:
     topic = f"bench-{prefix}-{uuid.uuid4().hex[:8]}"
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
     try:
-        admin.create_topics([NewTopic(topic, 3, 1)], timeout_ms=30_000)
+        admin.create_topics([NewTopic(topic, PARTITIONS, 1)], timeout_ms=30_000)
     finally:
         admin.close()
     CREATED.append(topic)

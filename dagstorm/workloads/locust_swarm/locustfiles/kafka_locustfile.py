@@ -1,22 +1,24 @@
 """Locust users that produce ad events to Kafka (``locust -f`` this file; docs/locust.md).
 
-One producer per process (kafka-python under gevent), shared by the process's
-users. A task sends ``batch_records`` records and waits for every ack; it fires
-one Locust ``request`` event with the batch's response time (first send to last
-ack) and the bytes acknowledged, so Locust's own stats are right, and tells
-dagstorm how many records it carried and how many were acknowledged.
+One producer per process (kafka-python under gevent, wrapped as dagstorm's
+:class:`~dagstorm.workloads.kafka.producer.BatchProducer`), shared by the process's
+users. A task sends ``batch_records`` records as record batches built from columns
+— the ``kafka_burst`` workload's path (:func:`~.ad_records.send_batch`) — and waits
+for every batch's ack; it fires one Locust ``request`` event with the batch's
+response time (building the batches to the last ack) and the bytes acknowledged,
+so Locust's own stats are right, and tells dagstorm how many records it carried and
+how many were acknowledged.
 """
 
 from __future__ import annotations
 
-import time
 from functools import cache
-from typing import Any
 
 from locust import User, constant, events, task
 
 from dagstorm.clients.kafka import KafkaProducer
-from dagstorm.workloads.locust_swarm.ad_records import RecordPool
+from dagstorm.workloads.kafka.producer import BatchProducer, abandon
+from dagstorm.workloads.locust_swarm.ad_records import ColumnPool, send_batch
 from dagstorm.workloads.locust_swarm.locustfiles.swarm_runtime import (
     ACKED,
     BYTES,
@@ -42,10 +44,10 @@ def _spec() -> KafkaUserSpec:
 
 
 @cache
-def producer() -> KafkaProducer:
-    """The producer of this process (created on first use)."""
+def producer() -> BatchProducer:
+    """The producer of this process (created on first use; knows the topic's partitions)."""
     spec = _spec()
-    return KafkaProducer(
+    plain = KafkaProducer(
         bootstrap_servers=config().kafka_bootstrap,
         client_id=f"dagstorm-locust-{config().name}",
         acks=spec.acks if spec.acks == "all" else int(spec.acks),
@@ -55,14 +57,23 @@ def producer() -> KafkaProducer:
         max_block_ms=int(spec.ack_timeout * 1000),
         request_timeout_ms=int(spec.ack_timeout * 1000),
     )
+    try:
+        wrapped = BatchProducer(plain)
+        if not wrapped.partitions_for(spec.topic):
+            raise RuntimeError(f"topic {spec.topic} has no partitions")
+    except BaseException:
+        abandon(plain)
+        raise
+    return wrapped
 
 
 @cache
-def pool() -> RecordPool:
+def pool() -> ColumnPool:
     """The records of this process (seeded by the scenario's seed and the worker index)."""
     spec = _spec()
     seed = (config().seed + 1_000_003 * WORKER.index) % 2**63  # workers send different events
-    return RecordPool(spec.model, seed, spec.pool_records)
+    partitions = len(producer().partitions_for(spec.topic))
+    return ColumnPool(spec.model, seed, spec.pool_records, partitions)
 
 
 class KafkaAdsUser(User):
@@ -72,36 +83,31 @@ class KafkaAdsUser(User):
 
     @task
     def send_batch(self) -> None:
-        """One batch: send, wait for every ack, fire one request event."""
+        """One batch: build, queue, wait for every ack, fire one request event."""
         spec = _spec()
         with WORKER.request_slot():
-            records = pool().take(spec.batch_records)
-            started = time.perf_counter()
-            futures: list[tuple[Any, int]] = []
-            error = ""
             try:
-                for key, value in records:
-                    futures.append((producer().send(spec.topic, key=key, value=value), len(value)))
-            except Exception as exc:  # noqa: BLE001 - producer creation or send refused: counted
+                outcome = send_batch(
+                    producer(),
+                    pool(),
+                    spec.topic,
+                    spec.batch_records,
+                    limit=spec.batch_kib * 1024,
+                    codec=spec.compression,
+                    timeout=spec.ack_timeout,
+                )
+                records, acked, acked_bytes = outcome.records, outcome.acked, outcome.acked_bytes
+                took_ms, error = outcome.took_ms, outcome.error
+            except Exception as exc:  # noqa: BLE001 - no producer: the batch counts as failed
+                records, acked, acked_bytes, took_ms = spec.batch_records, 0, 0, 0.0
                 error = f"{type(exc).__name__}: {exc}"[:200]
-            acked = acked_bytes = 0
-            deadline = started + spec.ack_timeout
-            for future, length in futures:  # what was sent is waited for, even after an error
-                try:
-                    future.get(timeout=max(0.001, deadline - time.perf_counter()))
-                except Exception as exc:  # noqa: BLE001 - every failure is counted, none raised
-                    error = error or f"{type(exc).__name__}: {exc}"[:200]
-                else:
-                    acked += 1
-                    acked_bytes += length
-            took_ms = (time.perf_counter() - started) * 1000
-            failed = len(records) - acked
-            problem = KafkaBatchError(f"{failed} of {len(records)}: {error}") if failed else None
+            failed = records - acked
+            problem = KafkaBatchError(f"{failed} of {records}: {error}") if failed else None
             events.request.fire(
                 request_type="kafka",
                 name=spec.topic,
                 response_time=took_ms,
                 response_length=acked_bytes,
                 exception=problem,
-                context={RECORDS: len(records), ACKED: acked, BYTES: acked_bytes},
+                context={RECORDS: records, ACKED: acked, BYTES: acked_bytes},
             )
