@@ -36,7 +36,7 @@ SPECS = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each fault")
     args = parser.parse_args()
     config = load_stack_config()
     stack_ctx = StackContext(config=config, progress=Progress(quiet=True))

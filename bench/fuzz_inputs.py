@@ -151,9 +151,9 @@ def report(tally: Tally, seconds: float, seed: int, show: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cases", type=int, default=20_000)
-    parser.add_argument("--max-seconds", type=float, default=600.0)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cases", type=int, default=20_000, help="mutated inputs to check")
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="stop after this long")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the mutations")
     parser.add_argument("--show", type=int, default=5, help="tracebacks to print")
     args = parser.parse_args()
     signal.signal(signal.SIGALRM, _alarm)

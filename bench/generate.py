@@ -238,8 +238,8 @@ def report(results: list[Result], faker: Result) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="per dagstorm measurement")
-    parser.add_argument("--faker-seconds", type=float, default=12.0)
-    parser.add_argument("--cpu", type=int, default=0)
+    parser.add_argument("--faker-seconds", type=float, default=12.0, help="Faker measurement")
+    parser.add_argument("--cpu", type=int, default=0, help="the CPU to pin to")
     parser.add_argument("--out", type=Path, default=None, help="scratch dir (default: a temp dir)")
     args = parser.parse_args()
     print(pin(args.cpu))

@@ -74,11 +74,15 @@ def row(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rate", default="2TB/day")
-    parser.add_argument("--scale", default="1/1000")
+    parser.add_argument("--rate", default="2TB/day", help="the ad-log rate")
+    parser.add_argument("--scale", default="1/1000", help="scale of the rate")
     parser.add_argument("--hours", type=float, default=12.0, help="simulated hours")
-    parser.add_argument("--format", default="jsonl", choices=["jsonl", "parquet"])
-    parser.add_argument("--chunks-per-hour", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--format", default="jsonl", choices=["jsonl", "parquet"], help="landing format"
+    )
+    parser.add_argument(
+        "--chunks-per-hour", type=int, nargs="+", default=[1, 2], help="Spark runs to make"
+    )
     parser.add_argument("--out", type=Path, default=None, help="scratch directory")
     parser.add_argument("--cpu", type=int, default=0, help="CPU the local backend runs on")
     args = parser.parse_args()

@@ -294,12 +294,16 @@ def run_plain(args: argparse.Namespace, bootstrap: str, messages: list[bytes]) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=500_000)
-    parser.add_argument("--batch-size", type=int, default=256 * 1024)
-    parser.add_argument("--linger-ms", type=int, default=20)
-    parser.add_argument("--compression", choices=["none", "gzip", "lz4", "zstd"], default="lz4")
+    parser.add_argument("--records", type=int, default=500_000, help="records per contender")
+    parser.add_argument("--batch-size", type=int, default=256 * 1024, help="batch bytes")
+    parser.add_argument("--linger-ms", type=int, default=20, help="producer linger")
+    parser.add_argument(
+        "--compression", choices=["none", "gzip", "lz4", "zstd"], default="lz4", help="codec"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the dagstorm run")
-    parser.add_argument("--skip-plain", action="store_true")
+    parser.add_argument(
+        "--skip-plain", action="store_true", help="skip the kafka-python send() loop"
+    )
     args = parser.parse_args()
     bootstrap = resolve_stack(load_stack_config()).endpoint("kafka")
     messages = sample_messages(min(args.records, 100_000))

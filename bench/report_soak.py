@@ -68,9 +68,14 @@ print(json.dumps({
 
 def main() -> None:
     """Generate if needed, measure in a subprocess, print the figures."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--hours", type=float, default=24.0)
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/dagstorm-soak-bench"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=24.0, help="hours of soak journal")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("/tmp/dagstorm-soak-bench"),
+        help="where the journal is generated (once) and kept",
+    )
     args = parser.parse_args()
     run_dir = args.dir / f"soak-{args.hours:g}h"
     if not (run_dir / "journal.jsonl").is_file():

@@ -358,9 +358,9 @@ def _fault(s: int) -> list[tuple[float, str, dict[str, Any]]]:
 
 def main() -> None:
     """Write the fixture and print its size."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--hours", type=float, default=24.0)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path, help="the run directory to write")
+    parser.add_argument("--hours", type=float, default=24.0, help="hours of soak")
     args = parser.parse_args()
     started = time.monotonic()
     events = write_soak(args.run_dir, args.hours)

@@ -36,7 +36,7 @@ def dagstorm_rss(journal: Path) -> list[tuple[float, float, float]]:
 def main(argv: list[str]) -> int:
     """Print the figures; exit 2 without samples."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dir", type=Path, help="the soak's run directory")
     parser.add_argument("--window", type=float, default=600.0, help="seconds (default 600)")
     args = parser.parse_args(argv)
     samples = dagstorm_rss(args.run_dir / "journal.jsonl")

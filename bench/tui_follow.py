@@ -30,9 +30,9 @@ CHILD = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=1000, help="events per second")
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long to follow")
     parser.add_argument("--redraw", type=float, default=1.0, help="redraw interval (s)")
     parser.add_argument("--verdict", type=float, default=5.0, help="live verdict interval (s)")
     args = parser.parse_args()

@@ -64,10 +64,10 @@ def scenario_file(path: Path, probes_only: bool, tmp: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", type=Path)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", type=Path, help="the scenario to run")
     parser.add_argument("--peer-src", type=Path, help="another checkout whose TUI runs too")
-    parser.add_argument("--probes-only", action="store_true")
+    parser.add_argument("--probes-only", action="store_true", help="without workloads and faults")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tui-watch-run-") as tmp_name:
         tmp = Path(tmp_name)

@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("run_dir", type=Path, help="a run directory (finished: it replays)")
     parser.add_argument("--src", type=Path, default=ROOT, help="the checkout to measure")
     parser.add_argument("--peer-src", type=Path, help="another checkout, measured alike")
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds")
     parser.add_argument("--rounds", type=int, default=1, help="alternate the checkouts")
     args = parser.parse_args()
     sources = [args.src.resolve()] + ([args.peer_src.resolve()] if args.peer_src else [])

@@ -59,7 +59,52 @@ BENCHES = {
         " scenarios/windmill-chain.yaml first and needs a running stack)",
         "dagstorm bench task-split --trigger",
     ),
+    "generate-spark": Bench(
+        "generate_spark.py",
+        "the generator's Spark backend vs its local backend on the same config"
+        " (needs a running stack)",
+        "dagstorm bench generate-spark --hours 2",
+    ),
+    "recover": Bench(
+        "recover_timings.py",
+        "how long `dagstorm recover` takes and what it starts and deploys (needs a running stack)",
+        "dagstorm bench recover --clean 3 --kills 1",
+    ),
+    "report-soak": Bench(
+        "report_soak.py",
+        "analysis and report of a synthetic long soak journal: wall, CPU, peak RSS, vs reading"
+        " its lines",
+        "dagstorm bench report-soak --hours 24",
+    ),
+    "soak-rss": Bench(
+        "soak_rss.py",
+        "dagstorm's own memory over a finished run, from its journal",
+        "dagstorm bench soak-rss runs/<timestamp>-soak",
+    ),
+    "tui-follow": Bench(
+        "tui_follow.py",
+        "CPU of `dagstorm watch` following a journal that grows at ~1000 events/s",
+        "dagstorm bench tui-follow --seconds 10",
+    ),
+    "tui-watch-run": Bench(
+        "tui_watch_run.py",
+        "CPU of `dagstorm watch` attached to a real run (needs a running stack)",
+        "dagstorm bench tui-watch-run scenarios/smoke.yaml --probes-only",
+    ),
+    "watch-no-tty": Bench(
+        "watch_no_tty.py",
+        "CPU of `dagstorm watch` with and without a terminal on stdin, stdout, stderr",
+        "dagstorm bench watch-no-tty tests/fixtures/runs/20261124T041804Z-smoke",
+    ),
+    "fuzz-inputs": Bench(
+        "fuzz_inputs.py",
+        "mutated scenario, suite and stack files: exit 0 or 2 and one-line errors, never a"
+        " traceback",
+        "dagstorm bench fuzz-inputs --cases 2000",
+    ),
 }
+#: Scripts under bench/ that are not benchmarks themselves (used by one).
+HELPERS = frozenset({"input_mutations.py", "soak_journal.py"})
 
 
 @cli.group("bench")
@@ -108,4 +153,4 @@ def _command(name: str, spec: Bench) -> click.Command:
 for _name, _spec in BENCHES.items():
     bench.add_command(_command(_name, _spec))
 
-__all__ = ["BENCHES", "bench"]
+__all__ = ["BENCHES", "HELPERS", "bench"]
