@@ -52,6 +52,12 @@ BENCHES = {
         " processes, and the scaling ratio (needs a running stack)",
         "dagstorm bench kafka-locust --configs 1x4,2x8 --rounds 1",
     ),
+    "trigger-locust": Bench(
+        "trigger_locust.py",
+        "Airflow triggers/s per Locust worker vs a plain httpx loop in the same run"
+        " (needs a running stack; creates DAG runs)",
+        "dagstorm bench trigger-locust --triggers 300 --configs 1x8,2x16 --rounds 1",
+    ),
     "task-split": Bench(
         "task_split.py",
         "a DAG's run time split into assignment, execution and transition beside"
