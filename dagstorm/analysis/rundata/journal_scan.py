@@ -32,7 +32,6 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
-from pandas.api.types import union_categoricals
 
 from dagstorm.run.events import Kind
 
@@ -66,7 +65,8 @@ class JournalScan:
     events: list[dict[str, Any]] = field(default_factory=list)
     #: Events per kind (all kinds).
     counts: Counter[str] = field(default_factory=Counter)
-    _chunks: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    #: Each periodic kind's rows as Arrow tables (:func:`_kept_schema`), in file order.
+    _chunks: dict[str, list[pa.Table]] = field(default_factory=dict)
     _frames: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
@@ -78,7 +78,7 @@ class JournalScan:
         """The periodic ``kind``'s samples: ``seq``, ``t`` and its columns, in ``seq`` order."""
         if kind not in self._frames:
             columns = ["seq", "t", *BULK_COLUMNS[kind]]
-            chunks = [c for c in self._chunks.pop(kind, []) if len(c)]
+            chunks = [c for c in self._chunks.pop(kind, []) if c.num_rows]
             frame = _concat(chunks) if chunks else pd.DataFrame(columns=columns)
             # Chunks come in file order: a journal's seq already ascends (sorting would not
             # move a row), and a stable sort only runs when it would.
@@ -98,8 +98,8 @@ class JournalScan:
                     values.append(float(column.max()))
         return max(values, default=0.0)
 
-    def _add(self, kind: str, frame: pd.DataFrame) -> None:
-        self._chunks.setdefault(kind, []).append(frame)
+    def _add(self, kind: str, table: pa.Table) -> None:
+        self._chunks.setdefault(kind, []).append(table)
 
 
 def scan_journal(path: Path) -> JournalScan:
@@ -177,7 +177,7 @@ def _scan_block(scan: JournalScan, block: memoryview) -> None:
             rows = np.flatnonzero(codes == code_of[kind])
             scan.counts[kind] += len(rows)
             kept = table.select(["seq", "t", *BULK_COLUMNS[kind]])  # take only what is kept
-            scan._add(kind, _table_frame(kind, kept.take(rows)))
+            scan._add(kind, _table_chunk(kind, kept.take(rows)))
 
 
 def _scan_lines(scan: JournalScan, block: memoryview) -> None:
@@ -213,7 +213,7 @@ def _parse_one(scan: JournalScan, line: bytes) -> None:
     kind = str(event.get("kind"))
     if kind in BULK_COLUMNS:  # its kind was not where the writer puts it
         scan.counts[kind] += 1
-        scan._add(kind, _rows_frame(kind, [event]))
+        scan._add(kind, _rows_chunk(kind, [event]))
         return
     scan.counts[kind] += 1
     scan.events.append(event)
@@ -236,25 +236,17 @@ def _flush(scan: JournalScan, kind: str, lines: list[bytes]) -> None:
         _parse_each(scan, lines)
         return
     scan.counts[kind] += table.num_rows
-    scan._add(kind, _table_frame(kind, table))
+    scan._add(kind, _table_chunk(kind, table))
 
 
-def _table_frame(kind: str, table: pa.Table) -> pd.DataFrame:
-    """The kept columns of ``kind``'s rows read by Arrow, text as categories."""
-    columns = ["seq", "t", *BULK_COLUMNS[kind]]
-    present = [c for c in columns if c in table.column_names]
-    # Text as Arrow dictionaries: pandas gets categoricals without hashing each row again.
-    encoded = [
-        table.column(c).dictionary_encode() if c in TEXT_COLUMNS else table.column(c)
-        for c in present
+def _table_chunk(kind: str, table: pa.Table) -> pa.Table:
+    """The kept columns of ``kind``'s rows read by Arrow (a column absent from them: nulls)."""
+    schema = _kept_schema(kind)
+    arrays = [
+        table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        for f in schema
     ]
-    frame = pa.Table.from_arrays(encoded, names=present).to_pandas()
-    for column in columns:
-        if column not in frame:
-            frame[column] = None
-        if column in TEXT_COLUMNS and not isinstance(frame[column].dtype, pd.CategoricalDtype):
-            frame[column] = frame[column].astype("category")
-    return frame[columns]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _parse_each(scan: JournalScan, lines: list[bytes]) -> None:
@@ -274,22 +266,40 @@ def _parse_each(scan: JournalScan, lines: list[bytes]) -> None:
         else:
             scan.events.append(event)
     for kind, events in bulk.items():
-        scan._add(kind, _rows_frame(kind, events))
+        scan._add(kind, _rows_chunk(kind, events))
 
 
-def _concat(chunks: list[pd.DataFrame]) -> pd.DataFrame:
-    """Chunks into one frame; text columns stay categorical (a few names, millions of rows)."""
-    text = [c for c in chunks[0].columns if c in TEXT_COLUMNS]
-    frame = pd.concat([c.drop(columns=text) for c in chunks], ignore_index=True)
-    for column in text:
-        parts = [pd.Categorical(c[column]) for c in chunks]
-        frame[column] = union_categoricals(parts, sort_categories=True)
-    return frame[list(chunks[0].columns)]
+def _concat(chunks: list[pa.Table]) -> pd.DataFrame:
+    """Chunks into one frame; text columns as categoricals (a few names, millions of rows).
+
+    Arrow concatenates without copying and dictionary-encodes the text once; pandas
+    gets one conversion (freeing Arrow's buffers as it goes). Categories are sorted.
+    """
+    table = pa.concat_tables(chunks)
+    del chunks[:]
+    for index, name in enumerate(table.column_names):
+        if name in TEXT_COLUMNS:
+            table = table.set_column(index, name, table.column(name).dictionary_encode())
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    for name in frame.columns:
+        if name in TEXT_COLUMNS:
+            column = frame[name]
+            if not isinstance(column.dtype, pd.CategoricalDtype):
+                column = column.astype("category")
+            frame[name] = column.cat.reorder_categories(sorted(column.cat.categories))
+    return frame
 
 
 def _schema(kind: str) -> pa.Schema:
     """Only the kept columns, typed: Arrow skips every other field of the line."""
     names = ["seq", "t", "kind", *BULK_COLUMNS[kind]]
+    return pa.schema([(n, pa.string() if n in TEXT_COLUMNS else pa.float64()) for n in names])
+
+
+def _kept_schema(kind: str) -> pa.Schema:
+    """The columns a periodic kind keeps (``seq``, ``t`` and its own), as chunks hold them."""
+    names = ["seq", "t", *BULK_COLUMNS[kind]]
     return pa.schema([(n, pa.string() if n in TEXT_COLUMNS else pa.float64()) for n in names])
 
 
@@ -300,16 +310,17 @@ _UNION_SCHEMA = pa.schema(
 )
 
 
-def _rows_frame(kind: str, events: list[dict[str, Any]]) -> pd.DataFrame:
-    columns = ["seq", "t", *BULK_COLUMNS[kind]]
-    frame = pd.DataFrame([[e.get(c) for c in columns] for e in events], columns=columns)
-    for column in columns:
-        if column in TEXT_COLUMNS:
-            frame[column] = frame[column].map(lambda v: None if v is None else str(v))
-            frame[column] = frame[column].astype("category")
+def _rows_chunk(kind: str, events: list[dict[str, Any]]) -> pa.Table:
+    """The kept columns of ``kind``'s events parsed one by one: text as text, numbers or null."""
+    arrays: list[pa.Array] = []
+    for f in _kept_schema(kind):
+        values = [e.get(f.name) for e in events]
+        if f.name in TEXT_COLUMNS:
+            arrays.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
         else:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    return frame
+            numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+            arrays.append(pa.array(numbers.astype(float), pa.float64(), from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=_kept_schema(kind))
 
 
 def _is_number(value: Any) -> bool:
