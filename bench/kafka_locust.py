@@ -104,7 +104,7 @@ def run_once(
         users=users,
         max_users=users,
         spawn_rate=100,
-        duration_s=300,
+        duration_s=600,
         max_requests=records // batch,
         drain_timeout_s=drain_timeout(30),
         kafka_bootstrap=stack.endpoint("kafka"),
