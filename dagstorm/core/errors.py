@@ -113,6 +113,10 @@ class FaultError(InfrastructureError):
     """A fault could not be injected, verified or reverted."""
 
 
+class WorkerHostError(InfrastructureError):
+    """A worker host (network namespace, veth link, traffic shaping) could not be set up."""
+
+
 class Interrupted(DagstormError):
     """The user interrupted the command (Ctrl-C, SIGTERM) after cleanup ran."""
 
