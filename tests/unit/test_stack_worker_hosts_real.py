@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +21,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from dagstorm.core.errors import WorkerHostError
+from dagstorm.clients.toxiproxy import ToxiproxyClient, latency
+from dagstorm.core.errors import ToxiproxyError, WorkerHostError
+from dagstorm.stack.config import Ports
 from dagstorm.stack.embedded.host_faults import (
     clear_netem,
     heal,
@@ -31,6 +34,7 @@ from dagstorm.stack.embedded.host_faults import (
     restore,
     shaping,
 )
+from dagstorm.stack.embedded.host_links import host_proxies
 from dagstorm.stack.embedded.host_plan import HostPlan, plan_host
 from dagstorm.stack.embedded.host_registry import read_registry, registry_path
 from dagstorm.stack.embedded.hosts import (
@@ -44,6 +48,8 @@ from dagstorm.stack.embedded.hosts import (
     root_links,
     sweep,
 )
+from dagstorm.stack.embedded.layout import project_root
+from dagstorm.stack.embedded.ports import free_port
 from dagstorm.stack.embedded.processes import MARKER_ENV
 
 
@@ -286,3 +292,91 @@ def test_sweep_touches_only_this_stack(
     finally:
         sweep(other_dir)
     assert_nothing_left(other_dir)
+
+
+def _toxiproxy_server() -> str | None:
+    """The embedded stack's Toxiproxy binary (built by `stack install`), if any."""
+    for candidate in (
+        os.environ.get("DAGSTORM_TOXIPROXY_BIN"),
+        str(project_root() / ".dagstorm" / "bin" / "toxiproxy-server"),
+        shutil.which("toxiproxy-server"),
+    ):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+@contextlib.contextmanager
+def own_toxiproxy() -> Iterator[ToxiproxyClient]:
+    """A Toxiproxy server of this test alone, API on a free loopback port."""
+    binary = _toxiproxy_server()
+    if binary is None:
+        pytest.skip("no toxiproxy-server (`dagstorm stack install` builds it)")
+    api = free_port()
+    server = subprocess.Popen(
+        [binary, "-host", "127.0.0.1", "-port", str(api)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with ToxiproxyClient(f"http://127.0.0.1:{api}", timeout=3.0) as client:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    client.version()
+                    break
+                except ToxiproxyError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise
+                    time.sleep(0.1)
+            yield client
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+def test_a_per_host_proxy_is_the_only_way_in_and_delays_one_host(state_dir: Path) -> None:
+    """A loopback-only service, reached from the namespace through ``celery-broker@w1``."""
+    plan = plan_host(state_dir, 1)
+    make_host(plan)
+    service = Listener("127.0.0.1")  # like Redis: loopback only
+    ports = Ports(celery_broker=free_port(), redis=service.port)
+    broker = next(p for p in host_proxies(plan, ports) if p.link == "celery-broker")
+    try:
+        with own_toxiproxy() as toxiproxy:
+            assert round_trip(plan, service.port, address="127.0.0.1")[0] == "fail"
+            toxiproxy.ensure_proxy(broker.name, listen=broker.listen, upstream=broker.upstream)
+            port = ports.celery_broker
+            outcome, base = round_trip(plan, port)
+            assert outcome == "ok", "the namespace cannot reach the service through its proxy"
+            base = min(base, *(round_trip(plan, port)[1] for _ in range(2)))
+
+            toxiproxy.add_toxic(broker.name, latency(200))
+            delayed = min(round_trip(plan, port, timeout=5)[1] for _ in range(3))
+            print(f"toxiproxy latency 200 ms on {broker.name}: {base:.1f} → {delayed:.1f} ms")
+            assert delayed - base >= 150
+            toxiproxy.remove_toxic(broker.name, "latency_downstream")
+
+            partition(plan)
+            assert round_trip(plan, port, timeout=1.0)[0] == "fail"
+            heal(plan)
+            assert round_trip(plan, port)[0] == "ok"
+    finally:
+        service.close()
+        remove_host(plan)
+
+
+def test_the_probe_clears_a_probe_left_by_a_killed_dagstorm(state_dir: Path) -> None:
+    probe = plan_host(state_dir, 1).namespace.removesuffix("w1") + "probe"
+    subprocess.run(["ip", "netns", "add", probe], check=True)
+    try:
+        assert can_make_namespaces(state_dir) is None
+        assert probe not in namespaces()
+    finally:
+        if probe in namespaces():
+            subprocess.run(["ip", "netns", "del", probe], check=False)

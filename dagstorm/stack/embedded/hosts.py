@@ -114,17 +114,23 @@ def can_make_namespaces(state_dir: Path) -> str | None:
         return "`ip` (iproute2) is not installed; workers run as plain processes"
     probe = f"{namespace_prefix(state_dir)}probe"
     probe_if = f"ds{stack_tag(state_dir)[:6]}p"
+    _remove_probe(probe, probe_if)  # a probe left by a killed dagstorm
     try:
         run_ip("netns", "add", probe)
         run_ip("link", "add", probe_if, "type", "veth", "peer", "name", "eth0", "netns", probe)
     except WorkerHostError as exc:
         return f"cannot make network namespaces here ({exc.what}); workers run as plain processes"
     finally:
-        if link(probe_if) is not None:
-            run_ip("link", "del", probe_if, check=False)
-        if probe in namespaces():
-            run_ip("netns", "del", probe, check=False)
+        _remove_probe(probe, probe_if)
     return None
+
+
+def _remove_probe(probe: str, probe_if: str) -> None:
+    # Both names carry this stack's hash: nobody else's.
+    if link(probe_if) is not None:
+        run_ip("link", "del", probe_if, check=False)
+    if probe in namespaces():
+        run_ip("netns", "del", probe, check=False)
 
 
 def _check_subnet_free(plan: HostPlan) -> None:
