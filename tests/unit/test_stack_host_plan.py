@@ -204,3 +204,11 @@ def test_netem_builds_one_tc_command_inside_the_namespace(
     for bad in ({"latency_ms": -1}, {"loss_pct": 101}, {}):
         with pytest.raises(ValueError):
             host_faults.netem(plan, **bad)
+
+
+def test_host_proxy_names_are_told_from_stack_links() -> None:
+    from dagstorm.stack.embedded.host_lifecycle import is_host_proxy
+
+    assert is_host_proxy("celery-broker@w1") and is_host_proxy("airflow-api@w16")
+    for name in ("celery-broker", "kafka@w1", "airflow-db@w", "airflow-db@w1x", "x@w1"):
+        assert not is_host_proxy(name)

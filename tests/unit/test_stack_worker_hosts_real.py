@@ -34,6 +34,7 @@ from dagstorm.stack.embedded.host_faults import (
     restore,
     shaping,
 )
+from dagstorm.stack.embedded.host_lifecycle import bring_up, restore_all, tear_down
 from dagstorm.stack.embedded.host_links import host_proxies
 from dagstorm.stack.embedded.host_plan import HostPlan, plan_host
 from dagstorm.stack.embedded.host_registry import read_registry, registry_path
@@ -380,3 +381,36 @@ def test_the_probe_clears_a_probe_left_by_a_killed_dagstorm(state_dir: Path) -> 
     finally:
         if probe in namespaces():
             subprocess.run(["ip", "netns", "del", probe], check=False)
+
+
+def test_bring_up_restore_all_and_tear_down_with_a_real_toxiproxy(state_dir: Path) -> None:
+    plan = plan_host(state_dir, 2)
+    service = Listener("127.0.0.1")
+    ports = Ports(celery_broker=free_port(), redis=service.port)
+    try:
+        with own_toxiproxy() as toxiproxy:
+            toxiproxy.ensure_proxy(
+                "celery-broker", listen=f"127.0.0.1:{ports.celery_broker}", upstream="x:1"
+            )
+            bring_up(plan, toxiproxy, ports)
+            bring_up(plan, toxiproxy, ports)  # idempotent
+            names = {p.name for p in toxiproxy.list_proxies()}
+            assert {"celery-broker@w2", "airflow-db@w2", "airflow-api@w2"} <= names
+            assert round_trip(plan, ports.celery_broker)[0] == "ok"
+
+            toxiproxy.add_toxic("celery-broker@w2", latency(500))
+            toxiproxy.add_toxic("celery-broker", latency(500))  # a stack-wide link's: kept
+            toxiproxy.disable_proxy("airflow-db@w2")
+            partition(plan)
+            undone = restore_all(state_dir, toxiproxy)
+            assert undone.healed == [plan.namespace]
+            assert undone.toxics_removed == ["celery-broker@w2/latency_downstream"]
+            assert undone.proxies_enabled == ["airflow-db@w2"]
+            assert toxiproxy.list_toxics("celery-broker")  # not a host proxy: untouched
+            assert round_trip(plan, ports.celery_broker)[0] == "ok"
+
+            assert tear_down(state_dir, toxiproxy) == [plan.namespace]
+            assert {p.name for p in toxiproxy.list_proxies()} == {"celery-broker"}
+            assert_nothing_left(state_dir)
+    finally:
+        service.close()

@@ -1,0 +1,84 @@
+"""A worker host's whole life: up with its proxies, faults undone, down with its proxies.
+
+The three calls the launcher and ``recover`` need, combining the namespace
+machinery (:mod:`.hosts`, :mod:`.host_faults`) with the stack's Toxiproxy server
+(whose per-host proxies :mod:`.host_links` describes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagstorm.clients.toxiproxy import ToxiproxyClient
+from dagstorm.stack.config import Ports
+from dagstorm.stack.embedded.host_faults import restore
+from dagstorm.stack.embedded.host_links import HOST_LINKS, host_proxies
+from dagstorm.stack.embedded.host_plan import HostPlan
+from dagstorm.stack.embedded.host_registry import read_registry
+from dagstorm.stack.embedded.hosts import make_host, sweep
+
+#: A per-host proxy's name: ``<link>@w<N>``.
+_HOST_PROXY = re.compile(
+    r"^(?:" + "|".join(re.escape(link.name) for link in HOST_LINKS) + r")@w[0-9]+$"
+)
+
+
+def is_host_proxy(name: str) -> bool:
+    """True for a per-host proxy's name (``celery-broker@w1``), never a stack-wide link."""
+    return _HOST_PROXY.match(name) is not None
+
+
+def bring_up(plan: HostPlan, toxiproxy: ToxiproxyClient, ports: Ports) -> None:
+    """Make the host (idempotent), then its proxies on the host-side address."""
+    make_host(plan)
+    for proxy in host_proxies(plan, ports):
+        toxiproxy.ensure_proxy(proxy.name, listen=proxy.listen, upstream=proxy.upstream)
+
+
+@dataclass
+class HostsRestored:
+    """What :func:`restore_all` undid."""
+
+    healed: list[str] = field(default_factory=list)
+    netem_cleared: list[str] = field(default_factory=list)
+    #: ``<proxy>/<toxic>`` removed from per-host proxies.
+    toxics_removed: list[str] = field(default_factory=list)
+    #: Per-host proxies that were disabled and are enabled again.
+    proxies_enabled: list[str] = field(default_factory=list)
+
+
+def restore_all(state_dir: Path, toxiproxy: ToxiproxyClient | None) -> HostsRestored:
+    """Undo every host fault of the stack (``recover``): links, netem, per-host toxics."""
+    done = HostsRestored()
+    for plan in read_registry(state_dir):
+        undone = restore(plan)
+        if undone.healed:
+            done.healed.append(plan.namespace)
+        if undone.netem_cleared:
+            done.netem_cleared.append(plan.namespace)
+    if toxiproxy is not None:
+        for proxy in toxiproxy.list_proxies():
+            if not is_host_proxy(proxy.name):
+                continue
+            for toxic in proxy.toxics:
+                toxiproxy.remove_toxic(proxy.name, toxic.name, missing_ok=True)
+                done.toxics_removed.append(f"{proxy.name}/{toxic.name}")
+            if not proxy.enabled:
+                toxiproxy.enable_proxy(proxy.name)
+                done.proxies_enabled.append(proxy.name)
+    return done
+
+
+def tear_down(state_dir: Path, toxiproxy: ToxiproxyClient | None) -> list[str]:
+    """Delete the per-host proxies, then every host of the stack; the namespaces removed.
+
+    Run after the workers stopped (a worker still inside is stopped by the sweep).
+    ``toxiproxy`` is ``None`` when the server is not running (its proxies went with it).
+    """
+    if toxiproxy is not None:
+        for proxy in toxiproxy.list_proxies():
+            if is_host_proxy(proxy.name):
+                toxiproxy.delete_proxy(proxy.name, missing_ok=True)
+    return sweep(state_dir)
