@@ -9,8 +9,18 @@ from pathlib import Path
 import pytest
 
 from dagstorm.core.errors import WorkerHostError
-from dagstorm.stack.config import Ports
-from dagstorm.stack.embedded.host_links import host_proxies, host_proxy_name, worker_env
+from dagstorm.core.progress import Progress
+from dagstorm.stack.config import Ports, StackConfig
+from dagstorm.stack.embedded import host_faults
+from dagstorm.stack.embedded.components.airflow import airflow_env
+from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.host_lifecycle import is_host_proxy
+from dagstorm.stack.embedded.host_links import (
+    REWRITTEN,
+    host_proxies,
+    host_proxy_name,
+    worker_env,
+)
 from dagstorm.stack.embedded.host_plan import (
     MAX_HOSTS,
     HostPlan,
@@ -168,8 +178,6 @@ def test_worker_env_refuses_an_address_it_cannot_rewrite(tmp_path: Path) -> None
 def test_netem_builds_one_tc_command_inside_the_namespace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dagstorm.stack.embedded import host_faults
-
     plan = plan_host(tmp_path, 1)
     sent: list[list[str]] = []
     monkeypatch.setattr(host_faults, "namespaces", lambda: [plan.namespace])
@@ -207,8 +215,26 @@ def test_netem_builds_one_tc_command_inside_the_namespace(
 
 
 def test_host_proxy_names_are_told_from_stack_links() -> None:
-    from dagstorm.stack.embedded.host_lifecycle import is_host_proxy
-
     assert is_host_proxy("celery-broker@w1") and is_host_proxy("airflow-api@w16")
     for name in ("celery-broker", "kafka@w1", "airflow-db@w", "airflow-db@w1x", "x@w1"):
         assert not is_host_proxy(name)
+
+
+def test_worker_env_rewrites_the_stack_s_real_airflow_env(tmp_path: Path) -> None:
+    """Guards against airflow_env drifting from what worker_env knows how to rewrite."""
+    config = StackConfig.model_validate(
+        {"state_dir": str(tmp_path), "airflow": {"executor": "celery"}}
+    )
+    ctx = StackContext(config=config, progress=Progress(quiet=True))
+    plan, ports = plan_host(tmp_path, 1), config.ports
+    stack = airflow_env(ctx)
+    assert set(REWRITTEN) <= set(stack)
+    env = worker_env(plan, stack, ports)
+    for key in REWRITTEN:
+        assert plan.host_ip in env[key] and "127.0.0.1" not in env[key], key
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith(
+        f"http://{plan.host_ip}:{ports.airflow_api}/"
+    )
+    assert {k: v for k, v in env.items() if k not in REWRITTEN} == {
+        k: v for k, v in stack.items() if k not in REWRITTEN
+    }
