@@ -109,6 +109,11 @@ class CelerySettings(_Strict):
     workers: int = Field(2, ge=1, le=16)
     #: Task slots per worker.
     concurrency: int = Field(4, ge=1, le=64)
+    #: Run each worker on a host of its own: a network namespace with its own address,
+    #: reaching the broker, the metadata DB and the API only through Toxiproxy proxies
+    #: of its own (``celery-broker@w1``…). Where namespaces cannot be made, workers run
+    #: as plain processes and `stack up` says why in one line.
+    worker_hosts: bool = False
 
 
 class ExternalEndpoints(_Strict):

@@ -1,11 +1,13 @@
-"""CeleryExecutor on the real stack: Redis, two Celery workers, a worker lost mid-task.
+"""CeleryExecutor on the real stack: Redis, two Celery workers on hosts of their own.
 
-The session's stack is switched to ``executor: celery`` (same state directory: Airflow
-restarts with CeleryExecutor, Redis and the workers start) and back to LocalExecutor
-at the end. Checked against Airflow's own REST API and the processes themselves:
-`stack check` sees a task run on a Celery worker; a worker SIGKILLed while it runs a
-task loses that try, Airflow fails it once its heartbeat times out, the next try runs
-and the run succeeds, and the worker is back after the fault's revert.
+The session's stack is switched to ``executor: celery`` with ``worker_hosts`` (same
+state directory: Airflow restarts with CeleryExecutor, Redis starts, each worker runs
+in a network namespace of its own, reaching the stack through its own proxies) and
+back to LocalExecutor at the end, which removes the namespaces. Checked against
+Airflow's own REST API and the processes themselves: `stack check` sees a task run on
+a Celery worker; a worker SIGKILLed while it runs a task loses that try, Airflow fails
+it once its heartbeat times out, the next try runs and the run succeeds, and the
+worker is back after the fault's revert.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ import yaml
 from dagstorm.core.progress import Progress
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.host_plan import namespace_prefix, plan_host
+from dagstorm.stack.embedded.host_registry import read_registry
+from dagstorm.stack.embedded.hosts import can_make_namespaces, namespace_pids, namespaces
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.endpoints import resolve_stack
 from dagstorm.stack.executor_check import CHECK_DAG, CHECK_TASK, CheckDagClient
@@ -47,15 +52,19 @@ def celery(
         "executor": "celery",
         "task_heartbeat_timeout_s": HEARTBEAT_TIMEOUT_S,
     }
-    data["celery"] = {"workers": WORKERS, "concurrency": 2}
+    data["celery"] = {"workers": WORKERS, "concurrency": 2, "worker_hosts": True}
     stack_file = tmp_path_factory.mktemp("celery") / "dagstorm.stack.yaml"
     stack_file.write_text(yaml.safe_dump(data))
     ctx = StackContext(config=load_stack_config(stack_file, env={}), progress=Progress())
+    assert can_make_namespaces(ctx.layout.root) is None  # CI runs as root, with `ip`
     try:
         EmbeddedStack(ctx).up()
         yield ctx, stack_file
     finally:
         EmbeddedStack(stack_context).up()  # back to LocalExecutor: Redis and workers stop
+    assert read_registry(stack_context.layout.root) == []
+    prefix = namespace_prefix(stack_context.layout.root)
+    assert not [n for n in namespaces() if n.startswith(prefix)], namespaces()
 
 
 def _dagstorm(ctx: StackContext, stack_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -69,6 +78,10 @@ def test_stack_check_runs_a_task_on_a_celery_worker(celery: tuple[StackContext, 
     assert stack.components["redis"].running() is not None
     workers = [f"airflow-celery-worker-{i}" for i in range(1, WORKERS + 1)]
     assert all(stack.components[w].health().ok for w in workers)
+    for index, name in enumerate(workers, start=1):  # each in a namespace of its own
+        record = stack.components[name].running()
+        assert record is not None
+        assert record.pid in namespace_pids(plan_host(ctx.layout.root, index))
     done = _dagstorm(ctx, stack_file, "stack", "check")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "a task ran on Celery worker worker" in done.stdout, done.stdout

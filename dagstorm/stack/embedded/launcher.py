@@ -35,6 +35,8 @@ from dagstorm.stack.embedded.components.redis import Redis
 from dagstorm.stack.embedded.components.spark import SparkHistory, SparkMaster, SparkWorker
 from dagstorm.stack.embedded.components.toxiproxy import Toxiproxy
 from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.embedded.host_lifecycle import tear_down
+from dagstorm.stack.embedded.host_registry import read_registry
 from dagstorm.stack.embedded.install import Installer
 from dagstorm.stack.embedded.layout import project_root
 from dagstorm.stack.embedded.ports import check_free
@@ -243,7 +245,8 @@ class EmbeddedStack:
         if config.airflow.executor == "local":
             return f"local{heartbeat}"
         celery = config.celery
-        return f"celery workers={celery.workers} concurrency={celery.concurrency}{heartbeat}"
+        hosts = " worker_hosts" if celery.worker_hosts else ""
+        return f"celery workers={celery.workers} concurrency={celery.concurrency}{hosts}{heartbeat}"
 
     def _settle_executor(self) -> None:
         """Stop Airflow (and Celery) when they run with another executor setting.
@@ -269,7 +272,22 @@ class EmbeddedStack:
             self.ctx.progress.info(f"Airflow ran with `{was}`, the stack config says `{now}`")
             with self.ctx.progress.step("stop Airflow to switch its executor"):
                 self._stop(list(reversed(moved)))
+        self._remove_hosts()  # made again by the workers that are to run in hosts
         self._executor_file.unlink(missing_ok=True)
+
+    def _remove_hosts(self) -> list[str]:
+        """Remove every worker host of this stack (and its proxies); the namespaces."""
+        if not read_registry(self.ctx.layout.root):
+            return []
+        toxiproxy = Toxiproxy(self.ctx)
+        if toxiproxy.running() is None:
+            removed = tear_down(self.ctx.layout.root, None)
+        else:
+            with toxiproxy.client() as client:
+                removed = tear_down(self.ctx.layout.root, client)
+        if removed:
+            self.ctx.progress.info(f"removed worker host(s): {', '.join(removed)}")
+        return removed
 
     def deploy(self) -> None:
         """Deploy the stack's pipeline profiles onto the running stack (idempotent).
@@ -336,8 +354,14 @@ class EmbeddedStack:
     # -- down ---------------------------------------------------------------------------
 
     def down(self) -> list[tuple[str, str]]:
-        """Stop every component of ours, in reverse order; returns (name, outcome)."""
+        """Stop every component of ours, in reverse order; returns (name, outcome).
+
+        Worker hosts (network namespaces) go too, also those a crashed dagstorm left.
+        """
         outcome = self._stop(list(reversed(self._every_known())))
+        removed = self._remove_hosts()
+        if removed:
+            outcome.append(("worker hosts", f"{len(removed)} removed"))
         strays = sweep(self.ctx.marker)
         if strays:
             self.ctx.progress.info(f"stopped {strays} stray process(es) of this stack")

@@ -16,8 +16,13 @@ from dagstorm.stack.credentials import write_secret_file
 from dagstorm.stack.embedded.components.base import Component, Health
 from dagstorm.stack.embedded.components.postgres import AIRFLOW_DB
 from dagstorm.stack.embedded.components.spark import spark_env
+from dagstorm.stack.embedded.components.toxiproxy import Toxiproxy
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.processes import PidRecord, tail
+from dagstorm.stack.embedded.host_lifecycle import bring_up
+from dagstorm.stack.embedded.host_links import worker_env
+from dagstorm.stack.embedded.host_plan import HostPlan, plan_host
+from dagstorm.stack.embedded.hosts import can_make_namespaces, exec_prefix
+from dagstorm.stack.embedded.processes import PidRecord, spawn, tail
 from dagstorm.stack.topology import worker_name
 
 PASSWORDS_FILE = "airflow-passwords.json"
@@ -285,12 +290,35 @@ class AirflowCeleryWorker(_AirflowProcess):
             *("--concurrency", str(self.ctx.config.celery.concurrency)),
         ]
 
+    def host(self) -> HostPlan | None:
+        """The worker's host (network namespace), when the config asks and it can be made."""
+        if not self.ctx.config.celery.worker_hosts:
+            return None
+        why = can_make_namespaces(self.ctx.layout.root)
+        if why is not None:
+            self.ctx.progress.info(f"{self.name}: a plain process, not a host of its own: {why}")
+            return None
+        return plan_host(self.ctx.layout.root, self.index)
+
     def start(self) -> PidRecord:
-        """Remember where the log stood, so only a ``ready`` of this process counts."""
+        """Start (in its host, if any); only a ``ready`` logged after this start counts."""
         log = self.ctx.layout.log(self.name)
         offset = log.stat().st_size if log.exists() else 0
         self._offset_file.write_text(str(offset))
-        return super().start()
+        plan = self.host()
+        if plan is None:
+            return super().start()
+        ports = self.ctx.config.ports
+        with Toxiproxy(self.ctx).client() as proxies:
+            bring_up(plan, proxies, ports)
+        return spawn(
+            self.name,
+            [*exec_prefix(plan), *self.argv()],
+            env=worker_env(plan, self.env(), ports),
+            log_path=log,
+            pid_path=self.ctx.layout.pid_file(self.name),
+            marker=self.ctx.marker,
+        )
 
     @property
     def _offset_file(self) -> Path:
