@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -102,12 +103,27 @@ def exec_prefix(plan: HostPlan) -> list[str]:
     return [_ip(), "netns", "exec", plan.namespace]
 
 
+#: One probe per state directory and process: workers start side by side, and two
+#: probes of one stack would make (and remove) the same probe namespace at once.
+_PROBE_LOCK = threading.Lock()
+_PROBED: dict[str, str | None] = {}
+
+
 def can_make_namespaces(state_dir: Path) -> str | None:
     """``None`` if this machine can make worker hosts, else one line saying why not.
 
     Makes and removes a probe namespace with a veth link (named for this stack),
-    because a container may allow ``ip netns add`` but refuse veth links.
+    because a container may allow ``ip netns add`` but refuse veth links. Probed once
+    per process (the answer does not change while it runs).
     """
+    key = str(Path(state_dir).resolve())
+    with _PROBE_LOCK:
+        if key not in _PROBED:
+            _PROBED[key] = _probe_namespaces(state_dir)
+        return _PROBED[key]
+
+
+def _probe_namespaces(state_dir: Path) -> str | None:
     if os.geteuid() != 0:
         return "worker hosts need root (network namespaces); workers run as plain processes"
     if ip_binary() is None:
