@@ -16,6 +16,7 @@ from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.core.atomic import atomic_write
 from dagstorm.reports.capacity import capacity_section
+from dagstorm.reports.celery import celery_tables
 from dagstorm.reports.charts.run_charts import all_charts
 from dagstorm.reports.charts.series import run_data_of, series_of
 from dagstorm.reports.dag_faults import dag_faults_table
@@ -93,6 +94,13 @@ def render_report_of(
             task_split_table(result),
         )
         if result.measures.task_split.groups
+        else "",
+        _section(
+            "celery",
+            "Celery (the broker's queue, the workers, tries a worker fault lost)",
+            celery_tables(result),
+        )
+        if result.measures.celery is not None
         else "",
         _section("completeness", "Data completeness per hour", completeness_table(result)),
         _section(

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from dagstorm.core.errors import ConfigError
 from dagstorm.profiles.loader import default_database
@@ -51,10 +52,18 @@ class Stack:
     #: The embedded stack's executor (``local`` or ``celery``); None where dagstorm
     #: does not configure Airflow.
     executor: str | None = None
+    #: The Celery broker (Redis) of an embedded CeleryExecutor stack, for probes only
+    #: (``redis://:<password>@127.0.0.1:<ports.redis>/0``; None otherwise). It goes
+    #: straight to Redis, not through the ``celery-broker`` link Airflow and the workers
+    #: use: a broker-link fault cuts them off, and the probe must still see the queue
+    #: they can no longer reach. It holds the password: a secret value.
+    celery_broker_url: str | None = field(default=None, repr=False)
 
     def secret_values(self) -> list[str]:
         """Strings that must never appear in output (see credentials.redact)."""
-        return [s for s in (self.airflow_password, self.serving_db_dsn) if s]
+        broker = self.celery_broker_url
+        password = urlsplit(broker).password if broker else None  # alone in an error, too
+        return [s for s in (self.airflow_password, self.serving_db_dsn, broker, password) if s]
 
     def declares(self, part: Part) -> bool:
         """True when the stack has ``part``."""
@@ -143,7 +152,15 @@ def _local(config: StackConfig, creds: Credentials | None, env: dict[str, str]) 
         source=config.source,
         dags_folder=_dags_folder(config) if creds is not None else None,
         executor=config.airflow.executor if creds is not None else None,
+        celery_broker_url=_celery_broker_url(config, creds),
     )
+
+
+def _celery_broker_url(config: StackConfig, creds: Credentials | None) -> str | None:
+    """Redis itself (``ports.redis``), on an embedded CeleryExecutor stack (see Stack)."""
+    if creds is None or config.airflow.executor != "celery" or not creds.redis_password:
+        return None
+    return f"redis://:{creds.redis_password}@127.0.0.1:{config.ports.redis}/0"
 
 
 def _dags_folder(config: StackConfig) -> Path:

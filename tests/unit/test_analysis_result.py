@@ -169,7 +169,9 @@ def test_result_json_format(run_dir: Path) -> None:
         "dag_faults",
         "cross_dag",
         "task_split",
+        "celery",
     }
+    assert measures["celery"] is None  # a LocalExecutor run: no Celery samples or faults
     (miss,) = measures["sla"][0]["misses"]
     assert miss["run_id"] == "manual__2026-03-02T00"
     assert miss["over_by_sim_s"] == pytest.approx(120)

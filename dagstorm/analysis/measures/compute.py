@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match_alerts
+from dagstorm.analysis.measures.celery import CeleryMeasure, celery_measure
 from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
 from dagstorm.analysis.measures.cross_dag import CrossDagWaits, cross_dag_waits
 from dagstorm.analysis.measures.dag_faults import DagFaultImpact, dag_fault_impacts
@@ -54,6 +55,8 @@ class Measures:
     cross_dag: CrossDagWaits = field(default_factory=lambda: CrossDagWaits(()))
     #: Each DAG's run time split into assignment, execution and transition, per executor.
     task_split: TaskSplit = field(default_factory=lambda: TaskSplit(()))
+    #: Celery's queue depth, workers alive and lost workers' tries (None: no Celery data).
+    celery: CeleryMeasure | None = None
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -160,5 +163,12 @@ def compute_measures(data: RunData) -> Measures:
         ),
         task_split=task_split(
             runs_in_scope(data.dag_runs), data.task_tries, executor=data.scenario.executor
+        ),
+        celery=celery_measure(
+            data.celery_queue,
+            data.celery_workers,
+            data.events_by_kind.get(Kind.FAULT_INTENT, ()),
+            windows,
+            data.task_tries,
         ),
     )

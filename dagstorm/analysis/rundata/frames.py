@@ -45,6 +45,20 @@ def workload_stats_frame(
     return pd.concat([frame, bulk], ignore_index=True) if len(frame) else bulk
 
 
+def samples_frame(
+    kind: Kind,
+    fields: Sequence[str],
+    events: Sequence[Mapping[str, Any]],
+    journal: JournalScan | None,
+) -> pd.DataFrame:
+    """A periodic ``kind``'s samples (``seq``, ``t`` and ``fields``), from dicts and the scan."""
+    frame = event_frame(events, fields).drop(columns="kind")
+    if journal is None or not journal.counts.get(kind):
+        return frame
+    bulk = journal.frame(kind)
+    return pd.concat([frame, bulk], ignore_index=True) if len(frame) else bulk
+
+
 #: Fields read as numbers (NaN when missing or not a number); integers as Int64.
 _FLOATS = frozenset(
     {"t", "took_s", "duration", "value", "p50_ms", "p95_ms", "max_ms", "received_at"}

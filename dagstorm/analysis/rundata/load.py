@@ -25,12 +25,15 @@ from dagstorm.analysis.rundata.declared import read_workloads
 from dagstorm.analysis.rundata.frames import (
     event_frame,
     last_state,
+    samples_frame,
     statsd_frame,
     with_times,
     workload_stats_frame,
 )
 from dagstorm.analysis.rundata.journal_scan import JournalScan, scan_journal
 from dagstorm.analysis.rundata.model import (
+    CELERY_QUEUE_FIELDS,
+    CELERY_WORKERS_FIELDS,
     TRIGGER_FIELDS,
     Phase,
     RunData,
@@ -280,6 +283,12 @@ def build_run_data(
         workload_stats=workload_stats_frame(kinds(Kind.WORKLOAD_STATS), journal),
         workloads=tuple(workloads),
         triggers=event_frame(kinds(Kind.DAG_TRIGGERED), TRIGGER_FIELDS),
+        celery_queue=samples_frame(
+            Kind.CELERY_QUEUE, CELERY_QUEUE_FIELDS, kinds(Kind.CELERY_QUEUE), journal
+        ),
+        celery_workers=samples_frame(
+            Kind.CELERY_WORKERS, CELERY_WORKERS_FIELDS, kinds(Kind.CELERY_WORKERS), journal
+        ),
         events_by_kind={kind: tuple(listed) for kind, listed in by_kind.items()},
         ledger=ledger,
         serving=serving,

@@ -25,6 +25,9 @@ from dagstorm.workloads.kinds import WorkloadSpec
 Slo = SloSpecBase
 
 WORKLOAD_STATS_FIELDS = ("workload", "workload_kind", "records", "bytes", "interval_s")
+#: The fields of the ``celery_queue`` and ``celery_workers`` frames (a CeleryExecutor stack).
+CELERY_QUEUE_FIELDS = ("queue", "depth")
+CELERY_WORKERS_FIELDS = ("alive", "total", "stopped")
 #: The fields of the ``triggers`` frame (``dag_triggered`` events).
 TRIGGER_FIELDS = ("dag_id", "run_id", "ok", "status", "error", "workload")
 
@@ -131,6 +134,14 @@ class RunData:
     #: ``dag_triggered`` events (API triggers, ok or not): ``TRIGGER_FIELDS``.
     triggers: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["seq", "t", "kind", *TRIGGER_FIELDS])
+    )
+    #: ``celery_queue`` samples (the Celery probe): ``seq``, ``t``, ``CELERY_QUEUE_FIELDS``.
+    celery_queue: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["seq", "t", *CELERY_QUEUE_FIELDS])
+    )
+    #: ``celery_workers`` samples: ``seq``, ``t``, ``CELERY_WORKERS_FIELDS``.
+    celery_workers: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["seq", "t", *CELERY_WORKERS_FIELDS])
     )
     #: The journal's events read as dicts, by kind, in journal order (periodic samples
     #: read as frames are not here): what a plugin SLO's judge reads.

@@ -49,6 +49,8 @@ from dagstorm.run.events.load import (
 )
 from dagstorm.run.events.observed import (
     Alert,
+    CeleryQueue,
+    CeleryWorkers,
     DagRun,
     KafkaLag,
     KafkaOffsets,
@@ -89,6 +91,8 @@ CATALOGUE: dict[Kind, type[EventFields]] = {
         KafkaOffsets,
         KafkaLag,
         ProcessStats,
+        CeleryQueue,
+        CeleryWorkers,
         ProbeError,
         LocustEnd,
         Log,
@@ -126,6 +130,8 @@ __all__ = [
     "FAULT_EVENT_KINDS",
     "FORMAT_VERSION",
     "Alert",
+    "CeleryQueue",
+    "CeleryWorkers",
     "Control",
     "ControlAck",
     "DagRun",

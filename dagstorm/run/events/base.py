@@ -39,6 +39,8 @@ class Kind(StrEnum):
     KAFKA_OFFSETS = "kafka_offsets"
     KAFKA_LAG = "kafka_lag"
     PROCESS_STATS = "process_stats"
+    CELERY_QUEUE = "celery_queue"
+    CELERY_WORKERS = "celery_workers"
     PROBE_ERROR = "probe_error"
     LOCUST_END = "locust_end"
     LOG = "log"

@@ -137,6 +137,23 @@ class ProcessStats(EventFields):
     processes: int = Field(description="processes counted")
 
 
+class CeleryQueue(EventFields):
+    """Messages waiting in a Celery queue on the broker (a Redis list's length)."""
+
+    KIND = Kind.CELERY_QUEUE
+    queue: str = Field(description="the Celery queue (Airflow's `default` unless configured)")
+    depth: int = Field(description="messages waiting (sent, not yet taken by a worker)")
+
+
+class CeleryWorkers(EventFields):
+    """The embedded stack's Celery worker processes: how many are alive."""
+
+    KIND = Kind.CELERY_WORKERS
+    alive: int = Field(description="workers whose process is alive and not stopped")
+    total: int = Field(description="workers the stack declares")
+    stopped: int = Field(description="workers alive but stopped (SIGSTOP: a `pause` fault)")
+
+
 class ProbeError(EventFields):
     """A probe failed one sample and goes on."""
 

@@ -23,6 +23,8 @@ PERIODIC_KINDS = frozenset(
         Kind.SPARK_CLUSTER,
         Kind.KAFKA_OFFSETS,
         Kind.KAFKA_LAG,
+        Kind.CELERY_QUEUE,
+        Kind.CELERY_WORKERS,
     }
 )
 FINAL_TRY_STATES = frozenset({"success", "failed", "up_for_retry"})
