@@ -5,7 +5,12 @@ from __future__ import annotations
 from dagstorm.plugin.context import RunContext
 from dagstorm.probes.airflow_runs import AirflowRunsProbe
 from dagstorm.probes.base import Probe
-from dagstorm.probes.celery_broker import CeleryProbe, broker_client, worker_processes
+from dagstorm.probes.celery_broker import (
+    CeleryProbe,
+    broker_client,
+    worker_logs,
+    worker_processes,
+)
 from dagstorm.probes.kafka_lag import KafkaLagProbe
 from dagstorm.probes.kinds import build_probe
 from dagstorm.probes.processes import ProcessProbe
@@ -81,4 +86,5 @@ def celery_probe(
         interval=interval,
         broker=lambda: broker_client(url),
         workers=(lambda: worker_processes(embedded)) if embedded is not None else None,
+        logs=worker_logs(embedded) if embedded is not None else None,
     )

@@ -1,16 +1,19 @@
 """Celery on an embedded CeleryExecutor stack: queue depths on the broker, workers alive.
 
 Every interval, ``celery_queue`` per queue (LLEN of its Redis list: messages Airflow
-sent that no worker took yet) and ``celery_workers`` (the stack's worker processes
-alive, and how many of them are stopped by a ``pause``). The broker is read straight
-at Redis (``Stack.celery_broker_url``), not through the ``celery-broker`` link, so
-a broker-link fault does not blind the probe. A broker that does not answer is one
-``probe_error`` line per sample; the workers are still counted.
+sent that no worker took yet), ``celery_workers`` (the stack's worker processes
+alive, and how many of them are stopped by a ``pause``) and ``celery_worker_tasks``
+per worker (tasks taken and returned, counted in its log: :mod:`.celery_logs`).
+The broker is read straight at Redis (``Stack.celery_broker_url``), not through
+the ``celery-broker`` link, so a broker-link fault does not blind the probe. A
+broker that does not answer is one ``probe_error`` line per sample; the workers
+are still counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -18,7 +21,8 @@ import psutil
 
 from dagstorm.clients.redis import BrokerClient, RedisUnreachable
 from dagstorm.probes.base import Probe
-from dagstorm.run.events import CeleryQueue, CeleryWorkers, ProbeError
+from dagstorm.probes.celery_logs import TaskLineCounter
+from dagstorm.run.events import CeleryQueue, CeleryWorkers, CeleryWorkerTasks, ProbeError
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.embedded.processes import process_of
 from dagstorm.stack.topology import WORKER_PREFIX
@@ -28,6 +32,7 @@ __all__ = [
     "CeleryProbe",
     "QueueReader",
     "broker_client",
+    "worker_logs",
     "worker_processes",
 ]
 
@@ -71,6 +76,14 @@ def worker_processes(embedded: EmbeddedStack) -> dict[str, psutil.Process | None
     return found
 
 
+def worker_logs(embedded: EmbeddedStack) -> dict[str, Path]:
+    """The log file of each Celery worker component of the embedded stack."""
+    layout = embedded.ctx.layout
+    return {
+        name: layout.log(name) for name in embedded.components if name.startswith(WORKER_PREFIX)
+    }
+
+
 def _state(proc: psutil.Process | None) -> str:
     """``alive``, ``stopped`` (SIGSTOP) or ``gone``."""
     if proc is None:
@@ -95,16 +108,33 @@ class CeleryProbe(Probe):
         broker: BrokerFactory,
         queues: Sequence[str] = DEFAULT_QUEUES,
         workers: WorkerProcesses | None = None,
+        logs: Mapping[str, Path] | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.broker = broker
         self.queues = tuple(queues)
         self.workers = workers
+        self.counters = {name: TaskLineCounter(path) for name, path in (logs or {}).items()}
         self._client: QueueReader | None = None
+
+    def setup(self) -> None:
+        """Note where each worker log stands: only this run's tasks count."""
+        for counter in self.counters.values():
+            counter.update()
 
     def sample(self) -> None:
         """Workers first (they need no network), then the queues."""
+        for name, counter in self.counters.items():
+            counts = counter.update()
+            self.journal.emit(
+                CeleryWorkerTasks(
+                    worker=name,
+                    received=counts.received,
+                    succeeded=counts.succeeded,
+                    raised=counts.raised,
+                )
+            )
         if self.workers is not None:
             states = [_state(p) for p in self.workers().values()]
             self.journal.emit(

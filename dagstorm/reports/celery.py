@@ -9,7 +9,15 @@ from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Child, Markup, el, join
 from dagstorm.reports.tables import html_table
 
-__all__ = ["FAULT_HEADERS", "FAULT_TITLES", "QUEUE_HEADERS", "QUEUE_TITLES", "celery_tables"]
+__all__ = [
+    "FAULT_HEADERS",
+    "FAULT_TITLES",
+    "QUEUE_HEADERS",
+    "QUEUE_TITLES",
+    "TASK_HEADERS",
+    "TASK_TITLES",
+    "celery_tables",
+]
 
 QUEUE_HEADERS = ("span", "queue samples", "depth max", "depth p95", "workers alive min")
 #: What each column measures (the headers' hover text).
@@ -37,6 +45,15 @@ FAULT_TITLES = (
     "fault → Airflow failed the try (its end_date: the heartbeat check gave up on it)",
     "fault → the next try of the same task started",
     "lost tries whose next try never started in the run",
+)
+
+
+TASK_HEADERS = ("worker", "tasks received", "returned", "raised")
+TASK_TITLES = (
+    "the Celery worker component",
+    "tasks it took from the broker during the run (its log's `Task … received` lines)",
+    "tasks that returned (`succeeded` in Celery: the workload ran, whatever the try's state)",
+    "tasks that raised in Celery",
 )
 
 
@@ -92,7 +109,7 @@ def _fault_row(f: CeleryFaultTries) -> list[Child]:
 
 
 def celery_tables(result: Result) -> Markup:
-    """The queue and workers over the run and per fault window; each celery fault's tries."""
+    """Queue and workers (run and fault windows), tasks per worker, celery faults' tries."""
     m = result.measures.celery
     if m is None:
         return Markup("")
@@ -101,6 +118,11 @@ def celery_tables(result: Result) -> Markup:
         el("p", f"Queues: {queues}."),
         html_table(QUEUE_HEADERS, _queue_rows(m), numeric=[1, 2, 3, 4], titles=QUEUE_TITLES),
     ]
+    if m.tasks:
+        counts: list[list[Child]] = [
+            [t.worker, f"{t.received:,}", f"{t.succeeded:,}", f"{t.raised:,}"] for t in m.tasks
+        ]
+        parts.append(html_table(TASK_HEADERS, counts, numeric=[1, 2, 3], titles=TASK_TITLES))
     if m.faults:
         rows = [_fault_row(f) for f in m.faults]
         parts.append(html_table(FAULT_HEADERS, rows, numeric=[1, 2, 3, 4, 5], titles=FAULT_TITLES))

@@ -55,6 +55,11 @@ def kill_journal() -> Journal:
     for t, depth, alive in ((50, 0, 2), (95, 1, 2), (110, 7, 1), (140, 9, 1), (200, 2, 2)):
         j.add(t, "celery_queue", queue="default", depth=depth)
         j.add(t, "celery_workers", alive=alive, total=2, stopped=0)
+    # Cumulative per worker: the last sample of each is the run's.
+    for t, w1, w2 in ((50, (1, 0, 0), (0, 0, 0)), (200, (3, 1, 0), (4, 4, 1))):
+        for worker, (received, succeeded, raised) in (("w1", w1), ("w2", w2)):
+            j.add(t, "celery_worker_tasks", worker=worker, received=received,
+                  succeeded=succeeded, raised=raised)  # fmt: skip
     j.attempt(90, "lost", 1, "running", 90)
     j.attempt(130, "lost", 1, "running", 90)
     j.attempt(160, "lost", 1, "up_for_retry", 90, end=160)
@@ -97,6 +102,10 @@ def test_queue_depth_and_workers_over_the_run_and_per_window(tmp_path: Path) -> 
         1,
         0,
     )
+    assert [(w.worker, w.received, w.succeeded, w.raised) for w in celery.tasks] == [
+        ("w1", 3, 1, 0),
+        ("w2", 4, 4, 1),
+    ]
     kill, net = celery.windows
     assert (kill.fault_id, kill.samples, kill.depth_max, kill.workers_alive_min) == ("f1", 2, 9, 1)
     assert (net.fault_id, net.samples, net.depth_max, net.workers_alive_min) == ("f2", 1, 2, 2)
@@ -136,7 +145,9 @@ def test_result_json_has_the_celery_keys(tmp_path: Path) -> None:
         "workers_stopped_max",
         "windows",
         "faults",
+        "tasks",
     }
+    assert celery["tasks"][1] == {"worker": "w2", "received": 4, "succeeded": 4, "raised": 1}
     (fault,) = celery["faults"]
     assert fault["noticed_s"]["p50"] == pytest.approx(60)
     assert fault["resumed_s"]["max"] == pytest.approx(70)

@@ -19,6 +19,7 @@ from dagstorm.core.progress import Progress
 from dagstorm.engine.probe_set import celery_probe
 from dagstorm.plugin.context import RunContext
 from dagstorm.probes.celery_broker import CeleryProbe, QueueReader, broker_client
+from dagstorm.probes.celery_logs import TaskCounts, TaskLineCounter
 from dagstorm.run.clock import WallClock
 from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.stack.config import StackConfig
@@ -160,8 +161,64 @@ def test_the_engine_starts_it_only_on_a_celery_stack_with_redis_itself(tmp_path:
     probe = celery_probe(ctx, 2.0, embedded)
     assert probe is not None and probe.queues == ("default",)
     assert probe.workers is not None
+    assert sorted(c.path.name for c in probe.counters.values()) == [
+        "airflow-celery-worker-1.log",
+        "airflow-celery-worker-2.log",
+    ]
     # No worker has a pid file yet: both declared, none alive.
     assert dict(probe.workers()) == {
         "airflow-celery-worker-1": None,
         "airflow-celery-worker-2": None,
     }
+
+
+# Lines as an `airflow celery worker` of the embedded stack writes them (Airflow 3's
+# structlog format around Celery's own messages).
+RECEIVED = (
+    "2026-12-06T23:48:29.434758Z [info     ] Task execute_workload"
+    "[16392750-bdfa-437e-93c4-a03bae98bc8e] received [celery.worker.strategy] loc=strategy.py:161\n"
+)
+SUCCEEDED = (
+    "2026-12-06T23:48:50.918934Z [info     ] Task execute_workload"
+    "[16392750-bdfa-437e-93c4-a03bae98bc8e] succeeded in 21.480636210000284s: None"
+    " [celery.app.trace] loc=trace.py:128\n"
+)
+RAISED = (
+    "2026-12-06T23:49:00.000000Z [error    ] Task execute_workload"
+    "[4e46f389-bc95-4637-9811-c934ed088b9e] raised unexpected: RuntimeError('x')"
+    " [celery.app.trace] loc=trace.py:267\n"
+)
+OTHER = '    log.exception("Task failed with exception")\n'
+
+
+def test_the_counter_counts_only_what_the_log_gains_in_whole_lines(tmp_path: Path) -> None:
+    log = tmp_path / "airflow-celery-worker-1.log"
+    log.write_text(RECEIVED * 3)  # before the run: not counted
+    counter = TaskLineCounter(log)
+    assert counter.update() == TaskCounts()
+    with log.open("a") as handle:
+        handle.write(RECEIVED + OTHER + SUCCEEDED + RAISED + RECEIVED[:40])  # a torn last line
+    assert counter.update() == TaskCounts(received=1, succeeded=1, raised=1)
+    with log.open("a") as handle:
+        handle.write(RECEIVED[40:])
+    assert counter.update().received == 2
+    log.write_text(RECEIVED)  # replaced by a shorter log: counted from its top
+    assert counter.update().received == 3
+    missing = TaskLineCounter(tmp_path / "absent.log")
+    assert missing.update() == missing.update() == TaskCounts()
+
+
+def test_the_probe_journals_tasks_per_worker(tmp_path: Path) -> None:
+    logs = {"w1": tmp_path / "w1.log", "w2": tmp_path / "w2.log"}
+    logs["w1"].write_text(RECEIVED)
+    journal = RunJournal(tmp_path / "journal.jsonl", WallClock(1.0))
+    probe = _probe(journal, FakeBroker({}), logs=logs)
+    probe.setup()
+    logs["w1"].write_text(RECEIVED + RECEIVED + SUCCEEDED)
+    logs["w2"].write_text(RECEIVED)
+    probe.sample()
+    rows = _events(journal, "celery_worker_tasks")
+    assert [(e["worker"], e["received"], e["succeeded"], e["raised"]) for e in rows] == [
+        ("w1", 1, 1, 0),
+        ("w2", 1, 0, 0),
+    ]

@@ -12,6 +12,8 @@ from dagstorm.reports.celery import (
     FAULT_TITLES,
     QUEUE_HEADERS,
     QUEUE_TITLES,
+    TASK_HEADERS,
+    TASK_TITLES,
     celery_tables,
 )
 from dagstorm.reports.page import render_report
@@ -26,14 +28,16 @@ def test_the_tables_show_queue_workers_and_the_lost_tries(tmp_path: Path) -> Non
     run_dir = kill_journal().write(tmp_path / "run")
     html = str(celery_tables(analyze(run_dir)))
     assert "Queues: default." in html
-    assert cells(html, "th") == [*QUEUE_HEADERS, *FAULT_HEADERS]
+    assert cells(html, "th") == [*QUEUE_HEADERS, *TASK_HEADERS, *FAULT_HEADERS]
     titles = [html_text.unescape(t) for t in re.findall(r'<th title="([^"]*)">', html)]
-    assert titles == [*QUEUE_TITLES, *FAULT_TITLES]
-    assert "share one hostname" in titles[len(QUEUE_TITLES) + 1]
+    assert titles == [*QUEUE_TITLES, *TASK_TITLES, *FAULT_TITLES]
+    assert "share one hostname" in titles[len(QUEUE_TITLES) + len(TASK_TITLES) + 1]
     assert cells(html, "td") == [
         *("whole run", "5", "9", "9", "1 of 2"),
         *("f1 (at 1m40s → 2m30s)", "2", "9", "9", "1"),
         *("f2 (at 3m → 3m30s)", "1", "2", "2", "2"),
+        *("w1", "3", "1", "0"),
+        *("w2", "4", "4", "1"),
         *("f1", "2", "1", "1m / 1m", "1m10s / 1m10s", "0"),
     ]
     assert '<span class="bad">1</span>' in html  # one try lost

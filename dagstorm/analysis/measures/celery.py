@@ -2,12 +2,13 @@
 """Celery on a CeleryExecutor stack: the broker's queue, the workers, and lost workers' tries.
 
 From the Celery probe's samples: the queue depth (messages Airflow sent that no
-worker took yet) over the run and inside each fault window, and the fewest workers
-alive. For each ``celery`` fault (``kill``, ``pause``, ``warm_shutdown`` of a
-worker), the tries that were running when its injection began and ended
-``failed`` or ``up_for_retry`` after it: the time from the fault until Airflow
-failed them (*noticed*: the try's ``end_date``, set when the scheduler's heartbeat
-check gives up on it) and until their next try started (*resumed*).
+worker took yet) over the run and inside each fault window, the fewest workers
+alive, and the tasks each worker took and returned (counted in its log). For
+each ``celery`` fault (``kill``, ``pause``, ``warm_shutdown`` of a worker), the
+tries that were running when its injection began and ended ``failed`` or
+``up_for_retry`` after it: the time from the fault until Airflow failed them
+(*noticed*: the try's ``end_date``, set when the scheduler's heartbeat check
+gives up on it) and until their next try started (*resumed*).
 
 Every worker of the embedded stack runs on the same machine, so every try records
 the same ``hostname``: a try cannot be attributed to the worker the fault hit.
@@ -28,7 +29,14 @@ from dagstorm.analysis.measures.fault_windows import FaultWindow, FaultWindows
 from dagstorm.analysis.measures.percentiles import Percentiles
 from dagstorm.core.quantiles import quantile
 
-__all__ = ["LOST_STATES", "CeleryFaultTries", "CeleryMeasure", "CeleryWindow", "celery_measure"]
+__all__ = [
+    "LOST_STATES",
+    "CeleryFaultTries",
+    "CeleryMeasure",
+    "CeleryWindow",
+    "WorkerTasks",
+    "celery_measure",
+]
 
 #: The states of a try Airflow gave up on (retried or not).
 LOST_STATES = frozenset({"failed", "up_for_retry"})
@@ -48,6 +56,17 @@ class CeleryWindow:
     depth_p95: float | None
     #: The fewest workers alive in a sample inside the window (None: no sample).
     workers_alive_min: int | None
+
+
+@dataclass(frozen=True)
+class WorkerTasks:
+    """Tasks one worker took and returned over the run (its last sample)."""
+
+    worker: str
+    received: int
+    #: Returned (the workload ran, whatever the try's state).
+    succeeded: int
+    raised: int
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,8 @@ class CeleryMeasure:
     windows: tuple[CeleryWindow, ...]
     #: Each applied ``celery`` fault.
     faults: tuple[CeleryFaultTries, ...]
+    #: Tasks per worker, from the workers' logs (empty without such samples).
+    tasks: tuple[WorkerTasks, ...] = ()
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -122,6 +143,19 @@ def _depths(frame: pd.DataFrame) -> tuple[int, int | None, float | None]:
 def _alive_min(frame: pd.DataFrame) -> int | None:
     alive = _numbers(frame, "alive").dropna()
     return int(alive.min()) if len(alive) else None
+
+
+def _tasks(frame: pd.DataFrame) -> tuple[WorkerTasks, ...]:
+    """Each worker's last sample (the counts are cumulative)."""
+    if frame.empty:
+        return ()
+    last = frame.sort_values("seq", kind="stable").drop_duplicates("worker", keep="last")
+    rows = []
+    for row in last.to_dict("records"):
+        counts = [_number(row.get(c)) for c in ("received", "succeeded", "raised")]
+        received, succeeded, raised = (0 if math.isnan(c) else int(c) for c in counts)
+        rows.append(WorkerTasks(str(row["worker"]), received, succeeded, raised))
+    return tuple(sorted(rows, key=lambda w: w.worker))
 
 
 def _number(value: Any) -> float:
@@ -192,17 +226,21 @@ def celery_measure(
     intents: Iterable[Mapping[str, Any]],
     windows: FaultWindows,
     task_tries: pd.DataFrame,
+    *,
+    tasks: pd.DataFrame | None = None,
 ) -> CeleryMeasure | None:
     """The Celery measure; None when the run has no Celery samples and no ``celery`` fault.
 
-    ``queue`` and ``workers``: the ``celery_queue`` and ``celery_workers`` frames;
+    ``queue``, ``workers`` and ``tasks``: the ``celery_queue``, ``celery_workers`` and
+    ``celery_worker_tasks`` frames;
     ``intents``: the ``fault_intent`` events (their specs name kind, action, worker).
     """
     specs = {str(e.get("fault_id")): e.get("spec") or {} for e in intents}
     celery_windows = [
         w for w in windows.windows if specs.get(w.fault_id, {}).get("kind") == "celery"
     ]
-    if queue.empty and workers.empty and not celery_windows:
+    tasks = pd.DataFrame() if tasks is None else tasks
+    if queue.empty and workers.empty and tasks.empty and not celery_windows:
         return None
     tries = task_tries.to_dict("records") if not task_tries.empty else []
     samples, depth_max, depth_p95 = _depths(queue)
@@ -234,4 +272,5 @@ def celery_measure(
         workers_stopped_max=int(stopped.max()) if len(stopped) else None,
         windows=tuple(per_window),
         faults=tuple(_fault_tries(w, specs[w.fault_id], tries) for w in celery_windows),
+        tasks=_tasks(tasks),
     )

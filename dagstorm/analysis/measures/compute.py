@@ -170,5 +170,6 @@ def compute_measures(data: RunData) -> Measures:
             data.events_by_kind.get(Kind.FAULT_INTENT, ()),
             windows,
             data.task_tries,
+            tasks=data.celery_worker_tasks,
         ),
     )

@@ -48,12 +48,13 @@ BULK_COLUMNS: Mapping[str, tuple[str, ...]] = {
     Kind.KAFKA_OFFSETS: (),
     Kind.CELERY_QUEUE: ("queue", "depth"),
     Kind.CELERY_WORKERS: ("alive", "total", "stopped"),
+    Kind.CELERY_WORKER_TASKS: ("worker", "received", "succeeded", "raised"),
     Kind.SPARK_CLUSTER: (),
     Kind.PROBE_ERROR: (),
 }  # fmt: skip
 #: Columns read as text; every other kept column is a number.
 TEXT_COLUMNS = frozenset({"metric", "type", "component", "workload", "workload_kind", "topic",
-                          "group", "queue", "kind"})  # fmt: skip
+                          "group", "queue", "worker", "kind"})  # fmt: skip
 _MARK = b'"kind":"'
 _NEWLINE = ord("\n")
 READ_BYTES = 64 * 1024 * 1024

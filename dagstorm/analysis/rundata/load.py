@@ -33,6 +33,7 @@ from dagstorm.analysis.rundata.frames import (
 from dagstorm.analysis.rundata.journal_scan import JournalScan, scan_journal
 from dagstorm.analysis.rundata.model import (
     CELERY_QUEUE_FIELDS,
+    CELERY_WORKER_TASKS_FIELDS,
     CELERY_WORKERS_FIELDS,
     TRIGGER_FIELDS,
     Phase,
@@ -288,6 +289,12 @@ def build_run_data(
         ),
         celery_workers=samples_frame(
             Kind.CELERY_WORKERS, CELERY_WORKERS_FIELDS, kinds(Kind.CELERY_WORKERS), journal
+        ),
+        celery_worker_tasks=samples_frame(
+            Kind.CELERY_WORKER_TASKS,
+            CELERY_WORKER_TASKS_FIELDS,
+            kinds(Kind.CELERY_WORKER_TASKS),
+            journal,
         ),
         events_by_kind={kind: tuple(listed) for kind, listed in by_kind.items()},
         ledger=ledger,

@@ -28,6 +28,7 @@ WORKLOAD_STATS_FIELDS = ("workload", "workload_kind", "records", "bytes", "inter
 #: The fields of the ``celery_queue`` and ``celery_workers`` frames (a CeleryExecutor stack).
 CELERY_QUEUE_FIELDS = ("queue", "depth")
 CELERY_WORKERS_FIELDS = ("alive", "total", "stopped")
+CELERY_WORKER_TASKS_FIELDS = ("worker", "received", "succeeded", "raised")
 #: The fields of the ``triggers`` frame (``dag_triggered`` events).
 TRIGGER_FIELDS = ("dag_id", "run_id", "ok", "status", "error", "workload")
 
@@ -142,6 +143,10 @@ class RunData:
     #: ``celery_workers`` samples: ``seq``, ``t``, ``CELERY_WORKERS_FIELDS``.
     celery_workers: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["seq", "t", *CELERY_WORKERS_FIELDS])
+    )
+    #: ``celery_worker_tasks`` samples: ``seq``, ``t``, ``CELERY_WORKER_TASKS_FIELDS``.
+    celery_worker_tasks: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["seq", "t", *CELERY_WORKER_TASKS_FIELDS])
     )
     #: The journal's events read as dicts, by kind, in journal order (periodic samples
     #: read as frames are not here): what a plugin SLO's judge reads.

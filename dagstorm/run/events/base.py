@@ -41,6 +41,7 @@ class Kind(StrEnum):
     PROCESS_STATS = "process_stats"
     CELERY_QUEUE = "celery_queue"
     CELERY_WORKERS = "celery_workers"
+    CELERY_WORKER_TASKS = "celery_worker_tasks"
     PROBE_ERROR = "probe_error"
     LOCUST_END = "locust_end"
     LOG = "log"

@@ -154,6 +154,16 @@ class CeleryWorkers(EventFields):
     stopped: int = Field(description="workers alive but stopped (SIGSTOP: a `pause` fault)")
 
 
+class CeleryWorkerTasks(EventFields):
+    """Tasks one Celery worker took and returned since the probe started (from its log)."""
+
+    KIND = Kind.CELERY_WORKER_TASKS
+    worker: str = Field(description="the worker component (`airflow-celery-worker-<n>`)")
+    received: int = Field(description="tasks it took from the broker")
+    succeeded: int = Field(description="tasks that returned (whatever the try's state)")
+    raised: int = Field(description="tasks that raised in Celery")
+
+
 class ProbeError(EventFields):
     """A probe failed one sample and goes on."""
 

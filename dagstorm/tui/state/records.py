@@ -25,6 +25,7 @@ PERIODIC_KINDS = frozenset(
         Kind.KAFKA_LAG,
         Kind.CELERY_QUEUE,
         Kind.CELERY_WORKERS,
+        Kind.CELERY_WORKER_TASKS,
     }
 )
 FINAL_TRY_STATES = frozenset({"success", "failed", "up_for_retry"})
