@@ -71,6 +71,18 @@ def metric_families(live: LiveMetrics) -> list[Metric]:
             sorted(live.lag.items()),
         ),
         _gauge(
+            "dagstorm_celery_queue_depth",
+            "Messages waiting in a Celery queue on the broker (latest sample).",
+            ("queue",),
+            (((q,), d) for q, d in sorted(live.celery_queue.items())),
+        ),
+        _gauge(
+            "dagstorm_celery_workers",
+            "Celery worker processes: alive, stopped (paused), total (latest sample).",
+            ("state",),
+            (((s,), n) for s, n in sorted(live.celery_workers.items())),
+        ),
+        _gauge(
             "dagstorm_component_cpu_percent",
             "CPU of a stack component, % of one core.",
             ("component",),

@@ -73,6 +73,9 @@ class LiveMetrics:
         self.alert_events: deque[Event] = deque(maxlen=MAX_KEPT)
         self.triggered: deque[Event] = deque(maxlen=MAX_KEPT)
         self.lag: dict[tuple[str, str], float] = {}
+        #: The Celery probe's latest samples: depth per queue, workers per state.
+        self.celery_queue: dict[str, float] = {}
+        self.celery_workers: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
         self.rss: dict[str, float] = {}
         self.probe_errors: Counter[str] = Counter()
@@ -116,18 +119,29 @@ class LiveMetrics:
             case Kind.ALERT:
                 self.alerts[str(event.get("alert_kind"))] += 1
                 self.alert_events.append(event)
+            case _ if kind in FAULT_EVENT_KINDS:
+                self._fault(kind, event)
+            case _:
+                self._sample(kind, event)
+
+    def _sample(self, kind: str, event: Event) -> None:
+        """The probes' samples of the stack: Kafka lag, Celery, processes, probe errors."""
+        match kind:
             case Kind.KAFKA_LAG:
                 self.lag[(str(event.get("topic")), str(event.get("group")))] = _num(
                     event.get("lag")
                 )
+            case Kind.CELERY_QUEUE:
+                self.celery_queue[str(event.get("queue"))] = _num(event.get("depth"))
+            case Kind.CELERY_WORKERS:
+                for state in ("alive", "stopped", "total"):
+                    self.celery_workers[state] = _num(event.get(state))
             case Kind.PROCESS_STATS:
                 component = str(event.get("component"))
                 self.cpu[component] = _num(event.get("cpu_pct"))
                 self.rss[component] = _num(event.get("rss_mb")) * 1e6
             case Kind.PROBE_ERROR:
                 self.probe_errors[str(event.get("probe"))] += 1
-            case _ if kind in FAULT_EVENT_KINDS:
-                self._fault(kind, event)
 
     @staticmethod
     def _keep(store: OrderedDict[Any, Event], key: Any, event: Event, cap: int) -> None:

@@ -129,6 +129,9 @@ def test_known_answers_from_hand_built_events(tmp_path: Path) -> None:
             start,
             {"kind": "kafka_lag", "t": 1, "topic": "ad_events", "group": "loader", "lag": 40},
             {"kind": "kafka_lag", "t": 2, "topic": "ad_events", "group": "loader", "lag": 7},
+            {"kind": "celery_queue", "t": 2, "queue": "default", "depth": 12},
+            {"kind": "celery_queue", "t": 3, "queue": "default", "depth": 5},
+            {"kind": "celery_workers", "t": 3, "alive": 1, "total": 2, "stopped": 1},
             {
                 "kind": "workload_stats",
                 "t": 2,
@@ -165,6 +168,10 @@ def test_known_answers_from_hand_built_events(tmp_path: Path) -> None:
     )
     samples = parse(exposition(live))
     assert value(samples, "dagstorm_kafka_consumer_lag", topic="ad_events", group="loader") == 7
+    assert value(samples, "dagstorm_celery_queue_depth", queue="default") == 5
+    assert value(samples, "dagstorm_celery_workers", state="alive") == 1
+    assert value(samples, "dagstorm_celery_workers", state="stopped") == 1
+    assert value(samples, "dagstorm_celery_workers", state="total") == 2
     assert value(samples, "dagstorm_workload_failed_total", workload="burst") == 10
     assert value(samples, "dagstorm_workload_records_per_second", workload="burst") == 150
     assert value(samples, "dagstorm_alerts_total", alert_kind="task_retry") == 1
