@@ -260,10 +260,10 @@ class AirflowTriggerer(_AirflowProcess):
 class AirflowCeleryWorker(_AirflowProcess):
     """``airflow celery worker`` number ``index``: runs the tasks CeleryExecutor queues.
 
-    Its node name is ``worker<index>@dagstorm``, which task instances record as their
-    ``hostname``. Healthy once Celery logged ``ready`` after this process started (the
-    worker is connected to the broker and consuming); the api-server's health document
-    does not list Celery workers.
+    Its Celery node name is ``worker<index>@dagstorm`` (task instances record the
+    machine's host name, which every worker shares). Healthy once Celery logged
+    ``ready`` after this process started (the worker is connected to the broker and
+    consuming); the api-server's health document does not list Celery workers.
     """
 
     depends_on = ("airflow-scheduler", "redis")
