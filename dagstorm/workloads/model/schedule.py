@@ -2,7 +2,9 @@
 
 Windows are half-open ``[start_ms, end_ms)`` in epoch milliseconds of simulated
 time. They never straddle an hour (a batch lands in one hourly partition), hold
-about ``batch_rows`` events, and last at most ``max_window_ms``. The count of a
+about ``batch_rows`` events, last at most ``max_window_ms``, and end at the
+shape's changes (a spike's edges, ``next_change``), so piecewise shapes integrate
+exactly. The count of a
 window is ``floor(C(end)) - floor(C(start))`` where ``C`` is the expected number of
 events since the start (rate x shape, integrated with Simpson's rule), so counts
 over any span add up to the integral: the run's total never drifts.
@@ -79,8 +81,21 @@ class Schedule:
         total = sum(w * self.multiplier(a + i * step) for i, w in enumerate(weights))
         return self.events_per_second * total / 12.0 * (b - a)
 
+    def _next_change_ms(self, start_ms: int) -> int | None:
+        """The first shape change after ``start_ms`` (epoch ms, rounded up), if any."""
+        changes = getattr(self.shape, "next_change", None)
+        if changes is None:
+            return None
+        at: float | None = changes((start_ms - self.start_ms) / 1000.0)
+        if at is None or not math.isfinite(at):
+            return None
+        return max(start_ms + 1, self.start_ms + math.ceil(at * 1000.0))
+
     def _next_end(self, start_ms: int) -> int:
         hour_end = start_ms - start_ms % MS_PER_HOUR + MS_PER_HOUR
+        change = self._next_change_ms(start_ms)
+        if change is not None:  # a window never straddles a spike's edge
+            hour_end = min(hour_end, change)
         rate = self.events_per_second * self.multiplier((start_ms - self.start_ms) / 1000.0)
         span = self.max_window_ms if rate <= 0 else int(1000.0 * self.batch_rows / rate)
         end = min(start_ms + max(1, min(span, self.max_window_ms)), hour_end)

@@ -13,10 +13,14 @@ Each shape is a frozen pydantic model with a ``kind``, so a scenario writes
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Annotated, Literal, Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from dagstorm.core.durations import PositiveSeconds as Duration
+from dagstorm.core.durations import Seconds as Instant
 
 NonNegative = Annotated[float, Field(ge=0.0)]
 PositiveSeconds = Annotated[float, Field(gt=0.0)]
@@ -44,6 +48,14 @@ class _Shape(BaseModel):
     def rate_at(self, t: float) -> float:
         """The value at ``t`` simulated seconds since the start."""
         raise NotImplementedError
+
+    def next_change(self, t: float) -> float | None:
+        """The first instant after ``t`` where the shape jumps or bends, if it has such.
+
+        Batch windows are cut there (:mod:`~dagstorm.workloads.model.schedule`), so
+        a window never straddles a spike's edge and its count is exact.
+        """
+        return None
 
     def __mul__(self, other: _Shape) -> Product:
         return Product.model_validate({"factors": [self, other]})
@@ -106,14 +118,34 @@ class Weekly(_Shape):
 
 
 class Spike(_Shape):
-    """1 outside ``[at, at + duration)``, ``factor`` inside, with linear rise and fall."""
+    """1 outside ``[at, at + duration)``, ``factor`` inside, with linear rise and fall.
+
+    ``at``, ``duration``, ``rise`` and ``fall`` are durations (``2h``, ``10m``, or
+    seconds). Times a base rate (alone or as a factor of a ``product``), a spike
+    of factor N sends N times the records for the window.
+    """
 
     kind: Literal["spike"] = "spike"
-    at: NonNegative
-    duration: PositiveSeconds
+    at: Instant
+    duration: Duration
     factor: NonNegative = 5.0
-    rise: NonNegative = 0.0
-    fall: NonNegative = 0.0
+    rise: Instant = 0.0
+    fall: Instant = 0.0
+
+    @model_validator(mode="after")
+    def _ramps_fit(self) -> Spike:
+        if self.rise + self.fall > self.duration:
+            raise ValueError(
+                f"rise ({self.rise:g} s) + fall ({self.fall:g} s) exceed duration "
+                f"({self.duration:g} s)"
+            )
+        return self
+
+    def next_change(self, t: float) -> float | None:
+        """The next of: start, end of the rise, start of the fall, end."""
+        end = self.at + self.duration
+        edges = (self.at, self.at + self.rise, end - self.fall, end)
+        return min((e for e in edges if e > t), default=None)
 
     def rate_at(self, t: float) -> float:
         """1, ramping to ``factor`` over ``rise`` s from ``at``, back to 1 over ``fall`` s."""
@@ -249,6 +281,10 @@ class Product(_Shape):
         """``prod(f.rate_at(t))``."""
         return math.prod(f.rate_at(t) for f in self.factors)
 
+    def next_change(self, t: float) -> float | None:
+        """The earliest change of any factor."""
+        return _earliest(f.next_change(t) for f in self.factors)
+
 
 class Sum(_Shape):
     """The sum of ``terms`` (e.g. a base level plus bursts)."""
@@ -259,6 +295,14 @@ class Sum(_Shape):
     def rate_at(self, t: float) -> float:
         """``sum(s.rate_at(t))``."""
         return math.fsum(s.rate_at(t) for s in self.terms)
+
+    def next_change(self, t: float) -> float | None:
+        """The earliest change of any term."""
+        return _earliest(s.next_change(t) for s in self.terms)
+
+
+def _earliest(changes: Iterable[float | None]) -> float | None:
+    return min((c for c in changes if c is not None), default=None)
 
 
 Shape = Annotated[
