@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/generate.py            # ~1 minute, prints a table
     .venv/bin/python bench/generate.py --seconds 4 --faker-seconds 5   # quicker
+    .venv/bin/python bench/generate.py --skew 0.6   # with key skew (60% on one campaign)
 
 The process pins itself to one CPU (``os.sched_setaffinity``; ``--cpu``) and to one
 Arrow thread before doing anything. It measures, in the same run:
@@ -43,7 +44,7 @@ from faker import Faker
 from dagstorm.workloads.config import Format, GeneratorConfig, LandingConfig
 from dagstorm.workloads.encoding.jsonl import JsonlEncoder, mean_record_bytes
 from dagstorm.workloads.model.admodel import AdLogModel
-from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.model.config import AdModelConfig, KeySkewConfig
 from dagstorm.workloads.model.schedule import Schedule
 from dagstorm.workloads.sinks.generator import AdLogGenerator
 from dagstorm.workloads.sinks.ledger import LedgerWriter
@@ -79,9 +80,11 @@ def timed(fn: Callable[[], tuple[int, int]]) -> tuple[int, int, float, float]:
     return records, size, time.perf_counter() - wall0, time.process_time() - cpu0
 
 
-def bench_memory(seconds: float, out: Path) -> tuple[Result, dict[str, float], bytes]:
+def bench_memory(
+    seconds: float, out: Path, skew: KeySkewConfig | None = None
+) -> tuple[Result, dict[str, float], bytes]:
     """Model + ledger counting + JSON-lines encoding, no file I/O; CPU per stage."""
-    model = AdLogModel(AdModelConfig(), seed=1)
+    model = AdLogModel(AdModelConfig(), seed=1, skew=skew, start_ms=1_767_571_200_000)
     encoder = JsonlEncoder(model.catalog)
     ledger = LedgerWriter(out / "memory-ledger", model.catalog, info={})  # counts only
     windows = Schedule(events_per_second=5e6, start_ms=1_767_571_200_000).windows()
@@ -140,13 +143,14 @@ def bench_disk(seconds: float, out: Path, data: bytes) -> Result:
     return result
 
 
-def bench_landing(fmt: str, seconds: float, out: Path) -> Result:
+def bench_landing(fmt: str, seconds: float, out: Path, skew: KeySkewConfig | None = None) -> Result:
     """The generator writing partitions, part files, markers and the ledger."""
 
     root = out / fmt
     config = GeneratorConfig(
         seed=1,
         rate=parse_rate("5M events/s"),
+        skew=skew,
         landing=LandingConfig(root=root / "landing", format=cast(Format, fmt)),
     )
     generator = AdLogGenerator(config, ledger_dir=root / "ledger")
@@ -241,17 +245,24 @@ def main() -> int:
     parser.add_argument("--faker-seconds", type=float, default=12.0, help="Faker measurement")
     parser.add_argument("--cpu", type=int, default=0, help="the CPU to pin to")
     parser.add_argument("--out", type=Path, default=None, help="scratch dir (default: a temp dir)")
+    parser.add_argument(
+        "--skew",
+        type=float,
+        default=None,
+        help="generate with key skew: this hot_share of impressions on one campaign_id",
+    )
     args = parser.parse_args()
+    skew = None if args.skew is None else KeySkewConfig(hot_share=args.skew)
     print(pin(args.cpu))
     out = args.out or Path(tempfile.mkdtemp(prefix="dagstorm-bench-"))
     out.mkdir(parents=True, exist_ok=True)
     print(f"scratch: {out}  python {sys.version.split()[0]}  load {os.getloadavg()[0]:.2f}")
     try:
-        memory, stages, sample = bench_memory(args.seconds, out)
+        memory, stages, sample = bench_memory(args.seconds, out, skew)
         results = [
             memory,
-            bench_landing("jsonl", args.seconds, out),
-            bench_landing("parquet", args.seconds, out),
+            bench_landing("jsonl", args.seconds, out, skew),
+            bench_landing("parquet", args.seconds, out, skew),
             bench_disk(args.seconds, out, sample),
         ]
         faker = bench_faker(args.faker_seconds, out)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dagstorm.workloads.model.config import AdModelConfig, BadDataConfig
+from dagstorm.workloads.model.config import AdModelConfig, BadDataConfig, KeySkewConfig
 from dagstorm.workloads.traffic.rates import (
     CompressionSpec,
     RatePlan,
@@ -42,6 +42,8 @@ class SourceConfig(BaseModel):
     max_window_seconds: float = Field(10.0, gt=0.0, le=3600.0)
     model: AdModelConfig = AdModelConfig()
     bad_data: BadDataConfig = BadDataConfig()
+    #: Hot keys: a share of the impressions on a few campaigns or ads (docs/workloads.md).
+    skew: KeySkewConfig | None = None
 
     @field_validator("start")
     @classmethod
@@ -49,6 +51,15 @@ class SourceConfig(BaseModel):
         if value.tzinfo is None:
             raise ValueError("start needs a time zone, e.g. 2026-01-05T00:00:00Z")
         return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _hot_keys_exist(self) -> SourceConfig:
+        if self.skew is not None and self.skew.hot_keys > self.model.campaigns:
+            raise ValueError(
+                f"skew.hot_keys ({self.skew.hot_keys}) exceeds model.campaigns "
+                f"({self.model.campaigns})"
+            )
+        return self
 
     def rate_plan(self, record_bytes: float) -> RatePlan:
         """The rate resolved with a mean JSON record size (``jsonl.mean_record_bytes``)."""

@@ -31,6 +31,12 @@ def build_schedule(config: SourceConfig) -> Schedule:
     )
 
 
+def build_model(config: SourceConfig) -> AdLogModel:
+    """The ad-log model of ``config``: its model settings, seed and key skew."""
+    start_ms = int(config.start.timestamp() * 1000)
+    return AdLogModel(config.model, config.seed, skew=config.skew, start_ms=start_ms)
+
+
 def first_hour_ms(config: SourceConfig) -> int:
     """Start (epoch ms) of the run's first hour: no late event lies before it."""
     start_ms = int(config.start.timestamp() * 1000)
@@ -54,7 +60,7 @@ class EventSource:
 
     def __init__(self, config: SourceConfig) -> None:
         self.config = config
-        self.model = AdLogModel(config.model, config.seed)
+        self.model = build_model(config)
         self.plan = config.rate_plan(mean_record_bytes(config.model))
         self.start_ms = int(config.start.timestamp() * 1000)
         self.first_hour_ms = first_hour_ms(config)

@@ -23,11 +23,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from dagstorm.workloads.model.catalog import Catalog
-from dagstorm.workloads.model.config import AdModelConfig
+from dagstorm.workloads.model.config import AdModelConfig, KeySkewConfig
 from dagstorm.workloads.model.events import EventColumns, PendingEvents
 from dagstorm.workloads.model.ids import batch_rng, event_ids
 from dagstorm.workloads.model.schedule import Window
 from dagstorm.workloads.model.schema import CLICK, CONVERSION, CPC, CPM, IMPRESSION, Label
+from dagstorm.workloads.model.skew import KeySkew
 
 MAX_CPM_CENTS = 99_999  # 999.99 per mille
 MAX_CPC_CENTS = 999  # 9.99 per click: a click's spend stays below 10
@@ -46,11 +47,20 @@ class AdLogModel:
 
     STREAM = "events"
 
-    def __init__(self, config: AdModelConfig, seed: int) -> None:
+    def __init__(
+        self,
+        config: AdModelConfig,
+        seed: int,
+        *,
+        skew: KeySkewConfig | None = None,
+        start_ms: int = 0,
+    ) -> None:
         self.config = config
         self.seed = seed
         self.catalog = Catalog(config, seed)
         self.pending = PendingEvents()
+        #: Key skew (``skew.at`` counts from ``start_ms``), or None.
+        self.skew = None if skew is None else KeySkew(skew, self.catalog, seed, start_ms=start_ms)
 
     def impressions(
         self, rng: np.random.Generator, times_ms: np.ndarray, ids: np.ndarray
@@ -59,6 +69,8 @@ class AdLogModel:
         cat = self.catalog
         n = times_ms.size
         ad = cat.ads.sample(rng.random(n))
+        if self.skew is not None:
+            ad = self.skew.apply(ad, times_ms, ids)
         user = cat.user_hashes(cat.sample_users(rng.random(n)))
         geo, devos = cat.user_attributes(user)
         placement = cat.placement.sample(rng.integers(0, 1 << 16, size=n, dtype=np.uint16))

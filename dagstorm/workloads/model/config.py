@@ -7,9 +7,11 @@ Defaults describe a plausible display-ads platform; every number is documented i
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dagstorm.core.durations import PositiveSeconds, Seconds
 
 Fraction = Annotated[float, Field(ge=0.0, le=0.5)]
 Positive = Annotated[float, Field(gt=0.0)]
@@ -162,3 +164,30 @@ class BadDataConfig(_Strict):
                 self.duplicate,
             )
         )
+
+
+#: Most hot keys a skew may name: a few concentrated keys, not a second distribution.
+MAX_HOT_KEYS = 100
+
+
+class KeySkewConfig(_Strict):
+    """Key skew: ``hot_share`` of the impressions carry ``hot_keys`` hot key values.
+
+    ``key`` is the aggregation key made hot: ``campaign_id`` (the hot campaigns'
+    ads, drawn by their popularity within the campaign) or ``ad_id`` (single ads,
+    so one ``(campaign_id, ad_id)`` group). The hot values are drawn from the seed.
+    Clicks and conversions follow their impression. With ``at``/``duration`` the
+    skew holds only for impressions whose event time lies in that window of
+    simulated time since the start. ``hot_share`` 0 changes nothing.
+    """
+
+    key: Literal["campaign_id", "ad_id"] = "campaign_id"
+    hot_share: float = Field(ge=0.0, le=1.0, description="of impressions, on the hot keys")
+    hot_keys: int = Field(1, ge=1, le=MAX_HOT_KEYS)
+    at: Seconds = 0.0
+    duration: PositiveSeconds | None = None
+
+    def window_s(self) -> tuple[float, float]:
+        """``[start, end)`` in simulated seconds since the run's start (end: inf)."""
+        end = float("inf") if self.duration is None else self.at + self.duration
+        return self.at, end

@@ -66,12 +66,17 @@ def marker_extra(seed: int) -> dict[str, Any]:
 def ledger_info(config: GeneratorConfig) -> dict[str, Any]:
     """The run's fields in the ledger's ``summary.json``."""
     plan = config.rate_plan(mean_record_bytes(config.model))
-    return {
+    info: dict[str, Any] = {
         "seed": config.seed,
         "format": config.landing.format,
         "generator": f"dagstorm {__version__}",
         "rate": plan.describe(),
     }
+    if config.shape is not None:
+        info["shape"] = config.shape.model_dump(mode="json")
+    if config.skew is not None:
+        info["skew"] = config.skew.model_dump(mode="json")
+    return info
 
 
 class AdLogGenerator:
@@ -86,7 +91,10 @@ class AdLogGenerator:
         self.model = self.source.model
         self.plan = self.source.plan
         self.writer = landing_writer(config.landing)
-        self.ledger = LedgerWriter(ledger_dir, self.model.catalog, info=ledger_info(config))
+        info = ledger_info(config)
+        if self.model.skew is not None:  # the hot key values drawn from the seed too
+            info["skew"] = self.model.skew.describe()
+        self.ledger = LedgerWriter(ledger_dir, self.model.catalog, info=info)
         self.partition = PartitionWriter(self.writer, self.model.catalog, self.ledger)
         self._hour_start_ms: int | None = None
         self._hour_end_ms = 0

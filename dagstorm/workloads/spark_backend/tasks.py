@@ -22,13 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from dagstorm.workloads.config import GeneratorConfig, SourceConfig
-from dagstorm.workloads.model.admodel import AdLogModel
 from dagstorm.workloads.model.events import EventColumns
 from dagstorm.workloads.sinks.generator import landing_writer
 from dagstorm.workloads.sinks.landing import CommittedPart
 from dagstorm.workloads.sinks.ledger import CountsCollector, KeyCounts
 from dagstorm.workloads.sinks.partition import PartitionWriter
-from dagstorm.workloads.source import first_hour_ms, labelled_batch
+from dagstorm.workloads.source import build_model, first_hour_ms, labelled_batch
 from dagstorm.workloads.spark_backend.plan import PARTS_PER_CHUNK, ChunkTask, destinations
 
 #: Past any simulated time: pops everything the funnel still holds.
@@ -62,7 +61,7 @@ def carry_out(
     config: SourceConfig, task: ChunkTask, bounds: np.ndarray
 ) -> list[tuple[int, CarryOver]]:
     """Stage 1: ``(destination chunk, events)`` the chunk's funnel leaves due after it."""
-    model = AdLogModel(config.model, config.seed)
+    model = build_model(config)
     for window in task.windows:
         model.generate(window)
     left = model.pending.pop_due(_FOREVER_MS)
@@ -77,7 +76,7 @@ def carry_out(
 
 def write_chunk(config: GeneratorConfig, task: ChunkTask, carried: list[CarryOver]) -> ChunkResult:
     """Stage 2: write the chunk's part files into the landing zone; its counts."""
-    model = AdLogModel(config.model, config.seed)
+    model = build_model(config)
     for carry in sorted(carried, key=lambda c: c.source):
         model.pending.push(carry.events)
     writer = landing_writer(config.landing)
