@@ -80,6 +80,40 @@ def _on_broker(stack: Stack, topic: str) -> int:
         consumer.close()
 
 
+def run_swarm(
+    ctx: StackContext,
+    config: SwarmConfig,
+    work: Path,
+    *,
+    credentials: tuple[str, str] | None = None,
+) -> tuple[float, list[dict[str, Any]]]:
+    """Run one Locust swarm to its end; its CPU seconds and its journal's events.
+
+    The Locust processes are this process's children, reaped when stopped: their
+    CPU is the growth of RUSAGE_CHILDREN over the run.
+    """
+    clock = WallClock(1.0)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with RunJournal(work / "journal.jsonl", clock) as journal:
+        swarm = LocustSwarm(
+            "bench",
+            journal,
+            clock,
+            config=config,
+            stop_timeout=30,
+            work_dir=work,
+            pid_dir=ctx.layout.run_dir,
+            marker=ctx.marker,
+            credentials=credentials,
+        )
+        swarm.start()
+        swarm.join(swarm.hard_timeout_s + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    events = [orjson.loads(line) for line in (work / "journal.jsonl").read_bytes().splitlines()]
+    return cpu, events
+
+
 def run_once(
     ctx: StackContext,
     stack: Stack,
@@ -111,29 +145,11 @@ def run_once(
         stats_path=work / "stats.jsonl",
         stop_path=work / "stop",
     )
-    clock = WallClock(1.0)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
-        with RunJournal(work / "journal.jsonl", clock) as journal:
-            swarm = LocustSwarm(
-                "bench",
-                journal,
-                clock,
-                config=config,
-                stop_timeout=30,
-                work_dir=work,
-                pid_dir=ctx.layout.run_dir,
-                marker=ctx.marker,
-            )
-            swarm.start()
-            swarm.join(swarm.hard_timeout_s + 60)
+        cpu, events = run_swarm(ctx, config, work)
         on_broker = _on_broker(stack, topic)
     finally:
         _topic(stack, False, topic)
-    # The Locust processes are this process's children, reaped when stopped.
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
-    events = [orjson.loads(line) for line in (work / "journal.jsonl").read_bytes().splitlines()]
     stats = [e for e in events if e["kind"] == "workload_stats"]
     seconds = [e["second"] for e in stats if e["acked"]]
     span = max(seconds) - min(seconds) + 1

@@ -18,8 +18,8 @@ from the journal's ``workload_stats``; the loop: first POST to last answer).
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -28,18 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import psutil
 
 from dagstorm.core.progress import Progress
-from dagstorm.run.clock import WallClock
-from dagstorm.run.journal import RunJournal
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack, resolve_stack
 from dagstorm.workloads.locust_swarm.spec import TriggerUserSpec
 from dagstorm.workloads.locust_swarm.swarm_config import SwarmConfig
-from dagstorm.workloads.locust_swarm.workload import LocustSwarm, drain_timeout
+from dagstorm.workloads.locust_swarm.workload import drain_timeout
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import kafka_locust  # the sibling bench: one Locust swarm run to its end
 
 TIMEOUT_S = 30.0
 
@@ -65,25 +66,7 @@ def run_locust(
         stats_path=work / "stats.jsonl",
         stop_path=work / "stop",
     )
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    clock = WallClock(1.0)
-    with RunJournal(work / "journal.jsonl", clock) as journal:
-        swarm = LocustSwarm(
-            "bench",
-            journal,
-            clock,
-            config=config,
-            stop_timeout=30,
-            work_dir=work,
-            pid_dir=ctx.layout.run_dir,
-            marker=ctx.marker,
-            credentials=(username, password),
-        )
-        swarm.start()
-        swarm.join(swarm.hard_timeout_s + 60)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
-    events = [orjson.loads(line) for line in (work / "journal.jsonl").read_bytes().splitlines()]
+    cpu, events = kafka_locust.run_swarm(ctx, config, work, credentials=(username, password))
     stats = [e for e in events if e["kind"] == "workload_stats"]
     triggered = [e for e in events if e["kind"] == "dag_triggered"]
     ok = sum(1 for e in triggered if e.get("ok"))
