@@ -21,6 +21,8 @@ from dagstorm.core.durations import duration_text
 
 #: Faults named in the story; the rest are counted.
 NAMED_FAULTS = 2
+#: Output checks named in the story (where there is no ledger); the rest are counted.
+NAMED_CHECKS = 2
 
 
 def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
@@ -58,9 +60,9 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
             parts.append(f"{label}loss not measured")
     if checked and not any(c.measured for _, c in paths):
         # No ledger to compare with: the pipeline profile's output checks measured it.
-        parts.extend(_check_loss(c) for c in checked[:NAMED_FAULTS])
-        if len(checked) > NAMED_FAULTS:
-            parts.append(f"{plural(len(checked) - NAMED_FAULTS, 'more output check')}")
+        parts.extend(_check_loss(c) for c in checked[:NAMED_CHECKS])
+        if len(checked) > NAMED_CHECKS:
+            parts.append(plural(len(checked) - NAMED_CHECKS, "more output check"))
     total = len(verdict.slos)
     outcome = (
         f"{total - len(verdict.failed)} of {plural(total, 'SLO')} passed" if total else "no SLOs"

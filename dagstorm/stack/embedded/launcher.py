@@ -95,15 +95,16 @@ COMPONENT_PORTS: dict[ComponentName, tuple[str, ...]] = {
 }
 
 
+def component_of(ctx: StackContext, name: str) -> Component:
+    """The component called ``name`` (a Celery worker by its number)."""
+    if name.startswith(WORKER_PREFIX):
+        return AirflowCeleryWorker(ctx, int(name.removeprefix(WORKER_PREFIX)))
+    return COMPONENT_TYPES[name](ctx)  # type: ignore[index]
+
+
 def build_components(ctx: StackContext) -> dict[str, Component]:
     """Every component of the stack config, in start order (Celery workers numbered)."""
-    built: dict[str, Component] = {}
-    for name in ctx.config.component_names:
-        if name.startswith(WORKER_PREFIX):
-            built[name] = AirflowCeleryWorker(ctx, int(name.removeprefix(WORKER_PREFIX)))
-        else:
-            built[name] = COMPONENT_TYPES[name](ctx)  # type: ignore[index]
-    return built
+    return {name: component_of(ctx, name) for name in ctx.config.component_names}
 
 
 def ports_of(ctx: StackContext, name: str) -> tuple[str, ...]:
@@ -407,11 +408,7 @@ class EmbeddedStack:
 
     def _component(self, name: str) -> Component:
         """The config's component, or one a differently configured stack left running."""
-        if name in self.components:
-            return self.components[name]
-        if name.startswith(WORKER_PREFIX):
-            return AirflowCeleryWorker(self.ctx, int(name.removeprefix(WORKER_PREFIX)))
-        return COMPONENT_TYPES[name](self.ctx)  # type: ignore[index]
+        return self.components.get(name) or component_of(self.ctx, name)
 
     def _stop(self, names: list[str]) -> list[tuple[str, str]]:
         outcome: list[tuple[str, str]] = []
