@@ -3,7 +3,9 @@
 Faults whose owner (the dagstorm process that injected them) still runs are
 left alone unless forced. Afterwards the embedded stack is healed: every
 component's process group gets SIGCONT, stray `dagstorm-*` toxics are removed,
-every declared proxy is enabled, and components that are down are started.
+every declared proxy is enabled, the worker hosts are restored (partitions
+healed, netem cleared, the per-host proxies' toxics removed and the proxies
+enabled), and components that are down are started.
 Locust swarms (load generators) whose dagstorm process is gone are stopped too.
 
 With nothing to do (no orphaned fault, no stray toxic or disabled proxy, no
@@ -30,6 +32,11 @@ from dagstorm.faults.journal import orphaned, owner_alive
 from dagstorm.faults.kinds import build_fault, parse_fault_spec
 from dagstorm.faults.process import resume_all
 from dagstorm.stack.embedded.components.base import Component
+from dagstorm.stack.embedded.host_lifecycle import (
+    HostsRestored,
+    restore_host_proxies,
+    restore_namespaces,
+)
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.topology import ComponentName
 from dagstorm.workloads.locust_swarm.swarm_process import stop_orphan_swarms
@@ -59,6 +66,8 @@ class RecoverReport:
     #: Whether the pipeline profiles were deployed (once, only if something started).
     deployed: bool = False
     swarms_stopped: list[str] = field(default_factory=list)
+    #: What was undone on the stack's worker hosts: partitions, netem, per-host toxics.
+    hosts: HostsRestored = field(default_factory=HostsRestored)
 
     @property
     def restarted(self) -> bool:
@@ -67,6 +76,7 @@ class RecoverReport:
 
 
 def _heal_network(ctx: FaultContext, report: RecoverReport) -> None:
+    """Declared links: stray toxics removed, proxies enabled; worker hosts' proxies cleared."""
     if ctx.stack.toxiproxy_url is None:
         return
     with ctx.toxiproxy() as client:
@@ -80,6 +90,8 @@ def _heal_network(ctx: FaultContext, report: RecoverReport) -> None:
             if not proxy.enabled:
                 client.enable_proxy(proxy.name)
                 report.proxies_enabled.append(proxy.name)
+        if ctx.embedded is not None:
+            restore_host_proxies(client, report.hosts)
 
 
 #: A component hit during a fault may still be on its way down when the fault is
@@ -229,6 +241,12 @@ def recover(ctx: FaultContext, *, force: bool = False, sleep: Sleep = time.sleep
         report.started = _started_since(before, embedded)
     if live:
         return report  # a live run owns the stack's state; heal only what we reverted
+    if ctx.embedded is not None:
+        # Worker hosts: partitions healed, netem cleared (their proxies: _heal_network).
+        try:
+            restore_namespaces(ctx.embedded.layout.root, report.hosts)
+        except DagstormError as exc:
+            report.errors.append(exc.render())
     try:
         _heal_network(ctx, report)
     except ToxiproxyError as exc:
@@ -236,7 +254,13 @@ def recover(ctx: FaultContext, *, force: bool = False, sleep: Sleep = time.sleep
     if embedded is not None:
         if db_outage:
             report.wedged.extend(_restart_after_db_outage(embedded, fresh=report.started))
-        changed = bool(targets or report.toxics_removed or report.proxies_enabled or report.wedged)
+        changed = bool(
+            targets
+            or report.toxics_removed
+            or report.proxies_enabled
+            or report.wedged
+            or report.hosts
+        )
         _heal_embedded(embedded, report, changed=changed, sleep=sleep)
     return report
 

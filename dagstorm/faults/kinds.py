@@ -18,6 +18,7 @@ from dagstorm.faults.specs import (
     BrokerFault,
     CeleryFault,
     FaultSpecBase,
+    HostFault,
     JvmFault,
     NetworkFault,
     SparkFault,
@@ -60,6 +61,12 @@ def _celery(spec: CeleryFault, fault_id: str, ctx: FaultContext) -> Fault:
     # A warm shutdown is the worker's graceful stop (SIGTERM), started again on revert.
     action = "restart" if spec.action == "warm_shutdown" else spec.action
     return ProcessFault(spec, fault_id, ctx, component=worker_name(spec.worker), action=action)
+
+
+def _host(spec: HostFault, fault_id: str, ctx: FaultContext) -> Fault:
+    from dagstorm.faults.host import WorkerHostFault
+
+    return WorkerHostFault(spec, fault_id, ctx)
 
 
 def _spark(spec: SparkFault, fault_id: str, ctx: FaultContext) -> Fault:
@@ -114,6 +121,7 @@ for _kind in (
     Kind(spec=SparkFault, build=_spark),
     Kind(spec=AirflowFault, build=_airflow),
     Kind(spec=JvmFault, build=_jvm),
+    Kind(spec=HostFault, build=_host),
 ):
     FAULT_KINDS.register(_kind)
 

@@ -304,7 +304,7 @@ def wired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FaultContext
     monkeypatch.setattr(recover_mod, "EmbeddedStack", lambda ctx: stack)
     monkeypatch.setattr(recover_mod, "stop_orphan_swarms", lambda run_dir: [])
     monkeypatch.setattr(recover_mod, "build_fault", lambda spec, fid, ctx: RestartOnRevert(stack))
-    embedded = SimpleNamespace(layout=SimpleNamespace(run_dir=tmp_path))
+    embedded = SimpleNamespace(layout=SimpleNamespace(run_dir=tmp_path, root=tmp_path))
     journal = FaultJournal(tmp_path / "journal.jsonl")
     ctx = FaultContext(stack=STACK, journal=journal, embedded=embedded)  # type: ignore[arg-type]
     return ctx, stack
@@ -388,5 +388,5 @@ def test_the_cli_says_no_when_nothing_was_started(
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "recover: 0 fault(s) reverted, 0 stray toxic(s) removed, proxies re-enabled: none, "
-        "stack restarted: no"
+        "worker hosts restored: none, stack restarted: no"
     ]

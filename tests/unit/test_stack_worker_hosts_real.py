@@ -389,7 +389,15 @@ def test_the_probe_clears_a_probe_left_by_a_killed_dagstorm(state_dir: Path) -> 
 def test_bring_up_restore_all_and_tear_down_with_a_real_toxiproxy(state_dir: Path) -> None:
     plan = plan_host(state_dir, 2)
     service = Listener("127.0.0.1")
-    ports = Ports(celery_broker=free_port(), redis=service.port)
+    # Every proxy bring_up makes on free ports: none on a port the real stack uses.
+    ports = Ports(
+        celery_broker=free_port(),
+        redis=service.port,
+        airflow_db=free_port(),
+        postgres=free_port(),
+        airflow_api=free_port(),
+        airflow_api_server=free_port(),
+    )
     try:
         with own_toxiproxy() as toxiproxy:
             toxiproxy.ensure_proxy(

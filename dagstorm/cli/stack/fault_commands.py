@@ -63,7 +63,7 @@ def fault_inject(
 ) -> None:
     """Inject one fault; it stays applied until `fault revert` unless --duration is given.
 
-    KIND is a fault kind: network, broker, celery, spark, airflow, jvm, or one a plugin
+    KIND is a fault kind: network, broker, celery, spark, airflow, jvm, host, or one a plugin
     adds (docs/faults.md, docs/plugins.md). Ctrl-C or SIGTERM during --duration
     reverts it at once.
 
@@ -72,6 +72,7 @@ def fault_inject(
       dagstorm fault inject broker action=pause --duration 30s
       dagstorm fault inject jvm action=memory_stress "app=my_dag-aggregate-*" --duration 2m
       dagstorm fault inject airflow action=kill component=scheduler
+      dagstorm fault inject host action=partition worker=1 --duration 30s
     """
     known = FAULT_KINDS.names()
     if kind not in known:
@@ -192,8 +193,9 @@ def _starts(names: list[str]) -> str:
 def recover_command(settings: Settings, force: bool) -> None:
     """Revert faults a killed dagstorm left applied, and heal the stack.
 
-    Removes toxics, re-enables proxies, resumes stopped processes, restarts
-    killed components and stops Locust processes a killed run left behind.
+    Removes toxics, re-enables proxies, heals worker hosts (partitions, netem,
+    their proxies' toxics), resumes stopped processes, restarts killed
+    components and stops Locust processes a killed run left behind.
     Harmless when there is nothing to do, and quick then (one health check).
 
     \b
@@ -207,7 +209,7 @@ def recover_command(settings: Settings, force: bool) -> None:
     lines = [
         f"recover: {len(report.reverted)} fault(s) reverted, {report.toxics_removed} stray "
         f"toxic(s) removed, proxies re-enabled: {', '.join(report.proxies_enabled) or 'none'}, "
-        f"stack restarted: {restarted}"
+        f"worker hosts restored: {report.hosts.summary()}, stack restarted: {restarted}"
     ]
     if report.resumed:
         lines.append(f"resumed (were stopped): {', '.join(report.resumed)}")

@@ -48,26 +48,56 @@ class HostsRestored:
     #: Per-host proxies that were disabled and are enabled again.
     proxies_enabled: list[str] = field(default_factory=list)
 
+    def __bool__(self) -> bool:
+        return bool(
+            self.healed or self.netem_cleared or self.toxics_removed or self.proxies_enabled
+        )
 
-def restore_all(state_dir: Path, toxiproxy: ToxiproxyClient | None) -> HostsRestored:
-    """Undo every host fault of the stack (``recover``): links, netem, per-host toxics."""
-    done = HostsRestored()
+    def summary(self) -> str:
+        """One phrase: ``none``, or what was undone (``partition healed: dagstorm-…-w1``)."""
+        parts = [
+            f"{label}: {', '.join(names)}"
+            for label, names in (
+                ("partition healed", self.healed),
+                ("netem cleared", self.netem_cleared),
+                ("proxies re-enabled", self.proxies_enabled),
+            )
+            if names
+        ]
+        if self.toxics_removed:
+            parts.append(f"{len(self.toxics_removed)} host toxic(s) removed")
+        return "; ".join(parts) or "none"
+
+
+def restore_namespaces(state_dir: Path, done: HostsRestored) -> None:
+    """Heal every registered host's link and clear its netem (into ``done``)."""
     for plan in read_registry(state_dir):
         undone = restore(plan)
         if undone.healed:
             done.healed.append(plan.namespace)
         if undone.netem_cleared:
             done.netem_cleared.append(plan.namespace)
+
+
+def restore_host_proxies(toxiproxy: ToxiproxyClient, done: HostsRestored) -> None:
+    """Remove every toxic of the per-host proxies and enable them (into ``done``)."""
+    for proxy in toxiproxy.list_proxies():
+        if not is_host_proxy(proxy.name):
+            continue
+        for toxic in proxy.toxics:
+            toxiproxy.remove_toxic(proxy.name, toxic.name, missing_ok=True)
+            done.toxics_removed.append(f"{proxy.name}/{toxic.name}")
+        if not proxy.enabled:
+            toxiproxy.enable_proxy(proxy.name)
+            done.proxies_enabled.append(proxy.name)
+
+
+def restore_all(state_dir: Path, toxiproxy: ToxiproxyClient | None) -> HostsRestored:
+    """Undo every host fault of the stack (``recover``): links, netem, per-host toxics."""
+    done = HostsRestored()
+    restore_namespaces(state_dir, done)
     if toxiproxy is not None:
-        for proxy in toxiproxy.list_proxies():
-            if not is_host_proxy(proxy.name):
-                continue
-            for toxic in proxy.toxics:
-                toxiproxy.remove_toxic(proxy.name, toxic.name, missing_ok=True)
-                done.toxics_removed.append(f"{proxy.name}/{toxic.name}")
-            if not proxy.enabled:
-                toxiproxy.enable_proxy(proxy.name)
-                done.proxies_enabled.append(proxy.name)
+        restore_host_proxies(toxiproxy, done)
     return done
 
 
