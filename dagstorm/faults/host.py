@@ -32,6 +32,7 @@ from dagstorm.stack.embedded.host_links import HOST_LINKS, host_proxy_name
 from dagstorm.stack.embedded.host_plan import HostPlan
 from dagstorm.stack.embedded.host_registry import read_registry
 from dagstorm.stack.embedded.hosts import can_make_namespaces, link, namespaces
+from dagstorm.stack.topology import worker_name
 
 Via = Literal["netem", "toxiproxy"]
 #: The stream a fallback latency toxic delays: what the worker sends (netem's side).
@@ -99,8 +100,15 @@ class WorkerHostFault(Fault):
         return "netem" if netem_unavailable(plan) is None else "toxiproxy"
 
     def check_targets(self) -> None:
-        """The host exists; loss needs netem; latency needs netem or the host's proxies."""
+        """The host exists and is a fault target; loss needs netem; latency netem or proxies."""
         plan = self._plan()
+        component = worker_name(self.spec.worker)
+        if component not in self.ctx.stack.components:
+            raise FaultError(
+                f"component `{component}` is not a declared fault target",
+                where="stack config fault_targets",
+                fix=f"declared: {', '.join(self.ctx.stack.components) or 'none'}",
+            )
         if self.spec.action == "partition":
             return
         why = netem_unavailable(plan)

@@ -7,6 +7,7 @@ does the real thing).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,7 @@ def _stack(kind: str = "embedded") -> Stack:
         kafka_bootstrap=None,
         toxiproxy_url=None,
         serving_db_dsn=None,
+        components=("airflow-celery-worker-1", "airflow-celery-worker-2"),
     )
 
 
@@ -189,6 +191,15 @@ def one_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FaultContext:
     register(plan_host(tmp_path, 1))
     monkeypatch.setattr(host_mod, "host_exists", lambda plan: True)
     return _ctx(tmp_path)
+
+
+def test_a_worker_that_is_not_a_fault_target_is_refused(
+    one_host: FaultContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = dataclasses.replace(one_host.stack, components=("airflow-celery-worker-2",))
+    ctx = dataclasses.replace(one_host, stack=stack)
+    with pytest.raises(FaultError, match="`airflow-celery-worker-1` is not a declared fault"):
+        _fault(ctx, action="partition").check_targets()
 
 
 def test_loss_is_refused_where_there_is_no_netem(

@@ -83,7 +83,7 @@ def fault_context(state_dir: Path, ports: Ports, toxiproxy_url: str | None = Non
         {
             "state_dir": str(state_dir),
             "airflow": {"executor": "celery"},
-            "celery": {"worker_hosts": True, "workers": 2},
+            "celery": {"worker_hosts": True, "workers": 3},
             "ports": ports.model_dump(),
         }
     )
@@ -98,6 +98,7 @@ def fault_context(state_dir: Path, ports: Ports, toxiproxy_url: str | None = Non
         kafka_bootstrap=None,
         toxiproxy_url=toxiproxy_url,
         serving_db_dsn=None,
+        components=tuple(f"airflow-celery-worker-{n}" for n in (1, 2, 3)),
     )
     embedded = StackContext(config=config, progress=Progress(quiet=True))
     journal = FaultJournal(state_dir / "faults" / "journal.jsonl")
