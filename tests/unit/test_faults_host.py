@@ -278,3 +278,74 @@ def test_the_cli_summary_line_says_what_was_restored_on_hosts(
         "recover: 0 fault(s) reverted, 0 stray toxic(s) removed, proxies re-enabled: none, "
         "worker hosts restored: partition healed: dagstorm-abc123-w1, stack restarted: no"
     )
+
+
+# -- the netem path (this development VM's kernel has no netem: its calls are recorded) ----
+
+
+class FakeNetem:
+    """``netem``/``shaping``/``clear_netem`` of one host, as the kernel would answer them."""
+
+    def __init__(self) -> None:
+        self.qdisc: str | None = None
+        self.calls: list[tuple[str, dict[str, float]]] = []
+
+    def netem(self, plan: object, **settings: float) -> None:
+        self.calls.append(("netem", settings))
+        delay = f" delay {settings['latency_ms']:g}ms" if settings["latency_ms"] else ""
+        loss = f" loss {settings['loss_pct']:g}%" if settings["loss_pct"] else ""
+        self.qdisc = f"limit 1000{delay}{loss}"
+
+    def shaping(self, plan: object) -> str | None:
+        return self.qdisc
+
+    def clear(self, plan: object) -> bool:
+        self.calls.append(("clear", {}))
+        had, self.qdisc = self.qdisc is not None, None
+        return had
+
+
+@pytest.fixture
+def kernel(one_host: FaultContext, monkeypatch: pytest.MonkeyPatch) -> FakeNetem:
+    fake = FakeNetem()
+    monkeypatch.setattr(host_mod, "netem_unavailable", lambda plan: None)
+    monkeypatch.setattr(host_mod, "netem", fake.netem)
+    monkeypatch.setattr(host_mod, "shaping", fake.shaping)
+    monkeypatch.setattr(host_mod, "clear_netem", fake.clear)
+    return fake
+
+
+def test_with_netem_loss_and_latency_are_a_qdisc_verified_and_cleared(
+    one_host: FaultContext, kernel: FakeNetem
+) -> None:
+    from dagstorm.faults.manager import FaultManager
+
+    manager = FaultManager(one_host)
+    active = manager.inject(HostFault(action="loss", loss_pct=2.5))
+    assert active.fault.applied["via"] == "netem"
+    assert active.fault.applied["netem"] == "limit 1000 loss 2.5%"
+    assert kernel.calls == [("netem", {"latency_ms": 0, "jitter_ms": 0, "loss_pct": 2.5})]
+    assert active.evidence.endswith("limit 1000 loss 2.5%")
+    with pytest.raises(FaultError, match="already has netem"):
+        manager.check(HostFault(action="latency", latency_ms=100))
+    manager.revert(active)
+    assert kernel.qdisc is None and kernel.calls[-1] == ("clear", {})
+
+    active = manager.inject(HostFault(action="latency", latency_ms=100, jitter_ms=10))
+    assert kernel.calls[-1] == ("netem", {"latency_ms": 100, "jitter_ms": 10, "loss_pct": 0})
+    manager.revert(active)
+    active.fault.revert()  # twice: harmless
+    assert kernel.qdisc is None
+
+
+def test_a_qdisc_that_does_not_show_the_fault_fails_verify_and_is_reverted(
+    one_host: FaultContext, kernel: FakeNetem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagstorm.faults.manager import FaultManager
+
+    monkeypatch.setattr(kernel, "qdisc", None)
+    monkeypatch.setattr(host_mod, "netem", lambda plan, **settings: None)  # silently ignored
+    with pytest.raises(FaultError, match="no netem loss"):
+        FaultManager(one_host).inject(HostFault(action="loss", loss_pct=5))
+    events = [e["event"] for e in one_host.journal.entries()]
+    assert events == ["intent", "applied", "inject_failed", "reverted"]
