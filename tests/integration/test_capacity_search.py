@@ -6,10 +6,11 @@ hourly partitions), 45 s drain, one sub-run a step, min_runs 1, start ×1, ceili
 budget 6 m — ≤ 6 min wall. A second step runs when the first held and took under
 3 min (the search expects the next sub-run to take as long as the longest so far);
 at ×96 the SLA's 2 simulated hours are 75 s of wall time, so the first step may also
-break and end the search there. Either way every step is checked the same way. The search runs through the
-library with the real step runner (:func:`dagstorm.harness.flow.run_scenario`);
-then each step's runs and compliance in search.json are held against the step run's
-own result.json and its journal's dag_run events.
+break and end the search there. Either way every step is checked the same way.
+The search runs through the library with the real step runner
+(:func:`dagstorm.harness.flow.run_scenario`); then each step's runs and compliance
+in search.json are held against the step run's own result.json and its journal's
+dag_run events.
 """
 
 from __future__ import annotations
