@@ -65,6 +65,9 @@ class RecoverReport:
     died: list[str] = field(default_factory=list)
     #: Whether the pipeline profiles were deployed (once, only if something started).
     deployed: bool = False
+    #: The profiles that deploy put back (the stack's ``airflow.pipelines``; none when
+    #: the stack reads a DAGs folder of its own).
+    profiles_deployed: list[str] = field(default_factory=list)
     swarms_stopped: list[str] = field(default_factory=list)
     #: What was undone on the stack's worker hosts: partitions, netem, per-host toxics.
     hosts: HostsRestored = field(default_factory=HostsRestored)
@@ -204,7 +207,7 @@ def _heal_embedded(
     if healed and report.started:
         # Once, after every start: `up(deploy=False)` in each pass deployed nothing.
         try:
-            embedded.deploy()
+            report.profiles_deployed = embedded.deploy()
             report.deployed = True
         except DagstormError as exc:
             report.errors.append(exc.render())

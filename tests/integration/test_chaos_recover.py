@@ -229,7 +229,7 @@ def test_sigkill_during_faults_then_recover_leaves_the_stack_whole(
             starts,
             recovered.stdout,
         )
-        deployed = "reference pipeline deployed again" in recovered.stdout
+        deployed = "pipeline profile(s) deployed again: " in recovered.stdout
         assert deployed == bool(starts), (round_no, spec, recovered.stdout)
         assert stack.toxiproxy_url is not None
         with ToxiproxyClient(stack.toxiproxy_url) as client:

@@ -97,8 +97,9 @@ class FakeStack:
         if deploy:
             self.deploy()
 
-    def deploy(self) -> None:
+    def deploy(self) -> list[str]:
         self.deploys += 1
+        return ["orders_etl"]
 
     def stop_unhealthy(self) -> list[str]:
         wedged = [n for n, c in self.components.items() if c.record and not c.health().ok]
@@ -154,6 +155,7 @@ def test_a_dead_component_is_started_once_reported_and_the_pipeline_deployed_onc
     assert report.errors == [] and report.wedged == []
     assert triggerer.starts == 1 and report.started == ["airflow-triggerer"] and report.restarted
     assert stack.deploys == 1 and report.deployed and stack.ups == [False]
+    assert report.profiles_deployed == ["orders_etl"]
     assert sleeps == SETTLE
 
 
@@ -359,6 +361,7 @@ def test_the_cli_names_every_start_on_one_unwrapped_line(
         started=["airflow-scheduler", "airflow-triggerer", "airflow-triggerer", "kafka"],
         wedged=["airflow-scheduler"],
         deployed=True,
+        profiles_deployed=["ad_logs", "orders_etl"],
     )
     # The CLI imports recover when the command runs (start-up time): patch it at the source.
     monkeypatch.setattr(recover_mod, "recover", lambda ctx, force: report)
@@ -371,7 +374,27 @@ def test_the_cli_names_every_start_on_one_unwrapped_line(
         "stack restarted: yes (airflow-scheduler, airflow-triggerer ×2, kafka)"
     )
     assert "restarted as wedged (running but not working): airflow-scheduler" in lines
-    assert "reference pipeline deployed again" in lines
+    # The stack's profiles by name: the reference pipeline is one profile among others.
+    assert "pipeline profile(s) deployed again: ad_logs, orders_etl" in lines
+
+
+def test_the_cli_says_when_the_deploy_put_back_no_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from dagstorm.cli import cli
+
+    report = RecoverReport(started=["airflow-scheduler"], deployed=True)
+    monkeypatch.setattr(recover_mod, "recover", lambda ctx, force: report)
+    result = CliRunner().invoke(
+        cli, ["--state-dir", str(tmp_path / "st"), "recover"], env={"DAGSTORM_STACK_FILE": ""}
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "stack setup deployed again (no pipeline profile: the stack reads its own DAGs folder)"
+        in result.output.splitlines()
+    )
 
 
 def test_the_cli_says_no_when_nothing_was_started(

@@ -186,6 +186,15 @@ def _starts(names: list[str]) -> str:
     return ", ".join(name + (f" ×{n}" if n > 1 else "") for name, n in counts.items())
 
 
+def _deployed_again(profiles: list[str]) -> str:
+    """What recover's deploy put back: the stack's pipeline profiles, by name."""
+    if not profiles:
+        return (
+            "stack setup deployed again (no pipeline profile: the stack reads its own DAGs folder)"
+        )
+    return f"pipeline profile(s) deployed again: {', '.join(profiles)}"
+
+
 @cli.command("recover")
 @click.option("--force", is_flag=True, help="Also revert faults whose dagstorm process still runs.")
 @click.pass_obj
@@ -218,7 +227,7 @@ def recover_command(settings: Settings, force: bool) -> None:
     if report.died:
         lines.append(f"started again (died after its start): {', '.join(report.died)}")
     if report.deployed:
-        lines.append("reference pipeline deployed again")
+        lines.append(_deployed_again(report.profiles_deployed))
     if report.swarms_stopped:
         lines.append(f"stopped Locust swarm(s) of a killed run: {', '.join(report.swarms_stopped)}")
     if report.skipped_live:

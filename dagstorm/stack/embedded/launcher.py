@@ -290,11 +290,12 @@ class EmbeddedStack:
             self.ctx.progress.info(f"removed worker host(s): {', '.join(removed)}")
         return removed
 
-    def deploy(self) -> None:
+    def deploy(self) -> list[str]:
         """Deploy the stack's pipeline profiles onto the running stack (idempotent).
 
         A CeleryExecutor stack also gets dagstorm's check DAG (`stack check` runs it to
-        see a task on a worker); a LocalExecutor stack has it removed.
+        see a task on a worker); a LocalExecutor stack has it removed. Returns the names
+        of the profiles deployed (none when the stack reads a DAGs folder of its own).
         """
         check = self.ctx.dags_folder / CHECK_DAG_FILE.name
         if self.ctx.config.airflow.executor == "celery":
@@ -302,9 +303,12 @@ class EmbeddedStack:
                 shutil.copyfile(CHECK_DAG_FILE, check)
         else:
             check.unlink(missing_ok=True)
+        names = []
         for loaded in stack_profiles(self.ctx):
             with self.ctx.progress.step(f"deploy pipeline {loaded.profile.name}"):
                 deploy_profile(self.ctx, loaded)
+            names.append(loaded.profile.name)
+        return names
 
     @staticmethod
     def _guard(fn: Callable[[str], None], name: str, failed: threading.Event) -> None:
