@@ -39,6 +39,7 @@ from dagstorm.scenarios.model import (
 from dagstorm.scenarios.sla_defaults import fill_sla_defaults
 from dagstorm.scenarios.slo_kinds import SloEntry
 from dagstorm.scenarios.slos import SlaSlo
+from dagstorm.scenarios.trigger_defaults import fill_trigger_conf
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LoadedScenario", "Problem", "ScenarioInvalid", "load_scenario"]
@@ -352,6 +353,10 @@ def load_scenario(
             filled = fill_sla_defaults(scenario, profile, lambda kp: _where(kp, positions))
             scenario, notes = filled.scenario, filled.notes
             problems += filled.problems
+            scenario, conf_notes = fill_trigger_conf(
+                scenario, profile, lambda kp: _where(kp, positions)
+            )
+            notes += conf_notes
     errors = sort_problems(p for p in problems if not p.warning)
     warnings = [p for p in problems if p.warning]
     if scenario is None and not errors:  # every error was an unset ${VAR} reported above

@@ -22,7 +22,7 @@ from dagstorm.profiles.loader import LoadedProfile
 from dagstorm.scenarios.model import Scenario
 from dagstorm.scenarios.slos import SlaSlo
 
-__all__ = ["SlaDefaults", "fill_sla_defaults"]
+__all__ = ["SlaDefaults", "fill_sla_defaults", "profile_positions"]
 
 _EXAMPLE = "sla: {deadline: 2h, reference: queued}"
 
@@ -55,7 +55,7 @@ def fill_sla_defaults(
     """
     result = SlaDefaults(scenario)
     slos = list(scenario.slos)
-    profile_where = _profile_positions(profile)
+    profile_where = profile_positions(profile)
     for index, slo in enumerate(slos):
         if not isinstance(slo, SlaSlo) or (slo.within is not None and slo.measure_from):
             continue
@@ -112,7 +112,7 @@ def _missing(
     return Problem(at, f"slos.{index}: sla:{slo.dag} has no `within`, and {why}", fix)
 
 
-def _profile_positions(profile: LoadedProfile | None) -> Callable[[KeyPath], str]:
+def profile_positions(profile: LoadedProfile | None) -> Callable[[KeyPath], str]:
     """``file:line:column`` in the profile of a key path (the file as shown when unreadable)."""
     if profile is None:
         return lambda _key_path: "no profile"
