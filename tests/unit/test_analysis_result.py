@@ -29,7 +29,8 @@ H22 = pd.Timestamp("2026-03-01T22:00", tz="UTC")
 H23 = pd.Timestamp("2026-03-01T23:00", tz="UTC")
 STORY = (
     "kafka broker kill at 2m (sim 48m): 1 run retried (failed tries: transform 1),"
-    " recovered in 18m sim, SLA 66.7%, 0 lost — 4 of 5 SLOs passed"
+    " recovered in 18m sim, throughput −33.3% at worst, back to ≥90% 40s wall after the"
+    " revert, SLA 66.7%, 0 lost — 4 of 5 SLOs passed"
 )
 
 

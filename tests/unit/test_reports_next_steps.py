@@ -148,10 +148,14 @@ def test_a_fault_without_retries_or_failures_has_no_visible_impact(outage: Resul
         retries=0,
         runs_retried=0,
         failed_runs=0,
-        faults=tuple(replace(f, retries=0, failed_runs=(), stages=()) for f in overall.faults),
+        faults=tuple(
+            replace(f, retries=0, failed_runs=(), stages=(), throughput_drop=0.05)
+            for f in overall.faults
+        ),
     )
     story = run_story(replace(measures, recovery=(calm,)), outage.verdict, status="completed")
     assert "no visible impact (0 retries, 0 failed runs); next success after 18m sim" in story
+    assert "throughput" not in story  # a drop under 10% is not an impact
     assert "recovered in" not in story
     # A try that failed in the window is an impact, even when nothing was retried.
     failing = replace(
@@ -160,6 +164,57 @@ def test_a_fault_without_retries_or_failures_has_no_visible_impact(outage: Resul
     story = run_story(replace(measures, recovery=(failing,)), outage.verdict, status="completed")
     assert "0 runs retried (failed tries: transform 1), recovered in 18m sim" in story
     assert "recovered in 18m sim" in outage.story  # with a retry it is a recovery
+
+
+def test_a_fault_that_slowed_the_scheduler_is_an_impact_even_when_every_run_succeeded(
+    outage: Result,
+) -> None:
+    # Issue 14: 90 → 12 finished tries per minute under a metadata-DB latency fault,
+    # no retry and no failed run — the story said "no visible impact".
+    measures = outage.measures
+    overall = measures.recovery_for(None)
+    slowed = replace(
+        overall,
+        retries=0,
+        runs_retried=0,
+        failed_runs=0,
+        faults=tuple(
+            replace(
+                f,
+                retries=0,
+                failed_runs=(),
+                stages=(),
+                throughput_baseline_per_min=90.0,
+                worst_minute_finished=12,
+                throughput_drop=1 - 12 / 90,
+                throughput_recovered=True,
+                throughput_recovery_wall_s=70.0,
+            )
+            for f in overall.faults
+        ),
+    )
+    story = run_story(replace(measures, recovery=(slowed,)), outage.verdict, status="completed")
+    assert "no visible impact" not in story
+    assert (
+        "0 retries, 0 failed runs, throughput −86.7% at worst, back to ≥90% 1m10s wall after"
+        " the revert, next success after 18m sim"
+    ) in story
+    never = replace(
+        slowed,
+        faults=tuple(replace(f, throughput_recovered=False) for f in slowed.faults),
+    )
+    story = run_story(replace(measures, recovery=(never,)), outage.verdict, status="completed")
+    assert "throughput −86.7% at worst, never back to ≥90%" in story
+    # With retries too, the drop follows the recovery.
+    assert "recovered in 18m sim" in outage.story
+    retried = replace(
+        overall,
+        faults=tuple(
+            replace(f, throughput_drop=0.5, throughput_recovered=False) for f in overall.faults
+        ),
+    )
+    story = run_story(replace(measures, recovery=(retried,)), outage.verdict, status="completed")
+    assert "recovered in 18m sim, throughput −50.0% at worst, never back to ≥90%" in story
 
 
 def test_numbers_never_print_in_exponent_form(smoke: Path) -> None:

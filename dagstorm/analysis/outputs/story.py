@@ -3,7 +3,10 @@
 ``broker kill at 2m (sim 48m): 3 runs retried (failed tries: load 4, queueing 1),
 recovered in 6m sim, SLA 97.9%, 0 lost — 5 of 5 SLOs passed``; a fault that caused
 no retry, no failed run and no failed try says ``no visible impact (0 retries, 0
-failed runs); next success after 22m sim`` instead.
+failed runs); next success after 22m sim`` instead. A fault that cut the finished
+tries per minute by 10% or more says so whatever else it did (``throughput −86.7% at
+worst, back to ≥90% 1m10s wall after the revert``): a slowed scheduler whose runs all
+succeeded is an impact, not "no visible impact".
 
 The failed tries are those of the fault windows, by the stage of the pipeline's
 stage map they belonged to (``queueing``: failed before they started;
@@ -15,6 +18,7 @@ from __future__ import annotations
 from dagstorm.analysis.measures.compute import Measures
 from dagstorm.analysis.measures.output_checks import OutputCheckMeasure
 from dagstorm.analysis.measures.recovery import FaultRecovery, RetryRecovery
+from dagstorm.analysis.outputs.next_steps import VISIBLE_DROP
 from dagstorm.analysis.texts import percent_text, plural
 from dagstorm.analysis.verdict.judgement import Verdict
 from dagstorm.core.durations import duration_text
@@ -89,15 +93,33 @@ def _recovery_parts(recovery: RetryRecovery) -> list[str]:
     failed = failed_by_stage(recovery.faults)
     where = f" (failed tries: {stage_counts_text(failed)})" if failed else ""
     retried = f"{plural(recovery.runs_retried, 'run')} retried{where}"
+    slowed = _throughput_part(recovery.faults)
     if recovery.unrecovered:
-        return [retried, f"{recovery.unrecovered} of {len(recovery.faults)} never recovered"]
+        never = f"{recovery.unrecovered} of {len(recovery.faults)} never recovered"
+        return [retried, never, *slowed]
     if recovery.retries == 0 and recovery.failed_runs == 0 and not failed:
         # Nothing to recover from: the time to the next success is not a recovery.
-        return [
-            "no visible impact (0 retries, 0 failed runs); next success after"
-            f" {duration_text(recovery.max_sim_s)} sim"
-        ]
-    return [retried, f"recovered in {duration_text(recovery.max_sim_s)} sim"]
+        next_success = f"next success after {duration_text(recovery.max_sim_s)} sim"
+        if not slowed:
+            return [f"no visible impact (0 retries, 0 failed runs); {next_success}"]
+        return ["0 retries, 0 failed runs", *slowed, next_success]
+    return [retried, f"recovered in {duration_text(recovery.max_sim_s)} sim", *slowed]
+
+
+def _throughput_part(faults: tuple[FaultRecovery, ...]) -> list[str]:
+    """The largest visible drop in finished tries per minute, and when it came back (or none)."""
+    dropped = [
+        f for f in faults if f.throughput_drop is not None and f.throughput_drop >= VISIBLE_DROP
+    ]
+    if not dropped:
+        return []
+    worst = max(dropped, key=lambda f: f.throughput_drop or 0.0)
+    back = (
+        f"back to ≥90% {duration_text(worst.throughput_recovery_wall_s)} wall after the revert"
+        if worst.throughput_recovered and worst.throughput_recovery_wall_s is not None
+        else "never back to ≥90%"
+    )
+    return [f"throughput −{percent_text(worst.throughput_drop)} at worst, {back}"]
 
 
 def failed_by_stage(faults: tuple[FaultRecovery, ...]) -> dict[str, int]:
