@@ -65,6 +65,12 @@ BENCHES = {
         " scenarios/windmill-chain.yaml first and needs a running stack)",
         "dagstorm bench task-split --trigger",
     ),
+    "scheduler-fleet": Bench(
+        "scheduler_fleet.py",
+        "the scheduler's loop time and throughput with the fleet deployed vs the bench DAGs"
+        " alone, rounds alternating (needs a running stack; deploys and undeploys the fleet)",
+        "dagstorm bench scheduler-fleet --rounds 3 --markdown",
+    ),
     "generate-spark": Bench(
         "generate_spark.py",
         "the generator's Spark backend vs its local backend on the same config"
@@ -110,7 +116,14 @@ BENCHES = {
     ),
 }
 #: Scripts under bench/ that are not benchmarks themselves (used by one).
-HELPERS = frozenset({"input_mutations.py", "soak_journal.py"})
+HELPERS = frozenset(
+    {
+        "input_mutations.py",
+        "scheduler_fleet_figures.py",
+        "scheduler_fleet_stack.py",
+        "soak_journal.py",
+    }
+)
 
 
 @cli.group("bench")
