@@ -29,6 +29,7 @@ from dagstorm.core.atomic import atomic_write
 from dagstorm.engine.output_sources import file_rows, kafka_lag, kafka_messages, topic_end
 from dagstorm.profiles.loader import LoadedProfile
 from dagstorm.profiles.model import FileCheck, KafkaCheck, OutputCheck, SqlCheck
+from dagstorm.run.events import Kind
 from dagstorm.run.journal import read_journal
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.stack.endpoints import Stack
@@ -46,7 +47,7 @@ _INTEGER_COLUMNS = ("impressions", "clicks", "conversions")
 _TIME_COLUMNS = ("hour", "loaded_at")
 
 
-def _ok_values(journal_path: Path, kind: str, field: str) -> list[str]:
+def _ok_values(journal_path: Path, kind: Kind, field: str) -> list[str]:
     """Sorted distinct ``field`` of the journal's successful ``kind`` events."""
     return sorted(
         {
@@ -59,19 +60,19 @@ def _ok_values(journal_path: Path, kind: str, field: str) -> list[str]:
 
 def triggered_run_ids(journal_path: Path) -> list[str]:
     """Run ids of the DAG runs this run created."""
-    return _ok_values(journal_path, "dag_triggered", "run_id")
+    return _ok_values(journal_path, Kind.DAG_TRIGGERED, "run_id")
 
 
 def sent_signal_ids(journal_path: Path) -> list[str]:
     """signal_ids of the completion signals this run sent (acknowledged by Kafka)."""
-    return _ok_values(journal_path, "kafka_signal", "signal_id")
+    return _ok_values(journal_path, Kind.KAFKA_SIGNAL, "signal_id")
 
 
 def finished_partitions(journal_path: Path) -> list[str]:
     """Landing partitions (``YYYY-MM-DDTHH``) this run finished."""
     found = set()
     for event in read_journal(journal_path):
-        if event.get("kind") == "partition_written" and event.get("dt") is not None:
+        if event.get("kind") == Kind.PARTITION_WRITTEN and event.get("dt") is not None:
             found.add(f"{event['dt']}T{int(event.get('hour') or 0):02d}")
     return sorted(found)
 
