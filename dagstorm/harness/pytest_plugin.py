@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 STACK_OPTION = "--dagstorm-stack"
 RUNS_DIR_OPTION = "--dagstorm-runs-dir"
-HISTORY_FILE = "history.jsonl"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,6 +91,7 @@ class DagstormRun:
         options: RunOptions | None = None,
     ) -> RunReport:
         """Validate, run, analyse and report ``scenario``; raises on invalid input."""
+        from dagstorm.analysis.outputs.history import HISTORY_FILE
         from dagstorm.core.progress import Progress
         from dagstorm.harness.flow import run_scenario
         from dagstorm.harness.options import RunOptions
