@@ -16,7 +16,7 @@ import orjson
 import pandas as pd
 
 from dagstorm.run.rundir import RunDirectory
-from dagstorm.workloads.sinks.ledger import load_ledger
+from dagstorm.workloads.sinks.ledger import SUMMARY_FILE, load_ledger
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def read_signal_cuts(kafka_ledger: Path) -> tuple[SignalCut, ...]:
     """Every cut under ``kafka_ledger/signals/`` (none when the directory is absent)."""
     cuts = []
     for directory in sorted((kafka_ledger / RunDirectory.SIGNAL_LEDGERS).glob("cut-*")):
-        summary = orjson.loads((directory / "summary.json").read_bytes())
+        summary = orjson.loads((directory / SUMMARY_FILE).read_bytes())
         ids = tuple(str(i) for i in summary.get("signal_ids", []))
         cuts.append(SignalCut(ids, int(summary.get("records", 0)), load_ledger(directory)))
     return tuple(cuts)

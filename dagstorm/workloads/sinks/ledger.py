@@ -38,6 +38,8 @@ from dagstorm.workloads.sinks.landing import partition_name
 
 LEDGER_VERSION = 1
 MS_PER_HOUR = 3_600_000
+#: The ledger's summary file, next to its ``counts-*.parquet`` chunks.
+SUMMARY_FILE = "summary.json"
 Column = Literal["generated", "written", "acked"]
 COLUMNS: tuple[Column, ...] = ("generated", "written", "acked")
 KEY_COLUMNS = ("partition_hour", "event_hour", "campaign_id", "ad_id", "event_type", "label")
@@ -230,7 +232,7 @@ class LedgerWriter:
             "totals": totals,
             "partitions": self._partitions,
         }
-        path = self.directory / "summary.json"
+        path = self.directory / SUMMARY_FILE
         atomic_write(path, orjson.dumps(summary, option=orjson.OPT_INDENT_2), fsync=True)
         return path
 
@@ -260,7 +262,7 @@ def load_ledger(path: Path) -> pd.DataFrame:
         directory = RunDirectory(directory).ledger
     chunks = sorted(directory.glob("counts-*.parquet"))
     if not chunks:
-        if (directory / "summary.json").exists():
+        if (directory / SUMMARY_FILE).exists():
             return LedgerWriter.empty_frame()  # a run that generated nothing
         raise FileNotFoundError(f"no ledger in {directory}")
     frame = pa.concat_tables([pq.read_table(c) for c in chunks]).to_pandas()
