@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from dagstorm.clients.airflow import fetch_token
+from dagstorm.core.polling import poll_until
 from dagstorm.stack.endpoints import Stack
 
 CHECK_DAG = "dagstorm_stack_check"
@@ -103,14 +104,15 @@ class CheckDagClient:
         value = response.json().get("value")
         return value if isinstance(value, dict) else {}
 
-    def wait(self, run_id: str, *, timeout: float = 120.0) -> str:
+    def wait(self, run_id: str, *, timeout: float = 120.0, interval: float = 1.0) -> str:
         """Poll until the run ends (or ``timeout``); its last state."""
-        deadline = time.monotonic() + timeout
-        state = self.run_state(run_id)
-        while state not in FINAL and time.monotonic() < deadline:
-            time.sleep(1.0)
-            state = self.run_state(run_id)
-        return state
+        states: list[str] = []
+
+        def ended() -> str | None:
+            states.append(self.run_state(run_id))
+            return states[-1] if states[-1] in FINAL else None
+
+        return poll_until(ended, timeout=timeout, interval=interval) or states[-1]
 
 
 def ran_on(ancestors: list[str]) -> tuple[str, str | None]:

@@ -17,7 +17,7 @@ from dagstorm.stack.embedded.components.airflow import AirflowCeleryWorker, airf
 from dagstorm.stack.embedded.components.redis import Redis
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.launcher import EmbeddedStack, ports_of
-from dagstorm.stack.executor_check import ran_on
+from dagstorm.stack.executor_check import CheckDagClient, ran_on
 from dagstorm.stack.topology import START_ORDER, component_order, stack_links
 
 
@@ -164,3 +164,27 @@ def test_what_ran_a_task_is_read_from_its_ancestors(
     ancestors: list[str], expected: tuple[str, str | None]
 ) -> None:
     assert ran_on(ancestors) == expected
+
+
+class _ScriptedCheckClient(CheckDagClient):
+    """A check client whose run goes through the given states (no Airflow)."""
+
+    def __init__(self, states: list[str]) -> None:
+        self.states = states
+        self.asked = 0
+
+    def run_state(self, run_id: str) -> str:
+        self.asked += 1
+        return self.states[min(self.asked, len(self.states)) - 1]
+
+
+def test_the_check_client_waits_until_the_run_ends() -> None:
+    client = _ScriptedCheckClient(["queued", "running", "success"])
+    assert client.wait("r1", timeout=5.0, interval=0.0) == "success"
+    assert client.asked == 3
+
+
+def test_the_check_client_gives_the_last_state_when_the_time_is_up() -> None:
+    client = _ScriptedCheckClient(["queued", "running"])
+    assert client.wait("r1", timeout=0.05, interval=0.01) == "running"
+    assert client.asked >= 2
