@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagstorm.analysis.measures.compute import runs_in_scope
-from dagstorm.analysis.measures.task_split import PARTS, TaskSplitGroup, task_split
+from dagstorm.analysis.measures.scheduler.task_split import PARTS, TaskSplitGroup, task_split
 from dagstorm.analysis.rundata.load import load_run
 
 ROOT = Path(__file__).resolve().parents[1]

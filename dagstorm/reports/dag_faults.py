@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagstorm.analysis.measures.dag_faults import DagFaultImpact
+from dagstorm.analysis.measures.faults.dag_faults import DagFaultImpact
 from dagstorm.analysis.outputs.result import Result
 from dagstorm.core.durations import duration_text
 from dagstorm.reports.markup import Child, Markup, el

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dagstorm.analysis.measures.completeness import CountsRow
+from dagstorm.analysis.measures.data.completeness import CountsRow
+from dagstorm.analysis.measures.faults.recovery import FaultRecovery
 from dagstorm.analysis.measures.percentiles import Percentiles
-from dagstorm.analysis.measures.recovery import FaultRecovery
 from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.texts import number_text, percent_text
 from dagstorm.core.durations import duration_text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagstorm.analysis.measures.task_split import SplitPart, TaskSplitGroup
+from dagstorm.analysis.measures.scheduler.task_split import SplitPart, TaskSplitGroup
 from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.texts import percent_text
 from dagstorm.core.durations import duration_text

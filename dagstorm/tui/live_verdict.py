@@ -22,7 +22,7 @@ from typing import Any, Literal
 import orjson
 
 from dagstorm.analysis.measures.compute import compute_measures
-from dagstorm.analysis.measures.fault_windows import fault_windows
+from dagstorm.analysis.measures.faults.fault_windows import fault_windows
 from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.verdict.judgement import SloVerdict, judge
 from dagstorm.analysis.verdict.live import failed_live

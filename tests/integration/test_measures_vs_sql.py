@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from dagstorm.analysis.measures.percentiles import Percentiles
-from dagstorm.analysis.measures.throughput import FINISHED, NEVER_RAN
+from dagstorm.analysis.measures.scheduler.throughput import FINISHED, NEVER_RAN
 from dagstorm.analysis.rundata.load import load_run
 from dagstorm.run.journal import read_journal
 from dagstorm.stack.embedded.components.postgres import AIRFLOW_DB, Postgres

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from dagstorm.analysis.measures.percentiles import Percentiles
-from dagstorm.analysis.measures.throughput import FINISHED, NEVER_RAN
+from dagstorm.analysis.measures.scheduler.throughput import FINISHED, NEVER_RAN
 from dagstorm.analysis.rundata.load import load_run
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.clients.toxiproxy import ToxiproxyClient

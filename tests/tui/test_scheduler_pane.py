@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dagstorm.analysis.measures.scheduler_metrics import GaugeRange
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import GaugeRange
 from dagstorm.run.follow import JournalFollower
 from dagstorm.tui.app import create_app
 from dagstorm.tui.state import RunState

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dagstorm.analysis.measures.completeness import data_completeness
+from dagstorm.analysis.measures.data.completeness import data_completeness
 from dagstorm.workloads.sinks.ledger import KEY_COLUMNS
 
 C1, C2 = 1000001, 1000002

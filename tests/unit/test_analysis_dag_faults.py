@@ -6,8 +6,8 @@ import math
 
 import pandas as pd
 
-from dagstorm.analysis.measures.dag_faults import dag_fault_impacts
-from dagstorm.analysis.measures.fault_windows import FaultWindow, FaultWindows
+from dagstorm.analysis.measures.faults.dag_faults import dag_fault_impacts
+from dagstorm.analysis.measures.faults.fault_windows import FaultWindow, FaultWindows
 
 NAN = math.nan
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from dagstorm.analysis.measures.compute import compute_measures
-from dagstorm.analysis.measures.scheduler_metrics import scheduler_metrics
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import scheduler_metrics
 from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.analysis.verdict.judgement import judge

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from dagstorm.analysis.measures.alerts import alert_latency, match_alerts
-from dagstorm.analysis.measures.fault_windows import fault_windows
-from dagstorm.analysis.measures.recovery import RetryRecovery, retry_recovery
+from dagstorm.analysis.measures.faults.fault_windows import fault_windows
+from dagstorm.analysis.measures.faults.recovery import RetryRecovery, retry_recovery
 from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.rundata.model import RunData
 

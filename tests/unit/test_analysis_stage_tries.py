@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from dagstorm.analysis.measures.compute import compute_measures
-from dagstorm.analysis.measures.stage_tries import StageTries, stage_tries, try_stage
+from dagstorm.analysis.measures.faults.stage_tries import StageTries, stage_tries, try_stage
 from dagstorm.analysis.outputs.story import failed_by_stage, run_story, stage_counts_text
 from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.rundata.pipeline import PipelineInfo
@@ -126,7 +126,7 @@ def test_the_story_ranks_stages_by_count() -> None:
 
 
 def test_without_a_ledger_the_story_names_the_output_checks_that_measured_loss() -> None:
-    from dagstorm.analysis.measures.output_checks import OutputCheckMeasure
+    from dagstorm.analysis.measures.data.output_checks import OutputCheckMeasure
 
     journal = Journal()
     journal.try_("load_a", 1, "success", (10, 20))

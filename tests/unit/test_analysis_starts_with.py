@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dagstorm.analysis.measures.scheduler_metrics import starts_with
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import starts_with
 
 NAMES = ["executor.open_slots", None, "executor.open_slots.pool", "scheduler.tasks", "nan", "ex"]
 

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dagstorm.analysis.measures.task_split import (
+from dagstorm.analysis.measures.scheduler.task_split import (
     UNKNOWN_EXECUTOR,
     TaskSplitGroup,
     TryTimes,

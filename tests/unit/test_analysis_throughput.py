@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from dagstorm.analysis.measures.scheduler_metrics import scheduler_metrics
-from dagstorm.analysis.measures.throughput import scheduler_throughput
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import scheduler_metrics
+from dagstorm.analysis.measures.scheduler.throughput import scheduler_throughput
 from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.rundata.model import Phase, RunData
 

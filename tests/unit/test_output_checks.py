@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dagstorm.analysis import analyze, result_document
-from dagstorm.analysis.measures.output_checks import output_check_measures
+from dagstorm.analysis.measures.data.output_checks import output_check_measures
 from dagstorm.analysis.rundata.pipeline import CheckFigures, read_pipeline
 from dagstorm.core.progress import Progress
 from dagstorm.engine.output_sources import file_rows

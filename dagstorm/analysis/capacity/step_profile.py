@@ -11,7 +11,7 @@ instead of per window:
   of one core: 100 = one core busy) and the largest RSS (MB);
 - the generated rate, measured: bytes of ``workload_stats`` ÷ the wall seconds
   their intervals cover, summed over workloads, ÷ compression (simulated);
-- Airflow's own StatsD figures (:mod:`dagstorm.analysis.measures.scheduler_metrics`):
+- Airflow's own StatsD figures (:mod:`dagstorm.analysis.measures.scheduler.scheduler_metrics`):
   the scheduler loop's median duration, the most tasks starving, the most running
   (executor or default pool slots); and the largest Kafka consumer lag sampled.
 
@@ -36,7 +36,7 @@ import pandas as pd
 from dagstorm.analysis.capacity.ramp import stage_medians
 from dagstorm.analysis.capacity.traffic import totals_of
 from dagstorm.analysis.measures.compute import in_scope
-from dagstorm.analysis.measures.scheduler_metrics import scheduler_metrics
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import scheduler_metrics
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.analysis.rundata.stages import STAGES
 from dagstorm.run.events import Kind

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from dagstorm.analysis.measures.fault_windows import FaultWindow, FaultWindows
+from dagstorm.analysis.measures.faults.fault_windows import FaultWindow, FaultWindows
 from dagstorm.analysis.measures.percentiles import Percentiles
 from dagstorm.core.quantiles import quantile
 

@@ -8,18 +8,27 @@ import pandas as pd
 
 from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match_alerts
 from dagstorm.analysis.measures.celery import CeleryMeasure, celery_measure
-from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
 from dagstorm.analysis.measures.cross_dag import CrossDagWaits, cross_dag_waits
-from dagstorm.analysis.measures.dag_faults import DagFaultImpact, dag_fault_impacts
-from dagstorm.analysis.measures.fault_windows import fault_windows
-from dagstorm.analysis.measures.never_started import TriesNeverStarted, tries_never_started
-from dagstorm.analysis.measures.output_checks import OutputCheckMeasure, output_check_measures
-from dagstorm.analysis.measures.recovery import RetryRecovery, retry_recovery
-from dagstorm.analysis.measures.scheduler_metrics import SchedulerMetrics, scheduler_metrics
+from dagstorm.analysis.measures.data.completeness import DataCompleteness, data_completeness
+from dagstorm.analysis.measures.data.output_checks import OutputCheckMeasure, output_check_measures
+from dagstorm.analysis.measures.data.stream import stream_completeness
+from dagstorm.analysis.measures.faults.dag_faults import DagFaultImpact, dag_fault_impacts
+from dagstorm.analysis.measures.faults.fault_windows import fault_windows
+from dagstorm.analysis.measures.faults.recovery import RetryRecovery, retry_recovery
+from dagstorm.analysis.measures.scheduler.never_started import (
+    TriesNeverStarted,
+    tries_never_started,
+)
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import (
+    SchedulerMetrics,
+    scheduler_metrics,
+)
+from dagstorm.analysis.measures.scheduler.task_split import TaskSplit, task_split
+from dagstorm.analysis.measures.scheduler.throughput import (
+    SchedulerThroughput,
+    scheduler_throughput,
+)
 from dagstorm.analysis.measures.sla import SlaCompliance, sla_compliance
-from dagstorm.analysis.measures.stream import stream_completeness
-from dagstorm.analysis.measures.task_split import TaskSplit, task_split
-from dagstorm.analysis.measures.throughput import SchedulerThroughput, scheduler_throughput
 from dagstorm.analysis.measures.trigger_errors import TriggerErrors, trigger_errors
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.run.events import Kind

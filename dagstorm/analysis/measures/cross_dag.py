@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from dagstorm.analysis.measures.cells import opt_float
-from dagstorm.analysis.measures.fault_windows import FaultWindow
+from dagstorm.analysis.measures.faults.fault_windows import FaultWindow
 from dagstorm.analysis.measures.percentiles import Percentiles
 from dagstorm.analysis.rundata.pipeline import DagDependency
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from dagstorm.analysis.capacity import Bottleneck, RampCapacity
 from dagstorm.analysis.measures.compute import Measures
-from dagstorm.analysis.measures.recovery import FaultRecovery
+from dagstorm.analysis.measures.faults.recovery import FaultRecovery
 from dagstorm.analysis.rundata.model import Slo
 from dagstorm.analysis.texts import percent_text, plain_number, plural
 from dagstorm.analysis.verdict.judgement import SloVerdict, Verdict

@@ -10,14 +10,14 @@ succeeded is an impact, not "no visible impact".
 
 The failed tries are those of the fault windows, by the stage of the pipeline's
 stage map they belonged to (``queueing``: failed before they started;
-:mod:`~dagstorm.analysis.measures.stage_tries`).
+:mod:`~dagstorm.analysis.measures.faults.stage_tries`).
 """
 
 from __future__ import annotations
 
 from dagstorm.analysis.measures.compute import Measures
-from dagstorm.analysis.measures.output_checks import OutputCheckMeasure
-from dagstorm.analysis.measures.recovery import FaultRecovery, RetryRecovery
+from dagstorm.analysis.measures.data.output_checks import OutputCheckMeasure
+from dagstorm.analysis.measures.faults.recovery import FaultRecovery, RetryRecovery
 from dagstorm.analysis.outputs.next_steps import VISIBLE_DROP
 from dagstorm.analysis.texts import percent_text, plural
 from dagstorm.analysis.verdict.judgement import Verdict

@@ -3,7 +3,7 @@
 
 Per cut of signals, the acked counts those signals cover
 (``ledger/kafka/signals/cut-NNNNN/``: a ``summary.json`` and a ledger). The stream
-completeness measure (:mod:`dagstorm.analysis.measures.stream`) uses them to set
+completeness measure (:mod:`dagstorm.analysis.measures.data.stream`) uses them to set
 apart what was still in flight at the end.
 """
 

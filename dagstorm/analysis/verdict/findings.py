@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from dagstorm.analysis.measures.fault_windows import FaultErrorRow
-from dagstorm.analysis.measures.recovery import RetryRecovery
+from dagstorm.analysis.measures.faults.fault_windows import FaultErrorRow
+from dagstorm.analysis.measures.faults.recovery import RetryRecovery
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from dagstorm.analysis.measures.alerts import match_alerts
-from dagstorm.analysis.measures.fault_windows import fault_windows
-from dagstorm.analysis.measures.recovery import retry_recovery
+from dagstorm.analysis.measures.faults.fault_windows import fault_windows
+from dagstorm.analysis.measures.faults.recovery import retry_recovery
+from dagstorm.analysis.measures.scheduler.throughput import scheduler_throughput
 from dagstorm.analysis.measures.sla import sla_compliance
-from dagstorm.analysis.measures.throughput import scheduler_throughput
 from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.rundata.model import RunData, Slo
 from dagstorm.core.quantiles import quantile

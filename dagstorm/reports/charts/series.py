@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dagstorm.analysis.measures.compute import in_scope
-from dagstorm.analysis.measures.scheduler_metrics import (
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import (
     EXECUTABLE,
     OPEN_SLOTS,
     STARVING,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from dagstorm.analysis.measures.scheduler_metrics import GaugeRange
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import GaugeRange
 from dagstorm.tui.series import MinuteCounts, RecentTimes, SecondBins
 from dagstorm.tui.state import faults, lifecycle, runs, stack_health, workloads
 from dagstorm.tui.state.describe import describe, level

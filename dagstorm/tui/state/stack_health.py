@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dagstorm.analysis.measures.scheduler_metrics import GaugeRange
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import GaugeRange
 from dagstorm.core.durations import stopwatch_text
 from dagstorm.run.events import Kind
 from dagstorm.tui.state.records import Event, ProcessSample, num

@@ -4,7 +4,7 @@ The gauges shown are the ones that move: a gauge that never changed (LocalExecut
 reports ``executor.open_slots`` and ``executor.running_tasks`` once) is listed as
 constant with its value, and running tasks are read where they change
 (``pool.running_slots.default_pool`` under LocalExecutor) — the analysis' rules
-(:mod:`dagstorm.analysis.measures.scheduler_metrics`), applied to what has arrived.
+(:mod:`dagstorm.analysis.measures.scheduler.scheduler_metrics`), applied to what has arrived.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline
 
-from dagstorm.analysis.measures.scheduler_metrics import (
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import (
     EXECUTABLE,
     OPEN_SLOTS,
     RUNNING_TASKS,

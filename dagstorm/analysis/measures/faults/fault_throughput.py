@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dagstorm.analysis.measures.throughput import MINUTE
+from dagstorm.analysis.measures.scheduler.throughput import MINUTE
 
 BASELINE_MINUTES = 5
 RECOVERED_SHARE = 0.9

@@ -45,7 +45,7 @@ import pandas as pd
 
 from dagstorm.analysis.measures.cells import is_missing
 from dagstorm.analysis.measures.percentiles import Percentiles
-from dagstorm.analysis.measures.throughput import NEVER_RAN
+from dagstorm.analysis.measures.scheduler.throughput import NEVER_RAN
 
 __all__ = [
     "PARTS",

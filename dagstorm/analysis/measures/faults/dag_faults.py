@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from dagstorm.analysis.measures.fault_windows import FaultWindows
+from dagstorm.analysis.measures.faults.fault_windows import FaultWindows
 
 __all__ = ["DAG_ACTIONS", "DagFaultImpact", "dag_fault_impacts"]
 

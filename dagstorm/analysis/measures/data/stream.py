@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from dagstorm.analysis.measures.completeness import DataCompleteness, data_completeness
+from dagstorm.analysis.measures.data.completeness import DataCompleteness, data_completeness
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.analysis.rundata.signal_cuts import SignalCut
 from dagstorm.workloads.sinks.ledger import KEY_COLUMNS

@@ -28,15 +28,15 @@ import numpy as np
 import pandas as pd
 
 from dagstorm.analysis.measures.alerts import FAILED_TRY_STATES, AlertLatency, alert_latency
-from dagstorm.analysis.measures.fault_throughput import FaultThroughput, fault_throughput
-from dagstorm.analysis.measures.fault_windows import (
+from dagstorm.analysis.measures.faults.fault_throughput import FaultThroughput, fault_throughput
+from dagstorm.analysis.measures.faults.fault_windows import (
     FaultErrorRow,
     FaultWindow,
     FaultWindows,
     horizon,
 )
-from dagstorm.analysis.measures.stage_tries import StageTries, stage_tries
-from dagstorm.analysis.measures.throughput import finished_times
+from dagstorm.analysis.measures.faults.stage_tries import StageTries, stage_tries
+from dagstorm.analysis.measures.scheduler.throughput import finished_times
 from dagstorm.analysis.rundata.stages import StageMap
 from dagstorm.core.quantiles import quantile
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagstorm.analysis.measures.throughput import FINISHED, MINUTE
+from dagstorm.analysis.measures.scheduler.throughput import FINISHED, MINUTE
 
 #: How many tries the evidence names.
 SHOWN = 20

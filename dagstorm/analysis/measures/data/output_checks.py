@@ -1,7 +1,7 @@
 """Completeness from the pipeline profile's ``count`` output checks.
 
 Checks compared with the generator's ledger (``compare: ledger``) are measured by
-:mod:`~dagstorm.analysis.measures.completeness`; the others give a count that is
+:mod:`~dagstorm.analysis.measures.data.completeness`; the others give a count that is
 compared with what the profile declares:
 
 - ``basis: ids`` (the check names an ``id_column``): duplicated = rows − distinct

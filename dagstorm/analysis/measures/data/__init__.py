@@ -1,0 +1,1 @@
+"""Data completeness: the ledger against what the pipeline loaded (landing, stream, checks)."""

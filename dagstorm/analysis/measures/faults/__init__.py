@@ -1,0 +1,1 @@
+"""Measures around faults: their windows, retry recovery, throughput dips, DAG faults."""

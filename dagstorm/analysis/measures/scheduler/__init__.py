@@ -1,0 +1,1 @@
+"""The scheduler at work: throughput, tries never started, the run-time split, StatsD."""
