@@ -16,9 +16,9 @@ from dagstorm.analysis.outputs.capacity_search import CapacitySearchSummary, Ste
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode
-from dagstorm.reports.capacity import per_day
 from dagstorm.reports.markup import Markup, el
 from dagstorm.reports.page import CSP
+from dagstorm.reports.sections.capacity import per_day
 from dagstorm.reports.style import CSS
 from dagstorm.reports.tables import html_table
 

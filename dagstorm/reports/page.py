@@ -15,17 +15,19 @@ from dagstorm.analysis.outputs.history import HistoryEntry
 from dagstorm.analysis.outputs.result import Result
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.core.atomic import atomic_write
-from dagstorm.reports.capacity import capacity_section
-from dagstorm.reports.celery import celery_tables
 from dagstorm.reports.charts.run_charts import all_charts
 from dagstorm.reports.charts.series import run_data_of, series_of
-from dagstorm.reports.dag_faults import dag_faults_table
-from dagstorm.reports.environment import environment_section
 from dagstorm.reports.markup import Markup, el
-from dagstorm.reports.next_steps import next_steps_section
-from dagstorm.reports.ramp import ramp_section
+from dagstorm.reports.sections.capacity import capacity_section
+from dagstorm.reports.sections.celery import celery_tables
+from dagstorm.reports.sections.dag_faults import dag_faults_table
+from dagstorm.reports.sections.environment import environment_section
+from dagstorm.reports.sections.next_steps import next_steps_section
+from dagstorm.reports.sections.ramp import ramp_section
+from dagstorm.reports.sections.summary import provenance, summary_section
+from dagstorm.reports.sections.task_split import task_split_table
+from dagstorm.reports.sections.trends import trends_section
 from dagstorm.reports.style import CSS
-from dagstorm.reports.summary import provenance, summary_section
 from dagstorm.reports.tables import (
     completeness_table,
     cross_dag_table,
@@ -33,8 +35,6 @@ from dagstorm.reports.tables import (
     recovery_table,
     sla_misses_table,
 )
-from dagstorm.reports.task_split import task_split_table
-from dagstorm.reports.trends import trends_section
 from dagstorm.run.rundir import RunDirectory
 
 __all__ = ["REPORT_FILE", "render_report", "render_report_of", "write_report"]

@@ -13,8 +13,8 @@ from dagstorm.analysis.capacity import Capacity, RampCapacity, capacity_of
 from dagstorm.analysis.rundata.load import load_run
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.analysis.rundata.stages import STAGES, stage_of
-from dagstorm.reports.capacity import capacity_section
-from dagstorm.reports.ramp import ramp_answer, ramp_section
+from dagstorm.reports.sections.capacity import capacity_section
+from dagstorm.reports.sections.ramp import ramp_answer, ramp_section
 
 ORIGIN = 1_800_000_000.0
 #: Three steps over 3 sim hours = 360 s wall at ×30: [0,120) [120,240) [240,360).

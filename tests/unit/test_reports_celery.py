@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from dagstorm.analysis.outputs.result import analyze
-from dagstorm.reports.celery import (
+from dagstorm.reports.page import render_report
+from dagstorm.reports.sections.celery import (
     FAULT_HEADERS,
     FAULT_TITLES,
     QUEUE_HEADERS,
@@ -16,7 +17,6 @@ from dagstorm.reports.celery import (
     TASK_TITLES,
     celery_tables,
 )
-from dagstorm.reports.page import render_report
 from tests.unit.test_analysis_celery import Journal, kill_journal
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from dagstorm.analysis.outputs.result import analyze
 from dagstorm.reports.page import render_report
-from dagstorm.reports.task_split import HEADERS, TITLES, task_split_table
+from dagstorm.reports.sections.task_split import HEADERS, TITLES, task_split_table
 from dagstorm.run.rundir import RunDirectory
 
 ORIGIN = datetime(2026, 3, 1, 22, 0, tzinfo=UTC).timestamp()

@@ -1,7 +1,7 @@
 """What a chart shows: its series, shaded bands, threshold, size and frame (no drawing).
 
 :func:`~.svg.render_chart` draws a :class:`Chart` as inline SVG; the run's charts
-(:mod:`.run_charts`) and the trends (``reports/trends.py``) build them.
+(:mod:`.run_charts`) and the trends (``reports/sections/trends.py``) build them.
 """
 
 from __future__ import annotations

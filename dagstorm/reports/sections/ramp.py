@@ -9,8 +9,8 @@ from __future__ import annotations
 from dagstorm.analysis.capacity import STAGES, RampCapacity, RampStep
 from dagstorm.analysis.texts import plain_number
 from dagstorm.core.durations import duration_text
-from dagstorm.reports.capacity import per_day
 from dagstorm.reports.markup import Markup, el, join
+from dagstorm.reports.sections.capacity import per_day
 from dagstorm.reports.tables import html_table
 
 __all__ = ["ramp_answer", "ramp_section"]

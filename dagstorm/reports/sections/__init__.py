@@ -1,0 +1,1 @@
+"""The report's sections, one per domain (summary, trends, load and ramp, faults, what next)."""
