@@ -11,7 +11,7 @@ from airflow_client.client import DagRunApi
 
 from dagstorm.clients.airflow import api_client
 from dagstorm.core.polling import poll_until
-from dagstorm.engine.output_checks import sent_signal_ids, sql_rows, triggered_run_ids
+from dagstorm.engine.output.output_checks import sent_signal_ids, sql_rows, triggered_run_ids
 from dagstorm.run.clock import Clock
 from dagstorm.stack.endpoints import Stack
 

@@ -32,7 +32,7 @@ from dagstorm.engine.control_handler import ControlHandler
 from dagstorm.engine.drain import SignalLoads, wait_for_runs
 from dagstorm.engine.fault_lifecycle import expired_adhoc, inject_fault, revert_all, revert_fault
 from dagstorm.engine.live_run import LiveRun, RunOutcome
-from dagstorm.engine.output_checks import OutputChecks
+from dagstorm.engine.output.output_checks import OutputChecks
 from dagstorm.engine.preflight import ReachCheck, check_needs, check_reachable
 from dagstorm.engine.probe_set import default_probes
 from dagstorm.engine.run_start import emit_run_start

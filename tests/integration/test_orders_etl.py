@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from dagstorm.engine.output_checks import triggered_run_ids
+from dagstorm.engine.output.output_checks import triggered_run_ids
 from dagstorm.profiles.loader import find_profile
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.stack.embedded.context import StackContext

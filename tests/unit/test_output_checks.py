@@ -14,7 +14,7 @@ from dagstorm.analysis import analyze, result_document
 from dagstorm.analysis.measures.data.output_checks import output_check_measures
 from dagstorm.analysis.rundata.pipeline import CheckFigures, read_pipeline
 from dagstorm.core.progress import Progress
-from dagstorm.engine.output_sources import file_rows
+from dagstorm.engine.output.output_sources import file_rows
 from dagstorm.profiles.loader import load_profile
 from dagstorm.reports.page import write_report
 from dagstorm.stack.config import StackConfig

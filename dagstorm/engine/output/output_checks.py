@@ -26,7 +26,7 @@ import pandas as pd
 import psycopg
 
 from dagstorm.core.atomic import atomic_write
-from dagstorm.engine.output_sources import file_rows, kafka_lag, kafka_messages, topic_end
+from dagstorm.engine.output.output_sources import file_rows, kafka_lag, kafka_messages, topic_end
 from dagstorm.profiles.loader import LoadedProfile
 from dagstorm.profiles.model import FileCheck, KafkaCheck, OutputCheck, SqlCheck
 from dagstorm.run.events import Kind
