@@ -30,14 +30,10 @@ from dagstorm.analysis.capacity.search import (
     SearchStep,
     SubRun,
 )
+from dagstorm.analysis.capacity.search_summary import CapacitySearchSummary, summarise
 from dagstorm.analysis.capacity.step_profile import StepProfile, profile_of
 from dagstorm.analysis.capacity.step_rule import ComplianceTarget, decide_step
-from dagstorm.analysis.outputs.capacity_search import (
-    CapacitySearchSummary,
-    sub_run_of,
-    summarise,
-    write_search_outputs,
-)
+from dagstorm.analysis.outputs.capacity_search import sub_run_of, write_search_outputs
 from dagstorm.analysis.rundata.declared import declared_of
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import DagstormError, ExitCode, UsageError

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from dagstorm import __version__
 from dagstorm.analysis.capacity import STAGES
+from dagstorm.analysis.capacity.search_summary import CapacitySearchSummary, StepRow
 from dagstorm.analysis.capacity.step_profile import StepProfile
-from dagstorm.analysis.outputs.capacity_search import CapacitySearchSummary, StepRow
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import ExitCode

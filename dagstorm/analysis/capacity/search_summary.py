@@ -1,0 +1,257 @@
+"""A breakpoint search's answer: the figures of its steps and verify runs, in one summary.
+
+The search (:mod:`dagstorm.analysis.capacity.search`) decides which multipliers
+ran and what each step's verdict was. Here they become one answer (docs/capacity.md):
+
+- **sustained** and **breaking** multipliers, and the rates they stand for at
+  full scale (the workload's declared rate × the multiplier: *extrapolated*, like
+  the ramp's headroom), with the measured generated rate of those steps;
+- **headroom** = the sustained full-scale rate ÷ the declared target
+  (``capacity.search.target``, else the workload's rate);
+- the **limiting stage**: the stage whose time grew first from the lowest step up
+  to the breaking one (the ramp's rule, :func:`~dagstorm.analysis.capacity.ramp.first_growth`);
+- the **limiting resource**: :func:`~dagstorm.analysis.capacity.step_profile.limiting_resource`;
+- per step the runs counted, the compliance and its Wilson interval; the verify
+  runs' verdicts; how and why the search ended, and whether the wall budget did it.
+
+Its files (``search.json``, ``junit.xml``, the history line):
+:mod:`dagstorm.analysis.outputs.capacity_search`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from dagstorm.analysis.capacity.ramp import Bottleneck, first_growth
+from dagstorm.analysis.capacity.search import SearchResult, SearchSettings, SearchStep
+from dagstorm.analysis.capacity.step_profile import (
+    LimitingResource,
+    StepProfile,
+    limiting_resource,
+    merge_profiles,
+)
+from dagstorm.analysis.capacity.wilson import Interval
+from dagstorm.core.errors import ExitCode
+
+__all__ = [
+    "ANSWERED",
+    "CapacitySearchSummary",
+    "StepRow",
+    "VerifyCheck",
+    "search_exit_code",
+    "step_rows",
+    "summarise",
+]
+
+#: How the search may end and still give an answer (the others fail the search).
+ANSWERED = frozenset({"converged", "ceiling", "first step broke"})
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One step of the search as reported."""
+
+    index: int
+    multiplier: float
+    phase: str
+    verdict: str
+    reason: str
+    early: bool
+    run_dirs: tuple[str, ...]
+    met: int
+    counted: int
+    compliance: float | None
+    interval: Interval | None
+    #: Extrapolated: the declared rate × the multiplier (bytes per second at full scale).
+    full_scale_bytes_per_s: float | None
+    profile: StepProfile | None
+
+
+@dataclass(frozen=True)
+class VerifyCheck:
+    """A steady run after the search and whether it did what it must."""
+
+    name: Literal["below", "above"]
+    multiplier: float
+    expected: Literal["holds", "breaks"]
+    step: StepRow
+
+    @property
+    def passed(self) -> bool:
+        """True when the run's verdict is the expected one."""
+        return self.step.verdict == self.expected
+
+
+@dataclass(frozen=True)
+class CapacitySearchSummary:
+    """The search's answer (``search.json``, docs/capacity.md)."""
+
+    scenario: str
+    started_at: str
+    wall_s: float
+    settings: SearchSettings
+    sla_text: str
+    ended: str
+    ended_text: str
+    bounded_by_wall: bool
+    sustained: float | None
+    breaking: float | None
+    #: breaking ÷ sustained − 1 (None: one side missing).
+    width: float | None
+    declared_text: str | None
+    declared_bytes_per_s: float | None
+    target_text: str | None
+    target_bytes_per_s: float | None
+    sustained_full_scale_bytes_per_s: float | None
+    breaking_full_scale_bytes_per_s: float | None
+    #: Measured generated rate (simulated) at the sustained step.
+    sustained_sim_bytes_per_s: float | None
+    headroom: float | None
+    limiting_stage: Bottleneck | None
+    #: The multiplier of the step where the stage grew (``limiting_stage.step`` is its index).
+    limiting_stage_multiplier: float | None
+    limiting_cpu: LimitingResource | None
+    limiting_memory: LimitingResource | None
+    steps: tuple[StepRow, ...]
+    verify: tuple[VerifyCheck, ...]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The search's exit code (:func:`search_exit_code`)."""
+        return search_exit_code(self)
+
+
+def step_rows(
+    steps: Sequence[SearchStep],
+    profiles: Mapping[str, StepProfile],
+    declared_bytes_per_s: float | None,
+) -> tuple[StepRow, ...]:
+    """Each step with its counts, interval, extrapolated rate and merged profile."""
+    rows = []
+    for step in steps:
+        dirs = tuple(s.run_dir for s in step.sub_runs if s.run_dir is not None)
+        rows.append(
+            StepRow(
+                index=step.index,
+                multiplier=step.multiplier,
+                phase=step.phase,
+                verdict=step.verdict,
+                reason="" if step.decision is None else step.decision.reason,
+                early=step.decision is not None and step.decision.early,
+                run_dirs=dirs,
+                met=step.met,
+                counted=step.counted,
+                compliance=step.compliance,
+                interval=step.interval,
+                full_scale_bytes_per_s=(
+                    None if declared_bytes_per_s is None else declared_bytes_per_s * step.multiplier
+                ),
+                profile=merge_profiles([profiles[d] for d in dirs if d in profiles]),
+            )
+        )
+    return tuple(rows)
+
+
+def summarise(
+    *,
+    scenario: str,
+    started_at: str,
+    wall_s: float,
+    settings: SearchSettings,
+    sla_text: str,
+    result: SearchResult,
+    profiles: Mapping[str, StepProfile],
+    declared: tuple[str | None, float | None],
+    target: tuple[str | None, float | None],
+    verify: Sequence[tuple[Literal["below", "above"], float, SearchStep]] = (),
+) -> CapacitySearchSummary:
+    """The search's answer from its result, the sub-runs' profiles and the declarations."""
+    declared_text, declared_rate = declared
+    target_text, target_rate = target
+    if target_rate is None:
+        target_text, target_rate = declared_text, declared_rate
+    rows = step_rows(result.steps, profiles, declared_rate)
+    sustained_row = _row_at(rows, result.sustained)
+    sustained_full = None if sustained_row is None else sustained_row.full_scale_bytes_per_s
+    breaking_row = _row_at(rows, result.breaking)
+    # The stage that grew first, from the lowest step up to the breaking one.
+    judged = sorted(
+        (r for r in rows if r.verdict in ("holds", "breaks") and r.profile is not None),
+        key=lambda r: r.multiplier,
+    )
+    top = result.breaking if result.breaking is not None else result.sustained
+    upto = [r for r in judged if top is None or r.multiplier <= top]
+    grew = first_growth([(r.index, r.profile.stages) for r in upto if r.profile is not None])
+    grew_at = next((r.multiplier for r in rows if grew and r.index == grew.step), None)
+    cpu = memory = None
+    if len(upto) >= 2 and upto[0].profile is not None and upto[-1].profile is not None:
+        cpu, memory = limiting_resource(
+            (upto[0].multiplier, upto[0].profile), (upto[-1].multiplier, upto[-1].profile)
+        )
+    checks = tuple(
+        VerifyCheck(
+            name,
+            multiplier,
+            "holds" if name == "below" else "breaks",
+            step_rows([step], profiles, declared_rate)[0],
+        )
+        for name, multiplier, step in verify
+    )
+    return CapacitySearchSummary(
+        scenario=scenario,
+        started_at=started_at,
+        wall_s=wall_s,
+        settings=settings,
+        sla_text=sla_text,
+        ended=result.ended,
+        ended_text=result.ended_text,
+        bounded_by_wall=result.bounded_by_wall,
+        sustained=result.sustained,
+        breaking=result.breaking,
+        width=result.width,
+        declared_text=declared_text,
+        declared_bytes_per_s=declared_rate,
+        target_text=target_text,
+        target_bytes_per_s=target_rate,
+        sustained_full_scale_bytes_per_s=sustained_full,
+        breaking_full_scale_bytes_per_s=(
+            None if breaking_row is None else breaking_row.full_scale_bytes_per_s
+        ),
+        sustained_sim_bytes_per_s=(
+            None
+            if sustained_row is None or sustained_row.profile is None
+            else sustained_row.profile.sim_bytes_per_s
+        ),
+        headroom=(
+            None if sustained_full is None or not target_rate else sustained_full / target_rate
+        ),
+        limiting_stage=grew,
+        limiting_stage_multiplier=grew_at,
+        limiting_cpu=cpu,
+        limiting_memory=memory,
+        steps=rows,
+        verify=checks,
+    )
+
+
+def _row_at(rows: Sequence[StepRow], multiplier: float | None) -> StepRow | None:
+    if multiplier is None:
+        return None
+    return next((r for r in rows if r.multiplier == multiplier and r.verdict != "undecided"), None)
+
+
+def search_exit_code(summary: CapacitySearchSummary) -> ExitCode:
+    """0 an answer (and every verify check passed); 1 no answer or a verify failed; 3 error.
+
+    An interrupted sub-run (Ctrl-C: its faults were reverted) is 130, like `dagstorm run`.
+    """
+    if summary.ended == "error":
+        interrupted = summary.ended_text.endswith("interrupted") or "(exit 130)" in (
+            summary.ended_text
+        )
+        return ExitCode.INTERRUPTED if interrupted else ExitCode.INFRASTRUCTURE
+    if summary.ended not in ANSWERED or not all(c.passed for c in summary.verify):
+        return ExitCode.SLO_FAILED
+    return ExitCode.OK
