@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from dagstorm.core.polling import poll_until
 from dagstorm.run.events import Kind
-from dagstorm.run.follow import JournalFollower
+from dagstorm.run.follow import JournalFollower, tail_events
 from dagstorm.run.rundir import RunDirectory
 
 #: How much of the journal's end :func:`run_end_of` reads: ``run_end`` is the last event.
@@ -22,23 +20,8 @@ def run_end_of(run_dir: Path) -> dict[str, Any] | None:
     ``run_end`` is the engine's last event, so only the journal's end is read (a
     soak's journal is large); a torn last line is skipped.
     """
-    try:
-        with RunDirectory(run_dir).journal.open("rb") as handle:
-            size = handle.seek(0, 2)
-            handle.seek(max(0, size - _TAIL_BYTES))
-            tail = handle.read()
-    except FileNotFoundError:
-        return None
-    for line in reversed(tail.splitlines()):
-        if b'"run_end"' not in line:
-            continue
-        try:
-            event = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(event, dict) and event.get("kind") == Kind.RUN_END:
-            return event
-    return None
+    tail = tail_events(RunDirectory(run_dir).journal, _TAIL_BYTES)
+    return next((e for e in reversed(tail) if e.get("kind") == Kind.RUN_END), None)
 
 
 def journal_size(run_dir: Path) -> int:

@@ -1,6 +1,7 @@
 """Read ``journal.jsonl`` incrementally, as it grows (tail -f style, pure Python).
 
-Shared by every live reader of a run: the TUI and the Prometheus endpoint.
+Shared by every live reader of a run: the TUI, the Prometheus endpoint, and a
+command waiting for its acknowledgement or the run's end.
 
 The follower keeps only a byte offset and the bytes of a line not yet complete,
 never the events it has read, so memory stays bounded however long the run.
@@ -71,14 +72,23 @@ def parse_lines(data: bytes) -> list[Event]:
     return events
 
 
-def last_event(path: Path, tail_bytes: int = 65536) -> Event | None:
-    """The last complete event of a journal, reading only its end (None if none)."""
+def tail_events(path: Path, tail_bytes: int = 65536) -> list[Event]:
+    """The complete events in the last ``tail_bytes`` of a journal (none if it is absent).
+
+    Only lines ended by a newline count (a torn last line is not an event yet); the
+    first line, cut by the window, does not parse and is skipped.
+    """
     try:
         with path.open("rb") as handle:
             size = handle.seek(0, 2)
             handle.seek(max(0, size - tail_bytes))
             data = handle.read()
     except FileNotFoundError:
-        return None
-    events = parse_lines(data[: data.rfind(b"\n") + 1])
+        return []
+    return parse_lines(data[: data.rfind(b"\n") + 1])
+
+
+def last_event(path: Path, tail_bytes: int = 65536) -> Event | None:
+    """The last complete event of a journal, reading only its end (None if none)."""
+    events = tail_events(path, tail_bytes)
     return events[-1] if events else None

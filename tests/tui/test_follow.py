@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagstorm.run.follow import JournalFollower, last_event, parse_lines
+from dagstorm.run.follow import JournalFollower, last_event, parse_lines, tail_events
 
 
 def test_reads_only_new_complete_lines(tmp_path: Path) -> None:
@@ -35,3 +35,12 @@ def test_last_event(tmp_path: Path, smoke_run: Path) -> None:
     last = last_event(smoke_run / "journal.jsonl")
     assert last is not None and last["kind"] == "run_end"
     assert last_event(tmp_path / "absent.jsonl") is None
+
+
+def test_tail_events_reads_whole_lines_of_the_end_only(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    assert tail_events(path) == []
+    path.write_bytes(b'{"seq":1,"pad":"' + b"x" * 100 + b'"}\n{"seq":2}\n{"seq":3}\n{"seq":4,')
+    assert [e["seq"] for e in tail_events(path)] == [1, 2, 3]
+    # A window that cuts line 1 skips it; the torn line 4 is never an event.
+    assert [e["seq"] for e in tail_events(path, tail_bytes=40)] == [2, 3]
