@@ -39,8 +39,6 @@ def describe(e: Event) -> str:  # noqa: PLR0912 (one case per kind)
             return f"{e.get('app_name')} finished in {num(e.get('duration_ms')) / 1000:.0f}s"
         case Kind.PARTITION_WRITTEN:
             return f"{e.get('dt')} {e.get('hour'):>02} {e.get('records')} records"
-        case "slo_check":
-            return f"{e.get('slo')} = {e.get('value')} {'ok' if e.get('passed') else 'FAIL'}"
         case Kind.PROBE_ERROR:
             return f"{e.get('probe')}: {e.get('error')}"
         case Kind.LOG:

@@ -56,11 +56,6 @@ def on_phase_start(state: RunState, e: Event, t: float) -> None:
     state.phase = str(e.get("phase", ""))
 
 
-def on_slo_check(state: RunState, e: Event, t: float) -> None:
-    """The last check of an SLO: passed, and the value."""
-    state.slo_checks[str(e.get("slo"))] = (bool(e.get("passed")), e.get("value"))
-
-
 def on_probe_error(state: RunState, e: Event, t: float) -> None:
     """Count a probe's failure to sample."""
     state.probe_errors += 1
@@ -76,7 +71,6 @@ HANDLERS: dict[str, Handler] = {
     Kind.RUN_START: on_run_start,
     Kind.RUN_END: on_run_end,
     Kind.PHASE_START: on_phase_start,
-    "slo_check": on_slo_check,
     Kind.PROBE_ERROR: on_probe_error,
     Kind.CONTROL_ACK: on_control_ack,
 }

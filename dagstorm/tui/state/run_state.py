@@ -81,7 +81,6 @@ class RunState:
         #: far (a gauge that never changed is shown as constant, not as a headline).
         self.statsd: dict[str, float] = {}
         self.statsd_ranges: dict[str, GaugeRange] = {}
-        self.slo_checks: dict[str, tuple[bool, Any]] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         self.probe_errors = 0
         #: The engine reads a control inbox (``run_start.control``) and its fault targets.
