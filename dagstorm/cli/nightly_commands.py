@@ -79,7 +79,6 @@ def nightly(
     # Bad input is refused before the analysis stack (pandas) is even imported.
     suite = load_suite(suite_file)
     print_warnings(w for loaded in suite.scenarios for w in loaded.warnings)
-    from dagstorm.analysis.outputs.baseline import baseline_candidates, resolve_baseline
     from dagstorm.analysis.outputs.compare import parse_tolerances
     from dagstorm.analysis.outputs.history import (
         default_history_path,
@@ -87,6 +86,7 @@ def nightly(
         runs_of_scenario,
     )
     from dagstorm.cli.run_flow import execute_loaded
+    from dagstorm.harness.baseline import baseline_candidates, resolve_baseline
     from dagstorm.harness.flow import FinishedRun
     from dagstorm.harness.options import RunOptions
     from dagstorm.harness.suite import run_suite

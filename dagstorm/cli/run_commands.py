@@ -213,10 +213,10 @@ def run(
             f" (`dagstorm capacity {scenario_file}` runs the search)",
             err=True,
         )
-    from dagstorm.analysis.outputs.baseline import resolve_baseline
     from dagstorm.analysis.outputs.compare import parse_tolerances
     from dagstorm.analysis.outputs.history import default_history_path
     from dagstorm.cli.run_flow import execute_loaded
+    from dagstorm.harness.baseline import resolve_baseline
     from dagstorm.harness.options import RunOptions
     from dagstorm.metrics.server import MetricsAddress
 

@@ -139,9 +139,9 @@ def compare(run_a: Path, run_b: Path, tolerances: tuple[str, ...], as_json: bool
       dagstorm compare runs/20261123T010000Z-smoke runs/20261124T010000Z-smoke
       dagstorm compare A B --tolerance sla_compliance=0.05 --tolerance score=10
     """
-    from dagstorm.analysis.outputs.baseline import resolve_baseline
     from dagstorm.analysis.outputs.compare import compare_measures, parse_tolerances
     from dagstorm.analysis.outputs.headline import value_text
+    from dagstorm.harness.baseline import resolve_baseline
 
     chosen = parse_tolerances(tolerances)
     a = resolve_baseline(run_a, "", chosen)

@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from dagstorm.analysis import analyze, result_document, write_junit
-from dagstorm.analysis.outputs.baseline import BASELINE_FILE, resolve_baseline, write_baseline
+from dagstorm.analysis.outputs.baseline import BASELINE_FILE, write_baseline
 from dagstorm.analysis.outputs.compare import parse_tolerances
 from dagstorm.analysis.outputs.history import HistoryEntry, append_history, entry_of
 from dagstorm.cli import cli
 from dagstorm.core.errors import ExitCode, UsageError
+from dagstorm.harness.baseline import resolve_baseline
 from dagstorm.reports import render_report
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"

@@ -2,8 +2,8 @@
 
 ``dagstorm run --baseline RUN_DIR_OR_HISTORY`` resolves the baseline before the
 run starts (a run directory's ``result.json``, or the newest run of the same
-scenario in a history file) and writes it, with the tolerances, as
-``baseline.json`` into the new run directory. The analysis then adds a check
+scenario in a history file: :mod:`dagstorm.harness.baseline`) and writes it, with
+the tolerances, as ``baseline.json`` into the new run directory. The analysis then adds a check
 named ``baseline`` to the verdict: it fails when a headline measure regressed
 beyond its tolerance. Since the baseline lives in the run directory,
 ``dagstorm analyze`` recomputes the same verdict.
@@ -11,7 +11,7 @@ beyond its tolerance. Since the baseline lives in the run directory,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ from dagstorm.analysis.outputs.compare import (
     parse_tolerance,
 )
 from dagstorm.analysis.outputs.headline import HEADLINES, headline_of
-from dagstorm.analysis.outputs.history import HistoryEntry, read_history, runs_of_scenario
 from dagstorm.analysis.texts import plural
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import UsageError
@@ -37,7 +36,6 @@ __all__ = [
     "Baseline",
     "baseline_comparison",
     "read_baseline",
-    "resolve_baseline",
     "write_baseline",
 ]
 
@@ -70,54 +68,6 @@ class Baseline:
             "measures": dict(self.measures),
             "tolerances": {k: t.text for k, t in self.tolerances.items()},
         }
-
-
-def baseline_candidates(entries: Iterable[HistoryEntry]) -> list[HistoryEntry]:
-    """The history entries a baseline may come from: completed runs only.
-
-    An interrupted, aborted, failed-with-an-error or unfinished run measured less
-    than a whole run: judged against it, a later run could pass the baseline check
-    without having done as well as a real one.
-    """
-    return [e for e in entries if e.status == "completed"]
-
-
-def resolve_baseline(source: Path, scenario: str, tolerances: Mapping[str, Tolerance]) -> Baseline:
-    """The baseline named by ``source``: a run directory or a history file."""
-    source = Path(source)
-    if source.is_dir():
-        document = _run_document(source)
-        run = document.get("run") or {}
-        return Baseline(
-            source=str(source),
-            run=str(run.get("directory") or source.name),
-            scenario=str((document.get("scenario") or {}).get("name") or ""),
-            started_at=str(run.get("started_at") or ""),
-            measures=headline_of(document),
-            tolerances=dict(tolerances),
-        )
-    if source.is_file():
-        runs = runs_of_scenario(baseline_candidates(read_history(source)), scenario, last=1)
-        if not runs:
-            raise UsageError(
-                f"the history has no completed run of scenario {scenario!r} to use as the baseline",
-                where=str(source),
-                fix="run the scenario once without --baseline, or pass a run directory",
-            )
-        entry = runs[-1]
-        return Baseline(
-            source=str(source),
-            run=entry.run,
-            scenario=entry.scenario,
-            started_at=entry.started_at,
-            measures=dict(entry.measures),
-            tolerances=dict(tolerances),
-        )
-    raise UsageError(
-        "the baseline is neither a run directory nor a history file",
-        where=str(source),
-        fix="pass runs/<timestamp>-<scenario> or runs/history.jsonl",
-    )
 
 
 def write_baseline(run_dir: Path, baseline: Baseline) -> Path:
@@ -169,17 +119,3 @@ def regression_text(comparison: Comparison) -> str:
     return f"{plural(len(regressions), 'regression')}: " + "; ".join(
         f"{r.spec.name} {r.note}" for r in regressions
     )
-
-
-def _run_document(run_dir: Path) -> Mapping[str, Any]:
-    result_file = RunDirectory(run_dir).result
-    if result_file.is_file():
-        try:
-            raw = orjson.loads(result_file.read_bytes())
-        except orjson.JSONDecodeError:
-            raw = None
-        if isinstance(raw, dict) and raw.get("kind") == "dagstorm.result":
-            return raw
-    from dagstorm.analysis.outputs.result import analyze, result_document  # noqa: PLC0415 (cycle)
-
-    return result_document(analyze(run_dir))
