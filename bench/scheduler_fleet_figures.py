@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from dagstorm.analysis.measures.percentiles import Percentiles
-from dagstorm.analysis.measures.scheduler_metrics import LOOP_DURATION
-from dagstorm.analysis.measures.throughput import FINISHED, NEVER_RAN
+from dagstorm.analysis.measures.scheduler.scheduler_metrics import LOOP_DURATION
+from dagstorm.analysis.measures.scheduler.throughput import FINISHED, NEVER_RAN
 from dagstorm.run.journal import read_journal
 
 BENCH_PREFIX = "scheduler_bench_"
