@@ -32,7 +32,7 @@ from dagstorm.faults.journal import orphaned, owner_alive
 from dagstorm.faults.kinds import build_fault, parse_fault_spec
 from dagstorm.faults.process import resume_all
 from dagstorm.stack.embedded.components.base import Component
-from dagstorm.stack.embedded.host_lifecycle import (
+from dagstorm.stack.embedded.hosts.lifecycle import (
     HostsRestored,
     restore_host_proxies,
     restore_namespaces,

@@ -19,7 +19,7 @@ from dagstorm.faults.base import Fault
 from dagstorm.faults.network import toxic_name
 from dagstorm.faults.specs import HostFault
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.host_faults import (
+from dagstorm.stack.embedded.hosts.faults import (
     clear_netem,
     heal,
     is_partitioned,
@@ -28,10 +28,10 @@ from dagstorm.stack.embedded.host_faults import (
     partition,
     shaping,
 )
-from dagstorm.stack.embedded.host_links import HOST_LINKS, host_proxy_name
-from dagstorm.stack.embedded.host_plan import HostPlan
-from dagstorm.stack.embedded.host_registry import read_registry
-from dagstorm.stack.embedded.hosts import can_make_namespaces, link, namespaces
+from dagstorm.stack.embedded.hosts.links import HOST_LINKS, host_proxy_name
+from dagstorm.stack.embedded.hosts.namespaces import can_make_namespaces, link, namespaces
+from dagstorm.stack.embedded.hosts.plan import HostPlan
+from dagstorm.stack.embedded.hosts.registry import read_registry
 from dagstorm.stack.topology import worker_name
 
 Via = Literal["netem", "toxiproxy"]

@@ -27,9 +27,9 @@ import yaml
 from dagstorm.core.progress import Progress
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.host_plan import namespace_prefix, plan_host
-from dagstorm.stack.embedded.host_registry import read_registry
-from dagstorm.stack.embedded.hosts import can_make_namespaces, namespace_pids, namespaces
+from dagstorm.stack.embedded.hosts.namespaces import can_make_namespaces, namespace_pids, namespaces
+from dagstorm.stack.embedded.hosts.plan import namespace_prefix, plan_host
+from dagstorm.stack.embedded.hosts.registry import read_registry
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.endpoints import resolve_stack
 from dagstorm.stack.executor_check import CHECK_DAG, CHECK_TASK, CheckDagClient

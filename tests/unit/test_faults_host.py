@@ -25,9 +25,9 @@ from dagstorm.faults.specs import HostFault
 from dagstorm.scenarios.loader import ScenarioInvalid, load_scenario
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.host_lifecycle import HostsRestored
-from dagstorm.stack.embedded.host_plan import plan_host
-from dagstorm.stack.embedded.host_registry import register
+from dagstorm.stack.embedded.hosts.lifecycle import HostsRestored
+from dagstorm.stack.embedded.hosts.plan import plan_host
+from dagstorm.stack.embedded.hosts.registry import register
 from dagstorm.stack.endpoints import Stack
 
 # -- spec ---------------------------------------------------------------------------------

@@ -34,10 +34,10 @@ from dagstorm.faults.manager import FaultManager
 from dagstorm.faults.specs import HostFault
 from dagstorm.stack.config import Ports, StackConfig
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.host_faults import is_partitioned, netem_unavailable, partition
-from dagstorm.stack.embedded.host_lifecycle import bring_up, tear_down
-from dagstorm.stack.embedded.host_plan import HostPlan, plan_host
-from dagstorm.stack.embedded.hosts import can_make_namespaces, make_host, sweep
+from dagstorm.stack.embedded.hosts.faults import is_partitioned, netem_unavailable, partition
+from dagstorm.stack.embedded.hosts.lifecycle import bring_up, tear_down
+from dagstorm.stack.embedded.hosts.namespaces import can_make_namespaces, make_host, sweep
+from dagstorm.stack.embedded.hosts.plan import HostPlan, plan_host
 from dagstorm.stack.embedded.ports import free_port
 from dagstorm.stack.endpoints import Stack
 from tests.unit.test_stack_worker_hosts_real import (

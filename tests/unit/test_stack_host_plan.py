@@ -11,17 +11,17 @@ import pytest
 from dagstorm.core.errors import WorkerHostError
 from dagstorm.core.progress import Progress
 from dagstorm.stack.config import Ports, StackConfig
-from dagstorm.stack.embedded import host_faults
 from dagstorm.stack.embedded.components.airflow import airflow_env
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.host_lifecycle import is_host_proxy
-from dagstorm.stack.embedded.host_links import (
+from dagstorm.stack.embedded.hosts import faults as host_faults
+from dagstorm.stack.embedded.hosts.lifecycle import is_host_proxy
+from dagstorm.stack.embedded.hosts.links import (
     REWRITTEN,
     host_proxies,
     host_proxy_name,
     worker_env,
 )
-from dagstorm.stack.embedded.host_plan import (
+from dagstorm.stack.embedded.hosts.plan import (
     MAX_HOSTS,
     HostPlan,
     index_of_link,
@@ -29,7 +29,7 @@ from dagstorm.stack.embedded.host_plan import (
     plan_host,
     stack_tag,
 )
-from dagstorm.stack.embedded.host_registry import (
+from dagstorm.stack.embedded.hosts.registry import (
     read_registry,
     register,
     registry_path,

@@ -24,8 +24,8 @@ import pytest
 from dagstorm.clients.toxiproxy import ToxiproxyClient, latency
 from dagstorm.core.errors import ToxiproxyError, WorkerHostError
 from dagstorm.stack.config import Ports
-from dagstorm.stack.embedded import hosts
-from dagstorm.stack.embedded.host_faults import (
+from dagstorm.stack.embedded.hosts import namespaces as hosts
+from dagstorm.stack.embedded.hosts.faults import (
     clear_netem,
     heal,
     is_partitioned,
@@ -35,11 +35,9 @@ from dagstorm.stack.embedded.host_faults import (
     restore,
     shaping,
 )
-from dagstorm.stack.embedded.host_lifecycle import bring_up, restore_all, tear_down
-from dagstorm.stack.embedded.host_links import host_proxies
-from dagstorm.stack.embedded.host_plan import HostPlan, plan_host
-from dagstorm.stack.embedded.host_registry import read_registry, registry_path
-from dagstorm.stack.embedded.hosts import (
+from dagstorm.stack.embedded.hosts.lifecycle import bring_up, restore_all, tear_down
+from dagstorm.stack.embedded.hosts.links import host_proxies
+from dagstorm.stack.embedded.hosts.namespaces import (
     can_make_namespaces,
     exec_prefix,
     link,
@@ -50,6 +48,8 @@ from dagstorm.stack.embedded.hosts import (
     root_links,
     sweep,
 )
+from dagstorm.stack.embedded.hosts.plan import HostPlan, plan_host
+from dagstorm.stack.embedded.hosts.registry import read_registry, registry_path
 from dagstorm.stack.embedded.layout import project_root
 from dagstorm.stack.embedded.ports import free_port
 from dagstorm.stack.embedded.processes import MARKER_ENV

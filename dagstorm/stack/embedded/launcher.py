@@ -35,8 +35,8 @@ from dagstorm.stack.embedded.components.redis import Redis
 from dagstorm.stack.embedded.components.spark import SparkHistory, SparkMaster, SparkWorker
 from dagstorm.stack.embedded.components.toxiproxy import Toxiproxy
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.host_lifecycle import tear_down
-from dagstorm.stack.embedded.host_registry import read_registry
+from dagstorm.stack.embedded.hosts.lifecycle import tear_down
+from dagstorm.stack.embedded.hosts.registry import read_registry
 from dagstorm.stack.embedded.install import Installer
 from dagstorm.stack.embedded.layout import project_root
 from dagstorm.stack.embedded.ports import check_free

@@ -18,10 +18,10 @@ from dagstorm.stack.embedded.components.postgres import AIRFLOW_DB
 from dagstorm.stack.embedded.components.spark import spark_env
 from dagstorm.stack.embedded.components.toxiproxy import Toxiproxy
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.host_lifecycle import bring_up
-from dagstorm.stack.embedded.host_links import worker_env
-from dagstorm.stack.embedded.host_plan import HostPlan, plan_host
-from dagstorm.stack.embedded.hosts import can_make_namespaces, exec_prefix
+from dagstorm.stack.embedded.hosts.lifecycle import bring_up
+from dagstorm.stack.embedded.hosts.links import worker_env
+from dagstorm.stack.embedded.hosts.namespaces import can_make_namespaces, exec_prefix
+from dagstorm.stack.embedded.hosts.plan import HostPlan, plan_host
 from dagstorm.stack.embedded.processes import PidRecord, spawn, tail
 from dagstorm.stack.topology import worker_name
 

@@ -3,7 +3,7 @@
 A worker host is a network namespace with one veth link to the root namespace
 and no other route: a worker started with :func:`exec_prefix` can reach the
 host-side address only, where Toxiproxy's per-host proxies listen
-(:mod:`dagstorm.stack.embedded.host_links`). Everything goes through ``ip``
+(:mod:`dagstorm.stack.embedded.hosts.links`). Everything goes through ``ip``
 (iproute2). Only what :func:`make_host` made is ever touched: namespaces and
 links carry the stack's hash in their names, the host-side link carries the
 stack's owner string as its alias, and the registry lists them.
@@ -24,7 +24,7 @@ from typing import Any
 import psutil
 
 from dagstorm.core.errors import WorkerHostError
-from dagstorm.stack.embedded.host_plan import (
+from dagstorm.stack.embedded.hosts.plan import (
     HostPlan,
     index_of_link,
     namespace_prefix,
@@ -32,7 +32,7 @@ from dagstorm.stack.embedded.host_plan import (
     plan_host,
     stack_tag,
 )
-from dagstorm.stack.embedded.host_registry import read_registry, register, unregister
+from dagstorm.stack.embedded.hosts.registry import read_registry, register, unregister
 from dagstorm.stack.embedded.processes import is_marked
 
 _TIMEOUT_S = 15.0

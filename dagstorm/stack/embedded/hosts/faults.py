@@ -17,8 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagstorm.core.errors import WorkerHostError
-from dagstorm.stack.embedded.host_plan import HostPlan
-from dagstorm.stack.embedded.hosts import exec_prefix, link, namespaces, run_command, run_ip
+from dagstorm.stack.embedded.hosts.namespaces import (
+    exec_prefix,
+    link,
+    namespaces,
+    run_command,
+    run_ip,
+)
+from dagstorm.stack.embedded.hosts.plan import HostPlan
 
 _NETEM_LINE = re.compile(r"qdisc netem \S+ root (?:refcnt \d+ )?(.*)")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from dagstorm.core.errors import WorkerHostError
 from dagstorm.stack.config import Ports
-from dagstorm.stack.embedded.host_plan import HostPlan
+from dagstorm.stack.embedded.hosts.plan import HostPlan
 from dagstorm.stack.topology import CELERY_BROKER_LINK, LINKS, Link
 
 _BY_NAME: dict[str, Link] = {link.name: link for link in (*LINKS, CELERY_BROKER_LINK)}

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from dagstorm.clients.toxiproxy import ToxiproxyClient
 from dagstorm.stack.config import Ports
-from dagstorm.stack.embedded.host_faults import restore
-from dagstorm.stack.embedded.host_links import HOST_LINKS, host_proxies
-from dagstorm.stack.embedded.host_plan import HostPlan
-from dagstorm.stack.embedded.host_registry import read_registry
-from dagstorm.stack.embedded.hosts import make_host, sweep
+from dagstorm.stack.embedded.hosts.faults import restore
+from dagstorm.stack.embedded.hosts.links import HOST_LINKS, host_proxies
+from dagstorm.stack.embedded.hosts.namespaces import make_host, sweep
+from dagstorm.stack.embedded.hosts.plan import HostPlan
+from dagstorm.stack.embedded.hosts.registry import read_registry
 
 #: A per-host proxy's name: ``<link>@w<N>``.
 _HOST_PROXY = re.compile(

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from dagstorm.core.atomic import atomic_write
-from dagstorm.stack.embedded.host_plan import HostPlan
+from dagstorm.stack.embedded.hosts.plan import HostPlan
 
 REGISTRY_NAME = "worker-hosts.json"
 
