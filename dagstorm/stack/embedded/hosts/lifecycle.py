@@ -1,8 +1,8 @@
 """A worker host's whole life: up with its proxies, faults undone, down with its proxies.
 
 The three calls the launcher and ``recover`` need, combining the namespace
-machinery (:mod:`.hosts`, :mod:`.host_faults`) with the stack's Toxiproxy server
-(whose per-host proxies :mod:`.host_links` describes).
+machinery (:mod:`.namespaces`, :mod:`.faults`) with the stack's Toxiproxy server
+(whose per-host proxies :mod:`.links` describes).
 """
 
 from __future__ import annotations
