@@ -2,8 +2,10 @@
 the history line, the printed lines and the exit code of `dagstorm analyze`.
 
 The run is the hand-built ``interrupted_fault`` journal (network down on airflow-api, no
-SLO, interrupted while the fault was applied), and a variant of it that completed with
-the fault reverted and the pipeline recovered.
+SLO, interrupted while the fault was applied), and variants of it: unfinished (the engine
+killed: no ``run_end``), completed with the fault reverted but no DAG run succeeding after
+it (never recovered), and completed with the fault reverted and the pipeline recovered.
+Only the last one passes; the others never exit 0, whatever output is read.
 """
 
 from __future__ import annotations
@@ -53,9 +55,31 @@ def completed_and_recovered(lines: list[dict[str, object]]) -> list[dict[str, ob
 
 _HEAD = {"v", "seq", "t", "wall", "sim", "kind"}
 
+
+def unfinished(lines: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The same run with the engine killed before its end: no ``run_end``, no log line."""
+    return [e for e in lines if e["kind"] not in ("run_end", "log")]
+
+
+def completed_never_recovered(lines: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The same run completed, the fault reverted at 120 s, but no DAG run succeeding after."""
+    *body, end = lines
+    wall = float(str(end["wall"])) - float(str(end["t"]))
+    seq = len(lines)
+    return [
+        *(e for e in body if e["kind"] != "log"),
+        {"v": 1, "seq": seq + 1, "t": 120, "wall": wall + 120, "kind": "fault_reverted",
+         "fault_id": "api-down", "fault": "network down on airflow-api"},
+        {"v": 1, "seq": seq + 2, "t": 300, "wall": wall + 300, "kind": "run_end",
+         "status": "completed", "reason": "", "fault_errors": []},
+    ]  # fmt: skip
+
+
 #: How the journal is changed, and the verdict expected: passed, exit code, findings.
 CASES = [
     pytest.param(as_is, (False, 130, ["run_status", "fault_not_reverted"]), id="interrupted"),
+    pytest.param(unfinished, (False, 3, ["run_status", "fault_not_reverted"]), id="unfinished"),
+    pytest.param(completed_never_recovered, (False, 1, ["fault_unrecovered"]), id="unrecovered"),
     pytest.param(completed_and_recovered, (True, 0, []), id="completed"),
 ]
 
@@ -119,7 +143,7 @@ def test_every_output_says_the_same(
     outcome = "PASS" if passed else "FAIL"
     status = document["run"]["status"]
     last = f"no SLOs declared; run {status}; " + (
-        f"{len(findings)} findings" if findings else "no findings"
+        f"{len(findings)} finding{'s' * (len(findings) > 1)}" if findings else "no findings"
     )
     assert f"{last} — {outcome} (exit {code})" in printed
     assert "no SLOs declared — PASS" not in printed
