@@ -21,7 +21,7 @@ from dagstorm.cli.common import (
 from dagstorm.cli.file_check import check_file
 from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import ExitCode, UsageError
-from dagstorm.scenarios.loader import load_scenario
+from dagstorm.scenarios.loader import LoadedScenario, load_scenario
 from dagstorm.scenarios.model import Scenario
 from dagstorm.scenarios.plan import build_plan, plan_document, timeline_rows
 
@@ -90,8 +90,7 @@ def schema(pipeline: bool) -> None:
     click.echo(json.dumps(model.model_json_schema(), indent=2))
 
 
-def _print_timeline(loaded_path: Path, *, as_json: bool = False) -> None:
-    loaded = load_scenario(loaded_path)
+def _print_timeline(loaded: LoadedScenario, *, as_json: bool = False) -> None:
     print_warnings(loaded.warnings)
     plan = build_plan(loaded.scenario)
     scenario = loaded.scenario
@@ -111,9 +110,28 @@ def _print_timeline(loaded_path: Path, *, as_json: bool = False) -> None:
     out.print(table)
 
 
+def _check_run_inputs(settings: Settings, loaded: LoadedScenario, *, baseline: Path | None) -> None:
+    """Raise what the run raises before it starts: the stack config, the baseline.
+
+    Both are only read (``--tolerance`` is checked while the command line is parsed).
+    """
+    from dagstorm.harness.stack_choice import stack_config_for
+
+    stack_config_for(loaded.scenario.stack, settings.stack_file, state_dir=settings.state_dir)
+    if baseline is not None:
+        from dagstorm.analysis.outputs.baseline import resolve_baseline
+
+        resolve_baseline(baseline, loaded.scenario.name, {})
+
+
 @cli.command("run")
 @click.argument("scenario_file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Print the resolved timeline; touch nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the resolved timeline; touch nothing (the stack config and --baseline"
+    " are checked as the run checks them).",
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="With --dry-run: the timeline as one JSON document."
 )
@@ -186,18 +204,21 @@ def run(
             where="dagstorm run",
             fix="add --dry-run, or read RUN_DIR/result.json after the run",
         )
+    if tui and (baseline or tolerances or history or no_history or metrics_port is not None):
+        raise UsageError(
+            "--baseline, --tolerance, --history, --no-history and --metrics-port"
+            " are not forwarded to the --tui engine yet",
+            where="dagstorm run --tui",
+            fix="drop them, or run without --tui (the run is still recorded in"
+            " RUNS_DIR/history.jsonl)",
+        )
     if dry_run:
-        _print_timeline(scenario_file, as_json=as_json)
+        # A dry run refuses what the run would refuse before it starts anything.
+        loaded = load_scenario(scenario_file)
+        _check_run_inputs(settings, loaded, baseline=baseline)
+        _print_timeline(loaded, as_json=as_json)
         return
     if tui:
-        if baseline or tolerances or history or no_history or metrics_port is not None:
-            raise UsageError(
-                "--baseline, --tolerance, --history, --no-history and --metrics-port"
-                " are not forwarded to the --tui engine yet",
-                where="dagstorm run --tui",
-                fix="drop them, or run without --tui (the run is still recorded in"
-                " RUNS_DIR/history.jsonl)",
-            )
         from dagstorm.cli.live.run_tui import run_with_tui
 
         # Warnings now: the TUI takes the screen, and they are still there when it exits.
