@@ -11,7 +11,7 @@ from dagstorm.cli.common import handle_errors
 
 
 @cli.command("report")
-@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("run_dir", type=click.Path(path_type=Path))  # checked: journal_of
 @click.option(
     "-o",
     "--output",

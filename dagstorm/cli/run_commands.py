@@ -254,7 +254,7 @@ def run(
 
 
 @cli.command("analyze")
-@click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("run_dir", type=click.Path(path_type=Path))  # checked: journal_of
 @click.option(
     "--history",
     type=click.Path(path_type=Path, dir_okay=False),

@@ -116,6 +116,13 @@ def journal_of(run_dir: Path) -> Path:
     The one check every reader of a run directory makes first (``analyze``,
     ``report``, ``watch``), so they all refuse a wrong directory the same way.
     """
+    if not Path(run_dir).is_dir():
+        what = "a file" if Path(run_dir).exists() else "no such directory"
+        raise RunDirectoryError(
+            f"{what}: not a run directory",
+            where=str(run_dir),
+            fix="pass a run directory (runs/<timestamp>-<scenario>/)",
+        )
     journal = RunDirectory(Path(run_dir)).journal
     if not journal.is_file():
         raise RunDirectoryError(

@@ -14,7 +14,7 @@ from dagstorm.core.errors import UsageError
 
 
 @cli.command("watch")
-@click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("run_dir", type=click.Path(path_type=Path))  # checked: journal_of
 @click.option(
     "--mode",
     type=click.Choice(["auto", "live", "replay"]),
