@@ -281,6 +281,11 @@ def load_yaml(path: Path, *, error: type[DagstormError] = ConfigError) -> YamlDo
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if "maximum nesting depth" in str(exc.problem):
+            # libyaml's own bound (1,000 levels), met while it reads ahead of the events.
+            raise error(
+                f"nesting deeper than {MAX_DEPTH} levels", where=_mark(path, mark), fix="flatten it"
+            ) from None
         raise error(
             f"invalid YAML: {exc.problem or exc.context}",
             where=_mark(path, mark),

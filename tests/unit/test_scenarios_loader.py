@@ -257,6 +257,15 @@ def test_nesting_through_aliases_counts_its_expanded_depth(tmp_path: Path) -> No
         load_scenario(path, env={})
 
 
+def test_nesting_past_libyamls_own_bound_is_named_as_nesting_not_a_syntax_error(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, "name: x\nfoo: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ScenarioError, match=f"^nesting deeper than {MAX_DEPTH} levels$") as info:
+        load_scenario(path, env={})
+    assert info.value.fix == "flatten it" and str(info.value.where).startswith(f"{path}:2:")
+
+
 def test_too_many_values_without_any_alias_are_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, "x: [" + "1," * MAX_NODES + "1]\n")
     with pytest.raises(ScenarioError, match=f"more than {MAX_NODES} values in one file"):
