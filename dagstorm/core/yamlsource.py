@@ -43,6 +43,7 @@ __all__ = [
     "KeyPath",
     "YamlDocument",
     "load_yaml",
+    "parse_value",
 ]
 
 
@@ -323,3 +324,30 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return "text"
     return "a single value"
+
+
+def parse_value(text: str, *, where: str, error: type[DagstormError] = ConfigError) -> Any:
+    """One YAML value written outside a file (a command line's ``key=value``).
+
+    The limits of a file hold (size, aliases, nesting, expanded values); a problem is
+    ``error`` at ``where`` (the argument as written), never a parser's exception.
+    """
+    fix = "quote it to pass text, or write a number, a word or [a, b]"
+    if len(text) > MAX_BYTES or "\x00" in text:
+        raise error(f"a value of {len(text)} characters, or with a NUL byte", where=where, fix=fix)
+    try:
+        _check_shape(text, Path("value"), error)
+        loader = _Loader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except DagstormError as exc:
+        raise error(exc.what, where=where, fix=exc.fix or fix) from None
+    except yaml.MarkedYAMLError as exc:
+        raise error(
+            f"not a YAML value: {exc.problem or exc.context}", where=where, fix=fix
+        ) from None
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise error(f"not a YAML value: {first}", where=where, fix=fix) from None

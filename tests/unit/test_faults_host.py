@@ -101,7 +101,7 @@ def test_a_latency_without_latency_ms_is_refused_at_its_line(tmp_path: Path) -> 
 
 
 def test_the_shell_builds_a_host_spec_from_key_values() -> None:
-    from dagstorm.cli.stack.fault_commands import spec_from_args
+    from dagstorm.cli.stack.fault_args import spec_from_args
 
     spec = spec_from_args("host", ("action=partition", "worker=1"))
     assert spec == HostFault(action="partition", worker=1)

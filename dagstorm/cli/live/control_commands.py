@@ -106,7 +106,7 @@ def _fields(command: str, args: tuple[str, ...], duration: str | None) -> dict[s
             raise UsageError(
                 "inject needs a fault: KIND key=value…", fix="e.g. broker action=pause"
             )
-        from dagstorm.cli.stack.fault_commands import spec_from_args
+        from dagstorm.cli.stack.fault_args import spec_from_args
 
         spec = spec_from_args(args[0], args[1:])
         fields: dict[str, Any] = {"fault": spec.model_dump(mode="json")}
