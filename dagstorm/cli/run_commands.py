@@ -119,7 +119,7 @@ def _check_run_inputs(settings: Settings, loaded: LoadedScenario, *, baseline: P
 
     stack_config_for(loaded.scenario.stack, settings.stack_file, state_dir=settings.state_dir)
     if baseline is not None:
-        from dagstorm.analysis.outputs.baseline import resolve_baseline
+        from dagstorm.harness.baseline import resolve_baseline
 
         resolve_baseline(baseline, loaded.scenario.name, {})
 
