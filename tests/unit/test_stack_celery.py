@@ -13,10 +13,11 @@ from dagstorm.faults.kinds import parse_fault_spec
 from dagstorm.faults.specs import CeleryFault
 from dagstorm.stack.config import StackConfig, load_stack_config
 from dagstorm.stack.credentials import CREDENTIALS_FILE, load_or_create
+from dagstorm.stack.embedded.catalogue import ports_of
 from dagstorm.stack.embedded.components.airflow import AirflowCeleryWorker, airflow_env
 from dagstorm.stack.embedded.components.redis import Redis
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.launcher import EmbeddedStack, ports_of
+from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.executor_check import CheckDagClient, ran_on
 from dagstorm.stack.topology import START_ORDER, component_order, stack_links
 

@@ -11,28 +11,14 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-
-import psutil
 
 from dagstorm.core.errors import ComponentStartError, DagstormError, InstallError
 from dagstorm.core.polling import poll_until
-from dagstorm.stack.embedded.components.airflow import (
-    AirflowApiServer,
-    AirflowCeleryWorker,
-    AirflowDagProcessor,
-    AirflowScheduler,
-    AirflowTriggerer,
-)
+from dagstorm.stack.embedded.catalogue import build_components, component_of, ports_of
 from dagstorm.stack.embedded.components.base import Component, Health
-from dagstorm.stack.embedded.components.kafka import Kafka
-from dagstorm.stack.embedded.components.postgres import Postgres
-from dagstorm.stack.embedded.components.redis import Redis
-from dagstorm.stack.embedded.components.spark import SparkHistory, SparkMaster, SparkWorker
 from dagstorm.stack.embedded.components.toxiproxy import Toxiproxy
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.hosts.lifecycle import tear_down
@@ -41,117 +27,12 @@ from dagstorm.stack.embedded.install import Installer
 from dagstorm.stack.embedded.layout import project_root
 from dagstorm.stack.embedded.ports import check_free
 from dagstorm.stack.embedded.processes import exit_code_of, process_of, stop, sweep, tail
+from dagstorm.stack.embedded.status import ComponentStatus, component_status
 from dagstorm.stack.profile_deploy import deploy_profile, stack_profiles
-from dagstorm.stack.topology import WORKER_PREFIX, ComponentName
+from dagstorm.stack.topology import WORKER_PREFIX
 
 #: dagstorm's check DAG (CeleryExecutor stacks: where does a task run?).
 CHECK_DAG_FILE = project_root() / "stack" / "airflow" / "dags" / "dagstorm_stack_check.py"
-
-#: A component is called unhealthy only after this many failed probes in a row,
-#: ``_HEALTH_RETRY_S`` apart: a JVM in a GC pause, or a history server busy on two
-#: cores while Airflow starts, may miss one probe's timeout without being ill.
-_HEALTH_PROBES = 3
-_HEALTH_RETRY_S = 2.0
-
-
-def _settled_health(comp: Component) -> Health:
-    """The component's health, probed again (up to ``_HEALTH_PROBES`` times) while it fails."""
-    health = comp.health()
-    for _ in range(_HEALTH_PROBES - 1):
-        if health.ok or comp.running() is None:
-            return health
-        time.sleep(_HEALTH_RETRY_S)
-        health = comp.health()
-    return health
-
-
-COMPONENT_TYPES: dict[ComponentName, type[Component]] = {
-    "postgres": Postgres,
-    "toxiproxy": Toxiproxy,
-    "redis": Redis,
-    "kafka": Kafka,
-    "spark-master": SparkMaster,
-    "spark-worker": SparkWorker,
-    "spark-history": SparkHistory,
-    "airflow-api-server": AirflowApiServer,
-    "airflow-scheduler": AirflowScheduler,
-    "airflow-dag-processor": AirflowDagProcessor,
-    "airflow-triggerer": AirflowTriggerer,
-}
-
-#: Which ports each component binds (checked for conflicts before it starts).
-COMPONENT_PORTS: dict[ComponentName, tuple[str, ...]] = {
-    "postgres": ("postgres",),
-    "toxiproxy": ("toxiproxy_api", "kafka", "airflow_db", "serving_db", "airflow_api"),
-    "redis": ("redis",),
-    "kafka": ("kafka_broker", "kafka_controller", "kafka_internal"),
-    "spark-master": ("spark_master", "spark_master_ui"),
-    "spark-worker": ("spark_worker_ui",),
-    "spark-history": ("spark_history",),
-    "airflow-api-server": ("airflow_api_server",),
-    "airflow-scheduler": (),
-    "airflow-dag-processor": (),
-    "airflow-triggerer": (),
-}
-
-
-def component_of(ctx: StackContext, name: str) -> Component:
-    """The component called ``name`` (a Celery worker by its number)."""
-    if name.startswith(WORKER_PREFIX):
-        return AirflowCeleryWorker(ctx, int(name.removeprefix(WORKER_PREFIX)))
-    return COMPONENT_TYPES[name](ctx)  # type: ignore[index]
-
-
-def build_components(ctx: StackContext) -> dict[str, Component]:
-    """Every component of the stack config, in start order (Celery workers numbered)."""
-    return {name: component_of(ctx, name) for name in ctx.config.component_names}
-
-
-def ports_of(ctx: StackContext, name: str) -> tuple[str, ...]:
-    """The :class:`~dagstorm.stack.config.Ports` fields component ``name`` binds."""
-    if name == "toxiproxy" and ctx.config.airflow.executor == "celery":
-        return (*COMPONENT_PORTS["toxiproxy"], "celery_broker")
-    ports: tuple[str, ...] = COMPONENT_PORTS.get(name, ())  # type: ignore[call-overload]
-    return ports
-
-
-@dataclass(frozen=True)
-class ComponentStatus:
-    """What `status` reports for one component."""
-
-    name: str
-    state: str  # running | unhealthy | stopped
-    pid: int | None
-    version: str
-    url: str
-    pss_mb: float | None
-    detail: str
-    log: str
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-friendly form."""
-        return {
-            "name": self.name,
-            "state": self.state,
-            "pid": self.pid,
-            "version": self.version,
-            "url": self.url,
-            "pss_mb": self.pss_mb,
-            "detail": self.detail,
-            "log": self.log,
-        }
-
-
-def _pss_mb(proc: psutil.Process) -> float | None:
-    """Proportional set size of a process and its children (shared pages split fairly)."""
-    total = 0
-    try:
-        for member in [proc, *proc.children(recursive=True)]:
-            info = member.memory_full_info()
-            total += getattr(info, "pss", info.rss)
-    except psutil.Error:
-        return None
-    return round(total / 2**20, 1)
 
 
 class EmbeddedStack:
@@ -433,31 +314,4 @@ class EmbeddedStack:
 
     def status(self) -> list[ComponentStatus]:
         """State, pid, version, URL and RSS of every component."""
-        rows: list[ComponentStatus] = []
-        for name, comp in self.components.items():
-            record = comp.running()
-            proc = process_of(record) if record else None
-            pss = _pss_mb(proc) if proc is not None else None
-            if record is None:
-                state, detail = "stopped", ""
-            else:
-                health = _settled_health(comp)
-                state = "running" if health.ok else "unhealthy"
-                detail = health.detail
-            try:
-                version = comp.version()
-            except (OSError, DagstormError):
-                version = "?"
-            rows.append(
-                ComponentStatus(
-                    name=name,
-                    state=state,
-                    pid=record.pid if record else None,
-                    version=version,
-                    url=comp.url(),
-                    pss_mb=pss,
-                    detail=detail,
-                    log=comp.log_path,
-                )
-            )
-        return rows
+        return [component_status(name, comp) for name, comp in self.components.items()]
