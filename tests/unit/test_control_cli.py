@@ -56,7 +56,14 @@ def test_the_outcome_is_the_exit_code(tmp_path: Path, outcome: str, code: int) -
     }
 
 
+def started_run(run_dir: Path) -> Path:
+    """A run directory as the engine leaves it at its start: a journal with run_start."""
+    (run_dir / "journal.jsonl").write_bytes(b'{"kind": "run_start", "t": 0}\n')
+    return run_dir
+
+
 def test_no_acknowledgement_in_time_exits_3(tmp_path: Path) -> None:
+    started_run(tmp_path)
     ControlInbox(tmp_path).open()
     result = CliRunner().invoke(cli, ["control", str(tmp_path), "pause", "--timeout", "0.3"])
     assert result.exit_code == 3
@@ -64,6 +71,7 @@ def test_no_acknowledgement_in_time_exits_3(tmp_path: Path) -> None:
 
 
 def test_a_run_without_an_inbox_and_bad_arguments_exit_2(tmp_path: Path) -> None:
+    started_run(tmp_path)
     runner = CliRunner()
     result = runner.invoke(cli, ["control", str(tmp_path), "abort"])
     assert result.exit_code == 2 and "takes no commands" in result.output
@@ -87,3 +95,16 @@ def test_a_finished_run_is_refused_at_once_with_its_end(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     assert inbox_dir(tmp_path).is_dir()
     assert not list(inbox_dir(tmp_path).glob("*.json")), "nothing was sent"
+
+
+@pytest.mark.parametrize("where", ["missing", "file", "empty"])
+def test_what_is_not_a_run_directory_is_one_line_and_exit_2(tmp_path: Path, where: str) -> None:
+    target = tmp_path / "x"
+    if where == "file":
+        target.write_text("x")
+    elif where == "empty":
+        target.mkdir()
+    result = CliRunner().invoke(cli, ["control", str(target), "pause"])
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert "not a run directory" in line and "fix:" in line

@@ -18,7 +18,7 @@ from dagstorm.core.errors import ControlError, ExitCode, InfrastructureError, Us
 
 
 @cli.command("control")
-@click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("run_dir", type=click.Path(path_type=Path))  # checked: journal_of
 @click.argument("command", type=click.Choice(["pause", "resume", "abort", "inject", "revert"]))
 @click.argument("args", nargs=-1)
 @click.option("--duration", help="inject: revert the fault after this long (e.g. 30s, 2m).")
@@ -52,6 +52,9 @@ def control(
       dagstorm control runs/20261124T101500Z-soak revert adhoc1
       dagstorm control runs/20261124T101500Z-soak abort
     """
+    from dagstorm.analysis.rundata.load import journal_of
+
+    journal_of(run_dir)  # a run directory, or one line and exit 2 (as watch, report, analyze)
     fields = _fields(command, args, duration)
     _refuse_an_ended_run(run_dir, command)
     client = ControlClient(run_dir, client="dagstorm-control")
