@@ -86,6 +86,10 @@ def _spark(spec: SparkFault, fault_id: str, ctx: FaultContext) -> Fault:
 
 def _jvm(spec: JvmFault, fault_id: str, ctx: FaultContext) -> Fault:
     from dagstorm.faults.jvm.fault import JvmRuleFault
+    from dagstorm.faults.jvm.python_oom import PythonWorkerOom
+
+    if spec.action == "python_oom":
+        return PythonWorkerOom(spec, fault_id, ctx)
 
     return JvmRuleFault(spec, fault_id, ctx)
 

@@ -365,7 +365,7 @@ class AirflowFault(FaultSpecBase):
         return frozenset({"airflow", "processes"})
 
 
-JvmAction = Literal["memory_stress", "exception", "latency", "gc_pressure"]
+JvmAction = Literal["memory_stress", "exception", "latency", "gc_pressure", "python_oom"]
 #: A Java class or method name, dotted (``$`` for nested classes); nothing a rule could
 #: be broken out of.
 _JAVA_NAME = r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$"
@@ -383,6 +383,9 @@ class JvmFault(FaultSpecBase):
     one; ``gc_pressure`` forces full collections at each call. The application is
     found by name (``app``, a glob: SparkSubmitOperator's ``name``) among the
     running ones, in its ``jvm``: executors (default), the driver, or both.
+    ``python_oom`` is no Byteman rule: the executors' Python workers (PySpark UDFs,
+    RDD functions) fill their declared memory and die, and Spark fails the task
+    with "Python worker exited unexpectedly (crashed)".
     """
 
     kind: Literal["jvm"] = "jvm"
@@ -420,6 +423,14 @@ class JvmFault(FaultSpecBase):
             # An executor that OOMs exits (52) and its held heap goes with it; a
             # driver survives an OOM in a caller's thread and would keep it after revert.
             findings.append((("jvm",), "memory_stress is for executors (jvm: executor)"))
+        if self.action == "python_oom":
+            # No rule and no JVM method: the Python workers of executors take it.
+            if self.method is not None:
+                findings.append((("method",), "python_oom takes no method (no Byteman rule)"))
+            if self.jvm != "executor":
+                findings.append(
+                    (("jvm",), "python_oom is for the executors' Python workers (jvm: executor)")
+                )
         if self.action == "gc_pressure" and self.jvm == "all" and self.method is None:
             findings.append(
                 (("method",), f"{self.action} on jvm all needs a method both run (no default)")
@@ -435,6 +446,8 @@ class JvmFault(FaultSpecBase):
 
     def describe(self) -> str:
         """Short description."""
+        if self.action == "python_oom":
+            return f"python worker oom (executors of {self.app})"
         detail = {
             "latency": f" {self.latency_ms} ms in {self.method}",
             "exception": f" {self.exception} in {self.method}",

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from dagstorm.stack.embedded import byteman
+from dagstorm.stack.embedded import byteman, pyworker
 from dagstorm.stack.embedded.components.base import Component, Health
 from dagstorm.stack.embedded.context import StackContext
 
@@ -28,6 +28,9 @@ def spark_env(ctx: StackContext) -> dict[str, str]:
         "SPARK_DAEMON_MEMORY": "384m",
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
+        # The Python-worker daemon (spark-defaults.conf names it): every process that
+        # can start Python workers — executors, and drivers in local mode — finds it.
+        **pyworker.env(ctx.layout),
     }
     if byteman_loaded(ctx):
         # Spark's launchers run $JAVA_HOME/bin/java: the one that fills in the agent's port.
@@ -54,6 +57,8 @@ def render_spark_conf(ctx: StackContext) -> None:
         "ivy_dir": str(spark / "ivy"),
     }
     text = template.substitute(values)
+    pyworker.install_daemon(ctx.layout)
+    text = text.rstrip("\n") + "\n" + "\n".join(pyworker.spark_conf_lines()) + "\n"
     if byteman_loaded(ctx):
         byteman.write_java_home(ctx.layout.spark_java_home, ctx.java_home)
         text = (
