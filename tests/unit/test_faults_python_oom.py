@@ -198,6 +198,9 @@ def test_the_stack_declares_the_limit_and_the_daemon_and_ships_it(tmp_path: Path
     conf = (ctx.layout.spark_conf_dir / "spark-defaults.conf").read_text()
     assert "spark.executor.pyspark.memory   1g" in conf
     assert "spark.python.daemon.module      dagstorm_pyworker" in conf
+    # The conf that names the daemon also says where it and the markers are.
+    assert f"spark.executorEnv.PYTHONPATH    {pyworker.python_dir(ctx.layout)}" in conf
+    assert f"spark.executorEnv.{pyworker.FAULTS_ENV} {pyworker.markers_dir(ctx.layout)}" in conf
     assert pyworker.installed(ctx.layout, conf)
     shipped = pyworker.python_dir(ctx.layout) / "dagstorm_pyworker.py"
     assert shipped.read_bytes() == Path(dagstorm_pyworker.__file__).read_bytes()

@@ -32,9 +32,12 @@ SESSION = r"""
 import json, os, sys, urllib.request
 from pyspark.sql import SparkSession, functions as F
 
-markers, ui_port, memory = sys.argv[1], sys.argv[2], sys.argv[3]
+markers, ui_port, stack_conf = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+builder = SparkSession.builder
+for key, value in stack_conf.items():  # what the stack's spark-defaults.conf says
+    builder = builder.config(key, value)
 spark = (
-    SparkSession.builder.master("local-cluster[1,1,1024]")
+    builder.master("local-cluster[1,1,1024]")
     .appName("dagstorm-python-oom-test")
     .config("spark.driver.host", "127.0.0.1")
     .config("spark.driver.bindAddress", "127.0.0.1")
@@ -42,8 +45,6 @@ spark = (
     .config("spark.ui.showConsoleProgress", "false")
     .config("spark.executor.memory", "512m")
     .config("spark.task.maxFailures", "2")
-    .config("spark.executor.pyspark.memory", memory)
-    .config("spark.python.daemon.module", "dagstorm_pyworker")
     .getOrCreate()
 )
 sc = spark.sparkContext
@@ -96,6 +97,13 @@ def _spark_home(tmp_path: Path) -> Path:
     return home
 
 
+def _stack_conf(ctx: StackContext) -> dict[str, str]:
+    """The Python-worker lines the stack writes into spark-defaults.conf, as settings."""
+    lines = pyworker.spark_conf_lines(ctx.layout)
+    pairs = [line.split(None, 1) for line in lines if line.strip() and not line.startswith("#")]
+    return {key: value.strip() for key, value in pairs}
+
+
 def _session(tmp_path: Path) -> dict[str, Any]:
     ctx = StackContext(
         config=StackConfig(state_dir=tmp_path / "state"), progress=Progress(quiet=True)
@@ -111,7 +119,8 @@ def _session(tmp_path: Path) -> dict[str, Any]:
         "SPARK_LOCAL_IP": "127.0.0.1",
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
-        **pyworker.env(ctx.layout),
+        # No PYTHONPATH here: the conf alone (spark.executorEnv.*) must lead the
+        # executors to the daemon and the markers.
     }
     if "JAVA_HOME" in os.environ:
         env["JAVA_HOME"] = os.environ["JAVA_HOME"]
@@ -121,7 +130,7 @@ def _session(tmp_path: Path) -> dict[str, Any]:
             str(script),
             str(pyworker.markers_dir(ctx.layout)),
             str(free_port()),
-            pyworker.PYTHON_WORKER_MEMORY,  # the limit the stack declares
+            json.dumps(_stack_conf(ctx)),
         ],
         capture_output=True,
         text=True,

@@ -45,13 +45,21 @@ def marker_name(app_id: str, fault_id: str) -> str:
     return f"{app_id}@{fault_id}"
 
 
-def spark_conf_lines() -> list[str]:
-    """spark-defaults.conf lines: the declared limit and the daemon with the hook."""
+def spark_conf_lines(layout: StateLayout) -> list[str]:
+    """spark-defaults.conf lines: the declared limit, the daemon, and where it and its markers are.
+
+    The daemon's directory and the markers' go to the executors through the
+    application's own conf too (``spark.executorEnv.*``, which Spark merges into the
+    workers' ``PYTHONPATH``), so a conf that names the daemon always says where it is,
+    even to a Spark worker started before the stack put them in its environment.
+    """
     return [
         "# Python workers: a declared memory limit, and the daemon that can make them run",
         "# out of it for a `jvm` python_oom fault (docs/faults.md); PySpark's own otherwise.",
         f"spark.executor.pyspark.memory   {PYTHON_WORKER_MEMORY}",
         f"spark.python.daemon.module      {DAEMON_MODULE}",
+        f"spark.executorEnv.PYTHONPATH    {python_dir(layout)}",
+        f"spark.executorEnv.{FAULTS_ENV} {markers_dir(layout)}",
     ]
 
 

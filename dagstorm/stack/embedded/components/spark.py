@@ -58,7 +58,7 @@ def render_spark_conf(ctx: StackContext) -> None:
     }
     text = template.substitute(values)
     pyworker.install_daemon(ctx.layout)
-    text = text.rstrip("\n") + "\n" + "\n".join(pyworker.spark_conf_lines()) + "\n"
+    text = text.rstrip("\n") + "\n" + "\n".join(pyworker.spark_conf_lines(ctx.layout)) + "\n"
     if byteman_loaded(ctx):
         byteman.write_java_home(ctx.layout.spark_java_home, ctx.java_home)
         text = (
