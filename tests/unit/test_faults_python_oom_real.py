@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,13 @@ from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.ports import free_port
 
 pyspark = pytest.importorskip("pyspark")
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not os.environ.get("JAVA_HOME") and shutil.which("java") is None,
+        reason="a local-cluster Spark needs java",
+    ),
+]
 
 SESSION = r"""
 import json, os, sys, urllib.request
