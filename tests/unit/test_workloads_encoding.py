@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dagstorm.workloads.encoding import textbytes as tb
 from dagstorm.workloads.encoding.jsonl import JsonlEncoder, mean_record_bytes
-from dagstorm.workloads.encoding.jsonl_variants import MISSING, RETYPED, render
+from dagstorm.workloads.encoding.jsonl_variants import MISSING, RETYPED, apply_variants, render
 from dagstorm.workloads.encoding.tables import (
     PARQUET_MISSING,
     PARQUET_RETYPED,
@@ -208,3 +208,40 @@ def test_micros_8_matches_format(values: list[int]) -> None:
 def test_decimal_texts() -> None:
     texts = tb.decimal_texts(1234, 2, suffix="}")
     assert texts[0].as_py() == "0.00}" and texts[1234].as_py() == "12.34}"
+
+
+def _every_label(n: int = 600) -> tuple[AdLogModel, EventColumns]:
+    model, good, _ = _labelled(Label.VALID, n)
+    labels = np.array(list(Label) * (n // len(Label) + 1), dtype=np.int8)[:n]
+    return model, good.replace(label=labels)
+
+
+def test_lines_without_a_newline_are_the_json_lines_less_their_newline() -> None:
+    model, events = _every_label()
+    with_newline = bytes(JsonlEncoder(model.catalog).encode(events)).split(b"\n")[:-1]
+    bare = JsonlEncoder(model.catalog, end="").lines(events)
+    texts = apply_variants(model.catalog, events, bare, end="")
+    assert texts.to_pylist() == [line.decode() for line in with_newline]
+    assert all(not t.endswith("\n") for t in texts.to_pylist())
+    assert set(events.label.tolist()) == {int(label) for label in Label}  # bad data included
+
+
+def test_any_line_ending_gives_the_same_texts() -> None:
+    model, events = _every_label(200)
+    encoder = JsonlEncoder(model.catalog, end="\r\n")
+    lines = bytes(encoder.encode(events)).split(b"\r\n")
+    assert lines[-1] == b"" and len(lines) == len(events) + 1
+    plain = bytes(JsonlEncoder(model.catalog).encode(events)).split(b"\n")
+    assert lines == plain
+
+
+def test_a_malformed_text_is_the_prefix_its_event_id_picks_whatever_the_line_ending() -> None:
+    model, good, bad = _labelled(Label.MALFORMED, 300)
+    for end in ("\n", ""):
+        encoder = JsonlEncoder(model.catalog, end=end)
+        valid = encoder.lines(good).to_pylist()
+        cut = apply_variants(model.catalog, bad, encoder.lines(bad), end=end).to_pylist()
+        for text, whole, event_id in zip(cut, valid, bad.event_id.tolist(), strict=True):
+            obj = whole.removesuffix(end)
+            keep = 1 + (event_id >> 29) % max(len(obj) - 1, 1)
+            assert text == obj[:keep] + end

@@ -6,22 +6,24 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from dagstorm.workloads.kafka.producer import BatchProducer, check_internals
-from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
+from dagstorm.workloads.kafka.record_batch import HEADER_SIZE, PrebuiltRecords
 from dagstorm.workloads.kafka.records import (
     MAX_SECTION_BYTES,
     KeyTable,
     build_batches,
     cut,
-    put_varints,
+    put_varint_columns,
     varint_sizes,
     zigzag,
 )
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
+    from kafka.codec import lz4_decode
     from kafka.errors import IllegalStateError
     from kafka.record.default_records import DefaultRecordBatch
     from kafka.record.util import encode_varint
@@ -49,13 +51,12 @@ def test_varints_are_kafkas_zigzag_varints() -> None:
     values = np.array([0, 1, -1, 63, -64, 64, 300, -300, 2**20, 2**31 - 1, -(2**31)])
     encoded = zigzag(values)
     sizes = varint_sizes(encoded)
-    pos = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    buf = np.zeros(int(sizes.sum()), dtype=np.uint8)
-    put_varints(buf, pos, encoded, sizes)
-    expected = bytearray()
-    for v in values.tolist():
+    rows = np.full((len(values), int(sizes.max()) + 1), 0xEE, dtype=np.uint8)
+    put_varint_columns(rows, encoded)
+    for v, row, size in zip(values.tolist(), rows, sizes.tolist(), strict=True):
+        expected = bytearray()
         encode_varint(v, expected.append)
-    assert buf.tobytes() == bytes(expected)
+        assert row[:size].tobytes() == bytes(expected)
 
 
 @pytest.mark.parametrize("codec", ["none", "gzip", "lz4", "zstd"])
@@ -144,3 +145,61 @@ def test_a_producer_without_the_internals_is_refused_with_the_version_to_install
         check_internals(Bare())
     with pytest.raises(RuntimeError):
         BatchProducer(Bare())
+
+
+@pytest.mark.parametrize("sort", [False, True])
+def test_an_arrow_column_of_values_gives_the_same_batches_as_bytes(sort: bool) -> None:
+    key_index, values, lengths, partition = _records(2500, seed=8)
+    if sort:  # already grouped by partition: nothing is reordered
+        order = np.argsort(partition, kind="stable")
+        key_index, lengths, partition = key_index[order], lengths[order], partition[order]
+        values = [values[i] for i in order.tolist()]
+    column = pa.array([v.decode() for v in values], type=pa.string()).slice(0)
+    keys = KeyTable.of(KEYS)
+    from_bytes = build_batches(
+        keys, key_index, values, lengths, partition, limit=40_000, codec="none"
+    )
+    from_arrow = build_batches(
+        keys, key_index, column, lengths, partition, limit=40_000, codec="none"
+    )
+    assert len(from_bytes) == len(from_arrow) > 1
+    for a, b in zip(from_bytes, from_arrow, strict=True):
+        a.records.close()
+        b.records.close()
+        assert a.partition == b.partition and a.index.tolist() == b.index.tolist()
+        assert bytes(a.records.buffer())[HEADER_SIZE:] == bytes(b.records.buffer())[HEADER_SIZE:]
+    if sort:
+        assert np.concatenate([b.index for b in from_arrow]).tolist() == list(range(2500))
+
+
+def test_a_sliced_arrow_column_is_read_from_its_offset() -> None:
+    key_index, values, lengths, partition = _records(300, seed=9)
+    column = pa.array([b"junk", *values, b"more"], type=pa.binary()).slice(1, 300)
+    batches = build_batches(
+        KeyTable.of(KEYS), key_index, column, lengths, partition, limit=10**6, codec="lz4"
+    )
+    for batch in batches:
+        decoded = [r.value for r in _decode(batch.records)]
+        assert decoded == [values[i] for i in batch.index.tolist()]
+
+
+def test_lz4_sections_are_one_kafka_lz4_frame_with_blocks_of_up_to_1_mib() -> None:
+    key_index, _, lengths, partition = _records(3000, seed=4)
+    values = [b'{"n":%d,"pad":"%s"}' % (i, b"x" * (i % 300)) for i in range(3000)]
+    lengths = np.array([len(v) for v in values], dtype=np.int64)
+    partition[:] = 0
+    [batch, *_] = build_batches(
+        KeyTable.of(KEYS), key_index, values, lengths, partition, limit=10**6, codec="lz4"
+    )
+    batch.records.close()
+    frame = bytes(batch.records.buffer())[HEADER_SIZE:]
+    assert frame[:4] == b"\x04\x22\x4d\x18"  # the LZ4 frame magic
+    flags, descriptor = frame[4], frame[5]
+    assert flags >> 6 == 1  # version 01
+    assert flags & 0x20  # independent blocks: Kafka refuses dependent ones
+    assert not flags & 0x10 and not flags & 0x04  # no block or content checksum
+    assert (descriptor >> 4) & 7 == 6  # 1 MiB blocks (Kafka takes 4..7: 64 KiB..4 MiB)
+    section = lz4_decode(frame)
+    block_size = int.from_bytes(frame[7 + 8 * bool(flags & 0x08) :][:4], "little") & 0x7FFFFFFF
+    assert len(section) > 64 * 1024 and block_size < len(section)  # one compressed block
+    assert [r.value for r in _decode(batch.records)] == [values[i] for i in batch.index]

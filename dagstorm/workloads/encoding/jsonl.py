@@ -31,7 +31,9 @@ from dagstorm.workloads.model.events import EventColumns
 from dagstorm.workloads.model.schedule import Window
 from dagstorm.workloads.model.schema import EVENT_TYPES, PRICING_MODELS, SCHEMA_VERSION
 
-CLOSING = f',"schema_version":{SCHEMA_VERSION}}}\n'
+#: What follows the bid's value: the last field and the end of the object.
+CLOSE_OBJECT = f',"schema_version":{SCHEMA_VERSION}}}'
+CLOSING = CLOSE_OBJECT + "\n"
 
 # The fixed run: constants and (field, width) slots, in line order.
 _RUN: tuple[str | tuple[str, int], ...] = (
@@ -89,10 +91,15 @@ def _void(block: np.ndarray, width: int) -> np.ndarray:
 
 
 class JsonlEncoder:
-    """Turns :class:`EventColumns` into JSON lines for one catalogue."""
+    """Turns :class:`EventColumns` into JSON lines for one catalogue.
 
-    def __init__(self, catalog: Catalog) -> None:
+    Every line ends with ``end``: a newline for JSON lines; ``""`` gives the bare
+    JSON texts (Kafka message values).
+    """
+
+    def __init__(self, catalog: Catalog, *, end: str = "\n") -> None:
         self.catalog = catalog
+        self.end = end
         blocks = [
             ad_block(int(c), int(a), PRICING_MODELS[int(p)])
             for c, a, p in zip(
@@ -122,7 +129,7 @@ class JsonlEncoder:
             for pl in catalog.placement_names
         ]
         self._combos = pa.array(combos, type=pa.string())
-        self._bids = tb.decimal_texts(MAX_CPM_CENTS, 2, suffix=CLOSING)
+        self._bids = tb.decimal_texts(MAX_CPM_CENTS, 2, suffix=CLOSE_OBJECT + end)
         self._run = np.zeros(0, dtype=RUN_DTYPE)
 
     def _run_buffer(self, n: int) -> np.ndarray:
@@ -142,7 +149,7 @@ class JsonlEncoder:
         return index
 
     def lines(self, events: EventColumns) -> pa.StringArray:
-        """One JSON line (ending in a newline) per event, all rendered as valid records."""
+        """One JSON line (ending in :attr:`end`) per event, all rendered as valid records."""
         n = len(events)
         run = self._run_buffer(n)
         run["event_id"] = _void(tb.hex16(events.event_id), 16)
@@ -160,7 +167,7 @@ class JsonlEncoder:
     def encode(self, events: EventColumns) -> pa.Buffer:
         """The JSON-lines bytes of ``events`` (bad-data labels applied)."""
         lines = self.lines(events)
-        lines = apply_variants(self.catalog, events, lines)
+        lines = apply_variants(self.catalog, events, lines, self.end)
         return tb.string_bytes(lines)
 
 

@@ -90,8 +90,12 @@ def render(
     drop: str | None = None,
     retype: str | None = None,
     extra: bool = False,
+    end: str = "\n",
 ) -> pa.StringArray:
-    """Lines rendered key by key, optionally with one field dropped, retyped, or added."""
+    """Lines rendered key by key, optionally with one field dropped, retyped, or added.
+
+    Each line ends with ``end`` (a newline; the empty string gives bare JSON texts).
+    """
     parts: list[pa.Array | str] = []
     for name in FIELD_NAMES:
         if name == drop:
@@ -102,7 +106,7 @@ def render(
         tag = (events.event_id % np.uint64(100)).astype(np.int64)
         values = pa.array([f'"exp-{i:02d}"' for i in range(100)]).take(pa.array(tag))
         parts += [',"experiment":', values]
-    parts.append("}\n")
+    parts.append("}" + end)
     return pc.binary_join_element_wise(*parts, "")
 
 
@@ -110,21 +114,23 @@ def _variant_bits(events: EventColumns) -> np.ndarray:
     return ((events.event_id >> np.uint64(17)) % np.uint64(997)).astype(np.int64)
 
 
-def truncate(lines: pa.StringArray, event_ids: np.ndarray) -> pa.StringArray:
-    """Each line cut to a strict prefix of its JSON object, then a newline."""
+def truncate(lines: pa.StringArray, event_ids: np.ndarray, end: str = "\n") -> pa.StringArray:
+    """Each line (a JSON object then ``end``) cut to a strict prefix of its object, then ``end``."""
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
         lines.offset : lines.offset + len(lines) + 1
     ].astype(np.int64)
     data = np.frombuffer(lines.buffers()[2], dtype=np.uint8)
-    lengths = np.diff(offsets)  # each ends with "}\n": keep 1 .. length-2 bytes
-    keep = 1 + (event_ids >> np.uint64(29)).astype(np.int64) % np.maximum(lengths - 2, 1)
-    new_lengths = keep + 1
+    tail = np.frombuffer(end.encode(), dtype=np.uint8)
+    lengths = np.diff(offsets) - tail.size  # each object ends with "}": keep 1 .. length-1 bytes
+    keep = 1 + (event_ids >> np.uint64(29)).astype(np.int64) % np.maximum(lengths - 1, 1)
+    new_lengths = keep + tail.size
     new_offsets = np.zeros(len(lines) + 1, dtype=np.int64)
     np.cumsum(new_lengths, out=new_offsets[1:])
     row = np.repeat(np.arange(len(lines)), new_lengths)
     within = np.arange(int(new_offsets[-1])) - new_offsets[row]
     out = data[offsets[row] + within]
-    out[new_offsets[1:] - 1] = ord("\n")
+    for k in range(tail.size):
+        out[new_offsets[1:] - tail.size + k] = tail[k]
     return pa.Array.from_buffers(
         pa.string(),
         len(lines),
@@ -132,8 +138,13 @@ def truncate(lines: pa.StringArray, event_ids: np.ndarray) -> pa.StringArray:
     )
 
 
-def apply_variants(catalog: Catalog, events: EventColumns, lines: pa.StringArray) -> pa.StringArray:
-    """``lines`` with the rows labelled malformed or drift replaced by their broken form."""
+def apply_variants(
+    catalog: Catalog, events: EventColumns, lines: pa.StringArray, end: str = "\n"
+) -> pa.StringArray:
+    """``lines`` with the rows labelled malformed or drift replaced by their broken form.
+
+    ``end`` is what every line ends with (the replacements end with it too).
+    """
     special = np.flatnonzero(events.label >= Label.MALFORMED)
     if special.size == 0:
         return lines
@@ -143,7 +154,7 @@ def apply_variants(catalog: Catalog, events: EventColumns, lines: pa.StringArray
     positions: list[np.ndarray] = []
     malformed = np.flatnonzero(sub.label == Label.MALFORMED)
     if malformed.size:
-        cut = truncate(lines.take(pa.array(special[malformed])), sub.event_id[malformed])
+        cut = truncate(lines.take(pa.array(special[malformed])), sub.event_id[malformed], end)
         rendered.append(cut)
         positions.append(malformed)
     variants: list[tuple[Label, int, int, dict[str, object]]] = [
@@ -156,7 +167,7 @@ def apply_variants(catalog: Catalog, events: EventColumns, lines: pa.StringArray
     for label, modulus, residue, how in variants:
         picked = np.flatnonzero((sub.label == label) & (bits % modulus == residue))
         if picked.size:
-            rendered.append(render(catalog, sub.take(picked), **how))  # type: ignore[arg-type]
+            rendered.append(render(catalog, sub.take(picked), end=end, **how))  # type: ignore[arg-type]
             positions.append(picked)
     order = np.argsort(np.concatenate(positions), kind="stable")
     replacements = pa.concat_arrays(rendered).take(pa.array(order))

@@ -40,7 +40,7 @@ from dagstorm.workloads.kafka.retries import RetryCounter
 from dagstorm.workloads.kafka.signal_sender import SignalSender
 from dagstorm.workloads.kafka.stats import StatsWindow
 from dagstorm.workloads.model.events import EventColumns
-from dagstorm.workloads.sinks.ledger import LedgerWriter
+from dagstorm.workloads.sinks.ledger import KeyCounts, LedgerWriter
 from dagstorm.workloads.source import EventSource
 
 if TYPE_CHECKING:
@@ -199,8 +199,13 @@ class KafkaBurst(Workload):
         if self._last_hour is not None and hour_ms != self._last_hour:
             self.ledger.flush(self._last_hour)
         self._last_hour = hour_ms
-        self.ledger.add(hour_ms, self.ledger.count(hour_ms, events), "generated")
+        generated = self.ledger.count(hour_ms, events)
+        self.ledger.add(hour_ms, generated, "generated")
         self.totals["generated"] += len(events)
+        if len(events) <= CHUNK_ROWS:
+            self._send(hour_ms, events, counts=generated)
+            self._housekeeping()
+            return
         for start in range(0, len(events), CHUNK_ROWS):
             if self._stop.is_set():
                 # Stopped mid-window: the rest was generated but never handed over.
@@ -208,10 +213,18 @@ class KafkaBurst(Workload):
             self._send(hour_ms, events.take(np.arange(start, min(start + CHUNK_ROWS, len(events)))))
             self._housekeeping()
 
-    def _send(self, hour_ms: int, events: EventColumns) -> None:
-        """Hand ``events`` to the producer as record batches, within the buffer bound."""
+    def _send(self, hour_ms: int, events: EventColumns, counts: KeyCounts | None = None) -> None:
+        """Hand ``events`` to the producer as record batches, within the buffer bound.
+
+        ``counts`` are the ledger counts of ``events`` when the caller has them.
+        """
         n = len(events)
-        values, lengths = self.encoder.values(events)
+        # Grouped by partition (each partition's records in their order) before they
+        # are encoded, so the values need no reordering when batches are cut.
+        partition = self.encoder.partitions(events)
+        order = np.argsort(partition, kind="stable")
+        events, partition = events.take(order), partition[order]
+        values, lengths = self.encoder.value_column(events)
         size = int(lengths.sum())
         cfg = self.config.producer
         room = self.tracker.has_room(n, size) or (
@@ -221,7 +234,6 @@ class KafkaBurst(Workload):
             self.stats.dropped_records(n)
             self.totals["dropped"] += n
             return
-        partition = self.encoder.partitions(events)
         batches = build_batches(
             self.encoder.key_table,
             self.encoder.key_index(events),
@@ -234,10 +246,20 @@ class KafkaBurst(Workload):
         queued = self._enqueue(batches)
         index = np.concatenate([i for _, i in queued]) if queued else np.zeros(0, np.int64)
         accepted = len(index)
-        chunk = Chunk(hour_ms, events, partition, int(lengths[index].sum()))
-        if accepted:
-            sent = events if accepted == n else events.take(np.sort(index))
-            self.ledger.add(hour_ms, self.ledger.count(hour_ms, sent), "written")
+        written: KeyCounts | None = None
+        if accepted == n:
+            written = counts if counts is not None else self.ledger.count(hour_ms, events)
+        elif accepted:
+            written = self.ledger.count(hour_ms, events.take(np.sort(index)))
+        if written is not None:
+            self.ledger.add(hour_ms, written, "written")
+        chunk = Chunk(
+            hour_ms,
+            events,
+            partition,
+            int(lengths[index].sum()),
+            counts=written if accepted == n else None,
+        )
         self.stats.sent(accepted, chunk.value_bytes)
         self.totals["sent"] += accepted
         self.totals["failed"] += n - accepted
@@ -303,13 +325,16 @@ class KafkaBurst(Workload):
             n_acked = int(np.count_nonzero(acked))
             self.totals["acked"] += n_acked
             self.totals["failed"] += chunk.records - n_acked - chunk.count(UNSENT)
-            if n_acked:
-                rows = chunk.events if n_acked == chunk.records else chunk.events.take(acked)
-                counts = self.ledger.count(chunk.hour_ms, rows)
-                self.ledger.add(chunk.hour_ms, counts, "acked")
-                self.signals.acked(
-                    chunk.hour_ms, counts, chunk.partition[acked], chunk.offset[acked]
-                )
+            if not n_acked:
+                continue
+            if n_acked < chunk.records:
+                counts = self.ledger.count(chunk.hour_ms, chunk.events.take(acked))
+            elif chunk.counts is not None:  # every record acked: the whole chunk's counts
+                counts = chunk.counts
+            else:
+                counts = self.ledger.count(chunk.hour_ms, chunk.events)
+            self.ledger.add(chunk.hour_ms, counts, "acked")
+            self.signals.acked(chunk.hour_ms, counts, chunk.partition[acked], chunk.offset[acked])
 
     def _replace_producer(self) -> None:
         """Replace a wedged producer: its pending records count as unknown (failed).

@@ -25,6 +25,7 @@ import numpy as np
 
 from dagstorm.workloads.kafka.stats import StatsWindow
 from dagstorm.workloads.model.events import EventColumns
+from dagstorm.workloads.sinks.ledger import KeyCounts
 
 PENDING, ACKED, FAILED, UNSENT = 0, 1, 2, 3
 
@@ -39,6 +40,8 @@ class Chunk:
     value_bytes: int
     status: np.ndarray = field(init=False)
     offset: np.ndarray = field(init=False)
+    #: The ledger counts of all the chunk's records, when known (reused once all are acked).
+    counts: KeyCounts | None = None
     #: Record batches (produce futures) of this chunk not yet resolved.
     open_batches: int = 0
 

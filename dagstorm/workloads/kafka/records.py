@@ -2,11 +2,13 @@
 
 kafka-python appends one record at a time (varints encoded in Python, one future
 per record): ~30 µs a record, a third of what one process must reach for the 2
-TB/day rate. Here a chunk's records are laid out at once with numpy: the small
-per-record fields (length, attributes, timestamp and offset deltas, key, value
-length) are written as one "meta" byte stream by vectorised varint encoding, and
-joined with the values (already separate ``bytes``) by one ``bytes.join``. The
-wire format is the one kafka-python's own reader decodes (tests check it):
+TB/day rate. Here a chunk's records are laid out at once: the small per-record
+fields (length, attributes, timestamp and offset deltas, key, value length) are
+written as one "meta" column by vectorised varint encoding (numpy), and Arrow
+joins each record's meta, value and header count into one buffer in C++ — no
+Python object per record. A batch's records section is then a slice of that
+buffer, compressed without a copy. The wire format is the one kafka-python's own
+reader decodes (tests check it):
 
     record  := varint length, int8 attributes (0), varint timestamp delta (0),
                varint offset delta, varint key length, key,
@@ -24,11 +26,13 @@ kafka-python's sender sends.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dagstorm.workloads.kafka.record_batch import PrebuiltRecords
 
@@ -55,17 +59,17 @@ def varint_sizes(encoded: np.ndarray) -> np.ndarray:
     return sizes
 
 
-def put_varints(buf: np.ndarray, pos: np.ndarray, encoded: np.ndarray, sizes: np.ndarray) -> None:
-    """Write ``encoded[i]`` as a varint of ``sizes[i]`` bytes at ``buf[pos[i]:]``."""
-    top = int(sizes.max()) if len(sizes) else 0
-    for k in range(top):
-        if k == 0:
-            sel: slice | np.ndarray = slice(None)
-        else:
-            sel = np.flatnonzero(sizes > k)
-        part = encoded[sel] >> np.uint64(7 * k)
-        byte = (part & np.uint64(0x7F)) | np.where(sizes[sel] > k + 1, np.uint64(0x80), 0)
-        buf[pos[sel] + k] = byte.astype(np.uint8)
+def put_varint_columns(out: np.ndarray, encoded: np.ndarray) -> None:
+    """Write each (zig-zag encoded) value's varint bytes in its row of ``out``.
+
+    Row ``i``'s first ``varint_sizes(encoded)[i]`` bytes are its varint; the rest
+    of the row is padding (never read). ``out`` must be wide enough for the largest.
+    """
+    part = encoded.astype(np.uint64)
+    for k in range(out.shape[1]):
+        rest = part >> np.uint64(7)
+        out[:, k] = (part & np.uint64(0x7F)) | ((rest > 0).astype(np.uint64) << np.uint64(7))
+        part = rest
 
 
 @dataclass(frozen=True)
@@ -85,68 +89,80 @@ class KeyTable:
         return cls(data, np.array([len(k) for k in keys], dtype=np.int64))
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Where each record's meta bytes go: offsets deltas, sizes, stream positions."""
-
-    meta: bytes
-    #: Start of each record's meta in ``meta`` (record 0 has no leading header count).
-    meta_starts: np.ndarray
-    meta_ends: np.ndarray
-    #: Bytes of each whole record (length varint included).
-    record_sizes: np.ndarray
+#: The byte that ends every record: its header count (0, as a varint).
+_HEADER_COUNT = pa.scalar(b"\x00", type=pa.binary())
 
 
-def layout(
+class _PaddedRows:
+    """Rows of fields each padded to a fixed width: the real bytes, row by row, are a stream."""
+
+    def __init__(self, n: int, width: int) -> None:
+        self.data = np.zeros((n, width), dtype=np.uint8)
+        self.used = np.ones((n, width), dtype=bool)
+        self._col = 0
+
+    def field(self, width: int, sizes: np.ndarray | None = None) -> np.ndarray:
+        """The next ``width`` columns (to write into); row ``i`` uses ``sizes[i]`` of them."""
+        cols = slice(self._col, self._col + width)
+        self._col += width
+        if sizes is not None and sizes.size and int(sizes.min()) < width:
+            np.less(np.arange(width), sizes[:, None], out=self.used[:, cols])
+        view: np.ndarray = self.data[:, cols]
+        return view
+
+    def stream(self) -> np.ndarray:
+        """The used bytes of every row, in row order."""
+        out: np.ndarray = self.data[self.used]
+        return out
+
+
+def record_metas(
     keys: KeyTable, key_index: np.ndarray, value_lengths: np.ndarray, deltas: np.ndarray
-) -> Layout:
-    """The meta stream of records with these keys, value lengths and offset deltas.
+) -> pa.BinaryArray:
+    """Each record's bytes before its value, as one Arrow binary array.
 
-    Record ``i``'s meta is the header count (0) of record ``i - 1`` (absent for the
-    first record of a batch, where ``deltas`` is 0), then its length, attributes,
-    timestamp delta, offset delta, key length, key and value length. A batch's
-    records section is ``meta[i] + value[i]`` for each record, then one 0 byte.
+    Record ``i``'s meta is its length, attributes, timestamp delta, offset delta,
+    key length, key and value length; the record is its meta, its value, then its
+    header count (one 0 byte).
     """
-    n = len(value_lengths)
     key_len = keys.lengths[key_index]
     z_delta, z_key, z_val = zigzag(deltas), zigzag(key_len), zigzag(value_lengths)
     s_delta, s_key, s_val = varint_sizes(z_delta), varint_sizes(z_key), varint_sizes(z_val)
     body = _body_size(s_delta, s_key + key_len, s_val + value_lengths)
     z_body = zigzag(body)
     s_body = varint_sizes(z_body)
-    head = s_body + 2 + s_delta + s_key + key_len + s_val  # meta bytes before the value
-    lead = np.ones(n, dtype=np.int64)  # the previous record's header count
-    per = lead + head
-    ends = np.cumsum(per)
-    starts = ends - per
-    buf = np.zeros(int(ends[-1]) if n else 0, dtype=np.uint8)
-    pos = starts + lead
-    put_varints(buf, pos, z_body, s_body)
-    pos = pos + s_body + 2  # attributes and timestamp delta stay 0
-    put_varints(buf, pos, z_delta, s_delta)
-    pos = pos + s_delta
-    put_varints(buf, pos, z_key, s_key)
-    pos = pos + s_key
-    for k in range(int(key_len.max()) if n else 0):
-        sel = np.flatnonzero(key_len > k)
-        buf[pos[sel] + k] = keys.data[key_index[sel], k]
-    pos = pos + key_len
-    put_varints(buf, pos, z_val, s_val)
-    first = deltas == 0
-    meta_starts = starts + first  # a batch's first record carries no previous header count
-    return Layout(buf.tobytes(), meta_starts, ends, s_body + body)
+    n = len(value_lengths)
+    widest = [int(f.max()) if n else 0 for f in (s_body, s_delta, s_key, s_val)]
+    key_width = keys.data.shape[1]
+    rows = _PaddedRows(n, sum(widest) + 2 + key_width)
+    put_varint_columns(rows.field(widest[0], s_body), z_body)
+    rows.field(2)  # attributes and timestamp delta: 0
+    put_varint_columns(rows.field(widest[1], s_delta), z_delta)
+    put_varint_columns(rows.field(widest[2], s_key), z_key)
+    rows.field(key_width, key_len)[:] = keys.data[key_index]
+    put_varint_columns(rows.field(widest[3], s_val), z_val)
+    meta = rows.stream()
+    sizes = s_body + 2 + s_delta + s_key + key_len + s_val
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(meta)])
 
 
-def records_section(lay: Layout, values: list[bytes], lo: int, hi: int) -> bytes:
-    """The records section of records ``lo..hi-1`` (one batch: deltas 0..hi-lo-1)."""
-    meta = lay.meta
-    pieces: list[bytes] = [b""] * (2 * (hi - lo))
-    pieces[0::2] = map(
-        meta.__getitem__, map(slice, lay.meta_starts[lo:hi].tolist(), lay.meta_ends[lo:hi].tolist())
-    )
-    pieces[1::2] = values[lo:hi]
-    pieces.append(b"\x00")
-    return b"".join(pieces)
+def join_records(metas: pa.BinaryArray, values: pa.Array) -> tuple[memoryview, np.ndarray]:
+    """The records (meta, value, header count) back to back, and where each starts.
+
+    ``values`` are Arrow binary or string values, one per meta. Returns the bytes
+    and ``n + 1`` offsets: records ``lo..hi-1`` are ``bytes[offsets[lo]:offsets[hi]]``.
+    """
+    if pa.types.is_string(values.type):
+        values = values.view(pa.binary())
+    joined = pc.binary_join_element_wise(metas, values, _HEADER_COUNT, b"")
+    offsets_buf, data_buf = joined.buffers()[1], joined.buffers()[2]
+    assert offsets_buf is not None and data_buf is not None
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[
+        joined.offset : joined.offset + len(joined) + 1
+    ]
+    return memoryview(data_buf), offsets.astype(np.int64)
 
 
 def cut(partition: np.ndarray, sizes: np.ndarray, limit: int) -> list[tuple[int, int, int]]:
@@ -199,7 +215,7 @@ _DELTA_SLACK = 3
 def build_batches(
     keys: KeyTable,
     key_index: np.ndarray,
-    values: list[bytes],
+    values: Sequence[bytes] | pa.Array,
     value_lengths: np.ndarray,
     partition: np.ndarray,
     *,
@@ -208,28 +224,36 @@ def build_batches(
 ) -> list[Batch]:
     """Record batches of these records, grouped by partition, each section ≤ ``limit`` bytes.
 
-    Within a partition the records keep their order. ``limit`` is capped at
+    ``values`` are ``bytes`` or an Arrow binary/string array (cheaper: no Python
+    object per record). Within a partition the records keep their order; when
+    ``partition`` is already sorted nothing is reordered. ``limit`` is capped at
     :data:`MAX_SECTION_BYTES`.
     """
     n = len(values)
     if n == 0:
         return []
     limit = min(limit, MAX_SECTION_BYTES)
-    order = np.argsort(partition, kind="stable")
-    parts = partition[order]
-    k_idx, v_len = key_index[order], value_lengths[order]
+    column = values if isinstance(values, pa.Array) else pa.array(values, type=pa.binary())
+    if n > 1 and bool(np.any(partition[1:] < partition[:-1])):
+        order = np.argsort(partition, kind="stable")
+        parts, k_idx, v_len = partition[order], key_index[order], value_lengths[order]
+        column = column.take(pa.array(order))
+    else:
+        order = np.arange(n)
+        parts, k_idx, v_len = partition, key_index, value_lengths
     # sizes with offset delta 0, plus the slack a real delta may add
     rough = layout_sizes(keys, k_idx, v_len) + _DELTA_SLACK
     cuts = cut(parts, rough, limit - 1)
-    lay = layout(keys, k_idx, v_len, offset_deltas(n, cuts))
-    ordered = list(itemgetter(*order.tolist())(values)) if n > 1 else list(values)
+    metas = record_metas(keys, k_idx, v_len, offset_deltas(n, cuts))
+    data, offsets = join_records(metas, column)
+    starts = offsets.tolist()
     stamp = int(time.time() * 1000)
     return [
         Batch(
             part,
             order[lo:hi],
             PrebuiltRecords(
-                records_section(lay, ordered, lo, hi), hi - lo, codec=codec, timestamp_ms=stamp
+                data[starts[lo] : starts[hi]], hi - lo, codec=codec, timestamp_ms=stamp
             ),
         )
         for part, lo, hi in cuts
