@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 U8Matrix = NDArray[np.uint8]
@@ -129,9 +130,17 @@ def fixed_strings(block: U8Matrix) -> pa.StringArray:
 
 @lru_cache(maxsize=8)
 def decimal_texts(max_units: int, decimals: int, *, suffix: str = "") -> pa.StringArray:
-    """Strings ``f"{i / 10**decimals:.{decimals}f}{suffix}"`` for ``i`` in ``0..max_units``."""
+    """Strings ``f"{i / 10**decimals:.{decimals}f}{suffix}"`` for ``i`` in ``0..max_units``.
+
+    The texts are made once per ``(max_units, decimals)``; each suffix is appended
+    to them in one Arrow pass.
+    """
+    if suffix:
+        plain = decimal_texts(max_units, decimals)
+        joined: pa.StringArray = pc.binary_join_element_wise(plain, suffix, "")
+        return joined
     scale = 10**decimals
-    texts = [f"{i // scale}.{i % scale:0{decimals}d}{suffix}" for i in range(max_units + 1)]
+    texts = [f"{i // scale}.{i % scale:0{decimals}d}" for i in range(max_units + 1)]
     return pa.array(texts, type=pa.string())
 
 
