@@ -1,8 +1,8 @@
 """Benchmark, no broker: CPU per stage of dagstorm's Kafka producer path.
 
-    .venv/bin/python bench/kafka_offline.py --records 2000000
-    .venv/bin/python bench/kafka_offline.py --records 2000000 --records 20000000 \\
-        --compare /work/main --runs 3        # this checkout vs another, alternating
+    dagstorm bench kafka-offline --records 2000000
+    dagstorm bench kafka-offline --records 2000000 --records 20000000 \\
+        --compare ../main --runs 3        # this checkout vs another, alternating
 
 Runs the ``kafka_burst`` workload itself (generation, JSON values, record-batch
 layout and join, compression, ledger counts, delivery tracking) against a null
@@ -255,7 +255,7 @@ def compare(args: argparse.Namespace) -> None:
         results: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
         for run in range(args.runs):
             for name, tree in trees.items():
-                argv = [sys.executable, str(Path(__file__).resolve()), "--child"]
+                argv = [sys.executable, str(Path(__file__).resolve()), "--json"]
                 argv += ["--records", str(records), "--compression", args.compression]
                 argv += ["--batch-size", str(args.batch_size)]
                 argv += [] if args.stages else ["--no-stages"]
@@ -296,10 +296,12 @@ def main() -> None:
     )
     parser.add_argument("--compare", metavar="DIR", help="another checkout to alternate with")
     parser.add_argument("--runs", type=int, default=3, help="runs of each checkout (--compare)")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--json", action="store_true", help="print one run's figures as one JSON line (--compare)"
+    )
     args = parser.parse_args()
     args.records = args.records or [2_000_000]
-    if args.child:
+    if args.json:
         child(args)
     elif args.compare:
         compare(args)

@@ -46,6 +46,12 @@ BENCHES = {
         " broker (needs a running stack)",
         "dagstorm bench kafka --records 2000000 --skip-plain",
     ),
+    "kafka-offline": Bench(
+        "kafka_offline.py",
+        "CPU per stage of dagstorm's Kafka producer path without a broker (null producer);"
+        " --compare alternates two checkouts",
+        "dagstorm bench kafka-offline --records 2000000 --compare ../main",
+    ),
     "kafka-locust": Bench(
         "kafka_locust.py",
         "records/s and MB/s produced to Kafka by Locust users with 1 and 2 worker"
