@@ -339,4 +339,4 @@ def test_verify_without_the_signature_names_what_a_python_oom_needs(
     fault.scan()
     with pytest.raises(FaultError, match="Python worker exited unexpectedly") as info:
         fault.verify()
-    assert "Python UDF" in (info.value.fix or "") and "ad_events_stream" in (info.value.fix or "")
+    assert "Python UDF" in (info.value.fix or "") and "Spark SQL alone" in (info.value.fix or "")

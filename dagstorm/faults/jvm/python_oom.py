@@ -273,8 +273,8 @@ class PythonWorkerOom(Fault):
                 f"no task of `{self.spec.app}` failed with '{SIGNATURE}' within {WAIT_S:.0f} s"
                 + seen,
                 fix="python_oom acts in Python workers: does the job run Python on its executors "
-                "(a Python UDF, mapInPandas, an RDD map)? ad_logs_hourly's aggregation is "
-                "Spark SQL only; ad_events_stream's contract check runs in Python workers",
+                "(a Python UDF, mapInPandas, an RDD map)? Spark SQL alone starts none "
+                "(docs/faults.md, Python-worker OOM)",
             )
         return found
 
