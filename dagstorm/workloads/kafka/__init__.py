@@ -1,6 +1,8 @@
 """The ``kafka_burst`` workload: ad events produced to Kafka, with exact ground truth.
 
 - :mod:`.burst`: the :class:`~dagstorm.workloads.base.Workload` (generate, send, account);
+- :mod:`.record_sender`: events handed to the producer as record batches, within the
+  in-flight bound (the ``written`` count, send errors, a producer made anew);
 - :mod:`.config`: ``KafkaBurstConfig`` (pydantic, light to import);
 - :mod:`.messages`: events → JSON messages keyed by campaign, and their partitions;
 - :mod:`.records`, :mod:`.record_batch`: record batches built from columns, and the

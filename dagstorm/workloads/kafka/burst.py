@@ -14,18 +14,20 @@ in-flight buffer (policy drop or back-pressure with a timeout), a timeout on
 every producer call. At the end, records whose delivery is still unknown after
 ``close_timeout`` count as failed, and the producer is closed without waiting,
 so nothing is delivered after the ledger was written.
+
+The hand-over to the producer (encoding, the buffer bound, record batches, a
+producer made anew) is :class:`~dagstorm.workloads.kafka.record_sender.RecordSender`'s;
+this module runs the loop and settles deliveries into the ledger and the signals.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dagstorm import __version__
-from dagstorm.clients.kafka import KafkaError
 from dagstorm.run.clock import Clock
 from dagstorm.run.events import Log, WorkloadDone, WorkloadStats
 from dagstorm.run.journal import RunJournal
@@ -33,14 +35,12 @@ from dagstorm.run.rundir import RunDirectory
 from dagstorm.workloads.base import Workload
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
 from dagstorm.workloads.kafka.delivery import ACKED, UNSENT, Chunk, DeliveryTracker
-from dagstorm.workloads.kafka.messages import MessageEncoder
 from dagstorm.workloads.kafka.producer import ProducerFactory, abandon, make_producer
-from dagstorm.workloads.kafka.records import Batch, build_batches
-from dagstorm.workloads.kafka.retries import RetryCounter
+from dagstorm.workloads.kafka.record_sender import RecordSender
 from dagstorm.workloads.kafka.signal_sender import SignalSender
 from dagstorm.workloads.kafka.stats import StatsWindow
 from dagstorm.workloads.model.events import EventColumns
-from dagstorm.workloads.sinks.ledger import KeyCounts, LedgerWriter
+from dagstorm.workloads.sinks.ledger import LedgerWriter
 from dagstorm.workloads.source import EventSource
 
 if TYPE_CHECKING:
@@ -95,8 +95,20 @@ class KafkaBurst(Workload):
             max_records=producer_cfg.max_in_flight_records,
             max_bytes=producer_cfg.max_in_flight_bytes,
         )
-        #: The data producer (None between a failed replacement and the next try).
-        self.producer: Any = None
+        #: Totals over the run.
+        self.totals = dict.fromkeys(
+            ("generated", "sent", "acked", "failed", "dropped", "signalled"), 0
+        )
+        self.sender = RecordSender(
+            name,
+            journal,
+            config=config,
+            producer_factory=producer_factory,
+            tracker=self.tracker,
+            stats=self.stats,
+            ledger=self.ledger,
+            totals=self.totals,
+        )
         self._started = False
         self.signals = SignalSender(
             name,
@@ -104,18 +116,18 @@ class KafkaBurst(Workload):
             clock,
             config=config,
             producer_factory=producer_factory,
-            data_producer=lambda: self.producer,
+            data_producer=lambda: self.sender.producer,
             ledger_dir=self.ledger.directory,
             catalog=self.source.model.catalog,
             run_tag=run_tag,
         )
-        #: Totals over the run.
-        self.totals = dict.fromkeys(
-            ("generated", "sent", "acked", "failed", "dropped", "signalled"), 0
-        )
         self._bursting = False
         self._last_hour: int | None = None
-        self._send_errors = 0
+
+    @property
+    def producer(self) -> Any:
+        """The data producer (None between a failed replacement and the next try)."""
+        return self.sender.producer
 
     @classmethod
     def from_spec(cls, spec: KafkaBurstWorkload, ctx: RunContext) -> KafkaBurst:
@@ -139,17 +151,13 @@ class KafkaBurst(Workload):
     def run(self) -> None:
         """Generate, send, account — until stopped or a bound is reached; then settle."""
         try:
-            producer = self.producer_factory()
-        except Exception as exc:
+            self.sender.open()
+        except RuntimeError:
             self.ledger.close()
-            raise RuntimeError(f"no Kafka producer: {exc}") from exc
-        self.producer, self._started = producer, True
-        self.retries = RetryCounter(producer)
+            raise
+        self._started = True
         try:
-            partitions = producer.partitions_for(self.config.topic)
-            if not partitions:
-                raise RuntimeError(f"topic {self.config.topic} has no partitions")
-            self.encoder = MessageEncoder(self.source.model.catalog, len(partitions))
+            self.sender.connect(self.source.model.catalog)
             self._loop()
         finally:
             self._finish()
@@ -174,7 +182,7 @@ class KafkaBurst(Workload):
                 # clicks and conversions still trickle in and go with the next burst).
                 was_bursting, self._bursting = self._bursting, window.count > 0
                 if was_bursting and not self._bursting and self.config.signal.on_burst_end:
-                    self._flush(self.config.producer.request_timeout)
+                    self.sender.flush(self.config.producer.request_timeout)
                     self._settle()
                     self._signal("burst end")
                 self._window(window.hour_ms, events)
@@ -203,103 +211,17 @@ class KafkaBurst(Workload):
         self.ledger.add(hour_ms, generated, "generated")
         self.totals["generated"] += len(events)
         if len(events) <= CHUNK_ROWS:
-            self._send(hour_ms, events, counts=generated)
+            self.sender.send(hour_ms, events, counts=generated)
             self._housekeeping()
             return
         for start in range(0, len(events), CHUNK_ROWS):
             if self._stop.is_set():
                 # Stopped mid-window: the rest was generated but never handed over.
                 break
-            self._send(hour_ms, events.take(np.arange(start, min(start + CHUNK_ROWS, len(events)))))
-            self._housekeeping()
-
-    def _send(self, hour_ms: int, events: EventColumns, counts: KeyCounts | None = None) -> None:
-        """Hand ``events`` to the producer as record batches, within the buffer bound.
-
-        ``counts`` are the ledger counts of ``events`` when the caller has them.
-        """
-        n = len(events)
-        # Grouped by partition (each partition's records in their order) before they
-        # are encoded, so the values need no reordering when batches are cut.
-        partition = self.encoder.partitions(events)
-        order = np.argsort(partition, kind="stable")
-        events, partition = events.take(order), partition[order]
-        values, lengths = self.encoder.value_column(events)
-        size = int(lengths.sum())
-        cfg = self.config.producer
-        room = self.tracker.has_room(n, size) or (
-            cfg.policy == "backpressure" and self.tracker.wait_for_room(n, size, cfg.block_timeout)
-        )
-        if not room:
-            self.stats.dropped_records(n)
-            self.totals["dropped"] += n
-            return
-        batches = build_batches(
-            self.encoder.key_table,
-            self.encoder.key_index(events),
-            values,
-            lengths,
-            partition,
-            limit=cfg.batch_size,
-            codec=cfg.compression,
-        )
-        queued = self._enqueue(batches)
-        index = np.concatenate([i for _, i in queued]) if queued else np.zeros(0, np.int64)
-        accepted = len(index)
-        written: KeyCounts | None = None
-        if accepted == n:
-            written = counts if counts is not None else self.ledger.count(hour_ms, events)
-        elif accepted:
-            written = self.ledger.count(hour_ms, events.take(np.sort(index)))
-        if written is not None:
-            self.ledger.add(hour_ms, written, "written")
-        chunk = Chunk(
-            hour_ms,
-            events,
-            partition,
-            int(lengths[index].sum()),
-            counts=written if accepted == n else None,
-        )
-        self.stats.sent(accepted, chunk.value_bytes)
-        self.totals["sent"] += accepted
-        self.totals["failed"] += n - accepted
-        self.tracker.track(chunk, queued, time.monotonic())
-
-    def _enqueue(self, batches: list[Batch]) -> list[tuple[Any, np.ndarray]]:
-        """Queue ``batches`` on the producer; the (future, record positions) of those queued."""
-        producer = self._live_producer()
-        queued: list[tuple[Any, np.ndarray]] = []
-        if producer is None:
-            return queued
-        topic = self.config.topic
-        try:
-            for batch in batches:
-                future = producer.enqueue(topic, batch.partition, batch.records)
-                queued.append((future, batch.index))
-        except KafkaError as exc:
-            self._send_error(exc)
-        if queued:
-            producer.wakeup()
-        return queued
-
-    def _live_producer(self) -> Any:
-        """The data producer, made anew if the last replacement failed (None: cannot be made)."""
-        if self.producer is None:
-            try:
-                self.producer = self.producer_factory()
-            except Exception as exc:  # noqa: BLE001 - counted as a send error; tried again later
-                self._send_error(exc)
-                return None
-            self.retries = RetryCounter(self.producer)
-        return self.producer
-
-    def _send_error(self, exc: BaseException) -> None:
-        self._send_errors += 1
-        if self._send_errors <= 5 or self._send_errors % 100 == 0:
-            failed = f"send failed ({self._send_errors})"
-            self.journal.emit(
-                Log(level="warning", message=f"workload {self.name}: {failed}: {exc!r}"[:500])
+            self.sender.send(
+                hour_ms, events.take(np.arange(start, min(start + CHUNK_ROWS, len(events))))
             )
+            self._housekeeping()
 
     # -- accounting -----------------------------------------------------------------
 
@@ -343,11 +265,9 @@ class KafkaBurst(Workload):
         is wedged (kafka-python's idempotent producer can be, after a broker restart).
         It is closed without waiting, so its records can never be delivered later.
         """
-        old, unknown = self.producer, self.tracker.in_flight_records
+        unknown = self.tracker.in_flight_records
         self._settle(self.tracker.give_up())
-        abandon(old)
-        self.producer = None
-        if self._live_producer() is None:
+        if not self.sender.replace():
             return  # the next send tries again
         self.journal.emit(
             Log(
@@ -358,7 +278,7 @@ class KafkaBurst(Workload):
         )
 
     def _emit_stats(self, now: float) -> None:
-        self.stats.retries(self.retries.delta())
+        self.stats.retries(self.sender.retries.delta())
         snap = self.stats.close(now)
         self.journal.emit(
             WorkloadStats(
@@ -371,16 +291,6 @@ class KafkaBurst(Workload):
             )
         )
 
-    def _flush(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` for every record handed over to be settled."""
-        if self.producer is None:
-            return self.tracker.open_chunks == 0
-        try:
-            self.producer.flush(timeout=timeout)
-        except KafkaError:
-            return False
-        return self.tracker.open_chunks == 0
-
     def _signal(self, why: str) -> None:
         """Send the completion signals due (see :class:`SignalSender`); count what they cover."""
         self.totals["signalled"] += self.signals.send(why)
@@ -389,7 +299,7 @@ class KafkaBurst(Workload):
         """Settle what can be, count the rest as unknown, signal, close everything."""
         try:
             if self._started:
-                self._flush(self.config.producer.close_timeout)
+                self.sender.flush(self.config.producer.close_timeout)
                 self._settle()
                 unknown = self.tracker.open_chunks
                 self._settle(self.tracker.give_up())
