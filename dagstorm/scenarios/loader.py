@@ -8,6 +8,12 @@ valid.
   this file's keys override it; mappings merge recursively, lists are replaced.
 - ``${VAR}`` and ``${VAR:-default}`` in any string are replaced from the
   environment; an unset variable without a default is an error.
+
+Reading the file (``extends``, ``${VAR}``, positions) is
+:mod:`dagstorm.scenarios.loading.source`'s; the defaults taken from the pipeline
+profile are :mod:`~dagstorm.scenarios.loading.sla_defaults` and
+:mod:`~dagstorm.scenarios.loading.trigger_defaults`. :class:`ScenarioInvalid` is
+re-exported here, where its users import it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,50 +31,33 @@ from dagstorm.core.durations import PositiveSeconds
 from dagstorm.core.errors import ScenarioError
 from dagstorm.core.problems import Problem, sort_problems
 from dagstorm.core.validation_words import problems_from_validation
-from dagstorm.core.yamlsource import KeyPath, load_yaml
+from dagstorm.core.yamlsource import KeyPath
 from dagstorm.profiles.loader import LoadedProfile, ProfileInvalid, default_profile, find_profile
 from dagstorm.scenarios.capacity import CapacityBlock
 from dagstorm.scenarios.checks import Parts, check
+from dagstorm.scenarios.loading.sla_defaults import fill_sla_defaults
+from dagstorm.scenarios.loading.source import (
+    Extends,
+    ScenarioInvalid,
+    merge,
+    position_of,
+    read,
+    substitute,
+)
+from dagstorm.scenarios.loading.trigger_defaults import fill_trigger_conf
 from dagstorm.scenarios.model import (
     DEFER_CHECKS,
     FaultPlan,
     Phase,
     Scenario,
 )
-from dagstorm.scenarios.sla_defaults import fill_sla_defaults
 from dagstorm.scenarios.slo_kinds import SloEntry
 from dagstorm.scenarios.slos import SlaSlo
-from dagstorm.scenarios.trigger_defaults import fill_trigger_conf
 from dagstorm.workloads.kinds import WorkloadSpec
 
 __all__ = ["LoadedScenario", "Problem", "ScenarioInvalid", "load_scenario"]
 
-MAX_EXTENDS = 5
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _FIX = "see `dagstorm schema` and docs/scenarios.md"
-
-
-class ScenarioInvalid(ScenarioError):
-    """A scenario with one or more problems (all of them are listed, one line each)."""
-
-    def __init__(
-        self, path: Path, problems: list[Problem], warnings: list[Problem] | None = None
-    ) -> None:
-        first = problems[0]
-        super().__init__(
-            first.what if len(problems) == 1 else f"{len(problems)} problems",
-            where=first.where if len(problems) == 1 else f"{path}:1:1",
-            fix=first.fix if len(problems) == 1 else "see each line",
-        )
-        self.problems = problems
-        self.warnings = list(warnings or [])
-
-    def render(self) -> str:
-        """One line per problem, then one per warning."""
-        return "\n".join(str(p) for p in [*self.problems, *self.warnings])
-
-    def __str__(self) -> str:
-        return self.render()
 
 
 @dataclass
@@ -87,158 +75,6 @@ class LoadedScenario:
     #: What the loader took from elsewhere, one ``file:line:column: what`` line each
     #: (an SLA's deadline from the profile); ``dagstorm validate`` prints them.
     notes: list[str] = field(default_factory=list)
-
-
-def _merge(
-    base: dict[str, Any],
-    top: dict[str, Any],
-    base_pos: dict[KeyPath, str],
-    top_pos: dict[KeyPath, str],
-    prefix: KeyPath = (),
-) -> tuple[dict[str, Any], dict[KeyPath, str]]:
-    merged = dict(base)
-    positions = dict(base_pos) if not prefix else {}
-    for key, value in top.items():
-        path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key], sub = _merge(merged[key], value, base_pos, top_pos, path)
-            positions.update(sub)
-        else:
-            merged[key] = value
-            for pos_key in [k for k in base_pos if k[: len(path)] == path]:
-                positions.pop(pos_key, None)
-            positions.update({k: v for k, v in top_pos.items() if k[: len(path)] == path})
-    if not prefix:
-        positions.update({k: v for k, v in top_pos.items() if len(k) <= 1})
-        # Where each key of the top file was written (for "unknown key" errors).
-        positions.update({k: v for k, v in top_pos.items() if k[:1] == ("__key__",)})
-    return merged, positions
-
-
-def _read(
-    path: Path, problems: list[Problem], chain: tuple[Path, ...] = ()
-) -> tuple[dict[str, Any], dict[KeyPath, str]]:
-    """The file's data and positions, merged over its ``extends`` chain.
-
-    Problems with the chain itself go to ``problems`` with the ``extends`` marker
-    (the rest of the file means little without its base).
-    """
-    doc = load_yaml(path, error=ScenarioError)
-    if doc.empty:
-        raise ScenarioInvalid(
-            path,
-            [
-                Problem(
-                    f"{path}:1:1",
-                    "the file is empty: a scenario needs at least `name:` and `duration:`",
-                    "start from one of the library, e.g. `cp scenarios/smoke.yaml "
-                    f"{path.name}` (docs/scenarios.md)",
-                )
-            ],
-        )
-    if "suite" in doc.data:
-        raise ScenarioInvalid(
-            path,
-            [
-                Problem(
-                    doc.where(("suite",), key=True),
-                    f"this file is a suite ({_name(doc.data['suite'])}), not a scenario",
-                    f"run it with `dagstorm nightly {path}`; `dagstorm validate {path}` checks it",
-                )
-            ],
-        )
-    if "scenarios" in doc.data and "name" not in doc.data:
-        raise ScenarioInvalid(
-            path,
-            [
-                Problem(
-                    doc.where(("scenarios",), key=True),
-                    "this looks like a suite without its `suite:` name, not a scenario",
-                    "add `suite: NAME` at the top and run it with `dagstorm nightly` "
-                    "(docs/nightly.md)",
-                )
-            ],
-        )
-    problems.extend(doc.duplicates)
-    positions = {key: doc.where(key) for key in doc.positions if key[:1] != ("__key__",)}
-    positions.update(
-        {key: doc.where(key[1:], key=True) for key in doc.positions if key[:1] == ("__key__",)}
-    )
-    positions.setdefault((), f"{path}:1:1")
-    data = dict(doc.data)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data, positions
-    where = doc.where(("extends",))
-    if not isinstance(parent, str) or not parent.strip():
-        problems.append(_Extends(where, "`extends` must be a file name", "extends: base.yaml"))
-        return data, positions
-    try:
-        base_path = (path.parent / parent).resolve()
-        found = base_path.is_file()
-    except (OSError, ValueError) as exc:  # a name too long for the file system, …
-        reason = getattr(exc, "strerror", None) or str(exc)
-        problems.append(_Extends(where, f"cannot use {_name(parent)}: {reason}", "check the path"))
-        return data, positions
-    if base_path in chain or base_path == path.resolve():
-        problems.append(_Extends(where, f"`extends` loops back to {parent}", "break the cycle"))
-        return data, positions
-    if len(chain) >= MAX_EXTENDS:
-        problems.append(_Extends(where, f"more than {MAX_EXTENDS} levels of extends", "flatten"))
-        return data, positions
-    if not found:
-        problems.append(_Extends(where, f"base scenario {parent} not found", "check the path"))
-        return data, positions
-    base, base_positions = _read(base_path, problems, (*chain, path.resolve()))
-    return _merge(base, data, base_positions, positions)
-
-
-class _Extends(Problem):
-    """A problem with the ``extends`` chain: validating the rest would only add noise."""
-
-
-def _name(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 40 and text.isprintable() else repr(text[:37]) + "…"
-
-
-def _substitute(
-    value: Any,
-    env: dict[str, str],
-    path: KeyPath,
-    positions: dict[KeyPath, str],
-    problems: list[Problem],
-) -> Any:
-    if isinstance(value, dict):
-        return {k: _substitute(v, env, (*path, k), positions, problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, env, (*path, i), positions, problems) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
-        return value
-
-    def replace(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        problems.append(
-            Problem(
-                _where(path, positions),
-                f"${{{name}}} is not set in the environment",
-                f"export {name}=… or write ${{{name}:-default}}",
-            )
-        )
-        return match.group(0)
-
-    return _VAR.sub(replace, value)
-
-
-def _where(path: KeyPath, positions: dict[KeyPath, str]) -> str:
-    probe = tuple(path)
-    while probe and probe not in positions:
-        probe = probe[:-1]
-    return positions.get(probe, positions.get((), "scenario:1:1"))
 
 
 @functools.cache
@@ -312,18 +148,18 @@ def load_scenario(
     """
     env = dict(os.environ) if env is None else env
     problems: list[Problem] = []
-    data, positions = _read(path, problems)
+    data, positions = read(path, problems)
     if overrides:
-        data, positions = _merge(data, overrides, positions, override_positions or {})
-    if any(isinstance(p, _Extends) for p in problems):
+        data, positions = merge(data, overrides, positions, override_positions or {})
+    if any(isinstance(p, Extends) for p in problems):
         raise ScenarioInvalid(path, sort_problems(problems))
-    data = _substitute(data, env, (), positions, problems)
+    data = substitute(data, env, (), positions, problems)
     already = {p.where for p in problems}  # an unset ${VAR} is reported once, not twice
 
     def where_of(key_path: KeyPath, at_key: bool) -> str:
         if at_key:
-            return positions.get(("__key__", *key_path), _where(key_path, positions))
-        return _where(key_path, positions)
+            return positions.get(("__key__", *key_path), position_of(key_path, positions))
+        return position_of(key_path, positions)
 
     scenario: Scenario | None = None
     try:
@@ -341,7 +177,9 @@ def load_scenario(
     findings = check(Parts.of(scenario) if scenario is not None else _partial(data))
     for finding in findings:
         dotted = ".".join(str(p) for p in finding.path) or "(top level)"
-        problem = Problem(_where(finding.path, positions), f"{dotted}: {finding.what}", finding.fix)
+        problem = Problem(
+            position_of(finding.path, positions), f"{dotted}: {finding.what}", finding.fix
+        )
         if finding.warning:
             problem = Problem(problem.where, problem.what, problem.fix, warning=True)
         problems.append(problem)
@@ -350,11 +188,11 @@ def load_scenario(
     if pipeline and scenario is not None:
         profile, resolved = _profile(scenario, path, env, positions, problems)
         if resolved:
-            filled = fill_sla_defaults(scenario, profile, lambda kp: _where(kp, positions))
+            filled = fill_sla_defaults(scenario, profile, lambda kp: position_of(kp, positions))
             scenario, notes = filled.scenario, filled.notes
             problems += filled.problems
             scenario, conf_notes = fill_trigger_conf(
-                scenario, profile, lambda kp: _where(kp, positions)
+                scenario, profile, lambda kp: position_of(kp, positions)
             )
             notes += conf_notes
     errors = sort_problems(p for p in problems if not p.warning)
@@ -396,7 +234,7 @@ def _profile(
         problems.extend(exc.problems)
         return None, False
     except ScenarioError as exc:
-        problems.append(Problem(_where(("pipeline",), positions), exc.what, exc.fix or _FIX))
+        problems.append(Problem(position_of(("pipeline",), positions), exc.what, exc.fix or _FIX))
         return None, False
     if loaded is not None:
         for index, slo in enumerate(scenario.slos):
@@ -408,7 +246,7 @@ def _profile(
             ):
                 problems.append(
                     Problem(
-                        _where(("slos", index), positions),
+                        position_of(("slos", index), positions),
                         f"slos.{index}: the SLA's DAG `{slo.dag}` is not a DAG of pipeline "
                         f"profile `{loaded.profile.name}`",
                         f"name one of its DAGs, or add it to {loaded.path}",

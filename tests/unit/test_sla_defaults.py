@@ -12,7 +12,7 @@ from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.rundata.model import RunDirectoryError
 from dagstorm.cli.file_check import check_file
 from dagstorm.scenarios.loader import ScenarioInvalid, load_scenario
-from dagstorm.scenarios.sla_defaults import fill_sla_defaults
+from dagstorm.scenarios.loading.sla_defaults import fill_sla_defaults
 from dagstorm.scenarios.slos import SlaSlo
 
 PROFILE = (

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from dagstorm.core.yamlsource import KeyPath
 from dagstorm.profiles.loader import LoadedProfile
+from dagstorm.scenarios.loading.sla_defaults import profile_positions
 from dagstorm.scenarios.model import Scenario
-from dagstorm.scenarios.sla_defaults import profile_positions
 from dagstorm.workloads.specs import TriggerStormWorkload
 
 __all__ = ["fill_trigger_conf"]
