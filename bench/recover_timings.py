@@ -16,7 +16,8 @@ included), with the dagstorm found in ``--src`` (default: this checkout):
 
 For each run: wall time, how many times each component was started (the
 ``=== dagstorm: starting`` lines `spawn` writes to its log), how many times the
-reference pipeline was deployed (progress lines), and recover's summary line.
+pipeline profiles were deployed (`✓ deploy pipeline NAME` progress lines), and
+recover's summary line.
 """
 
 from __future__ import annotations
@@ -72,9 +73,7 @@ def _recover(src: Path, logs: Path) -> tuple[float, dict[str, int], int, str, in
         if after[name] > before.get(name, 0)
     }
     output = done.stdout + done.stderr
-    deploys = sum(
-        1 for line in output.splitlines() if line.startswith("✓ deploy the reference pipeline")
-    )
+    deploys = sum(1 for line in output.splitlines() if line.startswith("✓ deploy pipeline "))
     summary = " / ".join(line for line in done.stdout.splitlines() if line.strip())
     return took, starts, deploys, summary, done.returncode
 
