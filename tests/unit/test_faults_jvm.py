@@ -428,10 +428,10 @@ def test_the_rule_goes_to_the_matching_apps_jvms_recorded_first(
 def test_jvms_without_the_agent_are_refused_with_the_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dagstorm.faults.jvm import fault as fault_module
+    from dagstorm.faults.jvm import watching
 
-    monkeypatch.setattr(fault_module, "WAIT_S", 0.2)
-    monkeypatch.setattr(fault_module, "POLL_S", 0.05)
+    monkeypatch.setattr(watching, "WAIT_S", 0.2)
+    monkeypatch.setattr(watching, "POLL_S", 0.05)
     monkeypatch.setattr(
         targets,
         "find_jvms",

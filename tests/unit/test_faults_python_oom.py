@@ -14,7 +14,7 @@ from dagstorm.core.errors import FaultError
 from dagstorm.core.progress import Progress
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
-from dagstorm.faults.jvm import python_oom, targets
+from dagstorm.faults.jvm import python_oom, targets, watching
 from dagstorm.faults.jvm.python_oom import PythonWorkerOom, first_line, python_crashes
 from dagstorm.faults.kinds import build_fault
 from dagstorm.faults.specs import JvmFault
@@ -288,8 +288,8 @@ def test_markers_go_to_the_matching_apps_only_once_and_revert_removes_them(
 def test_inject_without_a_matching_app_says_so_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(python_oom, "WAIT_S", 0.2)
-    monkeypatch.setattr(python_oom, "POLL_S", 0.05)
+    monkeypatch.setattr(watching, "WAIT_S", 0.2)
+    monkeypatch.setattr(watching, "POLL_S", 0.05)
     fault = _fault(tmp_path, monkeypatch, "nothing-*")
     with pytest.raises(FaultError, match="no running Spark application named `nothing-\\*`"):
         fault.inject()
@@ -332,7 +332,7 @@ def test_verify_reads_the_failed_task_from_the_rest_api_the_driver_then_history(
 def test_verify_without_the_signature_names_what_a_python_oom_needs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(python_oom, "WAIT_S", 0.2)
+    monkeypatch.setattr(watching, "WAIT_S", 0.2)
     monkeypatch.setattr(python_oom, "rest_failed_stages", lambda bases, app_id: STAGES[2:])
     monkeypatch.setattr(targets, "find_jvms", lambda apps, jar, roles: [])
     fault = _fault(tmp_path, monkeypatch, "ad_logs_hourly-*")

@@ -1,9 +1,10 @@
 """The ``jvm`` fault: a Byteman rule in the JVMs of the pipeline's own Spark application.
 
-Inject waits (≤ :data:`WAIT_S`) for a running application whose name matches,
-loads the rule into its JVMs, and keeps doing so from a background thread for
-every JVM of a matching application that starts while the fault holds: the
-executor Spark starts after an OOM, the next application of an Airflow retry.
+Inject waits (≤ :data:`~.watching.WAIT_S`) for a running application whose name
+matches, loads the rule into its JVMs, and keeps doing so from a background thread
+for every JVM of a matching application that starts while the fault holds: the
+executor Spark starts after an OOM, the next application of an Airflow retry
+(:class:`~.watching.AppWatchingFault`).
 Each JVM is written to ``<faults dir>/jvm-<fault id>.jsonl`` (fsync'd) *before*
 its rule is loaded, so a revert — or `dagstorm recover` after a SIGKILL — knows
 every JVM that may hold the rule and deletes it there by name.
@@ -13,25 +14,17 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from dagstorm.core.errors import DagstormError, FaultError
-from dagstorm.core.polling import poll_until
-from dagstorm.faults.base import Fault
-from dagstorm.faults.jvm import targets
+from dagstorm.core.errors import FaultError
+from dagstorm.faults.jvm import targets, watching
 from dagstorm.faults.jvm.agent import AgentClient
 from dagstorm.faults.jvm.rules import Rule, build_rule
-from dagstorm.faults.specs import JvmFault
+from dagstorm.faults.jvm.watching import AppWatchingFault
 from dagstorm.stack.embedded.components.spark import byteman_loaded
 from dagstorm.stack.embedded.context import StackContext
-
-#: Seconds inject waits for a matching application, and verify for the evidence.
-WAIT_S = 120.0
-#: Seconds between two looks for new JVMs of the target applications.
-POLL_S = 1.0
 
 NOT_LOADED_FIX = (
     "`dagstorm stack install` (it fetches the agent), then restart the stack "
@@ -39,22 +32,17 @@ NOT_LOADED_FIX = (
 )
 
 
-class JvmRuleFault(Fault):
+class JvmRuleFault(AppWatchingFault):
     """Load a Byteman rule into a running application's JVMs; delete it on revert."""
 
-    spec: JvmFault
+    thread_prefix = "jvm-fault"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rule: Rule = build_rule(self.fault_id, self.spec)
-        self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
-        self._lock = threading.Lock()
         self._seen: set[str] = set()
         self._loaded: list[targets.TargetJvm] = []
-        self._apps: dict[str, str] = {}
         self._without_agent: set[str] = set()
-        self.errors: list[str] = []
 
     # -- where --------------------------------------------------------------------------
 
@@ -78,12 +66,6 @@ class JvmRuleFault(Fault):
         if self.spec.jvm == "all":
             return frozenset({"executor", "driver"})
         return frozenset({self.spec.jvm})
-
-    def _master_ui(self) -> str:
-        url = self.ctx.stack.spark_ui_url
-        if url is None:
-            raise FaultError("the stack declares no Spark master UI", fix="declare spark_ui_url")
-        return url
 
     def check_targets(self) -> None:
         """The embedded stack, with Spark declared and the Byteman agent installed."""
@@ -144,29 +126,9 @@ class JvmRuleFault(Fault):
             loaded += 1
         return loaded
 
-    def _watch(self) -> None:
-        while not self._stop.wait(POLL_S):
-            try:
-                self.scan()
-            except (DagstormError, OSError, ValueError) as exc:  # the master restarting, say
-                message = exc.render() if isinstance(exc, DagstormError) else str(exc)
-                self.errors.append(message)
-                del self.errors[:-20]
-
     def inject(self) -> dict[str, Any]:
         """Wait for the application, load the rule, keep loading it into new JVMs."""
-        started = time.monotonic()
-
-        def first() -> bool | None:
-            return True if self.scan() > 0 else None
-
-        if poll_until(first, timeout=WAIT_S, interval=POLL_S) is None:
-            raise self._nothing_loaded()
-        took = time.monotonic() - started
-        self._watcher = threading.Thread(
-            target=self._watch, name=f"jvm-fault-{self.fault_id}", daemon=True
-        )
-        self._watcher.start()
+        took = self._first_then_watch(self._nothing_loaded)
         with self._lock:
             return {
                 "rule": self.rule.name,
@@ -187,7 +149,7 @@ class JvmRuleFault(Fault):
             return FaultError(f"the rule could not be loaded: {self.errors[-1]}")
         return FaultError(
             f"no running Spark application named `{self.spec.app}` with {self.spec.jvm} JVMs "
-            f"on this host within {WAIT_S:.0f} s",
+            f"on this host within {watching.WAIT_S:.0f} s",
             fix="inject while the pipeline's Spark job runs (its SparkSubmitOperator `name`)",
         )
 
@@ -213,49 +175,27 @@ class JvmRuleFault(Fault):
         except FaultError:
             return False
 
-    def _rest_bases(self, app_id: str) -> list[str]:
-        jar = str(self._embedded().layout.byteman_jar)
-        app = targets.SparkApp(app_id, self._apps.get(app_id, ""))
-        bases = [
-            base
-            for jvm in targets.find_jvms([app], jar, frozenset({"driver"}))
-            if (base := targets.driver_ui(jvm.pid)) is not None
-        ]
-        if self.ctx.stack.spark_history_url:
-            bases.append(self.ctx.stack.spark_history_url)
-        return bases
+    def _rest_bases_of(self, app_id: str) -> list[str]:
+        return self._rest_bases(app_id, str(self._embedded().layout.byteman_jar))
 
     def _oom_evidence(self) -> str:
-        bases: dict[str, list[str]] = {}
-
-        def lost() -> str | None:
-            with self._lock:
-                app_ids = list(self._apps)
-            for app_id in app_ids:
-                if app_id not in bases or not bases[app_id]:
-                    bases[app_id] = self._rest_bases(app_id)
-                executors = targets.rest_executors(bases[app_id], app_id) or []
-                for executor in targets.oom_exits(executors):
-                    reason = str(executor.get("removeReason", ""))[:160]
-                    return f"executor {executor.get('id')} of {app_id} lost: {reason}"
+        def lost(app_id: str, bases: list[str]) -> str | None:
+            executors = targets.rest_executors(bases, app_id) or []
+            for executor in targets.oom_exits(executors):
+                reason = str(executor.get("removeReason", ""))[:160]
+                return f"executor {executor.get('id')} of {app_id} lost: {reason}"
             return None
 
-        found = poll_until(lost, timeout=WAIT_S, interval=1.0)
+        found = self._evidence_of_apps(lost)
         if found is None:
             raise FaultError(
                 f"no executor of `{self.spec.app}` was seen lost with exit code 52 "
-                f"within {WAIT_S:.0f} s",
+                f"within {watching.WAIT_S:.0f} s",
                 fix=f"the rule fires at {self.spec.rule_method()}: does the job still start tasks?",
             )
         return found
 
     # -- revert -------------------------------------------------------------------------
-
-    def stop(self) -> None:
-        """Stop loading the rule into new JVMs."""
-        self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout=10)
 
     def recorded(self) -> list[dict[str, Any]]:
         """The JVMs written to the record (a torn last line is skipped)."""

@@ -5,9 +5,10 @@ daemon of its own (:mod:`dagstorm.stack.embedded.pyworker`) that, while a marker
 file ``<state>/faults/python/<application id>@<fault id>`` exists, makes each of
 that application's workers take its partition in, fill its declared memory
 (``spark.executor.pyspark.memory``) and die by SIGKILL, as the OOM killer ends it.
-Inject waits (≤ :data:`WAIT_S`) for a running application whose name matches and
-writes its marker, then keeps writing one for every matching application that
-starts while the fault holds (the next application of an Airflow retry). Verify
+Inject waits (≤ :data:`~.watching.WAIT_S`) for a running application whose name
+matches and writes its marker, then keeps writing one for every matching
+application that starts while the fault holds (the next application of an Airflow
+retry; :class:`~.watching.AppWatchingFault`). Verify
 reads the failed task from the driver's (or the history server's) REST API.
 Revert — and `dagstorm recover` after a SIGKILL — deletes every marker of the
 fault id: the names carry it, so no record is needed.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,19 +26,13 @@ from typing import Any
 import httpx
 import psutil
 
-from dagstorm.core.errors import DagstormError, FaultError
-from dagstorm.core.polling import poll_until
-from dagstorm.faults.base import Fault
-from dagstorm.faults.jvm import targets
-from dagstorm.faults.specs import JvmFault
+from dagstorm.core.errors import FaultError
+from dagstorm.faults.jvm import targets, watching
+from dagstorm.faults.jvm.watching import AppWatchingFault
 from dagstorm.stack.embedded import pyworker
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 
-#: Seconds inject waits for a matching application, and verify for the evidence.
-WAIT_S = 120.0
-#: Seconds between two looks for new matching applications.
-POLL_S = 1.0
 #: What Spark says of a task whose Python worker died (EOF on its socket).
 SIGNATURE = "Python worker exited unexpectedly"
 
@@ -86,18 +80,10 @@ def first_line(message: str) -> str:
     return message.strip().splitlines()[0][:200] if message.strip() else ""
 
 
-class PythonWorkerOom(Fault):
+class PythonWorkerOom(AppWatchingFault):
     """Make a running application's Python workers run out of memory; stop on revert."""
 
-    spec: JvmFault
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._apps: dict[str, str] = {}
-        self.errors: list[str] = []
+    thread_prefix = "python-oom"
 
     # -- where --------------------------------------------------------------------------
 
@@ -116,12 +102,6 @@ class PythonWorkerOom(Fault):
     def markers_dir(self) -> Path:
         """Where the markers (and the workers' hits) are."""
         return pyworker.markers_dir(self._embedded().layout)
-
-    def _master_ui(self) -> str:
-        url = self.ctx.stack.spark_ui_url
-        if url is None:
-            raise FaultError("the stack declares no Spark master UI", fix="declare spark_ui_url")
-        return url
 
     def check_targets(self) -> None:
         """The embedded stack, Spark declared, the daemon named and in the worker's environment."""
@@ -176,32 +156,17 @@ class PythonWorkerOom(Fault):
             written += 1
         return written
 
-    def _watch(self) -> None:
-        while not self._stop.wait(POLL_S):
-            try:
-                self.scan()
-            except (DagstormError, OSError, ValueError) as exc:  # the master restarting, say
-                message = exc.render() if isinstance(exc, DagstormError) else str(exc)
-                self.errors.append(message)
-                del self.errors[:-20]
-
     def inject(self) -> dict[str, Any]:
         """Wait for the application, write its marker, keep writing them for new ones."""
-        started = time.monotonic()
 
-        def first() -> bool | None:
-            return True if self.scan() > 0 else None
-
-        if poll_until(first, timeout=WAIT_S, interval=POLL_S) is None:
-            raise FaultError(
-                f"no running Spark application named `{self.spec.app}` within {WAIT_S:.0f} s",
+        def nothing() -> FaultError:
+            return FaultError(
+                f"no running Spark application named `{self.spec.app}` within "
+                f"{watching.WAIT_S:.0f} s",
                 fix="inject while the pipeline's Spark job runs (its SparkSubmitOperator `name`)",
             )
-        took = time.monotonic() - started
-        self._watcher = threading.Thread(
-            target=self._watch, name=f"python-oom-{self.fault_id}", daemon=True
-        )
-        self._watcher.start()
+
+        took = self._first_then_watch(nothing)
         with self._lock:
             return {
                 "apps": dict(self._apps),
@@ -210,17 +175,6 @@ class PythonWorkerOom(Fault):
             }
 
     # -- verify -------------------------------------------------------------------------
-
-    def _rest_bases(self, app_id: str) -> list[str]:
-        app = targets.SparkApp(app_id, self._apps.get(app_id, ""))
-        bases = [
-            base
-            for jvm in targets.find_jvms([app], "", frozenset({"driver"}))
-            if (base := targets.driver_ui(jvm.pid)) is not None
-        ]
-        if self.ctx.stack.spark_history_url:
-            bases.append(self.ctx.stack.spark_history_url)
-        return bases
 
     def hits(self) -> list[dict[str, Any]]:
         """What the workers wrote before they died (pid, app, MiB filled, limit)."""
@@ -253,25 +207,12 @@ class PythonWorkerOom(Fault):
 
     def verify(self) -> str:
         """A task of a target application failed with "Python worker exited unexpectedly"."""
-        bases: dict[str, list[str]] = {}
-
-        def crashed() -> str | None:
-            with self._lock:
-                app_ids = list(self._apps)
-            for app_id in app_ids:
-                if not bases.get(app_id):
-                    bases[app_id] = self._rest_bases(app_id)
-                found = self.evidence(app_id, bases[app_id])
-                if found is not None:
-                    return found
-            return None
-
-        found = poll_until(crashed, timeout=WAIT_S, interval=1.0)
+        found = self._evidence_of_apps(self.evidence)
         if found is None:
             seen = " (a worker did run out of memory; no REST API shows it)" if self.hits() else ""
             raise FaultError(
-                f"no task of `{self.spec.app}` failed with '{SIGNATURE}' within {WAIT_S:.0f} s"
-                + seen,
+                f"no task of `{self.spec.app}` failed with '{SIGNATURE}' "
+                f"within {watching.WAIT_S:.0f} s{seen}",
                 fix="python_oom acts in Python workers: does the job run Python on its executors "
                 "(a Python UDF, mapInPandas, an RDD map)? Spark SQL alone starts none "
                 "(docs/faults.md, Python-worker OOM)",
@@ -279,12 +220,6 @@ class PythonWorkerOom(Fault):
         return found
 
     # -- revert -------------------------------------------------------------------------
-
-    def stop(self) -> None:
-        """Stop writing markers for new applications."""
-        self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout=10)
 
     def revert(self) -> None:
         """Delete every marker (and worker record) of this fault: its workers run normally."""
