@@ -9,17 +9,11 @@ restart (docs/faults.md, JVM faults).
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -35,26 +29,14 @@ from dagstorm.faults.specs import JvmFault
 from dagstorm.stack.deploy import PipelineSettings, deploy_pipeline
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
+from tests.integration.helpers import dagstorm_command, inject_then_sigkill, tool, wait_for
 
 pytestmark = pytest.mark.integration
 
-TOOLS = Path(__file__).resolve().parents[2] / "pipelines" / "tools"
 DAG = "ad_logs_hourly"
 TASK = "aggregate_light"
 RUN_TIMEOUT = 900.0
 _EVIDENCE = re.compile(r"executor (\S+) of (app-\S+) lost: (.*)$")
-
-
-def tool(name: str) -> ModuleType:
-    """A module of pipelines/tools, imported by path."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -83,16 +65,6 @@ def _partition(settings: PipelineSettings, tag: str) -> str:
     return hour.strftime("%Y-%m-%dT%H")
 
 
-def _wait_for(what: str, check: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(1.0)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
-
-
 def _rules_left(fault: JvmRuleFault) -> dict[int, list[str]]:
     """The rules of this fault still loaded in recorded JVMs that still run."""
     left: dict[int, list[str]] = {}
@@ -114,7 +86,7 @@ def _history_executor(stack: Stack, app_id: str, executor_id: str) -> dict[str, 
             return None
         return next((e for e in response.json() if e["id"] == executor_id), None)
 
-    executor: dict[str, Any] = _wait_for(f"executor {executor_id} in history", found, 120)
+    executor: dict[str, Any] = wait_for(f"executor {executor_id} in history", found, 120)
     return executor
 
 
@@ -134,7 +106,7 @@ def test_the_pipelines_own_aggregation_dies_with_exit_52_and_airflow_retries(
         fault = active.fault
         assert isinstance(fault, JvmRuleFault)
         # Held until Airflow has failed the task's first try and started another.
-        _wait_for(
+        wait_for(
             "a second try of the aggregation",
             lambda: len(runs.tries(DAG, run_id, TASK)) >= 2,
             RUN_TIMEOUT,
@@ -164,10 +136,6 @@ def test_the_pipelines_own_aggregation_dies_with_exit_52_and_airflow_retries(
     assert app_id in fault.applied["apps"]
 
 
-def _dagstorm(ctx: StackContext, *args: str) -> list[str]:
-    return [sys.executable, "-m", "dagstorm", "--state-dir", str(ctx.layout.root), *args]
-
-
 def test_recover_after_a_sigkill_leaves_no_rule_loaded(
     stack: Stack,
     stack_context: StackContext,
@@ -186,35 +154,14 @@ def test_recover_after_a_sigkill_leaves_no_rule_loaded(
         "method=org.apache.spark.scheduler.Task.run",
         "latency_ms=20000",
     ]
-    child = subprocess.Popen(
-        _dagstorm(stack_context, "-q", "fault", "inject", *spec, "--duration", "10m"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-
-        def verified() -> dict[str, Any] | None:
-            assert child.poll() is None, f"`dagstorm fault inject` exited ({child.returncode})"
-            return next(
-                (
-                    e
-                    for e in journal.entries()
-                    if e.get("event") == "verified" and e.get("pid") == child.pid
-                ),
-                None,
-            )
-
-        applied = _wait_for("the fault applied", verified, 300)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=10)
+    applied = inject_then_sigkill(stack_context, journal, spec)
     ctx = FaultContext(stack=stack, journal=journal, embedded=stack_context)
     spec_data = _spec_of(journal, applied["id"])
     orphan = JvmRuleFault(JvmFault.model_validate(spec_data), applied["id"], ctx)
     loaded = _rules_left(orphan)
     assert loaded and all(names for names in loaded.values()), loaded  # still there: orphaned
     recovered = subprocess.run(
-        _dagstorm(stack_context, "recover"),
+        dagstorm_command(stack_context, "recover"),
         capture_output=True,
         text=True,
         timeout=300,

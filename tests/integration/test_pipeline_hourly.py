@@ -8,17 +8,13 @@ the serving-db link down through Toxiproxy so the load task fails for real.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import random
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -29,26 +25,14 @@ from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.stack.deploy import PipelineSettings, deploy_pipeline
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
+from tests.integration.helpers import tool
 
 pytestmark = pytest.mark.integration
 
-TOOLS = Path(__file__).resolve().parents[2] / "pipelines" / "tools"
 DAG = "ad_logs_hourly"
 RUN_TIMEOUT = 300.0
 #: approx_count_distinct's error at these tiny cardinalities (exact counts are exact).
 USERS_TOLERANCE = 0.1
-
-
-def tool(name: str) -> ModuleType:
-    """A module of pipelines/tools, imported by path."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def fresh_hour() -> datetime:

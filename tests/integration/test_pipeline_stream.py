@@ -8,16 +8,12 @@ without counting anything twice.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -28,27 +24,15 @@ from dagstorm.probes.alert_sink import Alert, AlertSink
 from dagstorm.stack.deploy import SIGNAL_GROUP, deploy_pipeline
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
+from tests.integration.helpers import tool
 
 pytestmark = pytest.mark.integration
 
-TOOLS = Path(__file__).resolve().parents[2] / "pipelines" / "tools"
 DAG = "ad_events_stream"
 EVENTS, CONTROL = "ad_events", "ad_events_control"
 #: A signal waits for the running sensor, then Spark: allow for a busy machine.
 SIGNAL_TIMEOUT = 300.0
 USERS_TOLERANCE = 0.1
-
-
-def tool(name: str) -> ModuleType:
-    """A module of pipelines/tools, imported by path."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

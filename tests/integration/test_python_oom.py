@@ -10,18 +10,13 @@ docs/faults.md, "Python-worker OOM").
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import signal
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -38,38 +33,16 @@ from dagstorm.stack.deploy import deploy_pipeline
 from dagstorm.stack.embedded import pyworker
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
+from tests.integration.helpers import dagstorm_command, inject_then_sigkill, tool, wait_for
 
 pytestmark = pytest.mark.integration
 
-TOOLS = Path(__file__).resolve().parents[2] / "pipelines" / "tools"
 DAG = "ad_events_stream"
 TASK = "aggregate_events"
 EVENTS, CONTROL = "ad_events", "ad_events_control"
 #: A signal waits for the running sensor, then Spark; retries back off up to 60 s.
 RUN_TIMEOUT = 900.0
 _EVIDENCE = re.compile(r"^task (\d+) \(stage (\d+), executor (\S+)\) of (app-\S+) failed: (.*)$")
-
-
-def tool(name: str) -> ModuleType:
-    """A module of pipelines/tools, imported by path."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _wait_for(what: str, check: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(1.0)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +82,7 @@ def _waiting_run(runs: Any) -> str:
         for run in runs.latest_runs(DAG, limit=5):
             if run["state"] == "running":
                 runs.clear(DAG, run["dag_run_id"], ["wait_for_signal"])
-        found = _wait_for("ad_events_stream's sensor deferred", deferred, 180)
+        found = wait_for("ad_events_stream's sensor deferred", deferred, 180)
     return str(found)
 
 
@@ -146,7 +119,7 @@ def _history_failed_task(stack: Stack, app_id: str, task_id: int) -> dict[str, A
             return None
         return next((t for t in python_crashes(response.json()) if t["taskId"] == task_id), None)
 
-    task: dict[str, Any] = _wait_for(f"task {task_id} of {app_id} in history", found, 180)
+    task: dict[str, Any] = wait_for(f"task {task_id} of {app_id} in history", found, 180)
     return task
 
 
@@ -170,7 +143,7 @@ def test_the_pipelines_own_python_workers_die_and_airflow_retries(
 ) -> None:
     run_id = _waiting_run(runs)
     signal_id = _signal(producer, f"pyoom{uuid.uuid4().hex[:8]}")
-    _wait_for("the aggregation running", lambda: _aggregating(runs, run_id), RUN_TIMEOUT)
+    wait_for("the aggregation running", lambda: _aggregating(runs, run_id), RUN_TIMEOUT)
     spec = JvmFault(action="python_oom", app=f"{DAG}-{signal_id}")
     ctx = FaultContext(stack=stack, journal=journal, embedded=stack_context)
     with FaultManager(ctx) as manager:
@@ -179,7 +152,7 @@ def test_the_pipelines_own_python_workers_die_and_airflow_retries(
         assert isinstance(fault, PythonWorkerOom)
         assert _markers(stack_context, fault.fault_id)
         # Held until Airflow has failed the task's first try and started another.
-        _wait_for(
+        wait_for(
             "a second try of the aggregation",
             lambda: len(runs.tries(DAG, run_id, TASK)) >= 2,
             RUN_TIMEOUT,
@@ -213,10 +186,6 @@ def test_the_pipelines_own_python_workers_die_and_airflow_retries(
     assert "filled" in message and "of 1024 MiB" in message
 
 
-def _dagstorm(ctx: StackContext, *args: str) -> list[str]:
-    return [sys.executable, "-m", "dagstorm", "--state-dir", str(ctx.layout.root), *args]
-
-
 def test_recover_after_a_sigkill_leaves_no_marker(
     stack: Stack,
     stack_context: StackContext,
@@ -226,34 +195,13 @@ def test_recover_after_a_sigkill_leaves_no_marker(
 ) -> None:
     run_id = _waiting_run(runs)
     signal_id = _signal(producer, f"pyrec{uuid.uuid4().hex[:8]}")
-    _wait_for("the aggregation running", lambda: _aggregating(runs, run_id), RUN_TIMEOUT)
+    wait_for("the aggregation running", lambda: _aggregating(runs, run_id), RUN_TIMEOUT)
     spec = ["jvm", "action=python_oom", f"app={DAG}-{signal_id}"]
-    child = subprocess.Popen(
-        _dagstorm(stack_context, "-q", "fault", "inject", *spec, "--duration", "10m"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-
-        def verified() -> dict[str, Any] | None:
-            assert child.poll() is None, f"`dagstorm fault inject` exited ({child.returncode})"
-            return next(
-                (
-                    e
-                    for e in journal.entries()
-                    if e.get("event") == "verified" and e.get("pid") == child.pid
-                ),
-                None,
-            )
-
-        applied = _wait_for("the fault applied", verified, 300)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=10)
+    applied = inject_then_sigkill(stack_context, journal, spec)
     fault_id = applied["id"]
     assert _markers(stack_context, fault_id)  # still there: orphaned
     recovered = subprocess.run(
-        _dagstorm(stack_context, "recover"),
+        dagstorm_command(stack_context, "recover"),
         capture_output=True,
         text=True,
         timeout=300,
