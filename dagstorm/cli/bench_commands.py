@@ -37,7 +37,8 @@ BENCHES = {
     ),
     "faults": Bench(
         "fault_timings.py",
-        "time each fault takes to take effect and to revert (needs a running stack)",
+        "time each fault takes to take effect and to revert (needs a running stack;"
+        " --jvm: the JVM faults, on a target application the bench submits)",
         "dagstorm bench faults --repeat 3",
     ),
     "kafka": Bench(
@@ -125,6 +126,8 @@ BENCHES = {
 HELPERS = frozenset(
     {
         "input_mutations.py",
+        "jvm_target.py",
+        "jvm_target_job.py",
         "scheduler_fleet_figures.py",
         "scheduler_fleet_stack.py",
         "soak_journal.py",
