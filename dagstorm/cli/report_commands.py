@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from dagstorm.cli import cli
-from dagstorm.cli.common import handle_errors
+from dagstorm.cli.common import Settings, handle_errors
 
 
 @cli.command("report")
@@ -23,8 +23,9 @@ from dagstorm.cli.common import handle_errors
     type=click.Path(path_type=Path, dir_okay=False),
     help="History file for the trend section (default: RUN_DIR/../history.jsonl, if present).",
 )
+@click.pass_obj
 @handle_errors
-def report(run_dir: Path, output: Path | None, history: Path | None) -> None:
+def report(settings: Settings, run_dir: Path, output: Path | None, history: Path | None) -> None:
     """Write RUN_DIR's capacity report (report.html, or -o FILE) and print its path.
 
     Reads only the run directory; the page is one file with no script and no
@@ -36,13 +37,17 @@ def report(run_dir: Path, output: Path | None, history: Path | None) -> None:
     (2 if RUN_DIR is not a run). `analyze` rewrites result.json, junit.xml and
     report.html, prints the verdict and exits with its code.
 
+    A journal over 64 MB shows its progress on stderr (-q: none).
+
     \b
     Example:
       dagstorm report runs/20261124T041804Z-smoke
       dagstorm report runs/20261124T041804Z-smoke -o /tmp/smoke.html
     """
     from dagstorm.analysis.outputs.history import default_history_path
+    from dagstorm.cli.run_flow import analysis_progress
     from dagstorm.harness.flow import report as write_report
 
     chosen = default_history_path(run_dir.parent, history)
-    click.echo(str(write_report(run_dir, history=chosen, output=output)))
+    progress = analysis_progress(settings, run_dir)
+    click.echo(str(write_report(run_dir, history=chosen, output=output, progress=progress)))

@@ -260,13 +260,15 @@ def run(
     type=click.Path(path_type=Path, dir_okay=False),
     help="History file for the report's trend (default: RUN_DIR/../history.jsonl).",
 )
+@click.pass_obj
 @handle_errors
-def analyze(run_dir: Path, history: Path | None) -> None:
+def analyze(settings: Settings, run_dir: Path, history: Path | None) -> None:
     """Recompute result.json, junit.xml and report.html of a run directory; print the verdict.
 
     Exits with the verdict's code, as `dagstorm run` does (0 only for a completed run
     with every SLO passed and no finding; docs/measures.md). The run is not recorded
-    in the history again (`dagstorm history add` does that).
+    in the history again (`dagstorm history add` does that). A journal over 64 MB
+    shows its progress on stderr (-q: none).
 
     How it differs from `dagstorm report`: analyze rewrites every output and judges
     the run (use it in CI, or after upgrading dagstorm); `report` writes only the
@@ -277,10 +279,11 @@ def analyze(run_dir: Path, history: Path | None) -> None:
       dagstorm analyze runs/20261124T101500Z-smoke
     """
     from dagstorm.analysis.outputs.history import default_history_path
-    from dagstorm.cli.run_flow import analyse_and_report
+    from dagstorm.cli.run_flow import analyse_and_report, analysis_progress
 
     chosen = default_history_path(run_dir.parent, history)
-    sys.exit(int(analyse_and_report(run_dir, history=chosen)))
+    progress = analysis_progress(settings, run_dir)
+    sys.exit(int(analyse_and_report(run_dir, history=chosen, progress=progress)))
 
 
 __all__ = ["analyze", "run", "schema", "validate"]

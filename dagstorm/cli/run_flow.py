@@ -18,6 +18,7 @@ from dagstorm.core.progress import Progress
 from dagstorm.harness.flow import FinishedRun, RunReport, run_scenario
 from dagstorm.harness.flow import analyse_and_report as analyse_and_report_quietly
 from dagstorm.harness.options import RunOptions
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
 
 
@@ -44,18 +45,38 @@ def print_verdict(analysed: RunReport) -> None:
     out.print(f"report: {analysed.report}", markup=False)
 
 
+def analysis_progress(settings: Settings, run_dir: Path) -> Progress:
+    """Progress for analysing ``run_dir`` (`analyze`, `report`) on stderr.
+
+    Shown only for a journal longer than one block of the scanner (64 MB, a
+    long soak's): the usual run's analysis takes a second or two and prints
+    nothing more than before. Quiet with ``-q``.
+    """
+    from dagstorm.analysis.rundata import journal_scan
+
+    try:
+        size = RunDirectory(Path(run_dir)).journal.stat().st_size
+    except OSError:  # not a run directory: the analysis says so
+        size = 0
+    return Progress(quiet=settings.quiet or size <= journal_scan.READ_BYTES)
+
+
 def analyse_and_report(
     run_dir: Path,
     *,
     history: Path | None = None,
     record: bool = False,
     suite: str | None = None,
+    progress: Progress | None = None,
 ) -> ExitCode:
     """result.json, junit.xml, the history line, report.html and the verdict on the terminal.
 
     Returns the verdict's exit code (SLOs and findings: docs/measures.md).
+    ``progress`` shows the journal read and each stage (default: nothing shown).
     """
-    analysed = analyse_and_report_quietly(run_dir, history=history, record=record, suite=suite)
+    analysed = analyse_and_report_quietly(
+        run_dir, history=history, record=record, suite=suite, progress=progress
+    )
     print_verdict(analysed)
     return analysed.exit_code
 
@@ -93,4 +114,4 @@ def _outcome_code(outcome: _Ending, code: ExitCode) -> ExitCode:
     return code
 
 
-__all__ = ["analyse_and_report", "execute_loaded", "note", "print_verdict"]
+__all__ = ["analyse_and_report", "analysis_progress", "execute_loaded", "note", "print_verdict"]

@@ -163,9 +163,12 @@ def _with_outcome(analysed: RunReport, outcome: RunOutcome) -> RunReport:
     )
 
 
-def analyse(run_dir: Path, *, write: bool = True) -> Result:
-    """Measure and judge the run in ``run_dir``; with ``write``, result.json and junit.xml."""
-    result = analyze(Path(run_dir))
+def analyse(run_dir: Path, *, write: bool = True, progress: Progress | None = None) -> Result:
+    """Measure and judge the run in ``run_dir``; with ``write``, result.json and junit.xml.
+
+    ``progress`` shows the journal read and each stage (default: nothing shown).
+    """
+    result = analyze(Path(run_dir), progress=progress)
     if write:
         write_result(Path(run_dir), result)
         write_junit(Path(run_dir), result)
@@ -186,19 +189,23 @@ def report(
     result: Result | None = None,
     history: Path | None = None,
     output: Path | None = None,
+    progress: Progress | None = None,
 ) -> Path:
     """Write the run's self-contained HTML report; its path.
 
     ``result`` saves analysing again; ``history`` adds the trend against the
     earlier runs of the scenario; ``output`` writes the page there instead of
-    ``RUN_DIR/report.html``.
+    ``RUN_DIR/report.html``; ``progress`` shows the analysis's stages and the
+    page's as steps (default: nothing shown).
     """
-    result = result if result is not None else analyze(Path(run_dir))
+    progress = progress or Progress(quiet=True)
+    result = result if result is not None else analyze(Path(run_dir), progress=progress)
     entries = read_history(history) if history is not None else []
-    if output is None:
-        return write_report(Path(run_dir), result, history=entries)
-    body = render_report(Path(run_dir), result, history=entries).encode("utf-8")
-    return atomic_write(Path(output), body)
+    with progress.step("report"):
+        if output is None:
+            return write_report(Path(run_dir), result, history=entries)
+        body = render_report(Path(run_dir), result, history=entries).encode("utf-8")
+        return atomic_write(Path(output), body)
 
 
 def analyse_and_report(
@@ -207,16 +214,18 @@ def analyse_and_report(
     history: Path | None = None,
     record: bool = False,
     suite: str | None = None,
+    progress: Progress | None = None,
 ) -> RunReport:
     """result.json, junit.xml, the history line (with ``record``) and report.html.
 
     The report shows the run against the earlier runs of its scenario in
-    ``history``; with ``record`` the run is appended to it first.
+    ``history``; with ``record`` the run is appended to it first. ``progress``
+    shows the journal read and each stage (default: nothing shown).
     """
-    result = analyse(run_dir)
+    result = analyse(run_dir, progress=progress)
     if history is not None and record:
         record_history(run_dir, history, suite=suite, result=result)
-    page = report(run_dir, result=result, history=history)
+    page = report(run_dir, result=result, history=history, progress=progress)
     return RunReport(
         run_dir=Path(run_dir),
         exit_code=ExitCode(result.exit_code),

@@ -34,6 +34,7 @@ from dagstorm.analysis.rundata.model import RunData, ScenarioInfo
 from dagstorm.analysis.verdict.judgement import SloVerdict, Verdict, judge, verdict_of
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
+from dagstorm.core.progress import Progress
 from dagstorm.run.rundir import RunDirectory
 
 __all__ = [
@@ -92,14 +93,25 @@ class Result:
         return self.verdict.exit_code
 
 
-def analyze(run_dir: Path) -> Result:
-    """Measure the run in ``run_dir`` and judge its SLOs (reads only; writes nothing)."""
-    return result_of(load_run(Path(run_dir)))
+def analyze(run_dir: Path, *, progress: Progress | None = None) -> Result:
+    """Measure the run in ``run_dir`` and judge its SLOs (reads only; writes nothing).
+
+    ``progress`` shows the journal read, then each stage (default: nothing shown).
+    """
+    return result_of(load_run(Path(run_dir), progress=progress), progress=progress)
 
 
-def result_of(data: RunData) -> Result:
-    """The result of already-loaded run data."""
-    measures = compute_measures(data)
+def result_of(data: RunData, *, progress: Progress | None = None) -> Result:
+    """The result of already-loaded run data (``progress``: its stages as steps)."""
+    progress = progress or Progress(quiet=True)
+    with progress.step("measures"):
+        measures = compute_measures(data)
+    with progress.step("result"):
+        return _judged(data, measures)
+
+
+def _judged(data: RunData, measures: Measures) -> Result:
+    """:func:`result_of` once measured: verdict, summary, capacity, next steps, baseline."""
     verdict = judge(data, measures)
     run = RunSummary(
         directory=data.run_dir.name,

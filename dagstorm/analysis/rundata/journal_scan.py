@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,21 +105,29 @@ class JournalScan:
         self._chunks.setdefault(kind, []).append(table)
 
 
-def scan_journal(path: Path) -> JournalScan:
-    """Read ``path`` once (see the module docstring)."""
+def scan_journal(path: Path, *, on_read: Callable[[int], None] | None = None) -> JournalScan:
+    """Read ``path`` once (see the module docstring).
+
+    ``on_read`` is called after each block (:data:`READ_BYTES`) with the bytes read
+    so far: once per block, never per line; the last call gives the file's size.
+    """
     scan = JournalScan()
     partial = b""
+    read = 0
     with Path(path).open("rb") as handle:
         while True:
             block = handle.read(READ_BYTES)
             if not block:
                 break
+            read += len(block)
             if partial:
                 block = partial + block
             cut = block.rfind(b"\n") + 1
             partial = block[cut:]
             if cut:
                 _scan_block(scan, memoryview(block)[:cut])
+            if on_read is not None:
+                on_read(read)
     if partial.strip():  # a last line without its newline: a torn write, usually
         kind = _kind_of(partial)
         if kind is not None and kind in BULK_COLUMNS:

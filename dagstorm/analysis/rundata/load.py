@@ -44,6 +44,7 @@ from dagstorm.analysis.rundata.model import (
 )
 from dagstorm.analysis.rundata.pipeline import read_pipeline
 from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
+from dagstorm.core.progress import Progress
 from dagstorm.run.events import FAULT_EVENT_KINDS, Kind
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.slo_kinds import normalise_slo, parse_slo, slo_types
@@ -133,10 +134,23 @@ def journal_of(run_dir: Path) -> Path:
     return journal
 
 
-def load_run(run_dir: Path) -> RunData:
-    """Read ``run_dir`` (journal, ledger, serving data) into :class:`RunData`."""
+def load_run(run_dir: Path, *, progress: Progress | None = None) -> RunData:
+    """Read ``run_dir`` (journal, ledger, serving data) into :class:`RunData`.
+
+    ``progress`` shows the journal's bytes read of its size, then building the
+    run data as a step (default: nothing shown).
+    """
     run_dir = Path(run_dir)
     journal = journal_of(run_dir)
+    progress = progress or Progress(quiet=True)
+    with progress.meter("read the journal", journal.stat().st_size) as update:
+        scan = scan_journal(journal, on_read=update)
+    with progress.step("build the run data"):
+        return _load_rest(run_dir, scan)
+
+
+def _load_rest(run_dir: Path, scan: JournalScan) -> RunData:
+    """:func:`load_run` once the journal is scanned: the other files, then :class:`RunData`."""
     run = RunDirectory(run_dir)
     absent: dict[str, str] = {}
     ledger = _read_ledger(run.ledger, LEDGER, absent)
@@ -152,7 +166,7 @@ def load_run(run_dir: Path) -> RunData:
         serving=serving,
         partition_loads=loads,
         absent=absent,
-        journal=scan_journal(journal),
+        journal=scan,
         workloads=workloads,
     )
     data = replace(data, pipeline=read_pipeline(run_dir))
