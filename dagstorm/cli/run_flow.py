@@ -52,13 +52,10 @@ def analysis_progress(settings: Settings, run_dir: Path) -> Progress:
     long soak's): the usual run's analysis takes a second or two and prints
     nothing more than before. Quiet with ``-q``.
     """
-    from dagstorm.analysis.rundata import journal_scan
+    from dagstorm.analysis.rundata.journal_scan import long_journal
 
-    try:
-        size = RunDirectory(Path(run_dir)).journal.stat().st_size
-    except OSError:  # not a run directory: the analysis says so
-        size = 0
-    return Progress(quiet=settings.quiet or size <= journal_scan.READ_BYTES)
+    journal = RunDirectory(Path(run_dir)).journal
+    return Progress(quiet=settings.quiet or not long_journal(journal))
 
 
 def analyse_and_report(

@@ -17,6 +17,7 @@ from dagstorm.analysis.outputs.history import append_history, entry_of, read_his
 from dagstorm.analysis.outputs.junit import write_junit
 from dagstorm.analysis.outputs.result import Result, analyze, result_document, write_result
 from dagstorm.analysis.outputs.summary import summary_lines
+from dagstorm.analysis.rundata.journal_scan import long_journal
 from dagstorm.analysis.verdict.live import live_check
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
@@ -26,6 +27,7 @@ from dagstorm.harness.options import Echo, EngineParts, RunOptions
 from dagstorm.harness.stack_choice import stack_config_for
 from dagstorm.metrics.server import serve_metrics
 from dagstorm.reports import render_report, write_report
+from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario, load_scenario
 from dagstorm.stack.config import StackConfig
 
@@ -92,7 +94,8 @@ def run_scenario(
     with ``options.history`` the run is appended to that history file. ``stack``:
     see :func:`~dagstorm.harness.stack_choice.stack_config_for`. ``echo`` receives
     the scenario's warnings and a line as the run starts and ends; ``progress``
-    shows the engine's steps (default: none).
+    shows the engine's steps (default: none), and the analysis's when the journal
+    is long (a soak's).
     """
     say = echo or _quiet
     options = options or RunOptions()
@@ -129,7 +132,11 @@ def run_scenario(
     if options.baseline is not None:
         write_baseline(outcome.run_dir, options.baseline)
     analysed = analyse_and_report(
-        outcome.run_dir, history=options.history, record=True, suite=options.suite
+        outcome.run_dir,
+        history=options.history,
+        record=True,
+        suite=options.suite,
+        progress=progress if long_journal(RunDirectory(outcome.run_dir).journal) else None,
     )
     return _with_outcome(analysed, outcome)
 

@@ -18,6 +18,7 @@ import pytest
 
 from dagstorm.analysis.outputs.history import read_history
 from dagstorm.core.errors import ExitCode
+from dagstorm.core.progress import Progress
 from dagstorm.engine.runner import Runner
 from dagstorm.harness import (
     EngineParts,
@@ -215,3 +216,26 @@ def test_the_python_example_of_docs_library_md_runs(
     (run_dir,) = (setup / "runs").glob("*-calm")
     assert (run_dir / "report.html").is_file()
     assert len(read_history(setup / "runs" / "history.jsonl")) == 1
+
+
+@pytest.mark.parametrize("block", [None, 64])
+def test_a_run_shows_its_analysis_on_its_progress_only_for_a_long_journal(
+    setup: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    block: int | None,
+) -> None:
+    import dagstorm.analysis.rundata.journal_scan as scan
+
+    if block is not None:  # blocks so small that this run's journal is a long one
+        monkeypatch.setattr(scan, "READ_BYTES", block)
+    run_scenario(
+        setup / "calm.yaml",
+        stack=setup / "fake.stack.yaml",
+        runs_dir=setup / "runs",
+        progress=Progress(),
+        engine=fake_engine(),
+    )
+    err = capsys.readouterr().err
+    assert ("read the journal" in err) == (block is not None), err
+    assert ("measures" in err) == (block is not None), err

@@ -105,6 +105,18 @@ class JournalScan:
         self._chunks.setdefault(kind, []).append(table)
 
 
+def long_journal(path: Path) -> bool:
+    """Whether the journal at ``path`` spans more than one block: worth showing progress for.
+
+    A usual run's journal is read in a second or two; a long soak's (hundreds of MB)
+    takes tens of seconds. A missing file is not long.
+    """
+    try:
+        return Path(path).stat().st_size > READ_BYTES
+    except OSError:
+        return False
+
+
 def scan_journal(path: Path, *, on_read: Callable[[int], None] | None = None) -> JournalScan:
     """Read ``path`` once (see the module docstring).
 
