@@ -13,6 +13,7 @@ from typing import Any
 import psutil
 
 from dagstorm import __version__
+from dagstorm.clients.airflow_config import airflow_executor
 from dagstorm.run.events import RunStart
 from dagstorm.run.journal import RunJournal
 from dagstorm.scenarios.plan import Plan
@@ -42,11 +43,24 @@ def emit_run_start(
                 for w in plan.windows
             ],
             slos=[slo.model_dump(mode="json") for slo in scenario.slos],
-            environment=environment(embedded),
+            environment=environment(embedded) | external_executor(stack, embedded),
             control=True,
             fault_targets={"links": list(stack.links), "components": list(stack.components)},
         )
     )
+
+
+def external_executor(stack: Stack, embedded: StackContext | None) -> dict[str, str]:
+    """``{"executor": …}`` of a stack dagstorm does not configure (else nothing).
+
+    Read from the REST API's configuration; ``unknown`` where it is not exposed.
+    """
+    if embedded is not None or stack.airflow_url is None:
+        return {}
+    if stack.airflow_username is None or stack.airflow_password is None:
+        return {"executor": "unknown"}
+    name = airflow_executor(stack.airflow_url, stack.airflow_username, stack.airflow_password)
+    return {"executor": name}
 
 
 def environment(embedded: StackContext | None) -> dict[str, Any]:
