@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -12,6 +13,9 @@ from rich.table import Table
 from dagstorm.cli import cli
 from dagstorm.cli.common import TOLERANCE, handle_errors, out
 from dagstorm.core.errors import ExitCode
+
+if TYPE_CHECKING:
+    from dagstorm.analysis.outputs.executor_compare import ExecutorComparison
 
 _HISTORY_HELP = "History file (default: RUNS_DIR/history.jsonl; env DAGSTORM_HISTORY)."
 
@@ -140,13 +144,16 @@ def compare(run_a: Path, run_b: Path, tolerances: tuple[str, ...], as_json: bool
       dagstorm compare A B --tolerance sla_compliance=0.05 --tolerance score=10
     """
     from dagstorm.analysis.outputs.compare import compare_measures, parse_tolerances
+    from dagstorm.analysis.outputs.executor_compare import executor_comparison
     from dagstorm.analysis.outputs.headline import value_text
-    from dagstorm.harness.baseline import resolve_baseline
+    from dagstorm.harness.baseline import baseline_of_document, run_document
 
     chosen = parse_tolerances(tolerances)
-    a = resolve_baseline(run_a, "", chosen)
-    b = resolve_baseline(run_b, "", chosen)
+    doc_a, doc_b = run_document(run_a), run_document(run_b)
+    a = baseline_of_document(run_a, doc_a, chosen)
+    b = baseline_of_document(run_b, doc_b, chosen)
     comparison = compare_measures(a.measures, b.measures, chosen)
+    sides = executor_comparison(doc_a, doc_b)
     if as_json:
         rows = [
             {
@@ -160,7 +167,8 @@ def compare(run_a: Path, run_b: Path, tolerances: tuple[str, ...], as_json: bool
             }
             for r in comparison.rows
         ]
-        click.echo(json.dumps({"a": a.run, "b": b.run, "measures": rows}, indent=2))
+        document = {"a": a.run, "b": b.run, "measures": rows, "side_by_side": sides.document()}
+        click.echo(json.dumps(document, indent=2))
     else:
         title = f"A = {a.run} ({a.scenario})  vs  B = {b.run} ({b.scenario})"
         table = Table(title=title, title_justify="left")
@@ -177,6 +185,7 @@ def compare(run_a: Path, run_b: Path, tolerances: tuple[str, ...], as_json: bool
                 f"REGRESSION: {r.note}" if r.regressed else r.note,
             )
         out.print(table)
+        out.print(side_by_side_table(sides, a.run, b.run))
         n = len(comparison.regressions)
         out.print(f"{n} regression(s) beyond tolerance" if n else "no regression", markup=False)
     if a.scenario != b.scenario:
@@ -187,4 +196,28 @@ def compare(run_a: Path, run_b: Path, tolerances: tuple[str, ...], as_json: bool
     sys.exit(int(ExitCode.SLO_FAILED if comparison.regressions else ExitCode.OK))
 
 
-__all__ = ["compare", "history", "history_add"]
+def side_by_side_table(sides: ExecutorComparison, run_a: str, run_b: str) -> Table:
+    """The executor row and throughput, queued → running, SLA, recovery of A and B."""
+    from dagstorm.analysis.texts import number_text, percent_text
+    from dagstorm.core.durations import duration_text
+
+    def shown(unit: str, value: float | None) -> str:
+        if value is None:
+            return "not measured"
+        if unit == "fraction":
+            return percent_text(value)
+        if unit == "seconds":
+            return duration_text(value)
+        return f"{number_text(value)}/min"
+
+    note = "different executors" if sides.differ else "same executor"
+    table = Table(title=f"side by side ({note})", title_justify="left")
+    for column in ("measure", f"A ({run_a})", f"B ({run_b})"):
+        table.add_column(column)
+    table.add_row("executor", sides.executor_a, sides.executor_b)
+    for row in sides.rows:
+        table.add_row(row.label, shown(row.unit, row.a), shown(row.unit, row.b))
+    return table
+
+
+__all__ = ["compare", "history", "history_add", "side_by_side_table"]

@@ -21,7 +21,7 @@ from dagstorm.analysis.outputs.result import analyze, result_document
 from dagstorm.core.errors import UsageError
 from dagstorm.run.rundir import RunDirectory
 
-__all__ = ["baseline_candidates", "resolve_baseline"]
+__all__ = ["baseline_candidates", "baseline_of_document", "resolve_baseline", "run_document"]
 
 
 def baseline_candidates(entries: Iterable[HistoryEntry]) -> list[HistoryEntry]:
@@ -38,16 +38,7 @@ def resolve_baseline(source: Path, scenario: str, tolerances: Mapping[str, Toler
     """The baseline named by ``source``: a run directory or a history file."""
     source = Path(source)
     if source.is_dir():
-        document = _run_document(source)
-        run = document.get("run") or {}
-        return Baseline(
-            source=str(source),
-            run=str(run.get("directory") or source.name),
-            scenario=str((document.get("scenario") or {}).get("name") or ""),
-            started_at=str(run.get("started_at") or ""),
-            measures=headline_of(document),
-            tolerances=dict(tolerances),
-        )
+        return baseline_of_document(source, run_document(source), tolerances)
     if source.is_file():
         runs = runs_of_scenario(baseline_candidates(read_history(source)), scenario, last=1)
         if not runs:
@@ -72,7 +63,23 @@ def resolve_baseline(source: Path, scenario: str, tolerances: Mapping[str, Toler
     )
 
 
-def _run_document(run_dir: Path) -> Mapping[str, Any]:
+def baseline_of_document(
+    source: Path, document: Mapping[str, Any], tolerances: Mapping[str, Tolerance]
+) -> Baseline:
+    """The baseline of run directory ``source`` whose ``result.json`` is ``document``."""
+    run = document.get("run") or {}
+    return Baseline(
+        source=str(source),
+        run=str(run.get("directory") or source.name),
+        scenario=str((document.get("scenario") or {}).get("name") or ""),
+        started_at=str(run.get("started_at") or ""),
+        measures=headline_of(document),
+        tolerances=dict(tolerances),
+    )
+
+
+def run_document(run_dir: Path) -> Mapping[str, Any]:
+    """``run_dir``'s ``result.json`` document (analysed now when it has none or a bad one)."""
     result_file = RunDirectory(run_dir).result
     if result_file.is_file():
         try:
