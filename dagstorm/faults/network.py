@@ -13,6 +13,7 @@ from typing import Any
 from dagstorm.clients import toxiproxy as tp
 from dagstorm.core.errors import FaultError, ToxiproxyError
 from dagstorm.faults.base import Fault
+from dagstorm.faults.celery_stack import is_celery_link, not_celery
 from dagstorm.faults.specs import NetworkFault
 
 
@@ -60,6 +61,10 @@ class NetworkLinkFault(Fault):
 
     def check_targets(self) -> None:
         """The link must be one the stack declares, behind a loopback Toxiproxy."""
+        if self.spec.link not in self.ctx.stack.links and is_celery_link(self.spec.link):
+            refusal = not_celery(self.ctx.stack, f"link `{self.spec.link}`")
+            if refusal is not None:
+                raise refusal
         if self.spec.link not in self.ctx.stack.links:
             raise FaultError(
                 f"link `{self.spec.link}` is not declared by the stack",

@@ -16,7 +16,8 @@ import psutil
 from dagstorm.core.errors import FaultError
 from dagstorm.core.polling import poll_until
 from dagstorm.faults.base import Fault, FaultContext
-from dagstorm.faults.specs import FaultSpecBase
+from dagstorm.faults.celery_stack import not_celery
+from dagstorm.faults.specs import CeleryFault, FaultSpecBase
 from dagstorm.stack.embedded.components.base import Component
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.embedded.processes import PidRecord, group_members, process_of, stop
@@ -61,6 +62,10 @@ class ProcessFault(Fault):
 
     def check_targets(self) -> None:
         """The component is declared and dagstorm owns its running process."""
+        if isinstance(self.spec, CeleryFault):
+            refusal = not_celery(self.ctx.stack, f"a Celery worker fault ({self.spec.describe()})")
+            if refusal is not None:
+                raise refusal
         if self.component_name not in self.ctx.stack.components:
             raise FaultError(
                 f"component `{self.component_name}` is not a declared fault target",
