@@ -198,17 +198,7 @@ def compare(run_a: Path, run_b: Path, tolerances: tuple[str, ...], as_json: bool
 
 def side_by_side_table(sides: ExecutorComparison, run_a: str, run_b: str) -> Table:
     """The executor row and throughput, queued → running, SLA, recovery of A and B."""
-    from dagstorm.analysis.texts import number_text, percent_text
-    from dagstorm.core.durations import duration_text
-
-    def shown(unit: str, value: float | None) -> str:
-        if value is None:
-            return "not measured"
-        if unit == "fraction":
-            return percent_text(value)
-        if unit == "seconds":
-            return duration_text(value)
-        return f"{number_text(value)}/min"
+    from dagstorm.analysis.outputs.executor_compare import side_value_text
 
     note = "different executors" if sides.differ else "same executor"
     table = Table(title=f"side by side ({note})", title_justify="left")
@@ -216,7 +206,7 @@ def side_by_side_table(sides: ExecutorComparison, run_a: str, run_b: str) -> Tab
         table.add_column(column)
     table.add_row("executor", sides.executor_a, sides.executor_b)
     for row in sides.rows:
-        table.add_row(row.label, shown(row.unit, row.a), shown(row.unit, row.b))
+        table.add_row(row.label, side_value_text(row.unit, row.a), side_value_text(row.unit, row.b))
     return table
 
 

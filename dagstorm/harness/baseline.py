@@ -15,6 +15,7 @@ import orjson
 
 from dagstorm.analysis.outputs.baseline import Baseline
 from dagstorm.analysis.outputs.compare import Tolerance
+from dagstorm.analysis.outputs.executor_compare import side_document
 from dagstorm.analysis.outputs.headline import headline_of
 from dagstorm.analysis.outputs.history import HistoryEntry, read_history, runs_of_scenario
 from dagstorm.analysis.outputs.result import analyze, result_document
@@ -75,6 +76,7 @@ def baseline_of_document(
         started_at=str(run.get("started_at") or ""),
         measures=headline_of(document),
         tolerances=dict(tolerances),
+        side=side_document(document),
     )
 
 

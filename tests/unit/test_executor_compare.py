@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 
+from dagstorm.analysis import analyze
+from dagstorm.analysis.outputs.baseline import read_baseline, write_baseline
+from dagstorm.analysis.outputs.compare import parse_tolerances
 from dagstorm.analysis.outputs.executor_compare import executor_comparison, executor_of
 from dagstorm.cli import cli
+from dagstorm.harness.baseline import resolve_baseline
+from dagstorm.reports import render_report
 
 
 def document(
@@ -124,3 +130,36 @@ def test_cli_compare_shows_executors_side_by_side(tmp_path: Path) -> None:
     assert rows["queued → running p50"]["a"] == 0.5
     assert rows["queued → running p50"]["b"] == 1.5
     assert rows["recovery kill-worker (celery kill worker 1)"]["b"] is None
+
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
+
+
+def test_report_puts_a_baseline_on_another_executor_beside_this_run(tmp_path: Path) -> None:
+    run_dir = tmp_path / "20260301T220000Z-broker-outage-fixture"
+    shutil.copytree(FIXTURE, run_dir)
+    baseline = resolve_baseline(write(tmp_path, "celery", CELERY), "", parse_tolerances(()))
+    write_baseline(run_dir, baseline)
+    # baseline.json keeps what the section needs; re-reading it gives the same.
+    kept = read_baseline(run_dir)
+    assert kept is not None and kept.side == baseline.side
+    assert kept.side is not None and kept.side["scenario"]["executor"] == "CeleryExecutor"
+    result = analyze(run_dir)
+    html = render_report(run_dir, result)
+    section = html[html.index('id="trends"') : html.index('id="sla"')]
+    # The fixture's run names no executor: "unknown", which differs from Celery.
+    assert (
+        "Executor comparison: CeleryExecutor (baseline run-CeleryExecutor) vs unknown (this run)"
+        in section
+    )
+    assert "SLA windmill_chain_40" in section and "queued → running p99" in section
+
+
+def test_report_has_no_executor_section_for_the_same_executor(tmp_path: Path) -> None:
+    run_dir = tmp_path / "20260301T220000Z-broker-outage-fixture"
+    shutil.copytree(FIXTURE, run_dir)
+    same = document(None, median=1, peak=1, delays=(0, 0, 0), sla={}, recovery={})
+    write_baseline(run_dir, resolve_baseline(write(tmp_path, "same", same), "", {}))
+    html = render_report(run_dir, analyze(run_dir))
+    assert "Executor comparison" not in html
+    assert "Against the baseline" in html

@@ -55,6 +55,9 @@ class Baseline:
     started_at: str
     measures: Mapping[str, float | None]
     tolerances: Mapping[str, Tolerance]
+    #: The baseline run's executor and the measures the side-by-side comparison reads
+    #: (``executor_compare.side_document``); None for a baseline from a history file.
+    side: Mapping[str, Any] | None = None
 
     def document(self) -> dict[str, Any]:
         """``baseline.json``'s content."""
@@ -67,6 +70,7 @@ class Baseline:
             "started_at": self.started_at,
             "measures": dict(self.measures),
             "tolerances": {k: t.text for k, t in self.tolerances.items()},
+            **({"side_by_side": dict(self.side)} if self.side is not None else {}),
         }
 
 
@@ -93,6 +97,7 @@ def read_baseline(run_dir: Path) -> Baseline | None:
     for name, text in (raw.get("tolerances") or {}).items():
         tolerances[str(name)] = parse_tolerance(str(text), where=str(path))
     measures = raw.get("measures") or {}
+    side = raw.get("side_by_side")
     return Baseline(
         source=str(raw.get("source", "")),
         run=str(raw.get("run", "")),
@@ -103,6 +108,7 @@ def read_baseline(run_dir: Path) -> Baseline | None:
             for k, v in measures.items()
         },
         tolerances=tolerances,
+        side=side if isinstance(side, dict) else None,
     )
 
 

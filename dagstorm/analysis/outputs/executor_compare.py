@@ -15,7 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["UNKNOWN_EXECUTOR", "ExecutorComparison", "SideRow", "executor_comparison"]
+from dagstorm.analysis.texts import number_text, percent_text
+from dagstorm.core.durations import duration_text
+
+__all__ = [
+    "UNKNOWN_EXECUTOR",
+    "ExecutorComparison",
+    "SideRow",
+    "executor_comparison",
+    "executor_of",
+    "side_document",
+    "side_value_text",
+]
 
 UNKNOWN_EXECUTOR = "unknown"
 
@@ -56,10 +67,49 @@ class ExecutorComparison:
         }
 
 
+def side_value_text(unit: str, value: float | None) -> str:
+    """A side-by-side value for people: ``97.5%``, ``1m30s``, ``41.5/min``."""
+    if value is None:
+        return "not measured"
+    if unit == "fraction":
+        return percent_text(value)
+    if unit == "seconds":
+        return duration_text(value)
+    return f"{number_text(value)}/min"
+
+
 def executor_comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> ExecutorComparison:
     """Runs ``a`` and ``b`` (``result.json`` documents) side by side."""
     rows = _throughput_rows(a, b) + _sla_rows(a, b) + _recovery_rows(a, b)
     return ExecutorComparison(executor_of(a), executor_of(b), rows)
+
+
+def side_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Only what :func:`executor_comparison` reads of ``document`` (for ``baseline.json``)."""
+    measures = _mapping(document.get("measures"))
+    throughput = _mapping(measures.get("throughput"))
+    keep = ("median_finished_per_min", "peak_finished_per_min", "task_queue_delay_s")
+    fault_keys = ("fault_id", "fault", "recovered", "recovery_sim_s")
+    return {
+        "scenario": {"executor": _mapping(document.get("scenario")).get("executor")},
+        "measures": {
+            "throughput": {k: throughput[k] for k in keep if k in throughput},
+            "sla": [
+                {"dag_id": _mapping(i).get("dag_id"), "compliance": _mapping(i).get("compliance")}
+                for i in _list(measures.get("sla"))
+            ],
+            "recovery": [
+                {
+                    "dag_id": _mapping(entry).get("dag_id"),
+                    "faults": [
+                        {k: _mapping(f).get(k) for k in fault_keys}
+                        for f in _list(_mapping(entry).get("faults"))
+                    ],
+                }
+                for entry in _list(measures.get("recovery"))
+            ],
+        },
+    }
 
 
 def executor_of(document: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ from dagstorm.analysis.outputs.result import Result
 from dagstorm.reports.charts.chart import PALETTE, SMALL, Chart, Series
 from dagstorm.reports.charts.svg import render_chart
 from dagstorm.reports.markup import Markup, el, join
+from dagstorm.reports.sections.executor_compare import executor_section
 from dagstorm.reports.tables import html_table
 
 __all__ = ["TREND_CHARTS", "TREND_RUNS", "baseline_table", "trend_runs", "trends_section"]
@@ -49,8 +50,8 @@ def trend_runs(
 
 
 def trends_section(history: Sequence[HistoryEntry], result: Result) -> Markup:
-    """The ``--baseline`` comparison, then charts and table of the scenario's last runs."""
-    return join([baseline_table(result), _trend(history, result)])
+    """The ``--baseline`` comparison (executors side by side), then the last runs' trend."""
+    return join([baseline_table(result), executor_section(result), _trend(history, result)])
 
 
 def baseline_table(result: Result) -> Markup:
