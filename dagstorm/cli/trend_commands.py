@@ -135,6 +135,9 @@ def history_add(ctx: click.Context, run_dirs: tuple[Path, ...]) -> None:
 def compare(run_a: Path, run_b: Path, tolerances: tuple[str, ...], as_json: bool) -> None:
     """Compare RUN_B with RUN_A (the baseline): headline measures, deltas, regressions.
 
+    Then each run's executor and, side by side, task instances finished per minute,
+    queued → running p50/p95/p99, SLA per DAG and recovery per fault (not judged).
+
     Exit codes: 0 no measure regressed beyond its tolerance, 1 at least one did,
     2 usage (a directory that is not a run, a bad tolerance).
 
@@ -206,7 +209,11 @@ def side_by_side_table(sides: ExecutorComparison, run_a: str, run_b: str) -> Tab
         table.add_column(column)
     table.add_row("executor", sides.executor_a, sides.executor_b)
     for row in sides.rows:
-        table.add_row(row.label, side_value_text(row.unit, row.a), side_value_text(row.unit, row.b))
+        table.add_row(
+            row.label,
+            side_value_text(row.unit, row.a, row.missing_a),
+            side_value_text(row.unit, row.b, row.missing_b),
+        )
     return table
 
 

@@ -130,6 +130,10 @@ def test_cli_compare_shows_executors_side_by_side(tmp_path: Path) -> None:
     assert rows["queued → running p50"]["a"] == 0.5
     assert rows["queued → running p50"]["b"] == 1.5
     assert rows["recovery kill-worker (celery kill worker 1)"]["b"] is None
+    assert rows["recovery kill-worker (celery kill worker 1)"]["b_missing"] == "never recovered"
+    assert rows["recovery broker-down (celery kill worker 1)"]["a_missing"] == "not measured"
+    kill_line = next(line for line in text.output.splitlines() if "recovery kill-worker" in line)
+    assert "never recovered" in kill_line
 
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"

@@ -40,6 +40,10 @@ class SideRow:
     unit: str
     a: float | None
     b: float | None
+    #: What a None value means on each side (``never recovered`` for a fault that
+    #: happened in that run but never recovered).
+    missing_a: str = "not measured"
+    missing_b: str = "not measured"
 
 
 @dataclass(frozen=True)
@@ -61,16 +65,24 @@ class ExecutorComparison:
             "executor_a": self.executor_a,
             "executor_b": self.executor_b,
             "rows": [
-                {"section": r.section, "label": r.label, "unit": r.unit, "a": r.a, "b": r.b}
+                {
+                    "section": r.section,
+                    "label": r.label,
+                    "unit": r.unit,
+                    "a": r.a,
+                    "b": r.b,
+                    **({"a_missing": r.missing_a} if r.a is None else {}),
+                    **({"b_missing": r.missing_b} if r.b is None else {}),
+                }
                 for r in self.rows
             ],
         }
 
 
-def side_value_text(unit: str, value: float | None) -> str:
-    """A side-by-side value for people: ``97.5%``, ``1m30s``, ``41.5/min``."""
+def side_value_text(unit: str, value: float | None, missing: str = "not measured") -> str:
+    """A side-by-side value for people: ``97.5%``, ``1m30s``, ``41.5/min``; else ``missing``."""
     if value is None:
-        return "not measured"
+        return missing
     if unit == "fraction":
         return percent_text(value)
     if unit == "seconds":
@@ -170,8 +182,17 @@ def _recovery_rows(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[SideRow,
     rows = []
     for key in _union(fa, fb):
         label = f"recovery {key} ({(fa.get(key) or fb.get(key) or {}).get('fault') or '?'})"
+        in_a, in_b = fa.get(key), fb.get(key)
         rows.append(
-            SideRow("recovery", label, "seconds", _recovery(fa.get(key)), _recovery(fb.get(key)))
+            SideRow(
+                "recovery",
+                label,
+                "seconds",
+                _recovery(in_a),
+                _recovery(in_b),
+                missing_a=_missing(in_a),
+                missing_b=_missing(in_b),
+            )
         )
     return tuple(rows)
 
@@ -181,6 +202,15 @@ def _recovery(fault: Mapping[str, Any] | None) -> float | None:
     if fault is None or fault.get("recovered") is False:
         return None
     return _number(fault.get("recovery_sim_s"))
+
+
+def _missing(fault: Mapping[str, Any] | None) -> str:
+    """Why a fault's recovery has no value: not in that run, or never recovered."""
+    return (
+        "never recovered"
+        if fault is not None and fault.get("recovered") is False
+        else ("not measured")
+    )
 
 
 def _faults(document: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

@@ -29,7 +29,11 @@ def executor_section(result: Result) -> Markup:
     if not sides.differ:
         return Markup("")
     rows = [["executor", sides.executor_a, sides.executor_b]] + [
-        [row.label, side_value_text(row.unit, row.a), side_value_text(row.unit, row.b)]
+        [
+            row.label,
+            side_value_text(row.unit, row.a, row.missing_a),
+            side_value_text(row.unit, row.b, row.missing_b),
+        ]
         for row in sides.rows
     ]
     return join(
