@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -46,10 +47,17 @@ def dagstorm_command(ctx: StackContext, *args: str) -> list[str]:
 
 
 def inject_then_sigkill(
-    ctx: StackContext, journal: FaultJournal, spec: list[str]
+    ctx: StackContext,
+    journal: FaultJournal,
+    spec: list[str],
+    *,
+    ready: Callable[[dict[str, Any]], bool] | None = None,
 ) -> dict[str, Any]:
     """`dagstorm fault inject SPEC` in a child, SIGKILLed once its fault is verified.
 
+    With ``ready``, the kill waits (≤ 300 s) until ``ready(verified entry)`` also
+    holds: e.g. until the fault reached every process it is meant to (a fault that
+    keeps acting on new targets while it holds acts on none after the kill).
     Returns the fault journal's ``verified`` entry: the fault is left applied and
     orphaned, for `recover` to find.
     """
@@ -72,6 +80,8 @@ def inject_then_sigkill(
             )
 
         applied: dict[str, Any] = wait_for("the fault applied", verified, 300)
+        if ready is not None:
+            wait_for("the fault ready to be orphaned", lambda: ready(applied), 300)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)

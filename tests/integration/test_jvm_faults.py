@@ -154,8 +154,23 @@ def test_recover_after_a_sigkill_leaves_no_rule_loaded(
         "method=org.apache.spark.scheduler.Task.run",
         "latency_ms=20000",
     ]
-    applied = inject_then_sigkill(stack_context, journal, spec)
     ctx = FaultContext(stack=stack, journal=journal, embedded=stack_context)
+
+    def in_an_executor(applied: dict[str, Any]) -> bool:
+        # Inject returns once the first JVM holds the rule (often the driver, before its
+        # executor starts); the fault's watcher loads it into the executor soon after.
+        # Killed before that, no executor is slowed, the job ends at once, and with it
+        # the driver that held the rule: nothing would be left for recover to find.
+        spec_of = JvmFault.model_validate(_spec_of(journal, applied["id"]))
+        fault = JvmRuleFault(spec_of, applied["id"], ctx)
+        executors = [e for e in fault.recorded() if e.get("role") == "executor"]
+        return any(
+            any(fault.fault_id in name for name in AgentClient(e["port"]).rules())
+            for e in executors
+            if targets.still_running(e["pid"], e["create_time"]) is not None
+        )
+
+    applied = inject_then_sigkill(stack_context, journal, spec, ready=in_an_executor)
     spec_data = _spec_of(journal, applied["id"])
     orphan = JvmRuleFault(JvmFault.model_validate(spec_data), applied["id"], ctx)
     loaded = _rules_left(orphan)
