@@ -18,13 +18,46 @@ from dagstorm.stack.endpoints import Stack
 POLL_SECONDS = 3.0
 
 
-def unfinished(stack: Stack, run_ids: set[str]) -> int:
-    """How many of ``run_ids`` are still queued or running."""
+#: Queued and running DAG runs read per request, and at most this many requests a poll.
+PAGE_SIZE = 1000
+MAX_PAGES = 100
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """How many of this run's DAG runs are queued or running, and how it was read."""
+
+    count: int
+    #: Read over several pages: a run that ended between two requests may have shifted
+    #: one of ours past a page boundary, so a count of 0 is confirmed by another poll.
+    paged: bool
+
+
+def unfinished(stack: Stack, run_ids: set[str]) -> InFlight:
+    """How many of ``run_ids`` are still queued or running, over every page of them.
+
+    The stack may hold far more queued or running runs than this run's (a storm's
+    leftovers, other DAGs): all of them are read, ``PAGE_SIZE`` at a time.
+    """
     if not run_ids:
-        return 0
+        return InFlight(0, paged=False)
+    seen: set[str] = set()
+    pages = 0
     with api_client(stack) as client:
-        page = DagRunApi(client).get_dag_runs(dag_id="~", state=["queued", "running"], limit=1000)
-    return sum(1 for run in page.dag_runs if run.dag_run_id in run_ids)
+        api = DagRunApi(client)
+        while pages < MAX_PAGES:
+            page = api.get_dag_runs(
+                dag_id="~",
+                state=["queued", "running"],
+                limit=PAGE_SIZE,
+                offset=pages * PAGE_SIZE,
+                order_by=["id"],
+            )
+            pages += 1
+            seen.update(run.dag_run_id for run in page.dag_runs if run.dag_run_id in run_ids)
+            if len(page.dag_runs) < PAGE_SIZE:
+                break
+    return InFlight(len(seen), paged=pages > 1)
 
 
 @dataclass(frozen=True)
@@ -66,9 +99,10 @@ def wait_for_runs(
     reads its control inbox there).
     """
     left = 0
+    confirm = False  # a 0 read over several pages, to be read again
 
     def all_done() -> int | None:
-        nonlocal left
+        nonlocal left, confirm
         if between is not None:
             between()
         try:
@@ -76,10 +110,17 @@ def wait_for_runs(
             served = served_by(signal_loads, signals)
             # A served signal's run still checks and acknowledges it after the load.
             runs = set(triggered_run_ids(journal_path)) | set(served.values())
-            left = unfinished(stack, runs) + len(signals) - len(served)
+            in_flight = unfinished(stack, runs)
+            left = in_flight.count + len(signals) - len(served)
         except Exception:  # noqa: BLE001 - an unreachable API ends the wait, not the run
             return -1
-        return 0 if left == 0 else None
+        if left != 0:
+            confirm = False
+            return None
+        if in_flight.paged and not confirm:
+            confirm = True
+            return None
+        return 0
 
     done = poll_until(
         all_done,

@@ -19,8 +19,9 @@ def left(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Runs still unfinished at each poll (popped in order; the last one stays)."""
     remaining = [3, 2, 0]
 
-    def unfinished(stack: Any, runs: set[str]) -> int:
-        return remaining.pop(0) if len(remaining) > 1 else remaining[0]
+    def unfinished(stack: Any, runs: set[str]) -> drain.InFlight:
+        count = remaining.pop(0) if len(remaining) > 1 else remaining[0]
+        return drain.InFlight(count, paged=False)
 
     monkeypatch.setattr(drain, "sent_signal_ids", lambda path: [])
     monkeypatch.setattr(drain, "served_by", lambda stack, signals: {})
@@ -62,3 +63,54 @@ def test_an_unreachable_api_ends_the_wait(monkeypatch: pytest.MonkeyPatch, left:
 
     monkeypatch.setattr(drain, "unfinished", broken)
     assert drain.wait_for_runs(STACK, Path("j"), FakeClock(), 600, threading.Event()) == -1
+
+
+class FakeRuns:
+    """``DagRunApi.get_dag_runs`` over queued/running runs, paged by offset."""
+
+    def __init__(self, run_ids: list[str]) -> None:
+        self.run_ids = run_ids
+        self.calls: list[tuple[int, int]] = []
+
+    def get_dag_runs(self, **kwargs: Any) -> Any:
+        limit, offset = kwargs["limit"], kwargs["offset"]
+        self.calls.append((offset, limit))
+        chunk = self.run_ids[offset : offset + limit]
+        return type("Page", (), {"dag_runs": [type("R", (), {"dag_run_id": r}) for r in chunk]})
+
+
+def _fake_api(monkeypatch: pytest.MonkeyPatch, runs: FakeRuns) -> None:
+    from contextlib import nullcontext
+
+    monkeypatch.setattr(drain, "api_client", lambda stack: nullcontext(None))
+    monkeypatch.setattr(drain, "DagRunApi", lambda client: runs)
+
+
+def test_every_page_of_in_flight_runs_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 2,500 other runs are queued before ours: the first page alone would miss both.
+    others = [f"storm_{i}" for i in range(2500)]
+    runs = FakeRuns([*others, "ours_1", "ours_2"])
+    _fake_api(monkeypatch, runs)
+    found = drain.unfinished(STACK, {"ours_1", "ours_2", "ours_done"})
+    assert found == drain.InFlight(2, paged=True)
+    assert runs.calls == [(0, 1000), (1000, 1000), (2000, 1000)]
+
+
+def test_one_page_is_not_paged(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = FakeRuns(["a", "ours"])
+    _fake_api(monkeypatch, runs)
+    assert drain.unfinished(STACK, {"ours"}) == drain.InFlight(1, paged=False)
+
+
+def test_a_zero_read_over_pages_is_read_again_before_the_drain_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads = [drain.InFlight(0, paged=True), drain.InFlight(1, paged=True)]
+    reads += [drain.InFlight(0, paged=True), drain.InFlight(0, paged=True)]
+    monkeypatch.setattr(drain, "sent_signal_ids", lambda path: [])
+    monkeypatch.setattr(drain, "served_by", lambda stack, signals: {})
+    monkeypatch.setattr(drain, "triggered_run_ids", lambda path: ["r1"])
+    monkeypatch.setattr(drain, "unfinished", lambda stack, runs: reads.pop(0))
+    clock = FakeClock()
+    assert drain.wait_for_runs(STACK, Path("j"), clock, 600, threading.Event()) == 0
+    assert reads == [] and clock.elapsed() == 3 * drain.POLL_SECONDS
