@@ -18,9 +18,11 @@ from dagstorm.stack.endpoints import Stack
 POLL_SECONDS = 3.0
 
 
-#: Queued and running DAG runs read per request, and at most this many requests a poll.
-PAGE_SIZE = 1000
-MAX_PAGES = 100
+#: Queued and running DAG runs asked for per request (Airflow's API caps a page at its
+#: ``maximum_page_limit``, 100 by default, whatever is asked), and at most this many
+#: requests a poll.
+PAGE_SIZE = 100
+MAX_PAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,13 @@ def unfinished(stack: Stack, run_ids: set[str]) -> InFlight:
     """How many of ``run_ids`` are still queued or running, over every page of them.
 
     The stack may hold far more queued or running runs than this run's (a storm's
-    leftovers, other DAGs): all of them are read, ``PAGE_SIZE`` at a time.
+    leftovers, other DAGs): all of them are read, page after page, until the
+    server's ``total_entries`` are read (its pages may be shorter than asked).
     """
     if not run_ids:
         return InFlight(0, paged=False)
     seen: set[str] = set()
-    pages = 0
+    pages = offset = 0
     with api_client(stack) as client:
         api = DagRunApi(client)
         while pages < MAX_PAGES:
@@ -50,12 +53,14 @@ def unfinished(stack: Stack, run_ids: set[str]) -> InFlight:
                 dag_id="~",
                 state=["queued", "running"],
                 limit=PAGE_SIZE,
-                offset=pages * PAGE_SIZE,
+                offset=offset,
                 order_by=["id"],
             )
             pages += 1
             seen.update(run.dag_run_id for run in page.dag_runs if run.dag_run_id in run_ids)
-            if len(page.dag_runs) < PAGE_SIZE:
+            offset += len(page.dag_runs)
+            # The server's page may be shorter than asked: its total says when all is read.
+            if not page.dag_runs or offset >= (page.total_entries or 0):
                 break
     return InFlight(len(seen), paged=pages > 1)
 

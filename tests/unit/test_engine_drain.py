@@ -68,15 +68,16 @@ def test_an_unreachable_api_ends_the_wait(monkeypatch: pytest.MonkeyPatch, left:
 class FakeRuns:
     """``DagRunApi.get_dag_runs`` over queued/running runs, paged by offset."""
 
-    def __init__(self, run_ids: list[str]) -> None:
-        self.run_ids = run_ids
+    def __init__(self, run_ids: list[str], cap: int = 100) -> None:
+        self.run_ids, self.cap = run_ids, cap
         self.calls: list[tuple[int, int]] = []
 
     def get_dag_runs(self, **kwargs: Any) -> Any:
         limit, offset = kwargs["limit"], kwargs["offset"]
         self.calls.append((offset, limit))
-        chunk = self.run_ids[offset : offset + limit]
-        return type("Page", (), {"dag_runs": [type("R", (), {"dag_run_id": r}) for r in chunk]})
+        chunk = self.run_ids[offset : offset + min(limit, self.cap)]  # the server's cap
+        runs = [type("R", (), {"dag_run_id": r}) for r in chunk]
+        return type("Page", (), {"dag_runs": runs, "total_entries": len(self.run_ids)})
 
 
 def _fake_api(monkeypatch: pytest.MonkeyPatch, runs: FakeRuns) -> None:
@@ -87,13 +88,23 @@ def _fake_api(monkeypatch: pytest.MonkeyPatch, runs: FakeRuns) -> None:
 
 
 def test_every_page_of_in_flight_runs_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    # 2,500 other runs are queued before ours: the first page alone would miss both.
-    others = [f"storm_{i}" for i in range(2500)]
+    # 250 other runs are queued before ours: the first page alone would miss both.
+    others = [f"storm_{i}" for i in range(250)]
     runs = FakeRuns([*others, "ours_1", "ours_2"])
     _fake_api(monkeypatch, runs)
     found = drain.unfinished(STACK, {"ours_1", "ours_2", "ours_done"})
     assert found == drain.InFlight(2, paged=True)
-    assert runs.calls == [(0, 1000), (1000, 1000), (2000, 1000)]
+    assert runs.calls == [(0, 100), (100, 100), (200, 100)]
+
+
+def test_a_server_page_shorter_than_asked_is_followed_by_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A server capping pages at 30: its total, not the page's length, says when to stop.
+    runs = FakeRuns([*[f"other_{i}" for i in range(70)], "ours"], cap=30)
+    _fake_api(monkeypatch, runs)
+    assert drain.unfinished(STACK, {"ours"}) == drain.InFlight(1, paged=True)
+    assert [offset for offset, _ in runs.calls] == [0, 30, 60]
 
 
 def test_one_page_is_not_paged(monkeypatch: pytest.MonkeyPatch) -> None:
