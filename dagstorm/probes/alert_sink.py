@@ -3,9 +3,10 @@
 The reference pipeline's callbacks (task retry, task failure, missed deadline,
 rejected signal) POST one JSON object each to ``http://127.0.0.1:<port>/alerts``
 (the Airflow Variable ``dagstorm_alert_sink_url``, set by the deploy step). The
-sink checks the request (path, size, a JSON object with a ``kind``), answers at
-once (202) and hands an :class:`Alert` to a callback, whose errors are logged,
-never raised into the server. Payload fields: pipelines/dags/ad_pipeline/alerts.py.
+sink checks the request (path, size, a JSON object with a ``kind``), hands an
+:class:`Alert` to a callback (whose errors are logged, never raised into the server)
+and only then answers 202, so an acknowledged alert is always in the record.
+Payload fields: pipelines/dags/ad_pipeline/alerts.py.
 
 Example::
 
@@ -141,9 +142,11 @@ class _Handler(BaseHTTPRequestHandler):
             sink.count_rejected()
             self._answer(HTTPStatus.BAD_REQUEST, str(exc)[:200])
             return
-        sink.count_received()  # counted before the 202, so a sender's view and ours agree
-        self._answer(HTTPStatus.ACCEPTED, "accepted")
+        # Counted and handed on before the 202: a sender that has its answer knows the alert
+        # is in the run's record (a run that stops right after cannot miss it).
+        sink.count_received()
         sink.deliver(alert)
+        self._answer(HTTPStatus.ACCEPTED, "accepted")
 
 
 class _SinkServer(ThreadingHTTPServer):

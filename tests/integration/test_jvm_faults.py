@@ -67,13 +67,28 @@ def _partition(settings: PipelineSettings, tag: str) -> str:
 
 
 def _rules_left(fault: JvmRuleFault) -> dict[int, list[str]]:
-    """The rules of this fault still loaded in recorded JVMs that still run."""
+    """The rules of this fault still loaded in recorded JVMs that still run.
+
+    A JVM on its way out (its job ended once the rule was gone) closes its agent's socket
+    before the process is gone: asked again until it answers or has exited, never counted
+    as holding a rule it cannot be asked about.
+    """
     left: dict[int, list[str]] = {}
     for entry in fault.recorded():
-        if targets.still_running(entry["pid"], entry["create_time"]) is None:
-            continue
-        names = [n for n in AgentClient(entry["port"]).rules() if fault.fault_id in n]
-        left[entry["pid"]] = names
+
+        def answer(entry: dict[str, Any] = entry) -> tuple[bool, list[str]] | None:
+            """(still running, this fault's rules in it); None while it cannot tell."""
+            if targets.still_running(entry["pid"], entry["create_time"]) is None:
+                return (False, [])
+            try:
+                rules = AgentClient(entry["port"]).rules()
+            except FaultError:
+                return None  # exiting, or not answering yet: ask again
+            return (True, [n for n in rules if fault.fault_id in n])
+
+        running, names = wait_for(f"JVM {entry['pid']} answers or exits", answer, 60)
+        if running:
+            left[entry["pid"]] = names
     return left
 
 
