@@ -34,7 +34,8 @@ class LiveRun:
     active: dict[str, ActiveFault] = field(default_factory=dict)
     #: fault id → description, for every fault injected (scheduled or ad-hoc).
     described: dict[str, str] = field(default_factory=dict)
-    #: ad-hoc fault id → when (wall s) to revert it.
+    #: fault id → when (run s) to revert it: ad-hoc faults with a duration, and scheduled
+    #: faults that took effect late (held their whole duration from then).
     deadlines: dict[str, float] = field(default_factory=dict)
     paused: bool = False
     adhoc_count: int = 0

@@ -50,7 +50,7 @@ from dagstorm.run.events import Log, LogLevel, PhaseEnd, PhaseStart, RunEnd
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
-from dagstorm.scenarios.plan import Action, Plan, build_plan
+from dagstorm.scenarios.plan import Action, FaultWindow, Plan, build_plan
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.launcher import EmbeddedStack
@@ -66,6 +66,9 @@ __all__ = ["CONTROL_POLL_S", "LiveCheck", "LiveRun", "RunOutcome", "Runner"]
 LiveCheck = Callable[[Path], list[str]]
 #: How often (wall s) the timeline looks at the control inbox.
 CONTROL_POLL_S = 0.5
+#: A scheduled fault that takes effect more than this (s) after its planned start is held
+#: its whole duration from when it took effect (:meth:`Runner._hold_late_fault`).
+LATE_EFFECT_S = 1.0
 
 
 class Runner:
@@ -324,16 +327,39 @@ class Runner:
                 error = inject_fault(action.window.key, action.window.spec, live)
                 if error:
                     live.outcome.fault_errors.append(error)
+                else:
+                    self._hold_late_fault(action.window, live)
             case "fault_revert":
                 assert action.window is not None
-                if action.window.key in live.active:  # not reverted early by a command
+                key = action.window.key
+                # Not reverted early by a command, and not held longer for a late start.
+                if key in live.active and key not in live.deadlines:
                     self.progress.info(f"{when} revert {action.name}")
-                    revert_fault(action.window.key, live)
+                    revert_fault(key, live)
             case "run_end":
                 pass
 
+    def _hold_late_fault(self, window: FaultWindow, live: LiveRun) -> None:
+        """A fault that took effect late is held its whole duration from then.
+
+        A fault that waits for its target (a JVM fault for the pipeline's Spark job to
+        start) may take effect long after its planned start; reverted at the planned end,
+        it would hold for less than asked, or not at all. Its revert moves to its
+        ``duration`` after it took effect (the run's end still reverts it).
+        """
+        now = self.clock.elapsed()
+        late = now - window.start
+        if late <= LATE_EFFECT_S:
+            return
+        held = window.end - window.start
+        live.deadlines[window.key] = now + held
+        self.progress.info(
+            f"{clock_text(now)} {window.key} took effect {clock_text(late)} after its planned "
+            f"start: held {clock_text(held)} from now, until {clock_text(now + held)}"
+        )
+
     def _expire_adhoc(self, live: LiveRun) -> None:
-        """Revert the ad-hoc faults whose duration is over."""
+        """Revert the faults whose hold is over (ad-hoc ones, and scheduled ones held late)."""
         now = self.clock.elapsed()
         for key in expired_adhoc(live, now):
             self.progress.info(f"{clock_text(now)} revert {key} (its duration is over)")

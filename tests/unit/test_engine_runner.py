@@ -206,3 +206,44 @@ def test_an_undeclared_fault_target_stops_before_anything(
         runner.run()
     assert not (runner.runs_root).exists()
     assert LOG == []
+
+
+LATE_SCENARIO = """\
+name: late
+duration: 10m
+time_compression: 24
+faults:
+  - name: slow
+    at: 2m
+    duration: 1m
+    fault: {kind: network, link: airflow-db, effect: latency, latency_ms: 100}
+  - name: quick
+    at: 6m
+    duration: 1m
+    fault: {kind: network, link: kafka, effect: down}
+drain: 0
+"""
+
+
+def test_a_fault_that_takes_effect_late_is_held_its_whole_duration_from_then(
+    runner_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Applied 100 s after its planned start, a 1m fault is reverted 60 s later, not at once."""
+    runner = runner_for(LATE_SCENARIO, workloads=False)
+    clock = runner.clock
+
+    def inject(self: FakeFault) -> dict[str, Any]:
+        if self.spec.kind == "network" and getattr(self.spec, "link", "") == "airflow-db":
+            clock.advance(100.0)  # it waited for its target, as a JVM fault waits for the job
+        return {}
+
+    monkeypatch.setattr(FakeFault, "inject", inject)
+    outcome = runner.run()
+    events = read_journal(outcome.run_dir / "journal.jsonl")
+    at = {(e["kind"], e["fault_id"]): e["t"] for e in events if e["kind"].startswith("fault_")}
+    assert at[("fault_intent", "slow")] == 120.0
+    assert at[("fault_applied", "slow")] == 220.0
+    # Held 60 s from when it took effect (planned end 180 s: it would have held 0 s).
+    assert 280.0 <= at[("fault_reverted", "slow")] <= 281.0
+    # A fault that takes effect on time keeps its planned window.
+    assert (at[("fault_applied", "quick")], at[("fault_reverted", "quick")]) == (360.0, 420.0)

@@ -442,3 +442,34 @@ def test_jvms_without_the_agent_are_refused_with_the_fix(
         fault.inject()
     assert "dagstorm stack install" in (info.value.fix or "")
     assert fault.recorded() == []
+
+
+def test_an_oom_counts_only_in_an_executor_this_fault_loaded_its_rule_into(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier fault's exit 52 (executor 0) is not this one's evidence; its executor 1 is."""
+    from dagstorm.faults.jvm import watching
+
+    agent = _FakeAgent()
+    try:
+        monkeypatch.setattr(watching, "WAIT_S", 0.3)
+        monkeypatch.setattr(
+            targets,
+            "find_jvms",
+            lambda apps, jar, roles: [
+                targets.TargetJvm(os.getpid(), 1.0, "executor", "app-1", "1", agent.port)
+            ],
+        )
+        lost_0 = {"id": "0", "isActive": False, "removeReason": "Command exited with code 52"}
+        lost_1 = {"id": "1", "isActive": False, "removeReason": "Command exited with code 52"}
+        answers = [[lost_0], [lost_0, lost_1]]
+        monkeypatch.setattr(targets, "rest_executors", lambda bases, app_id: answers[0])
+        fault = _embedded_fault(tmp_path, monkeypatch, JvmFault(action="memory_stress", app="ad_*"))
+        monkeypatch.setattr(fault, "_rest_bases_of", lambda app_id: ["http://127.0.0.1:9"])
+        assert fault.scan() == 1
+        with pytest.raises(FaultError, match=r"no executor .* lost with exit code 52"):
+            fault.verify()
+        answers.pop(0)
+        assert fault.verify() == "executor 1 of app-1 lost: Command exited with code 52"
+    finally:
+        agent.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,8 @@ CRASH = (
     "apache.spark.api.python.BasePythonRunner$ReaderIterator$$anonfun$1.applyOrElse(PythonRunner"
     ".scala:704)\nCaused by: java.io.EOFException\n"
 )
+#: When the first worker of the verify tests' fault died (2026-12-06T05:01:11Z).
+HIT_WALL = datetime(2026, 12, 6, 5, 1, 11, tzinfo=UTC).timestamp()
 #: The shape of Spark 4.2's ``stages?details=true&taskStatus=FAILED`` (trimmed, real values).
 STAGES: list[dict[str, Any]] = [
     {
@@ -54,7 +57,14 @@ STAGES: list[dict[str, Any]] = [
         "stageId": 2,
         "attemptId": 0,
         "tasks": {
-            "7": {"taskId": 7, "executorId": "0", "status": "FAILED", "errorMessage": CRASH},
+            "7": {
+                "taskId": 7,
+                "executorId": "0",
+                "status": "FAILED",
+                "errorMessage": CRASH,
+                "launchTime": "2026-12-06T05:01:12.000GMT",
+                "duration": 2500,
+            },
             "8": {"taskId": 8, "executorId": "0", "status": "KILLED", "errorMessage": CRASH},
         },
     },
@@ -63,7 +73,14 @@ STAGES: list[dict[str, Any]] = [
         "stageId": 1,
         "attemptId": 0,
         "tasks": {
-            "3": {"taskId": 3, "executorId": "0", "status": "FAILED", "errorMessage": CRASH},
+            "3": {
+                "taskId": 3,
+                "executorId": "0",
+                "status": "FAILED",
+                "errorMessage": CRASH,
+                "launchTime": "2026-12-06T05:01:10.000GMT",
+                "duration": 2100,
+            },
             "4": {
                 "taskId": 4,
                 "executorId": "0",
@@ -318,7 +335,7 @@ def test_verify_reads_the_failed_task_from_the_rest_api_the_driver_then_history(
     fault.scan()
     hits = fault.markers_dir / "hits"
     hits.mkdir()
-    entry = {"pid": 41, "app_id": "app-1", "mib": 960, "limit_mb": 1024}
+    entry = {"pid": 41, "app_id": "app-1", "mib": 960, "limit_mb": 1024, "wall": HIT_WALL}
     (hits / "app-1@f9").write_text(json.dumps(entry) + "\n")
     evidence = fault.verify()
     assert evidence == (
@@ -327,6 +344,36 @@ def test_verify_reads_the_failed_task_from_the_rest_api_the_driver_then_history(
         + "; worker pid 41 filled 960 MiB of 1024 MiB"
     )
     assert asked == [("http://127.0.0.1:5", "app-1")]  # no driver found: the history server
+
+
+def test_crashes_that_ended_before_this_faults_first_worker_died_are_not_its_evidence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An earlier fault crashed tasks 3 and 7 of the same application; this fault's first
+    # worker died four minutes later, and nothing has crashed since.
+    monkeypatch.setattr(watching, "WAIT_S", 0.2)
+    monkeypatch.setattr(python_oom, "rest_failed_stages", lambda bases, app_id: STAGES)
+    monkeypatch.setattr(targets, "find_jvms", lambda apps, jar, roles: [])
+    fault = _fault(tmp_path, monkeypatch, "ad_events_stream-*")
+    fault.scan()
+    hits = fault.markers_dir / "hits"
+    hits.mkdir()
+    entry = {"pid": 41, "app_id": "app-1", "mib": 960, "limit_mb": 1024, "wall": HIT_WALL + 240}
+    (hits / "app-1@f9").write_text(json.dumps(entry) + "\n")
+    with pytest.raises(FaultError, match="Python worker exited unexpectedly"):
+        fault.verify()
+    # Without a worker of its own (no hit), a crash is not evidence either.
+    (hits / "app-1@f9").unlink()
+    with pytest.raises(FaultError):
+        fault.verify()
+
+
+def test_a_crash_ends_when_its_task_launched_plus_its_duration() -> None:
+    task = STAGES[1]["tasks"]["3"]
+    assert python_oom.task_end_s(task) == pytest.approx(HIT_WALL + 1.1)
+    assert python_oom.task_end_s({"launchTime": "yesterday"}) is None
+    assert python_oom.crashes_since([task], HIT_WALL + 2.0) == [task]  # within the slack
+    assert python_oom.crashes_since([task], HIT_WALL + 2.2) == []
 
 
 def test_verify_without_the_signature_names_what_a_python_oom_needs(

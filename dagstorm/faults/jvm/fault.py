@@ -180,8 +180,14 @@ class JvmRuleFault(AppWatchingFault):
 
     def _oom_evidence(self) -> str:
         def lost(app_id: str, bases: list[str]) -> str | None:
+            # Only an executor this fault loaded its rule into: an earlier fault's OOM of the
+            # same application (its executor 0, say) is not this one's evidence.
+            with self._lock:
+                mine = {j.executor_id for j in self._loaded if j.app_id == app_id}
             executors = targets.rest_executors(bases, app_id) or []
             for executor in targets.oom_exits(executors):
+                if str(executor.get("id")) not in mine:
+                    continue
                 reason = str(executor.get("removeReason", ""))[:160]
                 return f"executor {executor.get('id')} of {app_id} lost: {reason}"
             return None

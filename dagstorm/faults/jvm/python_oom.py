@@ -20,6 +20,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ from dagstorm.stack.embedded.launcher import EmbeddedStack
 
 #: What Spark says of a task whose Python worker died (EOF on its socket).
 SIGNATURE = "Python worker exited unexpectedly"
+#: Spark's task times are milliseconds of the executor's clock, ours of this host's: the same
+#: clock here, but a task's end is rounded and logged a little after the worker died.
+CLOCK_SLACK_S = 1.0
 
 RESTART_FIX = (
     "restart the stack (`dagstorm stack down && dagstorm stack up`): it writes the daemon "
@@ -57,6 +61,30 @@ def python_crashes(stages: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 {**task, "stageId": stage.get("stageId"), "stageAttemptId": stage.get("attemptId")}
             )
     return sorted(found, key=lambda t: int(t.get("taskId", 0)))
+
+
+def task_end_s(task: dict[str, Any]) -> float | None:
+    """When a REST task entry ended (epoch seconds: ``launchTime`` + ``duration``), or None."""
+    launched = str(task.get("launchTime", ""))
+    try:
+        start = datetime.strptime(launched.replace("GMT", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
+    return start.timestamp() + float(task.get("duration") or 0) / 1000.0
+
+
+def crashes_since(tasks: Iterable[dict[str, Any]], since: float) -> list[dict[str, Any]]:
+    """The crashed tasks that ended at or after ``since`` (a worker of this fault died first).
+
+    Another fault's crashes of the same application ended before this fault's first
+    worker died; an entry without times cannot be placed and is left out.
+    """
+    out = []
+    for task in tasks:
+        ended = task_end_s(task)
+        if ended is not None and ended >= since - CLOCK_SLACK_S:
+            out.append(task)
+    return out
 
 
 def rest_failed_stages(base_urls: Sequence[str], app_id: str) -> list[dict[str, Any]] | None:
@@ -187,22 +215,29 @@ class PythonWorkerOom(AppWatchingFault):
         return out
 
     def evidence(self, app_id: str, bases: Sequence[str]) -> str | None:
-        """The first task of ``app_id`` that failed with the signature, said in one line."""
-        crashes = python_crashes(rest_failed_stages(bases, app_id) or [])
+        """The first task of ``app_id`` this fault crashed, said in one line.
+
+        This fault's own workers record a hit before they die: only a crash that ended
+        after the first of them counts (not one an earlier fault caused in the same
+        application), so verify waits for a worker of its own.
+        """
+        filled = sorted(
+            (h for h in self.hits() if h.get("app_id") == app_id),
+            key=lambda h: float(h.get("wall", 0.0)),
+        )
+        if not filled:
+            return None
+        since = float(filled[0].get("wall", 0.0))
+        crashes = crashes_since(python_crashes(rest_failed_stages(bases, app_id) or []), since)
         if not crashes:
             return None
         task = crashes[0]
-        filled = [h for h in self.hits() if h.get("app_id") == app_id]
-        memory = (
-            f"; worker pid {filled[0].get('pid')} filled {filled[0].get('mib')} MiB "
-            f"of {filled[0].get('limit_mb')} MiB"
-            if filled
-            else ""
-        )
+        worker = filled[0]
         return (
             f"task {task.get('taskId')} (stage {task.get('stageId')}, executor "
             f"{task.get('executorId')}) of {app_id} failed: "
-            f"{first_line(str(task.get('errorMessage', '')))}{memory}"
+            f"{first_line(str(task.get('errorMessage', '')))}; worker pid {worker.get('pid')} "
+            f"filled {worker.get('mib')} MiB of {worker.get('limit_mb')} MiB"
         )
 
     def verify(self) -> str:
