@@ -178,6 +178,22 @@ def test_a_partition_still_loading_at_the_end_is_in_flight_not_lost() -> None:
     assert m.total is not None and m.total.expected == 160
 
 
+def test_a_success_of_a_run_this_run_did_not_trigger_does_not_load_its_partition() -> None:
+    """A run a previous run left queued loaded 23:00 earlier; this run's own is still running."""
+    dag_runs = runs(("2026-03-01T22", "success"), ("2026-03-01T23", "success"))
+    dag_runs = pd.concat([dag_runs, runs(("2026-03-01T23", "running"))], ignore_index=True)
+    dag_runs["triggered"] = [True, False, True]
+    m = data_completeness(
+        ledger_frame(LEDGER), serving(SERVING), partitions=PARTITIONS, dag_runs=dag_runs
+    )
+    assert (m.in_flight_partitions, m.in_flight_partition_events) == (1, 11)
+    dag_runs["triggered"] = [True, True, True]  # its own earlier run did load it
+    m = data_completeness(
+        ledger_frame(LEDGER), serving(SERVING), partitions=PARTITIONS, dag_runs=dag_runs
+    )
+    assert m.in_flight_partitions == 0
+
+
 def test_a_partition_whose_load_failed_or_succeeded_is_expected() -> None:
     for states in (("failed",), ("failed", "success"), ("running", "success")):
         m = data_completeness(

@@ -196,10 +196,18 @@ def _unfinished_hours(ledger: pd.DataFrame, partitions: pd.DataFrame) -> set[str
 
 
 def _in_flight_hours(dag_runs: pd.DataFrame | None) -> set[str]:
-    """Partition hours with a DAG run queued or running at the end and none succeeded."""
+    """Partition hours with a DAG run queued or running at the end and none succeeded.
+
+    Only the runs this run asked for count (``triggered``, where the frame says): a run
+    a previous run left queued may load the same hour (the same seed writes the same
+    hours) while this run's own load of it is still under way.
+    """
     if dag_runs is None or dag_runs.empty:
         return set()
-    runs = dag_runs[dag_runs["partition_hour"].notna()].copy()
+    runs = dag_runs[dag_runs["partition_hour"].notna()]
+    if "triggered" in runs.columns:
+        runs = runs[runs["triggered"].fillna(False).astype(bool)]
+    runs = runs.copy()
     runs["key"] = hour_keys(runs["partition_hour"].astype(str).str.slice(0, 13) + ":00:00Z")
     loaded = set(runs.loc[runs["state"] == "success", "key"].dropna())
     pending = set(runs.loc[runs["state"].isin(("queued", "running")), "key"].dropna())
