@@ -138,6 +138,16 @@ def _throughput_text(f: FaultRecovery) -> str:
     return f"baseline {number_text(f.throughput_baseline_per_min)}/min; {worst}; {back}"
 
 
+def _delays_cell(f: FaultRecovery) -> str:
+    """``6.1s`` or ``6.1s – 20.3s (3)``: the waits before this window's retries."""
+    delays = f.retry_delays_wall_s
+    if not delays:
+        return "n/a"
+    if len(delays) == 1:
+        return duration_text(delays[0])
+    return f"{duration_text(min(delays))} – {duration_text(max(delays))} ({len(delays)})"
+
+
 def _stages_text(f: FaultRecovery) -> str:
     """``load 4 / 3; queueing 1 / 0``: failed / retried tries per stage of the pipeline."""
     if not f.stages:
@@ -169,6 +179,7 @@ def recovery_table(result: Result) -> Markup:
                     duration_text(f.task_recovery_sim_s) + " sim",
                     _throughput_text(f),
                     str(f.retries),
+                    _delays_cell(f),
                     _stages_text(f),
                     str(f.runs_retried),
                     str(len(f.failed_runs)),
@@ -188,6 +199,7 @@ def recovery_table(result: Result) -> Markup:
                     "task recovery",
                     "throughput (finished tries/min)",
                     "retries",
+                    "wait before a retry (wall)",
                     "tries failed / retried, by stage",
                     "runs retried",
                     "failed runs",
@@ -195,7 +207,7 @@ def recovery_table(result: Result) -> Markup:
                     "alert latency (wall)",
                 ],
                 rows,
-                numeric=[6, 8, 9],
+                numeric=[6, 9, 10],
             )
         )
     for error in overall.fault_errors:

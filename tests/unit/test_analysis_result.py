@@ -27,8 +27,10 @@ from dagstorm.core.errors import ExitCode
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "journals" / "broker_outage"
 H22 = pd.Timestamp("2026-03-01T22:00", tz="UTC")
 H23 = pd.Timestamp("2026-03-01T23:00", tz="UTC")
+# The retry waited 1m5s: try 1 ended at 180 s, try 2 started at 245 s (fixture README).
 STORY = (
     "kafka broker kill at 2m (sim 48m): 1 run retried (failed tries: transform 1),"
+    " 1m5s wall before a retry,"
     " recovered in 18m sim, throughput −33.3% at worst, back to ≥90% 40s wall after the"
     " revert, SLA 66.7%, 0 lost — 4 of 5 SLOs passed"
 )

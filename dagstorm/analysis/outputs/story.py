@@ -92,7 +92,7 @@ def _recovery_parts(recovery: RetryRecovery) -> list[str]:
     """
     failed = failed_by_stage(recovery.faults)
     where = f" (failed tries: {stage_counts_text(failed)})" if failed else ""
-    retried = f"{plural(recovery.runs_retried, 'run')} retried{where}"
+    retried = f"{plural(recovery.runs_retried, 'run')} retried{where}{_delays_text(recovery)}"
     slowed = _throughput_part(recovery.faults)
     if recovery.unrecovered:
         never = f"{recovery.unrecovered} of {len(recovery.faults)} never recovered"
@@ -104,6 +104,18 @@ def _recovery_parts(recovery: RetryRecovery) -> list[str]:
             return [f"no visible impact (0 retries, 0 failed runs); {next_success}"]
         return ["0 retries, 0 failed runs", *slowed, next_success]
     return [retried, f"recovered in {duration_text(recovery.max_sim_s)} sim", *slowed]
+
+
+def _delays_text(recovery: RetryRecovery) -> str:
+    """``, 6.1s–20.3s wall before a retry`` (the backoff lived), or '' without retries."""
+    delays = [d for f in recovery.faults for d in f.retry_delays_wall_s]
+    if not delays or recovery.retries == 0:
+        return ""
+    low, high = min(delays), max(delays)
+    span = duration_text(low)
+    if high - low >= 0.05:
+        span += f"–{duration_text(high)}"
+    return f", {span} wall before a retry"
 
 
 def _throughput_part(faults: tuple[FaultRecovery, ...]) -> list[str]:

@@ -7,7 +7,8 @@ For each window ``[start, end]`` (see :mod:`fault_windows`), optionally for one 
   fault's end − the fault's end (also from the fault's start, and the same for
   the first successful task try); infinite when nothing succeeded after it;
 - retries = task tries with ``try_number`` > 1 that started between the window's
-  start and the recovery (the end of the run when never recovered);
+  start and the recovery (the end of the run when never recovered), and the wait
+  before each (its start − the previous try's end: :mod:`.retry_delays`);
 - failed runs = dag runs whose last state is ``failed`` and that ended between
   the window's start and its horizon (the next window starting after this one
   ends, or the end of the run);
@@ -35,6 +36,7 @@ from dagstorm.analysis.measures.faults.fault_windows import (
     FaultWindows,
     horizon,
 )
+from dagstorm.analysis.measures.faults.retry_delays import retry_delays
 from dagstorm.analysis.measures.faults.stage_tries import StageTries, stage_tries
 from dagstorm.analysis.measures.scheduler.throughput import finished_times
 from dagstorm.analysis.rundata.stages import StageMap
@@ -71,6 +73,9 @@ class FaultRecovery:
     failed_runs: tuple[str, ...]
     horizon_t: float
     alerts: AlertLatency
+    #: Wall seconds from each retried try's previous try's end to its start, in the order
+    #: the retries started (the backoff the pipeline lived; :mod:`.retry_delays`).
+    retry_delays_wall_s: tuple[float, ...] = ()
     #: Finished tries per minute before the fault (median of up to 5 minutes); None:
     #: no minute before it to compare with (then the throughput fields are None).
     throughput_baseline_per_min: float | None = None
@@ -157,6 +162,7 @@ def retry_recovery(
                 failed_runs=failed_runs,
                 retry_rows=retry_rows,
                 failed_rows=failed_rows,
+                task_tries=task_tries,
                 alerts=(matched_alerts, alerts),
                 compression=compression,
                 end_t=end_t,
@@ -192,6 +198,7 @@ def _one(
     failed_runs: pd.DataFrame,
     retry_rows: pd.DataFrame,
     failed_rows: pd.DataFrame,
+    task_tries: pd.DataFrame,
     alerts: tuple[pd.DataFrame, pd.DataFrame],
     compression: float,
     end_t: float,
@@ -245,6 +252,7 @@ def _one(
         failed_runs=tuple(f"{r['dag_id']}/{r['run_id']}" for r in failed.to_dict("records")),
         horizon_t=horizon_t,
         alerts=alert_latency(matched, received, since_t=window.start_t, until_t=horizon_t),
+        retry_delays_wall_s=retry_delays(retried, task_tries),
         throughput_baseline_per_min=around.baseline_per_min,
         throughput_baseline_minutes=around.baseline_minutes,
         worst_minute=around.worst_minute,
