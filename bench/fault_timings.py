@@ -1,11 +1,15 @@
 """How long each fault takes to take effect (inject + verify) and to revert, on the real stack.
 
-Usage: .venv/bin/python bench/fault_timings.py [--repeat N] [--jvm [--jvm-actions A,B]]
+Usage: .venv/bin/python bench/fault_timings.py [--repeat N]
+       [--jvm [--jvm-actions A,B] | --airflow [--airflow-actions A,B]]
 Needs a running embedded stack (`dagstorm stack up`). Prints one row per fault.
 With --jvm, the rows are the JVM faults' instead: the bench spark-submits its own
 bounded target application (bench/jvm_target_job.py, named dagstorm-bench-jvm-<pid>)
 and times each action on its executors, the destructive ones last; the target is
 stopped at the end, on an error and on Ctrl-C.
+With --airflow, the rows are the Airflow REST-API faults' (bench/airflow_timings.py):
+on the reference pipeline's pool, Connection and the DAG scheduler_bench_000; the
+bench's own run (for clear_runs) is deleted at the end, on an error and on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from jvm_target import ACTIONS, TargetApp, jvm_specs  # the sibling helper: the JVM rows
+import airflow_timings  # the sibling helpers: the Airflow rows, the JVM rows
+from jvm_target import ACTIONS, TargetApp, jvm_specs
 
 from dagstorm.core.errors import FaultError
 from dagstorm.core.progress import Progress
@@ -117,15 +123,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The bench's options."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each fault")
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--jvm",
         action="store_true",
         help="time the JVM faults instead, on a target application the bench submits and stops",
+    )
+    mode.add_argument(
+        "--airflow",
+        action="store_true",
+        help="time the Airflow REST-API faults instead, on the reference pipeline's pool,"
+        " Connection and DAG scheduler_bench_000 (every change reverted)",
     )
     parser.add_argument(
         "--jvm-actions",
         default=",".join(ACTIONS),
         help=f"with --jvm: the actions, comma-separated, run in the order {','.join(ACTIONS)}",
+    )
+    parser.add_argument(
+        "--airflow-actions",
+        default=",".join(airflow_timings.ACTIONS),
+        help="with --airflow: the actions, comma-separated, run in the order"
+        f" {','.join(airflow_timings.ACTIONS)}",
     )
     args = parser.parse_args(argv)
     if not 1 <= args.repeat <= 20:
@@ -133,6 +152,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.actions = [a.strip() for a in args.jvm_actions.split(",") if a.strip()]
     if unknown := sorted(set(args.actions) - set(ACTIONS)):
         parser.error(f"unknown --jvm-actions {', '.join(unknown)}; known: {', '.join(ACTIONS)}")
+    known = airflow_timings.ACTIONS
+    args.airflow_actions = [a.strip() for a in args.airflow_actions.split(",") if a.strip()]
+    if unknown := sorted(set(args.airflow_actions) - set(known)):
+        parser.error(f"unknown --airflow-actions {', '.join(unknown)}; known: {', '.join(known)}")
     return args
 
 
@@ -160,6 +183,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     stack = resolve_stack(config)
     ctx = FaultContext(stack=stack, journal=journal, embedded=stack_ctx)
     with sigterm_raises():
+        if args.airflow:
+            api = airflow_timings.RestApi(stack)
+            make = partial(FaultManager, ctx)
+            airflow_timings.airflow_main(make, api, args.airflow_actions, args.repeat)
+            return
         if not args.jvm:
             with FaultManager(ctx) as manager:
                 time_rows(manager, SPECS, args.repeat)

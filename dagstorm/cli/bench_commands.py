@@ -38,7 +38,8 @@ BENCHES = {
     "faults": Bench(
         "fault_timings.py",
         "time each fault takes to take effect and to revert (needs a running stack;"
-        " --jvm: the JVM faults, on a target application the bench submits)",
+        " --jvm: the JVM faults, on a target application the bench submits; --airflow: the"
+        " Airflow REST-API faults, on the reference pipeline's objects)",
         "dagstorm bench faults --repeat 3",
     ),
     "kafka": Bench(
@@ -125,6 +126,7 @@ BENCHES = {
 #: Scripts under bench/ that are not benchmarks themselves (used by one).
 HELPERS = frozenset(
     {
+        "airflow_timings.py",
         "input_mutations.py",
         "jvm_target.py",
         "jvm_target_job.py",
