@@ -31,7 +31,7 @@ from airflow_client.client import TriggerDAGRunPostBody as TriggerBody
 from airflow_client.client.exceptions import ApiException, NotFoundException
 
 from dagstorm.clients.airflow import api_client
-from dagstorm.core.errors import FaultError
+from dagstorm.core.errors import DagstormError, FaultError
 from dagstorm.core.polling import poll_until
 from dagstorm.faults.airflow_api.base import TIMEOUT, api_error
 from dagstorm.faults.manager import ActiveFault
@@ -170,7 +170,7 @@ class Targets:
             for run_id in self.runs:
                 self._wait_finished(run_id, timeout=RUN_WAIT_S if exc is None else EXIT_WAIT_S)
                 self.api.delete_run(DAG, run_id)
-        except FaultError as error:  # said, never hiding the error that ended the block
+        except DagstormError as error:  # said, never hiding the error that ended the block
             print(f"run(s) {', '.join(self.runs)} of {DAG} left: {error.what}", file=sys.stderr)
             if exc is None:
                 raise
@@ -216,8 +216,9 @@ def time_airflow_rows(manager: Injector, rows: Sequence[Row], repeat: int) -> No
                 started = time.monotonic()
                 manager.revert(active)
                 revert.append(time.monotonic() - started)
-        except FaultError as exc:  # the manager reverted it (or keeps it to revert at its end)
-            print(f"{row.spec.describe():{width}} failed: {exc.what}", flush=True)
+        except (DagstormError, OSError) as exc:  # the manager reverted it (or will, at its end)
+            said = exc.what if isinstance(exc, DagstormError) else str(exc)
+            print(f"{row.spec.describe():{width}} failed: {said}", flush=True)
             continue
         print(
             f"{row.spec.describe():{width}} {statistics.median(effect):>14.2f} "

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import dagstorm.faults.manager as manager_mod
-from dagstorm.core.errors import FaultError
+from dagstorm.core.errors import FaultError, ServiceUnreachableError
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager
@@ -55,11 +55,14 @@ class FakeApi:
 
     def __init__(self, paused: bool = False, run_polls: int = 1) -> None:
         self.paused = paused
+        self.unreachable = False
         self.run_polls = run_polls
         self.events: list[str] = []
         self.looks: dict[str, int] = {}
 
     def is_paused(self, dag_id: str) -> bool:
+        if self.unreachable:
+            raise ServiceUnreachableError("Airflow's token endpoint did not answer")
         return self.paused
 
     def trigger(self, dag_id: str, run_id: str) -> None:
@@ -318,3 +321,15 @@ def test_ctrl_c_reverts_the_fault_then_deletes_the_bench_run(api: FakeApi, tmp_p
         "delete dagstorm_bench_faults",
     ]
     assert not manager.active
+
+
+def test_a_row_whose_preparation_fails_prints_failed_and_the_next_rows_run(
+    api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.unreachable = True
+    manager = _manager(tmp_path)
+    af.airflow_main(lambda: manager, api, ["clear_runs", "break_dag"], 1)
+    assert api.events == ["inject break_dag", "revert break_dag"]  # no run: none to delete
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].endswith("failed: Airflow's token endpoint did not answer")
+    assert lines[2].endswith(af.TIMED["break_dag"])
