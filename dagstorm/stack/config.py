@@ -30,6 +30,8 @@ from dagstorm.stack.topology import LINKS, Executor, LinkName, component_order, 
 
 DEFAULT_STACK_FILE = "dagstorm.stack.yaml"
 DEFAULT_STATE_DIR = ".dagstorm"
+#: :attr:`StackConfig.source` of a config read from no file (defaults, environment).
+DEFAULT_SOURCE = "the stack config"
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -192,7 +194,7 @@ class StackConfig(_Strict):
             raise ValueError("kind: external needs an `external:` block with the endpoints")
         return self
 
-    _source: str = PrivateAttr("the stack config")
+    _source: str = PrivateAttr(DEFAULT_SOURCE)
 
     @property
     def source(self) -> str:
