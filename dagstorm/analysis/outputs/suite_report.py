@@ -5,7 +5,8 @@ Each scenario that produced a run directory contributes its own ``<testsuite>``
 before or outside its SLOs (an infrastructure error) is a test suite with one
 ``<error>`` case; scenarios not run because the suite stopped are ``<skipped>``.
 ``summary.json`` (``"format": 1``) and ``summary.md`` list every scenario with
-its verdict, exit code and run directory.
+its verdict, exit code, run directory and the stack it ran on (an entry may
+name its own stack config, docs/nightly.md).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class ScenarioOutcome:
     #: Not run: the suite stopped before it.
     skipped: bool = False
     wall_s: float = 0.0
+    #: The stack config it ran on (a file, or where the suite's own came from).
+    stack: str | None = None
+    #: ``local executor``, ``celery executor``, ``external stack``, …
+    executor: str | None = None
 
 
 def suite_exit_code(outcomes: Sequence[ScenarioOutcome]) -> ExitCode:
@@ -82,6 +87,7 @@ def suite_junit_tree(
             root.append(_single(outcome, "skipped", outcome.error or "the suite stopped first"))
         else:
             root.append(_single(outcome, "error", outcome.error or "the run did not start"))
+        _add_stack(root[-1], outcome)
     totals = {key: 0 for key in ("tests", "failures", "errors", "skipped")}
     for suite in root:
         for key in totals:
@@ -108,6 +114,17 @@ def _single(outcome: ScenarioOutcome, kind: str, message: str) -> ET.Element:
     return suite
 
 
+def _add_stack(suite: ET.Element, outcome: ScenarioOutcome) -> None:
+    """``stack`` and ``executor`` properties: which stack the scenario ran on."""
+    properties = suite.find("properties")
+    if properties is None:
+        properties = ET.Element("properties")
+        suite.insert(0, properties)  # the schema wants <properties> first
+    for name, value in (("stack", outcome.stack), ("executor", outcome.executor)):
+        if value is not None:
+            ET.SubElement(properties, "property", name=name, value=value)
+
+
 def _add_case(suite: ET.Element, name: str, kind: str, message: str, *, count: bool = True) -> None:
     case = ET.SubElement(
         suite, "testcase", classname=f"dagstorm.{suite.get('name')}", name=name, time="0"
@@ -122,15 +139,25 @@ def _add_case(suite: ET.Element, name: str, kind: str, message: str, *, count: b
 
 
 def write_suite_outputs(
-    suite_dir: Path, name: str, outcomes: Sequence[ScenarioOutcome]
+    suite_dir: Path,
+    name: str,
+    outcomes: Sequence[ScenarioOutcome],
+    *,
+    stack_error: str | None = None,
 ) -> tuple[Path, Path, Path]:
-    """Write ``junit.xml``, ``summary.json`` and ``summary.md`` into ``suite_dir``."""
+    """Write ``junit.xml``, ``summary.json`` and ``summary.md`` into ``suite_dir``.
+
+    ``stack_error``: the suite could not bring its own stack back at the end
+    (an entry ran on another); it makes the suite exit 3.
+    """
     suite_dir.mkdir(parents=True, exist_ok=True)
     results = _results(outcomes)
     tree = suite_junit_tree(name, outcomes, results)
     body = ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True) + b"\n"
     junit = atomic_write(suite_dir / RunDirectory.JUNIT, body)
     code = suite_exit_code(outcomes)
+    if stack_error is not None:
+        code = worst_exit_code([code, ExitCode.INFRASTRUCTURE])
     rows = [_row(o, r) for o, r in zip(outcomes, results, strict=True)]
     document = {
         "format": SUMMARY_FORMAT,
@@ -139,6 +166,7 @@ def write_suite_outputs(
         "exit_code": int(code),
         "passed": code == ExitCode.OK,
         "scenarios": rows,
+        "stack_error": stack_error,
     }
     summary = atomic_write(
         suite_dir / "summary.json", orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
@@ -146,13 +174,16 @@ def write_suite_outputs(
     lines = [
         f"# {name}: {'PASS' if code == ExitCode.OK else 'FAIL'} (exit {int(code)})",
         "",
-        "| scenario | verdict | exit | score | SLOs failed | wall | run directory |",
-        "|---|---|---|---|---|---|---|",
+        "| scenario | verdict | exit | score | SLOs failed | wall | stack | run directory |",
+        "|---|---|---|---|---|---|---|---|",
     ]
+    if stack_error is not None:
+        lines[1:1] = ["", f"**stack not brought back:** {stack_error}"]
     for row in rows:
+        stack = f"{row['stack']} ({row['executor']})" if row["stack"] else "-"
         lines.append(
             f"| {row['scenario']} | {row['verdict']} | {row['exit_code']} | {row['score']} "
-            f"| {row['slos_failed']} | {row['wall']} | {row['run_dir'] or '-'} |"
+            f"| {row['slos_failed']} | {row['wall']} | {stack} | {row['run_dir'] or '-'} |"
         )
     markdown = atomic_write(suite_dir / "summary.md", ("\n".join(lines) + "\n").encode())
     return junit, summary, markdown
@@ -181,4 +212,6 @@ def _row(outcome: ScenarioOutcome, result: Result | None) -> dict[str, Any]:
         "wall": duration_text(result.run.wall_s if result else outcome.wall_s),
         "run_dir": None if outcome.run_dir is None else str(outcome.run_dir),
         "error": outcome.error,
+        "stack": outcome.stack,
+        "executor": outcome.executor,
     }
