@@ -86,30 +86,39 @@ def nightly(
         runs_of_scenario,
     )
     from dagstorm.cli.run_flow import execute_loaded
+    from dagstorm.core.progress import Progress
     from dagstorm.harness.baseline import baseline_candidates, resolve_baseline
     from dagstorm.harness.flow import FinishedRun
     from dagstorm.harness.options import RunOptions
     from dagstorm.harness.suite import run_suite
+    from dagstorm.harness.suite_stacks import SuiteStacks, bring_up
     from dagstorm.metrics.server import MetricsAddress
     from dagstorm.scenarios.loader import LoadedScenario
+    from dagstorm.stack.config import StackConfig, load_stack_config
 
     chosen = parse_tolerances(tolerances)
     if baseline is not None and not baseline.is_file():
         # The first night of a CI job: nothing to compare with yet, not an error.
         click.echo(f"no history at {baseline} yet: no scenario has a baseline", err=True)
+    stacks = SuiteStacks(
+        home=settings.config(),
+        bring=bring_up(Progress(quiet=settings.quiet)),
+        read=lambda path: load_stack_config(path, state_dir=settings.state_dir),
+    )
+    stacks.check(suite)  # an entry's stack that cannot replace the suite's: exit 2
     if dry_run:
-        _print_plan(suite)
+        _print_plan(suite, stacks)
         return
     history_path = default_history_path(runs_dir, history)
     recorded = baseline_candidates(read_history(baseline)) if baseline is not None else []
 
-    def run_one(loaded: LoadedScenario) -> FinishedRun:
+    def run_one(loaded: LoadedScenario, stack: StackConfig | None) -> FinishedRun:
         base = None
         if baseline is not None and runs_of_scenario(recorded, loaded.scenario.name, last=1):
             base = resolve_baseline(baseline, loaded.scenario.name, chosen)
         metrics = None if metrics_port is None else MetricsAddress(metrics_port, metrics_host)
         options = RunOptions(baseline=base, history=history_path, suite=suite.name, metrics=metrics)
-        return execute_loaded(settings, loaded, runs_dir, options=options)
+        return execute_loaded(settings, loaded, runs_dir, options=options, stack=stack)
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     outcome = run_suite(
@@ -117,33 +126,61 @@ def nightly(
         suite_dir=runs_dir / f"{stamp}-suite-{suite.name}",
         run_one=run_one,
         echo=click.echo,
+        stacks=stacks,
     )
     sys.exit(int(outcome.exit_code))
 
 
-def _print_plan(suite: object) -> None:
+def _print_plan(suite: object, stacks: object) -> None:
     from dagstorm.core.durations import duration_text
+    from dagstorm.harness.suite_stacks import SuiteStacks
     from dagstorm.scenarios.plan import build_plan
-    from dagstorm.scenarios.suite import LoadedSuite, planned_wall_s
+    from dagstorm.scenarios.suite import SWITCH_ESTIMATE_S, LoadedSuite, planned_wall_s
 
-    assert isinstance(suite, LoadedSuite)
+    assert isinstance(suite, LoadedSuite) and isinstance(stacks, SuiteStacks)
     budget = f", budget {duration_text(suite.budget_s)}" if suite.budget_s else ""
+    switches = suite.switches
+    switching = (
+        f" (with {len(switches)} stack switch(es) × ~{duration_text(SWITCH_ESTIMATE_S)})"
+        if switches
+        else ""
+    )
+    home, home_executor = stacks.label(None)
     click.echo(
         f"suite {suite.name} ({suite.path}): {len(suite.scenarios)} scenario(s), "
-        f"planned {duration_text(suite.planned_s)} wall{budget}"
+        f"planned {duration_text(suite.planned_s)} wall{switching}{budget}; "
+        f"stack {home} ({home_executor})"
     )
     elapsed = 0.0
+
+    def switch_line(index: int) -> None:
+        nonlocal elapsed
+        if index not in switches:
+            return
+        entry = suite.stack_of(index) if index < len(suite) else None
+        stack, executor = stacks.label(entry)
+        whose = "back to the suite's stack" if entry is None else "to stack"
+        click.echo(
+            f"  -> switch {whose} {stack} ({executor}) at +{duration_text(elapsed)}: "
+            f"~{duration_text(SWITCH_ESTIMATE_S)} planned"
+        )
+        elapsed += SWITCH_ESTIMATE_S
+
     for index, loaded in enumerate(suite.scenarios, start=1):
+        switch_line(index - 1)
         scenario = loaded.scenario
         plan = build_plan(scenario)
+        entry = suite.stack_of(index - 1)
+        on = "" if entry is None else f" on {entry.label}"
         click.echo(
-            f"  {index}. {scenario.name} ({loaded.path}) at +{duration_text(elapsed)}: "
+            f"  {index}. {scenario.name} ({loaded.path}){on} at +{duration_text(elapsed)}: "
             f"{duration_text(scenario.duration)} wall + {duration_text(scenario.drain)} drain "
             f"(sim {duration_text(plan.sim(scenario.duration))}"
             f" at ×{scenario.time_compression:g}), "
             f"{len(plan.windows)} fault(s), {len(scenario.slos)} SLO(s)"
         )
         elapsed += planned_wall_s(loaded)
+    switch_line(len(suite))
 
 
 __all__ = ["nightly"]

@@ -20,6 +20,7 @@ from dagstorm.harness.flow import analyse_and_report as analyse_and_report_quiet
 from dagstorm.harness.options import RunOptions
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
+from dagstorm.stack.config import StackConfig
 
 
 class _Ending(Protocol):
@@ -79,12 +80,21 @@ def analyse_and_report(
 
 
 def execute_loaded(
-    settings: Settings, loaded: LoadedScenario, runs_dir: Path, *, options: RunOptions
+    settings: Settings,
+    loaded: LoadedScenario,
+    runs_dir: Path,
+    *,
+    options: RunOptions,
+    stack: StackConfig | None = None,
 ) -> FinishedRun:
-    """Run an already-loaded scenario with the command line's settings; print the verdict."""
+    """Run an already-loaded scenario with the command line's settings; print the verdict.
+
+    ``stack``: a config to run on instead of the command line's stack file (a
+    suite entry's own stack).
+    """
     finished = run_scenario(
         loaded,
-        stack=settings.stack_file,
+        stack=settings.stack_file if stack is None else stack,
         state_dir=settings.state_dir,
         runs_dir=runs_dir,
         options=options,

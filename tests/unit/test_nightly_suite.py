@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import orjson
@@ -15,8 +15,10 @@ from dagstorm.analysis.outputs.suite_report import ScenarioOutcome, suite_exit_c
 from dagstorm.cli import cli
 from dagstorm.core.errors import ExitCode, StackNotRunningError
 from dagstorm.harness import FinishedRun, run_suite
+from dagstorm.harness.suite import RunOne
 from dagstorm.scenarios.loader import LoadedScenario, ScenarioInvalid
 from dagstorm.scenarios.suite import is_suite_file, load_suite
+from dagstorm.stack.config import StackConfig
 
 ROOT = Path(__file__).parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -101,13 +103,17 @@ def test_a_bad_suite_file_is_refused(tmp_path: Path) -> None:
 
 def fake_runner(
     tmp_path: Path, codes: Mapping[str, ExitCode | Exception]
-) -> tuple[Callable[[LoadedScenario], FinishedRun], list[str]]:
-    """Each scenario 'runs' by copying the broker-outage journal; its exit code is given."""
+) -> tuple[RunOne, list[str]]:
+    """Each scenario 'runs' by copying the broker-outage journal; its exit code is given.
+
+    Without ``stacks`` in run_suite every scenario runs on the caller's stack (None).
+    """
     calls: list[str] = []
 
-    def run_one(loaded: LoadedScenario) -> FinishedRun:
+    def run_one(loaded: LoadedScenario, stack: StackConfig | None) -> FinishedRun:
         name = loaded.scenario.name
         calls.append(name)
+        assert stack is None
         outcome = codes[name]
         if isinstance(outcome, Exception):
             raise outcome
