@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 STACK_DOC = ROOT / "docs" / "stack.md"
 STACK_FILE_NAME = "dagstorm.stack.yaml"
+#: Stack configs the suite names (`stack: ../celery.stack.yaml`), copied beside it.
+SUITE_STACKS = ("celery.stack.yaml",)
 
 #: Values of every YAML type, and text that is hostile or almost right.
 REPLACEMENTS = (
@@ -123,6 +125,8 @@ def prepare(workdir: Path) -> list[Path]:
     """Copy the scenario library and the stack example under ``workdir``; return the files."""
     target = workdir / "scenarios"
     shutil.copytree(SCENARIOS, target, dirs_exist_ok=True)
+    for name in SUITE_STACKS:
+        shutil.copy(ROOT / name, workdir / name)
     (workdir / STACK_FILE_NAME).write_text(stack_example(), encoding="utf-8")
     return [*sorted(target.glob("*.yaml")), workdir / STACK_FILE_NAME]
 
