@@ -79,6 +79,13 @@ BENCHES = {
         " alone, rounds alternating (needs a running stack; deploys and undeploys the fleet)",
         "dagstorm bench scheduler-fleet --rounds 3 --markdown",
     ),
+    "executors": Bench(
+        "executor_ceiling.py",
+        "the task-instance ceiling per minute of LocalExecutor and of Celery with 1 and 2"
+        " workers, rounds alternating (needs a running stack; restarts Airflow per condition"
+        " and brings the stack config back up at the end)",
+        "dagstorm bench executors --rounds 2 --markdown",
+    ),
     "generate-spark": Bench(
         "generate_spark.py",
         "the generator's Spark backend vs its local backend on the same config"
@@ -127,6 +134,8 @@ BENCHES = {
 HELPERS = frozenset(
     {
         "airflow_timings.py",
+        "executor_ceiling_figures.py",
+        "executor_ceiling_stack.py",
         "input_mutations.py",
         "jvm_target.py",
         "jvm_target_job.py",
