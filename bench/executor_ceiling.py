@@ -40,6 +40,7 @@ import math
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -274,6 +275,7 @@ def run_rounds(
     raises (``done`` then holds the runs that finished).
     """
     current: Condition | None = None
+    began = time.monotonic()
     try:
         for index, (round_no, condition) in enumerate(steps, start=1):
             if condition != current:
@@ -281,7 +283,9 @@ def run_rounds(
                 current = None  # a switch that fails leaves the stack in no known condition
                 stack.switch(condition)
                 current = condition
-            say(f"run {index}/{len(steps)}: round {round_no} {condition.label}")
+            minutes = (time.monotonic() - began) / 60
+            step = f"run {index}/{len(steps)}: round {round_no} {condition.label}"
+            say(f"{step}, {minutes:.0f} min in")
             done.append(run_one(round_no, condition))
     finally:
         say("restoring: the stack up with the user's own config")

@@ -255,7 +255,7 @@ def test_each_run_sees_its_condition_and_the_users_config_comes_back() -> None:
         "switch celery-1", "switch local", "restore",
     ]  # fmt: skip
     assert stack.current == "user" and said[-1].startswith("restoring")
-    assert "run 4/6: round 2 celery-2" in said
+    assert "run 4/6: round 2 celery-2, 0 min in" in said
     assert signal.getsignal(signal.SIGINT) is handler  # handlers back after the restore
 
 
