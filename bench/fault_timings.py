@@ -34,7 +34,7 @@ from dagstorm.core.errors import FaultError
 from dagstorm.core.progress import Progress
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
-from dagstorm.faults.manager import ActiveFault, FaultManager, sigterm_raises
+from dagstorm.faults.manager import ActiveFault, FaultManager, Terminated, sigterm_raises
 from dagstorm.faults.specs import AirflowFault, BrokerFault, NetworkFault, SparkFault
 from dagstorm.faults.specs.base import FaultSpecBase
 from dagstorm.stack.config import load_stack_config
@@ -204,4 +204,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (KeyboardInterrupt, Terminated):
+        # The managers' and the targets' blocks have reverted and cleaned up on the way out.
+        print("fault_timings: interrupted; every fault it applied is reverted", file=sys.stderr)
+        raise SystemExit(130) from None
