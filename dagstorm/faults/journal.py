@@ -17,7 +17,10 @@ from typing import Any, Literal
 
 import psutil
 
+from dagstorm.core.boot_clock import same_start, started_since_boot
+
 SCHEMA_VERSION = 1
+
 
 Event = Literal["intent", "applied", "verified", "inject_failed", "reverted", "revert_failed"]
 
@@ -31,6 +34,8 @@ class OpenFault:
     injected_at: float
     applied: dict[str, Any] = field(default_factory=dict)
     owner_pid: int | None = None
+    #: Seconds from boot to the owner's start (None in journals written before it was kept).
+    owner_started: float | None = None
 
 
 class FaultJournal:
@@ -55,6 +60,8 @@ class FaultJournal:
             "event": event,
             "wall": time.time(),
             "pid": os.getpid(),
+            # With the pid, who owns the entry (a start counted from boot: clock-proof).
+            "pid_started": started_since_boot(os.getpid()),
         }
         if spec is not None:
             entry["spec"] = spec
@@ -98,11 +105,17 @@ class FaultJournal:
                     entry.get("spec", {}),
                     float(entry.get("wall", 0.0)),
                     owner_pid=entry.get("pid"),
+                    owner_started=entry.get("pid_started"),
                 )
             elif event == "applied" and fault_id in faults:
                 old = faults[fault_id]
                 faults[fault_id] = OpenFault(
-                    fault_id, old.spec, old.injected_at, entry.get("detail", {}), old.owner_pid
+                    fault_id,
+                    old.spec,
+                    old.injected_at,
+                    entry.get("detail", {}),
+                    old.owner_pid,
+                    old.owner_started,
                 )
             elif event == "reverted":
                 faults.pop(fault_id, None)
@@ -113,6 +126,8 @@ def owner_alive(fault: OpenFault) -> bool:
     """True if the process that injected ``fault`` still runs (pid reuse excluded)."""
     if fault.owner_pid is None:
         return False
+    if fault.owner_started is not None:
+        return same_start(fault.owner_pid, fault.owner_started) and not _zombie(fault.owner_pid)
     try:
         proc = psutil.Process(fault.owner_pid)
         return (
@@ -120,6 +135,13 @@ def owner_alive(fault: OpenFault) -> bool:
         )
     except psutil.Error:
         return False
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
 
 
 def orphaned(journal: FaultJournal) -> list[OpenFault]:

@@ -78,7 +78,7 @@ def _rules_left(fault: JvmRuleFault) -> dict[int, list[str]]:
 
         def answer(entry: dict[str, Any] = entry) -> tuple[bool, list[str]] | None:
             """(still running, this fault's rules in it); None while it cannot tell."""
-            if targets.still_running(entry["pid"], entry["create_time"]) is None:
+            if targets.recorded_still_running(entry) is None:
                 return (False, [])
             try:
                 rules = AgentClient(entry["port"]).rules()
@@ -182,7 +182,7 @@ def test_recover_after_a_sigkill_leaves_no_rule_loaded(
         for entry in fault.recorded():
             if entry.get("role") != "executor":
                 continue
-            if targets.still_running(entry["pid"], entry["create_time"]) is None:
+            if targets.recorded_still_running(entry) is None:
                 continue
             try:
                 if any(fault.fault_id in name for name in AgentClient(entry["port"]).rules()):

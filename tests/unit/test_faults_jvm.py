@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
+from dagstorm.core.boot_clock import started_since_boot
 from dagstorm.core.errors import FaultError
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
@@ -370,12 +370,13 @@ def test_revert_deletes_the_rule_in_recorded_jvms_still_running(tmp_path: Path) 
         spec = JvmFault(action="gc_pressure", app="x")
         fault = JvmRuleFault(spec, "f7", ctx)
         AgentClient(agent.port).load(fault.rule.name, fault.rule.text)
-        me = psutil.Process(os.getpid())
-        for pid, create_time, port in (
-            (os.getpid(), me.create_time(), agent.port),  # "running": its rule goes
-            (os.getpid(), me.create_time() - 100, 1),  # an earlier process of that pid: skipped
+        me = started_since_boot(os.getpid())
+        assert me is not None
+        for pid, started, port in (
+            (os.getpid(), me, agent.port),  # "running": its rule goes
+            (os.getpid(), me - 100, 1),  # an earlier process of that pid: skipped
         ):
-            jvm = targets.TargetJvm(pid, create_time, "executor", "app-1", "0", port)
+            jvm = targets.TargetJvm(pid, started, "executor", "app-1", "0", port)
             fault._record(jvm)
         fault.record_path.write_text(fault.record_path.read_text() + '{"pid": 1, "tor')
         # A new fault object (as `dagstorm recover` builds one) reverts from the record.

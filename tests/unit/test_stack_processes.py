@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import signal
 import sys
@@ -40,6 +42,42 @@ def test_a_record_whose_create_time_differs_is_not_ours(tmp_path: Path) -> None:
             record.component, record.pid, record.create_time - 100, record.marker, record.argv
         )
         assert process_of(forged) is None  # a reused pid is not taken for ours
+    finally:
+        stop(record, timeout=5)
+
+
+def test_a_record_whose_start_since_boot_differs_is_not_ours(tmp_path: Path) -> None:
+    record = _spawn(tmp_path, "import time; time.sleep(60)")
+    try:
+        assert record.started is not None
+        forged = dataclasses.replace(record, started=record.started - 0.05)
+        assert process_of(forged) is None  # one tick earlier: another process on that pid
+    finally:
+        stop(record, timeout=5)
+
+
+def test_a_step_of_the_wall_clock_leaves_the_process_ours(tmp_path: Path) -> None:
+    # After the wall clock is set an hour ahead (NTP, a VM resumed after a pause),
+    # psutil's creation time of every process moves by that hour; the start counted
+    # from boot does not, and the stack must still know its own processes.
+    record = _spawn(tmp_path, "import time; time.sleep(60)")
+    try:
+        stepped = dataclasses.replace(record, create_time=record.create_time - 3600)
+        proc = process_of(stepped)
+        assert proc is not None and proc.pid == record.pid
+    finally:
+        assert stop(dataclasses.replace(record, create_time=0.0), timeout=5) == "stopped"
+
+
+def test_a_pid_file_written_before_the_boot_clock_is_read_as_before(tmp_path: Path) -> None:
+    record = _spawn(tmp_path, "import time; time.sleep(60)")
+    try:
+        legacy = json.loads(record.to_json())
+        del legacy["started"]
+        (tmp_path / "old.pid").write_text(json.dumps(legacy))
+        old = PidRecord.read(tmp_path / "old.pid")
+        assert old is not None and old.started is None
+        assert process_of(old) is not None  # wall creation time compared, as it was
     finally:
         stop(record, timeout=5)
 

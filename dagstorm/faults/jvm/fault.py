@@ -85,7 +85,7 @@ class JvmRuleFault(AppWatchingFault):
     def _record(self, jvm: targets.TargetJvm) -> None:
         entry = {
             "pid": jvm.pid,
-            "create_time": jvm.create_time,
+            "started": jvm.started,
             "port": jvm.port,
             "role": jvm.role,
             "app_id": jvm.app_id,
@@ -168,7 +168,7 @@ class JvmRuleFault(AppWatchingFault):
         return f"rule `{self.rule.name}` loaded in {len(listed)} JVM(s) ({pids})"
 
     def _lists_rule(self, jvm: targets.TargetJvm) -> bool:
-        if jvm.port is None or targets.still_running(jvm.pid, jvm.create_time) is None:
+        if jvm.port is None or targets.still_running(jvm.pid, jvm.started) is None:
             return False
         try:
             return self.rule.name in AgentClient(jvm.port).rules()
@@ -225,7 +225,7 @@ class JvmRuleFault(AppWatchingFault):
             port = entry.get("port")
             if not isinstance(port, int):
                 continue
-            if targets.still_running(int(entry["pid"]), float(entry["create_time"])) is None:
+            if targets.recorded_still_running(entry) is None:
                 continue
             agent = AgentClient(port)
             try:

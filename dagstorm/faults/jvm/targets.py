@@ -15,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
 import psutil
 
+from dagstorm.core.boot_clock import same_start, started_since_boot
 from dagstorm.core.errors import FaultError
 from dagstorm.stack.embedded.byteman import AGENT_PORTS
 
@@ -46,7 +47,8 @@ class TargetJvm:
     """One JVM of a target application, and where its agent listens (None: no agent)."""
 
     pid: int
-    create_time: float
+    #: Seconds from boot to the JVM's start (steps of the wall clock never move it).
+    started: float
     role: Role
     app_id: str
     executor_id: str | None
@@ -55,7 +57,7 @@ class TargetJvm:
     @property
     def key(self) -> str:
         """Identity across pid reuse: pid and start time."""
-        return f"{self.pid}@{self.create_time:.2f}"
+        return f"{self.pid}@{self.started:.2f}"
 
 
 def running_apps(master_ui: str, *, client: httpx.Client | None = None) -> list[SparkApp]:
@@ -147,7 +149,7 @@ def find_jvms(apps: Sequence[SparkApp], agent_jar: str, roles: frozenset[Role]) 
     by_name = {app.name: app for app in apps}
     executors: list[tuple[psutil.Process, str, str, int | None, bool]] = []
     submits: list[tuple[psutil.Process, str, bool]] = []
-    for proc in psutil.process_iter(["pid", "cmdline", "create_time"]):
+    for proc in psutil.process_iter(["pid", "cmdline"]):
         cmdline = proc.info.get("cmdline") or []
         agent = loads_agent(cmdline, agent_jar)
         found = executor_of(cmdline)
@@ -183,7 +185,7 @@ def _target(
 ) -> TargetJvm:
     return TargetJvm(
         pid=proc.pid,
-        create_time=float(proc.info.get("create_time") or 0.0),
+        started=started_since_boot(proc.pid) or 0.0,
         role=role,
         app_id=app_id,
         executor_id=executor_id,
@@ -191,15 +193,31 @@ def _target(
     )
 
 
-def still_running(pid: int, create_time: float) -> psutil.Process | None:
-    """The process, if ``pid`` is still the JVM started at ``create_time``."""
+def still_running(pid: int, started: float) -> psutil.Process | None:
+    """The process, if ``pid`` is still the JVM that started ``started`` s after boot."""
+    if not same_start(pid, started):
+        return None
     try:
         proc = psutil.Process(pid)
-        if abs(proc.create_time() - create_time) > 0.05:
+        return None if proc.status() == psutil.STATUS_ZOMBIE else proc
+    except psutil.Error:
+        return None
+
+
+def recorded_still_running(entry: Mapping[str, Any]) -> psutil.Process | None:
+    """The JVM of a fault's record entry, if it still runs (see :func:`still_running`).
+
+    Entries written before the start was counted from boot hold only the wall-clock
+    ``create_time``: those are compared as they were.
+    """
+    pid = int(entry["pid"])
+    if entry.get("started") is not None:
+        return still_running(pid, float(entry["started"]))
+    try:
+        proc = psutil.Process(pid)
+        if abs(proc.create_time() - float(entry.get("create_time", 0.0))) > 0.05:
             return None
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return proc
+        return None if proc.status() == psutil.STATUS_ZOMBIE else proc
     except psutil.Error:
         return None
 

@@ -1,7 +1,8 @@
 """Processes dagstorm starts: pid files, ownership checks, graceful then forced stop.
 
 A process is *ours* only if its pid file says so **and** the live process
-matches: same creation time (guards against pid reuse) and it carries our
+matches: same start (guards against pid reuse; counted from boot, so that a step of
+the wall clock never makes the whole stack look like strangers) and it carries our
 state-directory marker (its working directory, environment or command line). ``down`` never
 signals anything else.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 import psutil
 
 from dagstorm.core.atomic import atomic_write
+from dagstorm.core.boot_clock import same_start, started_since_boot
 
 #: Set only in the environment of processes the stack spawns (never the user's own
 #: DAGSTORM_STATE_DIR), so that a sweep can never hit a user's shell or dagstorm run.
@@ -37,9 +39,13 @@ class PidRecord:
 
     component: str
     pid: int
+    #: Wall-clock creation time, as psutil gives it (for people; moves when the clock is set).
     create_time: float
     marker: str
     argv: list[str]
+    #: Seconds from boot to the process's start: what identity checks compare.
+    #: ``None`` in pid files written before it existed (then ``create_time`` is compared).
+    started: float | None = None
 
     def to_json(self) -> str:
         """Serialise for the pid file."""
@@ -73,7 +79,10 @@ def process_of(record: PidRecord) -> psutil.Process | None:
         proc = psutil.Process(record.pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
             return None
-        if abs(proc.create_time() - record.create_time) > 1.0:
+        if record.started is not None:
+            if not same_start(record.pid, record.started):
+                return None
+        elif abs(proc.create_time() - record.create_time) > 1.0:
             return None
         if is_marked(proc, record.marker):
             return proc
@@ -143,7 +152,9 @@ def spawn(
         create_time = psutil.Process(child.pid).create_time()
     except psutil.NoSuchProcess:
         create_time = time.time()
-    record = PidRecord(component, child.pid, create_time, marker, list(argv))
+    record = PidRecord(
+        component, child.pid, create_time, marker, list(argv), started_since_boot(child.pid)
+    )
     atomic_write(pid_path, record.to_json())
     return record
 
@@ -151,7 +162,9 @@ def spawn(
 def adopt(component: str, pid: int, *, pid_path: Path, marker: str) -> PidRecord:
     """Record a process we started indirectly (e.g. a daemon that forked)."""
     proc = psutil.Process(pid)
-    record = PidRecord(component, pid, proc.create_time(), marker, proc.cmdline())
+    record = PidRecord(
+        component, pid, proc.create_time(), marker, proc.cmdline(), started_since_boot(pid)
+    )
     pid_path.write_text(record.to_json())
     return record
 

@@ -22,6 +22,7 @@ from typing import Literal
 import psutil
 
 from dagstorm.core.atomic import atomic_write
+from dagstorm.core.boot_clock import same_start, started_since_boot
 from dagstorm.core.errors import InfrastructureError
 from dagstorm.stack.embedded import processes
 from dagstorm.stack.embedded.processes import PidRecord
@@ -165,6 +166,7 @@ def _write_swarm_file(path: Path, records: list[PidRecord]) -> None:
     body = {
         "owner_pid": me.pid,
         "owner_create_time": me.create_time(),
+        "owner_started": started_since_boot(me.pid),
         "records": [asdict(r) for r in records],
     }
     atomic_write(path, json.dumps(body))
@@ -186,7 +188,13 @@ def stop_swarm(swarm: Swarm, pid_dir: Path) -> list[str]:
     return outcomes
 
 
-def _owner_alive(pid: int, create_time: float) -> bool:
+def _owner_alive(pid: int, create_time: float, started: float | None) -> bool:
+    if started is not None:
+        try:
+            zombie = psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+        return not zombie and same_start(pid, started)
     try:
         proc = psutil.Process(pid)
         return proc.status() != psutil.STATUS_ZOMBIE and abs(proc.create_time() - create_time) < 1.0
@@ -200,7 +208,12 @@ def stop_orphan_swarms(pid_dir: Path) -> list[str]:
     for path in sorted(pid_dir.glob(f"locust-*{SWARM_SUFFIX}")):
         try:
             body = json.loads(path.read_text())
-            owner = (int(body["owner_pid"]), float(body["owner_create_time"]))
+            started = body.get("owner_started")
+            owner = (
+                int(body["owner_pid"]),
+                float(body["owner_create_time"]),
+                None if started is None else float(started),
+            )
             records = [PidRecord(**r) for r in body["records"]]
         except (OSError, ValueError, TypeError, KeyError):
             continue

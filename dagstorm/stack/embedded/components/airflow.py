@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from dagstorm.core.boot_clock import wall_time_of
 from dagstorm.core.errors import ComponentStartError
 from dagstorm.stack.credentials import write_secret_file
 from dagstorm.stack.embedded.components.base import Component, Health
@@ -160,7 +161,8 @@ class _AirflowProcess(Component):
         record = self.running()
         if beat and record is not None:
             seen = datetime.fromisoformat(str(beat)).timestamp()
-            if seen < record.create_time - 1.0:
+            began = record.create_time if record.started is None else wall_time_of(record.started)
+            if seen < began - 1.0:
                 return Health(
                     False, f"{self.health_key}: waiting for a heartbeat of the new process"
                 )
