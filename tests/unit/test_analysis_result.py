@@ -173,8 +173,10 @@ def test_result_json_format(run_dir: Path) -> None:
         "cross_dag",
         "task_split",
         "celery",
+        "inherited",
     }
     assert measures["celery"] is None  # a LocalExecutor run: no Celery samples or faults
+    assert measures["inherited"]["runs"] == 0  # no run from before the start ran during it
     (miss,) = measures["sla"][0]["misses"]
     assert miss["run_id"] == "manual__2026-03-02T00"
     assert miss["over_by_sim_s"] == pytest.approx(120)

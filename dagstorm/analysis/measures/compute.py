@@ -15,6 +15,7 @@ from dagstorm.analysis.measures.data.stream import stream_completeness
 from dagstorm.analysis.measures.faults.dag_faults import DagFaultImpact, dag_fault_impacts
 from dagstorm.analysis.measures.faults.fault_windows import fault_windows
 from dagstorm.analysis.measures.faults.recovery import RetryRecovery, retry_recovery
+from dagstorm.analysis.measures.scheduler.inherited import InheritedRuns, inherited_runs
 from dagstorm.analysis.measures.scheduler.never_started import (
     TriesNeverStarted,
     tries_never_started,
@@ -66,6 +67,8 @@ class Measures:
     task_split: TaskSplit = field(default_factory=lambda: TaskSplit(()))
     #: Celery's queue depth, workers alive and lost workers' tries (None: no Celery data).
     celery: CeleryMeasure | None = None
+    #: Runs queued before the run began that ran during it (a backlog's share of the work).
+    inherited: InheritedRuns = field(default_factory=lambda: InheritedRuns(0, 0, 0, None, ()))
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -157,6 +160,7 @@ def compute_measures(data: RunData) -> Measures:
         stream_completeness=stream_completeness(data),
         trigger_errors=triggers,
         tries_never_started=tries_never_started(data.task_tries, end_t=data.end_t),
+        inherited=inherited_runs(data.dag_runs, data.task_tries, end_t=data.end_t),
         output_checks=output_check_measures(
             data.pipeline.checks, int(data.dag_runs["triggered"].sum())
         ),

@@ -11,7 +11,9 @@ texts use the names the run itself carries (docs/measures.md, section What next)
   plus SLA misses of runs that overlapped the window up to its horizon, then the
   throughput drop, the retries and the recovery time; the fault that hurt most is
   the highest, when any fault had a visible impact;
-- **first growth**: the capacity ramp's bottleneck (the stage whose time grew first).
+- **first growth**: the capacity ramp's bottleneck (the stage whose time grew first);
+- **inherited work**: runs queued before the run began (a backlog) that took at least
+  :data:`INHERITED_SHARE` of the tries started during it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pandas as pd
 from dagstorm.analysis.capacity import Bottleneck, RampCapacity
 from dagstorm.analysis.measures.compute import Measures
 from dagstorm.analysis.measures.faults.recovery import FaultRecovery
+from dagstorm.analysis.measures.scheduler.inherited import InheritedRuns
 from dagstorm.analysis.rundata.model import Slo
 from dagstorm.analysis.texts import percent_text, plain_number, plural
 from dagstorm.analysis.verdict.judgement import Verdict
@@ -35,6 +38,8 @@ __all__ = ["Advice", "FaultImpact", "NextSteps", "SloMargin", "StageGrowth", "ne
 
 #: A drop in finished tries per minute at least this large is a visible impact.
 VISIBLE_DROP = 0.1
+#: Runs from before the run that took at least this share of its tries are worth a word.
+INHERITED_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ class StageGrowth:
 class Advice:
     """One finding and what to do about it."""
 
-    #: ``failed_slo``, ``closest_slo``, ``sample``, ``fault`` or ``stage``.
+    #: ``failed_slo``, ``closest_slo``, ``sample``, ``fault``, ``stage`` or ``inherited``.
     topic: str
     finding: str
     advice: str
@@ -106,6 +111,7 @@ def next_steps(
     worst = max(visible, key=_impact_rank) if visible else None
     growth = _growth(ramp)
     advice = _advice(margins, closest=closest, faults=faults, worst=worst, ramp=ramp, growth=growth)
+    advice.extend(_inherited_advice(measures.inherited))
     return NextSteps(margins, closest, faults, worst, growth, tuple(advice))
 
 
@@ -329,6 +335,24 @@ def _advice(
             )
         )
     return out
+
+
+def _inherited_advice(inherited: InheritedRuns) -> list[Advice]:
+    if inherited.share is None or inherited.share < INHERITED_SHARE:
+        return []
+    dags = ", ".join(f"{d['dag_id']} {d['runs']}" for d in inherited.by_dag)
+    more = "" if inherited.runs == sum(int(d["runs"]) for d in inherited.by_dag) else ", …"
+    return [
+        Advice(
+            "inherited",
+            f"{plural(inherited.runs, 'run')} queued before this run began ran during it"
+            f" ({dags}{more}): {inherited.tries:,} of"
+            f" {inherited.all_tries:,} tries started, {percent_text(inherited.share)}",
+            "They shared the executor's slots with this run's load, so its throughput and"
+            " delays include their work. Before a run whose figures you compare, let the"
+            " backlog drain (or mark those runs failed) until no run of these DAGs is queued.",
+        )
+    ]
 
 
 def _fault_advice(f: FaultImpact) -> str:

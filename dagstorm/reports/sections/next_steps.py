@@ -21,6 +21,7 @@ _TOPICS = {
     "sample": "sample size",
     "fault": "fault",
     "stage": "bottleneck",
+    "inherited": "backlog",
 }
 
 
