@@ -118,6 +118,7 @@ def test_a_run_without_tries_inherits_nothing_and_has_no_share() -> None:
 
 def test_the_backlog_is_in_the_result_the_story_and_what_next() -> None:
     result = result_of(_backlogged())
+    assert result.data is not None
     assert compute_measures(result.data).inherited.runs == 3
     document = result_document(result)
     assert document["measures"]["inherited"]["share"] == 0.4
