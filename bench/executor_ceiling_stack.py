@@ -22,32 +22,21 @@ from typing import Any, ClassVar
 
 import psycopg
 import yaml
-from airflow_client.client import ApiException, DagRunApi, DagRunMutableStates, DAGRunPatchBody
+from airflow_client.client import ApiException
 from executor_ceiling_figures import Condition
 from scheduler_fleet_figures import RunFigures, TryRow, Window, number, run_figures, window_of
-from scheduler_fleet_stack import TRIES_SQL, MetadataDb, wait_empty
+from scheduler_fleet_stack import TRIES_SQL, MetadataDb, end_leftovers, wait_empty
 
-from dagstorm.clients.airflow import api_client
 from dagstorm.core.errors import DagstormError, UsageError
 from dagstorm.core.progress import Progress
 from dagstorm.harness.flow import run_scenario
 from dagstorm.stack.config import StackConfig, load_stack_config
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.launcher import EmbeddedStack
-from dagstorm.stack.endpoints import resolve_stack
 
 Say = Callable[[str], None]
 #: What the bench's trigger storms are called: their run ids end ``__<name>`` (dag_trigger.py).
 STORM_PREFIX = "execbench-storm-"
-#: At most this many leftover runs are ended after a run (a storm triggers fewer).
-MAX_LEFTOVERS = 5000
-
-LEFTOVERS_SQL = """
-SELECT dag_id, run_id FROM dag_run
- WHERE dag_id = ANY(%(dags)s) AND state IN ('queued', 'running')
-   AND strpos(run_id, %(marker)s) > 0
- ORDER BY id LIMIT %(limit)s
-"""
 BUSY_SQL = """
 SELECT dag_id, count(*) FROM dag_run
  WHERE dag_id = ANY(%(dags)s) AND state IN ('queued', 'running') GROUP BY dag_id
@@ -165,28 +154,14 @@ class ExecutorStack:
 
     def end_leftovers(self) -> int:
         """Set the storm's runs still queued or running failed (≤ ``cleanup_s``); how many."""
-        rows = self.db.rows(
-            LEFTOVERS_SQL,
-            {"dags": list(self.dags), "marker": f"__{STORM_PREFIX}", "limit": MAX_LEFTOVERS},
+        return end_leftovers(
+            self.db,
+            self.current or self.base,
+            dags=self.dags,
+            marker=f"__{STORM_PREFIX}",
+            bound_s=self.cleanup_s,
+            say=self.say,
         )
-        if not rows:
-            return 0
-        deadline = time.monotonic() + self.cleanup_s
-        body = DAGRunPatchBody(state=DagRunMutableStates.FAILED)
-        ended = 0
-        with api_client(resolve_stack(self.current or self.base)) as client:
-            api = DagRunApi(client)
-            for dag_id, run_id in rows:
-                if time.monotonic() > deadline:
-                    self.say(f"warning: {len(rows) - ended} leftover run(s) not ended in time")
-                    break
-                try:
-                    api.patch_dag_run(str(dag_id), str(run_id), body, _request_timeout=30)
-                except ApiException as exc:  # ended meanwhile (409/404): nothing to do
-                    if exc.status not in (404, 409):
-                        raise
-                ended += 1
-        return ended
 
     def _busy(self) -> list[str]:
         rows = self.db.rows(BUSY_SQL, {"dags": list(self.dags)})

@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scheduler_fleet_figures import (  # the sibling helpers: the figures (pure), the stack side
     CONDITIONS,
+    STORM_PREFIX,
     RunFigures,
     as_json,
     paired_ratios,
@@ -154,7 +155,7 @@ def scenario_text(settings: Settings) -> str:
     """The scenario every run runs: a trigger storm per bench DAG, no fault."""
     storms = "".join(
         f"  - kind: trigger_storm\n"
-        f"    name: storm-{index}\n"
+        f"    name: {STORM_PREFIX}{index}\n"
         f"    dag: {dag}\n"
         f"    rate: {settings.rate}\n"
         f"    max_total: {settings.max_total}\n"

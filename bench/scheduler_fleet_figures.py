@@ -36,6 +36,8 @@ from dagstorm.analysis.measures.scheduler.throughput import FINISHED, NEVER_RAN
 from dagstorm.run.journal import read_journal
 
 BENCH_PREFIX = "scheduler_bench_"
+#: What the bench's trigger storms are called: their run ids end ``__storm-N`` (dag_trigger.py).
+STORM_PREFIX = "storm-"
 #: The two conditions, in the order the summary shows them.
 CONDITIONS = {"A": "bench DAGs alone", "B": "fleet deployed"}
 
@@ -95,6 +97,8 @@ class RunFigures:
     loop_p50_ms: float | None
     loop_p95_ms: float | None
     loop_intervals: int
+    #: result.json ``measures.inherited.share``: the tries of runs queued before the start.
+    inherited_share: float | None = None
 
 
 def window_of(result: Mapping[str, Any]) -> Window:
@@ -176,6 +180,7 @@ def run_figures(
         loop_p50_ms=p50,
         loop_p95_ms=p95,
         loop_intervals=intervals,
+        inherited_share=(result.get("measures", {}).get("inherited") or {}).get("share"),
     )
 
 
@@ -237,6 +242,11 @@ def number(value: float | None, unit: str) -> str:
     return f"{value:.1f}{unit}"
 
 
+def percent(share: float | None) -> str:
+    """A share as ``12.3%`` (``n/a`` when not measured)."""
+    return "n/a" if share is None else f"{share * 100:.1f}%"
+
+
 def ratio_text(value: float | None) -> str:
     """``× 0.83``, or n/a."""
     return "n/a" if value is None else f"× {value:.2f}"
@@ -260,6 +270,7 @@ def rounds_table(runs: Sequence[RunFigures]) -> list[list[str]]:
     header = [
         "round", "cond", "run", "status", "bench/min SQL", "bench/min dagstorm", "all/min",
         "fleet/min", "loop p50", "loop p95", "bench q→r p50", "bench q→r p95", "all q→r p95",
+        "inherited",
     ]  # fmt: skip
     lines = [header]
     for f in runs:
@@ -278,6 +289,7 @@ def rounds_table(runs: Sequence[RunFigures]) -> list[list[str]]:
                 number(f.bench.queued_p50_s, "s"),
                 number(f.bench.queued_p95_s, "s"),
                 number(f.all.queued_p95_s, "s"),
+                percent(f.inherited_share),
             ]
         )
     return lines

@@ -17,21 +17,25 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import psycopg
+from airflow_client.client import ApiException, DagRunApi, DagRunMutableStates, DAGRunPatchBody
 from scheduler_fleet_figures import (
+    STORM_PREFIX,
     RunFigures,
     TryRow,
     Window,
     number,
+    percent,
     run_figures,
     window_of,
 )
 
+from dagstorm.clients.airflow import api_client
 from dagstorm.core.errors import DagstormError, UsageError
 from dagstorm.core.polling import poll_until
 from dagstorm.core.progress import Progress
 from dagstorm.harness.flow import run_scenario
 from dagstorm.profiles.loader import LoadedProfile, find_profile
-from dagstorm.stack.config import load_stack_config
+from dagstorm.stack.config import StackConfig, load_stack_config
 from dagstorm.stack.deploy import DAG_WAIT_SECONDS, wait_for_dags
 from dagstorm.stack.embedded.components.postgres import AIRFLOW_DB, Postgres
 from dagstorm.stack.embedded.context import StackContext
@@ -69,6 +73,54 @@ class Waits:
     quiet_s: float = 240.0
     #: The fleet's cron period: a deployed fleet ticked within it (and a minute).
     period_s: float = 300.0
+
+
+#: At most this many leftover runs are ended after a run (a storm triggers fewer).
+MAX_LEFTOVERS = 5000
+
+LEFTOVERS_SQL = """
+SELECT dag_id, run_id FROM dag_run
+ WHERE dag_id = ANY(%(dags)s) AND state IN ('queued', 'running')
+   AND strpos(run_id, %(marker)s) > 0
+ ORDER BY id LIMIT %(limit)s
+"""
+
+
+def end_leftovers(
+    db: MetadataDb,
+    stack: StackConfig,
+    *,
+    dags: Sequence[str],
+    marker: str,
+    bound_s: float,
+    say: Say,
+) -> int:
+    """Set the storm's runs (``marker`` in their run id) still queued or running failed.
+
+    Through Airflow's REST API (``PATCH`` of the run's state), at most ``bound_s``
+    seconds; how many were ended. So that the next run inherits no backlog: a run
+    whose storm outpaced the scheduler leaves hundreds of queued runs that would
+    otherwise take the next run's slots (dagstorm's ``inherited`` measure shows it).
+    """
+    rows = db.rows(LEFTOVERS_SQL, {"dags": list(dags), "marker": marker, "limit": MAX_LEFTOVERS})
+    if not rows:
+        return 0
+    deadline = time.monotonic() + bound_s
+    body = DAGRunPatchBody(state=DagRunMutableStates.FAILED)
+    ended = 0
+    with api_client(resolve_stack(stack)) as client:
+        api = DagRunApi(client)
+        for dag_id, run_id in rows:
+            if time.monotonic() > deadline:
+                say(f"warning: {len(rows) - ended} leftover run(s) not ended in time")
+                break
+            try:
+                api.patch_dag_run(str(dag_id), str(run_id), body, _request_timeout=30)
+            except ApiException as exc:  # ended meanwhile (409/404): nothing to do
+                if exc.status not in (404, 409):
+                    raise
+            ended += 1
+    return ended
 
 
 def wait_empty(what: str, left: Callable[[], Sequence[str]], bound: float, say: Say) -> bool:
@@ -196,7 +248,11 @@ class StackBench:
     runs_dir: Path
     say: Say
     #: The errors that end the bench with a message (exit 3), the fleet restored.
-    errors: ClassVar[tuple[type[Exception], ...]] = (DagstormError, psycopg.Error)
+    errors: ClassVar[tuple[type[Exception], ...]] = (
+        DagstormError,
+        psycopg.Error,
+        ApiException,
+    )
 
     @classmethod
     def open(
@@ -239,10 +295,19 @@ class StackBench:
             condition=condition,
             is_fleet=self.fleet.is_fleet,
         )
+        ended = end_leftovers(
+            self.fleet.db,
+            self.ctx.config,
+            dags=self.dags,
+            marker=f"__{STORM_PREFIX}",
+            bound_s=self.fleet.waits.held_s,
+            say=self.say,
+        )
         self.say(
             f"round {round_no} {condition}: {done.run_dir.name} {figures.status}; bench "
             f"{figures.bench.per_min:.1f} tries/min, all {figures.all.per_min:.1f}, fleet "
-            f"{figures.fleet.per_min:.1f}; loop p50 {number(figures.loop_p50_ms, 'ms')}"
+            f"{figures.fleet.per_min:.1f}; loop p50 {number(figures.loop_p50_ms, 'ms')}; "
+            f"inherited {percent(figures.inherited_share)}; {ended} leftover run(s) set failed"
         )
         return figures
 
@@ -260,4 +325,13 @@ class StackBench:
         return [f"{r[0]} ({r[1]})" for r in rows]
 
 
-__all__ = ["Fleet", "MetadataDb", "StackBench", "Waits", "wait_empty"]
+__all__ = [
+    "LEFTOVERS_SQL",
+    "MAX_LEFTOVERS",
+    "Fleet",
+    "MetadataDb",
+    "StackBench",
+    "Waits",
+    "end_leftovers",
+    "wait_empty",
+]

@@ -40,6 +40,7 @@ bench = _load("executor_ceiling")
 figures = _load("executor_ceiling_figures")
 stack_side = _load("executor_ceiling_stack")
 fleet_figures = importlib.import_module("scheduler_fleet_figures")
+fleet_stack = importlib.import_module("scheduler_fleet_stack")  # end_leftovers lives there
 
 L = figures.Condition("local")
 C1 = figures.Condition("celery", 1)
@@ -368,7 +369,7 @@ class FakeDb:
 
     def rows(self, query: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         FakeDb.queries.append((query, params or {}))
-        if query is stack_side.LEFTOVERS_SQL:
+        if query is fleet_stack.LEFTOVERS_SQL:
             return list(FakeDb.leftovers)
         if query is stack_side.TRIES_SQL:
             return list(FakeDb.tries)
@@ -386,7 +387,7 @@ class FakeDagRunApi:
 
     def patch_dag_run(self, dag_id: str, run_id: str, body: Any, **_: Any) -> None:
         if run_id in FakeDagRunApi.statuses:
-            raise stack_side.ApiException(status=FakeDagRunApi.statuses[run_id])
+            raise fleet_stack.ApiException(status=FakeDagRunApi.statuses[run_id])
         FakeDagRunApi.patched.append((dag_id, run_id, body.state.value))
 
 
@@ -395,9 +396,9 @@ def fake_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     FakeDb.leftovers, FakeDb.tries, FakeDb.queries = [], [], []
     FakeDagRunApi.patched, FakeDagRunApi.statuses = [], {}
     monkeypatch.setattr(stack_side, "MetadataDb", FakeDb)
-    monkeypatch.setattr(stack_side, "DagRunApi", FakeDagRunApi)
-    monkeypatch.setattr(stack_side, "api_client", lambda _: contextlib.nullcontext(object()))
-    monkeypatch.setattr(stack_side, "resolve_stack", lambda config: config)
+    monkeypatch.setattr(fleet_stack, "DagRunApi", FakeDagRunApi)
+    monkeypatch.setattr(fleet_stack, "api_client", lambda _: contextlib.nullcontext(object()))
+    monkeypatch.setattr(fleet_stack, "resolve_stack", lambda config: config)
     said: list[str] = []
     bench_stack = stack_side.ExecutorStack(
         base=user_config(tmp_path),
@@ -422,7 +423,7 @@ def test_leftover_runs_of_the_storm_are_set_failed(fake_stack: Any) -> None:
         ("scheduler_bench_000", "r3", "failed"),
     ]
     query, params = FakeDb.queries[-1]
-    assert query is stack_side.LEFTOVERS_SQL
+    assert query is fleet_stack.LEFTOVERS_SQL
     assert params["dags"] == ["scheduler_bench_000"]
     assert params["marker"] == "__" + stack_side.STORM_PREFIX
     FakeDb.leftovers = []
@@ -433,7 +434,7 @@ def test_an_api_error_other_than_ended_stops_the_cleanup(fake_stack: Any) -> Non
     bench_stack, _ = fake_stack
     FakeDb.leftovers = [("scheduler_bench_000", "r0"), ("scheduler_bench_000", "r1")]
     FakeDagRunApi.statuses = {"r0": 500}
-    with pytest.raises(stack_side.ApiException):
+    with pytest.raises(fleet_stack.ApiException):
         bench_stack.end_leftovers()
     assert FakeDagRunApi.patched == []
 

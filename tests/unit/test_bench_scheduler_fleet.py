@@ -297,7 +297,13 @@ def test_loop_figures_are_medians_of_the_intervals_in_the_window() -> None:
     assert figures.loop_figures([], 300.0) == (None, None, 0)
 
 
-def write_run(path: Path, *, loop: list[tuple[float, float]], dagstorm_per_min: float) -> Path:
+def write_run(
+    path: Path,
+    *,
+    loop: list[tuple[float, float]],
+    dagstorm_per_min: float,
+    inherited: float | None = 0.25,
+) -> Path:
     path.mkdir(parents=True)
     result = {
         "run": {"started_at": "2026-12-07T03:00:00.000Z", "status": "completed"},
@@ -306,7 +312,8 @@ def write_run(path: Path, *, loop: list[tuple[float, float]], dagstorm_per_min: 
             "throughput": {
                 "median_finished_per_min": dagstorm_per_min,
                 "task_queue_delay_s": {"count": 6, "p50": 2.0, "p95": 8.0},
-            }
+            },
+            "inherited": {"runs": 3, "tries": 1, "all_tries": 4, "share": inherited},
         },
     }
     (path / "result.json").write_text(json.dumps(result))
@@ -329,6 +336,7 @@ def test_run_figures_from_result_json_journal_and_sql(tmp_path: Path) -> None:
     assert f.dagstorm_bench_per_min == 4.5
     assert (f.dagstorm_queued_p50_s, f.dagstorm_queued_p95_s) == (2.0, 8.0)
     assert (f.loop_p50_ms, f.loop_p95_ms, f.loop_intervals) == (200.0, 300.0, 2)
+    assert f.inherited_share == 0.25  # a quarter of its tries came from runs queued before it
     assert figures.window_of(json.loads((tmp_path / "r1" / "result.json").read_text())) == WINDOW
 
 
@@ -388,6 +396,7 @@ def test_markdown_tables() -> None:
     assert len(text) == 2 + len(figures.FIGURES)
     per_run = figures.render(figures.rounds_table(RUNS), markdown=True).splitlines()
     assert len(per_run) == 2 + len(RUNS) and per_run[2].startswith("| 1 | A | 1A | completed |")
+    assert per_run[0].endswith("| inherited |") and per_run[2].endswith("| n/a |")
     plain = figures.render(figures.rounds_table(RUNS)).splitlines()
     assert len({len(line) for line in plain}) == 1  # fixed width
 
@@ -402,3 +411,14 @@ def test_report_and_json(tmp_path: Path) -> None:
     assert len(body["runs"]) == 6 and body["runs"][0]["bench"]["per_min"] == 400
     tries = next(r for r in body["summary"] if r["label"].startswith("bench DAGs: tries"))
     assert tries["ratio"] == pytest.approx(0.8)
+
+
+def test_a_result_without_the_inherited_measure_reads_as_not_measured(tmp_path: Path) -> None:
+    run_dir = write_run(tmp_path / "old", loop=[], dagstorm_per_min=1.0)
+    result = json.loads((run_dir / "result.json").read_text())
+    del result["measures"]["inherited"]  # written before dagstorm measured it
+    (run_dir / "result.json").write_text(json.dumps(result))
+    f = figures.run_figures(run_dir, ROWS, round_no=1, condition="A", is_fleet=is_fleet)
+    assert f.inherited_share is None
+    assert figures.percent(f.inherited_share) == "n/a"
+    assert figures.percent(0.918) == "91.8%"
