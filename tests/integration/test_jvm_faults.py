@@ -12,7 +12,8 @@ from __future__ import annotations
 import random
 import re
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -196,17 +197,55 @@ def test_recover_after_a_sigkill_leaves_no_rule_loaded(
     orphan = JvmRuleFault(JvmFault.model_validate(spec_data), applied["id"], ctx)
     loaded = _rules_left(orphan)
     assert loaded and all(names for names in loaded.values()), loaded  # still there: orphaned
-    recovered = subprocess.run(
+    with subprocess.Popen(
         dagstorm_command(stack_context, "recover"),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=300,
-        check=False,
-    )
-    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    ) as recovering:
+        # Once the rule is gone the job speeds up and its JVMs may end soon after: watch
+        # them while recover runs, to see a live one without the rule (not just gone).
+        cleared = _cleared_while_alive(orphan, set(loaded), lambda: recovering.poll() is None)
+        output, _ = recovering.communicate(timeout=300)
+    assert recovering.returncode == 0, output
+    assert cleared, f"no JVM seen alive without the rule: {loaded}; recover said: {output}"
     left = _rules_left(orphan)
-    assert set(left) and all(names == [] for names in left.values()), left
+    assert all(names == [] for names in left.values()), left
     assert runs.wait(DAG, run_id, RUN_TIMEOUT)["state"] == "success"
+
+
+def _cleared_while_alive(
+    fault: JvmRuleFault, pids: set[int], recovering: Callable[[], bool]
+) -> set[int]:
+    """The JVMs of ``pids`` seen running, answering, and without this fault's rule.
+
+    Asked every 0.2 s while ``recovering()`` holds and until each JVM answered without
+    the rule or exited (≤ 60 s after recover ends).
+    """
+    entries = {int(e["pid"]): e for e in fault.recorded() if int(e["pid"]) in pids}
+    cleared: set[int] = set()
+    gone: set[int] = set()
+    after: float | None = None
+    while True:
+        for pid, entry in entries.items():
+            if pid in cleared or pid in gone:
+                continue
+            if targets.recorded_still_running(entry) is None:
+                gone.add(pid)
+                continue
+            try:
+                rules = AgentClient(entry["port"]).rules()
+            except FaultError:
+                continue  # not answering this time
+            if not [n for n in rules if fault.fault_id in n]:
+                cleared.add(pid)
+        if cleared | gone == set(entries):
+            return cleared
+        if not recovering():
+            after = after if after is not None else time.monotonic()
+            if time.monotonic() - after > 60:
+                return cleared
+        time.sleep(0.2)
 
 
 def _spec_of(journal: FaultJournal, fault_id: str) -> dict[str, Any]:
