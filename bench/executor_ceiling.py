@@ -61,7 +61,7 @@ from executor_ceiling_figures import (  # the sibling helpers: the figures (pure
     switches,
 )
 from executor_ceiling_stack import STORM_PREFIX, ExecutorStack
-from scheduler_fleet_figures import RunFigures, render
+from scheduler_fleet_figures import RunFigures, render, storm_scenario
 
 from dagstorm.stack.config import CelerySettings, StackConfig
 
@@ -194,28 +194,17 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
 
 def scenario_text(settings: Settings) -> str:
     """The scenario every run runs: a saturating trigger storm per bench DAG, no fault."""
-    storms = "".join(
-        f"  - kind: trigger_storm\n"
-        f"    name: {STORM_PREFIX}{index}\n"
-        f"    dag: {dag}\n"
-        f"    rate: {settings.rate}\n"
-        f"    max_total: {settings.max_total}\n"
-        f"    duration: {settings.duration_s}s\n"
-        for index, dag in enumerate(settings.dags)
-    )
-    return (
-        "name: executor-ceiling-bench\n"
-        "description: saturating trigger storm of the bench DAGs, no fault"
-        " (bench/executor_ceiling.py)\n"
-        f"duration: {settings.duration_s}s\n"
-        "seed: 17\n"
-        "time_compression: 1\n"
-        f"workloads:\n{storms}"
-        "slos:\n"
-        "  - scheduler_throughput: {min: 1}\n"
-        "probes:\n"
-        f"  airflow_dags: [{', '.join(settings.dags)}]\n"
-        f"drain: {settings.drain_s}s\n"
+    return storm_scenario(
+        name="executor-ceiling-bench",
+        description="saturating trigger storm of the bench DAGs, no fault"
+        " (bench/executor_ceiling.py)",
+        seed=17,
+        storm_prefix=STORM_PREFIX,
+        dags=settings.dags,
+        rate=settings.rate,
+        max_total=settings.max_total,
+        duration_s=settings.duration_s,
+        drain_s=settings.drain_s,
     )
 
 

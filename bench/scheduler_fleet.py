@@ -56,6 +56,7 @@ from scheduler_fleet_figures import (  # the sibling helpers: the figures (pure)
     ratio_text,
     render,
     rounds_table,
+    storm_scenario,
     summary,
     summary_table,
 )
@@ -153,27 +154,16 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
 
 def scenario_text(settings: Settings) -> str:
     """The scenario every run runs: a trigger storm per bench DAG, no fault."""
-    storms = "".join(
-        f"  - kind: trigger_storm\n"
-        f"    name: {STORM_PREFIX}{index}\n"
-        f"    dag: {dag}\n"
-        f"    rate: {settings.rate}\n"
-        f"    max_total: {settings.max_total}\n"
-        f"    duration: {settings.duration_s}s\n"
-        for index, dag in enumerate(settings.dags)
-    )
-    return (
-        "name: scheduler-fleet-bench\n"
-        "description: trigger storm of the bench DAGs, no fault (bench/scheduler_fleet.py)\n"
-        f"duration: {settings.duration_s}s\n"
-        "seed: 18\n"
-        "time_compression: 1\n"
-        f"workloads:\n{storms}"
-        "slos:\n"
-        "  - scheduler_throughput: {min: 1}\n"
-        "probes:\n"
-        f"  airflow_dags: [{', '.join(settings.dags)}]\n"
-        f"drain: {settings.drain_s}s\n"
+    return storm_scenario(
+        name="scheduler-fleet-bench",
+        description="trigger storm of the bench DAGs, no fault (bench/scheduler_fleet.py)",
+        seed=18,
+        storm_prefix=STORM_PREFIX,
+        dags=settings.dags,
+        rate=settings.rate,
+        max_total=settings.max_total,
+        duration_s=settings.duration_s,
+        drain_s=settings.drain_s,
     )
 
 

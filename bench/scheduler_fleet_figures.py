@@ -42,6 +42,47 @@ STORM_PREFIX = "storm-"
 CONDITIONS = {"A": "bench DAGs alone", "B": "fleet deployed"}
 
 
+def storm_scenario(
+    *,
+    name: str,
+    description: str,
+    seed: int,
+    storm_prefix: str,
+    dags: Sequence[str],
+    rate: float,
+    max_total: int,
+    duration_s: int,
+    drain_s: int,
+) -> str:
+    """A scenario of one trigger storm per bench DAG and no fault (the benches' run).
+
+    Storms are named ``<storm_prefix><index>``, so their run ids end ``__<name>``
+    (what a bench's leftover cleanup looks for); the probe watches the bench DAGs only.
+    """
+    storms = "".join(
+        f"  - kind: trigger_storm\n"
+        f"    name: {storm_prefix}{index}\n"
+        f"    dag: {dag}\n"
+        f"    rate: {rate}\n"
+        f"    max_total: {max_total}\n"
+        f"    duration: {duration_s}s\n"
+        for index, dag in enumerate(dags)
+    )
+    return (
+        f"name: {name}\n"
+        f"description: {description}\n"
+        f"duration: {duration_s}s\n"
+        f"seed: {seed}\n"
+        "time_compression: 1\n"
+        f"workloads:\n{storms}"
+        "slos:\n"
+        "  - scheduler_throughput: {min: 1}\n"
+        "probes:\n"
+        f"  airflow_dags: [{', '.join(dags)}]\n"
+        f"drain: {drain_s}s\n"
+    )
+
+
 @dataclass(frozen=True)
 class TryRow:
     """One task try from Airflow's metadata database."""
