@@ -77,6 +77,8 @@ class Waits:
 
 #: At most this many leftover runs are ended after a run (a storm triggers fewer).
 MAX_LEFTOVERS = 5000
+#: Tries of one PATCH that the API answers with a server error (a database deadlock).
+PATCH_ATTEMPTS = 3
 
 LEFTOVERS_SQL = """
 SELECT dag_id, run_id FROM dag_run
@@ -108,18 +110,35 @@ def end_leftovers(
     deadline = time.monotonic() + bound_s
     body = DAGRunPatchBody(state=DagRunMutableStates.FAILED)
     ended = 0
+    refused: list[str] = []
     with api_client(resolve_stack(stack)) as client:
         api = DagRunApi(client)
         for dag_id, run_id in rows:
             if time.monotonic() > deadline:
                 say(f"warning: {len(rows) - ended} leftover run(s) not ended in time")
                 break
-            try:
-                api.patch_dag_run(str(dag_id), str(run_id), body, _request_timeout=30)
-            except ApiException as exc:  # ended meanwhile (409/404): nothing to do
-                if exc.status not in (404, 409):
-                    raise
-            ended += 1
+            for attempt in range(1, PATCH_ATTEMPTS + 1):
+                try:
+                    api.patch_dag_run(str(dag_id), str(run_id), body, _request_timeout=30)
+                    ended += 1
+                    break
+                except ApiException as exc:
+                    if exc.status in (404, 409):  # ended meanwhile: nothing to do
+                        ended += 1
+                        break
+                    # A 500 "Database error": the run's row locked by the scheduler finishing
+                    # one of its tries at that moment (a deadlock PostgreSQL broke). Again.
+                    if exc.status is None or exc.status < 500:
+                        raise
+                    if attempt == PATCH_ATTEMPTS:
+                        refused.append(f"{run_id} ({exc.status})")
+                    else:
+                        time.sleep(attempt)
+    if refused:
+        say(
+            f"warning: {len(refused)} leftover run(s) refused by the API after"
+            f" {PATCH_ATTEMPTS} attempts, left to finish: {', '.join(refused[:3])}"
+        )
     return ended
 
 

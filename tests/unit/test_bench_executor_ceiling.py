@@ -381,13 +381,19 @@ class FakeDagRunApi:
 
     patched: ClassVar[list[tuple[str, str, str]]] = []
     statuses: ClassVar[dict[str, int]] = {}
+    #: Run id → the errors its next PATCHes answer with, one per call, then success.
+    failing: ClassVar[dict[str, list[int]]] = {}
+    calls: ClassVar[list[str]] = []
 
     def __init__(self, client: Any) -> None:
         pass
 
     def patch_dag_run(self, dag_id: str, run_id: str, body: Any, **_: Any) -> None:
+        FakeDagRunApi.calls.append(run_id)
         if run_id in FakeDagRunApi.statuses:
             raise fleet_stack.ApiException(status=FakeDagRunApi.statuses[run_id])
+        if FakeDagRunApi.failing.get(run_id):
+            raise fleet_stack.ApiException(status=FakeDagRunApi.failing[run_id].pop(0))
         FakeDagRunApi.patched.append((dag_id, run_id, body.state.value))
 
 
@@ -395,6 +401,8 @@ class FakeDagRunApi:
 def fake_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     FakeDb.leftovers, FakeDb.tries, FakeDb.queries = [], [], []
     FakeDagRunApi.patched, FakeDagRunApi.statuses = [], {}
+    FakeDagRunApi.failing, FakeDagRunApi.calls = {}, []
+    monkeypatch.setattr(fleet_stack.time, "sleep", lambda _: None)
     monkeypatch.setattr(stack_side, "MetadataDb", FakeDb)
     monkeypatch.setattr(fleet_stack, "DagRunApi", FakeDagRunApi)
     monkeypatch.setattr(fleet_stack, "api_client", lambda _: contextlib.nullcontext(object()))
@@ -430,13 +438,28 @@ def test_leftover_runs_of_the_storm_are_set_failed(fake_stack: Any) -> None:
     assert bench_stack.end_leftovers() == 0
 
 
-def test_an_api_error_other_than_ended_stops_the_cleanup(fake_stack: Any) -> None:
+def test_a_client_error_stops_the_cleanup(fake_stack: Any) -> None:
     bench_stack, _ = fake_stack
     FakeDb.leftovers = [("scheduler_bench_000", "r0"), ("scheduler_bench_000", "r1")]
-    FakeDagRunApi.statuses = {"r0": 500}
+    FakeDagRunApi.statuses = {"r0": 403}
     with pytest.raises(fleet_stack.ApiException):
         bench_stack.end_leftovers()
     assert FakeDagRunApi.patched == []
+
+
+def test_a_server_error_is_tried_again_and_at_worst_left_with_a_warning(fake_stack: Any) -> None:
+    # Airflow answers 500 "Database error" when the scheduler holds the run's row (a
+    # deadlock PostgreSQL broke): the executor bench stopped on it after its first run.
+    bench_stack, said = fake_stack
+    FakeDb.leftovers = [("scheduler_bench_000", f"r{i}") for i in range(3)]
+    FakeDagRunApi.failing = {"r0": [500]}  # once, then it goes through
+    FakeDagRunApi.statuses = {"r1": 500}  # every time: left to finish by itself
+    assert bench_stack.end_leftovers() == 2
+    assert [r for _, r, _ in FakeDagRunApi.patched] == ["r0", "r2"]
+    assert FakeDagRunApi.calls.count("r1") == fleet_stack.PATCH_ATTEMPTS
+    assert said[-1] == (
+        "warning: 1 leftover run(s) refused by the API after 3 attempts, left to finish: r1 (500)"
+    )
 
 
 def test_a_run_is_measured_from_sql_and_its_leftovers_ended(
