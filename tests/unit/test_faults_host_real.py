@@ -8,9 +8,11 @@ port the per-host proxies listen on is a free one too. Everything is swept after
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,7 +40,6 @@ from dagstorm.stack.embedded.hosts.faults import is_partitioned, netem_unavailab
 from dagstorm.stack.embedded.hosts.lifecycle import bring_up, tear_down
 from dagstorm.stack.embedded.hosts.namespaces import can_make_namespaces, make_host, sweep
 from dagstorm.stack.embedded.hosts.plan import HostPlan, plan_host
-from dagstorm.stack.embedded.ports import free_port
 from dagstorm.stack.endpoints import Stack
 from tests.unit.test_stack_worker_hosts_real import (
     Listener,
@@ -67,16 +68,22 @@ def state_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def free_ports(**upstreams: int) -> Ports:
-    """Ports whose per-host proxies and their upstreams are all free ones (none of the stack's)."""
-    numbers = {
-        "celery_broker": free_port(),
-        "redis": free_port(),
-        "airflow_db": free_port(),
-        "postgres": free_port(),
-        "airflow_api": free_port(),
-        "airflow_api_server": free_port(),
-        "toxiproxy_api": free_port(),
-    }
+    """Ports whose per-host proxies and their upstreams are all free ones (none of the stack's).
+
+    Distinct: each free port is asked for while the earlier ones are still held, since
+    the kernel may hand the same free port out twice in a row (``airflow_db`` and
+    ``postgres`` both 42769 once).
+    """
+    names = [
+        "celery_broker", "redis", "airflow_db", "postgres", "airflow_api",
+        "airflow_api_server", "toxiproxy_api",
+    ]  # fmt: skip
+    with contextlib.ExitStack() as held:
+        numbers: dict[str, int] = {}
+        for name in names:
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            numbers[name] = sock.getsockname()[1]
     return Ports(**{**numbers, **upstreams})
 
 
