@@ -21,28 +21,45 @@ _TICKS_PER_SECOND = float(os.sysconf("SC_CLK_TCK"))
 SAME_START_S = 0.5 / _TICKS_PER_SECOND
 
 
-def started_since_boot(pid: int) -> float | None:
-    """Seconds from boot to the start of process ``pid``; ``None`` if it does not exist.
+def _stat_after_name(pid: int) -> list[bytes] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (field 3 first).
 
-    Read from field 22 of ``/proc/PID/stat`` (the start tick), after the command name,
-    which may itself hold spaces and parentheses.
+    The command name (field 2) may itself hold spaces and parentheses: the fields
+    start after its last ``)``. ``None`` if the process does not exist.
     """
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             raw = handle.read()
     except OSError:
         return None
-    _, _, rest = raw.rpartition(b")")
-    fields = rest.split()
+    return raw.rpartition(b")")[2].split()
+
+
+def _start_of(fields: list[bytes]) -> float | None:
     try:
-        return int(fields[19]) / _TICKS_PER_SECOND  # field 22: 3 is the first after ")"
+        return int(fields[19]) / _TICKS_PER_SECOND  # field 22, the start tick
     except (IndexError, ValueError):
         return None
+
+
+def started_since_boot(pid: int) -> float | None:
+    """Seconds from boot to the start of process ``pid``; ``None`` if it does not exist."""
+    fields = _stat_after_name(pid)
+    return None if fields is None else _start_of(fields)
 
 
 def same_start(pid: int, started: float) -> bool:
     """True if process ``pid`` is the one that started ``started`` seconds after boot."""
     now = started_since_boot(pid)
+    return now is not None and abs(now - started) <= SAME_START_S
+
+
+def alive_since(pid: int, started: float) -> bool:
+    """True if process ``pid`` is the one started ``started`` s after boot, and not a zombie."""
+    fields = _stat_after_name(pid)
+    if not fields or fields[0] == b"Z":  # field 3, the state
+        return False
+    now = _start_of(fields)
     return now is not None and abs(now - started) <= SAME_START_S
 
 

@@ -17,10 +17,9 @@ from typing import Any, Literal
 
 import psutil
 
-from dagstorm.core.boot_clock import same_start, started_since_boot
+from dagstorm.core.boot_clock import alive_since, started_since_boot
 
 SCHEMA_VERSION = 1
-
 
 Event = Literal["intent", "applied", "verified", "inject_failed", "reverted", "revert_failed"]
 
@@ -127,7 +126,7 @@ def owner_alive(fault: OpenFault) -> bool:
     if fault.owner_pid is None:
         return False
     if fault.owner_started is not None:
-        return same_start(fault.owner_pid, fault.owner_started) and not _zombie(fault.owner_pid)
+        return alive_since(fault.owner_pid, fault.owner_started)
     try:
         proc = psutil.Process(fault.owner_pid)
         return (
@@ -135,13 +134,6 @@ def owner_alive(fault: OpenFault) -> bool:
         )
     except psutil.Error:
         return False
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return True
 
 
 def orphaned(journal: FaultJournal) -> list[OpenFault]:

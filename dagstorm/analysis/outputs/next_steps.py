@@ -34,7 +34,15 @@ from dagstorm.analysis.verdict.judgement import Verdict
 from dagstorm.analysis.verdict.margins import SloMargin, closest_slo, slo_margins
 from dagstorm.core.durations import duration_text
 
-__all__ = ["Advice", "FaultImpact", "NextSteps", "SloMargin", "StageGrowth", "next_steps"]
+__all__ = [
+    "Advice",
+    "FaultImpact",
+    "NextSteps",
+    "SloMargin",
+    "StageGrowth",
+    "inherited_is_notable",
+    "next_steps",
+]
 
 #: A drop in finished tries per minute at least this large is a visible impact.
 VISIBLE_DROP = 0.1
@@ -337,8 +345,13 @@ def _advice(
     return out
 
 
+def inherited_is_notable(inherited: InheritedRuns) -> bool:
+    """True when runs from before the run took at least :data:`INHERITED_SHARE` of its tries."""
+    return inherited.share is not None and inherited.share >= INHERITED_SHARE
+
+
 def _inherited_advice(inherited: InheritedRuns) -> list[Advice]:
-    if inherited.share is None or inherited.share < INHERITED_SHARE:
+    if not inherited_is_notable(inherited):
         return []
     dags = ", ".join(f"{d['dag_id']} {d['runs']}" for d in inherited.by_dag)
     more = "" if inherited.runs == sum(int(d["runs"]) for d in inherited.by_dag) else ", …"

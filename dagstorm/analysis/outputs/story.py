@@ -20,7 +20,7 @@ from __future__ import annotations
 from dagstorm.analysis.measures.compute import Measures
 from dagstorm.analysis.measures.data.output_checks import OutputCheckMeasure
 from dagstorm.analysis.measures.faults.recovery import FaultRecovery, RetryRecovery
-from dagstorm.analysis.outputs.next_steps import INHERITED_SHARE, VISIBLE_DROP
+from dagstorm.analysis.outputs.next_steps import VISIBLE_DROP, inherited_is_notable
 from dagstorm.analysis.texts import percent_text, plural
 from dagstorm.analysis.verdict.judgement import Verdict
 from dagstorm.core.durations import duration_text
@@ -82,7 +82,7 @@ def run_story(measures: Measures, verdict: Verdict, *, status: str) -> str:
 
 def _inherited_part(measures: Measures) -> list[str]:
     inherited = measures.inherited
-    if inherited.share is None or inherited.share < INHERITED_SHARE:
+    if not inherited_is_notable(inherited):
         return []
     runs = plural(inherited.runs, "run")
     return [f"{percent_text(inherited.share)} of tries from {runs} queued before the start"]

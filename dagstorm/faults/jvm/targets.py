@@ -22,7 +22,7 @@ from typing import Any, Literal
 import httpx
 import psutil
 
-from dagstorm.core.boot_clock import same_start, started_since_boot
+from dagstorm.core.boot_clock import alive_since, started_since_boot
 from dagstorm.core.errors import FaultError
 from dagstorm.stack.embedded.byteman import AGENT_PORTS
 
@@ -195,11 +195,10 @@ def _target(
 
 def still_running(pid: int, started: float) -> psutil.Process | None:
     """The process, if ``pid`` is still the JVM that started ``started`` s after boot."""
-    if not same_start(pid, started):
+    if not alive_since(pid, started):
         return None
     try:
-        proc = psutil.Process(pid)
-        return None if proc.status() == psutil.STATUS_ZOMBIE else proc
+        return psutil.Process(pid)
     except psutil.Error:
         return None
 

@@ -22,7 +22,7 @@ from typing import Literal
 import psutil
 
 from dagstorm.core.atomic import atomic_write
-from dagstorm.core.boot_clock import same_start, started_since_boot
+from dagstorm.core.boot_clock import alive_since, started_since_boot
 from dagstorm.core.errors import InfrastructureError
 from dagstorm.stack.embedded import processes
 from dagstorm.stack.embedded.processes import PidRecord
@@ -190,11 +190,7 @@ def stop_swarm(swarm: Swarm, pid_dir: Path) -> list[str]:
 
 def _owner_alive(pid: int, create_time: float, started: float | None) -> bool:
     if started is not None:
-        try:
-            zombie = psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
-        return not zombie and same_start(pid, started)
+        return alive_since(pid, started)
     try:
         proc = psutil.Process(pid)
         return proc.status() != psutil.STATUS_ZOMBIE and abs(proc.create_time() - create_time) < 1.0

@@ -42,10 +42,8 @@ def inherited_runs(
     dag_runs: pd.DataFrame, task_tries: pd.DataFrame, *, end_t: float
 ) -> InheritedRuns:
     """The runs of ``dag_runs`` queued before the start whose tries started in ``[0, end_t]``."""
-    ran = task_tries[~task_tries["state"].isin(NEVER_RAN)] if not task_tries.empty else task_tries
-    during = (
-        ran[(ran["start_date_t"] >= 0) & (ran["start_date_t"] <= end_t)] if not ran.empty else ran
-    )
+    ran = task_tries[~task_tries["state"].isin(NEVER_RAN)]
+    during = ran[(ran["start_date_t"] >= 0) & (ran["start_date_t"] <= end_t)]
     if dag_runs.empty or during.empty or "queued_at_t" not in dag_runs:
         return _none(len(during))
     before = dag_runs[dag_runs["queued_at_t"] < 0]
