@@ -132,7 +132,7 @@ def run_cases(files: list[Path], cases: int, seed: int, max_seconds: float) -> T
             result = (f"timeout > {CASE_SECONDS} s", [], "")
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        tally.add(case, path.name, result, time.perf_counter() - t0)
+        tally.add(case, path.parent.name + "/" + path.name, result, time.perf_counter() - t0)
         path.write_text(originals[path], encoding="utf-8")
     return tally
 

@@ -27,6 +27,9 @@ STACK_DOC = ROOT / "docs" / "stack.md"
 STACK_FILE_NAME = "dagstorm.stack.yaml"
 #: Stack configs the suite names (`stack: ../celery.stack.yaml`), copied beside it.
 SUITE_STACKS = ("celery.stack.yaml",)
+PIPELINES = ROOT / "pipelines"
+#: A pipeline profile (docs/own-pipeline.md): `pipelines/<name>/pipeline.yaml`.
+PROFILE_NAME = "pipeline.yaml"
 
 #: Values of every YAML type, and text that is hostile or almost right.
 REPLACEMENTS = (
@@ -122,13 +125,33 @@ def stack_example() -> str:
 
 
 def prepare(workdir: Path) -> list[Path]:
-    """Copy the scenario library and the stack example under ``workdir``; return the files."""
+    """Copy every shipped input under ``workdir``, laid out as in the repository.
+
+    The files to mutate: the scenario library (suite included), the stack example of
+    docs/stack.md, the shipped stack configs and the pipeline profiles (each with the
+    folders it names, so an unmutated copy validates as the original does).
+    """
     target = workdir / "scenarios"
     shutil.copytree(SCENARIOS, target, dirs_exist_ok=True)
     for name in SUITE_STACKS:
         shutil.copy(ROOT / name, workdir / name)
+    shutil.copytree(
+        PIPELINES,
+        workdir / PIPELINES.name,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     (workdir / STACK_FILE_NAME).write_text(stack_example(), encoding="utf-8")
-    return [*sorted(target.glob("*.yaml")), workdir / STACK_FILE_NAME]
+    profiles = sorted((workdir / PIPELINES.name).glob(f"*/{PROFILE_NAME}"))
+    stacks = [workdir / name for name in (STACK_FILE_NAME, *SUITE_STACKS)]
+    return [*sorted(target.glob("*.yaml")), *stacks, *profiles]
+
+
+def shipped_names() -> list[str]:
+    """What :func:`prepare` returns, as paths relative to its ``workdir``."""
+    scenarios = sorted(f"{SCENARIOS.name}/{p.name}" for p in SCENARIOS.glob("*.yaml"))
+    profiles = sorted(str(p.relative_to(ROOT)) for p in PIPELINES.glob(f"*/{PROFILE_NAME}"))
+    return [*scenarios, STACK_FILE_NAME, *SUITE_STACKS, *profiles]
 
 
 def _entries(node: yaml.Node) -> list[Entry]:

@@ -1,11 +1,12 @@
 """Mutated shipped inputs: `dagstorm validate` exits 0 or 2, one line per problem, no traceback.
 
-Every shipped scenario, the nightly suite and the stack file documented in
-docs/stack.md are mutated at YAML text level (bench/input_mutations.py: values
-replaced by values of other types, keys dropped, written twice or renamed, values
-nested) and checked the way a user would. Bounded and derandomized, so CI sees
-the same cases each time; `bench/fuzz_inputs.py` runs the same mutations by the
-ten thousand (docs/benchmarks.md, "Input fuzz").
+Every shipped scenario, the nightly suite, the stack file documented in
+docs/stack.md, the shipped stack configs and the pipeline profiles are mutated at
+YAML text level (bench/input_mutations.py: values replaced by values of other types,
+keys dropped, written twice or renamed, values nested) and checked the way a user
+would. Bounded and derandomized, so CI sees the same cases each time;
+`bench/fuzz_inputs.py` runs the same mutations by the ten thousand
+(docs/benchmarks.md, "Input fuzz").
 """
 
 from __future__ import annotations
@@ -51,15 +52,17 @@ mutations = _load_mutations()
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
-    """name -> (its copy in a scratch directory, its shipped text)."""
+    """Path in the repository -> (its copy in a scratch directory, its shipped text)."""
     workdir = tmp_path_factory.mktemp("inputs")
     files = mutations.prepare(workdir)
-    return {path.name: (path, path.read_text(encoding="utf-8")) for path in files}
+    return {
+        str(path.relative_to(workdir)): (path, path.read_text(encoding="utf-8")) for path in files
+    }
 
 
 def _names() -> list[str]:
-    names = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))
-    return [*names, mutations.STACK_FILE_NAME]
+    names: list[str] = mutations.shipped_names()
+    return names
 
 
 def _validate(path: Path) -> Result:
@@ -88,6 +91,8 @@ def assert_clean(result: Result, path: Path) -> None:
 
 def test_every_shipped_input_validates(shipped: dict[str, tuple[Path, str]]) -> None:
     assert set(shipped) == set(_names())
+    kinds = {name.split("/")[0] for name in shipped}
+    assert {"scenarios", "pipelines", "celery.stack.yaml", mutations.STACK_FILE_NAME} <= kinds
     for path, _text in shipped.values():
         result = _validate(path)
         assert_clean(result, path)
@@ -121,7 +126,7 @@ def test_a_mutated_input_gives_exit_0_or_2_with_one_line_per_problem(
 
 def test_the_mutations_reach_the_validators(shipped: dict[str, tuple[Path, str]]) -> None:
     """The fuzz is worth something only if most mutants parse and then fail validation."""
-    path, original = shipped["smoke.yaml"]
+    path, original = shipped["scenarios/smoke.yaml"]
     codes: list[int] = []
     past_yaml = 0
     for seed in range(40):
@@ -153,7 +158,7 @@ def test_a_fault_a_killed_run_left_in_the_working_directory_does_not_reach_the_c
     )
     assert orphaned(journal)
     monkeypatch.chdir(tmp_path)
-    path, _text = shipped["smoke.yaml"]
+    path, _text = shipped["scenarios/smoke.yaml"]
     result = _validate(path)
     assert_clean(result, path)
     assert result.exit_code == 0 and result.stderr == "", result.output
