@@ -63,3 +63,21 @@ def atomic_write(
     if fsync:
         fsync_dir(path.parent)
     return path
+
+
+def atomic_symlink(path: Path, target: str | Path) -> Path:
+    """Make ``path`` a symlink to ``target`` in one rename, whatever ``path`` was before.
+
+    The link is made under a hidden random name beside ``path`` (as :func:`atomic_write`
+    does its temporary) and renamed over it: a reader sees the old file or the new
+    link, never no file.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    temporary.symlink_to(str(target))
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path

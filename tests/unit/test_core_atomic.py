@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dagstorm.core.atomic import atomic_write
+from dagstorm.core.atomic import atomic_symlink, atomic_write
 
 
 @pytest.fixture
@@ -99,3 +99,15 @@ def test_fsync_syncs_the_file_then_its_directory(
         assert Path(synced[0]).name.startswith(".m.") and synced[1] == str(tmp_path)
     else:
         assert synced == []
+
+
+def test_atomic_symlink_replaces_a_file_or_a_link_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "dag.py"
+    target.write_text("x = 1\n")
+    path = tmp_path / "folder_dag.py"
+    path.write_text("broken on purpose\n")  # a fault's replacement, say
+    atomic_symlink(path, target)
+    assert path.is_symlink() and os.readlink(path) == str(target)
+    atomic_symlink(path, tmp_path / "other.py")  # over a link: the link, not its target
+    assert os.readlink(path) == str(tmp_path / "other.py") and target.read_text() == "x = 1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dag.py", "folder_dag.py"]

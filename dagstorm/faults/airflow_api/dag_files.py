@@ -27,7 +27,7 @@ from airflow_client.client import (
 )
 from airflow_client.client.exceptions import ApiException
 
-from dagstorm.core.atomic import atomic_write
+from dagstorm.core.atomic import atomic_symlink, atomic_write
 from dagstorm.core.errors import FaultError
 from dagstorm.core.polling import poll_until
 from dagstorm.faults.airflow_api.base import TIMEOUT, ApiFault, api_error
@@ -80,10 +80,7 @@ def restore_file(path: Path, kept: dict[str, Any]) -> None:
     """Put ``path`` back as ``kept`` recorded it: the same link, or the same text."""
     link = kept.get("link")
     if link:
-        temporary = path.with_name(f".{path.name}.dagstorm-restore")
-        temporary.unlink(missing_ok=True)
-        temporary.symlink_to(str(link))
-        os.replace(temporary, path)
+        atomic_symlink(path, str(link))
     else:
         atomic_write(path, str(kept["content"]))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
+import math
 from dataclasses import dataclass
 
 import psutil
 
 from dagstorm.core.errors import DagstormError
+from dagstorm.core.polling import poll_until
 from dagstorm.stack.embedded.components.base import Component, Health
 from dagstorm.stack.embedded.processes import process_of
 
@@ -20,13 +21,17 @@ _HEALTH_RETRY_S = 2.0
 
 def _settled_health(comp: Component) -> Health:
     """The component's health, probed again (up to ``_HEALTH_PROBES`` times) while it fails."""
-    health = comp.health()
-    for _ in range(_HEALTH_PROBES - 1):
-        if health.ok or comp.running() is None:
-            return health
-        time.sleep(_HEALTH_RETRY_S)
-        health = comp.health()
-    return health
+    probes: list[Health] = []
+
+    def settled() -> Health | None:
+        probes.append(comp.health())
+        last = probes[-1]
+        done = last.ok or len(probes) >= _HEALTH_PROBES or comp.running() is None
+        return last if done else None
+
+    # Bounded by the count of probes (each has its own timeout), not by a deadline.
+    poll_until(settled, timeout=math.inf, interval=_HEALTH_RETRY_S)
+    return probes[-1]
 
 
 @dataclass(frozen=True)

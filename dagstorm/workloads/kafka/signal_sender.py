@@ -13,12 +13,12 @@ stays pending and is re-sent with the same id; every attempt is journaled as a
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from dagstorm.core.polling import poll_until
 from dagstorm.run.clock import Clock
 from dagstorm.run.events import KafkaSignal
 from dagstorm.run.journal import RunJournal
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     import numpy as np
 
     from dagstorm.workloads.model.catalog import Catalog
+
+#: Seconds between two attempts of :meth:`SignalSender.retry`.
+_RETRY_INTERVAL_S = 1.0
 
 
 class SignalSender:
@@ -139,10 +142,14 @@ class SignalSender:
         Returns the records covered by the signals acknowledged meanwhile.
         """
         signalled = 0
-        deadline = time.monotonic() + budget
-        while self._unsent and time.monotonic() < deadline:
-            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-            signalled += self.send("retry")
+
+        def all_sent() -> bool | None:
+            nonlocal signalled
+            if self._unsent:
+                signalled += self.send("retry")
+            return True if not self._unsent else None
+
+        poll_until(all_sent, timeout=budget, interval=_RETRY_INTERVAL_S)
         return signalled
 
     def close(self) -> None:
