@@ -235,6 +235,9 @@ def test_generated_load_is_not_called_capacity_and_counts_say_what_they_count(
     assert "generated load at full scale (extrapolated)" in text
     assert "generated (valid + late events)" in text
     assert "records written" in text
+    # Each table says what it counts and why its total differs from the other's.
+    assert "bad lines and duplicates included" in text and "so the two totals differ" in text
+    assert "the generated-load table, which counts every line written, differs" in text
 
 
 def test_the_score_says_what_it_is(smoke: Path) -> None:
