@@ -53,6 +53,7 @@ svg .threshold{stroke:var(--fail);stroke-width:1.4;stroke-dasharray:6 4}
 svg .thr-label{font-size:11px;fill:var(--fail)}
 svg .dots circle{stroke:#fff;stroke-width:1}
 svg .hover circle{fill-opacity:0}svg .hover circle:hover{fill-opacity:1}
+svg .readout rect{fill:#000;fill-opacity:0}svg .readout rect:hover{fill-opacity:.06}
 .next-steps li{margin:6px 0}.next-steps .badge{background:var(--muted)}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;color:var(--muted);margin:2px 0}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;

@@ -125,5 +125,41 @@ def test_every_line_point_has_a_hover_title_up_to_the_cap() -> None:
     hover = re.search(r'<g[^>]*class="hover"[^>]*>(.*?)</g>', many, re.S)
     assert hover is not None
     titles = re.findall(r"<title>(.*?)</title>", hover.group(1))
-    assert HOVER_POINTS <= len(titles) <= HOVER_POINTS + 3
-    assert any(t.startswith("n: 99 at") for t in titles)
+    # A long line is read through the readout strips; its own dots mark its peak,
+    # its lowest point and its last one.
+    assert titles == ["n: 0 at 0s", "n: 99 at 5m33s", "n: 2 at 8m19s"]
+    assert len(_readouts(many)) > HOVER_POINTS
+
+
+def _readouts(svg: str) -> list[str]:
+    group = re.search(r'<g[^>]*class="readout"[^>]*>(.*?)</g>', svg, re.S)
+    return [] if group is None else re.findall(r"<title>(.*?)</title>", group.group(1))
+
+
+def test_hovering_anywhere_on_a_long_line_reads_every_line_there() -> None:
+    from dagstorm.reports.charts.svg import READOUT_STRIPS
+
+    tries = tuple((float(t), float(t // 10)) for t in range(0, 600, 2))  # 300 points
+    running = tuple((float(t), 3.0) for t in range(300, 600, 2))  # starts at 5m
+    chart = Chart(
+        title="t",
+        y_label="y",
+        series=(Series("tries", tries), Series("running", running, style="step")),
+        x_end=600.0,
+        bands=(Band(100.0, 200.0, "broker-down", "fault"),),
+    )
+    titles = _readouts(render_chart(chart))
+    assert len(titles) == READOUT_STRIPS  # one per strip: every strip has a value
+    # Strip 15 of 60 is centred on 155 s: the last tries point there is t = 154 → 15.
+    assert titles[15] == "2m35s: tries 15 (fault broker-down)"
+    # From 5 min on both lines have a value; the last strip reads both.
+    assert titles[-1] == "9m55s: tries 59; running 3"
+    assert all("running" not in t for t in titles[:30])
+
+
+def test_short_lines_and_categories_get_no_readout_strips() -> None:
+    short = Chart("t", "y", (Series("n", tuple((float(i), 1.0) for i in range(40))),), 40.0)
+    assert _readouts(render_chart(short)) == []  # every point has its own hover dot
+    many = tuple((float(i), 1.0) for i in range(200))
+    trend = Chart("t", "y", (Series("n", many),), 0.0, x_categories=tuple(map(str, range(200))))
+    assert _readouts(render_chart(trend)) == []

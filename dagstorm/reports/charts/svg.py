@@ -3,13 +3,17 @@
 No JavaScript and no library: a chart is a pure function of its :class:`Chart`,
 so the report opens offline in any browser and the same input gives the same
 bytes. Every point, bar and line point carries a ``<title>``: hovering shows its
-value, with no script. Phases and fault windows are shaded bands behind the data; an optional
-horizontal threshold (an SLA deadline) is drawn dashed. The x axis is wall time
-(the run's charts) or categories evenly spaced (the trends: one per run).
+value, with no script; a time chart whose lines have more points than hover dots
+also gets invisible readout strips across its plot, so hovering anywhere reads
+every line's value at that time. Phases and fault windows are shaded bands behind
+the data; an optional horizontal threshold (an SLA deadline) is drawn dashed. The x
+axis is wall time (the run's charts) or categories evenly spaced (the trends: one
+per run).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +29,10 @@ __all__ = ["nice_ticks", "render_chart", "value_label"]
 _Scale = Callable[[float], float]
 #: Hover dots per line at most (each is a ``<circle>`` with a ``<title>``).
 HOVER_POINTS = 40
+#: Readout strips across a time chart whose lines have more points than hover dots:
+#: one ``<rect>`` per strip, its ``<title>`` every line's value there (the lines then
+#: keep hover dots only on their highest, lowest and last points).
+READOUT_STRIPS = 60
 #: Room for one category label (``11-24`` at the tick font size, and a gap).
 _CATEGORY_LABEL_PX = 40
 
@@ -117,9 +125,11 @@ def render_chart(chart: Chart) -> Markup:
 
     parts: list[Markup] = [_bands(chart.bands, x, frame)]
     parts.append(_axes(chart, x_axis, y_ticks, y))
+    readouts = _readouts(chart, x_end=max(chart.x_end, 1.0))
+    parts.append(readouts)
     for index, series in enumerate(chart.series):
         color = series.color or PALETTE[index % len(PALETTE)]
-        parts.append(_series(series, color, x_axis, y))
+        parts.append(_series(series, color, x_axis, y, extremes_only=bool(readouts)))
     if chart.threshold is not None:
         value, label = chart.threshold
         parts.append(
@@ -272,7 +282,9 @@ def _axes(chart: Chart, x_axis: _XAxis, y_ticks: Sequence[float], y: _Scale) -> 
     return join(items)
 
 
-def _series(series: Series, color: str, x_axis: _XAxis, y: _Scale) -> Markup:
+def _series(
+    series: Series, color: str, x_axis: _XAxis, y: _Scale, *, extremes_only: bool = False
+) -> Markup:
     x = x_axis.scale
     points = [
         (t, v, _title(series, index, x_axis))
@@ -324,7 +336,7 @@ def _series(series: Series, color: str, x_axis: _XAxis, y: _Scale) -> Markup:
         "g",
         *(
             el("circle", el("title", title), cx=num(x(t)), cy=num(y(v)), r="4")
-            for t, v, title in _hover_points(points)
+            for t, v, title in _hover_points(points, 0 if extremes_only else HOVER_POINTS)
         ),
         fill=color,
         class_="hover",
@@ -332,17 +344,77 @@ def _series(series: Series, color: str, x_axis: _XAxis, y: _Scale) -> Markup:
     return join([line, hover])
 
 
-def _hover_points(
-    points: Sequence[tuple[float, float, str]],
-) -> list[tuple[float, float, str]]:
-    """At most :data:`HOVER_POINTS` of a line's points, its highest and lowest among them.
+def _readouts(chart: Chart, x_end: float) -> Markup:
+    """Invisible strips across the plot, each titled with every line's value there.
 
-    Evenly spread: a hover dot for every point would double a report's size.
+    Only on a time axis, and only where a line has more points than its hover dots
+    (:func:`_hover_points`) could show. A strip reads each line's last point at or
+    before the strip's middle (a line starting later has no value there yet), and
+    names the faults there: the strips lie over the fault bands, whose own titles
+    they would otherwise hide.
+    """
+    lines = [
+        s for s in chart.series if s.style in ("line", "step") and len(s.points) > HOVER_POINTS
+    ]
+    if chart.x_categories or not lines:
+        return Markup("")
+    frame = chart.frame
+    plot_w = frame.width - frame.left - frame.right
+    plot_h = frame.height - frame.top - frame.bottom
+    width = plot_w / READOUT_STRIPS
+    finite = [
+        sorted((t, v) for t, v in s.points if math.isfinite(t) and math.isfinite(v)) for s in lines
+    ]
+    strips: list[Markup] = []
+    for i in range(READOUT_STRIPS):
+        middle = x_end * (i + 0.5) / READOUT_STRIPS
+        values = [
+            f"{s.name} {value_label(v, 4)}"
+            for s, points in zip(lines, finite, strict=True)
+            if (v := _value_at(points, middle)) is not None
+        ]
+        if not values:
+            continue
+        title = f"{duration_text(round(middle))}: " + "; ".join(values)
+        around = [
+            f"fault {b.label}"
+            for b in chart.bands
+            if b.kind == "fault" and b.start <= middle < b.end
+        ]
+        if around:
+            title += f" ({', '.join(around)})"
+        strips.append(
+            el(
+                "rect",
+                el("title", title),
+                x=num(frame.left + i * width),
+                y=frame.top,
+                width=num(width),
+                height=plot_h,
+            )
+        )
+    return el("g", *strips, class_="readout")
+
+
+def _value_at(points: Sequence[tuple[float, float]], t: float) -> float | None:
+    """The value of the last of the (sorted) ``points`` at or before ``t``; None if none."""
+    index = bisect.bisect_right(points, (t, math.inf)) - 1
+    return points[index][1] if index >= 0 else None
+
+
+def _hover_points(
+    points: Sequence[tuple[float, float, str]], spread: int = HOVER_POINTS
+) -> list[tuple[float, float, str]]:
+    """A line's hover dots: every point of a short line, else ``spread`` and the extremes.
+
+    A line of up to :data:`HOVER_POINTS` points has a dot on each; a longer one on
+    ``spread`` points evenly spread (a dot for every point would double a report's
+    size) and on its highest, lowest and last points.
     """
     if len(points) <= HOVER_POINTS:
         return list(points)
-    step = len(points) / HOVER_POINTS
-    keep = {int(i * step) for i in range(HOVER_POINTS)}
+    step = len(points) / max(spread, 1)
+    keep = {int(i * step) for i in range(spread)}
     values = [v for _, v, _ in points]
     keep.update((values.index(max(values)), values.index(min(values)), len(points) - 1))
     return [points[i] for i in sorted(keep)]
