@@ -19,6 +19,8 @@ from dagstorm.core.errors import UsageError
 from dagstorm.core.progress import Progress
 
 if TYPE_CHECKING:  # the generator pulls numpy and Arrow: imported when the command runs
+    from collections.abc import Callable
+
     from dagstorm.workloads.config import GeneratorConfig
     from dagstorm.workloads.sinks.pregenerate import GenerationSummary
     from dagstorm.workloads.spark_backend.submit import SparkOptions
@@ -50,18 +52,30 @@ def _echo(settings: Settings, text: str) -> None:
 
 
 class _ProgressLines:
-    """Lines for a long generation: each simulated hour, and every few seconds within one."""
+    """Lines for a long generation: each simulated hour, and every few seconds within one.
+
+    ``advance(simulated seconds written)`` moves the step's bar (a terminal shows
+    it) on every report, not only on those that print a line.
+    """
 
     #: Wall seconds between two lines within a simulated hour.
     EVERY_S = 5.0
 
-    def __init__(self, progress: Progress, duration_s: float) -> None:
+    def __init__(
+        self,
+        progress: Progress,
+        duration_s: float,
+        advance: Callable[[float], None] | None = None,
+    ) -> None:
         self.progress = progress
         self.duration_s = duration_s
+        self.advance = advance
         self.last_wall_s = 0.0
 
     def hour(self, event: dict[str, Any]) -> None:
         """A simulated hour (or the end) is written."""
+        if self.advance is not None:
+            self.advance(event["sim_s"])
         self.progress.info(progress_line(event, self.duration_s))
         self.last_wall_s = event["wall_s"]
 
@@ -69,6 +83,8 @@ class _ProgressLines:
         """Part of an hour is written: a line when the last is a few seconds old."""
         if event["wall_s"] - self.last_wall_s >= self.EVERY_S:
             self.hour(event)
+        elif self.advance is not None:
+            self.advance(event["sim_s"])
 
 
 def progress_line(event: dict[str, Any], duration_s: float) -> str:
@@ -303,8 +319,11 @@ def generate(
         summary = _run_spark(settings, config, duration_s, options, ledger=ledger_dir)
     else:
         progress = Progress(quiet=settings.quiet)
-        report = _ProgressLines(progress, duration_s)
-        with progress.step(title):
+        # A bar on a terminal; in CI logs the hour lines say as much (no quarter lines).
+        with progress.meter(
+            title, duration_s, unit="simulated h", per_unit=3600.0, quarter_lines=False
+        ) as advance:
+            report = _ProgressLines(progress, duration_s, advance)
             summary = generate_local(
                 config,
                 duration_s,

@@ -70,13 +70,20 @@ class Progress:
 
     @contextmanager
     def meter(
-        self, title: str, total: float, *, unit: str = "MB", per_unit: float = 1e6
+        self,
+        title: str,
+        total: float,
+        *,
+        unit: str = "MB",
+        per_unit: float = 1e6,
+        quarter_lines: bool = True,
     ) -> Iterator[Callable[[float], None]]:
         """A :meth:`step` whose amount is known; yields ``update(done)`` (cheap: call it often).
 
         On a terminal the live line has a bar; in CI logs a line is printed as
         the share passes each quarter (``  read 50% (825 of 1,650 MB)``), so a
-        long step prints a handful of lines however often it updates.
+        long step prints a handful of lines however often it updates — unless
+        ``quarter_lines`` is False (the caller prints lines of its own).
         """
         with self._timed(title) as key:
             marks = list(QUARTERS)
@@ -86,7 +93,7 @@ class Progress:
             def update(done: float) -> None:
                 with self._lock:
                     self._amounts[key] = (done, total)
-                if self._quiet or self._tty:
+                if self._quiet or self._tty or not quarter_lines:
                     return
                 share = _share(done, total)
                 passed = [mark for mark in marks if share >= mark]

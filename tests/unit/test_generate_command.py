@@ -165,10 +165,26 @@ def test_progress_lines_within_a_long_hour(tmp_path: Path) -> None:
     line = progress_line(event, 21600.0)
     assert line == "simulated 1h30m of 6h (25%): 1,234 records, 2.5 MB, 3.0 s wall"
     stream = (tmp_path / "err.txt").open("w")
-    lines = _ProgressLines(Progress(stream), 21600.0)
+    bar: list[float] = []
+    lines = _ProgressLines(Progress(stream), 21600.0, bar.append)
     lines.within_hour({**event, "wall_s": 1.0})  # too soon after the start: no line
     lines.within_hour({**event, "wall_s": 6.0})
-    lines.within_hour({**event, "wall_s": 7.0})  # a second after the last line: none
-    lines.hour({**event, "wall_s": 8.0})  # an hour done: always a line
+    lines.within_hour({**event, "sim_s": 6000.0, "wall_s": 7.0})  # a second after: none
+    lines.hour({**event, "sim_s": 7200.0, "wall_s": 8.0})  # an hour done: always a line
     stream.close()
-    assert (tmp_path / "err.txt").read_text().count("simulated 1h30m of 6h") == 2
+    assert (tmp_path / "err.txt").read_text().count("simulated 1h30m of 6h") == 1
+    assert (tmp_path / "err.txt").read_text().count("simulated 2h of 6h") == 1
+    # The bar moves on every report, a line or not.
+    assert bar == [5400.0, 5400.0, 6000.0, 7200.0]
+
+
+def test_a_meter_without_quarter_lines_prints_only_its_step(tmp_path: Path) -> None:
+    from dagstorm.core.progress import Progress
+
+    stream = (tmp_path / "err.txt").open("w")
+    with Progress(stream).meter("gen", 100.0, quarter_lines=False) as update:
+        for done in (10.0, 30.0, 60.0, 90.0):
+            update(done)
+    stream.close()
+    text = (tmp_path / "err.txt").read_text()
+    assert "→ gen …" in text and "✓ gen (" in text and "%" not in text
