@@ -199,3 +199,37 @@ def test_a_trigger_storm_asks_for_run_ids_airflow_accepts() -> None:
     assert re.fullmatch(r"dagstorm__\d{8}T\d{6}_[0-9a-f]{6}__storm-1", prefix)
     assert re.fullmatch(r"^[A-Za-z0-9_.~:+-]+$", f"{prefix}_12")  # Airflow's run id pattern
     assert run_id_prefix("storm-1") != prefix  # two storms never ask for the same ids
+
+
+def test_a_try_number_skipped_among_the_tries_seen_is_a_try_that_never_ran() -> None:
+    """Airflow keeps no row of a try failed while queued; the probe may never see it."""
+    journal = Journal([{"type": "tries_never_started", "max": 0}])
+    fields = {"dag_id": "d", "run_id": "r", "task_id": "fibo", "map_index": -1}
+    tries = [  # (try, state, queued, start, end): try 2 was never seen, nor was 5
+        (1, "up_for_retry", 30, None, 31),
+        (3, "up_for_retry", 62, None, 63),
+        (4, "up_for_retry", 70, 71, 72),  # ran and failed: Airflow has its row
+        (6, "success", 95, 96, 97),
+    ]
+    for number, state, queued, start, end in tries:
+        journal.add(
+            "task_try",
+            t=end,
+            **fields,
+            try_number=number,
+            state=state,
+            queued_when=iso(queued),
+            start_date=iso(start),
+            end_date=iso(end),
+        )
+    journal.add("task_try", t=5, **{**fields, "task_id": "other"}, try_number=0, state="none")
+    data = journal.data(130)
+    lost = compute_measures(data).tries_never_started
+    assert lost is not None
+    assert (lost.count, lost.unrecorded) == (4, 2)
+    assert lost.by_state == {"unrecorded": 2, "up_for_retry": 2}
+    # Each unrecorded try at the moment the next try seen was queued: 62 s and 95 s.
+    assert lost.tries == ("d/r/fibo#1", "d/r/fibo#2", "d/r/fibo#3", "d/r/fibo#5")
+    assert lost.per_minute == ({"minute": 0, "count": 1}, {"minute": 1, "count": 3})
+    (verdict,) = judge(data, compute_measures(data)).slos
+    assert verdict.value == 4 and "2 unrecorded" in verdict.detail
