@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import time
 from typing import Any
 
 import psutil
@@ -25,6 +26,28 @@ from dagstorm.stack.embedded.processes import PidRecord, group_members, process_
 Action = str  # "kill" | "pause" | "restart"
 #: Seconds a killed process has to disappear, a paused one to reach the stopped state.
 VERIFY_TIMEOUT_S = 10.0
+#: Seconds a ``mid_task`` Celery fault waits for its worker to run a task.
+MID_TASK_WAIT_S = 120.0
+#: How often it looks (a Windmill chain's tasks run for ~0.2 s).
+MID_TASK_POLL_S = 0.02
+
+
+def running_task_pids(record: PidRecord) -> list[int]:
+    """The task processes a Celery worker runs now: its main process's grandchildren.
+
+    The worker's prefork pool processes are its children; each task an Airflow 3
+    Celery worker executes runs in a process its pool process starts (the task
+    supervisor's fork), so a grandchild exists exactly while a task runs.
+    """
+    leader = process_of(record)
+    if leader is None:
+        return []
+    pids: list[int] = []
+    with contextlib.suppress(psutil.Error):
+        for child in leader.children():
+            with contextlib.suppress(psutil.Error):
+                pids.extend(grandchild.pid for grandchild in child.children())
+    return sorted(pids)
 
 
 def _signal_group(record: PidRecord, sig: signal.Signals) -> list[int]:
@@ -55,6 +78,8 @@ class ProcessFault(Fault):
         super().__init__(spec, fault_id, ctx)
         self.component_name = component
         self.action = action
+        #: The task processes a ``mid_task`` fault saw running when it acted.
+        self._mid_task: list[int] = []
 
     def _component(self) -> Component:
         embedded = self.ctx.require_embedded(f"a {self.action} of {self.component_name}")
@@ -79,20 +104,41 @@ class ProcessFault(Fault):
             )
 
     def inject(self) -> dict[str, Any]:
-        """Send the signal(s)."""
+        """Send the signal(s); a ``mid_task`` Celery fault first waits for a running task."""
         comp = self._component()
         record = comp.running()
         if record is None:
             raise FaultError(f"{self.component_name} is not running")
+        applied: dict[str, Any] = {"component": self.component_name}
+        if isinstance(self.spec, CeleryFault) and self.spec.mid_task:
+            applied.update(self._wait_for_a_task(record))
         if self.action == "kill":
             pids = _signal_group(record, signal.SIGKILL)
             psutil.wait_procs([p for p in map(_proc, pids) if p], timeout=5)
-            return {"component": self.component_name, "killed": pids}
+            return {**applied, "killed": pids}
         if self.action == "pause":
-            pids = _signal_group(record, signal.SIGSTOP)
-            return {"component": self.component_name, "paused": pids}
+            return {**applied, "paused": _signal_group(record, signal.SIGSTOP)}
         outcome = stop(record, graceful=comp.stop_signal, timeout=comp.stop_timeout)
-        return {"component": self.component_name, "stopped": record.pid, "outcome": outcome}
+        return {**applied, "stopped": record.pid, "outcome": outcome}
+
+    def _wait_for_a_task(self, record: PidRecord) -> dict[str, Any]:
+        """Wait (up to :data:`MID_TASK_WAIT_S`) until the worker runs a task; what was seen.
+
+        Acts either way: a worker that ran no task in that time is still lost, and
+        ``mid_task`` in the applied record (and the evidence) says it was idle.
+        """
+        began = time.monotonic()
+        tasks = poll_until(
+            lambda: running_task_pids(record) or None,
+            timeout=MID_TASK_WAIT_S,
+            interval=MID_TASK_POLL_S,
+        )
+        self._mid_task = tasks or []
+        return {
+            "mid_task": bool(tasks),
+            "task_pids": tasks or [],
+            "waited_s": round(time.monotonic() - began, 3),
+        }
 
     def verify(self) -> str:
         """Dead (kill/restart) or stopped in state T (pause), within 10 s."""
@@ -111,14 +157,24 @@ class ProcessFault(Fault):
             # SIGSTOP takes effect asynchronously: every thread must reach the stop.
             if poll_until(stopped, timeout=VERIFY_TIMEOUT_S, interval=0.05) is None:
                 raise not_stopped
-            return f"{self.component_name} pid {record.pid} stopped (SIGSTOP)"
+            return (
+                f"{self.component_name} pid {record.pid} stopped (SIGSTOP){self._mid_task_text()}"
+            )
 
         def gone() -> bool | None:
             return True if process_of(record) is None else None
 
         if poll_until(gone, timeout=VERIFY_TIMEOUT_S, interval=0.1) is None:
             raise FaultError(f"{self.component_name} pid {record.pid} is still alive")
-        return f"{self.component_name} pid {record.pid} is gone"
+        return f"{self.component_name} pid {record.pid} is gone{self._mid_task_text()}"
+
+    def _mid_task_text(self) -> str:
+        """What a ``mid_task`` fault found: the task processes it hit, or none."""
+        if not (isinstance(self.spec, CeleryFault) and self.spec.mid_task):
+            return ""
+        if not self._mid_task:
+            return f"; no task ran on it within {MID_TASK_WAIT_S:.0f} s: it was idle"
+        return f", mid-task (task process {', '.join(map(str, self._mid_task))})"
 
     def revert(self) -> None:
         """Resume, or start again and wait until healthy (harmless if already so)."""

@@ -1,18 +1,30 @@
-"""Celery faults on a stack that runs no Celery: refused in one line naming the executor."""
+"""Celery faults: refused on a stack without Celery; ``mid_task`` waits for a running task."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from dagstorm.core.errors import FaultError
+from dagstorm.faults import process
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.kinds import build_fault
 from dagstorm.faults.specs import CeleryFault, FaultSpecBase, NetworkFault
+from dagstorm.stack.embedded.processes import PidRecord
 from dagstorm.stack.endpoints import Stack
 from dagstorm.stack.topology import LINKS
+
+#: A worker's pid record (``process_of`` is faked where it is read).
+RECORD = PidRecord(component="airflow-celery-worker-1", pid=1, create_time=0.0, marker="m", argv=[])
 
 
 def _stack(executor: str | None, links: tuple[str, ...]) -> Stack:
@@ -67,3 +79,77 @@ def test_other_links_keep_their_own_message(tmp_path: Path) -> None:
     fault = build_fault(spec, "f1", FaultContext(stack=stack, journal=FaultJournal(tmp_path / "j")))
     with pytest.raises(FaultError, match="is not declared by the stack"):
         fault.check_targets()
+
+
+@pytest.fixture
+def tree(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+    """Start ``bash -c SCRIPT`` as a worker's main process (its record resolves to it)."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(script: str) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(["bash", "-c", script], start_new_session=True)
+        started.append(proc)
+        monkeypatch.setattr(process, "process_of", lambda _r: psutil.Process(proc.pid))
+        return proc
+
+    yield start
+    for proc in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _children_settle(pid: int, depth: int) -> None:
+    """Wait (≤ 10 s) until ``pid`` has descendants ``depth`` levels down."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        level = [psutil.Process(pid)]
+        for _ in range(depth):
+            level = [c for p in level for c in p.children()]
+        if level:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no descendants {depth} levels below {pid}")
+
+
+def test_a_task_is_a_grandchild_of_the_worker(
+    tree: Callable[[str], subprocess.Popen[bytes]],
+) -> None:
+    record = RECORD
+    # An idle worker: its pool process has no child.
+    idle = tree("sleep 30 & wait")
+    _children_settle(idle.pid, 1)
+    assert process.running_task_pids(record) == []
+    # A busy one: the pool process runs a task process.
+    busy = tree("bash -c 'sleep 30 & wait' & wait")
+    _children_settle(busy.pid, 2)
+    (task,) = process.running_task_pids(record)
+    assert psutil.Process(task).name() == "sleep"
+
+
+def test_a_mid_task_kill_waits_for_a_task_and_says_what_it_hit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = iter([[], [], [4242]])
+    monkeypatch.setattr(process, "running_task_pids", lambda _r: next(seen))
+    spec = CeleryFault(action="kill", worker=1, mid_task=True)
+    fault = build_fault(spec, "f1", _ctx(tmp_path, "celery"))
+    assert isinstance(fault, process.ProcessFault)
+    applied = fault._wait_for_a_task(RECORD)
+    assert applied["mid_task"] is True and applied["task_pids"] == [4242]
+    assert fault._mid_task_text() == ", mid-task (task process 4242)"
+    assert spec.describe() == "celery worker 1 kill mid-task"
+
+
+def test_a_mid_task_kill_on_a_worker_that_stays_idle_acts_anyway_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(process, "running_task_pids", lambda _r: [])
+    monkeypatch.setattr(process, "MID_TASK_WAIT_S", 0.05)
+    fault = build_fault(
+        CeleryFault(action="kill", worker=1, mid_task=True), "f1", _ctx(tmp_path, "celery")
+    )
+    assert isinstance(fault, process.ProcessFault)
+    applied = fault._wait_for_a_task(RECORD)
+    assert applied["mid_task"] is False and applied["task_pids"] == []
+    assert "no task ran on it within 0 s: it was idle" in fault._mid_task_text()

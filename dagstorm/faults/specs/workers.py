@@ -24,10 +24,15 @@ class CeleryFault(FaultSpecBase):
     action: Literal["kill", "pause", "warm_shutdown"]
     #: Which worker (``airflow-celery-worker-<n>``), from 1.
     worker: int = Field(1, ge=1, le=16)
+    #: Act only once the worker runs a task (waiting up to 2 min): a kill then loses
+    #: a try in flight, not an idle worker. Short tasks leave a worker idle most of
+    #: the time, so a fault due at a fixed moment would usually miss them.
+    mid_task: bool = False
 
     def describe(self) -> str:
         """Short description."""
-        return f"celery worker {self.worker} {self.action.replace('_', ' ')}"
+        mid = " mid-task" if self.mid_task else ""
+        return f"celery worker {self.worker} {self.action.replace('_', ' ')}{mid}"
 
     def needs(self) -> frozenset[Part]:
         """Airflow, and its workers as processes dagstorm owns."""
