@@ -13,7 +13,9 @@ import time
 from typing import Any
 
 import psutil
+from airflow_client.client import TaskInstanceApi
 
+from dagstorm.clients.airflow import api_client
 from dagstorm.core.errors import FaultError
 from dagstorm.core.polling import poll_until
 from dagstorm.faults.base import Fault, FaultContext
@@ -28,7 +30,7 @@ Action = str  # "kill" | "pause" | "restart"
 VERIFY_TIMEOUT_S = 10.0
 #: Seconds a ``mid_task`` Celery fault waits for its worker to run a task.
 MID_TASK_WAIT_S = 120.0
-#: How often it looks (a Windmill chain's tasks run for ~0.2 s).
+#: How often it looks for a task process (a Windmill chain's tasks live ~0.2 s).
 MID_TASK_POLL_S = 0.02
 
 
@@ -78,8 +80,8 @@ class ProcessFault(Fault):
         super().__init__(spec, fault_id, ctx)
         self.component_name = component
         self.action = action
-        #: The task processes a ``mid_task`` fault saw running when it acted.
-        self._mid_task: list[int] = []
+        #: The try a ``mid_task`` fault found in flight when it acted (pid, try).
+        self._mid_task: dict[str, Any] | None = None
 
     def _component(self) -> Component:
         embedded = self.ctx.require_embedded(f"a {self.action} of {self.component_name}")
@@ -122,21 +124,39 @@ class ProcessFault(Fault):
         return {**applied, "stopped": record.pid, "outcome": outcome}
 
     def _wait_for_a_task(self, record: PidRecord) -> dict[str, Any]:
-        """Wait (up to :data:`MID_TASK_WAIT_S`) until the worker runs a task; what was seen.
+        """Wait (up to :data:`MID_TASK_WAIT_S`) until the worker runs a try; what was seen.
 
-        Acts either way: a worker that ran no task in that time is still lost, and
-        ``mid_task`` in the applied record (and the evidence) says it was idle.
+        A try is in flight on the worker when Airflow says it is ``running`` and its
+        ``pid`` is one of the worker's task processes (:func:`running_task_pids`): the
+        process tree alone cannot tell a task still working from one that has
+        reported its end and is exiting. Airflow is asked only while the worker has a
+        task process. Acts either way: a worker that ran no try in that time is still
+        lost, and ``mid_task`` in the applied record (and the evidence) says so.
         """
         began = time.monotonic()
-        tasks = poll_until(
-            lambda: running_task_pids(record) or None,
-            timeout=MID_TASK_WAIT_S,
-            interval=MID_TASK_POLL_S,
-        )
-        self._mid_task = tasks or []
+        with api_client(self.ctx.stack) as client:
+            api = TaskInstanceApi(client)
+
+            def in_flight() -> dict[str, Any] | None:
+                pids = running_task_pids(record)
+                if not pids:
+                    return None
+                running = api.get_task_instances(
+                    dag_id="~", dag_run_id="~", state=["running"], limit=100
+                )
+                for ti in running.task_instances:
+                    if ti.pid in pids:
+                        return {
+                            "pid": ti.pid,
+                            "try": f"{ti.dag_id}/{ti.dag_run_id}/{ti.task_id}#{ti.try_number}",
+                        }
+                return None
+
+            hit = poll_until(in_flight, timeout=MID_TASK_WAIT_S, interval=MID_TASK_POLL_S)
+        self._mid_task = hit
         return {
-            "mid_task": bool(tasks),
-            "task_pids": tasks or [],
+            "mid_task": hit is not None,
+            "task": hit,
             "waited_s": round(time.monotonic() - began, 3),
         }
 
@@ -172,9 +192,10 @@ class ProcessFault(Fault):
         """What a ``mid_task`` fault found: the task processes it hit, or none."""
         if not (isinstance(self.spec, CeleryFault) and self.spec.mid_task):
             return ""
-        if not self._mid_task:
-            return f"; no task ran on it within {MID_TASK_WAIT_S:.0f} s: it was idle"
-        return f", mid-task (task process {', '.join(map(str, self._mid_task))})"
+        if self._mid_task is None:
+            return f"; no try ran on it within {MID_TASK_WAIT_S:.0f} s: it was idle"
+        hit = self._mid_task
+        return f", mid-task: {hit['try']} running in its task process {hit['pid']}"
 
     def revert(self) -> None:
         """Resume, or start again and wait until healthy (harmless if already so)."""

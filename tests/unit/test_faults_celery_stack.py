@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 import pytest
@@ -127,29 +128,68 @@ def test_a_task_is_a_grandchild_of_the_worker(
     assert psutil.Process(task).name() == "sleep"
 
 
-def test_a_mid_task_kill_waits_for_a_task_and_says_what_it_hit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+class _Airflow:
+    """The REST API's running task instances, one answer per call (the last repeats)."""
+
+    def __init__(self, answers: list[list[SimpleNamespace]]) -> None:
+        self.answers = answers
+        self.calls = 0
+
+    def get_task_instances(self, **query: object) -> SimpleNamespace:
+        assert query["state"] == ["running"]
+        answer = self.answers[min(self.calls, len(self.answers) - 1)]
+        self.calls += 1
+        return SimpleNamespace(task_instances=answer)
+
+
+def _running(pid: int, task: str) -> SimpleNamespace:
+    return SimpleNamespace(pid=pid, dag_id="d", dag_run_id="r", task_id=task, try_number=1)
+
+
+@pytest.fixture
+def airflow(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[list[SimpleNamespace]]], _Airflow]:
+    def answering(answers: list[list[SimpleNamespace]]) -> _Airflow:
+        api = _Airflow(answers)
+        monkeypatch.setattr(process, "api_client", lambda _stack: contextlib.nullcontext(None))
+        monkeypatch.setattr(process, "TaskInstanceApi", lambda _client: api)
+        return api
+
+    return answering
+
+
+def test_a_mid_task_kill_waits_for_a_try_airflow_runs_in_the_workers_task_process(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    airflow: Callable[[list[list[SimpleNamespace]]], _Airflow],
 ) -> None:
-    seen = iter([[], [], [4242]])
+    # No task process, then one Airflow no longer calls running (it has reported its
+    # end and is exiting), then a try running in this worker's task process.
+    seen = iter([[], [4241], [4242], [4242]])
     monkeypatch.setattr(process, "running_task_pids", lambda _r: next(seen))
+    api = airflow([[_running(99, "elsewhere")], [_running(4242, "fibo_07"), _running(5, "x")]])
     spec = CeleryFault(action="kill", worker=1, mid_task=True)
     fault = build_fault(spec, "f1", _ctx(tmp_path, "celery"))
     assert isinstance(fault, process.ProcessFault)
     applied = fault._wait_for_a_task(RECORD)
-    assert applied["mid_task"] is True and applied["task_pids"] == [4242]
-    assert fault._mid_task_text() == ", mid-task (task process 4242)"
+    assert applied["mid_task"] is True
+    assert applied["task"] == {"pid": 4242, "try": "d/r/fibo_07#1"}
+    assert api.calls == 2  # asked only while the worker had a task process
+    assert fault._mid_task_text() == ", mid-task: d/r/fibo_07#1 running in its task process 4242"
     assert spec.describe() == "celery worker 1 kill mid-task"
 
 
 def test_a_mid_task_kill_on_a_worker_that_stays_idle_acts_anyway_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    airflow: Callable[[list[list[SimpleNamespace]]], _Airflow],
 ) -> None:
     monkeypatch.setattr(process, "running_task_pids", lambda _r: [])
     monkeypatch.setattr(process, "MID_TASK_WAIT_S", 0.05)
+    api = airflow([[]])
     fault = build_fault(
         CeleryFault(action="kill", worker=1, mid_task=True), "f1", _ctx(tmp_path, "celery")
     )
     assert isinstance(fault, process.ProcessFault)
     applied = fault._wait_for_a_task(RECORD)
-    assert applied["mid_task"] is False and applied["task_pids"] == []
-    assert "no task ran on it within 0 s: it was idle" in fault._mid_task_text()
+    assert applied["mid_task"] is False and applied["task"] is None and api.calls == 0
+    assert "no try ran on it within 0 s: it was idle" in fault._mid_task_text()
