@@ -13,26 +13,25 @@ per run).
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from dagstorm.analysis.texts import plain_number
 from dagstorm.core.durations import duration_text
 from dagstorm.reports.charts.chart import PALETTE, Band, Chart, Frame, Series
+from dagstorm.reports.charts.hover import (
+    HOVER_POINTS,
+    READOUT_STRIPS,
+    hover_points,
+    readouts,
+    value_label,
+)
 from dagstorm.reports.markup import Markup, el, join, num
 
-__all__ = ["nice_ticks", "render_chart", "value_label"]
+__all__ = ["HOVER_POINTS", "READOUT_STRIPS", "nice_ticks", "render_chart", "value_label"]
 
 #: Data → pixels along one axis.
 _Scale = Callable[[float], float]
-#: Hover dots per line at most (each is a ``<circle>`` with a ``<title>``).
-HOVER_POINTS = 40
-#: Readout strips across a time chart whose lines have more points than hover dots:
-#: one ``<rect>`` per strip, its ``<title>`` every line's value there (the lines then
-#: keep hover dots only on their highest, lowest and last points).
-READOUT_STRIPS = 60
 #: Room for one category label (``11-24`` at the tick font size, and a gap).
 _CATEGORY_LABEL_PX = 40
 
@@ -56,18 +55,6 @@ def _time_ticks(x_end: float) -> list[float]:
             return [i * step for i in range(int(x_end // step) + 1)]
     step = 86400
     return [i * step for i in range(int(x_end // step) + 1)]
-
-
-def value_label(value: float, digits: int = 6) -> str:
-    """A tick or hover label to ``digits`` significant digits: ``1.5k``, ``250``, ``0.25``."""
-    magnitude = abs(value)
-    if magnitude >= 1e9:
-        return f"{plain_number(value / 1e9, digits)}G"
-    if magnitude >= 1e6:
-        return f"{plain_number(value / 1e6, digits)}M"
-    if magnitude >= 1e4:
-        return f"{plain_number(value / 1e3, digits)}k"
-    return plain_number(value, digits).replace(",", "")
 
 
 @dataclass(frozen=True)
@@ -125,11 +112,11 @@ def render_chart(chart: Chart) -> Markup:
 
     parts: list[Markup] = [_bands(chart.bands, x, frame)]
     parts.append(_axes(chart, x_axis, y_ticks, y))
-    readouts = _readouts(chart, x_end=max(chart.x_end, 1.0))
-    parts.append(readouts)
+    strips = readouts(chart, x_end=max(chart.x_end, 1.0))
+    parts.append(strips)
     for index, series in enumerate(chart.series):
         color = series.color or PALETTE[index % len(PALETTE)]
-        parts.append(_series(series, color, x_axis, y, extremes_only=bool(readouts)))
+        parts.append(_series(series, color, x_axis, y, extremes_only=bool(strips)))
     if chart.threshold is not None:
         value, label = chart.threshold
         parts.append(
@@ -336,88 +323,12 @@ def _series(
         "g",
         *(
             el("circle", el("title", title), cx=num(x(t)), cy=num(y(v)), r="4")
-            for t, v, title in _hover_points(points, 0 if extremes_only else HOVER_POINTS)
+            for t, v, title in hover_points(points, 0 if extremes_only else HOVER_POINTS)
         ),
         fill=color,
         class_="hover",
     )
     return join([line, hover])
-
-
-def _readouts(chart: Chart, x_end: float) -> Markup:
-    """Invisible strips across the plot, each titled with every line's value there.
-
-    Only on a time axis, and only where a line has more points than its hover dots
-    (:func:`_hover_points`) could show. A strip reads each line's last point at or
-    before the strip's middle (a line starting later has no value there yet), and
-    names the faults there: the strips lie over the fault bands, whose own titles
-    they would otherwise hide.
-    """
-    lines = [
-        s for s in chart.series if s.style in ("line", "step") and len(s.points) > HOVER_POINTS
-    ]
-    if chart.x_categories or not lines:
-        return Markup("")
-    frame = chart.frame
-    plot_w = frame.width - frame.left - frame.right
-    plot_h = frame.height - frame.top - frame.bottom
-    width = plot_w / READOUT_STRIPS
-    finite = [
-        sorted((t, v) for t, v in s.points if math.isfinite(t) and math.isfinite(v)) for s in lines
-    ]
-    strips: list[Markup] = []
-    for i in range(READOUT_STRIPS):
-        middle = x_end * (i + 0.5) / READOUT_STRIPS
-        values = [
-            f"{s.name} {value_label(v, 4)}"
-            for s, points in zip(lines, finite, strict=True)
-            if (v := _value_at(points, middle)) is not None
-        ]
-        if not values:
-            continue
-        title = f"{duration_text(round(middle))}: " + "; ".join(values)
-        around = [
-            f"fault {b.label}"
-            for b in chart.bands
-            if b.kind == "fault" and b.start <= middle < b.end
-        ]
-        if around:
-            title += f" ({', '.join(around)})"
-        strips.append(
-            el(
-                "rect",
-                el("title", title),
-                x=num(frame.left + i * width),
-                y=frame.top,
-                width=num(width),
-                height=plot_h,
-            )
-        )
-    return el("g", *strips, class_="readout")
-
-
-def _value_at(points: Sequence[tuple[float, float]], t: float) -> float | None:
-    """The value of the last of the (sorted) ``points`` at or before ``t``; None if none."""
-    index = bisect.bisect_right(points, (t, math.inf)) - 1
-    return points[index][1] if index >= 0 else None
-
-
-def _hover_points(
-    points: Sequence[tuple[float, float, str]], spread: int = HOVER_POINTS
-) -> list[tuple[float, float, str]]:
-    """A line's hover dots: every point of a short line, else ``spread`` and the extremes.
-
-    A line of up to :data:`HOVER_POINTS` points has a dot on each; a longer one on
-    ``spread`` points evenly spread (a dot for every point would double a report's
-    size) and on its highest, lowest and last points.
-    """
-    if len(points) <= HOVER_POINTS:
-        return list(points)
-    step = len(points) / max(spread, 1)
-    keep = {int(i * step) for i in range(spread)}
-    values = [v for _, v, _ in points]
-    keep.update((values.index(max(values)), values.index(min(values)), len(points) - 1))
-    return [points[i] for i in sorted(keep)]
 
 
 def _title(series: Series, index: int, x_axis: _XAxis) -> str:
