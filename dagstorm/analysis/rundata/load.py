@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import ValidationError
 
 from dagstorm.analysis.rundata.declared import read_workloads
 from dagstorm.analysis.rundata.frames import (
@@ -36,19 +35,15 @@ from dagstorm.analysis.rundata.model import (
     CELERY_WORKER_TASKS_FIELDS,
     CELERY_WORKERS_FIELDS,
     TRIGGER_FIELDS,
-    Phase,
     RunData,
     RunDirectoryError,
-    ScenarioInfo,
-    Slo,
 )
 from dagstorm.analysis.rundata.pipeline import read_pipeline
+from dagstorm.analysis.rundata.scenario_info import number, scenario_info, text_or_none, texts
 from dagstorm.analysis.rundata.signal_cuts import read_signal_cuts
 from dagstorm.core.progress import Progress
 from dagstorm.run.events import FAULT_EVENT_KINDS, Kind
 from dagstorm.run.rundir import RunDirectory
-from dagstorm.scenarios.slo_kinds import normalise_slo, parse_slo, slo_types
-from dagstorm.scenarios.slos import SlaSlo
 from dagstorm.workloads.kinds import WorkloadSpec
 from dagstorm.workloads.sinks.ledger import load_ledger
 
@@ -244,7 +239,7 @@ def build_run_data(
     where = str(RunDirectory(Path(run_dir)).journal)
     if journal is not None:
         events = [*journal.events, *events]
-    ordered = sorted(events, key=lambda e: (_number(e.get("seq")), _number(e.get("t"))))
+    ordered = sorted(events, key=lambda e: (number(e.get("seq")), number(e.get("t"))))
     start = next((e for e in ordered if e.get("kind") == Kind.RUN_START), None)
     if start is None:
         raise RunDirectoryError(
@@ -252,15 +247,15 @@ def build_run_data(
             where=where,
             fix="the run never started; there is nothing to analyse",
         )
-    scenario = _scenario(start, where)
-    origin = _number(start.get("wall")) - _number(start.get("t"))
+    scenario = scenario_info(start, where)
+    origin = number(start.get("wall")) - number(start.get("t"))
     end = next((e for e in reversed(ordered) if e.get("kind") == Kind.RUN_END), None)
     if end is not None:
         # The end of what the probes observed, where the run says (older journals: its end).
         observed = end.get("observed_until")
-        end_t = _number(observed if observed is not None else end.get("t"))
+        end_t = number(observed if observed is not None else end.get("t"))
     else:
-        end_t = max(_number(e.get("t")) for e in ordered)
+        end_t = max(number(e.get("t")) for e in ordered)
         if journal is not None:
             end_t = max(end_t, journal.max_t())
     by_kind: dict[str, list[Mapping[str, Any]]] = {}
@@ -283,7 +278,7 @@ def build_run_data(
     task_tries = last_state(kinds(Kind.TASK_TRY), TASK_TRY_FIELDS, TASK_TRY_KEY)
     task_tries = with_times(task_tries, TASK_TRY_TIMES, origin)
     faults = event_frame(
-        sorted(kinds(*FAULT_EVENT_KINDS), key=lambda e: _number(e.get("seq"))), FAULT_FIELDS
+        sorted(kinds(*FAULT_EVENT_KINDS), key=lambda e: number(e.get("seq"))), FAULT_FIELDS
     )
     alerts = event_frame(kinds(Kind.ALERT), ALERT_FIELDS)
     alerts["received_t"] = alerts["received_at"] - origin
@@ -293,8 +288,8 @@ def build_run_data(
         origin_wall=origin,
         end_t=end_t,
         status=str(end.get("status", "completed")) if end is not None else "unfinished",
-        reason=(_text(end.get("reason")) or None) if end is not None else None,
-        end_fault_errors=_texts(end.get("fault_errors")) if end is not None else (),
+        reason=(text_or_none(end.get("reason")) or None) if end is not None else None,
+        end_fault_errors=texts(end.get("fault_errors")) if end is not None else (),
         events=len(ordered) + (journal.total - len(journal.events) if journal else 0),
         dag_runs=dag_runs,
         task_tries=task_tries,
@@ -324,88 +319,6 @@ def build_run_data(
         absent=dict(absent or {}),
         journal=journal,
     )
-
-
-def _scenario(start: Mapping[str, Any], where: str) -> ScenarioInfo:
-    compression = start.get("time_compression")
-    if isinstance(compression, bool) or not isinstance(compression, int | float):
-        raise RunDirectoryError(
-            "run_start has no numeric time_compression", where=where, fix="check the journal"
-        )
-    if compression <= 0:
-        raise RunDirectoryError(
-            f"run_start's time_compression must be > 0, not {compression}", where=where
-        )
-    slos: list[Slo] = []
-    for number, raw in enumerate(start.get("slos") or [], start=1):
-        kind = normalise_slo(raw).get("type") if isinstance(raw, Mapping) else None
-        if isinstance(kind, str) and kind not in slo_types():
-            raise RunDirectoryError(
-                f"SLO #{number} in run_start is of kind `{kind}`, which no installed"
-                " package provides",
-                where=where,
-                fix="install the plugin that provides it (entry points `dagstorm.slos`)",
-            )
-        try:
-            slo = parse_slo(normalise_slo(raw))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise RunDirectoryError(
-                f"SLO #{number} in run_start is not valid: {loc}: {first['msg']}",
-                where=where,
-                fix="re-run with a valid scenario (`dagstorm validate`)",
-            ) from None
-        if isinstance(slo, SlaSlo) and slo.within is None:
-            # The loader fills it from the profile; a journal without one cannot be judged.
-            raise RunDirectoryError(
-                f"SLO #{number} in run_start (sla:{slo.dag}) has no deadline (`within`)",
-                where=where,
-                fix="re-run with a scenario `dagstorm validate` accepts",
-            )
-        slos.append(slo)
-    phases = tuple(
-        Phase(str(p.get("name")), _number(p.get("start_s")), _number(p.get("end_s")))
-        for p in start.get("phases") or []
-        if isinstance(p, Mapping)
-    )
-    seed = start.get("seed")
-    duration = start.get("duration_s")
-    return ScenarioInfo(
-        name=str(start.get("scenario") or "unnamed"),
-        description=str(start.get("description") or ""),
-        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
-        time_compression=float(compression),
-        duration_s=float(duration) if isinstance(duration, int | float) else None,
-        stack_kind=_text(start.get("stack_kind")),
-        dagstorm_version=_text(start.get("dagstorm_version")),
-        phases=phases,
-        slos=tuple(slos),
-        executor=_executor(start),
-    )
-
-
-def _executor(start: Mapping[str, Any]) -> str | None:
-    """The executor ``run_start`` names: its own field, else the environment's."""
-    environment = start.get("environment")
-    named = start.get("executor")
-    if named is None and isinstance(environment, Mapping):
-        named = environment.get("executor")
-    return str(named) if named else None
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return 0.0
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def iso_at(origin_wall: float, t: float) -> str:
