@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
 from airflow_client.client import VariableApi, VariableBody
@@ -24,7 +25,10 @@ from airflow_client.client.exceptions import NotFoundException
 
 from dagstorm.clients.airflow import api_client
 from dagstorm.core.errors import DagstormError
-from dagstorm.probes.alert_sink import AlertCallback, AlertSink
+from dagstorm.probes.alert_sink import Alert, AlertCallback, AlertSink
+from dagstorm.run.events import Alert as AlertEvent
+from dagstorm.run.events import Log, LogLevel
+from dagstorm.run.journal import RunJournal
 from dagstorm.stack.endpoints import Stack
 
 #: The Airflow Variable the pipeline reads the sink's URL from (pipelines/dags/…/settings.py).
@@ -109,3 +113,32 @@ def start_route(stack: Stack, on_alert: AlertCallback, say: Say) -> AlertRoute |
     except Exception as exc:  # noqa: BLE001 - alerts are then missed; the run goes on
         say("warning", f"the alert sink Variable was not set: {exc!r}"[:300])
     return route
+
+
+def journal_say(journal: RunJournal) -> Say:
+    """``say(level, message)`` as a ``log`` event of ``journal``."""
+
+    def say(level: str, message: str) -> None:
+        journal.emit(Log(level=cast(LogLevel, level), message=message))
+
+    return say
+
+
+def start_journal_route(stack: Stack, journal: RunJournal) -> AlertRoute | None:
+    """:func:`start_route` with every alert an ``alert`` event of ``journal``."""
+
+    def deliver(alert: Alert) -> None:
+        journal.emit(
+            AlertEvent(
+                alert_kind=alert.kind,
+                dag_id=alert.dag_id,
+                task_id=alert.task_id,
+                run_id=alert.run_id,
+                try_number=alert.try_number,
+                exception_class=alert.exception_class,
+                time=alert.time.isoformat() if alert.time else None,
+                received_at=alert.received_at,
+            )
+        )
+
+    return start_route(stack, deliver, journal_say(journal))

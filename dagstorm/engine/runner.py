@@ -16,23 +16,21 @@ control inbox :mod:`.control_handler`.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 
 from dagstorm.control.inbox import ControlInbox
-from dagstorm.core.atomic import atomic_write
 from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import DagstormError, FaultError, StackNotRunningError
 from dagstorm.core.progress import Progress
-from dagstorm.engine.alert_route import AlertRoute, start_route
+from dagstorm.engine.alert_route import AlertRoute, journal_say, start_journal_route
 from dagstorm.engine.control_handler import ControlHandler
-from dagstorm.engine.drain import SignalLoads, wait_for_runs
+from dagstorm.engine.drain import wait_for_runs
 from dagstorm.engine.fault_lifecycle import expired_adhoc, inject_fault, revert_all, revert_fault
 from dagstorm.engine.live_run import LiveRun, RunOutcome
 from dagstorm.engine.output.output_checks import OutputChecks
+from dagstorm.engine.output.profile_hooks import begin_output_checks, signal_loads
 from dagstorm.engine.preflight import ReachCheck, check_needs, check_reachable
 from dagstorm.engine.probe_set import default_probes
 from dagstorm.engine.run_start import emit_run_start
@@ -41,11 +39,8 @@ from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager, Terminated, sigterm_raises
 from dagstorm.plugin.context import RunContext
-from dagstorm.probes.alert_sink import Alert
 from dagstorm.probes.base import Probe
-from dagstorm.profiles.model import SqlCheck
 from dagstorm.run.clock import Clock, WallClock
-from dagstorm.run.events import Alert as AlertEvent
 from dagstorm.run.events import Log, LogLevel, PhaseEnd, PhaseStart, RunEnd
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
@@ -56,7 +51,6 @@ from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.embedded.launcher import EmbeddedStack
 from dagstorm.stack.embedded.layout import StateLayout
 from dagstorm.stack.endpoints import Stack, resolve_stack
-from dagstorm.stack.profile_env import check_env
 from dagstorm.workloads.base import Workload
 
 __all__ = ["CONTROL_POLL_S", "LiveCheck", "LiveRun", "RunOutcome", "Runner"]
@@ -153,7 +147,7 @@ class Runner:
         run_dir = directory.path
         secrets = self.stack.secret_values()
         directory.write_scenario(self.loaded.resolved, secrets)
-        outputs = self._output_checks(directory)
+        outputs = begin_output_checks(self.loaded, self.stack, self.config, directory)
         journal = RunJournal(directory.journal, self.clock, secrets=secrets)
         self.journal = journal
         outcome = RunOutcome(run_dir, "completed")
@@ -162,7 +156,7 @@ class Runner:
         emit_run_start(journal, self.plan, self.stack, self.embedded)
         if self._on_run_dir is not None:
             self._on_run_dir(run_dir)
-        sink = self._alert_sink(journal)
+        sink = start_journal_route(self.stack, journal)
         ctx = self.context(journal, run_dir)
         probes = self._probes(ctx)
         live = LiveRun(journal, manager, self._workloads(ctx), outcome, probes)
@@ -187,53 +181,6 @@ class Runner:
             controls.close()
             self._finish(journal, probes, sink, outputs, outcome)
         return outcome
-
-    def _output_checks(self, directory: RunDirectory) -> OutputChecks | None:
-        """The profile's output checks (their start offsets taken now); writes pipeline.json."""
-        profile = self.loaded.profile
-        if profile is None:
-            return None
-        atomic_write(directory.pipeline, json.dumps(profile.document(), indent=2) + "\n")
-        outputs = OutputChecks(
-            profile, self.stack, directory.path, state_dir=self.config.resolved_state_dir()
-        )
-        outputs.begin()
-        return outputs
-
-    def _signal_loads(self) -> SignalLoads | None:
-        """The profile's record of loaded completion signals (what the drain waits for)."""
-        loaded = self.loaded.profile
-        if loaded is None:
-            return None
-        check = next((c for c in loaded.profile.outputs if c.compare == "stream_loads"), None)
-        if not isinstance(check, SqlCheck):
-            return None
-        dsn = check_env(self.stack, loaded.profile).get(check.dsn_env)
-        return SignalLoads(dsn, check.query) if dsn else None
-
-    def _alert_sink(self, journal: RunJournal) -> AlertRoute | None:
-        def deliver(alert: Alert) -> None:
-            journal.emit(
-                AlertEvent(
-                    alert_kind=alert.kind,
-                    dag_id=alert.dag_id,
-                    task_id=alert.task_id,
-                    run_id=alert.run_id,
-                    try_number=alert.try_number,
-                    exception_class=alert.exception_class,
-                    time=alert.time.isoformat() if alert.time else None,
-                    received_at=alert.received_at,
-                )
-            )
-
-        return start_route(self.stack, deliver, self._say(journal))
-
-    @staticmethod
-    def _say(journal: RunJournal) -> Callable[[str, str], None]:
-        def say(level: str, message: str) -> None:
-            journal.emit(Log(level=cast(LogLevel, level), message=message))
-
-        return say
 
     def context(self, journal: RunJournal, run_dir: Path) -> RunContext:
         """What workloads and probes of this run are given (never the runner itself)."""
@@ -378,7 +325,7 @@ class Runner:
             self.scenario.drain,
             self._stop,
             between=self.controls.poll,
-            signal_loads=self._signal_loads(),
+            signal_loads=signal_loads(self.loaded, self.stack),
         )
         journal.emit(PhaseEnd(phase="drain", unfinished_runs=left))
 
@@ -398,7 +345,7 @@ class Runner:
         for probe in probes:
             probe.stop()
         if sink is not None:
-            sink.stop(self.stack, self._say(journal))
+            sink.stop(self.stack, journal_say(journal))
         if outputs is not None:
             for figures in outputs.finish():  # a failed check is "not measured", never raises
                 level: LogLevel = "warning" if figures.error else "info"
