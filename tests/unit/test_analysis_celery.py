@@ -89,6 +89,26 @@ def test_a_killed_worker_is_noticed_then_resumed() -> None:
     assert fault.resumed_s.p50 == pytest.approx(70) and fault.resumed_s.max == pytest.approx(70)
 
 
+def test_a_mid_task_kill_counts_from_when_it_acted_not_from_when_it_began_waiting() -> None:
+    """It waited 2.3 s for a try to run on its worker: that try started after it began."""
+    j = Journal()
+    j.attempt(62.3, "hit", 1, "running", 62.2)
+    j.attempt(105.6, "hit", 1, "up_for_retry", 62.2, end=105.6)
+    j.attempt(110.8, "hit", 2, "success", 110.8, end=111.0)
+    spec = {"kind": "celery", "action": "kill", "worker": 1, "mid_task": True}
+    j.add(60.0, "fault_intent", fault_id="k", fault="kill mid-task", spec=spec)
+    j.add(62.3, "fault_applied", fault_id="k", fault="kill mid-task", evidence="", took_s=2.3)
+    j.add(150.0, "fault_reverted", fault_id="k", fault="kill mid-task", took_s=0)
+    j.add(160.0, "run_end", status="completed")
+    celery = compute_measures(build_run_data(j.events, run_dir=Path("run"))).celery
+    assert celery is not None
+    (fault,) = celery.faults
+    assert fault.fault_t == pytest.approx(62.3)
+    assert (fault.running, fault.lost, fault.not_resumed) == (1, 1, 0)
+    assert fault.noticed_s.max == pytest.approx(43.3)
+    assert fault.resumed_s.max == pytest.approx(48.5)
+
+
 def test_queue_depth_and_workers_over_the_run_and_per_window(tmp_path: Path) -> None:
     # Read from a file: the periodic samples go through the journal scan's frames.
     data = load_run(kill_journal().write(tmp_path / "run"))

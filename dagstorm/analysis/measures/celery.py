@@ -10,6 +10,11 @@ tries that were running when its injection began and ended ``failed`` or
 (*noticed*: the try's ``end_date``, set when the scheduler's heartbeat check
 gives up on it) and until their next try started (*resumed*).
 
+The fault's moment is when its injection began — or, for a ``mid_task`` fault,
+which waits for a try to run on its worker before it acts, when it was applied
+(the signal is sent as soon as the try is found: the applied time is at most the
+check that the worker is gone later).
+
 Every worker of the embedded stack runs on the same machine, so every try records
 the same ``hostname``: a try cannot be attributed to the worker the fault hit.
 Every try running at the fault is counted; those another worker ran simply end
@@ -183,7 +188,7 @@ def _fault_tries(
         number = _number(row.get("try_number"))
         if not math.isnan(number):
             starts[(_key(row), int(number))] = _number(row.get("start_date_t"))
-    fault_t = window.start_t
+    fault_t = window.applied_t if spec.get("mid_task") else window.start_t
     running = lost = not_resumed = 0
     noticed: list[float] = []
     resumed: list[float] = []
