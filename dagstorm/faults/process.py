@@ -13,7 +13,8 @@ import time
 from typing import Any
 
 import psutil
-from airflow_client.client import TaskInstanceApi
+import urllib3
+from airflow_client.client import ApiException, TaskInstanceApi
 
 from dagstorm.clients.airflow import api_client
 from dagstorm.core.errors import FaultError
@@ -130,8 +131,9 @@ class ProcessFault(Fault):
         ``pid`` is one of the worker's task processes (:func:`running_task_pids`): the
         process tree alone cannot tell a task still working from one that has
         reported its end and is exiting. Airflow is asked only while the worker has a
-        task process. Acts either way: a worker that ran no try in that time is still
-        lost, and ``mid_task`` in the applied record (and the evidence) says so.
+        task process; an API that does not answer counts as no try found yet. Acts
+        either way: a worker that ran no try in that time is still lost, and
+        ``mid_task`` in the applied record (and the evidence) says so.
         """
         began = time.monotonic()
         with api_client(self.ctx.stack) as client:
@@ -141,9 +143,13 @@ class ProcessFault(Fault):
                 pids = running_task_pids(record)
                 if not pids:
                     return None
-                running = api.get_task_instances(
-                    dag_id="~", dag_run_id="~", state=["running"], limit=100
-                )
+                try:
+                    running = api.get_task_instances(
+                        dag_id="~", dag_run_id="~", state=["running"], limit=100
+                    )
+                except (ApiException, urllib3.exceptions.HTTPError):
+                    return None  # the API unreachable for now (another fault?): look again
+
                 for ti in running.task_instances:
                     if ti.pid in pids:
                         return {

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import psutil
 import pytest
+from airflow_client.client import ApiException
 
 from dagstorm.core.errors import FaultError
 from dagstorm.faults import process
@@ -131,7 +132,7 @@ def test_a_task_is_a_grandchild_of_the_worker(
 class _Airflow:
     """The REST API's running task instances, one answer per call (the last repeats)."""
 
-    def __init__(self, answers: list[list[SimpleNamespace]]) -> None:
+    def __init__(self, answers: list[list[SimpleNamespace] | Exception]) -> None:
         self.answers = answers
         self.calls = 0
 
@@ -139,6 +140,8 @@ class _Airflow:
         assert query["state"] == ["running"]
         answer = self.answers[min(self.calls, len(self.answers) - 1)]
         self.calls += 1
+        if isinstance(answer, Exception):
+            raise answer
         return SimpleNamespace(task_instances=answer)
 
 
@@ -147,8 +150,10 @@ def _running(pid: int, task: str) -> SimpleNamespace:
 
 
 @pytest.fixture
-def airflow(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[list[SimpleNamespace]]], _Airflow]:
-    def answering(answers: list[list[SimpleNamespace]]) -> _Airflow:
+def airflow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[list[list[SimpleNamespace] | Exception]], _Airflow]:
+    def answering(answers: list[list[SimpleNamespace] | Exception]) -> _Airflow:
         api = _Airflow(answers)
         monkeypatch.setattr(process, "api_client", lambda _stack: contextlib.nullcontext(None))
         monkeypatch.setattr(process, "TaskInstanceApi", lambda _client: api)
@@ -160,20 +165,27 @@ def airflow(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[list[SimpleNamesp
 def test_a_mid_task_kill_waits_for_a_try_airflow_runs_in_the_workers_task_process(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    airflow: Callable[[list[list[SimpleNamespace]]], _Airflow],
+    airflow: Callable[[list[list[SimpleNamespace] | Exception]], _Airflow],
 ) -> None:
     # No task process, then one Airflow no longer calls running (it has reported its
-    # end and is exiting), then a try running in this worker's task process.
+    # end and is exiting), then the API not answering, then a try running in this
+    # worker's task process.
     seen = iter([[], [4241], [4242], [4242]])
     monkeypatch.setattr(process, "running_task_pids", lambda _r: next(seen))
-    api = airflow([[_running(99, "elsewhere")], [_running(4242, "fibo_07"), _running(5, "x")]])
+    api = airflow(
+        [
+            [_running(99, "elsewhere")],
+            ApiException(status=503),
+            [_running(4242, "fibo_07"), _running(5, "x")],
+        ]
+    )
     spec = CeleryFault(action="kill", worker=1, mid_task=True)
     fault = build_fault(spec, "f1", _ctx(tmp_path, "celery"))
     assert isinstance(fault, process.ProcessFault)
     applied = fault._wait_for_a_task(RECORD)
     assert applied["mid_task"] is True
     assert applied["task"] == {"pid": 4242, "try": "d/r/fibo_07#1"}
-    assert api.calls == 2  # asked only while the worker had a task process
+    assert api.calls == 3  # asked only while the worker had a task process
     assert fault._mid_task_text() == ", mid-task: d/r/fibo_07#1 running in its task process 4242"
     assert spec.describe() == "celery worker 1 kill mid-task"
 
@@ -181,7 +193,7 @@ def test_a_mid_task_kill_waits_for_a_try_airflow_runs_in_the_workers_task_proces
 def test_a_mid_task_kill_on_a_worker_that_stays_idle_acts_anyway_and_says_so(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    airflow: Callable[[list[list[SimpleNamespace]]], _Airflow],
+    airflow: Callable[[list[list[SimpleNamespace] | Exception]], _Airflow],
 ) -> None:
     monkeypatch.setattr(process, "running_task_pids", lambda _r: [])
     monkeypatch.setattr(process, "MID_TASK_WAIT_S", 0.05)
