@@ -18,6 +18,11 @@ from pathlib import Path
 DEFAULT_MODE = 0o666
 
 
+def _temporary_beside(path: Path) -> Path:
+    """A hidden, random name next to ``path`` for what will be renamed over it."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+
+
 def fsync_dir(path: Path) -> None:
     """Make the renames in directory ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
@@ -43,7 +48,7 @@ def atomic_write(
     """
     path = Path(path)
     body = data.encode() if isinstance(data, str) else data
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    temporary = _temporary_beside(path)
     # O_EXCL: never write through a file (or a symlink) that is already there. A
     # secret's temporary is created with its own mode: never readable by others.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
@@ -73,7 +78,7 @@ def atomic_symlink(path: Path, target: str | Path) -> Path:
     link, never no file.
     """
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    temporary = _temporary_beside(path)
     temporary.symlink_to(str(target))
     try:
         os.replace(temporary, path)

@@ -35,14 +35,14 @@ MID_TASK_WAIT_S = 120.0
 MID_TASK_POLL_S = 0.02
 
 
-def running_task_pids(record: PidRecord) -> list[int]:
+def running_task_pids(leader: psutil.Process | None) -> list[int]:
     """The task processes a Celery worker runs now: its main process's grandchildren.
 
     The worker's prefork pool processes are its children; each task an Airflow 3
     Celery worker executes runs in a process its pool process starts (the task
     supervisor's fork), so a grandchild exists exactly while a task runs.
+    ``leader``: the worker's main process (None: not running, so no task).
     """
-    leader = process_of(record)
     if leader is None:
         return []
     pids: list[int] = []
@@ -136,11 +136,12 @@ class ProcessFault(Fault):
         ``mid_task`` in the applied record (and the evidence) says so.
         """
         began = time.monotonic()
+        leader = process_of(record)  # once: the polls below come every 20 ms
         with api_client(self.ctx.stack) as client:
             api = TaskInstanceApi(client)
 
             def in_flight() -> dict[str, Any] | None:
-                pids = running_task_pids(record)
+                pids = running_task_pids(leader)
                 if not pids:
                     return None
                 try:

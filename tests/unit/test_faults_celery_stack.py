@@ -25,7 +25,7 @@ from dagstorm.stack.embedded.processes import PidRecord
 from dagstorm.stack.endpoints import Stack
 from dagstorm.stack.topology import LINKS
 
-#: A worker's pid record (``process_of`` is faked where it is read).
+#: A worker's pid record (no such process of ours: ``process_of`` finds none).
 RECORD = PidRecord(component="airflow-celery-worker-1", pid=1, create_time=0.0, marker="m", argv=[])
 
 
@@ -84,14 +84,13 @@ def test_other_links_keep_their_own_message(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def tree(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
-    """Start ``bash -c SCRIPT`` as a worker's main process (its record resolves to it)."""
+def tree() -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+    """Start ``bash -c SCRIPT`` as a worker's main process."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(script: str) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(["bash", "-c", script], start_new_session=True)
         started.append(proc)
-        monkeypatch.setattr(process, "process_of", lambda _r: psutil.Process(proc.pid))
         return proc
 
     yield start
@@ -117,15 +116,14 @@ def _children_settle(pid: int, depth: int) -> None:
 def test_a_task_is_a_grandchild_of_the_worker(
     tree: Callable[[str], subprocess.Popen[bytes]],
 ) -> None:
-    record = RECORD
     # An idle worker: its pool process has no child.
     idle = tree("sleep 30 & wait")
     _children_settle(idle.pid, 1)
-    assert process.running_task_pids(record) == []
+    assert process.running_task_pids(psutil.Process(idle.pid)) == []
     # A busy one: the pool process runs a task process.
     busy = tree("bash -c 'sleep 30 & wait' & wait")
     _children_settle(busy.pid, 2)
-    (task,) = process.running_task_pids(record)
+    (task,) = process.running_task_pids(psutil.Process(busy.pid))
     assert psutil.Process(task).name() == "sleep"
 
 

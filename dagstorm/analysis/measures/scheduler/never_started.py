@@ -82,14 +82,14 @@ def unrecorded_tries(task_tries: pd.DataFrame) -> pd.DataFrame:
     scheduled yet, is not a try): state :data:`UNRECORDED`, no dates, ``moment`` the
     next try seen's ``queued_when`` (or when the probe first saw it).
     """
+    columns = [*_INSTANCE, "try_number", "state", "moment"]
     tries = task_tries[task_tries["try_number"].fillna(0) >= 1]
-    if tries.empty:
-        return tries.assign(moment=pd.Series(dtype=float))
-    numbers = tries.groupby(_INSTANCE, dropna=False, sort=False)["try_number"]
-    shape = numbers.agg(["max", "nunique"])
+    shape = tries.groupby(_INSTANCE, dropna=False, sort=False)["try_number"].agg(["max", "nunique"])
     gapped = shape[shape["max"] > shape["nunique"]]
+    if gapped.empty:
+        return pd.DataFrame(columns=columns)
     rows: list[dict[str, object]] = []
-    by_instance = tries.set_index(_INSTANCE).sort_index() if len(gapped) else tries
+    by_instance = tries.set_index(_INSTANCE).sort_index()
     for key in gapped.index:
         mine = by_instance.loc[[key]].sort_values("try_number")
         seen = [int(n) for n in mine["try_number"]]
@@ -105,7 +105,7 @@ def unrecorded_tries(task_tries: pd.DataFrame) -> pd.DataFrame:
                     "moment": moment,
                 }
             )
-    return pd.DataFrame(rows, columns=[*_INSTANCE, "try_number", "state", "moment"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _name(row: dict[str, object]) -> str:
