@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from dagstorm.core.errors import ComponentStartError, DagstormError
 from dagstorm.core.progress import Progress
 from dagstorm.stack.config import load_stack_config
 from dagstorm.stack.embedded.context import StackContext
@@ -35,7 +36,12 @@ def stack_context() -> Iterator[StackContext]:
         installer.install()
     embedded = EmbeddedStack(ctx)
     was_running = all(comp.running() for comp in embedded.components.values())
-    embedded.up()
+    try:
+        embedded.up()
+    except DagstormError as err:
+        # The whole message in the test report: what failed, where, why, its log's last lines.
+        tail = err.log_tail if isinstance(err, ComponentStartError) else ""
+        pytest.fail(f"the embedded stack did not come up: {err.render()}\n{tail}")
     yield ctx
     if not was_running:
         embedded.down()

@@ -12,7 +12,7 @@ from dagstorm.core.progress import Progress
 from dagstorm.stack.config import StackConfig
 from dagstorm.stack.embedded.components.base import Component, Health
 from dagstorm.stack.embedded.context import StackContext
-from dagstorm.stack.embedded.launcher import EmbeddedStack
+from dagstorm.stack.embedded.launcher import EmbeddedStack, FirstFailure
 
 
 class _Crasher(Component):
@@ -57,10 +57,9 @@ def test_a_crashing_component_is_named_with_exit_code_log_path_and_tail(tmp_path
     stack = EmbeddedStack(ctx)
     comp = _Crasher(ctx)
     comp.start()
-    import threading
 
     with pytest.raises(ComponentStartError) as info:
-        stack._wait_healthy(comp, threading.Event())
+        stack._wait_healthy(comp, FirstFailure())
     err = info.value
     assert err.component == "kafka"
     assert "exited (code 4)" in err.cause
@@ -74,14 +73,60 @@ def test_a_component_that_never_gets_healthy_times_out_clearly(tmp_path: Path) -
     stack = EmbeddedStack(ctx)
     comp = _Slow(ctx)
     record = comp.start()
-    import threading
 
     from dagstorm.stack.embedded.processes import stop
 
     try:
         with pytest.raises(ComponentStartError) as info:
-            stack._wait_healthy(comp, threading.Event())
+            stack._wait_healthy(comp, FirstFailure())
         assert "not healthy after 1 s (no answer)" in info.value.cause
         assert "warming up" in info.value.log_tail
+    finally:
+        stop(record, timeout=5)
+
+
+class _Bystander(_Slow):
+    """Starts first and would be healthy late: ends "aborted" when another one fails."""
+
+    name = "postgres"
+    start_timeout = 60.0
+
+
+def test_up_raises_the_component_that_failed_not_the_first_bystander_in_start_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = _ctx(tmp_path)
+    monkeypatch.setattr("dagstorm.stack.embedded.launcher.Installer.is_installed", lambda _: True)
+    monkeypatch.setattr("dagstorm.stack.embedded.launcher.check_free", lambda _: None)
+    stack = EmbeddedStack(ctx)
+    stack.components = {"postgres": _Bystander(ctx), "kafka": _Crasher(ctx)}
+    stack.order = ("postgres", "kafka")
+
+    with pytest.raises(ComponentStartError) as info:
+        stack.up(deploy=False)
+
+    assert info.value.component == "kafka"
+    assert "exited (code 4)" in info.value.cause
+    assert "bad config line 7" in info.value.log_tail
+    # what did start is stopped again: the bystander is not left running
+    assert stack.components["postgres"].running() is None
+
+
+def test_a_bystander_names_the_component_whose_failure_aborted_it(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    stack = EmbeddedStack(ctx)
+    comp = _Bystander(ctx)
+    record = comp.start()
+    failed = FirstFailure()
+    failed.record("kafka", RuntimeError("exited"))
+    failed.record("spark-master", RuntimeError("later"))  # only the first one is kept
+
+    from dagstorm.stack.embedded.processes import stop
+
+    try:
+        with pytest.raises(ComponentStartError) as info:
+            stack._wait_healthy(comp, failed)
+        assert info.value.cause == "aborted: kafka failed"
+        assert failed.component == "kafka"
     finally:
         stop(record, timeout=5)

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import psutil
 
+from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import FaultError
 from dagstorm.faults.jvm import targets, watching
 from dagstorm.faults.jvm.watching import AppWatchingFault
@@ -167,9 +168,7 @@ class PythonWorkerOom(AppWatchingFault):
         self.markers_dir.mkdir(parents=True, exist_ok=True)
         path = self.markers_dir / pyworker.marker_name(app.app_id, self.fault_id)
         entry = {"app_id": app.app_id, "name": app.name, "wall": time.time()}
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(entry, sort_keys=True))
-        tmp.replace(path)  # the daemon sees it whole or not at all
+        atomic_write(path, json.dumps(entry, sort_keys=True))  # seen whole or not at all
 
     def scan(self) -> int:
         """Write a marker for every new matching application; how many now."""

@@ -17,6 +17,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from dagstorm.core.atomic import atomic_write
+
 #: The loopback ports the agents listen on (below Linux's ephemeral range, 32768+).
 AGENT_PORTS = range(29100, 29900)
 #: Written in the agent's options where the per-JVM port goes.
@@ -81,8 +83,6 @@ def write_java_home(java_home: Path, real_java_home: Path) -> Path:
     launcher = bin_dir / "java"
     text = java_launcher(real_java_home / "bin" / "java")
     if not launcher.exists() or launcher.read_text() != text:
-        tmp = launcher.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.chmod(0o755)
-        tmp.replace(launcher)
+        # Spark's daemons render their config side by side: a temporary of its own each.
+        atomic_write(launcher, text, mode=0o755)
     return java_home

@@ -35,6 +35,37 @@ from dagstorm.stack.topology import WORKER_PREFIX
 CHECK_DAG_FILE = project_root() / "stack" / "airflow" / "dags" / "dagstorm_stack_check.py"
 
 
+class FirstFailure:
+    """The first component of a parallel `up` that failed, and the error it failed with.
+
+    Components start side by side; when one fails, the others stop waiting and end
+    with an "aborted" error of their own. The error worth raising is the first one,
+    not whichever comes first in start order (that was often a bystander's
+    "aborted"). Behaves like the :class:`threading.Event` the waits block on.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self.component: str | None = None
+        self.error: BaseException | None = None
+
+    def record(self, component: str, error: BaseException) -> None:
+        """Note that ``component`` failed with ``error`` (only the first one is kept)."""
+        with self._lock:
+            if self.error is None:
+                self.component, self.error = component, error
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """True once any component failed."""
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until a component fails or ``timeout`` passes; True if one failed."""
+        return self._event.wait(timeout)
+
+
 class EmbeddedStack:
     """The embedded stack of one state directory."""
 
@@ -76,7 +107,7 @@ class EmbeddedStack:
 
         started: list[str] = []
         lock = threading.Lock()
-        failed = threading.Event()
+        failed = FirstFailure()
         futures: dict[str, Future[None]] = {}
 
         def bring_up(name: str) -> None:
@@ -102,8 +133,9 @@ class EmbeddedStack:
         with ThreadPoolExecutor(max_workers=len(self.order), thread_name_prefix="up") as pool:
             for name in self.order:
                 futures[name] = pool.submit(self._guard, bring_up, name, failed)
-            errors = [f.exception() for f in futures.values()]
-        first = next((e for e in errors if e is not None), None)
+            for future in futures.values():
+                future.exception()  # every thread has ended: nothing of ours starts later
+        first = failed.error
         if first is not None:
             if started and roll_back:
                 with self.ctx.progress.step("stop what did start"):
@@ -192,15 +224,19 @@ class EmbeddedStack:
         return names
 
     @staticmethod
-    def _guard(fn: Callable[[str], None], name: str, failed: threading.Event) -> None:
+    def _guard(fn: Callable[[str], None], name: str, failed: FirstFailure) -> None:
         try:
             fn(name)
-        except BaseException:
-            failed.set()
+        except BaseException as exc:
+            failed.record(name, exc)
             raise
 
     def _wait_healthy(
-        self, comp: Component, failed: threading.Event, *, already_running: bool = False
+        self,
+        comp: Component,
+        failed: FirstFailure,
+        *,
+        already_running: bool = False,
     ) -> None:
         health = Health(False, "not probed yet")
 
@@ -227,7 +263,7 @@ class EmbeddedStack:
         if poll_until(healthy, timeout=comp.start_timeout, interval=0.5, wait=failed.wait):
             return
         if failed.is_set():
-            raise ComponentStartError(comp.name, "aborted: another component failed")
+            raise ComponentStartError(comp.name, f"aborted: {failed.component} failed")
         what = "running but unhealthy" if already_running else "not healthy"
         raise ComponentStartError(
             comp.name,

@@ -12,9 +12,9 @@ docs/faults.md ("Python-worker OOM") says why this way.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from dagstorm.core.atomic import atomic_write
 from dagstorm.stack.embedded import dagstorm_pyworker
 from dagstorm.stack.embedded.layout import StateLayout
 
@@ -74,10 +74,9 @@ def install_daemon(layout: StateLayout) -> Path:
     target = python_dir(layout) / f"{DAEMON_MODULE}.py"
     target.parent.mkdir(parents=True, exist_ok=True)
     markers_dir(layout).mkdir(parents=True, exist_ok=True)
-    if not target.exists() or target.read_bytes() != source.read_bytes():
-        tmp = target.with_suffix(".tmp")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
+    body = source.read_bytes()
+    if not target.exists() or target.read_bytes() != body:
+        atomic_write(target, body)  # Spark's daemons prepare side by side: no shared temporary
     return target
 
 

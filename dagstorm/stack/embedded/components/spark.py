@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from dagstorm.core.atomic import atomic_write
 from dagstorm.stack.embedded import byteman, pyworker
 from dagstorm.stack.embedded.components.base import Component, Health
 from dagstorm.stack.embedded.context import StackContext
@@ -65,7 +66,9 @@ def render_spark_conf(ctx: StackContext) -> None:
             text.rstrip("\n") + "\n" + "\n".join(byteman.spark_conf_lines(ctx.layout.byteman_jar))
         )
         text += "\n"
-    (ctx.layout.spark_conf_dir / "spark-defaults.conf").write_text(text)
+    # Master, worker and history server render it side by side, and a JVM may be reading
+    # it meanwhile: each write is whole, under a temporary name of its own.
+    atomic_write(ctx.layout.spark_conf_dir / "spark-defaults.conf", text)
 
 
 def master_state(ctx: StackContext) -> dict[str, Any] | None:
