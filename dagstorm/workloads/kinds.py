@@ -52,6 +52,7 @@ def _trigger_storm(spec: TriggerStormWorkload, ctx: RunContext) -> Workload:
         rate=spec.rate,
         max_total=spec.max_total,
         conf=spec.conf,
+        asset=spec.asset,
     )
 
 

@@ -78,18 +78,36 @@ def _no_own_seed(workload: BaseModel, title: str) -> None:
 
 
 class TriggerStormWorkload(_Strict, WorkloadSpecBase):
-    """Many DAG runs triggered through Airflow's REST API (people triggering by hand)."""
+    """Many DAG runs started through Airflow's REST API (people triggering by hand).
+
+    Each request triggers a run of ``dag`` with ``conf``; with ``asset``, it posts an
+    event on that asset instead (``POST /api/v2/assets/events``), and the scheduler
+    starts ``dag``'s runs as it would for a producer's update — several events
+    queued before its next loop start one run. A DAG whose pipeline profile says
+    ``start: {kind: asset}`` gets its asset by default (docs/workloads.md).
+    """
 
     kind: Literal["trigger_storm"] = "trigger_storm"
     name: str = "trigger-storm"
     dag: str
-    #: Triggers per wall second.
+    #: Requests per wall second.
     rate: float = Field(gt=0, le=200)
-    #: Upper bound on triggers (every load loop is bounded).
+    #: Upper bound on requests (every load loop is bounded).
     max_total: int = Field(1000, ge=1, le=100_000)
     start: Seconds = 0.0
     duration: Seconds | None = None
     conf: dict[str, Any] = Field(default_factory=dict)
+    #: Post events on this asset (its name or URI) instead of triggering ``dag``.
+    asset: str | None = Field(None, min_length=1, max_length=1500)
+
+    @model_validator(mode="after")
+    def _conf_or_asset(self) -> TriggerStormWorkload:
+        if self.asset is not None and self.conf:
+            raise_all(
+                "TriggerStormWorkload",
+                [(("conf",), "an asset event carries no run conf: give `conf` or `asset`")],
+            )
+        return self
 
     def wall_window(self) -> tuple[float, float | None]:
         """From ``start`` for ``duration`` (wall seconds)."""

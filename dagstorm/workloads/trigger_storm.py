@@ -1,4 +1,4 @@
-"""A trigger storm: DAG runs created through the REST API at a steady rate, bounded."""
+"""A trigger storm: DAG runs (or asset events) through the REST API at a steady rate, bounded."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dagstorm.run.events import DagTriggered, WorkloadStats
 from dagstorm.run.journal import RunJournal
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.base import Workload
-from dagstorm.workloads.dag_trigger import DagTrigger, run_id_prefix
+from dagstorm.workloads.dag_trigger import DagTrigger, Triggered, run_id_prefix
 
 
 class TriggerStorm(Workload):
@@ -17,6 +17,8 @@ class TriggerStorm(Workload):
 
     Each trigger asks for its own run id (``<run_id_prefix>_<n>``), so a trigger that
     errored can still be matched with the run Airflow created (docs/measures.md).
+    With ``asset``, each request posts an event on that asset instead (its ``extra``
+    names the storm and the request's number); the runs are the scheduler's.
     """
 
     pausable = True
@@ -32,6 +34,7 @@ class TriggerStorm(Workload):
         rate: float,
         max_total: int,
         conf: dict[str, Any],
+        asset: str | None = None,
         interval: float = 1.0,
     ) -> None:
         super().__init__(name, journal, clock)
@@ -40,6 +43,7 @@ class TriggerStorm(Workload):
         self.rate = rate
         self.max_total = max_total
         self.conf = conf
+        self.asset = asset
         self.interval = interval
         self.sent = 0
         self.run_prefix = run_id_prefix(name)
@@ -62,13 +66,12 @@ class TriggerStorm(Workload):
                     break
                 if self.paused:
                     continue  # paused while waiting: send nothing until resumed
-                outcome = self.trigger.trigger(
-                    self.dag,
-                    {**self.conf, "dagstorm_storm": self.name},
-                    run_id=f"{self.run_prefix}_{self.sent + 1}",
-                )
+                outcome = self._send(self.sent + 1)
                 self.sent += 1
-                self.journal.emit(DagTriggered(**outcome.event(self.name)))
+                fields = outcome.event(self.name)
+                if self.asset is not None:
+                    fields["asset"] = self.asset
+                self.journal.emit(DagTriggered(**fields))
                 latencies.append(outcome.latency_ms)
                 window_ok += outcome.ok
                 window_failed += not outcome.ok
@@ -94,3 +97,12 @@ class TriggerStorm(Workload):
                     window_start = now
         finally:
             self.trigger.close()
+
+    def _send(self, number: int) -> Triggered:
+        """Request ``number`` of the storm: a run trigger, or an event on the asset."""
+        marks = {"dagstorm_storm": self.name}
+        if self.asset is not None:
+            return self.trigger.asset_event(self.dag, self.asset, {**marks, "n": number})
+        return self.trigger.trigger(
+            self.dag, {**self.conf, **marks}, run_id=f"{self.run_prefix}_{number}"
+        )

@@ -6,6 +6,8 @@ linked into the stack's DAGs folder, the pool `fleet_spark`), checks through the
 API that its 55 DAGs are parsed with no import error, then deploys v2 of
 `ingest_raw_events` over the *link* `stack deploy` made: Airflow serves v2's tasks,
 the profile's own v1 file is never written, and the revert puts the same link back.
+Then a trigger storm on an asset-started DAG posts events on its asset, and
+Airflow's record of each event lists the runs the scheduler created from it.
 Undeploys the profile at the end (its DAGs then go stale).
 """
 
@@ -17,18 +19,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from airflow_client.client import DAGApi, ImportErrorApi, PoolApi, TaskApi
 
-from dagstorm.clients.airflow import api_client
+from dagstorm.clients.airflow import api_client, fetch_token
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager
 from dagstorm.faults.specs import AirflowFault
 from dagstorm.profiles.loader import find_profile
+from dagstorm.run.clock import WallClock
+from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.stack.embedded.context import StackContext
 from dagstorm.stack.endpoints import Stack
 from dagstorm.stack.profile_deploy import deploy_profile, managed_dags_folder, undeploy_profile
+from dagstorm.workloads.trigger_storm import TriggerStorm
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -110,3 +116,80 @@ def test_v2_goes_live_over_the_link_and_the_link_comes_back(
             mgr.revert(held)
     assert link.is_symlink() and os.readlink(link) == target
     assert v1.read_text() == v1_text
+
+
+def test_an_asset_storm_starts_the_consumers_runs_through_the_scheduler(
+    fleet: Any, stack: Stack, tmp_path: Path
+) -> None:
+    """A trigger storm on an asset-started DAG posts events; the scheduler makes the runs.
+
+    The profile says `fleet_audience_01` starts on asset `fleet_campaigns`: the storm
+    takes that asset from the profile (scenario loading), posts three events through
+    `POST /api/v2/assets/events`, and Airflow's own record of each event lists the
+    runs it created (`created_dagruns`): each of ours started a run of every
+    audience DAG, `asset_triggered`.
+    """
+    entry = fleet.profile.dag_of("fleet_audience_01")
+    assert (entry.start.kind, entry.start.asset) == ("asset", "fleet_campaigns")
+    _until(lambda: _asset_id(stack, "fleet_campaigns") is not None, "asset fleet_campaigns known")
+    clock = WallClock()
+    with RunJournal(tmp_path / "journal.jsonl", clock) as journal:
+        storm = TriggerStorm(
+            "audience-feed",
+            journal,
+            clock,
+            stack=stack,
+            dag="fleet_audience_01",
+            rate=1.0,
+            max_total=3,
+            conf={},
+            asset=entry.start.asset,
+        )
+        storm.run()  # bounded: 3 requests, 1 per second
+    triggered = [
+        e for e in read_journal(tmp_path / "journal.jsonl") if e["kind"] == "dag_triggered"
+    ]
+    assert [(e["ok"], e["asset"], e["run_id"]) for e in triggered] == [
+        (True, "fleet_campaigns", None)
+    ] * 3
+
+    def ours() -> list[dict[str, Any]]:
+        events = _airflow_get(
+            stack,
+            "/api/v2/assets/events",
+            {
+                "asset_id": _asset_id(stack, "fleet_campaigns"),
+                "limit": 100,
+                "order_by": "-timestamp",
+            },
+        )["asset_events"]
+        return [e for e in events if (e.get("extra") or {}).get("dagstorm_storm") == storm.name]
+
+    audience = {f"fleet_audience_{n:02d}" for n in range(1, 13)}
+
+    def consumed() -> bool:
+        return all(audience <= {r["dag_id"] for r in e["created_dagruns"]} for e in ours())
+
+    _until(consumed, "each event's runs of the 12 audience DAGs created by the scheduler")
+    events = ours()
+    assert sorted(e["extra"]["n"] for e in events) == [1, 2, 3]
+    for event in events:
+        runs = [r for r in event["created_dagruns"] if r["dag_id"] == "fleet_audience_01"]
+        assert len(runs) >= 1
+        run = _airflow_get(stack, f"/api/v2/dags/fleet_audience_01/dagRuns/{runs[0]['run_id']}")
+        assert run["run_type"] == "asset_triggered"
+
+
+def _airflow_get(stack: Stack, path: str, params: dict[str, Any] | None = None) -> Any:
+    url, username, password = stack.airflow_login()
+    token = fetch_token(url, username, password)
+    response = httpx.get(
+        f"{url}{path}", params=params, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _asset_id(stack: Stack, name: str) -> int | None:
+    assets = _airflow_get(stack, "/api/v2/assets", {"name_pattern": name, "limit": 100})["assets"]
+    return next((int(a["id"]) for a in assets if a["name"] == name), None)

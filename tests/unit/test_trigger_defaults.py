@@ -1,13 +1,17 @@
-"""A trigger storm without `conf` sends its DAG's API-start conf from the pipeline profile.
+"""A trigger storm starts its DAG's runs as the pipeline profile's `start` says.
 
 The profile's ``start: {kind: api, conf: …}`` says how the DAG is triggered; a
 scenario that writes no ``conf`` for its storm gets that one, and validate says so.
+``start: {kind: asset, asset: …}``: the storm posts events on the asset instead.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from dagstorm.core.errors import ScenarioError
 from dagstorm.scenarios.loader import load_scenario
 from dagstorm.workloads.specs import TriggerStormWorkload
 
@@ -20,6 +24,8 @@ PROFILE = (
     "    start: {kind: api}\n"
     "  - id: nightly\n"
     "    start: {kind: schedule}\n"
+    "  - id: audience\n"
+    "    start: {kind: asset, asset: campaigns}\n"
     "source: {folders: [dags]}\n"
 )
 
@@ -69,4 +75,40 @@ def test_only_an_api_start_with_a_conf_gives_one(tmp_path: Path) -> None:
         "  - {kind: trigger_storm, name: c, dag: elsewhere, rate: 1}\n",
     )
     assert [s.conf for s in storms] == [{}, {}, {}]
+    assert [s.asset for s in storms] == [None, None, None]
     assert notes == []
+
+
+def test_a_storm_on_an_asset_started_dag_posts_events_on_its_asset(tmp_path: Path) -> None:
+    storms, notes, path = _storms(
+        tmp_path, "  - {kind: trigger_storm, name: feed, dag: audience, rate: 1}\n"
+    )
+    (storm,) = storms
+    assert (storm.asset, storm.conf) == ("campaigns", {})
+    (note,) = notes
+    assert note.startswith(f"{path}:5:")
+    assert "trigger_storm feed posts events on asset 'campaigns' for audience" in note
+    assert note.endswith(f"pipeline profile `mine` ({tmp_path / 'mine' / 'pipeline.yaml'}:10:33)")
+
+
+def test_a_storm_that_writes_conf_or_asset_keeps_it_on_an_asset_started_dag(
+    tmp_path: Path,
+) -> None:
+    storms, notes, _ = _storms(
+        tmp_path,
+        "  - {kind: trigger_storm, name: a, dag: audience, rate: 1, conf: {}}\n"
+        "  - {kind: trigger_storm, name: b, dag: audience, rate: 1, asset: null}\n"
+        "  - {kind: trigger_storm, name: c, dag: audience, rate: 1, asset: other}\n",
+    )
+    assert [s.asset for s in storms] == [None, None, "other"]
+    assert notes == []
+
+
+def test_conf_and_asset_together_are_refused_where_written(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as info:
+        _storms(
+            tmp_path,
+            "  - {kind: trigger_storm, name: a, dag: audience, rate: 1,\n"
+            "     conf: {x: 1}, asset: campaigns}\n",
+        )
+    assert "an asset event carries no run conf" in str(info.value.render())

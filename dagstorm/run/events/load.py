@@ -90,17 +90,20 @@ class PartitionWritten(EventFields):
 
 
 class DagTriggered(EventFields):
-    """A DAG run was triggered through Airflow's REST API."""
+    """A DAG run was triggered through Airflow's REST API (or an event posted on its asset)."""
 
     KIND = Kind.DAG_TRIGGERED
     dag_id: str = Field(description="the DAG")
-    run_id: str | None = Field(description="the run id asked for")
+    run_id: str | None = Field(description="the run id asked for (none for an asset event)")
     conf: dict[str, Any] | None = Field(None, description="the run's conf")
     ok: bool = Field(description="Airflow accepted it")
     status: int | None = Field(None, description="HTTP status (none when no answer came)")
     latency_ms: Number | None = Field(None, description="the request's latency")
     workload: str | None = Field(None, description="the workload that triggered it")
     error: str | None = Field(None, description="what went wrong")
+    asset: str | None = Field(
+        None, description="the asset an event was posted on, instead of a run trigger"
+    )
 
 
 class LocustEnd(EventFields):

@@ -1,11 +1,14 @@
-"""A trigger storm sends the ``conf`` its DAG's profile entry declares for API starts.
+"""A trigger storm starts its DAG's runs the way the DAG's profile entry says they start.
 
-A pipeline profile says how each DAG starts in production; ``start: {kind: api,
+A pipeline profile says how each DAG starts in production. ``start: {kind: api,
 conf: {orders: 20}}`` means the DAG is triggered through the REST API with that
-conf. A ``trigger_storm`` on that DAG that writes no ``conf`` of its own sends the
-profile's, so a scenario need not repeat it; one that writes ``conf`` (even ``{}``)
-keeps it. Each conf taken from the profile is reported as a note (``dagstorm
-validate`` prints it) naming the profile's ``file:line:column``.
+conf: a ``trigger_storm`` on that DAG that writes no ``conf`` of its own sends the
+profile's. ``start: {kind: asset, asset: campaigns}`` means a producer's update of
+that asset starts the runs: a storm on that DAG that writes neither ``conf`` nor
+``asset`` posts events on the asset, so the scheduler's asset path is what is
+loaded, as in production. A storm that writes ``conf`` (even ``{}``) or ``asset``
+(even ``null``) keeps what it wrote. Each value taken from the profile is reported
+as a note (``dagstorm validate`` prints it) naming the profile's ``file:line:column``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ def fill_trigger_conf(
     profile: LoadedProfile | None,
     where: Callable[[KeyPath], str],
 ) -> tuple[Scenario, list[str]]:
-    """The scenario with each conf-less trigger storm given its DAG's API-start conf, and notes.
+    """The scenario with each trigger storm given its DAG's start from the profile, and notes.
 
     ``where`` gives the scenario's ``file:line:column`` of a key path.
     """
@@ -37,17 +40,30 @@ def fill_trigger_conf(
     notes: list[str] = []
     profile_where = profile_positions(profile)
     for index, workload in enumerate(workloads):
-        if not isinstance(workload, TriggerStormWorkload) or "conf" in workload.model_fields_set:
+        if not isinstance(workload, TriggerStormWorkload) or workload.model_fields_set & {
+            "conf",
+            "asset",
+        }:
             continue
         entry = profile.profile.dag_of(workload.dag)
-        if entry is None or entry.start.kind != "api" or not entry.start.conf:
+        if entry is None:
             continue
-        workloads[index] = workload.model_copy(update={"conf": dict(entry.start.conf)})
-        source = profile_where(("dags", profile.profile.dags.index(entry), "start", "conf"))
-        conf = json.dumps(entry.start.conf, sort_keys=True, default=str)
+        start = entry.start
+        if start.kind == "api" and start.conf:
+            update: dict[str, object] = {"conf": dict(start.conf)}
+            key = "conf"
+            what = f"sends conf {json.dumps(start.conf, sort_keys=True, default=str)} to"
+        elif start.kind == "asset" and start.asset:
+            update = {"asset": start.asset}
+            key = "asset"
+            what = f"posts events on asset {start.asset!r} for"
+        else:
+            continue
+        workloads[index] = workload.model_copy(update=update)
+        source = profile_where(("dags", profile.profile.dags.index(entry), "start", key))
         notes.append(
             f"{where(('workloads', index))}: workloads.{index}: trigger_storm {workload.name}"
-            f" sends conf {conf} to {workload.dag}, from pipeline profile"
+            f" {what} {workload.dag}, from pipeline profile"
             f" `{profile.profile.name}` ({source})"
         )
     if not notes:

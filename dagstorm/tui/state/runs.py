@@ -25,8 +25,11 @@ _TRY_KEY = ("dag_id", "run_id", "task_id", "map_index", "try_number")
 
 
 def on_dag_triggered(state: RunState, e: Event, t: float) -> None:
-    """Keep a successful trigger for the verdict (which runs the workloads started)."""
-    if e.get("ok"):
+    """Keep a successful trigger for the verdict (which runs the workloads started).
+
+    An asset event names no run (the scheduler starts it): nothing to keep.
+    """
+    if e.get("ok") and e.get("run_id"):
         state.verdict.triggered(e)
 
 
