@@ -24,9 +24,9 @@ Every contender's topic must then hold exactly the records sent (broker end
 offsets), or the bench exits non-zero; the topics are deleted after each round.
 
 ``--rounds N`` repeats the comparison N times, Java first in odd rounds and
-dagstorm first in even ones (so neither always gets the fresher broker), and
-prints each round's ratio and their median: one round on a noisy 2-core machine
-is an anecdote.
+dagstorm first in even ones (so neither always gets the fresher broker; an even N
+balances it), and prints each round's ratio and their median: one round on a noisy
+2-core machine is an anecdote. The goals are judged on the medians.
 
 MB/s are of message values (10^6 bytes) per wall second; the ratio is against the
 Java tool measured in this run. On a busy machine the per-CPU-second figures are
@@ -329,6 +329,7 @@ def main() -> None:
         f"batch {args.batch_size} B, linger {args.linger_ms} ms, acks=all, idempotent"
     )
     ratios: list[float] = []
+    ours_mb_s: list[float] = []
     with tempfile.TemporaryDirectory(prefix="dagstorm-bench-kafka-") as tmp:
         work = Path(tmp)
         payload = work / "payload.jsonl"
@@ -350,17 +351,18 @@ def main() -> None:
                 delete_topics(bootstrap)
             print_table(results)
             ratios.append(ours.mb_s / java.mb_s)
+            ours_mb_s.append(ours.mb_s)
     if args.rounds > 1:
         listed = ", ".join(f"{r:.2f}x" for r in ratios)
         print(
             f"\ndagstorm vs java over {args.rounds} rounds: {listed}; "
             f"median {statistics.median(ratios):.2f}x (min {min(ratios):.2f}x)"
         )
-    ratio = statistics.median(ratios)
+    ratio, mb_s = statistics.median(ratios), statistics.median(ours_mb_s)
+    median = " (medians)" if args.rounds > 1 else ""
     print(
-        f"\ngoals: >= {GOAL_MB_S} MB/s: {'met' if ours.mb_s >= GOAL_MB_S else 'NOT met'}"
-        f" ({ours.mb_s:.1f} in the last round); >= {args.goal_ratio}x java"
-        f"{' (median)' if args.rounds > 1 else ''}: "
+        f"\ngoals{median}: >= {GOAL_MB_S} MB/s: {'met' if mb_s >= GOAL_MB_S else 'NOT met'}"
+        f" ({mb_s:.1f}); >= {args.goal_ratio}x java: "
         f"{'met' if ratio >= args.goal_ratio else 'NOT met'} ({ratio:.2f}x)"
     )
 

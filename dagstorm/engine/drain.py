@@ -7,10 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from airflow_client.client import DagRunApi
 
 from dagstorm.clients.airflow import api_client
 from dagstorm.core.polling import poll_until
+from dagstorm.engine.output.asset_runs import airflow_request, asset_storms, pending_runs
 from dagstorm.engine.output.output_checks import sent_signal_ids, sql_rows, triggered_run_ids
 from dagstorm.run.clock import Clock
 from dagstorm.stack.endpoints import Stack
@@ -65,6 +67,16 @@ def unfinished(stack: Stack, run_ids: set[str]) -> InFlight:
     return InFlight(len(seen), paged=pages > 1)
 
 
+def asset_pending(stack: Stack, journal_path: Path) -> int:
+    """Runs of the DAGs on the run's stormed assets still queued, running or to be created."""
+    storms = asset_storms(journal_path)
+    if not storms:
+        return 0
+    with httpx.Client(timeout=10.0) as client:
+        request = airflow_request(stack, client)
+        return sum(pending_runs(request, storm) for storm in storms)
+
+
 @dataclass(frozen=True)
 class SignalLoads:
     """Where the loads of completion signals are recorded: the profile's ``stream_loads`` check.
@@ -97,9 +109,10 @@ def wait_for_runs(
 ) -> int:
     """Poll until this run's DAG runs and completion signals are all done, or ``timeout``.
 
-    Done: no DAG run it triggered is queued or running, and every completion signal
-    it sent has its row in ``signal_loads`` (and the run that loaded it finished);
-    without ``signal_loads`` signals are not waited for.
+    Done: no DAG run it triggered is queued or running, no run its asset events
+    started (or are about to start) is either, and every completion signal it sent
+    has its row in ``signal_loads`` (and the run that loaded it finished); without
+    ``signal_loads`` signals are not waited for.
     Returns how many are left. ``between`` is called before each poll (the engine
     reads its control inbox there).
     """
@@ -116,7 +129,7 @@ def wait_for_runs(
             # A served signal's run still checks and acknowledges it after the load.
             runs = set(triggered_run_ids(journal_path)) | set(served.values())
             in_flight = unfinished(stack, runs)
-            left = in_flight.count + len(signals) - len(served)
+            left = in_flight.count + len(signals) - len(served) + asset_pending(stack, journal_path)
         except Exception:  # noqa: BLE001 - an unreachable API ends the wait, not the run
             return -1
         if left != 0:

@@ -29,6 +29,7 @@ from dagstorm.engine.control_handler import ControlHandler
 from dagstorm.engine.drain import wait_for_runs
 from dagstorm.engine.fault_lifecycle import expired_adhoc, inject_fault, revert_all, revert_fault
 from dagstorm.engine.live_run import LiveRun, RunOutcome
+from dagstorm.engine.output.asset_runs import journal_asset_runs
 from dagstorm.engine.output.output_checks import OutputChecks
 from dagstorm.engine.output.profile_hooks import begin_output_checks, signal_loads
 from dagstorm.engine.preflight import ReachCheck, check_needs, check_reachable
@@ -346,6 +347,8 @@ class Runner:
             probe.stop()
         if sink is not None:
             sink.stop(self.stack, journal_say(journal))
+        # Before the output checks: the runs the asset events started are this run's too.
+        journal_asset_runs(self.stack, journal)
         if outputs is not None:
             for figures in outputs.finish():  # a failed check is "not measured", never raises
                 level: LogLevel = "warning" if figures.error else "info"

@@ -16,7 +16,11 @@ from typing import Any
 import httpx
 
 from dagstorm.clients.airflow import fetch_token
+from dagstorm.clients.airflow_assets import Request, asset_id_of, authenticated
 from dagstorm.stack.endpoints import Stack
+
+#: How long an asset that was not found is not looked up again (a storm may send 200/s).
+MISSING_ASSET_RETRY_S = 5.0
 
 
 def run_id_prefix(workload: str) -> str:
@@ -39,6 +43,8 @@ class Triggered:
     status: int
     latency_ms: float
     error: str = ""
+    #: The asset event's id (an asset event that Airflow accepted).
+    event_id: int | None = None
 
     def event(self, workload: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
         """The fields of its ``dag_triggered`` journal event."""
@@ -53,6 +59,8 @@ class Triggered:
         }
         if conf is not None:
             fields["conf"] = conf
+        if self.event_id is not None:
+            fields["asset_event_id"] = self.event_id
         return fields
 
 
@@ -63,13 +71,12 @@ class DagTrigger:
         self.stack = stack
         self._client = httpx.Client(timeout=timeout)
         self._token: str | None = None
-        #: Asset ids by the name or URI a scenario gave.
+        #: Asset ids by the name or URI a scenario gave; when one was last not found.
         self._asset_ids: dict[str, int] = {}
+        self._missing_until: dict[str, float] = {}
 
     def _headers(self, renew: bool = False) -> dict[str, str]:
-        if self._token is None or renew:
-            self._token = fetch_token(*self.stack.airflow_login())
-        return {"Authorization": f"Bearer {self._token}"}
+        return {"Authorization": f"Bearer {self._token_value(renew)}"}
 
     def trigger(self, dag_id: str, conf: dict[str, Any], run_id: str | None = None) -> Triggered:
         """Create a DAG run now; never raises for HTTP or network errors."""
@@ -92,8 +99,9 @@ class DagTrigger:
     def asset_event(self, dag_id: str, asset: str, extra: dict[str, Any]) -> Triggered:
         """Post an event on ``asset`` (name or URI) for ``dag_id``'s runs; never raises.
 
-        The outcome names no run: the scheduler starts the run later, and several
-        events queued before its next loop start one run.
+        The outcome names no run (the scheduler starts the runs later, as it does
+        for a producer's update) but the event's id, which Airflow's record of the
+        event links to the runs it started (docs/own-pipeline.md).
         """
         started = time.monotonic()
         try:
@@ -103,10 +111,10 @@ class DagTrigger:
                     dag_id,
                     None,
                     False,
-                    404,
+                    0,
                     _ms_since(started),
                     f"no asset named or with URI {asset!r} on this Airflow"
-                    " (is the DAG that uses it parsed?)",
+                    " (is a DAG that uses it parsed?)",
                 )
             url = f"{self.stack.endpoint('airflow')}/api/v2/assets/events"
             response = self._request("POST", url, json={"asset_id": asset_id, "extra": extra})
@@ -118,22 +126,39 @@ class DagTrigger:
             return Triggered(dag_id, None, False, 0, _ms_since(started), _error_text(exc))
         took = _ms_since(started)
         if response.status_code in (200, 201):
-            return Triggered(dag_id, None, True, response.status_code, took)
+            event_id = response.json().get("id")
+            return Triggered(
+                dag_id,
+                None,
+                True,
+                response.status_code,
+                took,
+                event_id=int(event_id) if event_id is not None else None,
+            )
         return Triggered(dag_id, None, False, response.status_code, took, response.text[:200])
 
     def _asset_id(self, asset: str) -> int | None:
-        """The id of the asset whose name or URI is ``asset`` (looked up once when found)."""
+        """The asset's id: looked up once when found; not again within 5 s when not."""
         if asset in self._asset_ids:
             return self._asset_ids[asset]
-        url = f"{self.stack.endpoint('airflow')}/api/v2/assets"
-        for search in ("name_pattern", "uri_pattern"):
-            response = self._request("GET", url, params={search: asset, "limit": 100})
-            response.raise_for_status()
-            for item in response.json().get("assets", []):
-                if asset in (item.get("name"), item.get("uri")):
-                    self._asset_ids[asset] = int(item["id"])
-                    return self._asset_ids[asset]
-        return None
+        if time.monotonic() < self._missing_until.get(asset, 0.0):
+            return None
+        found = asset_id_of(self.api, asset)
+        if found is None:
+            self._missing_until[asset] = time.monotonic() + MISSING_ASSET_RETRY_S
+        else:
+            self._asset_ids[asset] = found
+        return found
+
+    @property
+    def api(self) -> Request:
+        """Authenticated plain requests to the REST API (a path, not a URL)."""
+        return authenticated(self.stack.endpoint("airflow"), self._token_value, self._client)
+
+    def _token_value(self, renew: bool) -> str:
+        if self._token is None or renew:
+            self._token = fetch_token(*self.stack.airflow_login())
+        return self._token
 
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         response = self._client.request(method, url, headers=self._headers(), **kwargs)

@@ -82,9 +82,9 @@ class TriggerStormWorkload(_Strict, WorkloadSpecBase):
 
     Each request triggers a run of ``dag`` with ``conf``; with ``asset``, it posts an
     event on that asset instead (``POST /api/v2/assets/events``), and the scheduler
-    starts ``dag``'s runs as it would for a producer's update — several events
-    queued before its next loop start one run. A DAG whose pipeline profile says
-    ``start: {kind: asset}`` gets its asset by default (docs/workloads.md).
+    starts the runs of every DAG scheduled on it as it would for a producer's update
+    (fewer runs than events: docs/own-pipeline.md). A DAG whose pipeline profile
+    says ``start: {kind: asset}`` gets its asset by default.
     """
 
     kind: Literal["trigger_storm"] = "trigger_storm"

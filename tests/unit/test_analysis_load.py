@@ -10,7 +10,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from dagstorm.analysis.outputs.result import analyze
+from dagstorm.analysis.outputs.result import analyze, result_document
 from dagstorm.analysis.rundata.load import build_run_data, iso_at, load_run
 from dagstorm.analysis.rundata.model import RunDirectoryError
 from dagstorm.core.errors import ExitCode
@@ -147,3 +147,63 @@ def test_unknown_kinds_and_fields_are_ignored() -> None:
 
 def test_iso_at() -> None:
     assert iso_at(ORIGIN, 1.5) == "2026-03-01T22:00:01.500Z"
+
+
+def test_runs_an_asset_event_started_are_the_runs_own_by_dag_and_run_id(tmp_path: Path) -> None:
+    # Asset-triggered run ids repeat across the DAGs on one asset: the pair decides.
+    def run(seq: int, dag_id: str) -> dict[str, Any]:
+        return {
+            "seq": seq,
+            "t": 5.0,
+            "wall": ORIGIN + 5,
+            "kind": "dag_run",
+            "dag_id": dag_id,
+            "run_id": "asset_triggered__t1",
+            "state": "success",
+        }
+
+    events = [
+        start(),
+        {
+            "seq": 2,
+            "t": 1.0,
+            "wall": ORIGIN + 1,
+            "kind": "dag_triggered",
+            "dag_id": "audience_01",
+            "run_id": None,
+            "ok": True,
+            "status": 200,
+            "workload": "feed",
+            "asset": "campaigns",
+            "asset_event_id": 11,
+        },
+        run(3, "audience_01"),
+        run(4, "audience_02"),
+        run(5, "unrelated"),
+        {
+            "seq": 6,
+            "t": 9.0,
+            "wall": ORIGIN + 9,
+            "kind": "asset_runs",
+            "asset": "campaigns",
+            "asset_id": 3,
+            "workloads": ["feed"],
+            "events": 1,
+            "consumed": 1,
+            "runs": [[dag, "asset_triggered__t1"] for dag in ("audience_01", "audience_02")],
+        },
+    ]
+    data = build_run_data(events, run_dir=Path("run"))
+    triggered = dict(zip(data.dag_runs["dag_id"], data.dag_runs["triggered"], strict=True))
+    assert triggered == {"audience_01": True, "audience_02": True, "unrelated": False}
+    assert data.triggers["asset"].tolist() == ["campaigns"]
+    # ...and result.json has the asset storm's figures.
+    measures = result_document(analyze(write(tmp_path / "run", events)))["measures"]
+    (storm,) = measures["asset_storms"]
+    assert (storm["asset"], storm["posted"], storm["consumed"], storm["runs"]) == (
+        "campaigns",
+        1,
+        1,
+        2,
+    )
+    assert storm["runs_by_dag"] == {"audience_01": 1, "audience_02": 1}

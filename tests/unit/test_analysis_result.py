@@ -174,7 +174,9 @@ def test_result_json_format(run_dir: Path) -> None:
         "task_split",
         "celery",
         "inherited",
+        "asset_storms",
     }
+    assert measures["asset_storms"] == []  # no trigger storm posted asset events
     assert measures["celery"] is None  # a LocalExecutor run: no Celery samples or faults
     assert measures["inherited"]["runs"] == 0  # no run from before the start ran during it
     (miss,) = measures["sla"][0]["misses"]

@@ -26,6 +26,7 @@ def left(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(drain, "sent_signal_ids", lambda path: [])
     monkeypatch.setattr(drain, "served_by", lambda stack, signals: {})
     monkeypatch.setattr(drain, "triggered_run_ids", lambda path: ["r1", "r2", "r3"])
+    monkeypatch.setattr(drain, "asset_pending", lambda stack, path: 0)
     monkeypatch.setattr(drain, "unfinished", unfinished)
     return remaining
 
@@ -121,7 +122,19 @@ def test_a_zero_read_over_pages_is_read_again_before_the_drain_ends(
     monkeypatch.setattr(drain, "sent_signal_ids", lambda path: [])
     monkeypatch.setattr(drain, "served_by", lambda stack, signals: {})
     monkeypatch.setattr(drain, "triggered_run_ids", lambda path: ["r1"])
+    monkeypatch.setattr(drain, "asset_pending", lambda stack, path: 0)
     monkeypatch.setattr(drain, "unfinished", lambda stack, runs: reads.pop(0))
     clock = FakeClock()
     assert drain.wait_for_runs(STACK, Path("j"), clock, 600, threading.Event()) == 0
     assert reads == [] and clock.elapsed() == 3 * drain.POLL_SECONDS
+
+
+def test_runs_the_asset_events_started_or_are_about_to_start_are_waited_for(
+    left: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    left[:] = [0]  # every triggered run is done at once...
+    pending = [2, 1, 0]  # ...but asset-triggered runs (or queued DAGs) are not
+    monkeypatch.setattr(drain, "asset_pending", lambda stack, path: pending.pop(0))
+    clock = FakeClock()
+    assert drain.wait_for_runs(STACK, Path("j"), clock, 600, threading.Event()) == 0
+    assert pending == [] and clock.elapsed() == 2 * drain.POLL_SECONDS

@@ -130,3 +130,30 @@ def test_a_bystander_names_the_component_whose_failure_aborted_it(tmp_path: Path
         assert failed.component == "kafka"
     finally:
         stop(record, timeout=5)
+
+
+class _BadPrepare(_Crasher):
+    """Fails before it starts, with an error that is not dagstorm's own."""
+
+    name = "spark-master"
+
+    def prepare(self) -> None:
+        raise FileNotFoundError("spark-defaults.conf.tmp")
+
+
+def test_an_unexpected_error_is_named_by_the_component_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = _ctx(tmp_path)
+    monkeypatch.setattr("dagstorm.stack.embedded.launcher.Installer.is_installed", lambda _: True)
+    monkeypatch.setattr("dagstorm.stack.embedded.launcher.check_free", lambda _: None)
+    stack = EmbeddedStack(ctx)
+    stack.components = {"postgres": _Bystander(ctx), "spark-master": _BadPrepare(ctx)}
+    stack.order = ("postgres", "spark-master")
+
+    with pytest.raises(ComponentStartError) as info:
+        stack.up(deploy=False)
+
+    assert info.value.component == "spark-master"
+    assert info.value.cause == "FileNotFoundError: spark-defaults.conf.tmp"
+    assert isinstance(info.value.__cause__, FileNotFoundError)

@@ -1,8 +1,9 @@
 """A trigger storm with `asset`: events posted on the asset, through a fake Airflow API.
 
-The real Airflow is in tests/integration/test_asset_storm.py; here the requests
-themselves: the asset looked up once by name or URI, the event's body, 401 renewal,
-and failures turned into outcomes (a storm never raises on one request).
+The real Airflow is in tests/integration/test_fleet.py; here the requests
+themselves: the asset looked up once by exact name or URI over every page of the
+server's substring matches, the event's body and id, 401 renewal, and failures
+turned into outcomes (a storm never raises on one request).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def _stack() -> Stack:
 
 
 class FakeAirflow:
-    """GET /api/v2/assets (name_pattern / uri_pattern: substring) and POST its events."""
+    """GET /api/v2/assets (name_pattern / uri_pattern: case-insensitive substring, paged)
+    and POST its events (each gets an id)."""
 
     def __init__(self, *, post: Callable[[httpx.Request], httpx.Response] | None = None) -> None:
         self.requests: list[httpx.Request] = []
@@ -53,20 +55,24 @@ class FakeAirflow:
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if request.url.path == "/api/v2/assets" and request.method == "GET":
-            name = request.url.params.get("name_pattern")
-            uri = request.url.params.get("uri_pattern")
+            name = (request.url.params.get("name_pattern") or "").lower() or None
+            uri = (request.url.params.get("uri_pattern") or "").lower() or None
             found = [
                 a
                 for a in ASSETS
-                if (name is not None and name in a["name"]) or (uri is not None and uri in a["uri"])
+                if (name is not None and name in a["name"].lower())
+                or (uri is not None and uri in a["uri"].lower())
             ]
-            return httpx.Response(200, json={"assets": found, "total_entries": len(found)})
+            offset = int(request.url.params.get("offset", 0))
+            limit = min(100, int(request.url.params.get("limit", 50)))
+            page = found[offset : offset + limit]
+            return httpx.Response(200, json={"assets": page, "total_entries": len(found)})
         if request.url.path == "/api/v2/assets/events" and request.method == "POST":
             if self._post is not None:
                 return self._post(request)
             body = json.loads(request.content)
             self.events.append(body)
-            return httpx.Response(200, json={"id": len(self.events), **body})
+            return httpx.Response(200, json={"id": 100 + len(self.events), **body})
         return httpx.Response(404, json={"detail": "not here"})
 
 
@@ -83,7 +89,8 @@ def test_an_event_goes_to_the_asset_of_that_exact_name_looked_up_once() -> None:
     first = trigger.asset_event("audience", "campaigns", {"dagstorm_storm": "s", "n": 1})
     second = trigger.asset_event("audience", "campaigns", {"dagstorm_storm": "s", "n": 2})
     assert (first.ok, first.status, first.run_id, first.dag_id) == (True, 200, None, "audience")
-    assert second.ok
+    assert (first.event_id, second.event_id) == (101, 102)
+    assert first.event("feed")["asset_event_id"] == 101
     # "campaigns" is a substring of both names: the exact one (id 3) is chosen.
     assert [e["asset_id"] for e in fake.events] == [3, 3]
     assert [e["extra"] for e in fake.events] == [
@@ -106,15 +113,33 @@ def test_an_unknown_asset_is_a_failed_request_that_says_so() -> None:
     fake = FakeAirflow()
     trigger = _trigger(fake)
     outcome = trigger.asset_event("audience", "nowhere", {})
-    assert (outcome.ok, outcome.status) == (False, 404)
+    # No HTTP status: no request was refused, the asset is not there.
+    assert (outcome.ok, outcome.status) == (False, 0)
     assert "no asset named or with URI 'nowhere'" in outcome.error
     assert fake.events == []
-    # Not cached: an asset that appears later (its DAG parsed late) is found then.
+    asked = len(fake.requests)
+    assert not trigger.asset_event("audience", "nowhere", {}).ok
+    assert len(fake.requests) == asked  # not looked up again at once (a storm sends 200/s)
+    # Looked up again later: an asset that appears (its DAG parsed late) is found then.
     ASSETS.append({"id": 9, "name": "nowhere", "uri": "nowhere"})
     try:
+        trigger._missing_until["nowhere"] = 0.0  # the retry delay is over
         assert trigger.asset_event("audience", "nowhere", {}).ok
     finally:
         ASSETS.pop()
+
+
+def test_the_exact_asset_is_found_past_the_first_page_of_substring_matches() -> None:
+    fake = FakeAirflow()
+    many = [{"id": 1000 + n, "name": f"Campaigns_{n}", "uri": f"x://{n}"} for n in range(150)]
+    ASSETS[:0] = many  # 150 names that contain "campaigns" (case-insensitively) come first
+    try:
+        assert _trigger(fake).asset_event("audience", "campaigns", {}).ok
+    finally:
+        del ASSETS[: len(many)]
+    assert [e["asset_id"] for e in fake.events] == [3]
+    offsets = [r.url.params.get("offset") for r in fake.requests if r.method == "GET"]
+    assert offsets == ["0", "100"]
 
 
 def test_a_refused_post_and_a_dead_api_are_outcomes_not_exceptions() -> None:

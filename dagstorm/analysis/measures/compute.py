@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dagstorm.analysis.measures.alerts import AlertLatency, alert_latency, match_alerts
+from dagstorm.analysis.measures.asset_storms import AssetStormMeasure, asset_storm_measures
 from dagstorm.analysis.measures.celery import CeleryMeasure, celery_measure
 from dagstorm.analysis.measures.cross_dag import CrossDagWaits, cross_dag_waits
 from dagstorm.analysis.measures.data.completeness import DataCompleteness, data_completeness
@@ -69,6 +70,8 @@ class Measures:
     celery: CeleryMeasure | None = None
     #: Runs queued before the run began that ran during it (a backlog's share of the work).
     inherited: InheritedRuns = field(default_factory=lambda: InheritedRuns(0, 0, 0, None, ()))
+    #: Trigger storms' asset events: posted, consumed, the runs they started.
+    asset_storms: tuple[AssetStormMeasure, ...] = ()
 
     def sla_for(self, slo: SlaSlo) -> SlaCompliance:
         """The SLA measure ``slo`` is judged on."""
@@ -159,6 +162,9 @@ def compute_measures(data: RunData) -> Measures:
         ),
         stream_completeness=stream_completeness(data),
         trigger_errors=triggers,
+        asset_storms=asset_storm_measures(
+            data.events_by_kind.get(Kind.ASSET_RUNS, ()), data.triggers
+        ),
         tries_never_started=tries_never_started(data.task_tries, end_t=data.end_t),
         inherited=inherited_runs(data.dag_runs, data.task_tries, end_t=data.end_t),
         output_checks=output_check_measures(

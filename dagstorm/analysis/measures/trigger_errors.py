@@ -9,7 +9,9 @@ so the journal's ``dag_run`` events say whether the run appeared anyway (a
 - **created anyway**: a run with that id appeared — it is just a run;
 - **never created**: no run with that id appeared by the end of the run — the SLA
   counts it as missed (``trigger failed``);
-- **unknown**: the trigger named no run id (an older journal) — the SLA excludes it.
+- **unknown**: the trigger named no run id — an event posted on an asset (the
+  scheduler, not the request, starts its runs), or an older journal — the SLA
+  excludes it.
 """
 
 from __future__ import annotations

@@ -272,9 +272,24 @@ def build_run_data(
         for c in dag_runs["conf"]
     ]
     # A run dagstorm asked for is dagstorm's, even when its trigger errored (a timeout
-    # after Airflow created it): its trigger named the run id.
-    triggered = {str(e.get("run_id")) for e in kinds(Kind.DAG_TRIGGERED) if e.get("run_id")}
-    dag_runs["triggered"] = [str(run_id) in triggered for run_id in dag_runs["run_id"]]
+    # after Airflow created it): its trigger named the run id. So is a run that consumed
+    # one of dagstorm's asset events (``asset_runs``; an asset-triggered run id is the
+    # same for every DAG on the asset, hence the pairs).
+    triggered = {
+        (str(e.get("dag_id")), str(e.get("run_id")))
+        for e in kinds(Kind.DAG_TRIGGERED)
+        if e.get("run_id")
+    }
+    triggered |= {
+        (str(run[0]), str(run[1]))
+        for e in kinds(Kind.ASSET_RUNS)
+        for run in e.get("runs") or []
+        if len(run) == 2
+    }
+    dag_runs["triggered"] = [
+        (str(dag_id), str(run_id)) in triggered
+        for dag_id, run_id in zip(dag_runs["dag_id"], dag_runs["run_id"], strict=True)
+    ]
     task_tries = last_state(kinds(Kind.TASK_TRY), TASK_TRY_FIELDS, TASK_TRY_KEY)
     task_tries = with_times(task_tries, TASK_TRY_TIMES, origin)
     faults = event_frame(

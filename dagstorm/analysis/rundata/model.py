@@ -30,7 +30,7 @@ CELERY_QUEUE_FIELDS = ("queue", "depth")
 CELERY_WORKERS_FIELDS = ("alive", "total", "stopped")
 CELERY_WORKER_TASKS_FIELDS = ("worker", "received", "succeeded", "raised")
 #: The fields of the ``triggers`` frame (``dag_triggered`` events).
-TRIGGER_FIELDS = ("dag_id", "run_id", "ok", "status", "error", "workload")
+TRIGGER_FIELDS = ("dag_id", "run_id", "ok", "status", "error", "workload", "asset")
 
 
 class RunDirectoryError(DagstormError):

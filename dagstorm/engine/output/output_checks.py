@@ -59,8 +59,12 @@ def _ok_values(journal_path: Path, kind: Kind, field: str) -> list[str]:
 
 
 def triggered_run_ids(journal_path: Path) -> list[str]:
-    """Run ids of the DAG runs this run created."""
-    return _ok_values(journal_path, Kind.DAG_TRIGGERED, "run_id")
+    """Run ids of the DAG runs this run created: its API triggers, and its asset events' runs."""
+    found = set(_ok_values(journal_path, Kind.DAG_TRIGGERED, "run_id"))
+    for event in read_journal(journal_path):
+        if event.get("kind") == Kind.ASSET_RUNS:
+            found.update(str(run[1]) for run in event.get("runs") or [] if len(run) == 2)
+    return sorted(found)
 
 
 def sent_signal_ids(journal_path: Path) -> list[str]:

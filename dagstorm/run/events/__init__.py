@@ -40,6 +40,7 @@ from dagstorm.run.events.lifecycle import (
     RunStart,
 )
 from dagstorm.run.events.load import (
+    AssetRuns,
     DagTriggered,
     KafkaSignal,
     LocustEnd,
@@ -82,6 +83,7 @@ CATALOGUE: dict[Kind, type[EventFields]] = {
         WorkloadDone,
         PartitionWritten,
         DagTriggered,
+        AssetRuns,
         DagRun,
         TaskTry,
         Alert,
@@ -132,6 +134,7 @@ __all__ = [
     "FAULT_EVENT_KINDS",
     "FORMAT_VERSION",
     "Alert",
+    "AssetRuns",
     "CeleryQueue",
     "CeleryWorkerTasks",
     "CeleryWorkers",

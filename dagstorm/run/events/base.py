@@ -29,6 +29,7 @@ class Kind(StrEnum):
     WORKLOAD_DONE = "workload_done"
     PARTITION_WRITTEN = "partition_written"
     DAG_TRIGGERED = "dag_triggered"
+    ASSET_RUNS = "asset_runs"
     DAG_RUN = "dag_run"
     TASK_TRY = "task_try"
     ALERT = "alert"

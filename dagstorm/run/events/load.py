@@ -104,6 +104,20 @@ class DagTriggered(EventFields):
     asset: str | None = Field(
         None, description="the asset an event was posted on, instead of a run trigger"
     )
+    asset_event_id: int | None = Field(None, description="the asset event's id in Airflow")
+
+
+class AssetRuns(EventFields):
+    """The DAG runs that consumed the run's events on one asset (joined at its end)."""
+
+    KIND = Kind.ASSET_RUNS
+    asset: str = Field(description="the asset (name or URI, as the scenario gave it)")
+    asset_id: int | None = Field(description="its id in Airflow (none when not found)")
+    workloads: list[str] = Field(description="the workloads that posted the events")
+    events: int = Field(description="events Airflow accepted")
+    consumed: int = Field(description="of which a run consumed")
+    runs: list[list[str]] = Field(description="`[dag_id, run_id]` of each run that consumed one")
+    error: str | None = Field(None, description="why Airflow's record could not be read")
 
 
 class LocustEnd(EventFields):

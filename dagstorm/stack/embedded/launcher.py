@@ -142,7 +142,8 @@ class EmbeddedStack:
                     self._stop(list(reversed([n for n in self.order if n in started])))
             if isinstance(first, DagstormError):
                 raise first
-            raise ComponentStartError("stack", f"{first.__class__.__name__}: {first}")
+            name = failed.component or "stack"
+            raise ComponentStartError(name, f"{first.__class__.__name__}: {first}") from first
         self._executor_file.write_text(self._executor_setting())
         if deploy:
             self.deploy()

@@ -22,8 +22,15 @@ def describe(e: Event) -> str:  # noqa: PLR0912 (one case per kind)
             return f"{e.get('fault_id')}: {e.get('error')}"
         case Kind.DAG_RUN:
             return f"{e.get('dag_id')} {e.get('run_id')} → {e.get('state')}"
+        case Kind.DAG_TRIGGERED if e.get("asset"):
+            return f"event on {e.get('asset')} for {e.get('dag_id')} HTTP {e.get('status')}"
         case Kind.DAG_TRIGGERED:
             return f"{e.get('dag_id')} {e.get('run_id')} HTTP {e.get('status')}"
+        case Kind.ASSET_RUNS:
+            return (
+                f"{e.get('events')} events on {e.get('asset')}: {e.get('consumed')} consumed,"
+                f" {len(e.get('runs') or [])} runs"
+            )
         case Kind.TASK_TRY:
             return (
                 f"{e.get('dag_id')}.{e.get('task_id')} try {e.get('try_number')} → {e.get('state')}"
