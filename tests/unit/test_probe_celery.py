@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,13 @@ def stopped_child() -> Iterator[psutil.Process]:
     try:
         os.kill(child.pid, signal.SIGSTOP)
         proc = psutil.Process(child.pid)
-        for _ in range(100):  # bounded: the stop is asynchronous
+        # Bounded (10 s): the stop is asynchronous, and slow on a loaded machine (a
+        # 2 s bound failed once while the integration suite ran beside it).
+        for _ in range(500):
             if proc.status() == psutil.STATUS_STOPPED:
                 break
-            psutil.wait_procs([], timeout=0.02)
+            time.sleep(0.02)
+        assert proc.status() == psutil.STATUS_STOPPED, "the child did not stop within 10 s"
         yield proc
     finally:
         child.kill()
