@@ -192,10 +192,12 @@ def test_an_asset_storm_starts_the_consumers_runs_through_the_scheduler(
         (joined,) = journal_asset_runs(stack, journal)
     assert (joined.asset, joined.events, joined.error) == ("fleet_campaigns", 3, None)
     assert set(joined.runs) >= seen  # more may have been created between the two reads
-    assert {d for d, _ in joined.runs} <= audience
+    assert {d for d, _ in joined.runs} <= audience == set(joined.dags)
+    assert set(joined.waiting) <= audience and all(0 < n <= 3 for n in joined.waiting.values())
     print(
-        f"asset storm: 3 events, {joined.consumed} consumed, {len(joined.runs)} runs "
-        f"of {len({d for d, _ in joined.runs})} DAGs"
+        f"asset storm: 3 events, {joined.consumed} consumed by all 12 DAGs, "
+        f"{len(joined.runs)} runs of {len({d for d, _ in joined.runs})} DAGs, "
+        f"waiting {joined.waiting}"
     )
 
 

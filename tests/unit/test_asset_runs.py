@@ -3,7 +3,7 @@
 A fake REST API stands in for Airflow (the real one: tests/integration/test_fleet.py).
 Airflow's record lists, per event, the runs that consumed it (``created_dagruns``);
 an event no run consumed yet lists none. The join gives the runs (they count as the
-run's own in the analysis) and the events still unconsumed; the drain's count of
+run's own in the analysis) and, per DAG on the asset, the events still waiting; the drain's count of
 pending runs covers in-flight runs and DAGs queued by the storm's events.
 """
 
@@ -128,7 +128,7 @@ def test_the_journals_accepted_asset_events_are_grouped_by_asset(tmp_path: Path)
     assert (storm.first_wall, storm.last_wall) == (START + 1, START + 3)
 
 
-def test_the_runs_are_those_airflow_lists_for_our_events_and_the_tail_is_unconsumed(
+def test_the_runs_are_those_airflow_lists_for_our_events_and_the_tail_waits_per_dag(
     tmp_path: Path,
 ) -> None:
     _journal_storm(tmp_path / "j.jsonl", [11, 12, 13])
@@ -139,14 +139,22 @@ def test_the_runs_are_those_airflow_lists_for_our_events_and_the_tail_is_unconsu
         # Another producer's event: its runs are not ours.
         {"id": 10, "timestamp": _iso(START), "created_dagruns": [_run("audience_01", "other")]},
         {"id": 11, "timestamp": _iso(START + 1), "created_dagruns": both},
-        {"id": 12, "timestamp": _iso(START + 2), "created_dagruns": both},
+        # Consumed by audience_01 only: audience_02 was queued before it arrived.
+        {
+            "id": 12,
+            "timestamp": _iso(START + 2),
+            "created_dagruns": [_run("audience_01", "asset_triggered__t2")],
+        },
         # Arrived after the queue entry: no run consumed it (yet).
         {"id": 13, "timestamp": _iso(START + 3), "created_dagruns": []},
     ]
     runs = storm_runs(_request(fake), storm)
-    assert (runs.asset_id, runs.events, runs.consumed, runs.unconsumed) == (3, 3, 2, 1)
+    assert (runs.asset_id, runs.events, runs.consumed) == (3, 3, 1)
+    assert runs.dags == ("audience_01", "audience_02")
+    assert runs.waiting == {"audience_01": 1, "audience_02": 2}
     assert runs.runs == (
         ("audience_01", "asset_triggered__t1"),
+        ("audience_01", "asset_triggered__t2"),
         ("audience_02", "asset_triggered__t1"),
     )
     assert runs.error is None
@@ -172,10 +180,11 @@ def test_journalled_runs_are_among_the_run_ids_output_checks_query(
         (found,) = journal_asset_runs(_stack(), journal)
     assert found.runs == (("audience_01", "asset_triggered__t1"),)
     (event,) = [e for e in read_journal(path) if e["kind"] == "asset_runs"]
-    assert (event["events"], event["consumed"], event["runs"]) == (
+    assert (event["events"], event["consumed"], event["runs"], event["waiting"]) == (
         1,
-        1,
+        0,  # audience_02 has no run consuming it
         [["audience_01", "asset_triggered__t1"]],
+        {"audience_02": 1},
     )
     assert triggered_run_ids(path) == ["asset_triggered__t1", "dagstorm__x_1"]
 
@@ -223,6 +232,8 @@ def test_the_measure_counts_posted_failed_consumed_and_runs_per_dag() -> None:
             events=3,
             consumed=2,
             runs=[["audience_01", "r1"], ["audience_02", "r1"], ["audience_01", "r2"]],
+            dags=["audience_01", "audience_02"],
+            waiting={"audience_02": 1},
         ).model_dump()
     ]
     triggers = pd.DataFrame(
@@ -233,13 +244,8 @@ def test_the_measure_counts_posted_failed_consumed_and_runs_per_dag() -> None:
     )
     measured = asset_storm_measures(asset_runs, triggers)
     first, gone = measured
-    assert (first.posted, first.failed, first.consumed, first.unconsumed, first.runs) == (
-        3,
-        1,
-        2,
-        1,
-        3,
-    )
+    assert (first.posted, first.failed, first.consumed, first.runs) == (3, 1, 2, 3)
+    assert first.waiting == {"audience_02": 1}
     assert first.runs_by_dag == {"audience_01": 2, "audience_02": 1}
     # Every request on "gone" failed: no asset_runs event, still a measure.
     assert (gone.asset, gone.posted, gone.failed) == ("gone", 0, 1)

@@ -4,9 +4,10 @@ A trigger storm with ``asset`` posts events on an asset; the scheduler starts th
 runs of every DAG scheduled on it from the events queued up to its next loop. At
 the end of the run the engine joins the journal's event ids with Airflow's record
 of each event (``asset_runs``); here, per asset: how many events Airflow accepted
-and refused, how many a run consumed, and the runs per DAG. Events that no run
-consumed are not lost data: Airflow keeps them for the asset's next update (an
-event that arrives while the DAG is already queued waits for the next one).
+and refused, how many a run of every DAG on the asset consumed, per DAG the events
+still waiting, and the runs per DAG. A waiting event is not lost data: Airflow
+keeps it for the asset's next update (an event that arrives after a DAG was queued,
+before its run is created, waits for the next one).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ class AssetStormMeasure:
     #: Events Airflow accepted, and requests that failed (refused or unanswered).
     posted: int
     failed: int
+    #: Events a run of every DAG on the asset consumed.
     consumed: int
-    unconsumed: int
+    #: Per DAG, the events no run of it consumed by the end (they wait for the next event).
+    waiting: dict[str, int]
     #: Runs that consumed one of the events, in all and per DAG.
     runs: int
     runs_by_dag: dict[str, int]
@@ -60,7 +63,7 @@ def asset_storm_measures(
                 posted=posted,
                 failed=failed.pop(asset, 0),
                 consumed=consumed,
-                unconsumed=posted - consumed,
+                waiting={str(k): int(v) for k, v in (event.get("waiting") or {}).items()},
                 runs=len(runs),
                 runs_by_dag=dict(sorted(by_dag.items())),
                 error=event.get("error"),
@@ -68,5 +71,5 @@ def asset_storm_measures(
         )
     # Assets whose every request failed have no asset_runs event: still a measure.
     for asset, count in sorted(failed.items()):
-        found.append(AssetStormMeasure(asset, (), 0, count, 0, 0, 0, {}, None))
+        found.append(AssetStormMeasure(asset, (), 0, count, 0, {}, 0, {}, None))
     return tuple(found)

@@ -4,10 +4,11 @@ An asset event names no run: the scheduler creates the runs of every DAG schedul
 on the asset later, from the events queued up to that moment. Airflow's record of
 each event lists the runs that consumed it (``created_dagruns``), so at the end of a
 run the journal's event ids are joined with that record: the runs this run started
-(they count as triggered, like the runs an API trigger named), and the events no run
-consumed yet. Airflow queues a DAG once; an event that arrives while the DAG is
-queued and after the queue entry was made waits for the asset's *next* event, so a
-storm's last events may start no run at all (docs/own-pipeline.md).
+(they count as triggered, like the runs an API trigger named), and per DAG on the
+asset the events no run of it consumed yet. Airflow queues a DAG once; an event
+that arrives while the DAG is queued and after the queue entry was made waits for
+the asset's *next* event, so a storm's last events may start no run of a DAG at
+all (docs/own-pipeline.md).
 """
 
 from __future__ import annotations
@@ -61,21 +62,21 @@ class AssetStorm:
 
 @dataclass(frozen=True)
 class StormRuns:
-    """What one asset's events started: the runs, and the events no run consumed yet."""
+    """What one asset's events started: the runs, and per DAG the events still waiting."""
 
     asset: str
     asset_id: int | None
     workloads: tuple[str, ...]
     events: int
+    #: Events that a run of every DAG scheduled on the asset consumed.
     consumed: int
     #: ``(dag_id, run_id)`` of every run that consumed one of the events.
     runs: tuple[tuple[str, str], ...] = field(default=())
+    #: The DAGs scheduled on the asset (at the end of the run).
+    dags: tuple[str, ...] = field(default=())
+    #: Per DAG, the events no run of it consumed (yet): they wait for the asset's next event.
+    waiting: dict[str, int] = field(default_factory=dict)
     error: str | None = None
-
-    @property
-    def unconsumed(self) -> int:
-        """Events that no run consumed (yet)."""
-        return self.events - self.consumed
 
 
 def asset_storms(journal_path: Path) -> list[AssetStorm]:
@@ -101,25 +102,53 @@ def asset_storms(journal_path: Path) -> list[AssetStorm]:
 
 
 def storm_runs(request: Request, storm: AssetStorm) -> StormRuns:
-    """The runs that consumed ``storm``'s events, from Airflow's record of each event."""
+    """The runs that consumed ``storm``'s events, from Airflow's record of each event.
+
+    An event is consumed once per DAG scheduled on the asset: it counts as consumed
+    when a run of each of them consumed it; per DAG, the events no run of it consumed
+    are ``waiting``.
+    """
     base = StormRuns(storm.asset, None, storm.workloads, len(storm.event_ids), 0)
     try:
         asset_id = asset_id_of(request, storm.asset)
         if asset_id is None:
             return _with(base, error=f"asset {storm.asset!r} is gone from Airflow")
+        dags = scheduled_dags(request, asset_id)
         events = asset_events(
             request, asset_id, since=_iso(storm.first_wall - SLACK_S), wanted=set(storm.event_ids)
         )
     except (httpx.HTTPError, OSError) as exc:
         return _with(base, error=f"Airflow's asset events could not be read: {exc!r}"[:300])
-    ours = [e for e in events if int(e.get("id", -1)) in storm.event_ids]
+    ours = {int(e["id"]): e for e in events if int(e.get("id", -1)) in storm.event_ids}
+    consumers = {
+        event_id: {str(r["dag_id"]) for r in ours.get(event_id, {}).get("created_dagruns") or []}
+        for event_id in storm.event_ids
+    }
     runs = sorted(
-        {(str(r["dag_id"]), str(r["run_id"])) for e in ours for r in e.get("created_dagruns") or []}
+        {
+            (str(r["dag_id"]), str(r["run_id"]))
+            for e in ours.values()
+            for r in e.get("created_dagruns") or []
+        }
     )
-    consumed = sum(1 for e in ours if e.get("created_dagruns"))
+    waiting = {dag: sum(1 for by in consumers.values() if dag not in by) for dag in dags}
     return StormRuns(
-        storm.asset, asset_id, storm.workloads, len(storm.event_ids), consumed, tuple(runs)
+        asset=storm.asset,
+        asset_id=asset_id,
+        workloads=storm.workloads,
+        events=len(storm.event_ids),
+        consumed=sum(1 for by in consumers.values() if set(dags) <= by),
+        runs=tuple(runs),
+        dags=dags,
+        waiting={dag: n for dag, n in waiting.items() if n},
     )
+
+
+def scheduled_dags(request: Request, asset_id: int) -> tuple[str, ...]:
+    """The DAGs scheduled on asset ``asset_id``."""
+    response = request("GET", f"/api/v2/assets/{asset_id}")
+    response.raise_for_status()
+    return tuple(sorted({str(d["dag_id"]) for d in response.json().get("scheduled_dags") or []}))
 
 
 def pending_runs(request: Request, storm: AssetStorm) -> int:
@@ -133,9 +162,7 @@ def pending_runs(request: Request, storm: AssetStorm) -> int:
     asset_id = asset_id_of(request, storm.asset)
     if asset_id is None:
         return 0
-    response = request("GET", f"/api/v2/assets/{asset_id}")
-    response.raise_for_status()
-    dags = {str(d["dag_id"]) for d in response.json().get("scheduled_dags") or []}
+    dags = set(scheduled_dags(request, asset_id))
     since = _iso(storm.first_wall - SLACK_S)
     params = {"run_type": "asset_triggered", "state": ["queued", "running"], "run_after_gte": since}
     in_flight = pages(request, "/api/v2/dags/~/dagRuns", "dag_runs", params)
@@ -183,6 +210,8 @@ def journal_asset_runs(stack: Stack, journal: RunJournal) -> list[StormRuns]:
                     events=runs.events,
                     consumed=runs.consumed,
                     runs=[list(r) for r in runs.runs],
+                    dags=list(runs.dags),
+                    waiting=runs.waiting,
                     error=runs.error,
                 )
             )
@@ -191,7 +220,7 @@ def journal_asset_runs(stack: Stack, journal: RunJournal) -> list[StormRuns]:
 
 
 def _with(runs: StormRuns, *, error: str) -> StormRuns:
-    return StormRuns(runs.asset, runs.asset_id, runs.workloads, runs.events, 0, (), error)
+    return StormRuns(runs.asset, runs.asset_id, runs.workloads, runs.events, 0, error=error)
 
 
 def _iso(wall: float) -> str:

@@ -115,8 +115,12 @@ class AssetRuns(EventFields):
     asset_id: int | None = Field(description="its id in Airflow (none when not found)")
     workloads: list[str] = Field(description="the workloads that posted the events")
     events: int = Field(description="events Airflow accepted")
-    consumed: int = Field(description="of which a run consumed")
+    consumed: int = Field(description="of which a run of every DAG on the asset consumed")
     runs: list[list[str]] = Field(description="`[dag_id, run_id]` of each run that consumed one")
+    dags: list[str] = Field(default_factory=list, description="the DAGs scheduled on the asset")
+    waiting: dict[str, int] = Field(
+        default_factory=dict, description="per DAG, events no run of it consumed (yet)"
+    )
     error: str | None = Field(None, description="why Airflow's record could not be read")
 
 
