@@ -29,6 +29,7 @@ from dagstorm.run.clock import FakeClock
 from dagstorm.run.events import AssetRuns, DagTriggered
 from dagstorm.run.journal import RunJournal, read_journal
 from dagstorm.stack.endpoints import Stack
+from tests.unit.stacks import airflow_stack
 
 START = 1_800_000_000.0  # FakeClock's wall at t = 0
 
@@ -252,15 +253,4 @@ def test_the_measure_counts_posted_failed_consumed_and_runs_per_dag() -> None:
 
 
 def _stack() -> Stack:
-    return Stack(
-        kind="external",
-        airflow_url="http://airflow.test",
-        airflow_username="u",
-        airflow_password="p",
-        spark_master_url=None,
-        spark_ui_url=None,
-        spark_history_url=None,
-        kafka_bootstrap=None,
-        toxiproxy_url=None,
-        serving_db_dsn=None,
-    )
+    return airflow_stack(airflow_url="http://airflow.test")

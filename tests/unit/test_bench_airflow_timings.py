@@ -27,7 +27,7 @@ from dagstorm.faults.specs import AirflowFault
 from dagstorm.faults.specs.airflow import API_ACTIONS
 from dagstorm.faults.specs.base import FaultSpecBase
 from dagstorm.stack import deploy
-from dagstorm.stack.endpoints import Stack
+from tests.unit.stacks import airflow_stack
 
 ROOT = Path(__file__).parents[2]
 BENCH = ROOT / "bench"
@@ -235,18 +235,7 @@ class FakeFault:
         self.log.append(f"revert {self.action}")
 
 
-STACK = Stack(
-    kind="external",
-    airflow_url="http://127.0.0.1:1",
-    airflow_username="u",
-    airflow_password="p",
-    spark_master_url=None,
-    spark_ui_url=None,
-    spark_history_url=None,
-    kafka_bootstrap=None,
-    toxiproxy_url=None,
-    serving_db_dsn=None,
-)
+STACK = airflow_stack()
 
 
 @pytest.fixture

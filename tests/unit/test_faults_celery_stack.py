@@ -24,26 +24,15 @@ from dagstorm.faults.specs import CeleryFault, FaultSpecBase, NetworkFault
 from dagstorm.stack.embedded.processes import PidRecord
 from dagstorm.stack.endpoints import Stack
 from dagstorm.stack.topology import LINKS
+from tests.unit.stacks import airflow_stack
 
 #: A worker's pid record (no such process of ours: ``process_of`` finds none).
 RECORD = PidRecord(component="airflow-celery-worker-1", pid=1, create_time=0.0, marker="m", argv=[])
 
 
 def _stack(executor: str | None, links: tuple[str, ...]) -> Stack:
-    return Stack(
-        kind="embedded",
-        airflow_url="http://127.0.0.1:1",
-        airflow_username="u",
-        airflow_password="p",
-        spark_master_url=None,
-        spark_ui_url=None,
-        spark_history_url=None,
-        kafka_bootstrap=None,
-        toxiproxy_url=None,
-        serving_db_dsn=None,
-        links=links,
-        components=("airflow-scheduler",),
-        executor=executor,
+    return airflow_stack(
+        kind="embedded", links=links, components=("airflow-scheduler",), executor=executor
     )
 
 

@@ -29,6 +29,7 @@ from dagstorm.stack.embedded.hosts.lifecycle import HostsRestored
 from dagstorm.stack.embedded.hosts.plan import plan_host
 from dagstorm.stack.embedded.hosts.registry import register
 from dagstorm.stack.endpoints import Stack
+from tests.unit.stacks import airflow_stack
 
 # -- spec ---------------------------------------------------------------------------------
 
@@ -113,18 +114,8 @@ def test_the_shell_builds_a_host_spec_from_key_values() -> None:
 
 
 def _stack(kind: str = "embedded") -> Stack:
-    return Stack(
-        kind=kind,
-        airflow_url="http://127.0.0.1:1",
-        airflow_username="u",
-        airflow_password="p",
-        spark_master_url=None,
-        spark_ui_url=None,
-        spark_history_url=None,
-        kafka_bootstrap=None,
-        toxiproxy_url=None,
-        serving_db_dsn=None,
-        components=("airflow-celery-worker-1", "airflow-celery-worker-2"),
+    return airflow_stack(
+        kind=kind, components=("airflow-celery-worker-1", "airflow-celery-worker-2")
     )
 
 

@@ -40,7 +40,7 @@ from dagstorm.stack.embedded.hosts.faults import is_partitioned, netem_unavailab
 from dagstorm.stack.embedded.hosts.lifecycle import bring_up, tear_down
 from dagstorm.stack.embedded.hosts.namespaces import can_make_namespaces, make_host, sweep
 from dagstorm.stack.embedded.hosts.plan import HostPlan, plan_host
-from dagstorm.stack.endpoints import Stack
+from tests.unit.stacks import airflow_stack
 from tests.unit.test_stack_worker_hosts_real import (
     Listener,
     assert_nothing_left,
@@ -97,17 +97,9 @@ def fault_context(state_dir: Path, ports: Ports, toxiproxy_url: str | None = Non
             "ports": ports.model_dump(),
         }
     )
-    stack = Stack(
+    stack = airflow_stack(
         kind="embedded",
-        airflow_url="http://127.0.0.1:1",
-        airflow_username="u",
-        airflow_password="p",
-        spark_master_url=None,
-        spark_ui_url=None,
-        spark_history_url=None,
-        kafka_bootstrap=None,
         toxiproxy_url=toxiproxy_url,
-        serving_db_dsn=None,
         components=tuple(f"airflow-celery-worker-{n}" for n in (1, 2, 3)),
     )
     embedded = StackContext(config=config, progress=Progress(quiet=True))

@@ -92,15 +92,23 @@ class _Bystander(_Slow):
     start_timeout = 60.0
 
 
+def _stack_of(
+    ctx: StackContext, monkeypatch: pytest.MonkeyPatch, *components: Component
+) -> EmbeddedStack:
+    """An installed stack of just ``components`` (started in this order), its ports free."""
+    monkeypatch.setattr("dagstorm.stack.embedded.launcher.Installer.is_installed", lambda _: True)
+    monkeypatch.setattr("dagstorm.stack.embedded.launcher.check_free", lambda _: None)
+    stack = EmbeddedStack(ctx)
+    stack.components = {c.name: c for c in components}
+    stack.order = tuple(stack.components)
+    return stack
+
+
 def test_up_raises_the_component_that_failed_not_the_first_bystander_in_start_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx = _ctx(tmp_path)
-    monkeypatch.setattr("dagstorm.stack.embedded.launcher.Installer.is_installed", lambda _: True)
-    monkeypatch.setattr("dagstorm.stack.embedded.launcher.check_free", lambda _: None)
-    stack = EmbeddedStack(ctx)
-    stack.components = {"postgres": _Bystander(ctx), "kafka": _Crasher(ctx)}
-    stack.order = ("postgres", "kafka")
+    stack = _stack_of(ctx, monkeypatch, _Bystander(ctx), _Crasher(ctx))
 
     with pytest.raises(ComponentStartError) as info:
         stack.up(deploy=False)
@@ -145,11 +153,7 @@ def test_an_unexpected_error_is_named_by_the_component_it_came_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx = _ctx(tmp_path)
-    monkeypatch.setattr("dagstorm.stack.embedded.launcher.Installer.is_installed", lambda _: True)
-    monkeypatch.setattr("dagstorm.stack.embedded.launcher.check_free", lambda _: None)
-    stack = EmbeddedStack(ctx)
-    stack.components = {"postgres": _Bystander(ctx), "spark-master": _BadPrepare(ctx)}
-    stack.order = ("postgres", "spark-master")
+    stack = _stack_of(ctx, monkeypatch, _Bystander(ctx), _BadPrepare(ctx))
 
     with pytest.raises(ComponentStartError) as info:
         stack.up(deploy=False)

@@ -21,6 +21,7 @@ from dagstorm.run.journal import RunJournal
 from dagstorm.stack.endpoints import Stack
 from dagstorm.workloads.dag_trigger import DagTrigger
 from dagstorm.workloads.trigger_storm import TriggerStorm
+from tests.unit.stacks import airflow_stack
 
 ASSETS: list[dict[str, Any]] = [
     {"id": 7, "name": "campaigns_v2", "uri": "s3://ads/campaigns_v2"},
@@ -29,18 +30,7 @@ ASSETS: list[dict[str, Any]] = [
 
 
 def _stack() -> Stack:
-    return Stack(
-        kind="external",
-        airflow_url="http://airflow.test",
-        airflow_username="u",
-        airflow_password="p",
-        spark_master_url=None,
-        spark_ui_url=None,
-        spark_history_url=None,
-        kafka_bootstrap=None,
-        toxiproxy_url=None,
-        serving_db_dsn=None,
-    )
+    return airflow_stack(airflow_url="http://airflow.test")
 
 
 class FakeAirflow:
