@@ -97,6 +97,7 @@ def _journal_storm(path: Path, accepted: list[int], failed: int = 0) -> None:
                     run_id=None,
                     ok=True,
                     status=200,
+                    latency_ms=800.0,  # answered 0.8 s after it was sent
                     workload="feed",
                     asset="campaigns",
                     asset_event_id=event_id,
@@ -126,7 +127,9 @@ def test_the_journals_accepted_asset_events_are_grouped_by_asset(tmp_path: Path)
         ("feed",),
         frozenset({11, 12, 13}),
     )
-    assert (storm.first_wall, storm.last_wall) == (START + 1, START + 3)
+    # From when the first request was sent (its event is stamped then, not when the
+    # journal got the answer) to when the last one was answered.
+    assert (storm.first_wall, storm.last_wall) == (START + 1 - 0.8, START + 3)
 
 
 def test_the_runs_are_those_airflow_lists_for_our_events_and_the_tail_waits_per_dag(
@@ -221,7 +224,7 @@ def test_pending_counts_in_flight_runs_of_the_assets_dags_and_dags_queued_in_the
     assert pending_runs(_request(fake), storm) == 3
     (runs_request,) = [r for r in fake.requests if r.url.path == "/api/v2/dags/~/dagRuns"]
     assert runs_request.url.params.get("run_type") == "asset_triggered"
-    assert runs_request.url.params.get("run_after_gte") == _iso(START + 1 - 5)
+    assert runs_request.url.params.get("run_after_gte") == _iso(START + 1 - 0.8 - 5)
 
 
 def test_the_measure_counts_posted_failed_consumed_and_runs_per_dag() -> None:

@@ -43,8 +43,8 @@ __all__ = [
     "storm_runs",
 ]
 
-#: Slack on the journal's wall times when asking Airflow for runs and queue entries
-#: made around the storm's events (the journal writes an event after its response).
+#: Slack on the storm's wall times when asking Airflow for events, runs and queue
+#: entries made around them (clocks of the API server and dagstorm may differ a little).
 SLACK_S = 5.0
 
 
@@ -55,7 +55,9 @@ class AssetStorm:
     asset: str
     workloads: tuple[str, ...]
     event_ids: frozenset[int]
-    #: Wall-clock seconds of the first and last accepted event (journal envelope).
+    #: Wall-clock seconds when the first accepted event's request was sent (its journal
+    #: time less its latency: a slow request's event is older than its journal line),
+    #: and when the last one was answered.
     first_wall: float
     last_wall: float
 
@@ -89,12 +91,13 @@ def asset_storms(journal_path: Path) -> list[AssetStorm]:
     storms = []
     for asset, events in sorted(grouped.items()):
         walls = [float(e["wall"]) for e in events]
+        sent = [float(e["wall"]) - float(e.get("latency_ms") or 0) / 1000 for e in events]
         storms.append(
             AssetStorm(
                 asset=asset,
                 workloads=tuple(sorted({str(e.get("workload") or "") for e in events})),
                 event_ids=frozenset(int(e["asset_event_id"]) for e in events),
-                first_wall=min(walls),
+                first_wall=min(sent),
                 last_wall=max(walls),
             )
         )
