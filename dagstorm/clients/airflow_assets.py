@@ -20,10 +20,10 @@ MAX_PAGES = 200
 
 
 class Request(Protocol):
-    """``request(method, path, params=…)``: one authenticated call to the REST API."""
+    """``request(method, path, params=…, json=…)``: one authenticated call to the REST API."""
 
     def __call__(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
     ) -> httpx.Response:
         """Send it; the response whatever its status."""
 
@@ -93,15 +93,16 @@ def queued_runs(request: Request, asset_id: int) -> list[dict[str, Any]]:
 def authenticated(base_url: str, token: Callable[[bool], str], client: httpx.Client) -> Request:
     """A :class:`Request` on ``client``, with ``token(renew)`` as bearer (renewed once on 401)."""
 
-    def request(method: str, path: str, *, params: dict[str, Any] | None = None) -> httpx.Response:
+    def request(
+        method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> httpx.Response:
         url = f"{base_url.rstrip('/')}{path}"
-        response = client.request(
-            method, url, params=params, headers={"Authorization": f"Bearer {token(False)}"}
-        )
-        if response.status_code == 401:
-            response = client.request(
-                method, url, params=params, headers={"Authorization": f"Bearer {token(True)}"}
-            )
-        return response
+
+        def send(renew: bool) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {token(renew)}"}
+            return client.request(method, url, params=params, json=json, headers=headers)
+
+        response = send(False)
+        return send(True) if response.status_code == 401 else response
 
     return request

@@ -75,18 +75,14 @@ class DagTrigger:
         self._asset_ids: dict[str, int] = {}
         self._missing_until: dict[str, float] = {}
 
-    def _headers(self, renew: bool = False) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token_value(renew)}"}
-
     def trigger(self, dag_id: str, conf: dict[str, Any], run_id: str | None = None) -> Triggered:
         """Create a DAG run now; never raises for HTTP or network errors."""
         body: dict[str, Any] = {"logical_date": None, "conf": conf}
         if run_id:
             body["dag_run_id"] = run_id
-        url = f"{self.stack.endpoint('airflow')}/api/v2/dags/{dag_id}/dagRuns"
         started = time.monotonic()
         try:
-            response = self._request("POST", url, json=body)
+            response = self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)
         except Exception as exc:  # noqa: BLE001 - never raises: the outcome says what failed
             return Triggered(dag_id, run_id, False, 0, _ms_since(started), _error_text(exc))
         took = _ms_since(started)
@@ -116,8 +112,8 @@ class DagTrigger:
                     f"no asset named or with URI {asset!r} on this Airflow"
                     " (is a DAG that uses it parsed?)",
                 )
-            url = f"{self.stack.endpoint('airflow')}/api/v2/assets/events"
-            response = self._request("POST", url, json={"asset_id": asset_id, "extra": extra})
+            body = {"asset_id": asset_id, "extra": extra}
+            response = self.api("POST", "/api/v2/assets/events", json=body)
         except httpx.HTTPStatusError as exc:  # the asset lookup was refused
             status = exc.response.status_code
             took = _ms_since(started)
@@ -159,14 +155,6 @@ class DagTrigger:
         if self._token is None or renew:
             self._token = fetch_token(*self.stack.airflow_login())
         return self._token
-
-    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response = self._client.request(method, url, headers=self._headers(), **kwargs)
-        if response.status_code == 401:
-            response = self._client.request(
-                method, url, headers=self._headers(renew=True), **kwargs
-            )
-        return response
 
     def close(self) -> None:
         """Close the HTTP client."""

@@ -1,4 +1,5 @@
-"""Helpers several integration tests share: the pipeline's tools, waits, a SIGKILLed fault."""
+"""Helpers several integration tests share: the pipeline's tools, waits, a SIGKILLed fault,
+a Kafka topic read back."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from dagstorm.clients.kafka import KafkaConsumer, TopicPartition
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.endpoints import Stack
 
 TOOLS = Path(__file__).resolve().parents[2] / "pipelines" / "tools"
 
@@ -86,3 +89,24 @@ def inject_then_sigkill(
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
     return applied
+
+
+def read_topic(stack: Stack, topic: str) -> list[tuple[int, int, bytes, bytes]]:
+    """(partition, offset, value, key) of every record in ``topic``, read from the start.
+
+    Bounded: 120 s; a topic not read to its end offsets by then comes back short.
+    """
+    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False)
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
+        out: list[tuple[int, int, bytes, bytes]] = []
+        deadline = time.monotonic() + 120
+        while any(consumer.position(p) < ends[p] for p in parts) and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=1000).items():
+                out.extend((tp.partition, r.offset, r.value, r.key) for r in records)
+        return out
+    finally:
+        consumer.close()

@@ -14,7 +14,7 @@ import pytest
 from kafka.admin import NewTopic
 from kafka.partitioner.default import murmur2
 
-from dagstorm.clients.kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from dagstorm.clients.kafka import KafkaAdminClient
 from dagstorm.faults.base import FaultContext
 from dagstorm.faults.journal import FaultJournal
 from dagstorm.faults.manager import FaultManager
@@ -27,6 +27,7 @@ from dagstorm.workloads.kafka.burst import KafkaBurst
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
 from dagstorm.workloads.kafka.producer import make_producer
 from dagstorm.workloads.sinks.ledger import load_ledger
+from tests.integration.helpers import read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -60,24 +61,6 @@ def _workload(stack: Stack, tmp_path: Path, **extra: object) -> tuple[KafkaBurst
     return workload, journal
 
 
-def _read(stack: Stack, topic: str) -> list[tuple[int, int, bytes, bytes]]:
-    """(partition, offset, value, key) of every record in ``topic``."""
-    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        out: list[tuple[int, int, bytes, bytes]] = []
-        deadline = time.monotonic() + 120
-        while any(consumer.position(p) < ends[p] for p in parts) and time.monotonic() < deadline:
-            for tp, records in consumer.poll(timeout_ms=1000).items():
-                out.extend((tp.partition, r.offset, r.value, r.key) for r in records)
-        return out
-    finally:
-        consumer.close()
-
-
 def _signals(journal: RunJournal) -> list[dict[str, Any]]:
     journal.close()
     return [e for e in read_journal(journal.path) if e["kind"] == "kafka_signal"]
@@ -89,7 +72,7 @@ def test_acked_records_equal_the_broker_end_offsets_and_the_signalled_ranges(
     workload, journal = _workload(stack, tmp_path, max_records=40_000)
     workload.run()
     ledger = load_ledger(tmp_path / "ledger" / "kafka")
-    records = _read(stack, workload.config.topic)
+    records = read_topic(stack, workload.config.topic)
     assert int(ledger["acked"].sum()) == workload.totals["acked"] == len(records) == 40_000
     # The batches dagstorm builds itself read back as keyed records where a keyed
     # kafka-python send would have put them.
@@ -123,7 +106,7 @@ def test_a_broker_kill_mid_burst_loses_nothing_acked_and_doubles_nothing(
         mgr.revert(active)
         thread.join(180)
     assert not thread.is_alive()
-    records = _read(stack, workload.config.topic)
+    records = read_topic(stack, workload.config.topic)
     ids = Counter(orjson.loads(value)["event_id"] for _, _, value, _ in records)
     assert max(ids.values()) == 1  # nothing written twice
     acked = workload.totals["acked"]

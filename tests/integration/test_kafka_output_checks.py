@@ -21,10 +21,10 @@ from dagstorm.clients.kafka import (
     KafkaAdminClient,
     KafkaConsumer,
     KafkaProducer,
-    TopicPartition,
 )
 from dagstorm.engine.output.output_sources import kafka_lag, kafka_messages, topic_end
 from dagstorm.stack.endpoints import Stack
+from tests.integration.helpers import read_topic
 
 pytestmark = [pytest.mark.integration]
 
@@ -54,32 +54,13 @@ def _produce(stack: Stack, topic: str, count: int) -> None:
         producer.close()
 
 
-def _read_all(stack: Stack, topic: str) -> list[bytes]:
-    """Every record of ``topic``, read from the beginning (bounded: 30 s)."""
-    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        values: list[bytes] = []
-        deadline = time.monotonic() + 30
-        while any(consumer.position(tp) < ends[tp] for tp in parts):
-            assert time.monotonic() < deadline, "the topic was not read back within 30 s"
-            for records in consumer.poll(timeout_ms=500).values():
-                values.extend(r.value for r in records)
-        return values
-    finally:
-        consumer.close()
-
-
 def test_messages_and_lag_agree_with_the_records_themselves(stack: Stack, topic: str) -> None:
     start_total = topic_end(stack, topic)
     assert start_total == 0
     _produce(stack, topic, MESSAGES)
 
     assert kafka_messages(stack, topic, start_total) == MESSAGES
-    values = _read_all(stack, topic)
+    values = [value for _, _, value, _ in read_topic(stack, topic)]
     assert len(values) == len(set(values)) == MESSAGES
 
     # A group that received part of the topic and committed: lag = what it did not get.
