@@ -35,6 +35,11 @@ BENCHES = {
         "ad-log generation MB/s and records/s on one core vs Faker and the 2 TB/day line",
         "dagstorm bench generate --seconds 4",
     ),
+    "drain-poll": Bench(
+        "drain_poll.py",
+        "journal reading of one drain poll at the end of a synthetic soak, vs reading it all",
+        "dagstorm bench drain-poll --hours 4",
+    ),
     "faults": Bench(
         "fault_timings.py",
         "time each fault takes to take effect and to revert (needs a running stack;"

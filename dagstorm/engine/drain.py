@@ -12,9 +12,16 @@ from airflow_client.client import DagRunApi
 
 from dagstorm.clients.airflow import api_client
 from dagstorm.core.polling import poll_until
-from dagstorm.engine.output.asset_runs import airflow_request, asset_storms, pending_runs
-from dagstorm.engine.output.output_checks import sent_signal_ids, sql_rows, triggered_run_ids
+from dagstorm.engine.output.asset_runs import (
+    AssetStorm,
+    airflow_request,
+    pending_runs,
+    storms_of,
+)
+from dagstorm.engine.output.output_checks import TRIGGERED_KINDS, ok_values, run_ids_of, sql_rows
 from dagstorm.run.clock import Clock
+from dagstorm.run.events import Kind
+from dagstorm.run.follow import JournalFollower
 from dagstorm.stack.endpoints import Stack
 
 POLL_SECONDS = 3.0
@@ -67,9 +74,38 @@ def unfinished(stack: Stack, run_ids: set[str]) -> InFlight:
     return InFlight(len(seen), paged=pages > 1)
 
 
-def asset_pending(stack: Stack, journal_path: Path) -> int:
+class DrainWatch:
+    """What the drain waits for, from the journal: runs triggered, signals sent, asset storms.
+
+    Each :meth:`update` reads only the lines written since the last one, and parses
+    only the lines of the kinds it needs, so a poll every few seconds costs the same
+    at the end of a multi-GB soak journal as of a short one.
+    """
+
+    KINDS = (*TRIGGERED_KINDS, Kind.KAFKA_SIGNAL)
+
+    def __init__(self, journal_path: Path) -> None:
+        self._follower = JournalFollower(journal_path, kinds=self.KINDS)
+        #: Run ids of the DAG runs this run triggered (API triggers).
+        self.run_ids: set[str] = set()
+        #: signal_ids of the completion signals Kafka acknowledged.
+        self.signal_ids: set[str] = set()
+        self._asset_events: list[dict[str, object]] = []
+
+    def update(self) -> None:
+        """Read what was written since the last call."""
+        if events := self._follower.read_to_end():
+            self.run_ids |= run_ids_of(events)
+            self.signal_ids |= ok_values(events, Kind.KAFKA_SIGNAL, "signal_id")
+            self._asset_events += [e for e in events if e.get("asset")]
+
+    def storms(self) -> list[AssetStorm]:
+        """The run's accepted asset events so far, grouped by asset."""
+        return storms_of(self._asset_events)
+
+
+def asset_pending(stack: Stack, storms: list[AssetStorm]) -> int:
     """Runs of the DAGs on the run's stormed assets still queued, running or to be created."""
-    storms = asset_storms(journal_path)
     if not storms:
         return 0
     with httpx.Client(timeout=10.0) as client:
@@ -118,18 +154,21 @@ def wait_for_runs(
     """
     left = 0
     confirm = False  # a 0 read over several pages, to be read again
+    watch = DrainWatch(journal_path)
 
     def all_done() -> int | None:
         nonlocal left, confirm
         if between is not None:
             between()
         try:
-            signals = set(sent_signal_ids(journal_path)) if signal_loads else set()
+            watch.update()
+            signals = watch.signal_ids if signal_loads else set()
             served = served_by(signal_loads, signals)
             # A served signal's run still checks and acknowledges it after the load.
-            runs = set(triggered_run_ids(journal_path)) | set(served.values())
+            runs = watch.run_ids | set(served.values())
             in_flight = unfinished(stack, runs)
-            left = in_flight.count + len(signals) - len(served) + asset_pending(stack, journal_path)
+            by_assets = asset_pending(stack, watch.storms())
+            left = in_flight.count + len(signals) - len(served) + by_assets
         except Exception:  # noqa: BLE001 - an unreachable API ends the wait, not the run
             return -1
         if left != 0:

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagstorm.run.follow import JournalFollower, last_event, parse_lines, tail_events
+import pytest
+
+from dagstorm.run.follow import (
+    JournalFollower,
+    events_of_kinds,
+    last_event,
+    parse_lines,
+    tail_events,
+)
 
 
 def test_reads_only_new_complete_lines(tmp_path: Path) -> None:
@@ -19,6 +27,34 @@ def test_reads_only_new_complete_lines(tmp_path: Path) -> None:
 
 def test_torn_or_bad_lines_are_skipped() -> None:
     assert parse_lines(b'{"a":1}\nnot json\n[1,2]\n\n{"b":2}\n') == [{"a": 1}, {"b": 2}]
+
+
+def test_only_the_lines_of_the_kinds_asked_for_are_returned() -> None:
+    data = (
+        b'{"seq":1,"kind":"dag_triggered","run_id":"r1"}\n'
+        b'{"seq":2,"kind":"log","message":"\\"kind\\":\\"dag_triggered\\""}\n'
+        b'{"seq":3,"kind":"kafka_signal"}\n'
+        b'{"seq":4,"kind":"dag_triggered_later"}\n'
+    )
+    assert [e["seq"] for e in parse_lines(data, ("dag_triggered",))] == [1]
+    assert [e["seq"] for e in parse_lines(data, ("dag_triggered", "kafka_signal"))] == [1, 3]
+    assert len(parse_lines(data)) == 4
+
+
+def test_events_of_kinds_reads_the_whole_journal_chunk_by_chunk(
+    tmp_path: Path, smoke_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import orjson
+
+    from dagstorm.run import follow
+
+    journal = smoke_run / "journal.jsonl"
+    lines = [orjson.loads(line) for line in journal.read_bytes().splitlines()]
+    expected = [e for e in lines if e["kind"] in ("dag_run", "fault")]
+    assert expected  # the recorded smoke run has both
+    monkeypatch.setattr(follow, "CHUNK_BYTES", 8192)  # lines cut across many chunks
+    assert events_of_kinds(journal, ("dag_run", "fault")) == expected
+    assert events_of_kinds(tmp_path / "absent.jsonl", ("dag_run",)) == []
 
 
 def test_rewind_reads_again(tmp_path: Path) -> None:

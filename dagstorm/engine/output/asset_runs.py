@@ -13,6 +13,7 @@ all (docs/own-pipeline.md).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,8 @@ from dagstorm.clients.airflow_assets import (
     queued_runs,
 )
 from dagstorm.run.events import AssetRuns, Kind
-from dagstorm.run.journal import RunJournal, read_journal
+from dagstorm.run.follow import events_of_kinds
+from dagstorm.run.journal import RunJournal
 from dagstorm.stack.endpoints import Stack
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "journal_asset_runs",
     "pending_runs",
     "storm_runs",
+    "storms_of",
 ]
 
 #: Slack on the storm's wall times when asking Airflow for events, runs and queue
@@ -83,8 +86,13 @@ class StormRuns:
 
 def asset_storms(journal_path: Path) -> list[AssetStorm]:
     """The run's accepted asset events, grouped by asset."""
+    return storms_of(events_of_kinds(journal_path, (Kind.DAG_TRIGGERED,)))
+
+
+def storms_of(journal_events: Iterable[dict[str, Any]]) -> list[AssetStorm]:
+    """The accepted asset events among ``journal_events``, grouped by asset."""
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for e in read_journal(journal_path):
+    for e in journal_events:
         accepted = e.get("ok") and e.get("asset_event_id") is not None
         if e.get("kind") == Kind.DAG_TRIGGERED and e.get("asset") and accepted:
             grouped.setdefault(str(e["asset"]), []).append(e)

@@ -16,7 +16,7 @@ declared expectation, or why it failed) go to ``output_checks.json``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,14 +30,17 @@ from dagstorm.engine.output.output_sources import file_rows, kafka_lag, kafka_me
 from dagstorm.profiles.loader import LoadedProfile
 from dagstorm.profiles.model import FileCheck, KafkaCheck, OutputCheck, SqlCheck
 from dagstorm.run.events import Kind
-from dagstorm.run.journal import read_journal
+from dagstorm.run.follow import Event, events_of_kinds
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.stack.endpoints import Stack
 from dagstorm.stack.profile_env import check_env
 
 __all__ = [
+    "TRIGGERED_KINDS",
     "OutputChecks",
     "OutputFigures",
+    "ok_values",
+    "run_ids_of",
     "sent_signal_ids",
     "sql_rows",
     "triggered_run_ids",
@@ -47,36 +50,43 @@ _INTEGER_COLUMNS = ("impressions", "clicks", "conversions")
 _TIME_COLUMNS = ("hour", "loaded_at")
 
 
-def _ok_values(journal_path: Path, kind: Kind, field: str) -> list[str]:
-    """Sorted distinct ``field`` of the journal's successful ``kind`` events."""
-    return sorted(
-        {
-            str(e[field])
-            for e in read_journal(journal_path)
-            if e.get("kind") == kind and e.get("ok") and e.get(field)
-        }
-    )
+#: The kinds :func:`triggered_run_ids` reads.
+TRIGGERED_KINDS = (Kind.DAG_TRIGGERED, Kind.ASSET_RUNS)
+
+
+def ok_values(events: Iterable[Event], kind: Kind, field: str) -> set[str]:
+    """Distinct ``field`` of the successful ``kind`` events among ``events``."""
+    return {str(e[field]) for e in events if e.get("kind") == kind and e.get("ok") and e.get(field)}
+
+
+def run_ids_of(events: Iterable[Event]) -> set[str]:
+    """Run ids of the DAG runs ``events`` say this run created (triggers, asset events' runs)."""
+    found: set[str] = set()
+    for event in events:
+        kind = event.get("kind")
+        if kind == Kind.DAG_TRIGGERED and event.get("ok") and event.get("run_id"):
+            found.add(str(event["run_id"]))
+        elif kind == Kind.ASSET_RUNS:
+            found.update(str(run[1]) for run in event.get("runs") or [] if len(run) == 2)
+    return found
 
 
 def triggered_run_ids(journal_path: Path) -> list[str]:
     """Run ids of the DAG runs this run created: its API triggers, and its asset events' runs."""
-    found = set(_ok_values(journal_path, Kind.DAG_TRIGGERED, "run_id"))
-    for event in read_journal(journal_path):
-        if event.get("kind") == Kind.ASSET_RUNS:
-            found.update(str(run[1]) for run in event.get("runs") or [] if len(run) == 2)
-    return sorted(found)
+    return sorted(run_ids_of(events_of_kinds(journal_path, TRIGGERED_KINDS)))
 
 
 def sent_signal_ids(journal_path: Path) -> list[str]:
     """signal_ids of the completion signals this run sent (acknowledged by Kafka)."""
-    return _ok_values(journal_path, Kind.KAFKA_SIGNAL, "signal_id")
+    events = events_of_kinds(journal_path, (Kind.KAFKA_SIGNAL,))
+    return sorted(ok_values(events, Kind.KAFKA_SIGNAL, "signal_id"))
 
 
 def finished_partitions(journal_path: Path) -> list[str]:
     """Landing partitions (``YYYY-MM-DDTHH``) this run finished."""
     found = set()
-    for event in read_journal(journal_path):
-        if event.get("kind") == Kind.PARTITION_WRITTEN and event.get("dt") is not None:
+    for event in events_of_kinds(journal_path, (Kind.PARTITION_WRITTEN,)):
+        if event.get("dt") is not None:
             found.add(f"{event['dt']}T{int(event.get('hour') or 0):02d}")
     return sorted(found)
 
