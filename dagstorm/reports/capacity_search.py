@@ -95,7 +95,26 @@ def _limits(summary: CapacitySearchSummary) -> list[str]:
             "Not measured: no component's CPU or memory grew beyond noise"
             " (or the runs had no process samples)."
         )
+    lines.append(_saturation(summary))
     return lines
+
+
+def _saturation(summary: CapacitySearchSummary) -> str:
+    """What saturated first, or how close Spark came."""
+    if summary.saturated_first is not None:
+        return f"Measured: saturated first: {summary.saturated_first.text}."
+    sampled = [
+        (r.profile.spark.saturated_share, r.multiplier)
+        for r in summary.steps
+        if r.profile is not None and r.profile.spark is not None
+    ]
+    if not sampled:
+        return "Not measured: Spark's cores (the runs had no Spark master samples)."
+    share, at = max(sampled)
+    return (
+        "Measured: Spark's cores never all in use most of the time (at most"
+        f" {share * 100:.0f}% of the samples, at ×{at:.4g})."
+    )
 
 
 def render_search_page(summary: CapacitySearchSummary) -> str:
@@ -154,6 +173,7 @@ def _steps_table(rows: tuple[StepRow, ...]) -> Markup:
             "why",
             *(f"{s} (median, sim)" for s in STAGES),
             "busiest CPU (median, % of a core)",
+            "Spark cores all in use (share of samples)",
             "scheduler loop p50",
             "tasks running / starving (max)",
             "Kafka lag (max)",
@@ -222,12 +242,14 @@ def _settings(summary: CapacitySearchSummary) -> Markup:
 
 
 def _platform(profile: StepProfile | None) -> list[str]:
-    """Busiest component, scheduler loop, running/starving tasks and Kafka lag of a step."""
+    """Busiest component, Spark's cores, scheduler loop, running/starving tasks, Kafka lag."""
     if profile is None:
-        return ["n/a"] * 4
+        return ["n/a"] * 5
     busiest = max(profile.resources, key=lambda u: u.cpu_pct_median, default=None)
+    spark = profile.spark
     return [
         "n/a" if busiest is None else f"{busiest.component} {busiest.cpu_pct_median:.0f}%",
+        "n/a" if spark is None else f"{spark.saturated_share * 100:.0f}% of {spark.cores}",
         "n/a" if profile.loop_p50_ms is None else f"{profile.loop_p50_ms:.0f} ms",
         f"{_count(profile.running_max)} / {_count(profile.starving_max)}",
         _count(profile.kafka_lag_max),

@@ -139,6 +139,9 @@ class FakePipeline:
                  cpu_pct=min(100.0, 20.0 * m), rss_mb=500.0, processes=2)  # fmt: skip
             emit(float(t), "process_stats", component="airflow-scheduler",
                  cpu_pct=30.0, rss_mb=300.0, processes=1)  # fmt: skip
+        for t in range(0, 600, 10):  # Spark's 1 core in use in 2m tenths of the samples
+            emit(float(t), "spark_cluster", status="ALIVE", workers_alive=1, cores=1,
+                 cores_used=int((t // 10) % 10 < round(2 * m)), active_apps=1)  # fmt: skip
         for t in range(0, 600, 30):
             emit(float(t), "statsd", metric="scheduler.scheduler_loop_duration", type="timer",
                  count=10, p50_ms=100.0 * m, p95_ms=150.0 * m, max_ms=200.0 * m)  # fmt: skip
@@ -216,9 +219,17 @@ def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
     assert s.limiting_stage_multiplier == 2
     assert s.limiting_cpu is not None and s.limiting_cpu.component == "spark-worker"
     assert s.limiting_memory is None
+    # Spark's core all in use: 20% of the samples at ×1, 40% at ×2, 60% at ×2.83 (the
+    # first over half, up to the break); ×4, above the breaking step, is not looked at.
+    assert s.saturated_first is not None
+    assert s.saturated_first.multiplier == pytest.approx(2**1.5)
+    assert s.saturated_first.cores == 1
+    assert s.saturated_first.share == pytest.approx(0.6)
     first = s.steps[0].profile
     assert first is not None
     assert (first.loop_p50_ms, first.kafka_lag_max) == (100.0, 1000.0)
+    assert first.spark is not None and first.spark.samples == 120  # two sub-runs of 60
+    assert first.spark.saturated_share == pytest.approx(0.2) == first.spark.used_mean
     assert s.steps[2].profile is not None and s.steps[2].profile.kafka_lag_max == 4000.0
     # Verify: 0.9 × 2.83 = 2.55 holds; 1.1 × 3.36 = 3.70 breaks.
     assert [(c.name, c.step.verdict, c.passed) for c in s.verify] == [
@@ -250,6 +261,9 @@ def check_outputs(done: CapacitySearchRun, history: Path) -> None:
     assert props["capacity.search.ended"] == "converged"
     assert props["capacity.search.limiting_stage"] == "transform"
     assert props["capacity.search.limiting_cpu"] == "spark-worker"
+    assert props["capacity.search.saturated_first"] == (
+        "Spark at its 1 core (all in use in 60% of the master's samples) from ×2.828"
+    )
     assert float(props["capacity.search.headroom"] or 0) == pytest.approx(2 * 2**1.5, rel=1e-5)
     (entry,) = read_history(history)
     assert entry.scenario == "cap" and entry.passed and entry.status == "converged"
@@ -261,6 +275,8 @@ def check_outputs(done: CapacitySearchRun, history: Path) -> None:
     assert "Kafka lag (max)" in page and "spark-worker 40%" in page and "100 ms" in page
     # Up to the breaking step (×3.36): 20% × 3.36 = 67%.
     assert "spark-worker CPU 20% → 67% of a core from ×1 to ×3.36" in page
+    assert "saturated first: Spark at its 1 core (all in use in 60%" in page
+    assert "Spark cores all in use (share of samples)" in page and "20% of 1" in page
 
 
 def test_the_wall_budget_ends_the_search_and_says_so(tmp_path: Path) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from dagstorm.analysis.capacity.step_profile import (
+    SPARK_SATURATED_SHARE,
     ResourceUse,
+    SparkUse,
     StepProfile,
+    first_saturated,
     limiting_resource,
     merge_profiles,
 )
@@ -55,3 +58,29 @@ def test_the_component_that_grew_most_is_named_above_the_noise() -> None:
 def test_the_cpu_threshold(rise: float) -> None:
     cpu, _ = limiting_resource((1.0, profile({"x": 10.0})), (2.0, profile({"x": 10.0 + rise})))
     assert (cpu is not None) == (rise >= 20.0)
+
+
+def spark(share: float, samples: int = 100, cores: int = 2, apps: int = 1) -> StepProfile:
+    use = SparkUse(cores, used_mean=cores * share, saturated_share=share, apps_max=apps,
+                   samples=samples)  # fmt: skip
+    return StepProfile({}, (), None, spark=use)
+
+
+def test_sub_runs_spark_figures_merge_weighted_by_their_samples() -> None:
+    merged = merge_profiles([spark(0.2, samples=300, apps=1), spark(0.6, samples=100, apps=3)])
+    assert merged is not None and merged.spark is not None
+    assert merged.spark.saturated_share == pytest.approx(0.3)  # (60 + 60) / 400
+    assert merged.spark.used_mean == pytest.approx(0.6)
+    assert (merged.spark.samples, merged.spark.apps_max, merged.spark.cores) == (400, 3, 2)
+    no_samples = merge_profiles([profile({"x": 1.0})])
+    assert no_samples is not None and no_samples.spark is None
+
+
+def test_the_lowest_step_with_spark_saturated_is_named_whatever_the_order() -> None:
+    steps = [(8.0, spark(0.9)), (2.0, spark(0.1)), (4.0, spark(SPARK_SATURATED_SHARE))]
+    saturated = first_saturated(steps)
+    assert saturated is not None and (saturated.multiplier, saturated.share) == (4.0, 0.5)
+    assert saturated.text == (
+        "Spark at its 2 cores (all in use in 50% of the master's samples) from ×4"
+    )
+    assert first_saturated([(1.0, spark(0.49)), (2.0, profile({"x": 1.0}))]) is None

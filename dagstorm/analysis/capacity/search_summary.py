@@ -10,7 +10,9 @@ ran and what each step's verdict was. Here they become one answer (docs/capacity
   (``capacity.search.target``, else the workload's rate);
 - the **limiting stage**: the stage whose time grew first from the lowest step up
   to the breaking one (the ramp's rule, :func:`~dagstorm.analysis.capacity.ramp.first_growth`);
-- the **limiting resource**: :func:`~dagstorm.analysis.capacity.step_profile.limiting_resource`;
+- the **limiting resource**: :func:`~dagstorm.analysis.capacity.step_profile.limiting_resource`,
+  and what **saturated first** (:func:`~dagstorm.analysis.capacity.step_profile.first_saturated`:
+  the lowest step, up to the breaking one, whose Spark cores were all in use most of the time);
 - per step the runs counted, the compliance and its Wilson interval; the verify
   runs' verdicts; how and why the search ended, and whether the wall budget did it.
 
@@ -28,7 +30,9 @@ from dagstorm.analysis.capacity.ramp import Bottleneck, first_growth
 from dagstorm.analysis.capacity.search import SearchResult, SearchSettings, SearchStep
 from dagstorm.analysis.capacity.step_profile import (
     LimitingResource,
+    Saturation,
     StepProfile,
+    first_saturated,
     limiting_resource,
     merge_profiles,
 )
@@ -116,6 +120,8 @@ class CapacitySearchSummary:
     limiting_memory: LimitingResource | None
     steps: tuple[StepRow, ...]
     verify: tuple[VerifyCheck, ...]
+    #: The lowest step up to the breaking one whose Spark cores were saturated (None: none).
+    saturated_first: Saturation | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -190,6 +196,7 @@ def summarise(
         cpu, memory = limiting_resource(
             (upto[0].multiplier, upto[0].profile), (upto[-1].multiplier, upto[-1].profile)
         )
+    saturated = first_saturated((r.multiplier, r.profile) for r in upto if r.profile is not None)
     checks = tuple(
         VerifyCheck(
             name,
@@ -233,6 +240,7 @@ def summarise(
         limiting_memory=memory,
         steps=rows,
         verify=checks,
+        saturated_first=saturated,
     )
 
 

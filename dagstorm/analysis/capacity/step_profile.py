@@ -13,7 +13,10 @@ instead of per window:
   their intervals cover, summed over workloads, ÷ compression (simulated);
 - Airflow's own StatsD figures (:mod:`dagstorm.analysis.measures.scheduler.scheduler_metrics`):
   the scheduler loop's median duration, the most tasks starving, the most running
-  (executor or default pool slots); and the largest Kafka consumer lag sampled.
+  (executor or default pool slots); and the largest Kafka consumer lag sampled;
+- Spark's cores (``spark_cluster``: the master's own count of its cores and of those
+  in use): the mean in use, the share of samples with **every** core in use, and the
+  most applications at once (:class:`SparkUse`).
 
 A step of several sub-runs merges them: a stage's median of the sub-runs'
 medians; per component the median of the medians, the largest p95 and RSS.
@@ -23,6 +26,11 @@ with the breaking one (or the highest, without a break): the component whose
 median CPU rose the most, by at least :data:`MIN_CPU_RISE_PCT` points; and the
 one whose RSS grew the most, by at least :data:`MIN_RSS_RISE_MB`. It names what
 was busiest, not a proof of saturation: the report shows the figures beside it.
+
+What **saturated first** (:func:`first_saturated`) is a proof of one: the lowest
+step where every Spark core was in use in at least :data:`SPARK_SATURATED_SHARE` of
+the master's samples. An application that finds no free core waits for one, so
+from that step on the transform stage queues behind the cluster.
 """
 
 from __future__ import annotations
@@ -44,9 +52,13 @@ from dagstorm.run.events import Kind
 __all__ = [
     "MIN_CPU_RISE_PCT",
     "MIN_RSS_RISE_MB",
+    "SPARK_SATURATED_SHARE",
     "LimitingResource",
     "ResourceUse",
+    "Saturation",
+    "SparkUse",
     "StepProfile",
+    "first_saturated",
     "limiting_resource",
     "merge_profiles",
     "profile_of",
@@ -56,6 +68,8 @@ __all__ = [
 MIN_CPU_RISE_PCT = 20.0
 #: Its largest RSS must grow by this many MB to be named.
 MIN_RSS_RISE_MB = 100.0
+#: Every Spark core in use in at least this share of a step's samples: Spark saturated.
+SPARK_SATURATED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,21 @@ class ResourceUse:
     cpu_pct_median: float
     cpu_pct_p95: float
     rss_mb_max: float
+
+
+@dataclass(frozen=True)
+class SparkUse:
+    """The Spark cluster's cores over a step, from the master's ``spark_cluster`` samples."""
+
+    #: The most cores the master counted (its workers' cores).
+    cores: int
+    #: Mean cores in use.
+    used_mean: float
+    #: Share of the samples with every core in use (0–1).
+    saturated_share: float
+    #: The most applications running at once.
+    apps_max: int
+    samples: int
 
 
 @dataclass(frozen=True)
@@ -83,6 +112,8 @@ class StepProfile:
     running_max: float | None = None
     #: The largest Kafka consumer lag sampled (None: no kafka_lag samples).
     kafka_lag_max: float | None = None
+    #: Spark's cores (None: no spark_cluster samples).
+    spark: SparkUse | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +140,25 @@ class LimitingResource:
         )
 
 
+@dataclass(frozen=True)
+class Saturation:
+    """The lowest step where every Spark core was in use most of the time."""
+
+    multiplier: float
+    cores: int
+    #: Share of that step's samples with every core in use.
+    share: float
+
+    @property
+    def text(self) -> str:
+        """``Spark at its 1 core (all in use in 64% of samples) from ×128``."""
+        cores = f"{self.cores} core" + ("" if self.cores == 1 else "s")
+        return (
+            f"Spark at its {cores} (all in use in {self.share * 100:.0f}% of the master's"
+            f" samples) from ×{self.multiplier:.4g}"
+        )
+
+
 def profile_of(data: RunData, dag_id: str) -> StepProfile:
     """The profile of one sub-run (module docstring)."""
     runs = in_scope(data.dag_runs, dag_id)
@@ -127,7 +177,57 @@ def profile_of(data: RunData, dag_id: str) -> StepProfile:
         starving_max=scheduler.starving_max,
         running_max=scheduler.running_tasks_max,
         kafka_lag_max=float(lags.max()) if len(lags) else None,
+        spark=_spark(
+            data.journal.frame(Kind.SPARK_CLUSTER) if data.journal is not None else pd.DataFrame()
+        ),
     )
+
+
+def _spark(samples: pd.DataFrame) -> SparkUse | None:
+    if samples.empty or "cores" not in samples or "cores_used" not in samples:
+        return None
+    cores = pd.to_numeric(samples["cores"], errors="coerce")
+    used = pd.to_numeric(samples["cores_used"], errors="coerce")
+    seen = cores.notna() & used.notna() & (cores > 0)
+    if not seen.any():
+        return None
+    cores, used = cores[seen], used[seen]
+    apps = (
+        pd.to_numeric(samples["active_apps"], errors="coerce")[seen]
+        if "active_apps" in samples
+        else None
+    )
+    most_apps = None if apps is None or apps.isna().all() else int(apps.max())
+    return SparkUse(
+        cores=int(cores.max()),
+        used_mean=float(used.mean()),
+        saturated_share=float((used >= cores).mean()),
+        apps_max=0 if most_apps is None else most_apps,
+        samples=int(seen.sum()),
+    )
+
+
+def _merge_spark(uses: Sequence[SparkUse]) -> SparkUse | None:
+    """Sub-runs' Spark figures as one: shares and means weighted by their samples."""
+    samples = sum(u.samples for u in uses)
+    if not samples:
+        return None
+    return SparkUse(
+        cores=max(u.cores for u in uses),
+        used_mean=sum(u.used_mean * u.samples for u in uses) / samples,
+        saturated_share=sum(u.saturated_share * u.samples for u in uses) / samples,
+        apps_max=max(u.apps_max for u in uses),
+        samples=samples,
+    )
+
+
+def first_saturated(steps: Iterable[tuple[float, StepProfile]]) -> Saturation | None:
+    """The lowest step (by multiplier) whose Spark cores were saturated (module doc)."""
+    for multiplier, profile in sorted(steps, key=lambda step: step[0]):
+        spark = profile.spark
+        if spark is not None and spark.saturated_share >= SPARK_SATURATED_SHARE:
+            return Saturation(multiplier, spark.cores, spark.saturated_share)
+    return None
 
 
 def _resources(samples: pd.DataFrame) -> tuple[ResourceUse, ...]:
@@ -182,6 +282,7 @@ def merge_profiles(profiles: Sequence[StepProfile]) -> StepProfile | None:
         starving_max=_largest(p.starving_max for p in profiles),
         running_max=_largest(p.running_max for p in profiles),
         kafka_lag_max=_largest(p.kafka_lag_max for p in profiles),
+        spark=_merge_spark([p.spark for p in profiles if p.spark is not None]),
     )
 
 

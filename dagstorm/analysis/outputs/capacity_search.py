@@ -113,6 +113,9 @@ def search_properties(summary: CapacitySearchSummary) -> dict[str, str]:
         "capacity.search.limiting_memory": (
             "" if summary.limiting_memory is None else summary.limiting_memory.component
         ),
+        "capacity.search.saturated_first": (
+            "" if summary.saturated_first is None else summary.saturated_first.text
+        ),
         "capacity.search.steps": str(len(summary.steps)),
         "capacity.search.wall_s": figure(summary.wall_s),
     }

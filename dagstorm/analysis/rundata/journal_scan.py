@@ -49,7 +49,7 @@ BULK_COLUMNS: Mapping[str, tuple[str, ...]] = {
     Kind.CELERY_QUEUE: ("queue", "depth"),
     Kind.CELERY_WORKERS: ("alive", "total", "stopped"),
     Kind.CELERY_WORKER_TASKS: ("worker", "received", "succeeded", "raised"),
-    Kind.SPARK_CLUSTER: (),
+    Kind.SPARK_CLUSTER: ("cores", "cores_used", "active_apps"),
     Kind.PROBE_ERROR: (),
 }  # fmt: skip
 #: Columns read as text; every other kept column is a number.
