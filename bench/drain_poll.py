@@ -1,4 +1,4 @@
-"""Benchmark: what one drain poll costs in journal reading, at the end of a long soak.
+"""Benchmark: what a drain poll and a live SLO check cost in journal reading, in a long soak.
 
 While a run drains, every 3 s it asks which DAG runs it triggered, which completion
 signals it sent and which asset events it posted. Before, each poll read the whole
@@ -15,6 +15,13 @@ exists), each contender runs in a fresh subprocess, so its peak RSS is its own:
 - ``watch: a later poll``: after 3 s of a soak's events (~330 lines) were appended.
 
 Both must find the same run ids, or the bench exits non-zero.
+
+The live SLO check (``abort: true`` SLOs, every 10 s of a run) had the same habit:
+each check read the whole journal and built the run's data from every event.
+``LiveChecks`` keeps only the kinds the checks use, read incrementally:
+
+- ``live check before``: the journal read whole, run data built from every event;
+- ``live check: first`` and ``a later`` one, as above.
 
     .venv/bin/python bench/drain_poll.py [--hours 4] [--dir /tmp/dagstorm-drain-bench]
     .venv/bin/python bench/drain_poll.py --hours 24 --skip-before   # the watch alone
@@ -72,6 +79,37 @@ print(json.dumps({"first_s": first, "later_s": later, "runs": len(watch.run_ids)
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
+LIVE_BEFORE = """
+import json, resource, sys, time
+from pathlib import Path
+from dagstorm.analysis.rundata.load import build_run_data
+from dagstorm.run.journal import read_journal
+path = Path(sys.argv[1])
+t0 = time.monotonic()
+data = build_run_data(read_journal(path), run_dir=path.parent)
+print(json.dumps({"poll_s": time.monotonic() - t0, "runs": len(data.dag_runs),
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+LIVE_AFTER = """
+import json, resource, sys, time
+from pathlib import Path
+from dagstorm.analysis.verdict.live import LiveChecks
+path = Path(sys.argv[1])
+checks = LiveChecks()
+t0 = time.monotonic()
+checks(path)
+first = time.monotonic() - t0
+with path.open("ab") as handle:
+    handle.write(Path(sys.argv[2]).read_bytes())
+t1 = time.monotonic()
+checks(path)
+print(json.dumps({"first_s": first, "later_s": time.monotonic() - t1,
+                  "runs": len({(e["dag_id"], e["run_id"]) for e in checks._events
+                               if e.get("kind") == "dag_run"}),
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
 #: Seconds of soak appended between two polls (the drain's poll interval).
 POLL_S = 3.0
 
@@ -122,6 +160,9 @@ def main() -> None:
     # memory (a child forked from a large process would inherit its peak RSS figure).
     shutil.copyfile(journal, work)
     watch = child(WATCH, str(work), str(spare))
+    shutil.copyfile(journal, work)
+    live = child(LIVE_AFTER, str(work), str(spare))
+    live_before = None if args.skip_before else child(LIVE_BEFORE, str(journal))
     work.unlink()
     print(f"{'contender':<26}{'poll s':>10}{'peak RSS MB':>13}")
     rows = [("watch: first poll", watch["first_s"], watch["peak_rss_mb"])]
@@ -130,6 +171,13 @@ def main() -> None:
     for name, seconds, rss in rows:
         print(f"{name:<26}{seconds:>10.2f}{rss:>13.0f}")
     print(f"{'watch: a later poll':<26}{watch['later_s']:>10.4f}")
+    if live_before is not None:
+        print(f"{'live check before':<26}{live_before['poll_s']:>10.2f}"
+              f"{live_before['peak_rss_mb']:>13.0f}")  # fmt: skip
+    print(f"{'live check: first':<26}{live['first_s']:>10.2f}{live['peak_rss_mb']:>13.0f}")
+    print(f"{'live check: a later one':<26}{live['later_s']:>10.4f}")
+    if live_before is not None and live_before["runs"] != live["runs"]:
+        sys.exit(f"DAG runs differ: before {live_before['runs']}, after {live['runs']}")
     if before is not None:
         if before["runs"] != watch["runs"]:
             sys.exit(f"run ids differ: before {before['runs']}, watch {watch['runs']}")

@@ -18,7 +18,7 @@ from dagstorm.analysis.outputs.junit import write_junit
 from dagstorm.analysis.outputs.result import Result, analyze, result_document, write_result
 from dagstorm.analysis.outputs.summary import summary_lines
 from dagstorm.analysis.rundata.journal_scan import long_journal
-from dagstorm.analysis.verdict.live import live_check
+from dagstorm.analysis.verdict.live import LiveChecks
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
 from dagstorm.core.progress import Progress
@@ -119,7 +119,7 @@ def run_scenario(
         runs_root=Path(runs_dir),
         progress=progress or Progress(quiet=True),
         clock=parts.clock,
-        live_check=live_check,
+        live_check=LiveChecks(),
         workload_factory=parts.workload_factory,
         probe_factory=parts.probe_factory,
         on_run_dir=announced,

@@ -70,3 +70,26 @@ def test_recovery_aborts_once_waiting_already_fails_the_target(tmp_path: Path) -
 def test_counts_are_never_judged_live(tmp_path: Path) -> None:
     slo = {"type": "lost_events", "max": 0, "abort": True}
     assert live_check(journal(tmp_path, [slo], [{"t": 5, "kind": "log"}])) == []
+
+
+def test_a_runs_checks_read_on_from_where_they_stopped_and_keep_no_samples(
+    tmp_path: Path,
+) -> None:
+    from dagstorm.analysis.verdict.live import LiveChecks
+
+    path = journal(tmp_path, [SLA], [run("a", 0, 30, "success"), run("b", 40, None, "running")])
+    checks = LiveChecks()
+    assert checks(path) == []  # b is still within its minute
+    kept = len(checks._events)
+    samples = [
+        {"seq": 10 + i, "t": 50 + i, "wall": ORIGIN + 50 + i, "kind": "statsd",
+         "metric": "scheduler.heartbeat", "type": "counter", "value": 1.0}
+        for i in range(60)
+    ]  # fmt: skip
+    with path.open("ab") as handle:
+        handle.write(b"".join(orjson.dumps(e) + b"\n" for e in samples))
+    # Nothing but samples came: b, unfinished at t = 109, is past its 60 s deadline — the
+    # latest sample says what time it is — so it missed it for good: 1 of 2 met.
+    assert checks(path) == ["sla:d"]
+    assert len(checks._events) == kept  # the samples were not kept
+    assert checks._follower is not None and checks._follower.offset == path.stat().st_size

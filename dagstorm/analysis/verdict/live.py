@@ -12,6 +12,11 @@ certain, so an SLO that could still pass never stops a run:
 - lost_events / duplicate_events: never live (the serving data is read at the end).
 
 Not measured yet is never a failure here; the final verdict is :func:`analyze`'s.
+
+A run's checks come every ``abort.slo_check_interval`` (10 s): :class:`LiveChecks`
+reads the journal incrementally, keeping only the kinds the checks use (runs, task
+tries, triggers, faults, alerts; not the periodic samples, the bulk of a long
+soak's journal), plus its latest event for the time "now".
 """
 
 from __future__ import annotations
@@ -26,14 +31,51 @@ from dagstorm.analysis.measures.sla import sla_compliance
 from dagstorm.analysis.rundata.load import build_run_data
 from dagstorm.analysis.rundata.model import RunData, Slo
 from dagstorm.core.quantiles import quantile
-from dagstorm.run.journal import read_journal
+from dagstorm.run.events import FAULT_EVENT_KINDS, Kind
+from dagstorm.run.follow import Event, JournalFollower, last_event
 from dagstorm.scenarios.slos import RecoveryTimeSlo, SchedulerThroughputSlo, SlaSlo
+
+#: The kinds the live checks read (what :func:`build_run_data` makes their frames of).
+LIVE_KINDS = frozenset(
+    {
+        Kind.RUN_START,
+        Kind.RUN_END,
+        Kind.DAG_RUN,
+        Kind.TASK_TRY,
+        Kind.DAG_TRIGGERED,
+        Kind.ASSET_RUNS,
+        Kind.ALERT,
+        Kind.PARTITION_WRITTEN,
+        *FAULT_EVENT_KINDS,
+    }
+)
+
+
+class LiveChecks:
+    """The runner's live-check hook for one run: each call reads only what is new."""
+
+    def __init__(self) -> None:
+        self._follower: JournalFollower | None = None
+        self._events: list[Event] = []
+
+    def __call__(self, journal_path: Path) -> list[str]:
+        """Names of the ``abort: true`` SLOs that have already failed."""
+        path = Path(journal_path)
+        if self._follower is None or self._follower.path != path:
+            self._follower, self._events = JournalFollower(path, kinds=LIVE_KINDS), []
+        self._events += self._follower.read_to_end()
+        # The time "now": the journal's latest event, of whatever kind (one of the kinds
+        # kept is among them already, or comes with the next read).
+        now = last_event(path)
+        fresh = now is not None and now.get("kind") not in LIVE_KINDS
+        events = [*self._events, now] if fresh and now is not None else self._events
+        data = build_run_data(events, run_dir=path.parent)
+        return [slo.name for slo in data.scenario.slos if slo.abort and failed_live(slo, data)]
 
 
 def live_check(journal_path: Path) -> list[str]:
-    """Names of the ``abort: true`` SLOs that have already failed (the runner's hook)."""
-    data = build_run_data(read_journal(Path(journal_path)), run_dir=Path(journal_path).parent)
-    return [slo.name for slo in data.scenario.slos if slo.abort and failed_live(slo, data)]
+    """Names of the ``abort: true`` SLOs that have already failed (one check, from scratch)."""
+    return LiveChecks()(journal_path)
 
 
 def failed_live(slo: Slo, data: RunData) -> bool:
