@@ -37,7 +37,7 @@ BENCHES = {
     ),
     "drain-poll": Bench(
         "drain_poll.py",
-        "journal reading of one drain poll at the end of a synthetic soak, vs reading it all",
+        "journal reading of a drain poll and a live SLO check in a synthetic soak, vs reading all",
         "dagstorm bench drain-poll --hours 4",
     ),
     "faults": Bench(
