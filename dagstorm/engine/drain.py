@@ -94,7 +94,7 @@ class DrainWatch:
 
     def update(self) -> None:
         """Read what was written since the last call."""
-        if events := self._follower.read_to_end():
+        for events in self._follower.chunks():
             self.run_ids |= run_ids_of(events)
             self.signal_ids |= ok_values(events, Kind.KAFKA_SIGNAL, "signal_id")
             self._asset_events += [e for e in events if e.get("asset")]

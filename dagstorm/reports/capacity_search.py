@@ -103,16 +103,22 @@ def _saturation(summary: CapacitySearchSummary) -> str:
     """What saturated first, or how close Spark came."""
     if summary.saturated_first is not None:
         return f"Measured: saturated first: {summary.saturated_first.text}."
+    # The steps first_saturated looked at: judged ones, up to the breaking step.
+    top = summary.breaking if summary.breaking is not None else summary.sustained
     sampled = [
         (r.profile.spark.saturated_share, r.multiplier)
         for r in summary.steps
-        if r.profile is not None and r.profile.spark is not None
+        if r.verdict in ("holds", "breaks")
+        and (top is None or r.multiplier <= top)
+        and r.profile is not None
+        and r.profile.spark is not None
     ]
     if not sampled:
         return "Not measured: Spark's cores (the runs had no Spark master samples)."
     share, at = max(sampled)
+    upto = "" if top is None else f" up to ×{top:.4g}"
     return (
-        "Measured: Spark's cores never all in use most of the time (at most"
+        f"Measured: Spark's cores were never all in use most of the time{upto} (at most"
         f" {share * 100:.0f}% of the samples, at ×{at:.4g})."
     )
 

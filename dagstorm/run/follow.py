@@ -9,7 +9,7 @@ never the events it has read, so memory stays bounded however long the run.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,18 +63,23 @@ class JournalFollower:
         self._partial = data[cut + 1 :]
         return parse_lines(data[: cut + 1], self.kinds)
 
-    def read_to_end(self) -> list[Event]:
-        """Every complete event written since the last call, chunk after chunk.
+    def chunks(self) -> Iterator[list[Event]]:
+        """The events written since the last call, one chunk's at a time, to the file's end.
 
         A chunk may hold none of :attr:`kinds`, so it reads on until the file has no
-        more bytes, not until a chunk gives no event.
+        more bytes, not until a chunk gives no event. A caller that keeps each chunk's
+        events as it comes loses none if a later read fails.
         """
-        found: list[Event] = []
         while True:
             offset = self.offset
-            found.extend(self.read())
+            events = self.read()
             if self.offset == offset:
-                return found
+                return
+            yield events
+
+    def read_to_end(self) -> list[Event]:
+        """Every complete event written since the last call (see :meth:`chunks`)."""
+        return [event for events in self.chunks() for event in events]
 
 
 def kind_marker(kind: str) -> bytes:

@@ -50,10 +50,11 @@ def test_events_of_kinds_reads_the_whole_journal_chunk_by_chunk(
 
     journal = smoke_run / "journal.jsonl"
     lines = [orjson.loads(line) for line in journal.read_bytes().splitlines()]
-    expected = [e for e in lines if e["kind"] in ("dag_run", "fault")]
-    assert expected  # the recorded smoke run has both
+    kinds = ("dag_run", "alert", "fault_applied")
+    expected = [e for e in lines if e["kind"] in kinds]
+    assert {e["kind"] for e in expected} == set(kinds)  # the recorded smoke run has each
     monkeypatch.setattr(follow, "CHUNK_BYTES", 8192)  # lines cut across many chunks
-    assert events_of_kinds(journal, ("dag_run", "fault")) == expected
+    assert events_of_kinds(journal, kinds) == expected
     assert events_of_kinds(tmp_path / "absent.jsonl", ("dag_run",)) == []
 
 

@@ -208,6 +208,8 @@ def test_the_watch_reads_only_what_was_written_since_its_last_read(tmp_path: Pat
     watch.update()
     read_to = watch._follower.offset
     assert watch.run_ids == {"r1"} and watch.signal_ids == {"s1"}
+    # Rewritten in place (same length): a watch reading from the start again would see it.
+    path.write_bytes(path.read_bytes().replace(b'"run_id":"r1"', b'"run_id":"q1"'))
     for i in range(2000):  # probes keep writing during the drain
         run.emit(WorkloadStats(workload="w", workload_kind="ad_logs", records=i))
     run.emit(_trigger("r2"))

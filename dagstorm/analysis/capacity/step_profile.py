@@ -90,7 +90,7 @@ class SparkUse:
     cores: int
     #: Mean cores in use.
     used_mean: float
-    #: Share of the samples with every core in use (0–1).
+    #: Share of the samples with every one of :attr:`cores` in use (0–1).
     saturated_share: float
     #: The most applications running at once.
     apps_max: int
@@ -198,10 +198,11 @@ def _spark(samples: pd.DataFrame) -> SparkUse | None:
         else None
     )
     most_apps = None if apps is None or apps.isna().all() else int(apps.max())
+    most = int(cores.max())  # a sample after a worker was lost counts against all of them
     return SparkUse(
-        cores=int(cores.max()),
+        cores=most,
         used_mean=float(used.mean()),
-        saturated_share=float((used >= cores).mean()),
+        saturated_share=float((used >= most).mean()),
         apps_max=0 if most_apps is None else most_apps,
         samples=int(seen.sum()),
     )

@@ -63,7 +63,8 @@ class LiveChecks:
         path = Path(journal_path)
         if self._follower is None or self._follower.path != path:
             self._follower, self._events = JournalFollower(path, kinds=LIVE_KINDS), []
-        self._events += self._follower.read_to_end()
+        for events in self._follower.chunks():
+            self._events += events
         # The time "now": the journal's latest event, of whatever kind (one of the kinds
         # kept is among them already, or comes with the next read).
         now = last_event(path)
