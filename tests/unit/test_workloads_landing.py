@@ -177,3 +177,47 @@ def test_fsync_can_be_turned_off(tmp_path: Path, journal: Journal) -> None:
     generator.close()
     assert not [p for op, p in journal if op == "fsync" and "/landing/" in p]
     assert (tmp_path / "landing" / "dt=2026-01-05" / "hour=00" / "_SUCCESS").exists()
+
+
+def _generate(tmp_path: Path, rate: str, ledger: str) -> dict[str, Any]:
+    """Two hours at ``rate`` into the landing zone; the first hour's marker."""
+    config = GeneratorConfig(
+        seed=4,
+        rate=parse_rate(rate),
+        landing=LandingConfig(root=tmp_path / "landing", part_max_bytes=100_000),
+    )
+    generator = AdLogGenerator(config, ledger_dir=tmp_path / ledger)
+    generator.advance_to(2 * 3600.0)
+    generator.close()
+    marker = tmp_path / "landing" / "dt=2026-01-05" / "hour=00" / "_SUCCESS"
+    content: dict[str, Any] = json.loads(marker.read_text())
+    return content
+
+
+def test_a_partition_written_again_is_replaced_not_mixed_with_the_last_runs_files(
+    tmp_path: Path,
+) -> None:
+    # A run at a higher rate leaves more part files than the next, slower run writes.
+    fast = _generate(tmp_path, "60 events/s", "ledger-fast")
+    partition = tmp_path / "landing" / "dt=2026-01-05" / "hour=00"
+    (partition / ".part-00042.jsonl.inprogress").write_bytes(b"{")  # a crashed writer's
+    (partition / "README").write_text("not dagstorm's")
+    slow = _generate(tmp_path, "10 events/s", "ledger-slow")
+    assert len(fast["files"]) > len(slow["files"]) > 1
+    on_disk = sorted(p.name for p in partition.iterdir() if p.name.startswith("part-"))
+    assert on_disk == sorted(f["name"] for f in slow["files"])
+    lines = sum(len((partition / name).read_bytes().splitlines()) for name in on_disk)
+    assert lines == slow["records"] < fast["records"]  # what the pipeline validates
+    assert not list(partition.glob(".part-*")) and (partition / "README").exists()
+
+
+def test_a_writer_that_fills_a_slice_of_a_partition_clears_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "landing"
+    hour = 1_767_571_200_000  # 2026-01-05T00
+    (root / partition_name(hour)).mkdir(parents=True)
+    (root / partition_name(hour) / "part-00000.jsonl").write_bytes(b"{}\n")  # another task's
+    writer = LandingWriter(root)  # replace=False: a Spark task's writer
+    writer.begin(hour, first_part=5)
+    writer.append(hour, b'{"a":1}\n', [1, 0, 0, 0, 0, 0, 0])
+    writer.abort()
+    assert (root / partition_name(hour) / "part-00000.jsonl").exists()

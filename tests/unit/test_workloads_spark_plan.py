@@ -6,6 +6,7 @@ The stage functions the Spark job maps run here in-process; the integration test
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +169,17 @@ def test_several_chunks_parquet_same_rows(tmp_path: Path) -> None:
 
     assert rows(tmp_path / "a" / "landing") == rows(tmp_path / "b" / "landing")
     assert files(tmp_path / "a" / "ledger") == files(tmp_path / "b" / "ledger")
+
+
+def test_the_driver_empties_the_planned_partitions_before_the_tasks_write(tmp_path: Path) -> None:
+    root = tmp_path / "landing"
+    spark_plan_run(root, tmp_path / "ledger-1", "jsonl", chunks=3)  # 3 chunks: more parts
+    before = files(root)
+    spark_plan_run(root, tmp_path / "ledger-2", "jsonl", chunks=1)
+    after = files(root)
+    # The second run's parts only: the first run's extra parts (chunks 1 and 2 number
+    # theirs from their own range) are gone, and every marker lists what is on disk.
+    assert set(before) - set(after)
+    for marker in root.glob("dt=*/hour=*/_SUCCESS"):
+        listed = {f["name"] for f in json.loads(marker.read_text())["files"]}
+        assert {p.name for p in marker.parent.glob("part-*")} == listed

@@ -46,8 +46,11 @@ class BatchResult:
     labels: tuple[int, ...]
 
 
-def landing_writer(landing: LandingConfig) -> LandingWriter:
-    """The landing writer a config asks for (part size, fsync, page-cache drop)."""
+def landing_writer(landing: LandingConfig, *, replace: bool = False) -> LandingWriter:
+    """The landing writer a config asks for (part size, fsync, page-cache drop).
+
+    ``replace``: it writes whole partitions, emptying each of an earlier run's files.
+    """
     return LandingWriter(
         landing.root,
         fmt=landing.format,
@@ -55,6 +58,7 @@ def landing_writer(landing: LandingConfig) -> LandingWriter:
         fsync=landing.fsync,
         drop_cache=landing.drop_cache,
         parquet_schema=SCHEMA,
+        replace=replace,
     )
 
 
@@ -90,7 +94,7 @@ class AdLogGenerator:
         self.source = EventSource(config)
         self.model = self.source.model
         self.plan = self.source.plan
-        self.writer = landing_writer(config.landing)
+        self.writer = landing_writer(config.landing, replace=True)
         info = ledger_info(config)
         if self.model.skew is not None:  # the hot key values drawn from the seed too
             info["skew"] = self.model.skew.describe()

@@ -10,6 +10,11 @@ Layout: ``<root>/dt=YYYY-MM-DD/hour=HH/part-00000.jsonl`` (or ``.parquet``), the
   rename, directory fsync) only after every data file of the partition is in
   place. It holds JSON: the partition's record counts (total, valid, per bad-data
   label), its files and the schema version (see ``docs/workloads.md``).
+
+A partition dagstorm writes again is **replaced**, never mixed with what an earlier
+run left in it (:func:`clear_partition`): an earlier run at a higher rate left more
+part files than this one writes, and the pipeline would read both (its validation
+refuses a partition whose files hold more records than its ``_SUCCESS`` declares).
 """
 
 from __future__ import annotations
@@ -104,8 +109,41 @@ def write_marker(
     return marker
 
 
+def clear_partition(root: Path, hour_ms: int, *, fsync: bool = True) -> int:
+    """Empty the partition of ``hour_ms`` of an earlier run's files; how many were removed.
+
+    Its ``_SUCCESS`` goes first, so no reader takes the old marker for new files;
+    then the part files and a crashed writer's hidden temporaries. Other files (not
+    dagstorm's) stay.
+    """
+    directory = Path(root) / partition_name(hour_ms)
+    if not directory.is_dir():
+        return 0
+    removed = 0
+    marker = directory / MARKER
+    if marker.is_file():
+        marker.unlink()
+        removed += 1
+    for path in sorted(directory.iterdir()):
+        name = path.name
+        ours = name.startswith("part-") or (
+            name.startswith((".part-", f".{MARKER}.")) and name.endswith((".inprogress", ".tmp"))
+        )
+        if ours and path.is_file():
+            path.unlink()
+            removed += 1
+    if removed and fsync:
+        fsync_dir(directory)
+    return removed
+
+
 class LandingWriter:
-    """Writes one partition at a time: part files, rolled at ``part_max_bytes``, then a marker."""
+    """Writes one partition at a time: part files, rolled at ``part_max_bytes``, then a marker.
+
+    With ``replace``, a partition this writer opens for the first time is emptied of
+    an earlier run's files first (:func:`clear_partition`); a writer that fills only
+    a slice of a partition (a Spark task) leaves that to the one that planned it.
+    """
 
     def __init__(
         self,
@@ -116,8 +154,12 @@ class LandingWriter:
         fsync: bool = True,
         drop_cache: bool = False,
         parquet_schema: pa.Schema | None = None,
+        replace: bool = False,
     ) -> None:
         self.root = Path(root)
+        self.replace = replace
+        #: Partitions opened so far (each is replaced once, when first opened).
+        self._opened: set[int] = set()
         self.fmt: Format = fmt
         self.part_max_bytes = part_max_bytes
         self.fsync = fsync
@@ -152,6 +194,9 @@ class LandingWriter:
             if self._hour is not None:
                 raise RuntimeError(f"partition {partition_name(self._hour)} is not finished")
             self._hour, self._seq, self._parts = hour_ms, first_part, []
+            if self.replace and hour_ms not in self._opened:
+                clear_partition(self.root, hour_ms, fsync=self.fsync)
+            self._opened.add(hour_ms)
             self.partition_dir(hour_ms).mkdir(parents=True, exist_ok=True)
 
     def _new_part(self, schema: pa.Schema | None) -> _OpenPart:

@@ -1,4 +1,8 @@
-"""The driver's side: each partition's ``_SUCCESS`` and the ledger, after the tasks.
+"""The driver's side: partitions emptied before the tasks; ``_SUCCESS`` and the ledger after.
+
+Before any task writes, :func:`clear_planned` empties every partition of the plan
+of an earlier run's files (the tasks each write a slice of a partition, so none of
+them may clear it).
 
 Markers are written hour by hour in time order, each only after every part file
 its chunks reported is checked on disk (name and size) — on a real cluster that
@@ -18,10 +22,16 @@ from dagstorm.core.errors import InfrastructureError
 from dagstorm.workloads.config import GeneratorConfig
 from dagstorm.workloads.model.catalog import Catalog
 from dagstorm.workloads.sinks.generator import ledger_info, marker_extra
-from dagstorm.workloads.sinks.landing import CommittedPart, write_marker
+from dagstorm.workloads.sinks.landing import CommittedPart, clear_partition, write_marker
 from dagstorm.workloads.sinks.ledger import LedgerWriter
 from dagstorm.workloads.spark_backend.plan import GenerationPlan
 from dagstorm.workloads.spark_backend.tasks import ChunkResult
+
+
+def clear_planned(config: GeneratorConfig, plan: GenerationPlan) -> int:
+    """Empty every partition of ``plan`` of an earlier run's files; how many were removed."""
+    landing = config.landing
+    return sum(clear_partition(landing.root, hour, fsync=landing.fsync) for hour in plan.hours)
 
 
 @dataclass(frozen=True)

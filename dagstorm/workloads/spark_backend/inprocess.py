@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from dagstorm.workloads.config import GeneratorConfig
-from dagstorm.workloads.spark_backend.commit import Committed, commit_run
+from dagstorm.workloads.spark_backend.commit import Committed, clear_planned, commit_run
 from dagstorm.workloads.spark_backend.plan import GenerationPlan
 from dagstorm.workloads.spark_backend.tasks import CarryOver, carry_out, write_chunk
 
@@ -21,6 +21,7 @@ def run_plan_inprocess(
     config: GeneratorConfig, plan: GenerationPlan, *, ledger_dir: Path
 ) -> Committed:
     """Both stages over every chunk, then the driver's commit."""
+    clear_planned(config, plan)
     bounds = plan.bounds
     carried: dict[int, list[CarryOver]] = defaultdict(list)
     for task in plan.chunks:

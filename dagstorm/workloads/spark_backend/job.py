@@ -25,7 +25,7 @@ import orjson
 from pyspark import SparkConf, SparkContext, StorageLevel
 
 from dagstorm.workloads.config import GeneratorConfig
-from dagstorm.workloads.spark_backend.commit import commit_run
+from dagstorm.workloads.spark_backend.commit import clear_planned, commit_run
 from dagstorm.workloads.spark_backend.plan import ChunkTask, plan_generation
 from dagstorm.workloads.spark_backend.tasks import CarryOver, ChunkResult, carry_out, write_chunk
 
@@ -105,6 +105,7 @@ def run(
             commit_s=0.0,
         )
         return
+    clear_planned(config, plan)  # before any task writes a slice of a partition
     n = len(plan.chunks)
     bounds = plan.bounds
     tasks = sc.parallelize([(c.index, c) for c in plan.chunks], n)
