@@ -87,6 +87,11 @@ def _limits(summary: CapacitySearchSummary) -> list[str]:
             + ("" if at is None else f", first at ×{at:.4g}")
             + ")."
         )
+    task = summary.limiting_task
+    if task is None:
+        lines.append("Measured: no task's time grew beyond noise up to the break.")
+    else:
+        lines.append(f"Measured: the task whose time grew first was {task.text}.")
     for leader in (summary.limiting_cpu, summary.limiting_memory):
         if leader is not None:
             lines.append(f"Measured: the resource that grew most: {leader.text}.")
@@ -136,7 +141,15 @@ def render_search_page(summary: CapacitySearchSummary) -> str:
         el("h1", title),
         el("p", badge, " ", summary.started_at, class_="sub"),
         el("section", el("h2", "Answer"), el("ul", *(el("li", x) for x in answer_lines(summary)))),
-        el("section", el("h2", "Steps"), _steps_table(summary.steps), id="steps"),
+        el(
+            "section",
+            el("h2", "Steps"),
+            _steps_table(
+                summary.steps,
+                None if summary.limiting_task is None else summary.limiting_task.task,
+            ),
+            id="steps",
+        ),
         el("section", el("h2", "Verify (steady runs)"), _verify(summary), id="verify"),
         el("section", el("h2", "Settings"), _settings(summary), id="settings"),
         el(
@@ -162,7 +175,9 @@ def write_search_page(search_dir: Path, summary: CapacitySearchSummary) -> Path:
     return atomic_write(Path(search_dir) / SEARCH_PAGE, render_search_page(summary).encode("utf-8"))
 
 
-def _steps_table(rows: tuple[StepRow, ...]) -> Markup:
+def _steps_table(rows: tuple[StepRow, ...], task: str | None = None) -> Markup:
+    """One row per step; with ``task`` (the limiting task), a column of its median."""
+    tasks = [] if task is None else [task]
     if not rows:
         return el("p", "not measured: no step ran", class_="not-measured")
     return html_table(
@@ -178,6 +193,7 @@ def _steps_table(rows: tuple[StepRow, ...]) -> Markup:
             "verdict",
             "why",
             *(f"{s} (median, sim)" for s in STAGES),
+            *(f"task {t} (median, sim)" for t in tasks),
             "busiest CPU (median, % of a core)",
             "Spark cores all in use (share of samples)",
             "scheduler loop p50",
@@ -197,6 +213,7 @@ def _steps_table(rows: tuple[StepRow, ...]) -> Markup:
                 _badge(r.verdict),
                 r.reason + (" (stopped early)" if r.early else ""),
                 *(_stage(r, s) for s in STAGES),
+                *(_task(r, t) for t in tasks),
                 *_platform(r.profile),
             ]
             for r in rows
@@ -273,6 +290,11 @@ def _badge(verdict: str) -> Markup:
 
 def _stage(row: StepRow, stage: str) -> str:
     value = None if row.profile is None else row.profile.stages.get(stage)
+    return "n/a" if value is None else duration_text(value)
+
+
+def _task(row: StepRow, task: str) -> str:
+    value = None if row.profile is None else row.profile.tasks.get(task)
     return "n/a" if value is None else duration_text(value)
 
 

@@ -4,7 +4,8 @@ Each "sub-run" is a run directory written by hand (journal + scenario.yaml) for 
 pipeline whose limit is known: below ×LIMIT every run of ad_logs_hourly takes 60 s
 wall (30 min sim at ×30: met), at or above it 300 s (150 min: missed against 2 h).
 The Spark stage's time grows with the rate and the spark-worker's CPU too, so the
-limiting stage and resource are known. The search, its outputs (search.json,
+limiting stage and resource are known; ``validate``, in no stage of the reference
+profile, grows twice as much: the limiting task. The search, its outputs (search.json,
 junit.xml, capacity.html, the history line) and the CLI's refusal are checked.
 """
 
@@ -104,6 +105,7 @@ class FakePipeline:
             t = queued + 1
             for task, took in (
                 ("wait_for_partition", 5.0),
+                ("validate", 20.0 * m),  # in no stage of the profile, grows the most
                 ("aggregate_small", 10.0 * m),
                 ("load_serving", 5.0),
             ):
@@ -217,6 +219,10 @@ def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
     # The Spark stage (transform) grew first: 10 s × m wall → +300 s sim at ×2.
     assert s.limiting_stage is not None and s.limiting_stage.stage == "transform"
     assert s.limiting_stage_multiplier == 2
+    assert s.limiting_task is not None
+    assert (s.limiting_task.task, s.limiting_task.stage) == ("validate", None)
+    assert s.limiting_task.multiplier == 2
+    assert s.limiting_task.rise_sim_s == pytest.approx(20.0 * 30)  # ×1 → ×2: +20 s wall
     assert s.limiting_cpu is not None and s.limiting_cpu.component == "spark-worker"
     assert s.limiting_memory is None
     # Spark's core all in use: 20% of the samples at ×1, 40% at ×2, 60% at ×2.83 (the
@@ -268,6 +274,7 @@ def check_outputs(done: CapacitySearchRun, history: Path) -> None:
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["capacity.search.ended"] == "converged"
     assert props["capacity.search.limiting_stage"] == "transform"
+    assert props["capacity.search.limiting_task"] == "validate"
     assert props["capacity.search.limiting_cpu"] == "spark-worker"
     assert props["capacity.search.saturated_first"] == (
         "Spark at its 1 core (all in use in 60% of the master's samples) from ×2.828"
@@ -280,6 +287,14 @@ def check_outputs(done: CapacitySearchRun, history: Path) -> None:
     page = done.page.read_text(encoding="utf-8")
     assert "Content-Security-Policy" in page and "compliance interval (Wilson)" in page
     assert "the stage whose time grew first was transform" in page
+    assert (
+        "the task whose time grew first was validate (in no stage) +10.0 min sim per run,"
+        " first at ×2" in page
+    )
+    assert "task validate (median, sim)" in page  # its column in the steps table
+    assert document["limiting_task"] == {
+        "task": "validate", "stage": None, "multiplier": 2.0, "rise_sim_s": 600.0
+    }  # fmt: skip
     assert "Kafka lag (max)" in page and "spark-worker 40%" in page and "100 ms" in page
     # Up to the breaking step (×3.36): 20% × 3.36 = 67%.
     assert "spark-worker CPU 20% → 67% of a core from ×1 to ×3.36" in page

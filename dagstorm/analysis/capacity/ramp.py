@@ -56,6 +56,7 @@ __all__ = [
     "ramp_workload",
     "stage_medians",
     "sustained_index",
+    "task_medians",
 ]
 
 #: A ramp without ``steps`` is judged in this many steps.
@@ -233,13 +234,9 @@ def stage_medians(
     runs: pd.DataFrame, tries: pd.DataFrame, compression: float, stages: StageMap
 ) -> dict[str, float | None]:
     """Per stage, the median simulated seconds per run of ``runs`` (their tasks' last tries)."""
-    keys = set(zip(runs["dag_id"], runs["run_id"], strict=True))
-    if not keys or tries.empty:
+    last = _last_tries(runs, tries)
+    if last is None:
         return dict.fromkeys(STAGES)
-    mine = tries[[k in keys for k in zip(tries["dag_id"], tries["run_id"], strict=True)]]
-    last = mine.sort_values("try_number", kind="stable").drop_duplicates(
-        ["dag_id", "run_id", "task_id", "map_index"], keep="last"
-    )
     took = last["end_date_t"] - last["start_date_t"]
     waited = (last["start_date_t"] - last["queued_when_t"]).clip(lower=0)
     stage = last["task_id"].astype(str).map(lambda task: stage_of(task, stages))
@@ -256,24 +253,60 @@ def stage_medians(
     return medians
 
 
+def task_medians(
+    runs: pd.DataFrame, tries: pd.DataFrame, compression: float
+) -> dict[str, float | None]:
+    """Per task id, the median simulated seconds per run of ``runs`` (last tries, running).
+
+    Every task of the DAG, staged or not: a pipeline without a profile, or a task in no
+    stage of it, is timed too. A mapped task's instances are summed per run; a run
+    where the task did not run (or did not finish) does not count for it.
+    """
+    last = _last_tries(runs, tries)
+    if last is None:
+        return {}
+    took = (last["end_date_t"] - last["start_date_t"]).rename("took")
+    frame = pd.concat([last[["run_id", "task_id"]].astype(str), took], axis=1).dropna()
+    if frame.empty:
+        return {}
+    per_run = frame.groupby(["task_id", "run_id"], sort=True)["took"].sum()
+    medians = per_run.groupby(level="task_id").median()
+    return {str(task): float(value) * compression for task, value in medians.items()}
+
+
+def _last_tries(runs: pd.DataFrame, tries: pd.DataFrame) -> pd.DataFrame | None:
+    """The last try of each task (and map index) of ``runs`` (None: no runs or no tries)."""
+    keys = set(zip(runs["dag_id"], runs["run_id"], strict=True))
+    if not keys or tries.empty:
+        return None
+    mine = tries[[k in keys for k in zip(tries["dag_id"], tries["run_id"], strict=True)]]
+    return mine.sort_values("try_number", kind="stable").drop_duplicates(
+        ["dag_id", "run_id", "task_id", "map_index"], keep="last"
+    )
+
+
 def _first_growth(steps: Sequence[RampStep], broke: int | None) -> Bottleneck | None:
     last = broke if broke is not None else len(steps) - 1
     return first_growth([(step.index, step.stages) for step in steps[: last + 1]])
 
 
-def first_growth(steps: Sequence[tuple[int, Mapping[str, float | None]]]) -> Bottleneck | None:
+def first_growth(
+    steps: Sequence[tuple[int, Mapping[str, float | None]]], keys: Sequence[str] = STAGES
+) -> Bottleneck | None:
     """The stage whose median grew first over ``steps`` (index, stage medians), lowest first.
 
     Growth is against the first step's medians: by more than :data:`GROWTH_FRACTION`
     of it and more than :data:`MIN_GROWTH_SIM_S` (the largest rise when several
-    stages grow at the same step). The ramp and the breakpoint search share it.
+    stages grow at the same step). The ramp and the breakpoint search share it; with
+    ``keys`` the task ids of :func:`task_medians`, it finds the task that grew first
+    (:attr:`Bottleneck.stage` is then that task's id).
     """
     if not steps:
         return None
     first = steps[0][1]
     for index, stages in steps[1:]:
         grown = []
-        for stage in STAGES:
+        for stage in keys:
             base, now = first.get(stage), stages.get(stage)
             if base is None or now is None:
                 continue

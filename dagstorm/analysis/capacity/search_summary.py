@@ -9,7 +9,11 @@ ran and what each step's verdict was. Here they become one answer (docs/capacity
 - **headroom** = the sustained full-scale rate ÷ the declared target
   (``capacity.search.target``, else the workload's rate);
 - the **limiting stage**: the stage whose time grew first from the lowest step up
-  to the breaking one (the ramp's rule, :func:`~dagstorm.analysis.capacity.ramp.first_growth`);
+  to the breaking one (the ramp's rule, :func:`~dagstorm.analysis.capacity.ramp.first_growth`),
+  and the **limiting task**: the task of the SLA's DAG whose time grew first by the
+  same rule — every task, whether the pipeline profile puts it in a stage or not
+  (a user's DAG without a profile has no stages, and a task in none is invisible
+  to the stage rule);
 - the **limiting resource**: :func:`~dagstorm.analysis.capacity.step_profile.limiting_resource`,
   and what **saturated first** (:func:`~dagstorm.analysis.capacity.step_profile.first_saturated`:
   the lowest step, up to the breaking one, whose Spark cores were all in use most of the time);
@@ -43,6 +47,7 @@ __all__ = [
     "ANSWERED",
     "CapacitySearchSummary",
     "StepRow",
+    "TaskGrowth",
     "VerifyCheck",
     "search_exit_code",
     "step_rows",
@@ -71,6 +76,27 @@ class StepRow:
     #: Extrapolated: the declared rate × the multiplier (bytes per second at full scale).
     full_scale_bytes_per_s: float | None
     profile: StepProfile | None
+
+
+@dataclass(frozen=True)
+class TaskGrowth:
+    """The task whose time grew first: where, by how much, and its stage (if any)."""
+
+    task: str
+    #: The task's stage in the pipeline profile (None: in no stage).
+    stage: str | None
+    multiplier: float
+    #: Its median per run at that step − at the lowest step (simulated seconds).
+    rise_sim_s: float
+
+    @property
+    def text(self) -> str:
+        """``validate (in no stage) +27 min sim per run, first at ×128``."""
+        where = "in no stage" if self.stage is None else f"stage {self.stage}"
+        return (
+            f"{self.task} ({where}) +{self.rise_sim_s / 60:.1f} min sim per run,"
+            f" first at ×{self.multiplier:.4g}"
+        )
 
 
 @dataclass(frozen=True)
@@ -122,6 +148,8 @@ class CapacitySearchSummary:
     verify: tuple[VerifyCheck, ...]
     #: The lowest step up to the breaking one whose Spark cores were saturated (None: none).
     saturated_first: Saturation | None = None
+    #: The task of the SLA's DAG whose time grew first up to the break (None: none grew).
+    limiting_task: TaskGrowth | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -191,6 +219,7 @@ def summarise(
     upto = [r for r in judged if top is None or r.multiplier <= top]
     grew = first_growth([(r.index, r.profile.stages) for r in upto if r.profile is not None])
     grew_at = next((r.multiplier for r in rows if grew and r.index == grew.step), None)
+    task = _task_growth(upto)
     cpu = memory = None
     if len(upto) >= 2 and upto[0].profile is not None and upto[-1].profile is not None:
         cpu, memory = limiting_resource(
@@ -241,6 +270,22 @@ def summarise(
         steps=rows,
         verify=checks,
         saturated_first=saturated,
+        limiting_task=task,
+    )
+
+
+def _task_growth(upto: Sequence[StepRow]) -> TaskGrowth | None:
+    """The task that grew first over the judged steps ``upto`` (lowest first)."""
+    profiled = [(r, r.profile) for r in upto if r.profile is not None]
+    if not profiled:
+        return None
+    keys = sorted({task for _, profile in profiled for task in profile.tasks})
+    grew = first_growth([(r.index, profile.tasks) for r, profile in profiled], keys)
+    if grew is None:
+        return None
+    row, profile = next((r, p) for r, p in profiled if r.index == grew.step)
+    return TaskGrowth(
+        grew.stage, profile.task_stages.get(grew.stage), row.multiplier, grew.rise_sim_s
     )
 
 

@@ -5,7 +5,9 @@ From a step's sub-run (its run data), the same figures the ramp reads, per step
 instead of per window:
 
 - per pipeline stage, the median simulated seconds per run of the SLA's DAG
-  (:func:`dagstorm.analysis.capacity.ramp.stage_medians`);
+  (:func:`dagstorm.analysis.capacity.ramp.stage_medians`), and the same per task
+  of the DAG, staged or not (:func:`~dagstorm.analysis.capacity.ramp.task_medians`),
+  with the stage each task belongs to (none: in no stage of the pipeline profile);
 - per stack component with ``process_stats`` samples (the ``processes`` probe:
   the component's process tree summed), the median and 95th percentile CPU (%
   of one core: 100 = one core busy) and the largest RSS (MB);
@@ -18,8 +20,8 @@ instead of per window:
   in use): the mean in use, the share of samples with **every** core in use, and the
   most applications at once (:class:`SparkUse`).
 
-A step of several sub-runs merges them: a stage's median of the sub-runs'
-medians; per component the median of the medians, the largest p95 and RSS.
+A step of several sub-runs merges them: a stage's (and a task's) median of the
+sub-runs' medians; per component the median of the medians, the largest p95 and RSS.
 
 The **limiting resource** (:func:`limiting_resource`) compares the lowest step
 with the breaking one (or the highest, without a break): the component whose
@@ -37,16 +39,16 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dagstorm.analysis.capacity.ramp import stage_medians
+from dagstorm.analysis.capacity.ramp import stage_medians, task_medians
 from dagstorm.analysis.capacity.traffic import totals_of
 from dagstorm.analysis.measures.compute import in_scope
 from dagstorm.analysis.measures.scheduler.scheduler_metrics import scheduler_metrics
 from dagstorm.analysis.rundata.model import RunData
-from dagstorm.analysis.rundata.stages import STAGES
+from dagstorm.analysis.rundata.stages import STAGES, stage_of
 from dagstorm.run.events import Kind
 
 __all__ = [
@@ -114,6 +116,10 @@ class StepProfile:
     kafka_lag_max: float | None = None
     #: Spark's cores (None: no spark_cluster samples).
     spark: SparkUse | None = None
+    #: Per task id of the SLA's DAG, the median simulated seconds per run (running).
+    tasks: Mapping[str, float | None] = field(default_factory=dict)
+    #: Task id → its stage in the pipeline profile (absent: in no stage).
+    task_stages: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,8 @@ def profile_of(data: RunData, dag_id: str) -> StepProfile:
     """The profile of one sub-run (module docstring)."""
     runs = in_scope(data.dag_runs, dag_id)
     stages = stage_medians(runs, data.task_tries, data.compression, data.stage_map)
+    tasks = task_medians(runs, data.task_tries, data.compression)
+    staged = {task: stage_of(task, data.stage_map) for task in tasks}
     samples = data.journal.frame(Kind.PROCESS_STATS) if data.journal is not None else pd.DataFrame()
     totals = totals_of(data.workload_stats)
     wall = sum(t.bytes / t.interval_s for t in totals if t.interval_s)
@@ -180,6 +188,8 @@ def profile_of(data: RunData, dag_id: str) -> StepProfile:
         spark=_spark(
             data.journal.frame(Kind.SPARK_CLUSTER) if data.journal is not None else pd.DataFrame()
         ),
+        tasks=tasks,
+        task_stages={task: stage for task, stage in staged.items() if stage is not None},
     )
 
 
@@ -260,6 +270,10 @@ def merge_profiles(profiles: Sequence[StepProfile]) -> StepProfile | None:
     for stage in STAGES:
         values = [v for p in profiles if (v := p.stages.get(stage)) is not None]
         stages[stage] = statistics.median(values) if values else None
+    tasks: dict[str, float | None] = {}
+    for task in sorted({task for p in profiles for task in p.tasks}):
+        values = [v for p in profiles if (v := p.tasks.get(task)) is not None]
+        tasks[task] = statistics.median(values) if values else None
     by_component: dict[str, list[ResourceUse]] = {}
     for profile in profiles:
         for use in profile.resources:
@@ -284,6 +298,8 @@ def merge_profiles(profiles: Sequence[StepProfile]) -> StepProfile | None:
         running_max=_largest(p.running_max for p in profiles),
         kafka_lag_max=_largest(p.kafka_lag_max for p in profiles),
         spark=_merge_spark([p.spark for p in profiles if p.spark is not None]),
+        tasks=tasks,
+        task_stages={k: v for p in profiles for k, v in p.task_stages.items()},
     )
 
 

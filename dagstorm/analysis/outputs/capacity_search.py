@@ -107,6 +107,9 @@ def search_properties(summary: CapacitySearchSummary) -> dict[str, str]:
         ),
         "capacity.search.headroom": figure(summary.headroom),
         "capacity.search.limiting_stage": "" if stage is None else stage.stage,
+        "capacity.search.limiting_task": (
+            "" if summary.limiting_task is None else summary.limiting_task.task
+        ),
         "capacity.search.limiting_cpu": (
             "" if summary.limiting_cpu is None else summary.limiting_cpu.component
         ),
