@@ -17,6 +17,7 @@ control inbox :mod:`.control_handler`.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from dagstorm.core.durations import clock_text
 from dagstorm.core.errors import DagstormError, FaultError, StackNotRunningError
 from dagstorm.core.progress import Progress
 from dagstorm.engine.alert_route import AlertRoute, journal_say, start_journal_route
+from dagstorm.engine.check_cadence import check_spacing
 from dagstorm.engine.control_handler import ControlHandler
 from dagstorm.engine.drain import wait_for_runs
 from dagstorm.engine.fault_lifecycle import expired_adhoc, inject_fault, revert_all, revert_fault
@@ -228,7 +230,6 @@ class Runner:
                         live.outcome.status, live.outcome.reason = "aborted", "stopped by the user"
                     return
                 if self.clock.elapsed() >= next_check:
-                    next_check += interval
                     errors = sum(probe.errors for probe in live.probes)
                     if errors > self.scenario.abort.max_probe_errors:
                         live.outcome.status = "aborted"
@@ -238,7 +239,10 @@ class Runner:
                         )
                         live.journal.emit(Log(level="error", message=live.outcome.reason))
                         return
+                    cpu = time.thread_time()
                     failed = self._live_check(live.journal)
+                    took = time.thread_time() - cpu  # this thread's CPU: the check's own
+                    next_check = self.clock.elapsed() + check_spacing(interval, took)
                     if failed:
                         live.outcome.status = "aborted"
                         live.outcome.reason = f"SLO failed live: {', '.join(failed)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +248,69 @@ def test_a_fault_that_takes_effect_late_is_held_its_whole_duration_from_then(
     assert 280.0 <= at[("fault_reverted", "slow")] <= 281.0
     # A fault that takes effect on time keeps its planned window.
     assert (at[("fault_applied", "quick")], at[("fault_reverted", "quick")]) == (360.0, 420.0)
+
+
+LIVE = """\
+name: live
+duration: 10m
+time_compression: 24
+slos:
+  - sla: {dag: d, within: 1h, compliance: ">= 90%", abort: true}
+abort: {slo_check_interval: 10s}
+drain: 0
+"""
+
+
+class CpuMeter:
+    """Stands in for ``time`` in the runner: each live check "costs" ``cost`` CPU s."""
+
+    def __init__(self, cost: float) -> None:
+        self.cost, self.calls, self.now = cost, 0, 0.0
+
+    def thread_time(self) -> float:
+        self.calls += 1
+        if self.calls % 2 == 0:  # the second reading of a check: after it
+            self.now += self.cost
+        return self.now
+
+
+@pytest.mark.parametrize(("cost", "spacing"), [(0.01, 10.0), (1.5, 30.0)])
+def test_live_checks_keep_their_interval_and_slow_down_when_costly(
+    runner_for: Any, monkeypatch: Any, cost: float, spacing: float
+) -> None:
+    from dagstorm.engine import runner as runner_mod
+
+    runner = runner_for(LIVE, workloads=False)
+    at: list[float] = []
+
+    def check(journal: Path) -> list[str]:
+        at.append(runner.clock.elapsed())
+        return []
+
+    runner.live_check = check
+    monkeypatch.setattr(runner_mod, "time", CpuMeter(cost))
+    outcome = runner.run()
+    assert outcome.status == "completed"
+    assert at[0] == pytest.approx(10.0)
+    gaps = {round(b - a, 6) for a, b in itertools.pairwise(at)}
+    assert gaps == {spacing}  # 1.5 CPU s a check: every 30 s (5% of a core)
+    assert len(at) == int((600 - 10) // spacing) + 1
+
+
+def test_a_failed_live_check_aborts_the_run_and_says_which_slo(runner_for: Any) -> None:
+    runner = runner_for(LIVE, workloads=False)
+    calls: list[float] = []
+
+    def check(journal: Path) -> list[str]:
+        calls.append(runner.clock.elapsed())
+        return ["sla:d"] if len(calls) == 3 else []
+
+    runner.live_check = check
+    outcome = runner.run()
+    assert outcome.status == "aborted"
+    assert outcome.reason == "SLO failed live: sla:d"
+    assert calls == pytest.approx([10.0, 20.0, 30.0])
+    events = read_journal(outcome.run_dir / "journal.jsonl")
+    assert any(e["kind"] == "log" and e.get("message") == outcome.reason for e in events)
+    (end,) = [e for e in events if e["kind"] == "run_end"]
+    assert end["status"] == "aborted"
