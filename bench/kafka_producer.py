@@ -5,6 +5,7 @@
     .venv/bin/python bench/kafka_producer.py --profile     # where dagstorm's time goes
     .venv/bin/python bench/kafka_producer.py --records 20000000 --rounds 3 --skip-plain \
         --goal-ratio 0.8                                    # long sustained, 3 paired rounds
+    .venv/bin/python bench/kafka_producer.py --encode-workers 0,1   # encoding beside the sender
 
 Same broker (the stack's), same messages (dagstorm's JSON records, written to a
 payload file the Java tool sends with ``--payload-file``), same count, same
@@ -15,7 +16,10 @@ the same run, each into a fresh 3-partition topic:
   from the stack's Kafka jars, on the broker's java, ``--throughput -1``;
 - ``dagstorm kafka_burst``: the workload end to end (generate, encode, build
   record batches from columns, hand them to kafka-python's sender, delivery
-  tracking, ledger), unthrottled, one process; timed to the last ack;
+  tracking, ledger), unthrottled, one process; timed to the last ack. With
+  ``--encode-workers 0,1,...`` one such contender per value of
+  ``producer.encode_workers`` (worker processes encoding beside the sender; their
+  CPU counts too);
 - ``kafka-python send loop``: the same pre-built messages sent in a bare loop of
   kafka-python's per-record ``send()`` (no generation, no tracking) — the
   ceiling of that API, and what dagstorm's producer used before it built batches.
@@ -126,7 +130,7 @@ def delete_topics(bootstrap: str) -> None:
         admin.close()
 
 
-def config(args: argparse.Namespace, topic: str) -> KafkaBurstConfig:
+def config(args: argparse.Namespace, topic: str, encode_workers: int = 0) -> KafkaBurstConfig:
     return KafkaBurstConfig.model_validate(
         {
             "rate": "100M events/s",  # never the limit: the producer is
@@ -138,6 +142,7 @@ def config(args: argparse.Namespace, topic: str) -> KafkaBurstConfig:
                 "batch_size": args.batch_size,
                 "linger_ms": args.linger_ms,
                 "compression": args.compression,
+                "encode_workers": encode_workers,
             },
         }
     )
@@ -206,9 +211,11 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_dagstorm(args: argparse.Namespace, bootstrap: str, work: Path) -> Result:
+def run_dagstorm(
+    args: argparse.Namespace, bootstrap: str, work: Path, encode_workers: int = 0
+) -> Result:
     topic = fresh_topic(bootstrap, "dagstorm")
-    cfg = config(args, topic)
+    cfg = config(args, topic, encode_workers)
     clock = WallClock(1.0)
     run_dir = work / topic
     run_dir.mkdir()
@@ -223,13 +230,15 @@ def run_dagstorm(args: argparse.Namespace, bootstrap: str, work: Path) -> Result
         run_tag="bench",
     )
     profile = cProfile.Profile() if args.profile else None
-    cpu0, started = time.process_time(), time.monotonic()
+    cpu0, children0, started = time.process_time(), _children_cpu(), time.monotonic()
     if profile is not None:
         profile.enable()
     workload.run()  # in this thread: profiled, and ends at the bound after the last ack
     if profile is not None:
         profile.disable()
-    wall, cpu = time.monotonic() - started, time.process_time() - cpu0
+    # The encode workers were joined when the workload closed its pool: their CPU counts.
+    wall = time.monotonic() - started
+    cpu = time.process_time() - cpu0 + _children_cpu() - children0
     journal.close()
     totals = workload.totals
     if workload.error is not None or totals["acked"] != args.records:
@@ -241,7 +250,8 @@ def run_dagstorm(args: argparse.Namespace, bootstrap: str, work: Path) -> Result
         print("\n  where dagstorm's time goes (cumulative, top 25):")
         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     print_sustained(stats, sum(sizes) / max(1, totals["acked"]))
-    return Result("dagstorm kafka_burst", totals["acked"], sum(sizes), wall, cpu)
+    name = "dagstorm kafka_burst" + (f", {encode_workers} encoder(s)" if encode_workers else "")
+    return Result(name, totals["acked"], sum(sizes), wall, cpu)
 
 
 def check_topic(bootstrap: str, topic: str, expected: int, who: str) -> None:
@@ -300,7 +310,8 @@ def run_plain(args: argparse.Namespace, bootstrap: str, messages: list[bytes]) -
     return Result("kafka-python send loop", count, int(count * size), wall, cpu)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The bench's options; ``encode_workers`` parsed into a list of ints."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=500_000, help="records per contender")
     parser.add_argument("--batch-size", type=int, default=256 * 1024, help="batch bytes")
@@ -318,9 +329,53 @@ def main() -> None:
     parser.add_argument(
         "--goal-ratio", type=float, default=GOAL_RATIO, help="the goal against java (x)"
     )
+    parser.add_argument(
+        "--encode-workers",
+        default="0",
+        help="dagstorm contenders: producer.encode_workers values, comma-separated (0,1)",
+    )
     args = parser.parse_args()
     if args.rounds < 1 or args.rounds > 20:
         parser.error("--rounds: 1 to 20")
+    try:
+        workers = [int(w) for w in str(args.encode_workers).split(",")]
+    except ValueError:
+        workers = []
+    if not workers or any(w < 0 or w > 8 for w in workers) or len(set(workers)) < len(workers):
+        parser.error("--encode-workers: distinct integers 0-8, comma-separated (e.g. 0,1)")
+    args.encode_workers = workers
+    return args
+
+
+def one_round(
+    args: argparse.Namespace, round_: int, bootstrap: str, work: Path, messages: list[bytes]
+) -> tuple[Result, dict[int, Result]]:
+    """Java and each dagstorm contender once (Java first in odd rounds, last in even ones)."""
+    size = sum(map(len, messages)) / len(messages)
+    payload = work / "payload.jsonl"
+    workers: list[int] = args.encode_workers
+    ours: dict[int, Result] = {}
+    try:
+        if round_ % 2:
+            java = run_java(args, bootstrap, payload, size)
+            for w in workers:
+                ours[w] = run_dagstorm(args, bootstrap, work, w)
+        else:
+            for w in reversed(workers):
+                ours[w] = run_dagstorm(args, bootstrap, work, w)
+            java = run_java(args, bootstrap, payload, size)
+        results = [java, *(ours[w] for w in workers)]
+        if not args.skip_plain:
+            results.append(run_plain(args, bootstrap, messages))
+    finally:
+        delete_topics(bootstrap)
+    print_table(results)
+    return java, ours
+
+
+def main() -> None:
+    args = parse_args()
+    workers: list[int] = args.encode_workers
     bootstrap = resolve_stack(load_stack_config()).endpoint("kafka")
     messages = sample_messages(min(args.records, 100_000))
     size = sum(map(len, messages)) / len(messages)
@@ -328,42 +383,39 @@ def main() -> None:
         f"{args.records} records of {size:.0f} bytes (mean), {args.compression}, "
         f"batch {args.batch_size} B, linger {args.linger_ms} ms, acks=all, idempotent"
     )
-    ratios: list[float] = []
-    ours_mb_s: list[float] = []
+    ratios: dict[int, list[float]] = {w: [] for w in workers}
+    ours_mb_s: dict[int, list[float]] = {w: [] for w in workers}
     with tempfile.TemporaryDirectory(prefix="dagstorm-bench-kafka-") as tmp:
         work = Path(tmp)
-        payload = work / "payload.jsonl"
-        payload.write_bytes(b"\n".join(messages) + b"\n")
+        (work / "payload.jsonl").write_bytes(b"\n".join(messages) + b"\n")
         for round_ in range(1, args.rounds + 1):
             if args.rounds > 1:
                 print(f"\n-- round {round_} of {args.rounds}")
-            try:
-                if round_ % 2:
-                    java = run_java(args, bootstrap, payload, size)
-                    ours = run_dagstorm(args, bootstrap, work)
-                else:
-                    ours = run_dagstorm(args, bootstrap, work)
-                    java = run_java(args, bootstrap, payload, size)
-                results = [java, ours]
-                if not args.skip_plain:
-                    results.append(run_plain(args, bootstrap, messages))
-            finally:
-                delete_topics(bootstrap)
-            print_table(results)
-            ratios.append(ours.mb_s / java.mb_s)
-            ours_mb_s.append(ours.mb_s)
+            java, ours = one_round(args, round_, bootstrap, work, messages)
+            for w in workers:
+                ratios[w].append(ours[w].mb_s / java.mb_s)
+                ours_mb_s[w].append(ours[w].mb_s)
+    for w in workers:
+        label = "dagstorm" + (f" ({w} encode workers)" if w else "")
+        print_goals(args, label, ratios[w], ours_mb_s[w])
+
+
+def print_goals(
+    args: argparse.Namespace, label: str, ratios: list[float], mb_s_runs: list[float]
+) -> None:
+    """One contender's rounds against Java, and the goals judged on their medians."""
     if args.rounds > 1:
         listed = ", ".join(f"{r:.2f}x" for r in ratios)
         print(
-            f"\ndagstorm vs java over {args.rounds} rounds: {listed}; "
+            f"\n{label} vs java over {args.rounds} rounds: {listed}; "
             f"median {statistics.median(ratios):.2f}x (min {min(ratios):.2f}x)"
         )
-    ratio, mb_s = statistics.median(ratios), statistics.median(ours_mb_s)
+    ratio, mb_s = statistics.median(ratios), statistics.median(mb_s_runs)
     median = " (medians)" if args.rounds > 1 else ""
     print(
-        f"\ngoals{median}: >= {GOAL_MB_S} MB/s: {'met' if mb_s >= GOAL_MB_S else 'NOT met'}"
-        f" ({mb_s:.1f}); >= {args.goal_ratio}x java: "
-        f"{'met' if ratio >= args.goal_ratio else 'NOT met'} ({ratio:.2f}x)"
+        f"\n{label} goals{median}: >= {GOAL_MB_S} MB/s:"
+        f" {'met' if mb_s >= GOAL_MB_S else 'NOT met'} ({mb_s:.1f}); >= {args.goal_ratio}x"
+        f" java: {'met' if ratio >= args.goal_ratio else 'NOT met'} ({ratio:.2f}x)"
     )
 
 

@@ -216,12 +216,15 @@ def _events(journal: RunJournal, kind: str) -> list[dict[str, Any]]:
     return [e for e in read_journal(journal.path) if e["kind"] == kind]
 
 
+@pytest.mark.parametrize("encode_workers", [0, 1])
 def test_the_ledger_counts_as_acked_exactly_the_records_of_acknowledged_batches(
-    tmp_path: Path,
+    tmp_path: Path, encode_workers: int
 ) -> None:
     producer = FakeProducer()
     producer.on_flush = lambda p: p.resolve(lambda i: i % 4 != 1)  # a quarter of batches fail
-    workload, clock, journal = _workload(tmp_path, producer)
+    workload, clock, journal = _workload(
+        tmp_path, producer, producer={"encode_workers": encode_workers}
+    )
     _run(workload, clock)
     ledger = load_ledger(tmp_path / "ledger" / "kafka")
     sent = len([s for s in producer.sent if s[0] == "ad_events"])
@@ -249,14 +252,21 @@ def test_records_whose_delivery_is_unknown_at_the_end_are_failed_not_acked(
     assert done["acked"] == 0 and done["signalled"] == 0
 
 
-def test_the_drop_policy_drops_and_counts_what_does_not_fit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encode_workers", [0, 1])
+def test_the_drop_policy_drops_and_counts_what_does_not_fit(
+    tmp_path: Path, encode_workers: int
+) -> None:
     producer = FakeProducer()
     producer.on_flush = lambda p: p.ack_all()
     workload, clock, journal = _workload(
         tmp_path,
         producer,
         batch_rows=500,
-        producer={"policy": "drop", "max_in_flight_records": 600},
+        producer={
+            "policy": "drop",
+            "max_in_flight_records": 600,
+            "encode_workers": encode_workers,
+        },
     )
     _run(workload, clock)  # nothing settles before the final flush: the buffer stays full
     totals = workload.totals
@@ -281,9 +291,14 @@ def test_back_pressure_waits_a_bounded_time_then_drops(tmp_path: Path) -> None:
     assert workload.totals["sent"] + workload.totals["dropped"] == 3000
 
 
-def test_a_send_timeout_counts_the_unsent_rest_as_failed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encode_workers", [0, 2])
+def test_a_send_timeout_counts_the_unsent_rest_as_failed(
+    tmp_path: Path, encode_workers: int
+) -> None:
     producer = FakeProducer(accept=1234)
-    workload, clock, journal = _workload(tmp_path, producer)
+    workload, clock, journal = _workload(
+        tmp_path, producer, producer={"encode_workers": encode_workers}
+    )
     _run(workload, clock)
     ledger = load_ledger(tmp_path / "ledger" / "kafka")
     taken = len([s for s in producer.sent if s[0] == "ad_events"])
@@ -293,11 +308,14 @@ def test_a_send_timeout_counts_the_unsent_rest_as_failed(tmp_path: Path) -> None
     assert any("send failed" in e["message"] for e in _events(journal, "log"))
 
 
-def test_messages_are_json_records_keyed_by_campaign(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encode_workers", [0, 1])
+def test_messages_are_json_records_keyed_by_campaign(tmp_path: Path, encode_workers: int) -> None:
     import orjson
 
     producer = FakeProducer()
-    workload, clock, _ = _workload(tmp_path, producer, max_records=200)
+    workload, clock, _ = _workload(
+        tmp_path, producer, max_records=200, producer={"encode_workers": encode_workers}
+    )
     _run(workload, clock)
     by_campaign: dict[bytes, set[int]] = {}
     for topic, value, key, partition in producer.sent:
@@ -505,3 +523,37 @@ def test_a_paused_burst_sends_nothing_keeps_reporting_and_resumes_on_schedule(
     assert workload.totals["generated"] == 3000 == workload.totals["acked"]
     stats = _events(journal, "workload_stats")
     assert any(e["t"] < 10.0 for e in stats)  # the per-second stats went on while paused
+
+
+def test_a_failed_encoding_worker_fails_the_workload_and_its_chunks_are_never_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import Future
+
+    from dagstorm.workloads.kafka import encode_pool
+
+    real = encode_pool.EncodePool.submit
+    submitted: list[int] = []
+
+    def submit(self: Any, events: Any) -> Any:
+        submitted.append(len(events))
+        if len(submitted) == 2:  # the second chunk's worker dies
+            failed: Future[Any] = Future()
+            failed.set_exception(OSError("worker died"))
+            return failed
+        return real(self, events)
+
+    monkeypatch.setattr(encode_pool.EncodePool, "submit", submit)
+    producer = FakeProducer()
+    workload, _clock, journal = _workload(
+        tmp_path, producer, batch_rows=500, producer={"encode_workers": 1}
+    )
+    with pytest.raises(RuntimeError, match="encoding worker failed: OSError"):
+        workload.run()
+    totals = workload.totals
+    taken = len([s for s in producer.sent if s[0] == "ad_events"])
+    assert taken == totals["sent"] == submitted[0]  # only the first chunk reached Kafka
+    assert totals["generated"] > totals["sent"] + totals["failed"] + totals["dropped"]
+    ledger = load_ledger(tmp_path / "ledger" / "kafka")
+    assert int(ledger["written"].sum()) == taken == int(ledger["acked"].sum())
+    assert _events(journal, "workload_done")[0]["sent"] == taken

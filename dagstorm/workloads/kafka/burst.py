@@ -54,8 +54,9 @@ CHUNK_ROWS = 8192
 class KafkaBurst(Workload):
     """Produces generated ad events to Kafka; see the module docstring.
 
-    Pausable: while paused it generates and sends nothing, but keeps settling
-    deliveries and emitting its per-second stats; on resume the shape's clock goes
+    Pausable: while paused it generates and sends nothing (chunks its encode pool
+    already had are still handed over), but keeps settling deliveries and emitting
+    its per-second stats; on resume the shape's clock goes
     on from where it stopped (the pause is left out of the schedule and of
     ``max_duration``).
     """
@@ -226,6 +227,7 @@ class KafkaBurst(Workload):
     # -- accounting -----------------------------------------------------------------
 
     def _housekeeping(self) -> None:
+        self.sender.poll()  # chunks the encode pool finished go to the producer
         self._settle()
         timeouts = self.config.producer
         if self.tracker.stalled(timeouts.delivery_timeout + timeouts.request_timeout):
@@ -318,6 +320,7 @@ class KafkaBurst(Workload):
                 self.totals["signalled"] += self.signals.retry(self.config.producer.close_timeout)
                 self._emit_stats(self.clock.elapsed())
         finally:
+            self.sender.close()
             if self._last_hour is not None:
                 self.ledger.flush(self._last_hour)
             self.ledger.close()

@@ -57,6 +57,9 @@ class ProducerConfig(_Strict):
     delivery_timeout: float = Field(30.0, gt=0, le=600)
     #: Longest the final flush waits for outstanding acks; the rest count as unknown.
     close_timeout: float = Field(30.0, gt=0, le=600)
+    #: Worker processes that encode chunks (JSON values, batches, compression) beside
+    #: the sending process; 0: encoded by the sending thread itself.
+    encode_workers: int = Field(0, ge=0, le=8)
 
     _t = field_validator(
         "block_timeout", "request_timeout", "delivery_timeout", "close_timeout", mode="before"

@@ -109,6 +109,18 @@ class PrebuiltRecords:
         self._base_sequence = -1
         self._transactional = False
 
+    def __getstate__(self) -> dict[str, object]:
+        """Picklable (an encoding worker sends it back): the section as ``bytes``."""
+        state = {name: getattr(self, name) for name in self.__slots__}
+        if isinstance(self._section, memoryview):
+            state["_section"] = bytes(self._section)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Restore what :meth:`__getstate__` kept."""
+        for name, value in state.items():
+            setattr(self, name, value)
+
     # -- what kafka-python's accumulator and sender call --------------------------------
 
     def append(

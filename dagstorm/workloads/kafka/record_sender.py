@@ -1,9 +1,15 @@
 """The ``kafka_burst`` workload's hand-over: generated events → record batches → the producer.
 
-:class:`RecordSender` owns the data producer. It groups each chunk of events by
-partition, encodes it, checks the in-flight bound (drop, or back-pressure with a
-timeout), cuts record batches and queues them; what the producer accepted is
-counted as ``written`` in the ledger and tracked until its delivery is settled.
+:class:`RecordSender` owns the data producer. It encodes each chunk of events
+(:func:`~dagstorm.workloads.kafka.encode_pool.encode_chunk`: grouped by partition,
+JSON values, record batches cut and compressed) — in this process, or with
+``producer.encode_workers`` in worker processes while the next chunks are
+generated (:class:`~dagstorm.workloads.kafka.encode_pool.EncodePool`; chunks are
+handed over in the order they were sent, at most ``2 × workers`` waiting) — then
+checks the in-flight bound (drop, or back-pressure with a timeout) and queues the
+batches; what the producer accepted is counted as ``written`` in the ledger and
+tracked until its delivery is settled. :meth:`RecordSender.flush` first hands over
+every chunk still being encoded.
 A producer that cannot be made (or was abandoned as wedged) is made anew on the
 next send; send errors are counted and logged, a few at first then every 100th.
 """
@@ -11,6 +17,9 @@ next send; send errors are counted and logged, a few at first then every 100th.
 from __future__ import annotations
 
 import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,13 +29,24 @@ from dagstorm.run.events import Log
 from dagstorm.run.journal import RunJournal
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
 from dagstorm.workloads.kafka.delivery import Chunk, DeliveryTracker
+from dagstorm.workloads.kafka.encode_pool import Encoded, EncodePool, encode_chunk
 from dagstorm.workloads.kafka.messages import MessageEncoder
 from dagstorm.workloads.kafka.producer import ProducerFactory, abandon
-from dagstorm.workloads.kafka.records import Batch, build_batches
+from dagstorm.workloads.kafka.records import Batch
 from dagstorm.workloads.kafka.retries import RetryCounter
 from dagstorm.workloads.kafka.stats import StatsWindow
 from dagstorm.workloads.model.events import EventColumns
 from dagstorm.workloads.sinks.ledger import KeyCounts, LedgerWriter
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """A chunk sent to the encode pool and not yet handed to the producer."""
+
+    hour_ms: int
+    events: EventColumns
+    counts: KeyCounts | None
+    encoded: Future[Encoded]
 
 
 class RecordSender:
@@ -59,6 +79,9 @@ class RecordSender:
         #: The data producer (None between a failed replacement and the next try).
         self.producer: Any = None
         self._send_errors = 0
+        #: Worker processes encoding chunks (None: encoded in this process).
+        self.pool: EncodePool | None = None
+        self._waiting: deque[_Waiting] = deque()
 
     def open(self) -> None:
         """Make the first data producer (RuntimeError: it cannot be made)."""
@@ -70,25 +93,76 @@ class RecordSender:
         self.retries = RetryCounter(producer)
 
     def connect(self, catalog: Any) -> None:
-        """Build the encoder for the topic's partitions (RuntimeError: it has none)."""
+        """Build the encoder (and pool) for the topic's partitions (RuntimeError: it has none)."""
         partitions = self.producer.partitions_for(self.config.topic)
         if not partitions:
             raise RuntimeError(f"topic {self.config.topic} has no partitions")
         self.encoder = MessageEncoder(catalog, len(partitions))
+        cfg = self.config.producer
+        if cfg.encode_workers:
+            self.pool = EncodePool(
+                catalog,
+                len(partitions),
+                workers=cfg.encode_workers,
+                batch_size=cfg.batch_size,
+                codec=cfg.compression,
+            )
 
     def send(self, hour_ms: int, events: EventColumns, counts: KeyCounts | None = None) -> None:
         """Hand ``events`` to the producer as record batches, within the buffer bound.
 
-        ``counts`` are the ledger counts of ``events`` when the caller has them.
+        ``counts`` are the ledger counts of ``events`` when the caller has them. With
+        an encode pool the chunk is encoded beside the caller and handed over by a
+        later call (this one, :meth:`poll` or :meth:`flush`), in order.
         """
+        if self.pool is None:
+            cfg = self.config.producer
+            encoded = encode_chunk(
+                self.encoder, events, batch_size=cfg.batch_size, codec=cfg.compression
+            )
+            self._hand_over(hour_ms, events, counts, encoded)
+            return
+        self._waiting.append(_Waiting(hour_ms, events, counts, self.pool.submit(events)))
+        self.poll(wait_above=self.pool.depth)
+
+    def poll(self, *, wait_above: int | None = None) -> None:
+        """Hand over the encoded chunks that are ready, in order.
+
+        With ``wait_above``, wait for the oldest until at most that many are left
+        (0: every one). RuntimeError when a worker failed: the chunks still waiting
+        are never handed over (generated, not sent).
+        """
+        limit = len(self._waiting) if wait_above is None else wait_above
+        while self._waiting:
+            oldest = self._waiting[0]
+            if len(self._waiting) <= limit and not oldest.encoded.done():
+                return
+            self._waiting.popleft()
+            try:
+                encoded = oldest.encoded.result()
+            except Exception as exc:
+                self._waiting.clear()
+                raise RuntimeError(f"a Kafka encoding worker failed: {exc!r}") from exc
+            self._hand_over(oldest.hour_ms, oldest.events, oldest.counts, encoded)
+
+    @property
+    def waiting_records(self) -> int:
+        """Records sent to the encode pool and not yet handed to the producer."""
+        return sum(len(w.events) for w in self._waiting)
+
+    def close(self) -> None:
+        """Stop the encode pool (nothing is handed over after this)."""
+        self._waiting.clear()
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def _hand_over(
+        self, hour_ms: int, events: EventColumns, counts: KeyCounts | None, encoded: Encoded
+    ) -> None:
+        """The bound, the producer's queue, the ledger's ``written``, the tracker."""
         n = len(events)
-        # Grouped by partition (each partition's records in their order) before they
-        # are encoded, so the values need no reordering when batches are cut.
-        partition = self.encoder.partitions(events)
-        order = np.argsort(partition, kind="stable")
-        events, partition = events.take(order), partition[order]
-        values, lengths = self.encoder.value_column(events)
-        size = int(lengths.sum())
+        size = encoded.value_bytes
         cfg = self.config.producer
         room = self.tracker.has_room(n, size) or (
             cfg.policy == "backpressure" and self.tracker.wait_for_room(n, size, cfg.block_timeout)
@@ -97,16 +171,7 @@ class RecordSender:
             self.stats.dropped_records(n)
             self.totals["dropped"] += n
             return
-        batches = build_batches(
-            self.encoder.key_table,
-            self.encoder.key_index(events),
-            values,
-            lengths,
-            partition,
-            limit=cfg.batch_size,
-            codec=cfg.compression,
-        )
-        queued = self._enqueue(batches)
+        queued = self._enqueue(encoded.batches)
         index = np.concatenate([i for _, i in queued]) if queued else np.zeros(0, np.int64)
         accepted = len(index)
         written: KeyCounts | None = None
@@ -119,8 +184,8 @@ class RecordSender:
         chunk = Chunk(
             hour_ms,
             events,
-            partition,
-            int(lengths[index].sum()),
+            encoded.partition,
+            int(encoded.value_lengths[index].sum()),
             counts=written if accepted == n else None,
         )
         self.stats.sent(accepted, chunk.value_bytes)
@@ -163,7 +228,8 @@ class RecordSender:
         return self.live_producer() is not None
 
     def flush(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` for every record handed over to be settled."""
+        """Hand over every chunk being encoded; wait up to ``timeout`` for all to settle."""
+        self.poll(wait_above=0)
         if self.producer is None:
             return self.tracker.open_chunks == 0
         try:
