@@ -66,10 +66,13 @@ def _signals(journal: RunJournal) -> list[dict[str, Any]]:
     return [e for e in read_journal(journal.path) if e["kind"] == "kafka_signal"]
 
 
+@pytest.mark.parametrize("encode_workers", [0, 2])
 def test_acked_records_equal_the_broker_end_offsets_and_the_signalled_ranges(
-    stack: Stack, tmp_path: Path
+    stack: Stack, tmp_path: Path, encode_workers: int
 ) -> None:
-    workload, journal = _workload(stack, tmp_path, max_records=40_000)
+    workload, journal = _workload(
+        stack, tmp_path, max_records=40_000, producer={"encode_workers": encode_workers}
+    )
     workload.run()
     ledger = load_ledger(tmp_path / "ledger" / "kafka")
     records = read_topic(stack, workload.config.topic)
