@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
+import textwrap
+import time
 import warnings
+from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 from dagstorm.workloads.kafka.config import KafkaBurstConfig
@@ -95,3 +101,47 @@ def test_a_pool_needs_a_worker() -> None:
     source, _ = _source_events(10)
     with pytest.raises(ValueError, match="at least one worker"):
         EncodePool(source.model.catalog, 1, workers=0, batch_size=1024, codec="none")
+
+
+def test_a_worker_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """``kill -9`` of the sending process leaves no encoding worker behind."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import time
+            from dagstorm.workloads.kafka.config import KafkaBurstConfig
+            from dagstorm.workloads.kafka.encode_pool import EncodePool
+            from dagstorm.workloads.source import EventSource
+
+            if __name__ == "__main__":
+                config = KafkaBurstConfig.model_validate({"seed": 1, "rate": "1k events/s"})
+                catalog = EventSource(config).model.catalog
+                pool = EncodePool(catalog, 3, workers=1, batch_size=4096, codec="none")
+                print("ready", flush=True)
+                time.sleep(120)
+            """
+        ),
+        encoding="utf-8",
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        assert parent.stdout.readline().strip() == "ready"
+        children = psutil.Process(parent.pid).children(recursive=True)
+        assert children  # the worker (and multiprocessing's resource tracker)
+    finally:
+        parent.kill()
+        parent.wait(10)
+    deadline = time.monotonic() + 20
+    for child in children:
+        while _alive(child):
+            assert time.monotonic() < deadline, f"{child.pid} outlived its parent"
+            time.sleep(0.1)
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

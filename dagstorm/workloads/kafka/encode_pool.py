@@ -13,12 +13,17 @@ processes instead (``producer.encode_workers``): the sending process generates t
 events, counts them in the ledger and hands the finished batches to the producer,
 while the next chunks are encoded beside it. Results come back in submission
 order; each worker builds its own encoder from the catalogue once. A worker that
-dies fails the workload (the pool is broken), like a producer that cannot be made.
+dies fails the workload (the pool is broken), like a producer that cannot be made;
+a worker whose parent dies (``kill -9`` of dagstorm) exits within a second instead
+of waiting forever for work (:func:`_exit_with_parent`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -76,8 +81,22 @@ def encode_chunk(
 _WORKER: dict[str, MessageEncoder] = {}
 
 
-def _start_worker(catalog: Catalog, partitions: int) -> None:
+#: How often (s) a worker checks that the process that started it is alive.
+PARENT_CHECK_S = 0.5
+
+
+def _start_worker(catalog: Catalog, partitions: int, parent: int) -> None:
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), name="encode-parent-watch", daemon=True
+    ).start()
     _WORKER["encoder"] = MessageEncoder(catalog, partitions)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Exit this worker once ``parent`` is gone (it was re-parented: the pool's manager died)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(3)
 
 
 def _encode_in_worker(events: EventColumns, batch_size: int, codec: str) -> Encoded:
@@ -110,7 +129,7 @@ class EncodePool:
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(catalog, partitions),
+            initargs=(catalog, partitions, os.getpid()),
         )
         # Start every worker now (imports, catalogue), not inside the first burst.
         for started in [self._pool.submit(_ready) for _ in range(workers)]:
