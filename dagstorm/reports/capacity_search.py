@@ -101,6 +101,7 @@ def _limits(summary: CapacitySearchSummary) -> list[str]:
             " (or the runs had no process samples)."
         )
     lines.append(_saturation(summary))
+    lines.append(_pool_saturation(summary))
     return lines
 
 
@@ -125,6 +126,29 @@ def _saturation(summary: CapacitySearchSummary) -> str:
     return (
         f"Measured: Spark's cores were never all in use most of the time{upto} (at most"
         f" {share * 100:.0f}% of the samples, at ×{at:.4g})."
+    )
+
+
+def _pool_saturation(summary: CapacitySearchSummary) -> str:
+    """The pool that filled first, or how close the fullest came."""
+    if summary.pool_saturated_first is not None:
+        return f"Measured: pool saturated first: {summary.pool_saturated_first.text}."
+    top = summary.breaking if summary.breaking is not None else summary.sustained
+    sampled = [
+        (use.full_share, r.multiplier, use.pool)
+        for r in summary.steps
+        if r.verdict in ("holds", "breaks")
+        and (top is None or r.multiplier <= top)
+        and r.profile is not None
+        for use in r.profile.pools
+    ]
+    if not sampled:
+        return "Not measured: Airflow's pools (the runs had no StatsD pool gauges)."
+    share, at, pool = max(sampled)
+    upto = "" if top is None else f" up to ×{top:.4g}"
+    return (
+        f"Measured: no pool was full most of the time{upto} (the fullest: {pool}, no open"
+        f" slot in {share * 100:.0f}% of the samples at ×{at:.4g})."
     )
 
 
@@ -196,6 +220,7 @@ def _steps_table(rows: tuple[StepRow, ...], task: str | None = None) -> Markup:
             *(f"task {t} (median, sim)" for t in tasks),
             "busiest CPU (median, % of a core)",
             "Spark cores all in use (share of samples)",
+            "fullest pool (no open slot, share of samples)",
             "scheduler loop p50",
             "tasks running / starving (max)",
             "Kafka lag (max)",
@@ -265,18 +290,27 @@ def _settings(summary: CapacitySearchSummary) -> Markup:
 
 
 def _platform(profile: StepProfile | None) -> list[str]:
-    """Busiest component, Spark's cores, scheduler loop, running/starving tasks, Kafka lag."""
+    """Busiest component, Spark cores, fullest pool, scheduler loop, running/starving, lag."""
     if profile is None:
-        return ["n/a"] * 5
+        return ["n/a"] * 6
     busiest = max(profile.resources, key=lambda u: u.cpu_pct_median, default=None)
     spark = profile.spark
     return [
         "n/a" if busiest is None else f"{busiest.component} {busiest.cpu_pct_median:.0f}%",
         "n/a" if spark is None else f"{spark.saturated_share * 100:.0f}% of {spark.cores}",
+        _fullest(profile),
         "n/a" if profile.loop_p50_ms is None else f"{profile.loop_p50_ms:.0f} ms",
         f"{_count(profile.running_max)} / {_count(profile.starving_max)}",
         _count(profile.kafka_lag_max),
     ]
+
+
+def _fullest(profile: StepProfile) -> str:
+    """``spark_pool 67% of 1``: the pool with no open slot most often."""
+    fullest = max(profile.pools, key=lambda u: (u.full_share, u.pool), default=None)
+    if fullest is None:
+        return "n/a"
+    return f"{fullest.pool} {fullest.full_share * 100:.0f}% of {fullest.slots}"
 
 
 def _count(value: float | None) -> str:

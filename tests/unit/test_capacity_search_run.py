@@ -147,6 +147,15 @@ class FakePipeline:
         for t in range(0, 600, 30):
             emit(float(t), "statsd", metric="scheduler.scheduler_loop_duration", type="timer",
                  count=10, p50_ms=100.0 * m, p95_ms=150.0 * m, max_ms=200.0 * m)  # fmt: skip
+            # The 1-slot spark_pool has no open slot in 1.5 m tenths of the samples.
+            full = (t // 30) % 10 < round(1.5 * m)
+            for gauge, value in (
+                ("open_slots", 0 if full else 1),
+                ("running_slots", int(full)),
+                ("queued_slots", 0),
+            ):
+                emit(float(t), "statsd", metric=f"pool.{gauge}.spark_pool", type="gauge",
+                     value=float(value))  # fmt: skip
             emit(float(t), "kafka_lag", topic="ad_events", group="g", lag=1000.0 * m)
         emit(
             60.0,
@@ -225,14 +234,11 @@ def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
     assert s.limiting_task.rise_sim_s == pytest.approx(20.0 * 30)  # ×1 → ×2: +20 s wall
     assert s.limiting_cpu is not None and s.limiting_cpu.component == "spark-worker"
     assert s.limiting_memory is None
-    # Spark's core all in use: 20% of the samples at ×1, 40% at ×2, 60% at ×2.83 (the
-    # first over half, up to the break); ×4, above the breaking step, is not looked at.
-    assert s.saturated_first is not None
-    assert s.saturated_first.multiplier == pytest.approx(2**1.5)
-    assert s.saturated_first.cores == 1
-    assert s.saturated_first.share == pytest.approx(0.6)
+    check_saturation(s)
     first = s.steps[0].profile
     assert first is not None
+    (pool,) = first.pools
+    assert (pool.slots, pool.samples) == (1, 40) and pool.full_share == pytest.approx(0.2)
     assert (first.loop_p50_ms, first.kafka_lag_max) == (100.0, 1000.0)
     assert first.spark is not None and first.spark.samples == 120  # two sub-runs of 60
     assert first.spark.saturated_share == pytest.approx(0.2) == first.spark.used_mean
@@ -262,6 +268,21 @@ def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
     assert "never all in use most of the time up to ×3.364 (at most 70%" in page
 
 
+def check_saturation(s: Any) -> None:
+    """What saturated first in the known search: Spark's core, then spark_pool."""
+    # Spark's core all in use: 20% of the samples at ×1, 40% at ×2, 60% at ×2.83 (the
+    # first over half, up to the break); ×4, above the breaking step, is not looked at.
+    assert s.saturated_first is not None
+    assert s.saturated_first.multiplier == pytest.approx(2**1.5)
+    assert s.saturated_first.cores == 1
+    assert s.saturated_first.share == pytest.approx(0.6)
+    # spark_pool full in 20% of the samples at ×1, 30% at ×2, 40% at ×2.83, 50% at ×3.36
+    # (the breaking step, the first at half); ×4 is above it.
+    assert s.pool_saturated_first is not None
+    assert s.pool_saturated_first.multiplier == pytest.approx(2**1.75)
+    assert (s.pool_saturated_first.pool, s.pool_saturated_first.slots) == ("spark_pool", 1)
+
+
 def check_outputs(done: CapacitySearchRun, history: Path) -> None:
     """search.json, junit.xml, the history line and capacity.html of the known search."""
     document = orjson.loads((done.search_dir / "search.json").read_bytes())
@@ -275,6 +296,9 @@ def check_outputs(done: CapacitySearchRun, history: Path) -> None:
     assert props["capacity.search.ended"] == "converged"
     assert props["capacity.search.limiting_stage"] == "transform"
     assert props["capacity.search.limiting_task"] == "validate"
+    assert (props["capacity.search.pool_saturated_first"] or "").startswith(
+        "pool spark_pool at its 1 slot (none open in 50% of the scheduler's samples) from ×3.36"
+    )
     assert props["capacity.search.limiting_cpu"] == "spark-worker"
     assert props["capacity.search.saturated_first"] == (
         "Spark at its 1 core (all in use in 60% of the master's samples) from ×2.828"
@@ -300,6 +324,8 @@ def check_outputs(done: CapacitySearchRun, history: Path) -> None:
     assert "spark-worker CPU 20% → 67% of a core from ×1 to ×3.36" in page
     assert "saturated first: Spark at its 1 core (all in use in 60%" in page
     assert "Spark cores all in use (share of samples)" in page and "20% of 1" in page
+    assert "pool saturated first: pool spark_pool at its 1 slot" in page
+    assert "spark_pool 20% of 1" in page  # the steps table's fullest pool at ×1
 
 
 def test_the_wall_budget_ends_the_search_and_says_so(tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ ran and what each step's verdict was. Here they become one answer (docs/capacity
   to the stage rule);
 - the **limiting resource**: :func:`~dagstorm.analysis.capacity.step_profile.limiting_resource`,
   and what **saturated first** (:func:`~dagstorm.analysis.capacity.step_profile.first_saturated`:
-  the lowest step, up to the breaking one, whose Spark cores were all in use most of the time);
+  the lowest step, up to the breaking one, whose Spark cores were all in use most of the time;
+  :func:`~dagstorm.analysis.capacity.pools.first_full_pool`: the lowest step where an
+  Airflow pool had no open slot most of the time);
 - per step the runs counted, the compliance and its Wilson interval; the verify
   runs' verdicts; how and why the search ended, and whether the wall budget did it.
 
@@ -30,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from dagstorm.analysis.capacity.pools import PoolSaturation, first_full_pool
 from dagstorm.analysis.capacity.ramp import Bottleneck, first_growth
 from dagstorm.analysis.capacity.search import SearchResult, SearchSettings, SearchStep
 from dagstorm.analysis.capacity.step_profile import (
@@ -150,6 +153,9 @@ class CapacitySearchSummary:
     saturated_first: Saturation | None = None
     #: The task of the SLA's DAG whose time grew first up to the break (None: none grew).
     limiting_task: TaskGrowth | None = None
+    #: The lowest step up to the breaking one where a pool had no open slot most of the
+    #: time (None: none did, or no pool gauges).
+    pool_saturated_first: PoolSaturation | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -226,6 +232,7 @@ def summarise(
             (upto[0].multiplier, upto[0].profile), (upto[-1].multiplier, upto[-1].profile)
         )
     saturated = first_saturated((r.multiplier, r.profile) for r in upto if r.profile is not None)
+    pool_full = first_full_pool((r.multiplier, r.profile.pools) for r in upto if r.profile)
     checks = tuple(
         VerifyCheck(
             name,
@@ -271,6 +278,7 @@ def summarise(
         verify=checks,
         saturated_first=saturated,
         limiting_task=task,
+        pool_saturated_first=pool_full,
     )
 
 

@@ -18,7 +18,9 @@ instead of per window:
   (executor or default pool slots); and the largest Kafka consumer lag sampled;
 - Spark's cores (``spark_cluster``: the master's own count of its cores and of those
   in use): the mean in use, the share of samples with **every** core in use, and the
-  most applications at once (:class:`SparkUse`).
+  most applications at once (:class:`SparkUse`);
+- Airflow's pools (StatsD ``pool.*_slots.<pool>``): each pool's size and the share of
+  samples with no open slot (:mod:`.pools`).
 
 A step of several sub-runs merges them: a stage's (and a task's) median of the
 sub-runs' medians; per component the median of the medians, the largest p95 and RSS.
@@ -43,6 +45,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from dagstorm.analysis.capacity.pools import PoolUse, merge_pools, pool_uses
 from dagstorm.analysis.capacity.ramp import stage_medians, task_medians
 from dagstorm.analysis.capacity.traffic import totals_of
 from dagstorm.analysis.measures.compute import in_scope
@@ -120,6 +123,8 @@ class StepProfile:
     tasks: Mapping[str, float | None] = field(default_factory=dict)
     #: Task id → its stage in the pipeline profile (absent: in no stage).
     task_stages: Mapping[str, str] = field(default_factory=dict)
+    #: Airflow's pools (none: no StatsD pool gauges).
+    pools: tuple[PoolUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,7 @@ def profile_of(data: RunData, dag_id: str) -> StepProfile:
         ),
         tasks=tasks,
         task_stages={task: stage for task, stage in staged.items() if stage is not None},
+        pools=pool_uses(data.statsd),
     )
 
 
@@ -300,6 +306,7 @@ def merge_profiles(profiles: Sequence[StepProfile]) -> StepProfile | None:
         spark=_merge_spark([p.spark for p in profiles if p.spark is not None]),
         tasks=tasks,
         task_stages={k: v for p in profiles for k, v in p.task_stages.items()},
+        pools=merge_pools([p.pools for p in profiles]),
     )
 
 

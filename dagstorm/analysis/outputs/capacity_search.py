@@ -119,6 +119,9 @@ def search_properties(summary: CapacitySearchSummary) -> dict[str, str]:
         "capacity.search.saturated_first": (
             "" if summary.saturated_first is None else summary.saturated_first.text
         ),
+        "capacity.search.pool_saturated_first": (
+            "" if summary.pool_saturated_first is None else summary.pool_saturated_first.text
+        ),
         "capacity.search.steps": str(len(summary.steps)),
         "capacity.search.wall_s": figure(summary.wall_s),
     }
