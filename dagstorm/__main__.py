@@ -2,4 +2,5 @@
 
 from dagstorm.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned worker (encode pool) imports it
+    main()
