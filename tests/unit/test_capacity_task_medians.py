@@ -20,6 +20,7 @@ def tries(rows: list[tuple[str, str, int, int, float, float]]) -> pd.DataFrame:
                 "task_id": task,
                 "map_index": index,
                 "try_number": number,
+                "state": "running" if math.isnan(end) else "success",
                 "queued_when_t": start,
                 "start_date_t": start,
                 "end_date_t": end,
@@ -46,6 +47,13 @@ def test_mapped_instances_sum_retries_take_the_last_and_unfinished_do_not_count(
     medians = task_medians(runs, frame, compression=30.0)
     assert medians == {"check": pytest.approx(5.0 * 30), "split": pytest.approx(40.0 * 30)}
     assert task_medians(runs.iloc[0:0], frame, 30.0) == {}
+
+
+def test_a_task_a_branch_skipped_is_not_timed_at_zero() -> None:
+    runs = pd.DataFrame({"dag_id": ["d", "d"], "run_id": ["a", "b"]})
+    frame = tries([("a", "light", -1, 1, 0.0, 60.0), ("b", "light", -1, 1, 0.0, 80.0)])
+    frame = pd.concat([frame, tries([("a", "heavy", -1, 1, 5.0, 5.0)]).assign(state="skipped")])
+    assert task_medians(runs, frame, compression=1.0) == {"light": 70.0}
 
 
 def test_the_task_that_grew_first_among_tasks_in_and_out_of_stages() -> None:

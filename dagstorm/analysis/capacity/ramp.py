@@ -260,11 +260,14 @@ def task_medians(
 
     Every task of the DAG, staged or not: a pipeline without a profile, or a task in no
     stage of it, is timed too. A mapped task's instances are summed per run; a run
-    where the task did not run (or did not finish) does not count for it.
+    where the task did not run (skipped by a branch, not finished) does not count for
+    it — a branch that switches from one task to another at some rate is not growth.
     """
     last = _last_tries(runs, tries)
     if last is None:
         return {}
+    if "state" in last:
+        last = last[~last["state"].astype(str).isin(_NOT_RUN)]
     took = (last["end_date_t"] - last["start_date_t"]).rename("took")
     frame = pd.concat([last[["run_id", "task_id"]].astype(str), took], axis=1).dropna()
     if frame.empty:
@@ -272,6 +275,10 @@ def task_medians(
     per_run = frame.groupby(["task_id", "run_id"], sort=True)["took"].sum()
     medians = per_run.groupby(level="task_id").median()
     return {str(task): float(value) * compression for task, value in medians.items()}
+
+
+#: Task states of a try that did not run its work.
+_NOT_RUN = frozenset({"skipped", "upstream_failed", "removed"})
 
 
 def _last_tries(runs: pd.DataFrame, tries: pd.DataFrame) -> pd.DataFrame | None:
