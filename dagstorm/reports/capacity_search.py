@@ -102,7 +102,29 @@ def _limits(summary: CapacitySearchSummary) -> list[str]:
         )
     lines.append(_saturation(summary))
     lines.append(_pool_saturation(summary))
+    foreign = _foreign(summary)
+    if foreign:
+        lines.append(foreign)
     return lines
+
+
+def _foreign(summary: CapacitySearchSummary) -> str:
+    """Runs of the SLA's DAG the steps did not start, if any step had some."""
+    seen = [
+        (r.profile.foreign, r.multiplier)
+        for r in summary.steps
+        if r.profile is not None and r.profile.foreign.most
+    ]
+    if not seen:
+        return ""
+    most = max(f.most for f, _ in seen)
+    mean = sum(f.mean for f, _ in seen) / len(seen)
+    return (
+        f"Measured: in {len(seen)} of {len(summary.steps)} steps, runs of the SLA's DAG that"
+        f" the search did not start were active (its own schedule, leftovers: at most {most}"
+        f" at once, {mean:.1f} on average). They hold the DAG's own run and pool slots"
+        " (max_active_runs, pools), so the limit was measured with that much less room."
+    )
 
 
 def _saturation(summary: CapacitySearchSummary) -> str:
@@ -221,6 +243,7 @@ def _steps_table(rows: tuple[StepRow, ...], task: str | None = None) -> Markup:
             "busiest CPU (median, % of a core)",
             "Spark cores all in use (share of samples)",
             "fullest pool (no open slot, share of samples)",
+            "other runs of the DAG active (mean / most)",
             "scheduler loop p50",
             "tasks running / starving (max)",
             "Kafka lag (max)",
@@ -292,13 +315,14 @@ def _settings(summary: CapacitySearchSummary) -> Markup:
 def _platform(profile: StepProfile | None) -> list[str]:
     """Busiest component, Spark cores, fullest pool, scheduler loop, running/starving, lag."""
     if profile is None:
-        return ["n/a"] * 6
+        return ["n/a"] * 7
     busiest = max(profile.resources, key=lambda u: u.cpu_pct_median, default=None)
     spark = profile.spark
     return [
         "n/a" if busiest is None else f"{busiest.component} {busiest.cpu_pct_median:.0f}%",
         "n/a" if spark is None else f"{spark.saturated_share * 100:.0f}% of {spark.cores}",
         _fullest(profile),
+        f"{profile.foreign.mean:.1f} / {profile.foreign.most}",
         "n/a" if profile.loop_p50_ms is None else f"{profile.loop_p50_ms:.0f} ms",
         f"{_count(profile.running_max)} / {_count(profile.starving_max)}",
         _count(profile.kafka_lag_max),

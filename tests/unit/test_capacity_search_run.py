@@ -98,6 +98,10 @@ class FakePipeline:
             ],
         )
         elapsed = 60.0 if m < self.limit else 300.0
+        if m >= 2:  # from ×2, one run of the DAG this run did not start waits throughout
+            emit(1.0, "dag_run", dag_id="ad_logs_hourly", run_id="scheduled__x", state="running",
+                 run_type="scheduled", queued_at=iso(0.5), start_date=iso(0.5), end_date=None,
+                 logical_date=iso(0.0), conf={})  # fmt: skip
         for k in range(self.runs):
             queued = 10.0 + 120.0 * k
             run_id = f"r{k}"
@@ -325,6 +329,8 @@ def check_outputs(done: CapacitySearchRun, history: Path) -> None:
     assert "saturated first: Spark at its 1 core (all in use in 60%" in page
     assert "Spark cores all in use (share of samples)" in page and "20% of 1" in page
     assert "pool saturated first: pool spark_pool at its 1 slot" in page
+    assert "in 4 of 5 steps, runs of the SLA&#39;s DAG that the search did not start" in page
+    assert props["capacity.search.foreign_runs_most"] == "1"
     assert "spark_pool 20% of 1" in page  # the steps table's fullest pool at ×1
 
 

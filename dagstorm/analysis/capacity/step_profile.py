@@ -20,7 +20,9 @@ instead of per window:
   in use): the mean in use, the share of samples with **every** core in use, and the
   most applications at once (:class:`SparkUse`);
 - Airflow's pools (StatsD ``pool.*_slots.<pool>``): each pool's size and the share of
-  samples with no open slot (:mod:`.pools`).
+  samples with no open slot (:mod:`.pools`);
+- runs of the SLA's DAG the step did not start, active while it ran (they hold the
+  DAG's own run and pool slots: :mod:`.foreign_runs`).
 
 A step of several sub-runs merges them: a stage's (and a task's) median of the
 sub-runs' medians; per component the median of the medians, the largest p95 and RSS.
@@ -45,6 +47,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from dagstorm.analysis.capacity.foreign_runs import ForeignRuns, foreign_runs
 from dagstorm.analysis.capacity.pools import PoolUse, merge_pools, pool_uses
 from dagstorm.analysis.capacity.ramp import stage_medians, task_medians
 from dagstorm.analysis.capacity.traffic import totals_of
@@ -125,6 +128,8 @@ class StepProfile:
     task_stages: Mapping[str, str] = field(default_factory=dict)
     #: Airflow's pools (none: no StatsD pool gauges).
     pools: tuple[PoolUse, ...] = ()
+    #: Runs of the SLA's DAG the step did not start, active during it.
+    foreign: ForeignRuns = field(default_factory=lambda: ForeignRuns(0, 0, 0.0))
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,7 @@ def profile_of(data: RunData, dag_id: str) -> StepProfile:
         tasks=tasks,
         task_stages={task: stage for task, stage in staged.items() if stage is not None},
         pools=pool_uses(data.statsd),
+        foreign=foreign_runs(data.dag_runs, dag_id, data.end_t),
     )
 
 
@@ -307,6 +313,11 @@ def merge_profiles(profiles: Sequence[StepProfile]) -> StepProfile | None:
         tasks=tasks,
         task_stages={k: v for p in profiles for k, v in p.task_stages.items()},
         pools=merge_pools([p.pools for p in profiles]),
+        foreign=ForeignRuns(
+            sum(p.foreign.runs for p in profiles),
+            max(p.foreign.most for p in profiles),
+            statistics.fmean(p.foreign.mean for p in profiles),
+        ),
     )
 
 

@@ -122,6 +122,9 @@ def search_properties(summary: CapacitySearchSummary) -> dict[str, str]:
         "capacity.search.pool_saturated_first": (
             "" if summary.pool_saturated_first is None else summary.pool_saturated_first.text
         ),
+        "capacity.search.foreign_runs_most": str(
+            max((r.profile.foreign.most for r in summary.steps if r.profile), default=0)
+        ),
         "capacity.search.steps": str(len(summary.steps)),
         "capacity.search.wall_s": figure(summary.wall_s),
     }
