@@ -43,8 +43,11 @@ def capacity(
     The scenario's `capacity:` block sets the search (start, growth, ceiling,
     min_runs, tolerance, budget, target; optional verify). Each step runs the
     scenario with every rate-bearing workload's scale × the step's multiplier, as a
-    normal run directory. The answer goes to RUNS_DIR/<UTC>-capacity-<name>/
-    (search.json, junit.xml, capacity.html) and one history line.
+    normal run directory. Before each sub-run, runs of the SLA's DAG that earlier
+    sub-runs triggered and left queued or running are marked failed (Airflow's REST
+    API), so a breaking step's backlog does not hold the next step's slots. The
+    answer goes to RUNS_DIR/<UTC>-capacity-<name>/ (search.json, junit.xml,
+    capacity.html) and one history line.
 
     Exit codes: 0 the search found its answer (converged, ceiling held, or the first
     step broke) and every verify run did what it must; 1 no answer (the wall budget
@@ -98,12 +101,17 @@ def capacity(
         assert isinstance(finished, RunReport)
         return finished
 
+    from dagstorm.engine.leftovers import end_runs
+    from dagstorm.stack.endpoints import resolve_stack
+
+    stack = resolve_stack(settings.config())
     done = run_capacity_search(
         loaded,
         run_step=run_step,
         runs_dir=runs_dir,
         history=None if no_history else default_history_path(runs_dir, history),
         echo=note,
+        settle=lambda dag, run_ids: end_runs(stack, dag, run_ids),
     )
     from dagstorm.reports.capacity_search import answer_lines
 

@@ -10,6 +10,13 @@ junit.xml and report.html. After the search, ``verify`` runs steady loads at
 ``below`` × the sustained and ``above`` × the breaking multiplier, judged by the
 same step rule.
 
+Before each sub-run, ``settle`` (when given: the CLI's ends them through Airflow's
+REST API, :func:`dagstorm.engine.leftovers.end_runs`) ends the runs of the SLA's DAG
+that earlier sub-runs triggered and left queued or running: a breaking step's
+backlog would otherwise hold the DAG's active-run and pool slots in the next step.
+They were counted already (each a miss of its own step); the search says how many
+it ended.
+
 The search directory ``RUNS_DIR/<UTC>-capacity-<scenario>/`` gets ``search.json``,
 ``junit.xml`` and ``capacity.html``; the history file one line. Nothing here
 prints or exits: progress goes to ``echo``.
@@ -53,6 +60,10 @@ __all__ = [
 
 #: Runs one step's scenario to its analysed run directory (the real path: run_scenario).
 StepRunner = Callable[[LoadedScenario], RunReport]
+#: Ends runs of a DAG (id, run ids) left queued or running; the run ids it ended.
+Settle = Callable[[str, set[str]], list[str]]
+#: Run states a finished sub-run's run may still be in (it then holds a slot).
+_ACTIVE = frozenset({"queued", "running"})
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,7 @@ def run_capacity_search(
     echo: Callable[[str], None] = lambda _: None,
     monotonic: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    settle: Settle | None = None,
 ) -> CapacitySearchRun:
     """Search, verify, write the answer (module docstring); the finished search."""
     block = loaded.scenario.capacity
@@ -135,7 +147,13 @@ def run_capacity_search(
     clock0 = monotonic()
     profiles: dict[str, StepProfile] = {}
     runner = _StepRuns(
-        loaded, run_step=run_step, sla=sla, profiles=profiles, echo=echo, monotonic=monotonic
+        loaded,
+        run_step=run_step,
+        sla=sla,
+        profiles=profiles,
+        echo=echo,
+        monotonic=monotonic,
+        settle=settle,
     )
     search = BreakpointSearch(settings)
     echo(
@@ -202,12 +220,36 @@ class _StepRuns:
         profiles: dict[str, StepProfile],
         echo: Callable[[str], None],
         monotonic: Callable[[], float],
+        settle: Settle | None = None,
     ) -> None:
         self.loaded, self.run_step, self.sla = loaded, run_step, sla
         self.profiles, self.echo, self.monotonic = profiles, echo, monotonic
+        self.settle = settle
+        #: Runs of the SLA's DAG earlier sub-runs triggered and left queued or running.
+        self.left: set[str] = set()
+        #: Runs :meth:`run` ended before its sub-runs, in all.
+        self.ended = 0
+
+    def _settle(self) -> None:
+        """End what earlier sub-runs left active (see the module docstring)."""
+        if self.settle is None or not self.left:
+            return
+        left, self.left = self.left, set()
+        try:
+            ended = self.settle(self.sla.dag, left)
+        except Exception as exc:  # noqa: BLE001 - reported; the next sub-run still runs
+            self.echo(f"could not end the {len(left)} run(s) of {self.sla.dag} left: {exc!r}")
+            return
+        self.ended += len(ended)
+        if ended:
+            self.echo(
+                f"ended {len(ended)} run(s) of {self.sla.dag} that earlier sub-runs left"
+                " queued or running (each counted as a miss of its own step)"
+            )
 
     def run(self, multiplier: float, tag: str) -> SubRun:
         """One sub-run at ``multiplier``; an error is a :class:`SubRun` with ``error``."""
+        self._settle()
         began = self.monotonic()
         try:
             scenario = step_scenario(self.loaded, multiplier, tag=tag)
@@ -218,8 +260,13 @@ class _StepRuns:
         except KeyboardInterrupt:
             return SubRun(0, 0, wall_s=self.monotonic() - began, error="interrupted")
         sub = sub_run_of(report.result, wall_s=self.monotonic() - began)
-        if report.result.data is not None and sub.error is None:
-            self.profiles[str(report.run_dir)] = profile_of(report.result.data, self.sla.dag)
+        data = report.result.data
+        if data is not None and sub.error is None:
+            self.profiles[str(report.run_dir)] = profile_of(data, self.sla.dag)
+        if data is not None and "triggered" in data.dag_runs:
+            runs = data.dag_runs
+            mine = runs[(runs["dag_id"] == self.sla.dag) & runs["triggered"].astype(bool)]
+            self.left |= set(mine.loc[mine["state"].isin(_ACTIVE), "run_id"].astype(str))
         self.echo(
             f"sub-run ×{multiplier:.4g}: {sub.met} met, {sub.missed} missed"
             + (f"; SLO failed: {', '.join(sub.slo_failures)}" if sub.slo_failures else "")

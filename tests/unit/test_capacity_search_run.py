@@ -104,7 +104,7 @@ class FakePipeline:
                  logical_date=iso(0.0), conf={})  # fmt: skip
         for k in range(self.runs):
             queued = 10.0 + 120.0 * k
-            run_id = f"r{k}"
+            run_id = f"s{self.count}-r{k}"
             emit(queued, "dag_triggered", dag_id="ad_logs_hourly", run_id=run_id, ok=True)
             t = queued + 1
             for task, took in (
@@ -127,16 +127,19 @@ class FakePipeline:
                     end_date=iso(t + took),
                 )
                 t += took
+            # Above the limit the last run is still running when the sub-run ends: the
+            # backlog the next sub-run must not inherit.
+            left = m >= self.limit and k == self.runs - 1
             emit(
                 queued + elapsed,
                 "dag_run",
                 dag_id="ad_logs_hourly",
                 run_id=run_id,
-                state="success",
+                state="running" if left else "success",
                 run_type="manual",
                 queued_at=iso(queued),
                 start_date=iso(queued + 1),
-                end_date=iso(queued + elapsed),
+                end_date=None if left else iso(queued + elapsed),
                 logical_date=iso(queued),
                 conf={},
             )
@@ -199,6 +202,12 @@ def test_step_scenario_multiplies_the_scale_and_drops_the_block(tmp_path: Path) 
 def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
     pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
     history = tmp_path / "history.jsonl"
+    settled: list[tuple[int, str, set[str]]] = []  # (sub-runs done, DAG, runs) at each call
+
+    def settle(dag: str, run_ids: set[str]) -> list[str]:
+        settled.append((pipeline.count, dag, set(run_ids)))
+        return sorted(run_ids)
+
     done = run_capacity_search(
         scenario(tmp_path, budget="4h"),
         run_step=pipeline,
@@ -206,8 +215,15 @@ def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
         history=history,
         monotonic=pipeline.monotonic,
         now=lambda: datetime(2026, 12, 6, 23, 0, tzinfo=UTC),
+        settle=settle,
     )
     s = done.summary
+    # The breaking sub-runs (5th: ×4, 8th: ×3.36, 10th: verify above ×3.70) each left
+    # their last run running; it was ended before the next sub-run, and only it.
+    assert settled == [
+        (5, "ad_logs_hourly", {"s5-r2"}),
+        (8, "ad_logs_hourly", {"s8-r2"}),
+    ]
     # ×1, ×2 hold (3 runs a sub-run: two sub-runs for 5 runs); ×4 breaks on its first;
     # bisection: ×2.83 holds, ×3.36 breaks; 3.36 / 2.83 = 1.19 is within 30%.
     assert [round(r.multiplier, 2) for r in s.steps] == [1, 2, 4, 2.83, 3.36]
