@@ -15,6 +15,7 @@ journal's dag_run events, and the sub-run's scenario against the step's multipli
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,19 @@ import pytest
 
 from dagstorm.analysis.outputs.history import read_history
 from dagstorm.core.progress import Progress
+from dagstorm.engine.leftovers import end_runs
 from dagstorm.harness.capacity import run_capacity_search
 from dagstorm.harness.flow import RunReport, run_scenario
 from dagstorm.run.journal import read_journal
 from dagstorm.scenarios.loader import LoadedScenario, load_scenario
 from dagstorm.stack.embedded.context import StackContext
+from dagstorm.stack.endpoints import Stack
+from dagstorm.workloads.dag_trigger import DagTrigger
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).parents[2]
+DAG = "ad_logs_hourly"
 SCENARIO = ROOT / "scenarios" / "capacity-search.yaml"
 WALL_BOUND_S = 6 * 60
 SHORT: dict[str, Any] = {
@@ -116,3 +121,34 @@ def test_a_short_search_on_the_real_stack(stack_context: StackContext, tmp_path:
     (entry,) = read_history(tmp_path / "history.jsonl")
     assert entry.scenario == "capacity-search" and entry.status == summary.ended
     assert (done.search_dir / "capacity.html").is_file()
+
+
+def test_runs_a_sub_run_left_active_are_ended_and_no_others(stack: Stack) -> None:
+    """What the search does between sub-runs, on the real Airflow: only the named active runs.
+
+    Two runs of ad_logs_hourly wait on a partition of 2001 that never lands (their
+    sensor holds them running); one is named, one is not; a finished run is named too.
+    """
+    trigger = DagTrigger(stack)
+    tag = uuid.uuid4().hex[:8]
+    try:
+        named, other = (
+            trigger.trigger(DAG, {"partition_hour": "2001-01-01T00"}, run_id=f"it-{tag}-{n}")
+            for n in ("named", "other")
+        )
+        assert named.ok and other.ok, (named.error, other.error)
+        ended = end_runs(stack, DAG, {named.run_id or "", f"it-{tag}-gone"})
+        assert ended == [named.run_id]
+        assert _state(trigger, named.run_id) == "failed"
+        assert _state(trigger, other.run_id) in ("queued", "running")
+        assert end_runs(stack, DAG, {named.run_id or ""}) == []  # finished: left alone
+    finally:
+        for run in (f"it-{tag}-named", f"it-{tag}-other"):
+            trigger.api("PATCH", f"/api/v2/dags/{DAG}/dagRuns/{run}", json={"state": "failed"})
+        trigger.close()
+
+
+def _state(trigger: DagTrigger, run_id: str | None) -> str:
+    response = trigger.api("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}")
+    response.raise_for_status()
+    return str(response.json()["state"])

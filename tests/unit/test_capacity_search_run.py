@@ -180,6 +180,18 @@ class FakePipeline:
         return events
 
 
+class Settler:
+    """Stands in for ending leftover runs: records (sub-runs done, DAG, run ids) per call."""
+
+    def __init__(self, pipeline: FakePipeline) -> None:
+        self.pipeline = pipeline
+        self.calls: list[tuple[int, str, set[str]]] = []
+
+    def __call__(self, dag: str, run_ids: set[str]) -> list[str]:
+        self.calls.append((self.pipeline.count, dag, set(run_ids)))
+        return sorted(run_ids)
+
+
 def scenario(tmp_path: Path, budget: str = "2h") -> LoadedScenario:
     path = tmp_path / "cap.yaml"
     path.write_text(SCENARIO.replace("BUDGET", budget), encoding="utf-8")
@@ -202,12 +214,7 @@ def test_step_scenario_multiplies_the_scale_and_drops_the_block(tmp_path: Path) 
 def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
     pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
     history = tmp_path / "history.jsonl"
-    settled: list[tuple[int, str, set[str]]] = []  # (sub-runs done, DAG, runs) at each call
-
-    def settle(dag: str, run_ids: set[str]) -> list[str]:
-        settled.append((pipeline.count, dag, set(run_ids)))
-        return sorted(run_ids)
-
+    settle = Settler(pipeline)
     done = run_capacity_search(
         scenario(tmp_path, budget="4h"),
         run_step=pipeline,
@@ -220,7 +227,7 @@ def test_the_search_finds_the_known_limit(tmp_path: Path) -> None:
     s = done.summary
     # The breaking sub-runs (5th: ×4, 8th: ×3.36, 10th: verify above ×3.70) each left
     # their last run running; it was ended before the next sub-run, and only it.
-    assert settled == [
+    assert settle.calls == [
         (5, "ad_logs_hourly", {"s5-r2"}),
         (8, "ad_logs_hourly", {"s8-r2"}),
     ]
