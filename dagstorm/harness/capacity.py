@@ -44,6 +44,7 @@ from dagstorm.analysis.outputs.capacity_search import sub_run_of, write_search_o
 from dagstorm.analysis.rundata.declared import declared_of
 from dagstorm.core.durations import duration_text
 from dagstorm.core.errors import DagstormError, ExitCode, UsageError
+from dagstorm.engine.leftovers import ACTIVE
 from dagstorm.harness.flow import RunReport
 from dagstorm.reports.capacity_search import write_search_page
 from dagstorm.scenarios.capacity import CapacityBlock
@@ -62,8 +63,6 @@ __all__ = [
 StepRunner = Callable[[LoadedScenario], RunReport]
 #: Ends runs of a DAG (id, run ids) left queued or running; the run ids it ended.
 Settle = Callable[[str, set[str]], list[str]]
-#: Run states a finished sub-run's run may still be in (it then holds a slot).
-_ACTIVE = frozenset({"queued", "running"})
 
 
 @dataclass(frozen=True)
@@ -227,8 +226,6 @@ class _StepRuns:
         self.settle = settle
         #: Runs of the SLA's DAG earlier sub-runs triggered and left queued or running.
         self.left: set[str] = set()
-        #: Runs :meth:`run` ended before its sub-runs, in all.
-        self.ended = 0
 
     def _settle(self) -> None:
         """End what earlier sub-runs left active (see the module docstring)."""
@@ -240,7 +237,6 @@ class _StepRuns:
         except Exception as exc:  # noqa: BLE001 - reported; the next sub-run still runs
             self.echo(f"could not end the {len(left)} run(s) of {self.sla.dag} left: {exc!r}")
             return
-        self.ended += len(ended)
         if ended:
             self.echo(
                 f"ended {len(ended)} run(s) of {self.sla.dag} that earlier sub-runs left"
@@ -266,7 +262,7 @@ class _StepRuns:
         if data is not None and "triggered" in data.dag_runs:
             runs = data.dag_runs
             mine = runs[(runs["dag_id"] == self.sla.dag) & runs["triggered"].astype(bool)]
-            self.left |= set(mine.loc[mine["state"].isin(_ACTIVE), "run_id"].astype(str))
+            self.left |= set(mine.loc[mine["state"].isin(ACTIVE), "run_id"].astype(str))
         self.echo(
             f"sub-run ×{multiplier:.4g}: {sub.met} met, {sub.missed} missed"
             + (f"; SLO failed: {', '.join(sub.slo_failures)}" if sub.slo_failures else "")

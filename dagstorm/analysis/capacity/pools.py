@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dagstorm.analysis.texts import plural
+
 __all__ = [
     "POOL_FULL_SHARE",
     "PoolSaturation",
@@ -67,10 +69,9 @@ class PoolSaturation:
     @property
     def text(self) -> str:
         """``pool spark_pool at its 1 slot (none open in 67% of samples) from ×128``."""
-        slots = f"{self.slots} slot" + ("" if self.slots == 1 else "s")
         return (
-            f"pool {self.pool} at its {slots} (none open in {self.share * 100:.0f}% of the"
-            f" scheduler's samples) from ×{self.multiplier:.4g}"
+            f"pool {self.pool} at its {plural(self.slots, 'slot')} (none open in"
+            f" {self.share * 100:.0f}% of the scheduler's samples) from ×{self.multiplier:.4g}"
         )
 
 

@@ -55,6 +55,7 @@ from dagstorm.analysis.measures.compute import in_scope
 from dagstorm.analysis.measures.scheduler.scheduler_metrics import scheduler_metrics
 from dagstorm.analysis.rundata.model import RunData
 from dagstorm.analysis.rundata.stages import STAGES, stage_of
+from dagstorm.analysis.texts import plural
 from dagstorm.run.events import Kind
 
 __all__ = [
@@ -168,10 +169,9 @@ class Saturation:
     @property
     def text(self) -> str:
         """``Spark at its 1 core (all in use in 64% of samples) from ×128``."""
-        cores = f"{self.cores} core" + ("" if self.cores == 1 else "s")
         return (
-            f"Spark at its {cores} (all in use in {self.share * 100:.0f}% of the master's"
-            f" samples) from ×{self.multiplier:.4g}"
+            f"Spark at its {plural(self.cores, 'core')} (all in use in"
+            f" {self.share * 100:.0f}% of the master's samples) from ×{self.multiplier:.4g}"
         )
 
 

@@ -118,7 +118,6 @@ class EncodePool:
     ) -> None:
         if workers < 1:
             raise ValueError(f"an encode pool needs at least one worker, got {workers}")
-        self.workers = workers
         self.batch_size = batch_size
         self.codec = codec
         #: Chunks submitted and not yet taken beyond which :meth:`submit`'s caller waits.

@@ -145,11 +145,6 @@ class RecordSender:
                 raise RuntimeError(f"a Kafka encoding worker failed: {exc!r}") from exc
             self._hand_over(oldest.hour_ms, oldest.events, oldest.counts, encoded)
 
-    @property
-    def waiting_records(self) -> int:
-        """Records sent to the encode pool and not yet handed to the producer."""
-        return sum(len(w.events) for w in self._waiting)
-
     def close(self) -> None:
         """Stop the encode pool (nothing is handed over after this)."""
         self._waiting.clear()
