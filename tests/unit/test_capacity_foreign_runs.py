@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from dagstorm.analysis.capacity.foreign_runs import ForeignRuns, foreign_runs
+from dagstorm.analysis.capacity.foreign_runs import NONE, ForeignRuns, foreign_runs, merged
 
 NAN = math.nan
 
@@ -39,13 +39,21 @@ def test_runs_the_step_did_not_start_are_counted_while_active() -> None:
         ]
     )
     found = foreign_runs(frame, "d", end_t=100.0)
-    assert (found.runs, found.most) == (2, 2)
+    assert (found.run_ids, found.most) == (frozenset({"waiting", "half"}), 2)
     assert found.mean == pytest.approx(1.2, abs=0.02)  # 1 throughout, +1 for a fifth of it
-    assert foreign_runs(frame, "other", 100.0) == ForeignRuns(0, 0, 0.0)
-    assert foreign_runs(frame[frame["run_id"] == "mine"], "d", 100.0) == ForeignRuns(0, 0, 0.0)
+    assert foreign_runs(frame, "other", 100.0) == NONE
+    assert foreign_runs(frame[frame["run_id"] == "mine"], "d", 100.0) == NONE
 
 
 def test_without_triggers_only_runs_queued_before_the_step_are_foreign() -> None:
     frame = runs([("old", False, -10.0, -9.0, NAN), ("new", False, 5.0, 6.0, NAN)])
     found = foreign_runs(frame, "d", end_t=60.0)
     assert (found.runs, found.most) == (1, 1)  # "new" is the step's own: in its scope
+
+
+def test_a_run_seen_by_two_sub_runs_of_a_step_is_counted_once() -> None:
+    first = ForeignRuns(frozenset({"scheduled_1", "scheduled_2"}), 2, 2.0)
+    second = ForeignRuns(frozenset({"scheduled_2", "scheduled_3"}), 2, 1.0)
+    both = merged([first, second])
+    assert (both.runs, both.most, both.mean) == (3, 2, 1.5)
+    assert merged([]) == NONE

@@ -47,7 +47,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from dagstorm.analysis.capacity.foreign_runs import NONE as NO_FOREIGN
 from dagstorm.analysis.capacity.foreign_runs import ForeignRuns, foreign_runs
+from dagstorm.analysis.capacity.foreign_runs import merged as merged_foreign
 from dagstorm.analysis.capacity.pools import PoolUse, merge_pools, pool_uses
 from dagstorm.analysis.capacity.ramp import stage_medians, task_medians
 from dagstorm.analysis.capacity.traffic import totals_of
@@ -130,7 +132,7 @@ class StepProfile:
     #: Airflow's pools (none: no StatsD pool gauges).
     pools: tuple[PoolUse, ...] = ()
     #: Runs of the SLA's DAG the step did not start, active during it.
-    foreign: ForeignRuns = field(default_factory=lambda: ForeignRuns(0, 0, 0.0))
+    foreign: ForeignRuns = NO_FOREIGN
 
 
 @dataclass(frozen=True)
@@ -313,11 +315,7 @@ def merge_profiles(profiles: Sequence[StepProfile]) -> StepProfile | None:
         tasks=tasks,
         task_stages={k: v for p in profiles for k, v in p.task_stages.items()},
         pools=merge_pools([p.pools for p in profiles]),
-        foreign=ForeignRuns(
-            sum(p.foreign.runs for p in profiles),
-            max(p.foreign.most for p in profiles),
-            statistics.fmean(p.foreign.mean for p in profiles),
-        ),
+        foreign=merged_foreign([p.foreign for p in profiles]),
     )
 
 

@@ -1,4 +1,4 @@
-"""Measures and verdicts as JSON values: dataclasses → objects, in field order.
+"""Measures and verdicts as JSON values: dataclasses → objects, in field order; sets → sorted lists.
 
 Floats are rounded to 6 decimals; infinities and NaN become null (the
 accompanying flags — ``recovered``, ``measured`` — say why).
@@ -28,6 +28,8 @@ def to_jsonable(value: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((to_jsonable(v) for v in value), key=str)
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int):
