@@ -45,6 +45,7 @@ from dagstorm.plugin.context import RunContext
 from dagstorm.probes.base import Probe
 from dagstorm.run.clock import Clock, WallClock
 from dagstorm.run.events import Log, LogLevel, PhaseEnd, PhaseStart, RunEnd
+from dagstorm.run.events.lifecycle import LIVE_SLO_ABORT
 from dagstorm.run.journal import RunJournal
 from dagstorm.run.rundir import RunDirectory
 from dagstorm.scenarios.loader import LoadedScenario
@@ -245,7 +246,7 @@ class Runner:
                     next_check = self.clock.elapsed() + check_spacing(interval, took)
                     if failed:
                         live.outcome.status = "aborted"
-                        live.outcome.reason = f"SLO failed live: {', '.join(failed)}"
+                        live.outcome.reason = LIVE_SLO_ABORT + ", ".join(failed)
                         live.journal.emit(Log(level="error", message=live.outcome.reason))
                         return
             self._do(action, live)

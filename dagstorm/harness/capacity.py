@@ -6,9 +6,10 @@ runs next. Each sub-run is the scenario itself with every rate-bearing workload'
 ``scale`` multiplied by the step's multiplier, named ``<scenario>-x<multiplier>``
 and run by ``run_step`` (the library's :func:`~dagstorm.harness.flow.run_scenario`
 on the real path; a fake in tests): a normal run directory with its result.json,
-junit.xml and report.html. After the search, ``verify`` runs steady loads at
-``below`` × the sustained and ``above`` × the breaking multiplier, judged by the
-same step rule.
+junit.xml and report.html. After a search that found an answer, ``verify`` runs
+steady loads at ``below`` × the sustained and ``above`` × the breaking multiplier,
+judged by the same step rule, within the same wall budget; a verify run that cannot
+run ends the search with its exit code.
 
 Before each sub-run, ``settle`` (when given: the CLI's ends them through Airflow's
 REST API, :func:`dagstorm.engine.leftovers.end_runs`) ends the runs of the SLA's DAG
@@ -37,7 +38,11 @@ from dagstorm.analysis.capacity.search import (
     SearchStep,
     SubRun,
 )
-from dagstorm.analysis.capacity.search_summary import CapacitySearchSummary, summarise
+from dagstorm.analysis.capacity.search_summary import (
+    ANSWERED,
+    CapacitySearchSummary,
+    summarise,
+)
 from dagstorm.analysis.capacity.step_profile import StepProfile, profile_of
 from dagstorm.analysis.capacity.step_rule import ComplianceTarget, decide_step
 from dagstorm.analysis.outputs.capacity_search import sub_run_of, write_search_outputs
@@ -175,13 +180,28 @@ def run_capacity_search(
     result = search.result()
     echo(f"search ended: {result.ended} — {result.ended_text}")
     checks: list[tuple[Literal["below", "above"], float, SearchStep]] = []
-    if block.verify is not None and result.ended != "error":
-        if result.sustained is not None:
-            m = result.sustained * block.verify.below
-            checks.append(("below", m, runner.verify(m, settings, "below")))
-        if result.breaking is not None:
-            m = result.breaking * block.verify.above
-            checks.append(("above", m, runner.verify(m, settings, "above")))
+    budget_s = settings.budget_s
+
+    def room() -> bool:
+        """Whether another sub-run fits in the budget (expected: the longest so far)."""
+        return budget_s is None or monotonic() - clock0 + planned <= budget_s
+
+    # Only an answer is checked: a search the budget, a step not measured or the step
+    # bound ended has none (exit 1 whatever a steady run would show).
+    if block.verify is not None and result.ended in ANSWERED:
+        wanted: list[tuple[Literal["below", "above"], float | None, float]] = [
+            ("below", result.sustained, block.verify.below),
+            ("above", result.breaking, block.verify.above),
+        ]
+        for name, base, factor in wanted:
+            if base is None:
+                continue  # no step held (or none broke): nothing to check on that side
+            step = runner.verify(base * factor, settings, name, room)
+            checks.append((name, base * factor, step))
+            planned = max([planned, *(s.wall_s for s in step.sub_runs)])
+            if any(s.error is not None for s in step.sub_runs):
+                echo(f"verify {name} could not run: the other check is not run either")
+                break
     spec = next((w for w in loaded.scenario.workloads if hasattr(w, "scale")), None)
     declared = declared_of(spec) if spec is not None else None
     target = block.search.target
@@ -270,10 +290,19 @@ class _StepRuns:
         )
         return sub
 
-    def verify(self, multiplier: float, settings: SearchSettings, name: str) -> SearchStep:
-        """A steady run (as many sub-runs as a step may take) judged by the step rule."""
+    def verify(
+        self, multiplier: float, settings: SearchSettings, name: str, room: Callable[[], bool]
+    ) -> SearchStep:
+        """A steady run (as many sub-runs as a step may take) judged by the step rule.
+
+        A sub-run that would overrun the budget (``room()`` False) is not run: the
+        check stays undecided, and the search says the budget ended it.
+        """
         step = SearchStep(-1, multiplier, "verify")
         for _ in range(settings.max_sub_runs):
+            if not room():
+                self.echo(f"verify {name} ×{multiplier:.4g}: not run, the budget is spent")
+                break
             sub = self.run(multiplier, f"verify-{name}-x")
             step.sub_runs.append(sub)
             if sub.error is not None:

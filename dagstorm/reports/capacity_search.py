@@ -65,9 +65,13 @@ def answer_lines(summary: CapacitySearchSummary) -> list[str]:
         )
     for check in summary.verify:
         verdict = "as expected" if check.passed else "NOT as expected"
+        if check.step.verdict == "undecided":  # not run, or could not run
+            did = "it was not decided" + (f" ({check.step.reason})" if check.step.reason else "")
+        else:
+            did = f"it {check.step.verdict}{_sample(check.step)}"
         lines.append(
             f"Verify {check.name}: ×{check.multiplier:.4g} must {check.expected[:-1]},"
-            f" it {check.step.verdict}{_sample(check.step)} — {verdict}."
+            f" {did} — {verdict}."
         )
     lines.append(f"Wall time of the search: {duration_text(round(summary.wall_s))}.")
     return lines

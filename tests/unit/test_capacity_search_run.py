@@ -55,8 +55,13 @@ def iso(t: float) -> str:
 class FakePipeline:
     """Writes a run directory per sub-run, as a pipeline with a limit at ×``limit`` would."""
 
-    def __init__(self, root: Path, limit: float, runs: int = 3) -> None:
+    def __init__(
+        self, root: Path, limit: float, runs: int = 3, first_ending: dict[str, Any] | None = None
+    ) -> None:
         self.root, self.limit, self.runs = root, limit, runs
+        #: How the first sub-run ends (run_end's status and reason; ``left_applied``: a
+        #: fault applied and never reverted), when not as every other.
+        self.first_ending = first_ending
         self.clock = 0.0
         self.count = 0
         self.multipliers: list[float] = []
@@ -173,7 +178,17 @@ class FakePipeline:
             bytes=1e6 * m * 60,
             interval_s=60.0,
         )
-        emit(1000.0, "run_end", status="completed")
+        ending = dict(self.first_ending or {}) if self.count == 1 else {}
+        if ending.pop("late_run", False):  # queued 50 s (25 min sim) before the end, going
+            emit(950.0, "dag_triggered", dag_id="ad_logs_hourly", run_id="late", ok=True)
+            emit(951.0, "dag_run", dag_id="ad_logs_hourly", run_id="late", state="running",
+                 run_type="manual", queued_at=iso(950.0), start_date=iso(951.0), end_date=None,
+                 logical_date=iso(950.0), conf={})  # fmt: skip
+        if ending.pop("left_applied", False):
+            emit(400.0, "fault_intent", fault_id="f1", fault="broker kill", spec={})
+            emit(401.0, "fault_applied", fault_id="f1", fault="broker kill", evidence="gone",
+                 took_s=1.0, journal_id="j1")  # fmt: skip
+        emit(1000.0, "run_end", **{"status": "completed", **ending})
         events.sort(key=lambda e: e["t"])
         for number, event in enumerate(events, start=1):
             event["seq"] = number
@@ -367,12 +382,12 @@ def test_the_wall_budget_ends_the_search_and_says_so(tmp_path: Path) -> None:
         monotonic=pipeline.monotonic,
     )
     s = done.summary
-    assert pipeline.multipliers == [1, 1, 2, 0.9, 0.9]  # then verify below, twice
+    assert pipeline.multipliers == [1, 1, 2]
     assert s.ended == "budget" and s.bounded_by_wall
     assert [r.verdict for r in s.steps] == ["holds", "undecided"]
     assert (s.sustained, s.breaking) == (1, None)
-    # No verify without a breaking rate above; below runs at 0.9 × 1.
-    assert [c.name for c in s.verify] == ["below"]
+    # A search the budget ended has no answer to verify (and would overrun it).
+    assert s.verify == ()
     assert done.exit_code == ExitCode.SLO_FAILED
     assert "The wall budget ended the search" in done.page.read_text(encoding="utf-8")
     # The next sub-run is expected to take as long as the longest so far (17 min), not
@@ -384,8 +399,116 @@ def test_the_wall_budget_ends_the_search_and_says_so(tmp_path: Path) -> None:
         runs_dir=tmp_path / "runs-b",
         monotonic=pipeline.monotonic,
     )
-    assert pipeline.multipliers[:3] == [1, 1, 2] and pipeline.multipliers[3] == 0.9
+    assert pipeline.multipliers == [1, 1, 2]
     assert done.summary.ended == "budget"
+
+
+def test_the_budget_bounds_the_verify_runs_too(tmp_path: Path) -> None:
+    # The search converges after 8 sub-runs (136 min); a 140 min budget has no room for
+    # a 17 min verify run: neither is run, and the search says the budget ended it.
+    pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
+    done = run_capacity_search(
+        scenario(tmp_path, budget="2h20m"),
+        run_step=pipeline,
+        runs_dir=tmp_path / "runs",
+        monotonic=pipeline.monotonic,
+    )
+    s = done.summary
+    assert pipeline.count == 8 and s.ended == "converged" and s.bounded_by_wall
+    assert [(c.name, c.step.verdict, c.passed) for c in s.verify] == [
+        ("below", "undecided", False),
+        ("above", "undecided", False),
+    ]
+    assert {c.step.reason for c in s.verify} == {"not run: it would overrun the budget"}
+    assert done.exit_code == ExitCode.SLO_FAILED
+    page = done.page.read_text(encoding="utf-8")
+    assert (
+        "Verify below: ×2.546 must hold, it was not decided (not run: it would overrun the"
+        " budget) — NOT as expected." in page
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (KeyboardInterrupt(), ExitCode.INTERRUPTED),
+        (StackNotRunningError("down"), ExitCode.INFRASTRUCTURE),
+    ],
+)
+def test_a_verify_run_that_cannot_run_ends_the_search_with_its_code(
+    tmp_path: Path, error: BaseException, code: ExitCode
+) -> None:
+    pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
+
+    def run_step(step: LoadedScenario) -> RunReport:
+        if pipeline.count == 8:  # the search took 8 sub-runs: this is verify below's first
+            pipeline.count += 1
+            raise error
+        return pipeline(step)
+
+    done = run_capacity_search(
+        scenario(tmp_path, budget="4h"),
+        run_step=run_step,
+        runs_dir=tmp_path / "runs",
+        monotonic=pipeline.monotonic,
+    )
+    s = done.summary
+    assert s.ended == "converged"
+    # Verify above is not started after verify below could not run (Ctrl-C, say).
+    assert pipeline.count == 9 and [c.name for c in s.verify] == ["below"]
+    assert s.verify[0].step.error is not None
+    assert s.verify[0].step.reason.startswith("could not run: ")
+    assert done.exit_code == code
+    document = orjson.loads((done.search_dir / "search.json").read_bytes())
+    assert document["exit_code"] == int(code) and not document["passed"]
+
+
+@pytest.mark.parametrize(
+    ("ending", "verdict"),
+    [
+        # The probes failed: the stack was not observable, the run says nothing.
+        (
+            {
+                "status": "aborted",
+                "reason": "300 probe errors (limit 100): the stack is not observable",
+            },
+            "error",
+        ),
+        # A fault left applied: the next step would run on a stack still under it.
+        ({"status": "completed", "left_applied": True}, "error"),
+        # An SLO with `abort: true` failed live: the step broke (k6's abort on a threshold).
+        ({"status": "aborted", "reason": "SLO failed live: lost_events"}, "breaks"),
+        # A run still going within its deadline: the run leaves it out, the search ends
+        # it before the next step, so the step counts it as a miss.
+        ({"status": "completed", "late_run": True}, "breaks"),
+    ],
+)
+def test_a_sub_run_that_did_not_complete_never_holds_its_step(
+    tmp_path: Path, ending: dict[str, Any], verdict: str
+) -> None:
+    pipeline = FakePipeline(tmp_path / "runs", limit=3.0, first_ending=ending)
+    done = run_capacity_search(
+        scenario(tmp_path), run_step=pipeline, runs_dir=tmp_path / "runs",
+        monotonic=pipeline.monotonic,
+    )  # fmt: skip
+    s = done.summary
+    assert len(s.steps) == 1  # the first sub-run (×1) decided the search
+    if verdict == "error":
+        assert pipeline.count == 1
+        assert s.ended == "error" and done.exit_code == ExitCode.INFRASTRUCTURE
+        assert [r.verdict for r in s.steps] == ["undecided"]
+        assert s.verify == ()
+    else:
+        assert s.ended == "first step broke" and [r.verdict for r in s.steps] == ["breaks"]
+        assert pipeline.multipliers[0] == 1 and set(pipeline.multipliers[1:]) == {1.1}
+        if "late_run" in ending:
+            assert (s.steps[0].met, s.steps[0].counted) == (3, 4)
+            (run_dir,) = s.steps[0].run_dirs
+            result = orjson.loads((Path(run_dir) / "result.json").read_bytes())
+            (sla,) = result["measures"]["sla"]
+            assert (sla["met"], sla["missed"], sla["excluded"]) == (3, 0, 1)
+        else:
+            assert "aborted live (lost_events)" in s.steps[0].reason
 
 
 def test_the_block_is_validated_with_file_and_line(tmp_path: Path) -> None:

@@ -79,6 +79,8 @@ class StepRow:
     #: Extrapolated: the declared rate × the multiplier (bytes per second at full scale).
     full_scale_bytes_per_s: float | None
     profile: StepProfile | None
+    #: Why a sub-run of it could not be judged (the first such), if one could not.
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,13 +174,20 @@ def step_rows(
     rows = []
     for step in steps:
         dirs = tuple(s.run_dir for s in step.sub_runs if s.run_dir is not None)
+        error = next((s.error for s in step.sub_runs if s.error is not None), None)
+        if step.decision is not None:
+            reason = step.decision.reason
+        elif error is not None:
+            reason = f"could not run: {error}"
+        else:
+            reason = "" if step.sub_runs else "not run: it would overrun the budget"
         rows.append(
             StepRow(
                 index=step.index,
                 multiplier=step.multiplier,
                 phase=step.phase,
                 verdict=step.verdict,
-                reason="" if step.decision is None else step.decision.reason,
+                reason=reason,
                 early=step.decision is not None and step.decision.early,
                 run_dirs=dirs,
                 met=step.met,
@@ -189,6 +198,7 @@ def step_rows(
                     None if declared_bytes_per_s is None else declared_bytes_per_s * step.multiplier
                 ),
                 profile=merge_profiles([profiles[d] for d in dirs if d in profiles]),
+                error=error,
             )
         )
     return tuple(rows)
@@ -250,7 +260,8 @@ def summarise(
         sla_text=sla_text,
         ended=result.ended,
         ended_text=result.ended_text,
-        bounded_by_wall=result.bounded_by_wall,
+        # Also when the budget left a verify run out.
+        bounded_by_wall=result.bounded_by_wall or any(not s.sub_runs for _, _, s in verify),
         sustained=result.sustained,
         breaking=result.breaking,
         width=result.width,
@@ -306,12 +317,13 @@ def _row_at(rows: Sequence[StepRow], multiplier: float | None) -> StepRow | None
 def search_exit_code(summary: CapacitySearchSummary) -> ExitCode:
     """0 an answer (and every verify check passed); 1 no answer or a verify failed; 3 error.
 
-    An interrupted sub-run (Ctrl-C: its faults were reverted) is 130, like `dagstorm run`.
+    An interrupted sub-run (Ctrl-C: its faults were reverted) is 130, like `dagstorm run`;
+    so is one of the verify runs, and a verify run that could not run is 3.
     """
-    if summary.ended == "error":
-        interrupted = summary.ended_text.endswith("interrupted") or "(exit 130)" in (
-            summary.ended_text
-        )
+    errors = [c.step.error for c in summary.verify if c.step.error is not None]
+    if summary.ended == "error" or errors:
+        text = summary.ended_text if summary.ended == "error" else errors[0]
+        interrupted = text.endswith("interrupted") or "(exit 130)" in text
         return ExitCode.INTERRUPTED if interrupted else ExitCode.INFRASTRUCTURE
     if summary.ended not in ANSWERED or not all(c.passed for c in summary.verify):
         return ExitCode.SLO_FAILED

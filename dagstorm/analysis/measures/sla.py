@@ -41,7 +41,9 @@ Reason = Literal[
     "trigger failed",
     "trigger failed, run unknown",
 ]
-_EXCLUDED = ("unfinished within deadline", "no reference", "trigger failed, run unknown")
+#: A run still going at the end, not yet past its deadline: it could still have made it.
+UNFINISHED_IN_TIME: Reason = "unfinished within deadline"
+_EXCLUDED = (UNFINISHED_IN_TIME, "no reference", "trigger failed, run unknown")
 
 
 @dataclass(frozen=True)
@@ -182,4 +184,4 @@ def _classify(
     at_end = run("unfinished past deadline", end_t)
     if at_end.over_by_sim_s is not None:
         return at_end
-    return run("unfinished within deadline", end_t)
+    return run(UNFINISHED_IN_TIME, end_t)

@@ -19,11 +19,13 @@ import orjson
 
 from dagstorm.analysis.capacity.search import SubRun
 from dagstorm.analysis.capacity.search_summary import ANSWERED, CapacitySearchSummary
+from dagstorm.analysis.measures.sla import UNFINISHED_IN_TIME
 from dagstorm.analysis.outputs.history import HistoryEntry, append_history
 from dagstorm.analysis.outputs.jsonable import to_jsonable
 from dagstorm.analysis.outputs.result import Result
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.errors import ExitCode
+from dagstorm.run.events.lifecycle import LIVE_SLO_ABORT
 from dagstorm.scenarios.slos import SlaSlo
 
 __all__ = [
@@ -45,14 +47,32 @@ def sub_run_of(result: Result, *, wall_s: float) -> SubRun:
 
     The SLA is the scenario's first ``sla`` SLO; an SLO other than it counts as failed
     only when it was measured and missed (an unmeasured one says nothing about the
-    rate). A run that could not be judged (infrastructure error, interruption) is an
-    error that ends the search.
+    rate), and a run of the step still going when its drain ended (which the search
+    ends before the next sub-run) is a miss. A run aborted by a live SLO check broke
+    its step (k6's abort on a failed threshold); a fault after which no DAG run
+    succeeded counts as a failure too.
+    A run that could not be judged is an error that ends the search: an
+    infrastructure error, an interruption, a run aborted because its probes failed
+    (the stack was not observable), a fault left applied (the next step would run
+    on a stack still under it).
     """
     code = result.exit_code
     run_dir = str(result.run_dir)
+
+    def error(why: str) -> SubRun:
+        return SubRun(0, 0, wall_s=wall_s, run_dir=run_dir, error=why)
+
     if code in (ExitCode.INFRASTRUCTURE, ExitCode.INTERRUPTED):
         why = "interrupted" if code == ExitCode.INTERRUPTED else "infrastructure error"
-        return SubRun(0, 0, wall_s=wall_s, run_dir=run_dir, error=f"{why} (exit {int(code)})")
+        return error(f"{why} (exit {int(code)})")
+    reason = result.run.reason or ""
+    live_abort = result.run.status == "aborted" and reason.startswith(LIVE_SLO_ABORT)
+    if result.run.status != "completed" and not live_abort:
+        return error(f"run {result.run.status}: {reason or 'no reason given'}")
+    findings = result.verdict.findings
+    left = [f.text for f in findings if f.kind == "fault_not_reverted"]
+    if left:
+        return error(f"a fault was left applied: {left[0]}")
     if result.data is None:
         raise ValueError("a sub-run's result needs its run data (analyze, not a hand-built one)")
     slos = result.data.scenario.slos
@@ -67,7 +87,13 @@ def sub_run_of(result: Result, *, wall_s: float) -> SubRun:
         for i, v in enumerate(result.verdict.slos)
         if i != index and v.measured and not v.passed
     )
-    return SubRun(measure.met, measure.missed, failures, wall_s=wall_s, run_dir=run_dir)
+    if live_abort:
+        failures += (f"aborted live ({reason.removeprefix(LIVE_SLO_ABORT)})",)
+    failures += tuple(f.subject for f in findings if f.kind == "fault_unrecovered")
+    # A run still going at the end of the drain, within its deadline, is left out of the
+    # run's own SLA; the search ends it before the next sub-run, so it is a miss here.
+    going = sum(1 for r in measure.excluded_runs if r.reason == UNFINISHED_IN_TIME)
+    return SubRun(measure.met, measure.missed + going, failures, wall_s=wall_s, run_dir=run_dir)
 
 
 def search_document(summary: CapacitySearchSummary) -> dict[str, Any]:

@@ -8,6 +8,9 @@ from pydantic import Field
 
 from dagstorm.run.events.base import EventFields, Kind, LogLevel, Number, RunStatus
 
+#: How the reason of a run aborted by a live SLO check begins (then the SLOs' names).
+LIVE_SLO_ABORT = "SLO failed live: "
+
 
 class RunStart(EventFields):
     """The run began: the scenario, its plan and the environment."""
