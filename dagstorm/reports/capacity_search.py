@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dagstorm import __version__
 from dagstorm.analysis.capacity import STAGES
-from dagstorm.analysis.capacity.search_summary import CapacitySearchSummary, StepRow
+from dagstorm.analysis.capacity.search_summary import CapacitySearchSummary, StepRow, VerifyCheck
 from dagstorm.analysis.capacity.step_profile import StepProfile
 from dagstorm.core.atomic import atomic_write
 from dagstorm.core.durations import duration_text
@@ -53,28 +53,37 @@ def answer_lines(summary: CapacitySearchSummary) -> list[str]:
         lines.append(f"The limit lies between them: an interval {summary.width * 100:.0f}% wide.")
     lines += _limits(summary)
     if summary.sustained_full_scale_bytes_per_s is not None:
-        target = (
-            ""
-            if summary.headroom is None
-            else f", {summary.headroom:.2f}× the target {summary.target_text}"
-            f" — headroom {(summary.headroom - 1) * 100:+.0f}%"
-        )
         lines.append(
             "Extrapolated (linear in volume, not run at that volume): sustained"
-            f" {per_day(summary.sustained_full_scale_bytes_per_s)} at full scale{target}."
+            f" {per_day(summary.sustained_full_scale_bytes_per_s)} at full scale"
+            f"{_headroom(summary)}."
         )
-    for check in summary.verify:
-        verdict = "as expected" if check.passed else "NOT as expected"
-        if check.step.verdict == "undecided":  # not run, or could not run
-            did = "it was not decided" + (f" ({check.step.reason})" if check.step.reason else "")
-        else:
-            did = f"it {check.step.verdict}{_sample(check.step)}"
-        lines.append(
-            f"Verify {check.name}: ×{check.multiplier:.4g} must {check.expected[:-1]},"
-            f" {did} — {verdict}."
-        )
+    lines += [_verify_line(check) for check in summary.verify]
     lines.append(f"Wall time of the search: {duration_text(round(summary.wall_s))}.")
     return lines
+
+
+def _headroom(summary: CapacitySearchSummary) -> str:
+    """The headroom against the target (``, 1.20× the target …``), why not, or nothing."""
+    if summary.headroom is not None:
+        return (
+            f", {summary.headroom:.2f}× the target {summary.target_text}"
+            f" — headroom {(summary.headroom - 1) * 100:+.0f}%"
+        )
+    if summary.target_text is not None:
+        return f"; headroom not measured: the target {summary.target_text} is not a byte rate"
+    return ""
+
+
+def _verify_line(check: VerifyCheck) -> str:
+    """One verify check in a sentence: what it must do, what it did, as expected or not."""
+    verdict = "as expected" if check.passed else "NOT as expected"
+    if check.step.verdict == "undecided":  # not run, or could not run
+        did = "it was not decided" + (f" ({check.step.reason})" if check.step.reason else "")
+    else:
+        did = f"it {check.step.verdict}{_sample(check.step)}"
+    must = f"×{check.multiplier:.4g} must {check.expected[:-1]}"
+    return f"Verify {check.name}: {must}, {did} — {verdict}."
 
 
 def _limits(summary: CapacitySearchSummary) -> list[str]:

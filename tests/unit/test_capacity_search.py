@@ -98,6 +98,16 @@ def test_the_early_stop_rule() -> None:
     assert decide(2, 1, sub_runs=3) == "breaks"
 
 
+@pytest.mark.parametrize("target", [ComplianceTarget(0.0), ComplianceTarget(1.0, strict=True)])
+def test_a_step_without_runs_is_never_decided_early(target: ComplianceTarget) -> None:
+    """0% lets every run miss and > 100% none meet: still no verdict on no run."""
+    for sub_runs in (1, 2):
+        counts = StepCounts(0, 0, (), sub_runs)
+        assert decide_step(counts, target, min_runs=5, max_sub_runs=3) is None
+    last = decide_step(StepCounts(0, 0, (), 3), target, min_runs=5, max_sub_runs=3)
+    assert last is not None and last.verdict == "not measured"
+
+
 def test_decisions_say_why_and_whether_early() -> None:
     early = decide_step(StepCounts(0, 2, (), 1), P80, min_runs=5, max_sub_runs=3)
     assert early is not None and early.early

@@ -608,3 +608,25 @@ def test_the_cli_wires_each_step_to_a_run(tmp_path: Path, monkeypatch: pytest.Mo
     # Each sub-run is its own scenario, never recorded in the history; the search is.
     assert seen[0] == ("cap-x1", None) and len(seen) == pipeline.count
     assert [e.scenario for e in read_history(history)] == ["cap"]
+
+
+def test_a_target_in_events_is_kept_and_no_headroom_is_invented(tmp_path: Path) -> None:
+    # The workload's rate is in bytes: a target in events cannot be compared with it.
+    # The headroom is not measured, and the target is not replaced by the workload's rate.
+    path = tmp_path / "cap.yaml"
+    path.write_text(
+        SCENARIO.replace("BUDGET", "2h").replace("target: 1TB/day", "target: 5k events/s"),
+        encoding="utf-8",
+    )
+    pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
+    done = run_capacity_search(
+        load_scenario(path),
+        run_step=pipeline,
+        runs_dir=tmp_path / "runs",
+        monotonic=pipeline.monotonic,
+    )
+    s = done.summary
+    assert s.target_text == "5k events/s"
+    assert s.headroom is None and s.target_bytes_per_s is None
+    page = done.page.read_text(encoding="utf-8")
+    assert f"headroom not measured: the target {s.target_text} is not a byte rate" in page

@@ -220,7 +220,7 @@ def summarise(
     """The search's answer from its result, the sub-runs' profiles and the declarations."""
     declared_text, declared_rate = declared
     target_text, target_rate = target
-    if target_rate is None:
+    if target_text is None:  # no target declared: the workload's own rate
         target_text, target_rate = declared_text, declared_rate
     rows = step_rows(result.steps, profiles, declared_rate)
     sustained_row = _row_at(rows, result.sustained)

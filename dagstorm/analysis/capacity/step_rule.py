@@ -114,14 +114,15 @@ def decide_step(
         verdict: StepVerdict = "holds" if target.meets(counts.met / counted) else "breaks"
         return StepDecision(verdict, sla)
     allowed = allowed_misses(target, min_runs)
-    if counts.missed > allowed:
+    some = counted > 0  # no run yet: nothing to decide early (a target of 0% or > 100%)
+    if some and counts.missed > allowed:
         return StepDecision(
             "breaks",
             f"{sla}: {counts.missed} miss(es) already exceed the {max(allowed, 0)} that"
             f" {min_runs} runs may have",
             early=True,
         )
-    if counts.met >= min_runs - allowed:
+    if some and counts.met >= min_runs - allowed:
         return StepDecision(
             "holds",
             f"{sla}: the target holds over {min_runs} runs whatever the remaining ones do",
