@@ -207,6 +207,13 @@ class Settler:
         return sorted(run_ids)
 
 
+def on_clock(pipeline: FakePipeline, loaded: LoadedScenario) -> CapacitySearchRun:
+    """The search of ``loaded`` over ``pipeline`` (its run directories, its clock)."""
+    return run_capacity_search(
+        loaded, run_step=pipeline, runs_dir=pipeline.root, monotonic=pipeline.monotonic
+    )
+
+
 def scenario(tmp_path: Path, budget: str = "2h") -> LoadedScenario:
     path = tmp_path / "cap.yaml"
     path.write_text(SCENARIO.replace("BUDGET", budget), encoding="utf-8")
@@ -375,12 +382,7 @@ def check_outputs(done: CapacitySearchRun, history: Path) -> None:
 def test_the_wall_budget_ends_the_search_and_says_so(tmp_path: Path) -> None:
     # 17 min a sub-run against a 1 h budget: 3 sub-runs (×1 twice, ×2 once).
     pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
-    done = run_capacity_search(
-        scenario(tmp_path, budget="1h"),
-        run_step=pipeline,
-        runs_dir=tmp_path / "runs",
-        monotonic=pipeline.monotonic,
-    )
+    done = on_clock(pipeline, scenario(tmp_path, budget="1h"))
     s = done.summary
     assert pipeline.multipliers == [1, 1, 2]
     assert s.ended == "budget" and s.bounded_by_wall
@@ -393,12 +395,7 @@ def test_the_wall_budget_ends_the_search_and_says_so(tmp_path: Path) -> None:
     # The next sub-run is expected to take as long as the longest so far (17 min), not
     # the planned 11 min: at 51 min spent, a 65 min budget has no room for another.
     pipeline = FakePipeline(tmp_path / "runs-b", limit=3.0)
-    done = run_capacity_search(
-        scenario(tmp_path, budget="65m"),
-        run_step=pipeline,
-        runs_dir=tmp_path / "runs-b",
-        monotonic=pipeline.monotonic,
-    )
+    done = on_clock(pipeline, scenario(tmp_path, budget="65m"))
     assert pipeline.multipliers == [1, 1, 2]
     assert done.summary.ended == "budget"
 
@@ -407,12 +404,7 @@ def test_the_budget_bounds_the_verify_runs_too(tmp_path: Path) -> None:
     # The search converges after 8 sub-runs (136 min); a 140 min budget has no room for
     # a 17 min verify run: neither is run, and the search says the budget ended it.
     pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
-    done = run_capacity_search(
-        scenario(tmp_path, budget="2h20m"),
-        run_step=pipeline,
-        runs_dir=tmp_path / "runs",
-        monotonic=pipeline.monotonic,
-    )
+    done = on_clock(pipeline, scenario(tmp_path, budget="2h20m"))
     s = done.summary
     assert pipeline.count == 8 and s.ended == "converged" and s.bounded_by_wall
     assert [(c.name, c.step.verdict, c.passed) for c in s.verify] == [
@@ -487,10 +479,7 @@ def test_a_sub_run_that_did_not_complete_never_holds_its_step(
     tmp_path: Path, ending: dict[str, Any], verdict: str
 ) -> None:
     pipeline = FakePipeline(tmp_path / "runs", limit=3.0, first_ending=ending)
-    done = run_capacity_search(
-        scenario(tmp_path), run_step=pipeline, runs_dir=tmp_path / "runs",
-        monotonic=pipeline.monotonic,
-    )  # fmt: skip
+    done = on_clock(pipeline, scenario(tmp_path))
     s = done.summary
     assert len(s.steps) == 1  # the first sub-run (×1) decided the search
     if verdict == "error":
@@ -619,12 +608,7 @@ def test_a_target_in_events_is_kept_and_no_headroom_is_invented(tmp_path: Path) 
         encoding="utf-8",
     )
     pipeline = FakePipeline(tmp_path / "runs", limit=3.0)
-    done = run_capacity_search(
-        load_scenario(path),
-        run_step=pipeline,
-        runs_dir=tmp_path / "runs",
-        monotonic=pipeline.monotonic,
-    )
+    done = on_clock(pipeline, load_scenario(path))
     s = done.summary
     assert s.target_text == "5k events/s"
     assert s.headroom is None and s.target_bytes_per_s is None
