@@ -180,11 +180,10 @@ def run_capacity_search(
     result = search.result()
     echo(f"search ended: {result.ended} — {result.ended_text}")
     checks: list[tuple[Literal["below", "above"], float, SearchStep]] = []
-    budget_s = settings.budget_s
 
     def room() -> bool:
         """Whether another sub-run fits in the budget (expected: the longest so far)."""
-        return budget_s is None or monotonic() - clock0 + planned <= budget_s
+        return settings.fits(monotonic() - clock0, planned)
 
     # Only an answer is checked: a search the budget, a step not measured or the step
     # bound ended has none (exit 1 whatever a steady run would show).

@@ -94,6 +94,10 @@ class SearchSettings:
         if problems:
             raise ValueError("; ".join(problems))
 
+    def fits(self, elapsed_s: float, planned_s: float) -> bool:
+        """Whether a sub-run of ``planned_s`` wall seconds, after ``elapsed_s``, fits the budget."""
+        return self.budget_s is None or elapsed_s + planned_s <= self.budget_s
+
 
 @dataclass(frozen=True)
 class SubRun:
@@ -202,12 +206,11 @@ class BreakpointSearch:
         if self._ended is not None:
             return None
         step = self._steps[-1]
-        budget = self.settings.budget_s
-        if budget is not None and elapsed_s + planned_s > budget:
+        if not self.settings.fits(elapsed_s, planned_s):
             self._end(
                 "budget",
                 f"the wall budget ended the search: {elapsed_s:.0f} s spent + {planned_s:.0f} s"
-                f" for the next sub-run (×{step.multiplier:.4g}) > {budget:.0f} s",
+                f" for the next sub-run (×{step.multiplier:.4g}) > {self.settings.budget_s:.0f} s",
             )
             return None
         return step.multiplier

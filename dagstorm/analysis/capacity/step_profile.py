@@ -47,9 +47,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dagstorm.analysis.capacity.foreign_runs import NONE as NO_FOREIGN
-from dagstorm.analysis.capacity.foreign_runs import ForeignRuns, foreign_runs
-from dagstorm.analysis.capacity.foreign_runs import merged as merged_foreign
+from dagstorm.analysis.capacity import foreign_runs as other_runs
 from dagstorm.analysis.capacity.pools import PoolUse, merge_pools, pool_uses
 from dagstorm.analysis.capacity.ramp import stage_medians, task_medians
 from dagstorm.analysis.capacity.traffic import totals_of
@@ -132,7 +130,7 @@ class StepProfile:
     #: Airflow's pools (none: no StatsD pool gauges).
     pools: tuple[PoolUse, ...] = ()
     #: Runs of the SLA's DAG the step did not start, active during it.
-    foreign: ForeignRuns = NO_FOREIGN
+    foreign: other_runs.ForeignRuns = other_runs.NONE
 
 
 @dataclass(frozen=True)
@@ -203,7 +201,7 @@ def profile_of(data: RunData, dag_id: str) -> StepProfile:
         tasks=tasks,
         task_stages={task: stage for task, stage in staged.items() if stage is not None},
         pools=pool_uses(data.statsd),
-        foreign=foreign_runs(data.dag_runs, dag_id, data.end_t),
+        foreign=other_runs.foreign_runs(data.dag_runs, dag_id, data.end_t),
     )
 
 
@@ -315,7 +313,7 @@ def merge_profiles(profiles: Sequence[StepProfile]) -> StepProfile | None:
         tasks=tasks,
         task_stages={k: v for p in profiles for k, v in p.task_stages.items()},
         pools=merge_pools([p.pools for p in profiles]),
-        foreign=merged_foreign([p.foreign for p in profiles]),
+        foreign=other_runs.merged([p.foreign for p in profiles]),
     )
 
 
